@@ -1,0 +1,109 @@
+"""Paraphrase backends and their registry.
+
+A backend turns one *protected* prompt into candidate paraphrases. Protected means every piece of WebUI
+syntax (weights, ``<lora:…>``, ``[a:b:n]``, wildcards, ``BREAK``, ``AND`` and its ``:weight``) has been
+replaced by a placeholder ``[[k]]`` (see :mod:`smoothie.prompt.protect`). A backend must keep every
+placeholder; the engine re-checks, re-inserts what an unreliable backend dropped, genericises any name a
+backend introduced, drops duplicates and tops the ensemble up with the ``rules`` backend, so a backend
+may return fewer, more, or imperfect candidates.
+
+Backends register a factory under a name; :func:`get_backend` builds one from keyword options (for
+example ``base_url``, ``model``, ``timeout`` for an LLM backend). Built backends are cached by options, so
+a model is loaded once.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol, runtime_checkable
+
+Style = Literal["natural", "tags"]
+
+
+@dataclass(frozen=True)
+class ParaphraseRequest:
+    """What the engine asks of a backend.
+
+    ``text``: the generic (names already replaced) prompt with syntax protected as ``[[k]]``.
+    ``placeholders``: every placeholder in ``text``, in order; each must appear exactly once in a candidate.
+    ``separators``: the placeholders that stand for ``BREAK`` / ``AND`` (structure: their order matters).
+    ``style``: ``tags`` for comma-separated tag prompts (``1girl, solo, …``), else ``natural``.
+    ``original``: the user's prompt before genericising (context for an LLM; names must not be copied).
+    """
+
+    text: str
+    n: int
+    seed: int = 0
+    placeholders: tuple[str, ...] = ()
+    separators: tuple[str, ...] = ()
+    style: Style = "natural"
+    original: str = ""
+    hints: Mapping[str, str] = field(default_factory=dict)
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """A paraphrase backend: ``paraphrase`` returns candidate protected paraphrases (may be fewer than n)."""
+
+    name: str
+
+    def paraphrase(self, request: ParaphraseRequest) -> list[str]: ...
+
+
+BackendFactory = Callable[..., Backend]
+
+_FACTORIES: dict[str, BackendFactory] = {}
+_BUILT: dict[tuple[str, tuple[tuple[str, Any], ...]], Backend] = {}
+_LOCK = threading.Lock()
+
+
+def register_backend(name: str, factory: BackendFactory) -> None:
+    """Make ``factory(**options)`` available as backend ``name`` (idempotent for the same factory)."""
+    _FACTORIES[name] = factory
+
+
+def available_backends() -> list[str]:
+    _ensure_builtin()
+    return sorted(_FACTORIES)
+
+
+def get_backend(name: str, **options: Any) -> Backend:
+    """Build (once per distinct options) and return backend ``name``.
+
+    Raises ``ValueError`` naming the backend and the known ones when ``name`` is unknown.
+    """
+    _ensure_builtin()
+    if name not in _FACTORIES:
+        raise ValueError(f"unknown paraphrase backend {name!r}; known backends: {', '.join(sorted(_FACTORIES))}")
+    key = (name, tuple(sorted((k, repr(v)) for k, v in options.items())))
+    with _LOCK:
+        if key not in _BUILT:
+            _BUILT[key] = _FACTORIES[name](**options)
+        return _BUILT[key]
+
+
+def release_backends() -> None:
+    """Forget built backends (an LLM backend frees its model when dropped / on ``close``)."""
+    with _LOCK:
+        for backend in _BUILT.values():
+            close = getattr(backend, "close", None)
+            if callable(close):
+                close()
+        _BUILT.clear()
+
+
+_BUILTIN_MODULES = ("smoothie.prompt.backends.rules",)
+_OPTIONAL_MODULES = ("smoothie.prompt.backends.openai", "smoothie.prompt.backends.transformers")
+
+
+def _ensure_builtin() -> None:
+    import importlib
+    import importlib.util
+
+    for module in _BUILTIN_MODULES:
+        importlib.import_module(module)
+    for module in _OPTIONAL_MODULES:
+        if importlib.util.find_spec(module) is not None:
+            importlib.import_module(module)
