@@ -1,0 +1,254 @@
+"""The Smoothie script's parameters: one frozen, validated object, and the single source of their order.
+
+The WebUI's components, the infotext keys (``Smoothie …``) and the HTTP API's positional ``script_args`` all
+follow :data:`FIELDS`; ``tests/unit/test_params.py`` keeps them in sync. Host-free: no ``modules``, no
+``gradio``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+MIN_ENSEMBLE = 1
+MAX_ENSEMBLE = 256
+MAX_CFG_BOOST = 50.0
+MAX_LORA_WEIGHT = 4.0
+#: CFG used for the "boosted" cells of the comparison grid when ``cfg_boost`` is 0 (off).
+GRID_DEFAULT_BOOST = 20.0
+NO_LORA = "None"
+
+
+class ParamsError(ValueError):
+    """A parameter with a bad value; the message names the parameter and the value received."""
+
+
+class EnsembleMode(str, enum.Enum):
+    """How the ensemble of paraphrases conditions the image."""
+
+    AVERAGE = "average"  # mean of the encodings: one UNet pass, cost independent of the ensemble size
+    COMPOSABLE = "composable"  # A1111's AND with weights 1/N: exact, N× the UNet cost
+    PER_IMAGE = "per-image"  # image i of the batch gets paraphrase i
+
+    @classmethod
+    def parse(cls, value: Any) -> EnsembleMode:
+        if isinstance(value, cls):
+            return value
+        text = str(value).strip().lower().replace("_", "-").replace(" ", "-")
+        for mode in cls:
+            if text == mode.value:
+                return mode
+        raise ParamsError(f"mode must be one of {[m.value for m in cls]}, got {value!r}")
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One parameter: its attribute name, infotext key, UI label and help text."""
+
+    name: str
+    infotext: str
+    label: str
+    help: str
+
+
+#: UI order == API ``script_args`` order == infotext order.
+FIELDS: tuple[FieldSpec, ...] = (
+    FieldSpec("enabled", "Smoothie ensemble", "Prompt ensemble", "rewrite the prompt into noun-free paraphrases"),
+    FieldSpec("ensemble_size", "Smoothie size", "Ensemble size", f"paraphrases, {MIN_ENSEMBLE}–{MAX_ENSEMBLE}"),
+    FieldSpec("mode", "Smoothie mode", "Ensemble mode", "average | composable | per-image"),
+    FieldSpec("backend", "Smoothie backend", "Paraphrase backend", "the prompt engine's backend (rules, …)"),
+    FieldSpec("keep", "Smoothie keep", "Names to keep", "comma-separated names left in the paraphrases"),
+    FieldSpec("rescale", "Smoothie rescale", "CFG rescale φ", "0 = off, 1 = full rescale (Lin et al. 2023)"),
+    FieldSpec("cfg_boost", "Smoothie CFG boost", "Boost CFG to", "CFG scale while the script runs; 0 = keep"),
+    FieldSpec("negative_lora", "Smoothie LoRA", "Negative LoRA", "LoRA applied with its trigger in the negative"),
+    FieldSpec("lora_weight", "Smoothie LoRA weight", "LoRA weight", "weight of the negative LoRA"),
+    FieldSpec("trigger", "Smoothie trigger", "Negative trigger", "word added to the negative prompt"),
+    FieldSpec("comparison", "Smoothie grid", "Comparison grid", "baseline / ensemble / +rescale / +LoRA / placebo"),
+)
+
+FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in FIELDS)
+INFOTEXT_KEYS: dict[str, str] = {f.name: f.infotext for f in FIELDS}
+
+
+def _bool(name: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in ("true", "false", "on", "off", "1", "0", "yes", "no"):
+        return value.strip().lower() in ("true", "on", "1", "yes")
+    raise ParamsError(f"{name} must be true or false, got {value!r}")
+
+
+def _number(name: str, value: Any, lo: float, hi: float) -> float:
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        raise ParamsError(f"{name} must be a number, got {value!r}") from None
+    if isinstance(value, bool) or not math.isfinite(x) or not lo <= x <= hi:
+        raise ParamsError(f"{name} must be a number within [{lo:g}, {hi:g}], got {value!r}")
+    return x
+
+
+def _int(name: str, value: Any, lo: int, hi: int) -> int:
+    x = _number(name, value, -math.inf, math.inf) if not isinstance(value, bool) else None
+    if x is None or x != int(x):
+        raise ParamsError(f"{name} must be a whole number, got {value!r}")
+    if not lo <= int(x) <= hi:
+        raise ParamsError(f"{name} must be within {lo}–{hi}, got {value!r}")
+    return int(x)
+
+
+def parse_keep(value: Any) -> tuple[str, ...]:
+    """Names to keep from a comma-separated string or a list of strings (blank items dropped, order kept)."""
+    if value is None:
+        return ()
+    if isinstance(value, bytes | int | float):
+        raise ParamsError(f"keep must be text or a list of names, got {value!r}")
+    items: Iterable[Any] = value.split(",") if isinstance(value, str) else value
+    try:
+        names = [str(v).strip() for v in items]
+    except TypeError:
+        raise ParamsError(f"keep must be text or a list of names, got {value!r}") from None
+    out: list[str] = []
+    for name in names:
+        if name and name not in out:
+            out.append(name)
+    return tuple(out)
+
+
+def _text(name: str, value: Any) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ParamsError(f"{name} must be text, got {value!r}")
+    return value.strip()
+
+
+@dataclass(frozen=True)
+class SmoothieParams:
+    """Every setting of one Smoothie run. Build with :meth:`create`, :meth:`from_args` or :meth:`from_infotext`."""
+
+    enabled: bool = True
+    ensemble_size: int = 32
+    mode: EnsembleMode = EnsembleMode.AVERAGE
+    backend: str = "rules"
+    keep: tuple[str, ...] = ()
+    rescale: float = 0.7
+    cfg_boost: float = 0.0
+    negative_lora: str = ""
+    lora_weight: float = 1.0
+    trigger: str = "wrong"
+    comparison: bool = False
+
+    def __post_init__(self) -> None:
+        # Coerce and validate every field, so that no instance holds a bad value.
+        set_ = object.__setattr__
+        set_(self, "enabled", _bool("enabled", self.enabled))
+        set_(self, "ensemble_size", _int("ensemble_size", self.ensemble_size, MIN_ENSEMBLE, MAX_ENSEMBLE))
+        set_(self, "mode", EnsembleMode.parse(self.mode))
+        backend = _text("backend", self.backend)
+        if not backend:
+            raise ParamsError(f"backend must name a paraphrase backend, got {self.backend!r}")
+        set_(self, "backend", backend)
+        set_(self, "keep", parse_keep(self.keep))
+        set_(self, "rescale", _number("rescale", self.rescale, 0.0, 1.0))
+        boost = _number("cfg_boost", self.cfg_boost, 0.0, MAX_CFG_BOOST)
+        if 0.0 < boost < 1.0:
+            raise ParamsError(f"cfg_boost must be 0 (off) or within [1, {MAX_CFG_BOOST:g}], got {self.cfg_boost!r}")
+        set_(self, "cfg_boost", boost)
+        lora = _text("negative_lora", self.negative_lora)
+        if lora.lower() in ("none", "-"):
+            lora = ""
+        if any(c in lora for c in "<>:"):
+            raise ParamsError(f"negative_lora must be a LoRA name without '<', '>' or ':', got {self.negative_lora!r}")
+        set_(self, "negative_lora", lora)
+        set_(self, "lora_weight", _number("lora_weight", self.lora_weight, -MAX_LORA_WEIGHT, MAX_LORA_WEIGHT))
+        trigger = _text("trigger", self.trigger)
+        if any(c in trigger for c in "<>"):
+            raise ParamsError(f"trigger must be plain text, got {self.trigger!r}")
+        set_(self, "trigger", trigger)
+        set_(self, "comparison", _bool("comparison", self.comparison))
+
+    # --- construction -------------------------------------------------------------------------------------
+    @classmethod
+    def create(cls, **values: Any) -> SmoothieParams:
+        unknown = sorted(set(values) - set(FIELD_NAMES))
+        if unknown:
+            raise ParamsError(f"unknown Smoothie parameter(s) {unknown}; known: {list(FIELD_NAMES)}")
+        return cls(**values)
+
+    @classmethod
+    def from_args(cls, args: Sequence[Any], defaults: SmoothieParams | None = None) -> SmoothieParams:
+        """From positional ``script_args`` in :data:`FIELDS` order; missing trailing ones take ``defaults``.
+
+        ``None`` (what A1111's API fills in for arguments it was not given) also means "default".
+        """
+        if len(args) > len(FIELDS):
+            raise ParamsError(f"script_args takes at most {len(FIELDS)} values ({list(FIELD_NAMES)}), got {len(args)}")
+        base = defaults or cls()
+        values = {f.name: getattr(base, f.name) for f in FIELDS}
+        for spec, value in zip(FIELDS, args, strict=False):
+            if value is not None:
+                values[spec.name] = value
+        return cls(**values)
+
+    @classmethod
+    def from_infotext(cls, params: Mapping[str, Any], defaults: SmoothieParams | None = None) -> SmoothieParams:
+        """From a parsed infotext (``{"Smoothie size": "32", …}``); absent keys take ``defaults``."""
+        base = defaults or cls()
+        values = {f.name: getattr(base, f.name) for f in FIELDS}
+        for spec in FIELDS:
+            if spec.infotext in params:
+                values[spec.name] = parse_infotext_value(spec.name, params[spec.infotext])
+        return cls(**values)
+
+    def replace(self, **changes: Any) -> SmoothieParams:
+        return dataclasses.replace(self, **changes)
+
+    # --- output -------------------------------------------------------------------------------------------
+    def to_args(self) -> list[Any]:
+        """Positional ``script_args`` (JSON-friendly) in :data:`FIELDS` order; ``from_args`` inverts it."""
+        return [self.api_value(f.name) for f in FIELDS]
+
+    def api_value(self, name: str) -> Any:
+        value = getattr(self, name)
+        if isinstance(value, EnsembleMode):
+            return value.value
+        if name == "keep":
+            return ", ".join(value)
+        if name == "negative_lora":
+            return value or NO_LORA
+        return value
+
+    def to_infotext(self) -> dict[str, str]:
+        """``{"Smoothie size": "32", …}`` for every field, in :data:`FIELDS` order."""
+        return {f.infotext: format_infotext_value(self.api_value(f.name)) for f in FIELDS}
+
+    @property
+    def effective_cfg_boost(self) -> float:
+        """CFG used for the grid's boosted cells: ``cfg_boost``, or :data:`GRID_DEFAULT_BOOST` when it is off."""
+        return self.cfg_boost or GRID_DEFAULT_BOOST
+
+
+def format_infotext_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "True" if value else "False"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def parse_infotext_value(name: str, text: Any) -> Any:
+    """Turn an infotext string back into the field's value (validation happens in the constructor)."""
+    if name in ("enabled", "comparison"):
+        return _bool(name, text)
+    if name == "ensemble_size":
+        return _int(name, text, -(2**31), 2**31)
+    if name in ("rescale", "cfg_boost", "lora_weight"):
+        return _number(name, text, -math.inf, math.inf)
+    return text

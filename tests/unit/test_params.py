@@ -1,0 +1,131 @@
+"""The Smoothie parameters object: validation, API args and infotext round trips (smoothie.params)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from smoothie.params import (
+    FIELD_NAMES,
+    FIELDS,
+    GRID_DEFAULT_BOOST,
+    MAX_ENSEMBLE,
+    EnsembleMode,
+    ParamsError,
+    SmoothieParams,
+)
+
+
+def test_fields_are_the_dataclass_in_order():
+    assert tuple(f.name for f in dataclasses.fields(SmoothieParams)) == FIELD_NAMES
+    keys = [f.infotext for f in FIELDS]
+    assert len(set(keys)) == len(keys)
+    assert all(k.startswith("Smoothie ") for k in keys)
+
+
+def test_defaults_make_a_plain_click_useful():
+    p = SmoothieParams()
+    assert p.enabled
+    assert p.ensemble_size == 32
+    assert p.mode is EnsembleMode.AVERAGE
+    assert p.rescale == 0.7
+    assert p.trigger == "wrong"
+    assert p.backend == "rules"
+    assert p.effective_cfg_boost == GRID_DEFAULT_BOOST
+
+
+def test_frozen():
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        SmoothieParams().ensemble_size = 3  # type: ignore[misc]
+
+
+def test_from_args_fills_defaults_and_none():
+    assert SmoothieParams.from_args([]) == SmoothieParams()
+    p = SmoothieParams.from_args([None, 8.0, "Composable", None, "Ada, Bob ,,Ada"])
+    assert p.ensemble_size == 8
+    assert p.mode is EnsembleMode.COMPOSABLE
+    assert p.keep == ("Ada", "Bob")
+    with pytest.raises(ParamsError, match="at most 11"):
+        SmoothieParams.from_args([None] * 12)
+
+
+def test_args_and_infotext_round_trip():
+    p = SmoothieParams(
+        enabled=False,
+        ensemble_size=7,
+        mode="per-image",
+        keep=["Paris"],
+        rescale=0.25,
+        cfg_boost=14,
+        negative_lora="wrong-tiny-sdxl",
+        lora_weight=-0.5,
+        trigger="bad quality",
+        comparison=True,
+    )
+    assert SmoothieParams.from_args(p.to_args()) == p
+    info = p.to_infotext()
+    assert list(info) == [f.infotext for f in FIELDS]
+    assert SmoothieParams.from_infotext(info) == p
+    assert SmoothieParams.from_infotext({}) == SmoothieParams()
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"ensemble_size": 0}, "ensemble_size must be within 1–256, got 0"),
+        ({"ensemble_size": 10000}, "ensemble_size must be within 1–256, got 10000"),
+        ({"ensemble_size": 2.5}, "ensemble_size must be a whole number"),
+        ({"ensemble_size": "many"}, "ensemble_size must be a number"),
+        ({"ensemble_size": True}, "ensemble_size"),
+        ({"mode": "mean"}, "mode must be one of"),
+        ({"rescale": 1.5}, r"rescale must be a number within \[0, 1\]"),
+        ({"rescale": float("nan")}, "rescale"),
+        ({"cfg_boost": 0.5}, "cfg_boost must be 0"),
+        ({"cfg_boost": 500}, "cfg_boost"),
+        ({"lora_weight": 9}, "lora_weight"),
+        ({"negative_lora": "a:b"}, "negative_lora"),
+        ({"negative_lora": 3}, "negative_lora must be text"),
+        ({"trigger": "<lora:x>"}, "trigger"),
+        ({"enabled": "maybe"}, "enabled must be true or false"),
+        ({"backend": " "}, "backend"),
+        ({"keep": 5}, "keep"),
+    ],
+)
+def test_validation_names_field_and_value(changes, message):
+    with pytest.raises(ParamsError, match=message):
+        SmoothieParams(**changes)
+
+
+def test_create_rejects_unknown_and_none_lora_is_empty():
+    with pytest.raises(ParamsError, match="unknown Smoothie parameter"):
+        SmoothieParams.create(size=3)
+    assert SmoothieParams(negative_lora="None").negative_lora == ""
+    assert SmoothieParams(negative_lora="None").to_args()[FIELD_NAMES.index("negative_lora")] == "None"
+
+
+def test_mode_parse_accepts_labels():
+    assert EnsembleMode.parse("Per image") is EnsembleMode.PER_IMAGE
+    assert EnsembleMode.parse(EnsembleMode.AVERAGE) is EnsembleMode.AVERAGE
+
+
+@given(
+    enabled=st.booleans(),
+    size=st.integers(1, MAX_ENSEMBLE),
+    mode=st.sampled_from(list(EnsembleMode)),
+    rescale=st.floats(0, 1),
+    boost=st.one_of(st.just(0.0), st.floats(1, 50)),
+    weight=st.floats(-4, 4),
+    keep=st.lists(st.text("abcXYZ ", min_size=1, max_size=6), max_size=3),
+)
+def test_round_trip_property(enabled, size, mode, rescale, boost, weight, keep):  # noqa: PLR0917
+    p = SmoothieParams(
+        enabled=enabled, ensemble_size=size, mode=mode, rescale=rescale, cfg_boost=boost, lora_weight=weight, keep=keep
+    )
+    assert SmoothieParams.from_args(p.to_args()) == p
+    back = SmoothieParams.from_infotext(p.to_infotext())
+    # infotext writes floats with %g (6 significant digits)
+    assert back.replace(rescale=p.rescale, cfg_boost=p.cfg_boost, lora_weight=p.lora_weight) == p
+    assert back.rescale == pytest.approx(p.rescale, rel=1e-5, abs=1e-6)
