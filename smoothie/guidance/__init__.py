@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from smoothie.guidance.conditioning import (
     average_conditioning,
+    average_schedules,
     mean_conditioning,
     normalized_weights,
     pad_tokens,
@@ -17,6 +18,7 @@ from smoothie.guidance.rescale import per_sample_std, rescale_cfg
 
 __all__ = [
     "average_conditioning",
+    "average_schedules",
     "eps_to_x0",
     "mean_conditioning",
     "normalized_weights",

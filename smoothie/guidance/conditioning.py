@@ -165,3 +165,33 @@ def mean_conditioning(
 ) -> Any:
     """One conditioning from many per-prompt ones: :func:`stack_conds` then :func:`average_conditioning`."""
     return average_conditioning(stack_conds(conds, pad), weights)
+
+
+def average_schedules(
+    schedules: Sequence[Sequence[tuple[int, Any]]],
+    weights: Sequence[float] | None = None,
+    pad: torch.Tensor | None = None,
+) -> list[tuple[int, Any]]:
+    """Average prompt-editing schedules: ``[(end_at_step, cond), …]`` per paraphrase → one schedule.
+
+    A1111 turns ``[a:b:5]`` into a schedule of conditionings, each used up to its ``end_at_step``. Paraphrases
+    keep the prompt's syntax, so their schedules usually share boundaries; in general the result switches at
+    the union of all boundaries, and between two boundaries it is the mean of the conditionings each
+    paraphrase uses there. Each input schedule must be non-empty with increasing steps.
+    """
+    if not schedules:
+        raise ValueError("need at least one schedule to average, got none")
+    for i, sched in enumerate(schedules):
+        steps = [int(s) for s, _ in sched]
+        if not steps or steps != sorted(set(steps)):
+            raise ValueError(f"schedule {i} must be non-empty with increasing end steps, got {steps}")
+    w = normalized_weights(weights, len(schedules))
+    boundaries = sorted({int(s) for sched in schedules for s, _ in sched})
+    out: list[tuple[int, Any]] = []
+    for b in boundaries:
+        active = []
+        for sched in schedules:
+            cond = next((c for s, c in sched if int(s) >= b), sched[-1][1])
+            active.append(cond)
+        out.append((b, mean_conditioning(active, w, pad)))
+    return out

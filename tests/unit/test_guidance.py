@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from smoothie.guidance import (
     average_conditioning,
+    average_schedules,
     eps_to_x0,
     mean_conditioning,
     normalized_weights,
@@ -238,3 +239,24 @@ def test_mean_of_identical_conds_is_that_cond_and_mean_is_permutation_invariant(
     torch.testing.assert_close(mean_conditioning([c] * n), c)
     many = [torch.randn(77, 8, generator=gen, dtype=torch.float64) for _ in range(n)]
     torch.testing.assert_close(mean_conditioning(many), mean_conditioning(many[::-1]))
+
+
+def test_average_schedules_union_of_boundaries():
+    a0, a1 = torch.zeros(77, 4), torch.ones(77, 4)
+    b0, b1 = torch.full((77, 4), 2.0), torch.full((77, 4), 4.0)
+    # paraphrase A switches at step 5, B at step 10, both end at 20
+    out = average_schedules([[(5, a0), (20, a1)], [(10, b0), (20, b1)]])
+    assert [s for s, _ in out] == [5, 10, 20]
+    torch.testing.assert_close(out[0][1], torch.full((77, 4), 1.0))  # a0, b0
+    torch.testing.assert_close(out[1][1], torch.full((77, 4), 1.5))  # a1, b0
+    torch.testing.assert_close(out[2][1], torch.full((77, 4), 2.5))  # a1, b1
+    single = average_schedules([[(20, a1)]] * 3)
+    assert len(single) == 1
+    torch.testing.assert_close(single[0][1], a1)
+
+
+def test_average_schedules_errors():
+    with pytest.raises(ValueError, match="at least one"):
+        average_schedules([])
+    with pytest.raises(ValueError, match="increasing"):
+        average_schedules([[(10, torch.zeros(1, 1)), (5, torch.zeros(1, 1))]])

@@ -1,0 +1,312 @@
+"""The ``Smoothie`` entry of the txt2img/img2img Script dropdown, and its X/Y/Z-plot companion."""
+
+from __future__ import annotations
+
+import copy
+import logging
+from typing import Any
+
+import gradio as gr
+from modules import processing, scripts, shared
+
+from smoothie.params import FIELDS, NO_LORA, EnsembleMode, ParamsError, SmoothieParams
+from smoothie.webui import hooks, settings
+
+logger = logging.getLogger(__name__)
+
+TITLE = "Smoothie"
+OVERRIDES_ATTR = "smoothie_overrides"
+
+
+def _backends() -> list[str]:
+    try:
+        from smoothie.prompt.backends import available_backends
+
+        return available_backends()
+    except Exception as exc:  # a broken optional backend must not break the UI
+        logger.warning("Smoothie: cannot list paraphrase backends: %s", exc)
+        return ["rules"]
+
+
+def _lora_choices() -> list[str]:
+    return [NO_LORA, *hooks.list_lora_names()]
+
+
+def preview(prompt: str, size: Any, backend: str, keep: str) -> tuple[str, list[list[str]], str, str]:
+    """Generic prompt, names table, paraphrases (one a line) and a status line, without generating."""
+    from smoothie.prompt import rewrite
+
+    try:
+        params = SmoothieParams(ensemble_size=size, backend=backend, keep=keep)
+        r = rewrite(
+            prompt,
+            n=params.ensemble_size,
+            backend=params.backend,
+            seed=0,
+            keep=params.keep,
+            **({"extra_names": names} if (names := settings.extra_names()) else {}),
+        )
+    except (ValueError, ParamsError) as exc:
+        return "", [], "", f"**Smoothie:** {exc}"
+    except Exception as exc:
+        logger.exception("Smoothie preview failed")
+        return "", [], "", f"**Smoothie:** preview failed: {exc}"
+    rows = [[n.text, n.label, n.replacement] for n in r.names]
+    status = f"{len(r.paraphrases)} paraphrases from backend `{r.backend}`"
+    warnings = list(getattr(r, "warnings", ()))
+    if warnings:
+        status += " — " + "; ".join(warnings)
+    return r.generic, rows, "\n".join(r.paraphrases), status
+
+
+class SmoothieScript(scripts.Script):
+    """Dropdown script: prompt ensemble, CFG rescale, negative LoRA, comparison grid."""
+
+    def title(self) -> str:
+        return TITLE
+
+    def show(self, is_img2img: bool) -> bool:
+        return True
+
+    def ui(self, is_img2img: bool) -> list[Any]:
+        from modules.ui_components import ToolButton
+
+        d = settings.default_params()
+        tab = "img2img" if is_img2img else "txt2img"
+        label = {f.name: f.label for f in FIELDS}
+        helps = {f.name: f.help for f in FIELDS}
+        comps: dict[str, Any] = {}
+        with gr.Group(elem_id=f"smoothie_{tab}", elem_classes=["smoothie-panel"]):
+            with gr.Row():
+                comps["enabled"] = gr.Checkbox(
+                    label=label["enabled"], value=d.enabled, info=helps["enabled"], elem_id=f"smoothie_{tab}_enabled"
+                )
+                comps["comparison"] = gr.Checkbox(
+                    label=label["comparison"], value=False, info=helps["comparison"], elem_id=f"smoothie_{tab}_grid"
+                )
+            with gr.Row():
+                comps["ensemble_size"] = gr.Slider(
+                    1, 256, step=1, value=d.ensemble_size, label=label["ensemble_size"], elem_id=f"smoothie_{tab}_size"
+                )
+                comps["mode"] = gr.Radio(
+                    [m.value for m in EnsembleMode],
+                    value=d.mode.value,
+                    label=label["mode"],
+                    elem_id=f"smoothie_{tab}_mode",
+                )
+                backends = _backends()
+                comps["backend"] = gr.Dropdown(
+                    backends,
+                    value=d.backend if d.backend in backends else "rules",
+                    label=label["backend"],
+                    elem_id=f"smoothie_{tab}_backend",
+                )
+            comps["keep"] = gr.Textbox(
+                label=label["keep"],
+                value=", ".join(d.keep),
+                placeholder="e.g. Paris, Eiffel Tower — left as written in every paraphrase",
+                elem_id=f"smoothie_{tab}_keep",
+            )
+            with gr.Accordion("Preview the ensemble", open=False, elem_id=f"smoothie_{tab}_preview"):
+                with gr.Row():
+                    preview_btn = gr.Button("Preview", elem_id=f"smoothie_{tab}_preview_btn", variant="secondary")
+                    copy_generic = gr.Button("Generic prompt → prompt", elem_id=f"smoothie_{tab}_copy_generic")
+                status = gr.Markdown(elem_id=f"smoothie_{tab}_status")
+                generic = gr.Textbox(label="Generic prompt", lines=2, elem_id=f"smoothie_{tab}_generic")
+                names = gr.Dataframe(
+                    headers=["name", "label", "replaced by"],
+                    datatype=["str", "str", "str"],
+                    interactive=False,
+                    label="Names found",
+                    elem_id=f"smoothie_{tab}_names",
+                )
+                paraphrases = gr.Textbox(
+                    label="Paraphrases (one a line; editable)", lines=8, elem_id=f"smoothie_{tab}_paraphrases"
+                )
+                with gr.Row():
+                    line = gr.Number(value=1, precision=0, label="Line", elem_id=f"smoothie_{tab}_line")
+                    copy_line = gr.Button("Copy line → prompt", elem_id=f"smoothie_{tab}_copy_line")
+            with gr.Row():
+                comps["rescale"] = gr.Slider(
+                    0.0, 1.0, step=0.05, value=d.rescale, label=label["rescale"], elem_id=f"smoothie_{tab}_rescale"
+                )
+                comps["cfg_boost"] = gr.Slider(
+                    0.0,
+                    50.0,
+                    step=0.5,
+                    value=d.cfg_boost,
+                    label=label["cfg_boost"] + " (0 = keep)",
+                    elem_id=f"smoothie_{tab}_boost",
+                )
+            with gr.Row():
+                choices = _lora_choices()
+                comps["negative_lora"] = gr.Dropdown(
+                    choices, value=NO_LORA, label=label["negative_lora"], elem_id=f"smoothie_{tab}_lora"
+                )
+                refresh = ToolButton(
+                    value="\U0001f504", elem_id=f"smoothie_{tab}_lora_refresh", elem_classes=["smoothie-refresh"]
+                )
+                comps["lora_weight"] = gr.Slider(
+                    -4.0,
+                    4.0,
+                    step=0.05,
+                    value=d.lora_weight,
+                    label=label["lora_weight"],
+                    elem_id=f"smoothie_{tab}_weight",
+                )
+                comps["trigger"] = gr.Textbox(
+                    value=d.trigger, label=label["trigger"], elem_id=f"smoothie_{tab}_trigger"
+                )
+
+        refresh.click(fn=lambda: gr.update(choices=_lora_choices()), inputs=[], outputs=[comps["negative_lora"]])
+        # The prompt box belongs to A1111; smoothie.js reads it (first input) and writes to it.
+        preview_btn.click(
+            fn=preview,
+            _js=f"(p, s, b, k) => smoothieWithPrompt('{tab}', [p, s, b, k])",
+            inputs=[generic, comps["ensemble_size"], comps["backend"], comps["keep"]],
+            outputs=[generic, names, paraphrases, status],
+            show_progress=True,
+        )
+        copy_line.click(
+            fn=None, _js=f"(n, t) => smoothieCopyLine('{tab}', n, t)", inputs=[line, paraphrases], outputs=[]
+        )
+        copy_generic.click(fn=None, _js=f"(t) => smoothieCopyLine('{tab}', 1, t)", inputs=[generic], outputs=[])
+
+        ordered = [comps[f.name] for f in FIELDS]
+        self.infotext_fields = [(comps[f.name], f.infotext) for f in FIELDS if f.name != "comparison"]
+        self.paste_field_names = [f.infotext for f in FIELDS if f.name != "comparison"]
+        return ordered
+
+    def run(self, p: Any, *args: Any) -> Any:
+        defaults = settings.default_params()
+        try:
+            params = SmoothieParams.from_args(args, defaults=defaults)
+        except ParamsError as exc:
+            message = f"Smoothie: {exc}; generated without Smoothie"
+            logger.warning("%s", message)
+            p.comment(message)
+            p.extra_generation_params["Smoothie error"] = str(exc)
+            return processing.process_images(p)
+        if params.comparison:
+            return comparison_grid(p, params)
+        with hooks.SmoothieRun(p, params, extra_names=settings.extra_names()):
+            return processing.process_images(p)
+
+
+class SmoothieXYZ(scripts.Script):
+    """Always-on helper with no UI: turns Smoothie on for the cells of an X/Y/Z plot that set a Smoothie axis.
+
+    X/Y/Z plot is itself a dropdown script, so the ``Smoothie`` dropdown entry cannot run beside it; the axes
+    put their values on ``p`` and this script applies them (over the Settings defaults).
+    """
+
+    def title(self) -> str:
+        return "Smoothie X/Y/Z"
+
+    def show(self, is_img2img: bool) -> Any:
+        return scripts.AlwaysVisible
+
+    def ui(self, is_img2img: bool) -> list[Any]:
+        return []
+
+    def before_process(self, p: Any, *args: Any) -> None:
+        overrides = getattr(p, OVERRIDES_ATTR, None)
+        if not overrides or getattr(p, hooks.STATE_ATTR, None) is not None:
+            return
+        try:
+            params = settings.default_params().replace(**overrides)
+        except ParamsError as exc:
+            p.comment(f"Smoothie: {exc}")
+            p.extra_generation_params["Smoothie error"] = str(exc)
+            return
+        run = hooks.SmoothieRun(p, params, record_script=False, extra_names=settings.extra_names())
+        run.__enter__()
+        p._smoothie_xyz_run = run
+
+    def postprocess(self, p: Any, processed: Any, *args: Any) -> None:
+        run = vars(p).pop("_smoothie_xyz_run", None)
+        if run is not None:
+            run.__exit__(None, None, None)
+
+
+# --- comparison grid ------------------------------------------------------------------------------------------
+
+
+def comparison_cells(params: SmoothieParams, cfg: float) -> list[tuple[str, SmoothieParams | None, bool]]:
+    """(label, params or None for a plain run, placebo) for each grid cell."""
+    boost = params.effective_cfg_boost
+    phi = params.rescale or SmoothieParams().rescale
+    base = params.replace(comparison=False, enabled=True, rescale=0.0, cfg_boost=0.0, negative_lora="")
+    cells: list[tuple[str, SmoothieParams | None, bool]] = [
+        (f"baseline (CFG {cfg:g})", None, False),
+        (f"ensemble ×{params.ensemble_size} {params.mode.value}", base, False),
+        (f"+ rescale φ={phi:g} at CFG {boost:g}", base.replace(rescale=phi, cfg_boost=boost), False),
+    ]
+    if params.negative_lora:
+        with_lora = base.replace(rescale=phi, cfg_boost=boost, negative_lora=params.negative_lora)
+        cells.append((f"+ negative LoRA {params.negative_lora}:{params.lora_weight:g}", with_lora, False))
+        cells.append((f"placebo: '{params.trigger}' without LoRA", base.replace(rescale=phi, cfg_boost=boost), True))
+    return cells
+
+
+def comparison_grid(p: Any, params: SmoothieParams) -> Any:
+    from modules import images
+
+    p.seed = processing.get_fixed_seed(p.seed)
+    p.subseed = processing.get_fixed_seed(p.subseed)
+    p.batch_size = 1
+    p.n_iter = 1
+    cells = comparison_cells(params, p.cfg_scale)
+    shared.state.job_count = len(cells)
+    results: list[tuple[str, Any]] = []
+    infotexts: list[str] = []
+    notes: list[str] = []
+    for index, (label, cell, placebo) in enumerate(cells):
+        if shared.state.interrupted or shared.state.stopping_generation:
+            break
+        shared.state.job = f"Smoothie grid {index + 1}/{len(cells)}: {label}"
+        pc = copy.copy(p)
+        pc.extra_generation_params = dict(p.extra_generation_params)
+        pc.comments = {}
+        pc.override_settings_restore_afterwards = True
+        if cell is None:
+            proc = processing.process_images(pc)
+        else:
+            with hooks.SmoothieRun(pc, cell, extra_names=settings.extra_names()) as run:
+                if placebo:
+                    run.inject_trigger_only(params.trigger)
+                proc = processing.process_images(pc)
+        if not proc.images:
+            break
+        results.append((label, proc.images[0]))
+        infotexts.append(proc.infotexts[0] if proc.infotexts else proc.info)
+        notes.extend(c for c in pc.comments if c not in notes)
+    if not results:
+        return processing.Processed(p, [], p.seed, "", comments="\n".join(notes))
+    grid = images.image_grid([im for _, im in results], rows=1)
+    labels = [[images.GridAnnotation(label)] for label, _ in results]
+    grid = images.draw_grid_annotations(grid, results[0][1].width, results[0][1].height, labels, [[]])
+    p.extra_generation_params.update({k: v for k, v in params.to_infotext().items() if v})
+    p.extra_generation_params["Script"] = TITLE
+    grid_info = infotexts[0]
+    if shared.opts.grid_save:
+        images.save_image(
+            grid,
+            p.outpath_grids,
+            "smoothie_grid",
+            p.seed,
+            p.prompt,
+            shared.opts.grid_format,
+            info=grid_info,
+            grid=True,
+            p=p,
+        )
+    return processing.Processed(
+        p,
+        [grid] + [im for _, im in results],
+        p.seed,
+        grid_info,
+        infotexts=[grid_info, *infotexts],
+        index_of_first_image=1,
+        comments="\n".join(notes),
+    )

@@ -1,0 +1,126 @@
+"""The "Smoothie" section of A1111's Settings: the script's defaults and where the names list lives."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from smoothie.params import (
+    MAX_CFG_BOOST,
+    MAX_ENSEMBLE,
+    MAX_LORA_WEIGHT,
+    MIN_ENSEMBLE,
+    EnsembleMode,
+    ParamsError,
+    SmoothieParams,
+)
+
+logger = logging.getLogger(__name__)
+
+SECTION = ("smoothie", "Smoothie")
+
+# option key → (SmoothieParams field, label)
+DEFAULT_OPTIONS: dict[str, tuple[str, str]] = {
+    "smoothie_default_enabled": ("enabled", "Prompt ensemble on by default"),
+    "smoothie_default_size": ("ensemble_size", "Default ensemble size"),
+    "smoothie_default_mode": ("mode", "Default ensemble mode"),
+    "smoothie_default_backend": ("backend", "Default paraphrase backend"),
+    "smoothie_default_rescale": ("rescale", "Default CFG rescale φ"),
+    "smoothie_default_cfg_boost": ("cfg_boost", "Default boost CFG (0 = keep the CFG scale)"),
+    "smoothie_default_lora_weight": ("lora_weight", "Default negative LoRA weight"),
+    "smoothie_default_trigger": ("trigger", "Default negative trigger word"),
+}
+NAMES_FILE_OPTION = "smoothie_names_file"
+
+
+def on_ui_settings() -> None:
+    import gradio as gr
+    from modules import shared
+
+    base = SmoothieParams()
+
+    def add(key: str, default: Any, label: str, component: Any = None, args: Any = None, *, comment: str = "") -> None:
+        info = shared.OptionInfo(default, label, component, args, section=SECTION)
+        if comment:
+            info = info.info(comment)
+        shared.opts.add_option(key, info)
+
+    add("smoothie_default_enabled", base.enabled, DEFAULT_OPTIONS["smoothie_default_enabled"][1])
+    add(
+        "smoothie_default_size",
+        base.ensemble_size,
+        DEFAULT_OPTIONS["smoothie_default_size"][1],
+        gr.Slider,
+        {"minimum": MIN_ENSEMBLE, "maximum": MAX_ENSEMBLE, "step": 1},
+    )
+    add(
+        "smoothie_default_mode",
+        base.mode.value,
+        DEFAULT_OPTIONS["smoothie_default_mode"][1],
+        gr.Radio,
+        {"choices": [m.value for m in EnsembleMode]},
+    )
+    add("smoothie_default_backend", base.backend, DEFAULT_OPTIONS["smoothie_default_backend"][1])
+    add(
+        "smoothie_default_rescale",
+        base.rescale,
+        DEFAULT_OPTIONS["smoothie_default_rescale"][1],
+        gr.Slider,
+        {"minimum": 0.0, "maximum": 1.0, "step": 0.05},
+    )
+    add(
+        "smoothie_default_cfg_boost",
+        base.cfg_boost,
+        DEFAULT_OPTIONS["smoothie_default_cfg_boost"][1],
+        gr.Slider,
+        {"minimum": 0.0, "maximum": MAX_CFG_BOOST, "step": 0.5},
+    )
+    add(
+        "smoothie_default_lora_weight",
+        base.lora_weight,
+        DEFAULT_OPTIONS["smoothie_default_lora_weight"][1],
+        gr.Slider,
+        {"minimum": -MAX_LORA_WEIGHT, "maximum": MAX_LORA_WEIGHT, "step": 0.05},
+    )
+    add("smoothie_default_trigger", base.trigger, DEFAULT_OPTIONS["smoothie_default_trigger"][1])
+    add(
+        NAMES_FILE_OPTION,
+        "",
+        "Extra names list (file path)",
+        comment="one name a line, optionally 'name | label | replacement'; these names are genericised too",
+    )
+
+
+def default_params() -> SmoothieParams:
+    """The user's defaults from Settings (falling back to the built-in ones for unset or bad values)."""
+    from modules import shared
+
+    base = SmoothieParams()
+    values: dict[str, Any] = {}
+    for key, (name, _) in DEFAULT_OPTIONS.items():
+        value = getattr(shared.opts, key, None)
+        if value is None:
+            continue
+        try:
+            base.replace(**{name: value})
+        except ParamsError as exc:
+            logger.warning("Smoothie: ignoring setting %s: %s", key, exc)
+            continue
+        values[name] = value
+    return base.replace(**values)
+
+
+def extra_names() -> tuple[Any, ...]:
+    """Entries of the user's names list from Settings (empty when unset; a bad file is logged, not fatal)."""
+    from modules import shared
+
+    path = (getattr(shared.opts, NAMES_FILE_OPTION, "") or "").strip()
+    if not path:
+        return ()
+    try:
+        from smoothie.prompt import load_user_names
+
+        return tuple(load_user_names(path))
+    except (OSError, ValueError) as exc:
+        logger.warning("Smoothie: cannot read the names list %s: %s", path, exc)
+        return ()

@@ -1,0 +1,48 @@
+"""X/Y/Z plot axes for Smoothie: ensemble size, mode, CFG rescale φ and negative LoRA weight."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from smoothie.params import EnsembleMode
+
+logger = logging.getLogger(__name__)
+
+OVERRIDES_ATTR = "smoothie_overrides"
+
+
+def _apply(field: str, convert: Any) -> Any:
+    def apply(p: Any, x: Any, xs: Any) -> None:
+        # a new dict per cell: X/Y/Z shallow-copies p, so a shared dict would leak between cells
+        setattr(p, OVERRIDES_ATTR, {**(getattr(p, OVERRIDES_ATTR, None) or {}), field: convert(x)})
+
+    return apply
+
+
+def _mode(x: Any) -> str:
+    return EnsembleMode.parse(x).value
+
+
+def add_axes() -> None:
+    """Append the Smoothie axes to X/Y/Z plot's ``axis_options`` (once; no-op without X/Y/Z plot)."""
+    from modules import scripts
+
+    module = next(
+        (d.module for d in scripts.scripts_data if d.script_class.__module__ in ("xyz_grid.py", "scripts.xyz_grid")),
+        None,
+    )
+    if module is None:
+        logger.info("Smoothie: X/Y/Z plot not found; no axes added")
+        return
+    axis = module.AxisOption
+    if any(getattr(o, "label", "").startswith("Smoothie ") for o in module.axis_options):
+        return
+    module.axis_options.extend(
+        [
+            axis("Smoothie ensemble size", int, _apply("ensemble_size", int)),
+            axis("Smoothie mode", str, _apply("mode", _mode), choices=lambda: [m.value for m in EnsembleMode]),
+            axis("Smoothie rescale φ", float, _apply("rescale", float)),
+            axis("Smoothie LoRA weight", float, _apply("lora_weight", float)),
+        ]
+    )
