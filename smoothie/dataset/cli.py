@@ -1,0 +1,189 @@
+"""``python -m smoothie dataset prep INPUT_DIR OUTPUT_DIR [options]``.
+
+Importing this module is cheap (argparse and the options module only); the pipeline, Pillow, OpenCV
+and numpy are imported when the command runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from typing import Any
+
+from smoothie.dataset.options import (
+    DEFAULT_MAX_PIXELS,
+    DEFAULT_TEMPLATE,
+    CropMode,
+    ExportFormat,
+    FaceDirection,
+    ImageFormat,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def register(sub: Any) -> None:
+    """Add the ``dataset`` command (with its ``prep`` subcommand) to ``smoothie.cli``'s subparsers."""
+    dataset = sub.add_parser(
+        "dataset",
+        help="prepare LoRA training data from a folder of images",
+        description="Prepare LoRA training data: validate, filter, caption, flip, crop, sort and export.",
+    )
+    dsub = dataset.add_subparsers(dest="dataset_command", metavar="SUBCOMMAND")
+    dsub.required = True
+    prep = dsub.add_parser(
+        "prep",
+        help="turn INPUT_DIR into a training set in OUTPUT_DIR (originals are never modified)",
+        description=(
+            "Turn a folder of images into a training set. INPUT_DIR is only read; everything is written "
+            "atomically inside OUTPUT_DIR, which may not be inside INPUT_DIR. Re-running into the same "
+            "OUTPUT_DIR resumes and changes nothing that is already right. OUTPUT_DIR/report.json lists "
+            "every input image with its status and the reason for every skip."
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    prep.add_argument("input_dir", metavar="INPUT_DIR", help="folder of images (searched recursively)")
+    prep.add_argument("output_dir", metavar="OUTPUT_DIR", help="where the training set is written")
+    g = prep.add_argument_group("quality")
+    g.add_argument(
+        "--min-sharpness",
+        default="auto",
+        metavar="auto|X",
+        help="skip blurry images: 'auto' (outliers of this folder), a Laplacian-variance threshold, or 'off'",
+    )
+    g.add_argument("--dedup", action="store_true", help="skip near-duplicates, keeping the sharper/larger copy")
+    g.add_argument("--dedup-distance", type=int, default=6, metavar="BITS", help="perceptual-hash bits that may differ")
+    g.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS, help="refuse images larger than this")
+    g = prep.add_argument_group("direction and crops")
+    g.add_argument(
+        "--face-direction",
+        choices=[d.value for d in FaceDirection],
+        default="keep",
+        help="flip images so every subject faces this way (captions of flipped images get left/right swapped)",
+    )
+    g.add_argument("--crop", choices=[c.value for c in CropMode], default="smart", help="how images are cropped")
+    g.add_argument("--size", type=int, default=512, help="output side (bucket: the area is at most SIZE²)")
+    g = prep.add_argument_group("captions")
+    g.add_argument("--scrub-names", action="store_true", help="replace proper nouns with generic descriptions")
+    g.add_argument("--keep-name", action="append", default=[], metavar="NAME", help="a name --scrub-names keeps")
+    g.add_argument("--trigger", default="", help="trigger word put first in every caption")
+    g.add_argument("--subject", default="", help="subject when a caption has none (e.g. 'a woman')")
+    g.add_argument("--template", default=DEFAULT_TEMPLATE, help="caption template; see the README for the fields")
+    g.add_argument("--vocabulary", default=None, metavar="JSON", help="controlled vocabulary merged over the default")
+    g.add_argument("--compounds", default=None, metavar="FILE", help="phrases to bind: 'phrase -> compound' lines")
+    g.add_argument("--wd14", default="", metavar="PATH|HF_ID", help="tag images with a WD14 tagger (onnxruntime)")
+    g.add_argument("--wd14-threshold", type=float, default=0.35, help="WD14 general-tag threshold")
+    g.add_argument("--captioner", default="", metavar="PATH|HF_ID", help="caption images with a transformers model")
+    g = prep.add_argument_group("sorting and export")
+    g.add_argument("--classes", default=None, metavar="DIR", help="DIR/<class>/*: examples to sort images into classes")
+    g.add_argument("--concept", default="", help="folder name of the concept (default: INPUT_DIR's name)")
+    g.add_argument("--format", choices=[f.value for f in ExportFormat], default="kohya", help="output layout")
+    g.add_argument("--image-format", choices=[f.value for f in ImageFormat], default="png", help="output images")
+    g.add_argument("--repeats", type=int, default=0, help="kohya repeats per folder (0: recommended)")
+    g.add_argument("--epochs", type=int, default=0, help="epochs for the recommendation (0: recommended)")
+    g.add_argument(
+        "--workers", type=int, default=min(4, os.cpu_count() or 1), help="images processed in parallel (threads)"
+    )
+    g.add_argument("--no-progress", action="store_true", help="no progress bar")
+    prep.set_defaults(func=run_prep)
+
+
+def run_prep(args: argparse.Namespace) -> int:
+    from smoothie.cli import UsageError
+    from smoothie.dataset.options import PrepOptions
+    from smoothie.dataset.pipeline import Interrupted, prepare
+    from smoothie.dataset.safeio import PrepError
+
+    try:
+        opts = PrepOptions(
+            input_dir=args.input_dir,
+            output_dir=args.output_dir,
+            crop=args.crop,
+            size=args.size,
+            face_direction=args.face_direction,
+            scrub_names=args.scrub_names,
+            keep_names=tuple(args.keep_name),
+            dedup=args.dedup,
+            dedup_distance=args.dedup_distance,
+            min_sharpness=args.min_sharpness,
+            export_format=args.format,
+            image_format=args.image_format,
+            workers=args.workers,
+            concept=args.concept,
+            trigger=args.trigger,
+            subject=args.subject,
+            template=args.template,
+            vocabulary=args.vocabulary,
+            compounds=args.compounds,
+            classes_dir=args.classes,
+            max_pixels=args.max_pixels,
+            wd14=args.wd14,
+            wd14_threshold=args.wd14_threshold,
+            captioner=args.captioner,
+            repeats=args.repeats,
+            epochs=args.epochs,
+        )
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    bar = _ProgressBar(enabled=not args.no_progress)
+    try:
+        result = prepare(opts, progress=bar)
+    except PrepError as exc:
+        bar.close()
+        raise UsageError(str(exc)) from None
+    except Interrupted as exc:
+        bar.close()
+        print(f"smoothie: {exc}; run the same command again to resume", file=sys.stderr)
+        return 130
+    except KeyboardInterrupt:
+        bar.close()
+        raise
+    bar.close()
+    counts = result.summary["counts"]
+    training = result.summary["training"]
+    print(
+        f"{counts['kept']} of {counts['images']} images kept, {counts['skipped']} skipped, "
+        f"{counts['flipped']} flipped; {result.written} files written to {result.output_dir}"
+    )
+    for kind, n in counts["skipped_by_reason"].items():
+        print(f"  skipped ({kind}): {n}")
+    if training["total_steps"]:
+        reps = ", ".join(f"{c}: {r}" for c, r in training["repeats"].items())
+        print(f"recommended: repeats {reps}; {training['epochs']} epochs, {training['total_steps']} steps at batch 1")
+    warnings = result.summary["cooccurrence"]["warnings"]
+    for w in warnings[:5]:
+        print(f"warning: {w['message']}")
+    for w in result.summary["lint"][:5]:
+        print(f"warning: {w['source']}: {w['warning']}")
+    print(f"report: {result.output_dir / 'report.json'}  summary: {result.output_dir / 'summary.json'}")
+    logger.info("timings: %s", {k: round(v, 2) for k, v in result.timings.items()})
+    return 0
+
+
+class _ProgressBar:
+    """tqdm bar per stage on stderr."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.bar: Any = None
+        self.stage = ""
+
+    def __call__(self, p: Any) -> None:
+        if not self.enabled or p.stage in ("scan", "export", "done"):
+            return
+        if p.stage != self.stage:
+            self.close()
+            from tqdm import tqdm
+
+            self.stage = p.stage
+            self.bar = tqdm(total=p.total, desc=p.stage, unit="img", file=sys.stderr, dynamic_ncols=True)
+        if self.bar is not None and p.done > self.bar.n:
+            self.bar.update(p.done - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+        self.stage = ""

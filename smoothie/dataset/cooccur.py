@@ -1,0 +1,109 @@
+"""Tag co-occurrence: which concepts almost always appear together (and will leak into each other).
+
+For tags ``a`` and ``b`` seen in ``n_a`` and ``n_b`` captions and together in ``n_ab``, the pair is
+flagged when both conditional frequencies ``n_ab / n_a`` and ``n_ab / n_b`` reach ``threshold``
+(default 0.9) and the pair occurs in at least ``min_support`` captions, while neither tag is in
+(almost) every caption (a trigger word or a field shared by the whole set says nothing). A model
+trained on such data cannot tell the two apart: prompting one brings the other.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Cooccurrence:
+    tags: tuple[str, ...]  # the most frequent tags, most frequent first
+    counts: tuple[int, ...]
+    matrix: tuple[tuple[int, ...], ...]  # matrix[i][j]: captions with tags i and j
+    captions: int
+    warnings: tuple[dict[str, object], ...]
+
+
+def cooccurrence(
+    tag_lists: Sequence[Sequence[str]],
+    threshold: float = 0.9,
+    min_support: int = 3,
+    top: int = 30,
+    ubiquitous: float = 0.95,
+) -> Cooccurrence:
+    """Counts and warnings for the tags of each caption (``tag_lists``: one list per caption)."""
+    sets = [sorted({t.strip().lower() for t in tags if t.strip()}) for tags in tag_lists]
+    n = len(sets)
+    single: Counter[str] = Counter()
+    pairs: Counter[tuple[str, str]] = Counter()
+    for tags in sets:
+        single.update(tags)
+        pairs.update(itertools.combinations(tags, 2))
+    warnings: list[dict[str, object]] = []
+    for (a, b), both in sorted(pairs.items()):
+        if both < min_support:
+            continue
+        na, nb = single[a], single[b]
+        if na >= ubiquitous * n or nb >= ubiquitous * n:
+            continue
+        pa, pb = both / na, both / nb
+        if pa >= threshold and pb >= threshold:
+            warnings.append(
+                {
+                    "tags": [a, b],
+                    "together": both,
+                    "counts": [na, nb],
+                    "message": f"{a!r} and {b!r} appear together in {both} of {max(na, nb)} captions: "
+                    "the model will not learn them apart; add images with only one of them, or merge them",
+                }
+            )
+    warnings.sort(key=lambda w: (-int(str(w["together"])), str(w["tags"])))
+    ranked = sorted(single.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
+    names = tuple(t for t, _ in ranked)
+    matrix = tuple(tuple(single[a] if a == b else pairs[(min(a, b), max(a, b))] for b in names) for a in names)
+    return Cooccurrence(names, tuple(c for _, c in ranked), matrix, n, tuple(warnings))
+
+
+def plot(result: Cooccurrence, path: Path | None = None) -> bytes:
+    """A PNG heat map of ``P(column | row)`` for the most frequent tags, flagged pairs outlined.
+
+    Drawn on an Agg canvas of its own (no pyplot, the host's backend untouched), without timestamps, so the bytes are
+    reproducible. Returns the PNG bytes (and writes them to ``path`` when given).
+    """
+    import io
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Rectangle
+
+    k = len(result.tags)
+    fig = Figure(figsize=(max(4.0, 0.32 * k + 2.5), max(3.5, 0.32 * k + 2.0)), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot(1, 1, 1)
+    if k == 0:
+        ax.text(0.5, 0.5, "no tags", ha="center", va="center")
+        ax.set_axis_off()
+    else:
+        cond = [[result.matrix[i][j] / max(result.counts[i], 1) for j in range(k)] for i in range(k)]
+        image = ax.imshow(cond, cmap="viridis", vmin=0.0, vmax=1.0, interpolation="nearest")
+        ax.set_xticks(range(k))
+        ax.set_yticks(range(k))
+        ax.set_xticklabels(result.tags, rotation=60, ha="right", fontsize=7)
+        ax.set_yticklabels([f"{t} ({c})" for t, c in zip(result.tags, result.counts, strict=True)], fontsize=7)
+        index = {t: i for i, t in enumerate(result.tags)}
+        for w in result.warnings:
+            pair = [str(t) for t in w["tags"]]  # type: ignore[attr-defined]
+            a, b = pair[0], pair[1]
+            if a in index and b in index:
+                for i, j in ((index[a], index[b]), (index[b], index[a])):
+                    ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="red", linewidth=1.5))
+        fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="P(column | row)")
+        ax.set_title(f"Tag co-occurrence in {result.captions} captions (red: always together)", fontsize=9)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", metadata={"Software": None})
+    data = buffer.getvalue()
+    if path is not None:
+        Path(path).write_bytes(data)
+    return data

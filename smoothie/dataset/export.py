@@ -1,0 +1,190 @@
+"""Export: output names and layouts, kohya/jsonl metadata, the training-length recommendation, caption edits.
+
+Layouts (``OUTPUT/`` is the output folder):
+
+* ``kohya``: ``img/<repeats>_<concept>/<name>.png`` with ``<name>.txt`` beside it — point sd-scripts'
+  ``--train_data_dir`` at ``OUTPUT/img`` (DreamBooth-style folders), or use ``OUTPUT/meta_lat.json``
+  with ``--in_json`` and ``--train_data_dir OUTPUT/img`` (fine-tuning style: keys are paths relative
+  to ``img/``, with ``caption``, ``image_size`` and ``train_resolution`` as sd-scripts reads them).
+* ``jsonl``: ``images/<concept>/<name>.png`` and ``OUTPUT/metadata.jsonl``, one line per image with
+  ``file_name`` and ``text`` (Hugging Face ``imagefolder``) and ``image_path``, ``caption`` and
+  ``image_size`` (sd-scripts' JSONL metadata, ``image_dir`` = ``OUTPUT``).
+
+Both record ``original_size`` and ``crop_ltrb`` (SDXL size/crop conditioning) and ``flipped``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from smoothie.dataset.options import ExportFormat
+from smoothie.dataset.safeio import OutputDir
+
+REPORT_FILE = "report.json"
+SUMMARY_FILE = "summary.json"
+KOHYA_META = "meta_lat.json"
+JSONL_META = "metadata.jsonl"
+COOCCURRENCE_PNG = "cooccurrence.png"
+
+# Heuristic targets (see recommend_training): image views per epoch and optimiser steps in total.
+VIEWS_PER_EPOCH = 200
+TARGET_STEPS = 2000
+
+_UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
+
+
+def safe_name(text: str, fallback: str = "image") -> str:
+    """A file/folder name safe on Windows, macOS and Linux; unicode letters kept (NFC)."""
+    text = unicodedata.normalize("NFC", text)
+    text = _UNSAFE.sub("_", text).strip(" .")
+    return text[:150] or fallback
+
+
+def output_names(sources: Sequence[str]) -> dict[str, str]:
+    """A unique file stem per source (relative path, folders joined with ``_``), stable across runs.
+
+    Collisions (``a.jpg`` and ``a.png``, or case-only differences) get ``-2``, ``-3`` … in source order.
+    """
+    taken: set[str] = set()
+    out: dict[str, str] = {}
+    for rel in sorted(sources):
+        stem = rel.rsplit(".", 1)[0] if "." in rel.rsplit("/", 1)[-1] else rel
+        base = safe_name(stem.replace("/", "_"))
+        name = base
+        n = 2
+        while name.lower() in taken:
+            name = f"{base}-{n}"
+            n += 1
+        taken.add(name.lower())
+        out[rel] = name
+    return out
+
+
+def recommend_training(counts: Mapping[str, int], repeats: int = 0, epochs: int = 0) -> dict[str, Any]:
+    """Repeats per class folder, epochs and total steps (batch size 1), with the reasoning.
+
+    Heuristic, from common LoRA practice rather than measurement here: an epoch should show about
+    :data:`VIEWS_PER_EPOCH` images (so small sets get more repeats), shared equally between classes
+    (repeats balance a class of 5 against one of 50), and a run should total about
+    :data:`TARGET_STEPS` steps at batch size 1 (1,500–3,000 is the usual range for a character or
+    style LoRA at a learning rate around 1e-4; halve the steps for batch size 2).
+    """
+    counts = {c: n for c, n in counts.items() if n > 0}
+    if not counts:
+        return {"repeats": {}, "epochs": 0, "steps_per_epoch": 0, "total_steps": 0, "explanation": "no images kept"}
+    k = len(counts)
+    reps = {c: repeats or max(1, min(100, round(VIEWS_PER_EPOCH / (k * n)))) for c, n in sorted(counts.items())}
+    per_epoch = sum(counts[c] * reps[c] for c in counts)
+    n_epochs = epochs or max(1, min(30, round(TARGET_STEPS / per_epoch)))
+    explanation = (
+        f"{sum(counts.values())} images in {k} folder(s). Repeats make each epoch show about {VIEWS_PER_EPOCH} "
+        f"images, split equally between folders ({per_epoch} per epoch); {n_epochs} epochs give "
+        f"{per_epoch * n_epochs} steps at batch size 1 (the usual 1,500-3,000 for a LoRA at learning rate ~1e-4; "
+        "divide by the batch size). Save every epoch and keep the first that looks right: fewer steps for a "
+        "style, more for a face."
+    )
+    if repeats or epochs:
+        explanation += " Repeats/epochs set by hand were used as given."
+    return {
+        "repeats": reps,
+        "epochs": n_epochs,
+        "steps_per_epoch": per_epoch,
+        "total_steps": per_epoch * n_epochs,
+        "explanation": explanation,
+    }
+
+
+def folder_for(fmt: ExportFormat, concept: str, repeats: int) -> str:
+    if fmt is ExportFormat.KOHYA:
+        return f"img/{repeats}_{concept}"
+    return f"images/{concept}"
+
+
+def metadata_files(fmt: ExportFormat, entries: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """The metadata file(s) of the layout for the kept images (``entries`` in report order)."""
+    if fmt is ExportFormat.KOHYA:
+        meta: dict[str, Any] = {}
+        for e in entries:
+            key = e["output"][len("img/") :]
+            meta[key] = {
+                "caption": e["caption"],
+                "image_size": list(e["size"]),
+                "train_resolution": list(e["size"]),
+                "original_size": list(e["original_size"]),
+                "crop_ltrb": list(e["crop"]),
+                "flipped": e["flipped"],
+            }
+        return {KOHYA_META: json.dumps(meta, indent=2, ensure_ascii=False) + "\n"}
+    lines = []
+    for e in entries:
+        lines.append(
+            json.dumps(
+                {
+                    "file_name": e["output"],
+                    "text": e["caption"],
+                    "image_path": e["output"],
+                    "caption": e["caption"],
+                    "image_size": list(e["size"]),
+                    "original_size": list(e["original_size"]),
+                    "crop_ltrb": list(e["crop"]),
+                    "flipped": e["flipped"],
+                },
+                ensure_ascii=False,
+            )
+        )
+    return {JSONL_META: "\n".join(lines) + ("\n" if lines else "")}
+
+
+def caption_file(output: str) -> str:
+    return output.rsplit(".", 1)[0] + ".txt"
+
+
+def dump_json(data: Any) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def edit_caption(out: OutputDir, source: str, caption: str) -> dict[str, Any]:
+    """Replace one kept image's caption by hand: its ``.txt``, the metadata file, report.json, and
+    ``.smoothie/edits.json`` so later runs keep the edit. Returns the updated report entry."""
+    from smoothie.dataset.state import load_edits, save_edits
+
+    caption = " ".join(str(caption).split())
+    raw = out.read_bytes(REPORT_FILE)
+    if raw is None:
+        raise ValueError(f"no {REPORT_FILE} in {str(out.root)!r}: run the pipeline first")
+    report = json.loads(raw)
+    entry = next((e for e in report["images"] if e["source"] == source), None)
+    if entry is None:
+        raise ValueError(f"source {source!r} is not in {REPORT_FILE}")
+    if entry["status"] != "kept" or not entry["output"]:
+        raise ValueError(f"source {source!r} was skipped ({entry['reason']}); it has no caption to edit")
+    entry["caption"] = caption
+    edits = load_edits(out)
+    edits[source] = caption
+    save_edits(out, edits)
+    output = entry["output"]
+    if output.startswith("img/"):
+        out.write_text(caption_file(output), caption + "\n")
+        meta_raw = out.read_bytes(KOHYA_META)
+        if meta_raw:
+            meta = json.loads(meta_raw)
+            key = output[len("img/") :]
+            if key in meta:
+                meta[key]["caption"] = caption
+                out.write_text(KOHYA_META, json.dumps(meta, indent=2, ensure_ascii=False) + "\n")
+    else:
+        meta_raw = out.read_bytes(JSONL_META)
+        if meta_raw:
+            lines = []
+            for line in meta_raw.decode("utf-8").splitlines():
+                row = json.loads(line)
+                if row.get("file_name") == output:
+                    row["text"] = row["caption"] = caption
+                lines.append(json.dumps(row, ensure_ascii=False))
+            out.write_text(JSONL_META, "\n".join(lines) + "\n")
+    out.write_text(REPORT_FILE, dump_json(report))
+    return dict(entry)
