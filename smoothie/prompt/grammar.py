@@ -116,7 +116,9 @@ class Group:
             if isinstance(child, Group):
                 new.append(child.map_text(fn))
             elif isinstance(child, Text):
-                new.append(Text(_map_words(child.text, fn, keep_weight=self.kind in ("weight", "schedule") and i == last)))
+                new.append(
+                    Text(_map_words(child.text, fn, keep_weight=self.kind in ("weight", "schedule") and i == last))
+                )
             else:
                 new.append(child)
         return replace(self, children=tuple(new))
@@ -290,13 +292,12 @@ def _split_separators(items: list[Text | Atom | Group]) -> list[Segment]:
     for i, seg in enumerate(out):
         nxt = out[i + 1] if i + 1 < len(out) else None
         at_end = nxt is None or (isinstance(nxt, Separator) and nxt.keyword == "AND")
-        if isinstance(seg, Text) and at_end:
-            m = _RE_AND_WEIGHT.search(seg.text)
-            if m:
-                if m.start() > 0:
-                    result.append(Text(seg.text[: m.start()]))
-                result.append(Atom("and_weight", m.group(0)))
-                continue
+        weight = _RE_AND_WEIGHT.search(seg.text) if isinstance(seg, Text) and at_end else None
+        if isinstance(seg, Text) and weight:
+            if weight.start() > 0:
+                result.append(Text(seg.text[: weight.start()]))
+            result.append(Atom("and_weight", weight.group(0)))
+            continue
         if isinstance(seg, Text) and not seg.text:
             continue
         result.append(seg)

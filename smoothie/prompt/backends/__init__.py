@@ -28,7 +28,8 @@ class ParaphraseRequest:
 
     ``text``: the generic (names already replaced) prompt with syntax protected as ``[[k]]``.
     ``placeholders``: every placeholder in ``text``, in order; each must appear exactly once in a candidate.
-    ``separators``: the placeholders that stand for ``BREAK`` / ``AND`` (structure: their order matters).
+    ``separators``: the placeholders that stand for ``BREAK`` / ``AND`` (structure: their order matters);
+    ``breaks``: those of them that are ``BREAK`` (a continuation of the same sub-prompt, not a new one).
     ``style``: ``tags`` for comma-separated tag prompts (``1girl, solo, …``), else ``natural``.
     ``original``: the user's prompt before genericising (context for an LLM; names must not be copied).
     """
@@ -38,6 +39,7 @@ class ParaphraseRequest:
     seed: int = 0
     placeholders: tuple[str, ...] = ()
     separators: tuple[str, ...] = ()
+    breaks: tuple[str, ...] = ()
     style: Style = "natural"
     original: str = ""
     hints: Mapping[str, str] = field(default_factory=dict)

