@@ -1,0 +1,259 @@
+"""Defensive parsing of an LLM's answer into clean candidate paraphrases.
+
+Models answer in many shapes: numbered or bulleted lists, quoted lines, Markdown bold, code fences, a JSON
+array, a chatty preamble ("Sure! Here are 32 descriptions:"), a closing remark, ``<think>…</think>`` blocks
+from reasoning models, a refusal, or plain noise. :func:`parse_candidates` never raises on any text; it
+returns the lines that look like descriptions of the requested image, each with its ``[[k]]`` placeholders
+normalised (spacing fixed, unknown ones removed, repeats removed), plus counts of what it dropped and why.
+
+A line is kept when it
+- is not chatter or a refusal,
+- has at least two words of letters outside placeholders and is not absurdly long,
+- keeps every protected word of the request (numbers, colours, directions: "70 bottle caps" stays 70),
+- shares at least one content word with the request when the request has three or more (a rewrite of "a cat
+  whose fur looks like a strawberry" mentions the cat or the strawberry; random text does not).
+The prompt engine checks placeholders, separators and names again afterwards; this module only cleans.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from smoothie.prompt.protected import is_protected_word, protected_words_in
+
+PLACEHOLDER_RE = re.compile(r"\[\s*\[\s*(\d{1,4})\s*\]\s*\]")
+_THINK_RE = re.compile(r"<(think|thinking|reasoning)>.*?</\1>", re.IGNORECASE | re.DOTALL)
+_THINK_OPEN_RE = re.compile(r"<(think|thinking|reasoning)>", re.IGNORECASE)
+_THINK_CLOSE_RE = re.compile(r"</(think|thinking|reasoning)>", re.IGNORECASE)
+_FENCE_RE = re.compile(r"^\s*```[\w+-]*\s*$")
+_MARKER_RE = re.compile(
+    r"""^\s*(?:
+        (?:[-*•·‣◦▪●–—+>]\s*)+                                 # bullets, dashes, quote marks of Markdown
+      | \(?\d{1,3}\s*[.):\]](?:\s+|$)                            # 1.  1)  (1)  1:  1]
+      | \#\s*\d{1,3}\s*[.):-]?(?:\s+|$)                          # #1
+      | (?:description|variant|version|option|paraphrase|prompt|line)\s*\#?\d{1,3}\s*[.):-](?:\s+|$)
+    )""",
+    re.IGNORECASE | re.VERBOSE,
+)
+_INLINE_NUMBERED_RE = re.compile(r"(?:^|\s)(\d{1,2})[.)]\s+(?=\S)")
+_BOLD_RE = re.compile(r"\*\*(.+?)\*\*|__(.+?)__")
+_QUOTES = {'"': '"', "'": "'", "“": "”", "‘": "’", "«": "»", "„": "“", "`": "`", "「": "」"}
+_CHATTER_START_RE = re.compile(
+    r"""^(?:here\s+(?:are|is)|here's|sure\b|certainly\b|of\s+course\b|okay\b|ok\b|absolutely\b
+       |below\s+(?:are|is)|the\s+following|as\s+requested|these\s+(?:are|descriptions|variations|lines|prompts)
+       |i\s+hope|hope\s+(?:this|these)|let\s+me\s+know|feel\s+free|note\s*:|notes?\s*:|please\s+note
+       |i've\s|i\s+have\s+(?:written|kept|rewritten|made|created|provided|avoided)|each\s+(?:line|description)\s
+       |(?:description|variant|version|paraphrase|rewrite)s?\s*:?\s*$|\(?\s*note\b)""",
+    re.IGNORECASE | re.VERBOSE,
+)
+_REFUSAL_RE = re.compile(
+    r"""\b(?:i\s*(?:'m|am)\s+(?:sorry|afraid|unable|not\s+able)|i\s+(?:can(?:'|no)t|cannot|won't|will\s+not|must\s+decline)
+       |as\s+an\s+ai\b|i\s+apologi[sz]e|against\s+(?:my|the)\s+(?:guidelines|policy|policies)
+       |not\s+able\s+to\s+(?:help|assist|comply)|unable\s+to\s+(?:help|assist|comply|fulfil|fulfill))""",
+    re.IGNORECASE | re.VERBOSE,
+)
+_LETTER_WORD_RE = re.compile(r"[^\W\d_]{2,}")
+_WORD_RE = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
+_STOPWORDS = frozenset(
+    """a an the and or but of in on at to for with from by as is are was were be been being it its this that these
+    those there their they them his her he she him you your we our i me my who whom whose which what while
+    into onto upon about across after against along among around before between beyond during near off out
+    through toward towards within without very so than then too also just only some any each every all no not
+    has have had having do does did looks look looking like one""".split()
+)
+MAX_LINE_FACTOR = 6
+MAX_LINE_SLACK = 300
+
+
+@dataclass
+class ParseResult:
+    """Candidate lines and a tally of what was dropped (keys: chatter, refusal, short, long, protected, unrelated)."""
+
+    lines: list[str] = field(default_factory=list)
+    dropped: Counter[str] = field(default_factory=Counter)
+    refusal: bool = False
+
+    def summary(self) -> str:
+        parts = [f"{len(self.lines)} kept"] + [f"{n} {why}" for why, n in sorted(self.dropped.items())]
+        return ", ".join(parts)
+
+
+def strip_reasoning(text: str) -> str:
+    """Remove ``<think>…</think>`` blocks; an unclosed opening block swallows the rest."""
+    text = _THINK_RE.sub("\n", text)
+    close = list(_THINK_CLOSE_RE.finditer(text))
+    if close:  # a closing tag with its opening one in the system prompt's echo or missing
+        text = text[close[-1].end() :]
+    opening = _THINK_OPEN_RE.search(text)
+    if opening:
+        text = text[: opening.start()]
+    return text
+
+
+def split_answer(text: str) -> list[str]:
+    """Raw candidate lines of an answer: JSON arrays, fenced blocks, one-per-line or inline numbered lists."""
+    text = strip_reasoning(text).replace("\r\n", "\n").replace("\r", "\n")
+    as_json = _json_lines(text)
+    if as_json is not None:
+        return as_json
+    lines = [ln for ln in text.split("\n") if not _FENCE_RE.match(ln)]
+    out: list[str] = []
+    for line in lines:
+        numbers = [int(m.group(1)) for m in _INLINE_NUMBERED_RE.finditer(line)]
+        # "1. a cat … 2. a feline … 3. …" on one line: split before each number when they count up from 1.
+        if len(numbers) >= 2 and numbers == list(range(numbers[0], numbers[0] + len(numbers))) and numbers[0] <= 2:
+            starts = [m.start(1) for m in _INLINE_NUMBERED_RE.finditer(line)] + [len(line)]
+            out.extend(line[a:b] for a, b in itertools.pairwise(starts))
+        else:
+            out.append(line)
+    return out
+
+
+def _json_lines(text: str) -> list[str] | None:
+    stripped = text.strip()
+    fence = re.match(r"^```[\w+-]*\s*\n(.*)\n```$", stripped, re.DOTALL)
+    if fence:
+        stripped = fence.group(1).strip()
+    if not stripped or stripped[0] not in "[{":
+        return None
+    try:
+        data = json.loads(stripped)
+    except (json.JSONDecodeError, RecursionError):
+        return None
+    if isinstance(data, dict):
+        lists = [v for v in data.values() if isinstance(v, list)]
+        if len(lists) != 1:
+            return None
+        data = lists[0]
+    if not isinstance(data, list):
+        return None
+    out: list[str] = []
+    for item in data:
+        if isinstance(item, str):
+            out.append(item)
+        elif isinstance(item, dict):  # [{"description": "…"}]
+            texts = [v for v in item.values() if isinstance(v, str)]
+            if texts:
+                out.append(max(texts, key=len))
+    return out
+
+
+def clean_line(line: str) -> str:
+    """One raw line without list markers, Markdown emphasis, surrounding quotes or trailing separators."""
+    line = line.strip()
+    for _ in range(3):
+        before = line
+        line = _BOLD_RE.sub(lambda m: m.group(1) or m.group(2) or "", line).replace("**", "").strip()
+        line = _MARKER_RE.sub("", line, count=1).strip()
+        if len(line) >= 2 and line[0] in _QUOTES and line.endswith(_QUOTES[line[0]]):
+            line = line[1:-1].strip()
+        elif line[:1] in _QUOTES and line.count(line[0]) == 1 and line[0] not in "'`":
+            line = line[1:].strip()  # an opening quote whose closing one was cut off
+        line = line.rstrip(" ,;|").strip()
+        if line == before:
+            break
+    return " ".join(line.split())
+
+
+def normalise_placeholders(line: str, allowed: Iterable[str]) -> str:
+    """Fix spacing inside ``[[ k ]]``, drop placeholders not in ``allowed`` and repeats of allowed ones."""
+    allowed_set = set(allowed)
+    seen: set[str] = set()
+
+    def fix(match: re.Match[str]) -> str:
+        token = f"[[{int(match.group(1))}]]"
+        if token not in allowed_set or token in seen:
+            return " "
+        seen.add(token)
+        return token
+
+    fixed = PLACEHOLDER_RE.sub(fix, line)
+    fixed = re.sub(r"\s+([,.;:!?])", r"\1", fixed)
+    fixed = re.sub(r"([,;])\s*[,;]+", r"\1", fixed)
+    return " ".join(fixed.split()).strip(" ,;")
+
+
+def content_stems(text: str) -> set[str]:
+    """Content words of ``text`` as 5-letter prefixes (cats/cat, laughing/laughs); placeholders, numbers, colours
+    and directions ignored (those are checked on their own)."""
+    text = PLACEHOLDER_RE.sub(" ", text)
+    stems = set()
+    for word in _WORD_RE.findall(text.lower()):
+        if len(word) >= 3 and word not in _STOPWORDS and not is_protected_word(word):
+            stems.add(word[:5])
+    return stems
+
+
+def _has_word(text: str, word: str) -> bool:
+    return re.search(r"(?<![\w])" + re.escape(word) + r"(?![\w])", text, re.IGNORECASE) is not None
+
+
+def is_chatter(line: str) -> bool:
+    """A preamble, heading or closing remark rather than a description."""
+    return bool(_CHATTER_START_RE.match(line)) or (line.endswith(":") and len(line) < 120)
+
+
+def is_refusal(text: str) -> bool:
+    return bool(_REFUSAL_RE.search(text))
+
+
+def parse_candidates(
+    answer: str,
+    source: str,
+    placeholders: Sequence[str] = (),
+    *,
+    drop_last: bool = False,
+) -> ParseResult:
+    """Candidate paraphrases of ``source`` (the protected prompt) found in the model's ``answer``.
+
+    ``placeholders``: the request's ``[[k]]`` tokens (others are removed). ``drop_last``: the answer was cut
+    off (token or time limit), so its last line is probably incomplete and is discarded.
+    """
+    result = ParseResult()
+    if not isinstance(answer, str):
+        return result
+    raw = [ln for ln in split_answer(answer) if ln.strip()]
+    if drop_last and raw:
+        raw = raw[:-1]
+        result.dropped["cut off"] += 1
+    protected = {w.lower() for w in protected_words_in(PLACEHOLDER_RE.sub(" ", source))}
+    source_stems = content_stems(source)
+    max_len = MAX_LINE_FACTOR * len(source) + MAX_LINE_SLACK
+    seen: set[str] = set()
+    for item in raw:
+        line = clean_line(item)
+        if not line:
+            continue
+        if is_refusal(line):
+            result.dropped["refusal"] += 1
+            continue
+        if is_chatter(line):
+            result.dropped["chatter"] += 1
+            continue
+        line = normalise_placeholders(line, placeholders)
+        bare = PLACEHOLDER_RE.sub(" ", line)
+        if len(_LETTER_WORD_RE.findall(bare)) < 2:
+            result.dropped["short"] += 1
+            continue
+        if len(line) > max_len:
+            result.dropped["long"] += 1
+            continue
+        if any(not _has_word(bare, w) for w in protected):
+            result.dropped["protected"] += 1
+            continue
+        if len(source_stems) >= 3 and not (content_stems(bare) & source_stems):
+            result.dropped["unrelated"] += 1
+            continue
+        key = " ".join(line.lower().split())
+        if key in seen:
+            result.dropped["duplicate"] += 1
+            continue
+        seen.add(key)
+        result.lines.append(line)
+    result.refusal = not result.lines and (result.dropped["refusal"] > 0 or is_refusal(answer))
+    return result
