@@ -1,0 +1,261 @@
+"""The Smoothie script in a real A1111 v1.10.1, driven through its HTTP API.
+
+Uses the ``webui`` fixture of ``tests/integration/conftest.py`` (a server with this extension and the tiny
+SD1/SDXL checkpoints and LoRAs; skipped, with the reason, without ``A1111_DIR``), or a server already running at
+``SMOOTHIE_WEBUI_URL`` (LoRA folder in ``SMOOTHIE_WEBUI_LORA_DIR``).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import os
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from smoothie.params import FIELDS, MAX_ENSEMBLE
+
+pytestmark = [pytest.mark.a1111, pytest.mark.slow]
+
+SD1, SDXL = "tiny-sd1", "tiny-sdxl"
+WRONG_LORA = "wrong-tiny-sdxl"
+
+
+class Client:
+    def __init__(self, url: str, lora_dir: str | None):
+        self.url = url.rstrip("/")
+        self.lora_dir = Path(lora_dir) if lora_dir else None
+
+    def request(self, method: str, path: str, body: Any = None, timeout: float = 900) -> Any:
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(
+            self.url + path, data=data, method=method, headers={"Content-Type": "application/json"}
+        )
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as r:
+                return json.load(r)
+        except urllib.error.HTTPError as exc:
+            raise AssertionError(f"{method} {path} → HTTP {exc.code}: {exc.read().decode()[:2000]}") from None
+
+    def txt2img(self, checkpoint: str = SD1, **extra: Any) -> dict:
+        body = {
+            "prompt": "a photo of Emma Watson in Paris, golden hour",
+            "negative_prompt": "blurry",
+            "seed": 1234,
+            "steps": 4,
+            "width": 64,
+            "height": 64,
+            "sampler_name": "Euler",
+            "cfg_scale": 7,
+            "override_settings": {"sd_model_checkpoint": checkpoint, "live_previews_enable": False},
+            "override_settings_restore_afterwards": True,
+        }
+        body.update(extra)
+        return self.request("POST", "/sdapi/v1/txt2img", body)
+
+
+def image_hash(result: dict, index: int = 0) -> str:
+    """Hash of the decoded pixels (the PNG bytes also hold the infotext, which differs by design)."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(base64.b64decode(result["images"][index]))) as im:
+        return hashlib.sha256(im.mode.encode() + repr(im.size).encode() + im.tobytes()).hexdigest()
+
+
+def infotext(result: dict, index: int = 0) -> str:
+    return json.loads(result["info"])["infotexts"][index]
+
+
+def smoothie(*args: Any, **kw: Any) -> dict:
+    return {"script_name": "smoothie", "script_args": list(args), **kw}
+
+
+@pytest.fixture(scope="module")
+def api(request) -> Client:
+    url = os.environ.get("SMOOTHIE_WEBUI_URL")
+    if url:  # an already running server (with this extension and the tiny models) was named explicitly
+        return Client(url, os.environ.get("SMOOTHIE_WEBUI_LORA_DIR"))
+    server = request.getfixturevalue("webui")  # skips, with the reason, when A1111_DIR is not set
+    return Client(server.base_url, str(server.lora_dir))
+
+
+@pytest.fixture(scope="module")
+def plain_sd1(api) -> str:
+    return image_hash(api.txt2img(SD1))
+
+
+def test_script_is_listed_with_documented_args(api):
+    scripts = api.request("GET", "/sdapi/v1/scripts")
+    assert "smoothie" in scripts["txt2img"]
+    assert "smoothie" in scripts["img2img"]
+    info = [s for s in api.request("GET", "/sdapi/v1/script-info") if s["name"] == "smoothie"]
+    assert {s["is_img2img"] for s in info} == {False, True}
+    for script in info:
+        labels = [a["label"] for a in script["args"]]
+        assert len(labels) == len(FIELDS)
+        for label, spec in zip(labels, FIELDS, strict=True):
+            assert label.startswith(spec.label)
+
+
+@pytest.mark.parametrize("checkpoint", [SD1, SDXL])
+def test_default_args_write_infotext_and_change_the_image(api, checkpoint):
+    plain = api.txt2img(checkpoint)
+    result = api.txt2img(checkpoint, **smoothie())
+    text = infotext(result)
+    for key in ("Script: Smoothie", "Smoothie ensemble: True", "Smoothie size: 32", "Smoothie mode: average"):
+        assert key in text, text
+    assert "Smoothie rescale: 0.7" in text
+    assert "Smoothie error" not in text, text
+    assert image_hash(result) != image_hash(plain)
+    after = api.txt2img(checkpoint)
+    assert image_hash(after) == image_hash(plain), "the next plain generation must be bit-identical"
+
+
+def test_png_info_carries_the_parameters(api):
+    result = api.txt2img(SD1, **smoothie(True, 8, "composable"))
+    info = api.request("POST", "/sdapi/v1/png-info", {"image": "data:image/png;base64," + result["images"][0]})
+    params = info["parameters"]
+    assert params.get("Smoothie size") == "8"
+    assert params.get("Smoothie mode") == "composable"
+    assert params.get("Script") == "Smoothie"
+
+
+@pytest.mark.parametrize("mode", ["composable", "per-image"])
+def test_other_modes_generate(api, plain_sd1, mode):
+    result = api.txt2img(SD1, batch_size=2, **smoothie(True, 4, mode))
+    assert len(result["images"]) == 2
+    assert f"Smoothie mode: {mode}" in infotext(result)
+    assert image_hash(result) != plain_sd1
+    if mode == "per-image":
+        assert image_hash(result, 0) != image_hash(result, 1)
+
+
+def test_negative_lora_matching_model_is_applied(api):
+    plain = api.txt2img(SDXL, **smoothie(False, 32, "average", "rules", "", 0.0))
+    result = api.txt2img(SDXL, **smoothie(False, 32, "average", "rules", "", 0.0, 0, WRONG_LORA, 1.0, "wrong"))
+    text = infotext(result)
+    assert f"<lora:{WRONG_LORA}:1>" in text
+    assert "Negative prompt: blurry, wrong" in text
+    assert "Lora hashes" in text
+    assert "Smoothie error" not in text
+    assert image_hash(result) != image_hash(plain)
+
+
+def test_comparison_grid(api):
+    result = api.txt2img(SDXL, **smoothie(True, 4, "average", "rules", "", 0.7, 12, WRONG_LORA, 1.0, "wrong", True))
+    assert len(result["images"]) == 6  # grid + baseline, ensemble, +rescale, +LoRA, placebo
+    cells = [image_hash(result, i) for i in range(1, 6)]
+    assert len(set(cells)) == 5
+    texts = json.loads(result["info"])["infotexts"]
+    assert "CFG scale: 12" in texts[3]
+    assert f"<lora:{WRONG_LORA}" in texts[4]
+    assert "<lora:" not in texts[5]
+    assert "blurry, wrong" in texts[5]
+
+
+def _assert_message_and_plain(api, plain_hash: str, result: dict, fragment: str, same_image: bool) -> None:
+    text = infotext(result)
+    assert "Smoothie error" in text, text
+    assert fragment in text, text
+    assert (image_hash(result) == plain_hash) is same_image
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        ((True, 0), "ensemble_size must be within 1–256, got 0"),
+        ((True, 10000), f"ensemble_size must be within 1–{MAX_ENSEMBLE}, got 10000"),
+        ((True, 32, "mean"), "mode must be one of"),
+    ],
+)
+def test_bad_arguments_give_a_message_and_a_plain_image(api, plain_sd1, args, fragment):
+    _assert_message_and_plain(api, plain_sd1, api.txt2img(SD1, **smoothie(*args)), fragment, same_image=True)
+    assert image_hash(api.txt2img(SD1)) == plain_sd1
+
+
+def test_unknown_lora(api, plain_sd1):
+    result = api.txt2img(SD1, **smoothie(False, 32, "average", "rules", "", 0.0, 0, "no-such-lora"))
+    _assert_message_and_plain(api, plain_sd1, result, "negative LoRA 'no-such-lora' not found", same_image=True)
+
+
+def test_wrong_architecture_lora(api, plain_sd1):
+    result = api.txt2img(SD1, **smoothie(False, 32, "average", "rules", "", 0.0, 0, WRONG_LORA))
+    _assert_message_and_plain(api, plain_sd1, result, "is an SDXL LoRA but the loaded model is SD1.x", same_image=True)
+    assert "<lora:" not in infotext(result)
+
+
+def test_corrupt_lora(api, plain_sd1):
+    if api.lora_dir is None or not os.access(api.lora_dir, os.W_OK):
+        pytest.skip("the server's LoRA folder is unknown or read-only (set SMOOTHIE_WEBUI_LORA_DIR)")
+    bad = api.lora_dir / "smoothie-corrupt-test.safetensors"
+    bad.write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{not json at all}")
+    try:
+        result = api.txt2img(SD1, **smoothie(False, 32, "average", "rules", "", 0.0, 0, bad.stem))
+    finally:
+        bad.unlink()
+    _assert_message_and_plain(api, plain_sd1, result, "cannot be read", same_image=True)
+
+
+def test_empty_prompt(api):
+    plain = api.txt2img(SD1, prompt="")
+    result = api.txt2img(SD1, prompt="", **smoothie(True, 32, "average", "rules", "", 0.0))
+    _assert_message_and_plain(api, image_hash(plain), result, "prompt ensemble failed", same_image=True)
+
+
+def test_prompt_of_only_syntax(api):
+    prompt = "(:1.2) BREAK"
+    plain = api.txt2img(SD1, prompt=prompt)
+    result = api.txt2img(SD1, prompt=prompt, **smoothie(True, 8, "average", "rules", "", 0.0))
+    text = infotext(result)
+    assert "Smoothie note" in text, text
+    assert image_hash(result) == image_hash(plain)  # every paraphrase repeats the prompt: the mean is the prompt
+
+
+def test_interrupt_mid_run_leaves_the_webui_working(api, plain_sd1):
+    outcome: dict[str, Any] = {}
+
+    def long_run() -> None:
+        try:
+            outcome["result"] = api.txt2img(SD1, steps=150, **smoothie(True, 32, "average", "rules", "", 0.7, 15))
+        except AssertionError as exc:
+            outcome["error"] = str(exc)
+
+    thread = threading.Thread(target=long_run)
+    thread.start()
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        progress = api.request("GET", "/sdapi/v1/progress?skip_current_image=true")
+        if progress["state"].get("sampling_step", 0) >= 2:
+            break
+        time.sleep(0.5)
+    api.request("POST", "/sdapi/v1/interrupt")
+    thread.join(timeout=300)
+    assert not thread.is_alive()
+    assert "error" not in outcome, outcome.get("error")
+    assert image_hash(api.txt2img(SD1)) == plain_sd1
+
+
+def test_img2img(api):
+    init = api.txt2img(SD1)["images"][0]
+    body = {
+        "init_images": [init],
+        "prompt": "a photo of Emma Watson in Paris",
+        "denoising_strength": 0.6,
+        "seed": 7,
+        "steps": 4,
+        "width": 64,
+        "height": 64,
+        "override_settings": {"sd_model_checkpoint": SD1, "live_previews_enable": False},
+    }
+    plain = api.request("POST", "/sdapi/v1/img2img", body)
+    result = api.request("POST", "/sdapi/v1/img2img", {**body, **smoothie()})
+    assert "Smoothie size: 32" in infotext(result)
+    assert image_hash(result) != image_hash(plain)
