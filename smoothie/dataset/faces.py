@@ -109,27 +109,32 @@ def analyse_faces(rgb: np.ndarray) -> FaceResult:
     h, w = gray.shape
     c = _cascades()
     min_side = max(20, int(0.06 * min(h, w)))
-    frontal = _detect(c.frontal, gray, 1.2, 3, min_side)
+    frontal_hits = _detect(c.frontal, gray, 1.2, 3, min_side)
+    mirror_frontal_hits = _detect(c.frontal, mirror_gray, 1.2, 3, min_side)
     left_hits = _detect(c.profile, gray, 1.1, 2, min_side)  # the cascade finds faces turned to the left
     mirror_hits = _detect(c.profile, mirror_gray, 1.1, 2, min_side)  # ... so these face right in `gray`
-    if not frontal and not left_hits and not mirror_hits:
+    if not frontal_hits and not mirror_frontal_hits and not left_hits and not mirror_hits:
         return FaceResult((), (), 0.0, "unknown", None, scale)
-    mirror_frontal = [(w - x - bw, y, bw, bh, n) for x, y, bw, bh, n in frontal]
+    # Frontal faces found in the image or in its mirror, in both frames: the same set for an image and
+    # its mirror image, so the evidence below is exactly antisymmetric.
+    frontal = [f[:4] for f in frontal_hits] + [_flip(f[:4], w) for f in mirror_frontal_hits]
+    mirror_frontal = [_flip(f, w) for f in frontal]
 
-    def evidence(image: np.ndarray, profiles: list[Any], faces: list[Any]) -> float:
-        """How strongly ``image`` faces left: profile-cascade strength plus the frontal face's skin offset."""
+    def evidence(image: np.ndarray, profiles: list[Any], fronts: list[Box]) -> float:
+        """How strongly ``image`` faces left: profile-cascade strength plus the frontal faces' skin offset
+        (their area-weighted mean)."""
         score = max((min(n, 12) / 12.0 for *_, n in profiles), default=0.0) * 0.5
-        if faces:
-            x, y, bw, bh, _ = max(faces, key=lambda f: (f[2] * f[3], -f[0]))
-            score += _skin_offset(image, (x, y, bw, bh))
+        area = sum(bw * bh for _, _, bw, bh in fronts)
+        if area:
+            score += sum(bw * bh * _skin_offset(image, (x, y, bw, bh)) for x, y, bw, bh in fronts) / area
         return score
 
     yaw = evidence(small, left_hits, frontal) - evidence(mirror_rgb, mirror_hits, mirror_frontal)
     direction = "frontal" if abs(yaw) < FRONTAL_THRESHOLD else "left" if yaw > 0 else "right"
-    right_profiles = [(w - x - bw, y, bw, bh) for x, y, bw, bh, _ in mirror_hits]
-    boxes = _merge([f[:4] for f in frontal] + [p[:4] for p in left_hits] + right_profiles)
+    right_profiles = [_flip(p[:4], w) for p in mirror_hits]
+    boxes = _merge(frontal + [p[:4] for p in left_hits] + right_profiles)
     eyes: list[Box] = []
-    for x, y, bw, bh in [f[:4] for f in frontal][:4]:
+    for x, y, bw, bh in _merge(frontal)[:4]:
         roi = gray[y : y + int(bh * 0.6), x : x + bw]
         size = max(8, bw // 8)
         for ex, ey, ew, eh, _ in _detect(c.eye, roi, 1.1, 3, size):
@@ -138,6 +143,11 @@ def analyse_faces(rgb: np.ndarray) -> FaceResult:
     ratio = biggest / h
     shot = "close-up" if ratio >= CLOSE_UP else "medium shot" if ratio >= MEDIUM else "full shot"
     return FaceResult(tuple(boxes), tuple(eyes), float(yaw), direction, shot, scale)
+
+
+def _flip(box: Box, width: int) -> Box:
+    x, y, bw, bh = box
+    return (width - x - bw, y, bw, bh)
 
 
 def _detect(classifier: Any, gray: np.ndarray, scale: float, neighbours: int, min_side: int) -> list[Any]:
@@ -157,9 +167,10 @@ def _skin_offset(rgb: np.ndarray, box: Box) -> float:
     import numpy as np
 
     x, y, w, h = box
-    x0 = max(0, int(x - 0.3 * w))
-    x1 = min(rgb.shape[1], int(x + 1.3 * w))
-    band = rgb[y + int(0.25 * h) : y + int(0.9 * h), x0:x1]
+    margin = (3 * w) // 10  # integer arithmetic: the band of a mirrored box is the mirrored band
+    x0 = max(0, x - margin)
+    x1 = min(rgb.shape[1], x + w + margin)
+    band = rgb[y + h // 4 : y + (9 * h) // 10, x0:x1]
     if band.size == 0:
         return 0.0
     ycc = cv2.cvtColor(np.ascontiguousarray(band), cv2.COLOR_RGB2YCrCb)

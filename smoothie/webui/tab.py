@@ -1,0 +1,386 @@
+"""The ``Smoothie Dataset`` tab (gradio 3.41, as in A1111 1.10): the dataset pipeline with a UI.
+
+Only UI glue lives here: values from the widgets become one :class:`~smoothie.dataset.options.PrepOptions`,
+:func:`~smoothie.dataset.pipeline.prepare` does the work, :mod:`smoothie.dataset.preview` draws the
+before/after tiles. Progress goes to gradio's progress bar and A1111's ``shared.state`` (so the
+WebUI's own Interrupt works too); the tab's Interrupt button calls ``shared.state.interrupt()``.
+A1111's interrogators (BLIP caption, DeepBooru tags) can be used as analysers: they are loaded once
+for the run and sent back to the CPU afterwards, under A1111's GPU queue lock.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import traceback
+from pathlib import Path
+from typing import Any
+
+import gradio as gr  # the host's gradio (3.41 in A1111 1.10); this module is only imported inside the WebUI
+
+logger = logging.getLogger(__name__)
+
+TAB_TITLE = "Smoothie Dataset"
+ELEM = "smoothie_dataset"
+INTERROGATORS = ("BLIP caption (A1111)", "DeepBooru tags (A1111)")
+_REGISTERED: list[Any] = []
+
+
+def register() -> None:
+    """Add the tab once (A1111 clears callbacks on a UI reload, so look at its callback list)."""
+    from modules import script_callbacks
+
+    if not any(c.callback is on_ui_tabs for c in script_callbacks.callback_map.get("callbacks_ui_tabs", [])):
+        script_callbacks.on_ui_tabs(on_ui_tabs, name="smoothie dataset tab")
+
+
+def on_ui_tabs() -> list[tuple[Any, str, str]]:
+    return [(build(), TAB_TITLE, ELEM)]
+
+
+def build() -> Any:
+    """The tab's ``gr.Blocks``."""
+    from smoothie.dataset.options import DEFAULT_TEMPLATE, CropMode, ExportFormat, FaceDirection, ImageFormat
+
+    with gr.Blocks(analytics_enabled=False) as blocks:
+        gr.Markdown(
+            "Turn a folder of images into a LoRA training set: validate, drop blurry and duplicate shots, caption "
+            "with one vocabulary, flip every subject to face one way, crop, sort and export. The input folder is "
+            "only read; everything is written inside the output folder, and running again resumes."
+        )
+        with gr.Row():
+            input_dir = gr.Textbox(label="Input folder", placeholder="/path/to/photos", elem_id=f"{ELEM}_input")
+            output_dir = gr.Textbox(
+                label="Output folder",
+                placeholder="/path/to/training-set (not inside the input)",
+                elem_id=f"{ELEM}_output",
+            )
+        folder_info = gr.Markdown("Choose an input and an output folder.", elem_id=f"{ELEM}_folders")
+        with gr.Row():
+            with gr.Column(scale=5):
+                with gr.Accordion("1 · Quality", open=True), gr.Row():
+                    min_sharpness = gr.Textbox(
+                        value="auto",
+                        label="Minimum sharpness",
+                        info="auto, off, or a number",
+                        elem_id=f"{ELEM}_sharp",
+                    )
+                    dedup = gr.Checkbox(value=True, label="Drop near-duplicates", elem_id=f"{ELEM}_dedup")
+                    dedup_distance = gr.Slider(0, 16, value=6, step=1, label="Duplicate hash distance")
+                with gr.Accordion("2 · Analysis", open=False):
+                    interrogators = gr.CheckboxGroup(list(INTERROGATORS), label="A1111 interrogators (slow)")
+                    with gr.Row():
+                        wd14 = gr.Textbox(
+                            label="WD14 tagger",
+                            placeholder="folder or HF id, e.g. SmilingWolf/wd-v1-4-convnext-tagger-v2",
+                        )
+                        wd14_threshold = gr.Slider(0.05, 0.95, value=0.35, step=0.05, label="WD14 threshold")
+                    captioner = gr.Textbox(label="Captioner", placeholder="folder or HF id of an image-to-text model")
+                with gr.Accordion("3 · Captions", open=True):
+                    with gr.Row():
+                        trigger = gr.Textbox(label="Trigger word", elem_id=f"{ELEM}_trigger")
+                        subject = gr.Textbox(label="Subject (when a caption has none)", placeholder="a woman")
+                    template = gr.Textbox(value=DEFAULT_TEMPLATE, label="Template", lines=2)
+                    with gr.Row():
+                        scrub_names = gr.Checkbox(value=True, label="Replace names with descriptions")
+                        keep_names = gr.Textbox(label="Names to keep", placeholder="comma-separated")
+                    with gr.Row():
+                        vocabulary = gr.Textbox(
+                            label="Vocabulary JSON", placeholder="optional file merged over the default"
+                        )
+                        compounds = gr.Textbox(label="Compounds file", placeholder="'phrase -> compound' lines")
+                with gr.Accordion("4 · Direction and crops", open=True), gr.Row():
+                    face_direction = gr.Radio(
+                        [d.value for d in FaceDirection],
+                        value="left",
+                        label="Every subject faces",
+                        elem_id=f"{ELEM}_dir",
+                    )
+                    crop = gr.Radio([c.value for c in CropMode], value="smart", label="Crop", elem_id=f"{ELEM}_crop")
+                    size = gr.Slider(256, 2048, value=512, step=64, label="Size", elem_id=f"{ELEM}_size")
+                with gr.Accordion("5 · Sorting into classes", open=False):
+                    classes_dir = gr.Textbox(label="Folder of examples", placeholder="DIR/<class>/*.jpg (optional)")
+                    gr.Markdown("Or label a few images: select one in the gallery, type its class, press Label.")
+                    with gr.Row():
+                        label_name = gr.Textbox(label="Class of the selected image", scale=3)
+                        label_btn = gr.Button("Label", scale=1)
+                        clear_labels = gr.Button("Clear labels", scale=1)
+                    labels_view = gr.JSON(label="Labels", value={})
+                with gr.Accordion("6 · Export", open=False):
+                    with gr.Row():
+                        export_format = gr.Radio([f.value for f in ExportFormat], value="kohya", label="Layout")
+                        image_format = gr.Radio([f.value for f in ImageFormat], value="png", label="Images")
+                    with gr.Row():
+                        concept = gr.Textbox(
+                            label="Concept folder name", placeholder="default: the input folder's name"
+                        )
+                        repeats = gr.Number(value=0, precision=0, label="Repeats (0: recommended)")
+                        epochs = gr.Number(value=0, precision=0, label="Epochs (0: recommended)")
+                        workers = gr.Slider(1, 16, value=2, step=1, label="Workers")
+                with gr.Row():
+                    run = gr.Button("Prepare dataset", variant="primary", elem_id=f"{ELEM}_run")
+                    stop = gr.Button("Interrupt", elem_id=f"{ELEM}_interrupt")
+            with gr.Column(scale=7):
+                status = gr.Markdown(elem_id=f"{ELEM}_status")
+                with gr.Row():
+                    show = gr.Radio(["all", "kept", "skipped", "flipped"], value="all", label="Show", scale=3)
+                    reload = gr.Button("Load report from the output folder", scale=2)
+                gallery = gr.Gallery(
+                    label="Before (crop box in green) → after", columns=3, height=520, elem_id=f"{ELEM}_gallery"
+                )
+                with gr.Row():
+                    selected = gr.Textbox(label="Selected image", interactive=False, scale=2)
+                    caption = gr.Textbox(label="Caption", lines=3, scale=5, elem_id=f"{ELEM}_caption")
+                save_caption = gr.Button("Save caption")
+                cooccurrence = gr.Image(label="Tag co-occurrence", type="filepath", elem_id=f"{ELEM}_cooc")
+                summary_json = gr.JSON(label="summary.json")
+        shown = gr.State([])  # report entries in gallery order
+        labels = gr.State({})
+
+        option_inputs = [
+            input_dir, output_dir, min_sharpness, dedup, dedup_distance, interrogators, wd14, wd14_threshold,
+            captioner, trigger, subject, template, scrub_names, keep_names, vocabulary, compounds, face_direction,
+            crop, size, classes_dir, export_format, image_format, concept, repeats, epochs, workers, labels, show,
+        ]  # fmt: skip
+        for box in (input_dir, output_dir):
+            box.blur(check_folders, inputs=[input_dir, output_dir], outputs=[folder_info], queue=False)
+        run.click(
+            run_pipeline,
+            inputs=option_inputs,
+            outputs=[status, gallery, cooccurrence, summary_json, shown],
+            show_progress=True,
+        )
+        stop.click(interrupt, inputs=[], outputs=[], queue=False)
+        show.change(
+            load_report,
+            inputs=[output_dir, input_dir, show],
+            outputs=[status, gallery, cooccurrence, summary_json, shown],
+        )
+        reload.click(
+            load_report,
+            inputs=[output_dir, input_dir, show],
+            outputs=[status, gallery, cooccurrence, summary_json, shown],
+        )
+        gallery.select(on_select, inputs=[shown], outputs=[selected, caption])
+        save_caption.click(on_save_caption, inputs=[output_dir, selected, caption], outputs=[status])
+        label_btn.click(on_label, inputs=[labels, selected, label_name], outputs=[labels, labels_view])
+        clear_labels.click(lambda: ({}, {}), inputs=[], outputs=[labels, labels_view])
+    return blocks
+
+
+# ------------------------------------------------------------------------------------------- handlers
+
+
+def check_folders(input_dir: str, output_dir: str) -> str:
+    from smoothie.dataset.preview import folder_status
+
+    return folder_status(input_dir, output_dir)[1]
+
+
+def interrupt() -> None:
+    from modules import shared
+
+    shared.state.interrupt()
+
+
+def run_pipeline(
+    input_dir: str,
+    output_dir: str,
+    min_sharpness: str,
+    dedup: bool,
+    dedup_distance: float,
+    interrogators: list[str],
+    wd14: str,
+    wd14_threshold: float,
+    captioner: str,
+    trigger: str,
+    subject: str,
+    template: str,
+    scrub_names: bool,
+    keep_names: str,
+    vocabulary: str,
+    compounds: str,
+    face_direction: str,
+    crop: str,
+    size: float,
+    classes_dir: str,
+    export_format: str,
+    image_format: str,
+    concept: str,
+    repeats: float,
+    epochs: float,
+    workers: float,
+    labels: dict[str, str],
+    show: str,
+    progress: Any = gr.Progress(),  # noqa: B008 - gradio injects its progress tracker through this default
+) -> tuple[Any, ...]:
+    """The Run button: build the options, run the pipeline with progress and interrupt, show the result."""
+    from modules import shared
+
+    from smoothie.dataset.options import PrepOptions
+    from smoothie.dataset.pipeline import Interrupted, Progress, prepare
+    from smoothie.dataset.safeio import PrepError
+
+    bar = progress
+    try:
+        opts = PrepOptions(
+            input_dir=Path(input_dir.strip()) if input_dir.strip() else Path(""),
+            output_dir=Path(output_dir.strip()) if output_dir.strip() else Path(""),
+            min_sharpness=min_sharpness,
+            dedup=bool(dedup),
+            dedup_distance=int(dedup_distance),
+            wd14=wd14.strip(),
+            wd14_threshold=float(wd14_threshold),
+            captioner=captioner.strip(),
+            trigger=trigger.strip(),
+            subject=subject.strip(),
+            template=template,
+            scrub_names=bool(scrub_names),
+            keep_names=tuple(n.strip() for n in keep_names.split(",") if n.strip()),
+            vocabulary=vocabulary.strip() or None,
+            compounds=compounds.strip() or None,
+            face_direction=face_direction,
+            crop=crop,
+            size=int(size),
+            classes_dir=classes_dir.strip() or None,
+            export_format=export_format,
+            image_format=image_format,
+            concept=concept.strip(),
+            repeats=int(repeats or 0),
+            epochs=int(epochs or 0),
+            workers=int(workers),
+            labels=dict(labels or {}),
+        )
+    except ValueError as exc:
+        return _error(str(exc))
+    if not input_dir.strip() or not output_dir.strip():
+        return _error("choose an input folder and an output folder")
+    analyzers = _interrogators(interrogators or [])
+    stages = {"analyse": (0.0, 0.6), "write": (0.6, 0.95)}
+
+    def on_progress(p: Progress) -> None:
+        shared.state.textinfo = f"{p.stage}: {p.done}/{p.total} {p.message}"
+        lo, hi = stages.get(p.stage, (0.95, 1.0))
+        fraction = lo + (hi - lo) * (p.done / p.total if p.total else 1.0)
+        shared.state.job_no = p.done
+        shared.state.job_count = p.total
+        bar(fraction, desc=f"{p.stage} {p.done}/{p.total}")
+
+    shared.state.begin(job="smoothie_dataset")
+    try:
+        with _gpu_lock(bool(analyzers or opts.captioner or opts.wd14)):
+            result = prepare(
+                opts, progress=on_progress, should_stop=lambda: bool(shared.state.interrupted), analyzers=analyzers
+            )
+    except PrepError as exc:
+        return _error(str(exc))
+    except Interrupted as exc:
+        return _error(f"{exc}. Press Prepare again to resume.", heading="Interrupted")
+    except Exception as exc:  # reported once, with context; the WebUI carries on
+        logger.error("Smoothie Dataset failed: %s", traceback.format_exc())
+        return _error(f"{type(exc).__name__}: {exc}", heading="Failed")
+    finally:
+        shared.state.end()
+    return _show(result.report, result.summary, Path(opts.input_dir), result.output_dir, show)
+
+
+def load_report(output_dir: str, input_dir: str, show: str) -> tuple[Any, ...]:
+    """Show the report already in the output folder (a previous run)."""
+    out = Path(output_dir.strip()) if output_dir.strip() else None
+    if out is None or not (out / "report.json").is_file():
+        return _error("no report.json in the output folder yet: run the pipeline first", heading="Nothing to show")
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    src = Path(input_dir.strip() or summary.get("input_dir", ""))
+    return _show(report, summary, src, out, show)
+
+
+def _show(report: dict[str, Any], summary: dict[str, Any], src: Path, out: Path, show: str) -> tuple[Any, ...]:
+    from smoothie.dataset.preview import gallery, select, summary_markdown
+
+    items = gallery(report, src, out, only=show)
+    shown = [dict(e) for e in select(report["images"], show)[: len(items)]]
+    picture = out / "cooccurrence.png"
+    return summary_markdown(summary), items, str(picture) if picture.is_file() else None, summary, shown
+
+
+def _error(message: str, heading: str = "Cannot run") -> tuple[Any, ...]:
+    return f"**{heading}:** {message}", [], None, {}, []
+
+
+def on_select(shown: list[dict[str, Any]], evt: gr.SelectData) -> tuple[Any, Any]:
+    index = getattr(evt, "index", None)
+    if isinstance(index, (list, tuple)):
+        index = index[0]
+    if not isinstance(index, int) or not 0 <= index < len(shown):
+        return "", ""
+    entry = shown[index]
+    return entry["source"], entry["caption"] or gr.update(value=f"(skipped: {entry['reason']})")
+
+
+def on_save_caption(output_dir: str, source: str, caption: str) -> str:
+    from smoothie.dataset.export import edit_caption
+    from smoothie.dataset.safeio import OutputDir
+
+    if not source:
+        return "Select an image in the gallery first."
+    try:
+        entry = edit_caption(OutputDir(Path(output_dir.strip())), source, caption)
+    except (ValueError, OSError) as exc:
+        return f"**Caption not saved:** {exc}"
+    return f"Caption of `{source}` saved to `{entry['output']}` (kept by later runs)."
+
+
+def on_label(labels: dict[str, str], source: str, name: str) -> tuple[dict[str, str], dict[str, str]]:
+    labels = dict(labels or {})
+    if source and name.strip():
+        labels[source] = name.strip()
+    return labels, labels
+
+
+def _interrogators(selected: list[str]) -> list[Any]:
+    """A1111's BLIP captioner and DeepBooru as analysers, loaded once per run and released after."""
+    from smoothie.dataset.analyzers import CallableAnalyzer
+
+    out: list[Any] = []
+    if INTERROGATORS[0] in selected:
+        from modules import shared
+
+        interrogator = shared.interrogator
+        out.append(
+            CallableAnalyzer(
+                "a1111-blip",
+                lambda im: interrogator.generate_caption(im.convert("RGB")),
+                load=interrogator.load,
+                unload=interrogator.unload,
+            )
+        )
+    if INTERROGATORS[1] in selected:
+        from modules import deepbooru
+
+        model = deepbooru.model
+        out.append(
+            CallableAnalyzer(
+                "a1111-deepbooru", lambda im: model.tag_multi(im.convert("RGB")), load=model.start, unload=model.stop
+            )
+        )
+    return out
+
+
+class _gpu_lock:  # noqa: N801 - used like a function
+    """A1111's GPU queue lock while models run (so generation and our models take turns); no-op otherwise."""
+
+    def __init__(self, needed: bool) -> None:
+        self.lock: Any = None
+        if needed:
+            from modules.call_queue import queue_lock
+
+            self.lock = queue_lock
+
+    def __enter__(self) -> None:
+        if self.lock is not None:
+            self.lock.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        if self.lock is not None:
+            self.lock.release()

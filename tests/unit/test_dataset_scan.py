@@ -1,0 +1,122 @@
+"""Scan and decode: every format and every broken file gives pixels or a clear reason, never an exception."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageCms, ImageFile
+
+from smoothie.dataset.scan import SkipImage, open_image, read_caption, scan, to_rgb
+from tests.unit.test_dataset_folder import build_folder
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("scan") / "in"
+    build_folder(root)
+    (root / ".DS_Store").write_bytes(b"\0\0\0\1Bud1")
+    (root / "orphan.txt").write_text("a caption without an image")
+    return root
+
+
+def test_scan_lists_every_candidate_once_sorted_with_sidecars(folder: Path) -> None:
+    found = scan(folder)
+    rels = [s.rel for s in found]
+    assert rels == sorted(rels)
+    assert "sub/rotated.jpg" in rels and "ünïcödé 写真.png" in rels and "bomb.png" in rels
+    assert not any(r.endswith((".txt", ".DS_Store")) for r in rels)
+    by_rel = {s.rel: s for s in found}
+    assert by_rel["astronaut.png"].caption_path == folder / "astronaut.txt"
+    assert by_rel["chelsea.jpg"].caption_path is None
+    assert read_caption(by_rel["astronaut.png"]).startswith("Eileen Collins smiling")
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("empty.jpg", "empty file (0 bytes)"),
+        ("truncated.jpg", "truncated file"),
+        ("notes.jpg", "not an image: Pillow cannot identify it (looks like plain text)"),
+        ("bomb.png", "decompression bomb refused"),
+    ],
+)
+def test_broken_files_give_a_reason(folder: Path, name: str, reason: str) -> None:
+    with pytest.raises(SkipImage, match=reason.replace("(", r"\(").replace(")", r"\)")):
+        open_image(folder / name, max_pixels=178_956_970)
+
+
+def test_a_bomb_is_refused_from_its_header_without_decoding(folder: Path) -> None:
+    with pytest.raises(SkipImage) as info:
+        open_image(folder / "bomb.png", max_pixels=178_956_970)
+    assert info.value.size in {(0, 0), (100_000, 100_000)}
+    # Our own limit applies below Pillow's: a 512×512 photo is refused at 1000 pixels.
+    with pytest.raises(SkipImage, match=r"512x512 = 262144 pixels exceeds the limit of 1000") as small:
+        open_image(folder / "astronaut.png", max_pixels=1000)
+    assert small.value.size == (512, 512)
+
+
+def test_truncated_files_fail_even_when_the_host_loads_truncated_images(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", True)
+    with pytest.raises(SkipImage, match="truncated"):
+        open_image(folder / "truncated.jpg", max_pixels=178_956_970)
+    image, _ = open_image(folder / "hopper.jpg", max_pixels=178_956_970)
+    assert image.mode == "RGB"
+
+
+def test_exif_orientation_is_applied(folder: Path) -> None:
+    image, size = open_image(folder / "sub/rotated.jpg", max_pixels=178_956_970)
+    upright = Image.open(folder / "rocket.jpg")
+    assert size == upright.size == image.size  # landscape once the EXIF rotation is applied
+    diff = np.abs(np.asarray(image, dtype=np.int16) - np.asarray(upright.convert("RGB"), dtype=np.int16))
+    assert diff.mean() < 6  # the same picture (two JPEG generations apart), not a rotated one
+
+
+def test_cmyk_16_bit_and_alpha_become_correct_rgb(folder: Path) -> None:
+    cmyk, _ = open_image(folder / "cmyk.jpg", max_pixels=178_956_970)
+    ref = np.asarray(Image.open(folder / "coffee.jpg").convert("RGB"), dtype=np.int16)
+    assert cmyk.mode == "RGB"
+    assert np.abs(np.asarray(cmyk, dtype=np.int16) - ref).mean() < 12
+    gray, _ = open_image(folder / "gray16.png", max_pixels=178_956_970)
+    ref_gray = np.asarray(Image.open(folder / "astronaut.png").convert("L"), dtype=np.int16)
+    got = np.asarray(gray, dtype=np.int16)
+    assert gray.mode == "RGB" and np.abs(got[..., 0] - ref_gray).max() <= 1  # scaled, not clipped to white
+    alpha, _ = open_image(folder / "alpha.png", max_pixels=178_956_970)
+    arr = np.asarray(alpha)
+    assert alpha.mode == "RGB" and (arr[:, :60] == 255).all()  # transparent → white, not black
+    assert not (arr[:, 100:] == 255).all()
+
+
+def test_draft_decoding_keeps_the_longest_side_at_least_the_request(folder: Path) -> None:
+    image, size = open_image(folder / "hopper.jpg", max_pixels=178_956_970, draft=200)
+    assert size == (512, 600)
+    assert max(image.size) >= 200 and max(image.size) < 600
+
+
+def test_to_rgb_converts_a_non_srgb_icc_profile() -> None:
+    # A photo tagged with a LAB-ish "wide" profile must be converted, not just relabelled.
+    wide = ImageCms.ImageCmsProfile(ImageCms.createProfile("LAB"))
+    im = Image.new("RGB", (4, 4), (200, 100, 50))
+    buffer = io.BytesIO()
+    im.save(buffer, "PNG", icc_profile=wide.tobytes())
+    loaded = Image.open(io.BytesIO(buffer.getvalue()))
+    loaded.load()
+    out = to_rgb(loaded)
+    assert out.mode == "RGB"
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+    buffer = io.BytesIO()
+    im.save(buffer, "PNG", icc_profile=srgb.tobytes())
+    same = Image.open(io.BytesIO(buffer.getvalue()))
+    same.load()
+    assert np.array_equal(np.asarray(to_rgb(same)), np.asarray(im))
+
+
+@pytest.mark.parametrize("mode", ["1", "L", "P", "LA", "PA", "I", "F", "RGBA", "CMYK", "YCbCr", "LAB", "HSV"])
+def test_every_mode_becomes_rgb(mode: str) -> None:
+    im = Image.new("RGB", (8, 6), (10, 200, 30)).convert(mode) if mode not in ("PA",) else Image.new("PA", (8, 6))
+    out = to_rgb(im)
+    assert out.mode == "RGB" and out.size == (8, 6)
