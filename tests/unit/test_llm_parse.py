@@ -135,6 +135,14 @@ def test_unrelated_short_and_overlong_lines_are_dropped() -> None:
     assert result.dropped == {"unrelated": 1, "short": 1, "long": 1}
 
 
+def test_garbled_lines_are_dropped() -> None:
+    result = parse_candidates(
+        "\n".join([LINES[0] + " \ufffd", "a cat\x05 on a red cushion, 12 candles", LINES[1]]), SOURCE, PH
+    )
+    assert result.lines == [LINES[1]]
+    assert result.dropped["garbled"] == 2
+
+
 def test_cut_off_answer_loses_its_last_line() -> None:
     assert parse("\n".join(LINES), drop_last=True) == LINES[:2]
 

@@ -323,11 +323,11 @@ def test_random_model_generates_and_nonsense_is_rejected(tmp_path: Path, tokeniz
     assert backend._loaded is not None
     assert backend._loaded.seq2seq is (kind == "t5")
     conversations = [instructions.generation_messages(REQUEST, 4), instructions.generation_messages(REQUEST, 2)]
-    out = backend._complete(conversations, Deadline(60), seed=5, max_tokens=48)
+    out = backend.complete(conversations, Deadline(60), seed=5, max_tokens=48)
     assert len(out) == 2
     assert all(isinstance(c.text, str) and c.text for c in out)
     assert {c.finish_reason for c in out} <= {"stop", "length"}
-    again = backend._complete(conversations, Deadline(60), seed=5, max_tokens=48)
+    again = backend.complete(conversations, Deadline(60), seed=5, max_tokens=48)
     assert [c.text for c in again] == [c.text for c in out]  # seeded: the same nonsense twice
     outcome: list[str] | BackendUnavailable
     try:

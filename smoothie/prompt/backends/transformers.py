@@ -297,9 +297,14 @@ class TransformersBackend:
             f"in its {loaded.context}-token context"
         )
 
-    def _complete(
+    def complete(
         self, conversations: Sequence[list[Message]], deadline: Deadline, *, seed: int, max_tokens: int
     ) -> list[Completion]:
+        """One completion per chat conversation, generated as one batch within ``deadline``.
+
+        Makes this backend a :class:`~smoothie.prompt.llm.pipeline.ChatModel`; also usable on its own (the LLM
+        benchmark serves it over HTTP). Raises :class:`BackendUnavailable` on any failure.
+        """
         import torch
 
         loaded = self._wait_loaded(deadline)
@@ -361,22 +366,9 @@ class TransformersBackend:
             log.info("transformers: %d paraphrases from the cache", len(cached))
             return cached
         deadline = Deadline(self.timeout)
-        lines = run_paraphrase(_LocalChat(self), request, self.settings, deadline)
+        lines = run_paraphrase(self, request, self.settings, deadline)
         self.cache.put(key, lines)
         return lines
-
-
-class _LocalChat:
-    """:class:`~smoothie.prompt.llm.pipeline.ChatModel` over a :class:`TransformersBackend`."""
-
-    def __init__(self, backend: TransformersBackend) -> None:
-        self.backend = backend
-        self.label = backend.label
-
-    def complete(
-        self, conversations: Sequence[list[Message]], deadline: Deadline, *, seed: int, max_tokens: int
-    ) -> list[Completion]:
-        return self.backend._complete(conversations, deadline, seed=seed, max_tokens=max_tokens)
 
 
 def _merge_system(conv: list[Message]) -> list[Message]:

@@ -7,7 +7,7 @@ returns the lines that look like descriptions of the requested image, each with 
 normalised (spacing fixed, unknown ones removed, repeats removed), plus counts of what it dropped and why.
 
 A line is kept when it
-- is not chatter or a refusal,
+- is not chatter or a refusal, and has no undecodable bytes or control characters (a broken model's output),
 - has at least two words of letters outside placeholders and is not absurdly long,
 - keeps every protected word of the request (numbers, colours, directions: "70 bottle caps" stays 70),
 - shares at least one content word with the request when the request has three or more (a rewrite of "a cat
@@ -57,6 +57,8 @@ _REFUSAL_RE = re.compile(
        |not\s+able\s+to\s+(?:help|assist|comply)|unable\s+to\s+(?:help|assist|comply|fulfil|fulfill))""",
     re.IGNORECASE | re.VERBOSE,
 )
+# Undecodable bytes (U+FFFD) and control characters: a broken or random model, never a description.
+_GARBLED_RE = re.compile(r"[\ufffd\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _LETTER_WORD_RE = re.compile(r"[^\W\d_]{2,}")
 _WORD_RE = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
 _STOPWORDS = frozenset(
@@ -72,7 +74,7 @@ MAX_LINE_SLACK = 300
 
 @dataclass
 class ParseResult:
-    """Candidate lines and a tally of what was dropped (keys: chatter, refusal, short, long, protected, unrelated)."""
+    """Candidate lines and a tally of what was dropped and why (chatter, refusal, garbled, short, long, …)."""
 
     lines: list[str] = field(default_factory=list)
     dropped: Counter[str] = field(default_factory=Counter)
@@ -234,6 +236,9 @@ def parse_candidates(
             continue
         if is_chatter(line):
             result.dropped["chatter"] += 1
+            continue
+        if _GARBLED_RE.search(line):
+            result.dropped["garbled"] += 1
             continue
         line = normalise_placeholders(line, placeholders)
         bare = PLACEHOLDER_RE.sub(" ", line)
