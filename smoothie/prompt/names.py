@@ -251,7 +251,7 @@ class Genericiser:
                         entry = table.get(surface[:-2])
                         e -= 2 if entry is not None else 0
                         surface = text[s:e]
-                    if entry is None or not self._case_ok(surface, entry, s):
+                    if entry is None or not self._case_ok(surface, entry, text, s, e):
                         continue
                     found.append(_Found(s, e, entry))
                     taken.append((s, e))
@@ -270,12 +270,19 @@ class Genericiser:
         found.sort(key=lambda f: f.start)
         return found
 
-    def _case_ok(self, surface: str, entry: NameEntry, start: int) -> bool:
-        """Common words ("Homer", "Pearl Earring") count as names only when written like names."""
+    def _case_ok(self, surface: str, entry: NameEntry, text: str, start: int, end: int) -> bool:
+        """Common words ("Homer", "Pearl Earring") count as names only when written like names, or when
+        the context says name: ``disney style``, ``by homer``, or a whole tag ``, batman,`` of a
+        person/character/artist/studio (never a brand or artwork: ``apple`` stays a fruit)."""
         words = _WORD.findall(surface)
         if entry.source == "user":
             return True
         if not all(is_english_word(w) or is_protected_word(w) for w in words):
+            return True
+        if _STYLE_AFTER.match(text[end:]) or _BY_CONTEXT.search(text[:start]):
+            return True
+        whole_tag = re.fullmatch(r"\s*", text[:start].rsplit(",", 1)[-1]) and re.match(r"\s*(?:,|$)", text[end:])
+        if whole_tag and "," in text and entry.label in ("person", "character", "artist", "studio"):
             return True
         caps = [w for i, w in enumerate(words) if w[:1].isupper()]
         if len(words) == 1:

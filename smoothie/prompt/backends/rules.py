@@ -62,7 +62,10 @@ class RulesBackend:
         if request.n < 1:
             raise ValueError(f"n must be at least 1, got {request.n!r}")
         seps = set(request.separators)
-        pieces = re.split(r"\s*(\[\[\d+\]\])\s*", request.text) if seps else [request.text]
+        if seps:  # split at BREAK/AND only: other placeholders stay inside their phrases
+            pieces = re.split(r"\s*(" + "|".join(re.escape(x) for x in request.separators) + r")\s*", request.text)
+        else:
+            pieces = [request.text]
         base = _stable_seed(request.text, request.seed)
         framings = list(FRAMINGS)
         random.Random(base).shuffle(framings)
@@ -136,10 +139,55 @@ class RulesBackend:
         def sub(m: re.Match[str]) -> str:
             if rng.random() >= self.synonym_rate:
                 return m.group(0)
+            if _is_noun_key(m.group(0).lower()) and not _head_position(phrase[m.end() :]):
+                return m.group(0)  # "bottle caps": a noun modifying another noun is part of a compound
             alts = synonyms().get(m.group(0).lower())
             return _match_case(m.group(0), rng.choice(alts)) if alts else m.group(0)
 
         return fix_articles(_synonym_pattern().sub(sub, phrase))
+
+
+_FUNCTION_WORDS = frozenset(
+    """in on at of with and or but to from by for into onto over under near beside behind while as like that
+    who which is are was were has have during through across among amid against without""".split()
+)
+
+
+def _head_position(rest: str) -> bool:
+    """Whether a word followed by ``rest`` heads its phrase (end, punctuation, a function word or a verb),
+    rather than modifying the noun after it."""
+    m = re.match(r"\s*([A-Za-z][\w\-']*)", rest)
+    if m is None:
+        return True
+    nxt = m.group(1).lower()
+    return nxt in _FUNCTION_WORDS or nxt.endswith("ing") or not re.match(r"\s", rest)
+
+
+@lru_cache(maxsize=4096)
+def _is_noun_key(key: str) -> bool:
+    """Nouns (and multi-word keys) are varied only as heads; other words anywhere."""
+    if " " in key:
+        return True
+    if key.endswith(("ing", "ed")):
+        return False
+    return key in _pos_sets()["noun"]
+
+
+@lru_cache(maxsize=1)
+def _pos_sets() -> dict[str, frozenset[str]]:
+    """Noun lemmas from the spaCy model's WordNet index (empty without spaCy: every key varies freely)."""
+    from smoothie.prompt.nlp import get_nlp
+
+    nlp = get_nlp()
+    out = {"noun": frozenset[str]()}
+    if nlp is None:
+        return out
+    try:
+        index = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_index")
+        out = {"noun": frozenset(index.get("noun", ()))}
+    except Exception:  # a model without lemmatizer tables: every key varies freely
+        return out
+    return out
 
 
 def _frame(framing: str, phrase: str) -> str:
