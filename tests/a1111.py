@@ -70,6 +70,8 @@ BASE_FLAGS = (
     "--no-half",
     "--use-cpu",
     "all",
+    # torch's scaled_dot_product_attention: ~35 % faster 20-step txt2img on CPU than the default (InvokeAI)
+    "--opt-sdp-no-mem-attention",
 )
 
 
@@ -321,21 +323,27 @@ class WebUI:
             self.process.wait(timeout=grace)
 
 
-def _wait_ready(server: WebUI, timeout: float) -> None:
+#: A1111 prints this once start-up is over: after the API routes *and* the ``on_app_started`` callbacks (which
+#: add routes such as ``/sdapi/v1/loras``), so an answering ``/sdapi/v1/sd-models`` alone is too early.
+READY_MARK = "Startup time:"
+
+
+def _wait_ready(server: WebUI, timeout: float, log_from: int = 0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if not server.alive():
             raise A1111Error(
                 f"the WebUI exited with {server.process.returncode} before answering\n--- log tail ---\n{server.tail()}"
             )
-        try:
-            with urllib.request.urlopen(server.base_url + "/sdapi/v1/sd-models", timeout=5) as resp:
-                if resp.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
-            pass
+        if READY_MARK in server.log(log_from):
+            try:
+                with urllib.request.urlopen(server.base_url + "/sdapi/v1/sd-models", timeout=5) as resp:
+                    if resp.status == 200:
+                        return
+            except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+                pass
         time.sleep(1.0)
-    raise A1111Error(f"the WebUI did not answer within {timeout:.0f} s\n--- log tail ---\n{server.tail()}")
+    raise A1111Error(f"the WebUI was not ready within {timeout:.0f} s\n--- log tail ---\n{server.tail()}")
 
 
 def launch(
@@ -379,6 +387,7 @@ def launch(
         *shlex.split(os.environ.get("A1111_ARGS", "")),
     ]
     with log_path.open("ab") as out:
+        log_from = out.tell()
         out.write(("$ " + shlex.join(cmd) + "\n").encode())
         out.flush()
         process = subprocess.Popen(
@@ -395,7 +404,7 @@ def launch(
     )
     started = time.monotonic()
     try:
-        _wait_ready(server, timeout)
+        _wait_ready(server, timeout, log_from)
     except BaseException:
         server.stop()
         raise
