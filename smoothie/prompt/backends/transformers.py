@@ -324,7 +324,8 @@ class TransformersBackend:
                 "max_time": budget,
                 "pad_token_id": tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id,
             }
-            enc = {k: v.to(loaded.device) for k, v in enc.items()}
+            # Only these two: older tokenizers also return token_type_ids, which T5's generate rejects (4.30).
+            enc = {k: enc[k].to(loaded.device) for k in ("input_ids", "attention_mask") if k in enc}
             devices: list[int] = []
             if loaded.device.type == "cuda":
                 devices = [loaded.device.index if loaded.device.index is not None else torch.cuda.current_device()]
