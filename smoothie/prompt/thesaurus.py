@@ -100,7 +100,7 @@ carpet: rug | floor rug | carpeting
 towel: beach towel | cloth | linen
 bottle: flask | glass bottle | vessel
 cup: mug | teacup | cup of tea
-coffee: espresso | cup of coffee | brew
+coffee: espresso | hot coffee | fresh coffee
 cake: gateau | layer cake | sponge cake
 candles: tapers | candlesticks | lit candles
 apron: smock | pinafore | work apron
