@@ -232,6 +232,17 @@ def test_generation_messages_carry_the_rules_the_example_and_the_request() -> No
     assert all(line.count("[[0]]") == 1 and "red" in line for line in example_lines)
 
 
+def test_the_engines_hints_offer_alternatives() -> None:
+    request = ParaphraseRequest(
+        text="a rugged blond man drinking coffee in a diner",
+        n=8,
+        hints={"a rugged blond man": "a square-jawed blond man\na tousled blond gentleman", "absent phrase": "x"},
+    )
+    user = instructions.generation_messages(request, 8)[-1]["content"]
+    assert "- a rugged blond man: a square-jawed blond man / a tousled blond gentleman" in user
+    assert "absent phrase" not in user
+
+
 def test_tags_style_has_its_own_rule_and_example() -> None:
     request = ParaphraseRequest(text="[[0]], 1girl, solo, long hair", n=8, placeholders=("[[0]]",), style="tags")
     messages = instructions.generation_messages(request, 8, show_original=False, few_shot=True)

@@ -15,7 +15,7 @@ Two tasks, each a short system message, an optional worked example (few-shot) an
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TypedDict
 
 from smoothie.prompt.backends import ParaphraseRequest
@@ -143,11 +143,30 @@ def keep_words(text: str) -> list[str]:
     return list(seen)
 
 
-def _request_text(text: str, count: int, original: str, *, show_original: bool) -> str:
+MAX_HINTS = 6
+MAX_VARIANTS = 3
+
+
+def hint_lines(text: str, hints: Mapping[str, str]) -> list[str]:
+    """``- phrase: other way / other way`` for the engine's hints (a generic phrase → its alternatives)."""
+    out = []
+    for phrase, variants in list(hints.items())[:MAX_HINTS]:
+        options = [v.strip() for v in str(variants).splitlines() if v.strip()][:MAX_VARIANTS]
+        if phrase and options and phrase in text:
+            out.append(f"- {phrase}: " + " / ".join(options))
+    return out
+
+
+def _request_text(
+    text: str, count: int, original: str, *, show_original: bool, hints: Mapping[str, str] | None = None
+) -> str:
     parts = [f"Image description:\n{text}"]
     words = keep_words(text)
     if words:
         parts.append("Words to keep exactly: " + ", ".join(words))
+    alternatives = hint_lines(text, hints or {})
+    if alternatives:
+        parts.append("Other ways to say some parts (use them for variety):\n" + "\n".join(alternatives))
     if show_original and original.strip() and original.strip() != text.strip():
         parts.append(
             "The user's original prompt, for context only (it may contain names: describe how they look, "
@@ -169,7 +188,12 @@ def generation_messages(
         messages.append({"role": "user", "content": _request_text(source, len(lines), "", show_original=False)})
         messages.append({"role": "assistant", "content": "\n".join(lines)})
     messages.append(
-        {"role": "user", "content": _request_text(request.text, count, request.original, show_original=show_original)}
+        {
+            "role": "user",
+            "content": _request_text(
+                request.text, count, request.original, show_original=show_original, hints=request.hints
+            ),
+        }
     )
     return messages
 
