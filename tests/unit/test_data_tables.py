@@ -28,7 +28,10 @@ LABELS = frozenset({"person", "artist", "character", "brand", "artwork", "studio
 STYLE_LABELS = frozenset({"artist", "studio"})  # a style description, used where "by X" / "X style" stood
 ARTICLE_LABELS = frozenset({"person", "character", "artwork"})  # a noun phrase with its article
 REQUIRED_KEYS = frozenset({"name", "label", "aliases", "generic", "modifier", "variants"})
-OPTIONAL_KEYS = frozenset({"modifier_variants"})
+# modifier_variants: alternatives to the modifier, for adjective positions ("green coffee-shop apron").
+# lowercase: the entry's multi-word forms (spaces or hyphens) are names even written in lower case, as tag
+# prompts write them ("will smith eating spaghetti", "octane render"); single words still need a capital.
+OPTIONAL_KEYS = frozenset({"modifier_variants", "lowercase"})
 
 # Lower-case ASCII words, spaces, hyphens, apostrophes and commas: no capitalised word, no digit except in the
 # style words "2d" and "3d" ("3d render").
@@ -122,7 +125,11 @@ def check_entry(entry: Mapping[str, Any]) -> list[str]:
     label = entry["label"]
     if label not in LABELS:
         problems.append(f"{where}: label {label!r} is not one of {sorted(LABELS)}")
-    for key in ("aliases", "variants", *(k for k in OPTIONAL_KEYS if k in entry)):
+    if "lowercase" in entry and (
+        entry["lowercase"] is not True or not any(re.search(r"[\s\-]", str(f)) for f in forms(entry))
+    ):
+        problems.append(f"{where}: lowercase must be true and the entry needs a multi-word form")
+    for key in ("aliases", "variants", *(k for k in ("modifier_variants",) if k in entry)):
         if not isinstance(entry[key], list) or not all(isinstance(x, str) for x in entry[key]):
             problems.append(f"{where}: {key} must be a list of strings")
     if not isinstance(entry["generic"], str) or not isinstance(entry["modifier"], str):
@@ -478,6 +485,8 @@ def test_a_good_entry_passes() -> None:
         ({"generic": "dutch oil painting"}, "place or nationality"),
         ({"extra": 1}, "unknown keys"),
         ({"modifier_variants": []}, "0 modifier_variants"),
+        ({"lowercase": True, "aliases": []}, "multi-word form"),
+        ({"lowercase": "yes", "aliases": ["Rembrandt van Rijn"]}, "lowercase must be true"),
     ],
 )
 def test_check_entry_catches(change: dict[str, Any], expected: str) -> None:
