@@ -118,6 +118,7 @@ class _Context:
     options: NameOptions
     ner: dict[str, tuple[str, str]] = field(default_factory=dict)  # surface -> (label, NER label)
     found: list[Name] = field(default_factory=list)
+    before: str = ""
 
 
 class Genericiser:
@@ -212,6 +213,7 @@ class Genericiser:
                 continue
             left = text[pos : f.start]
             right = text[f.end :]
+            ctx.before = "".join(out)  # what precedes ``left`` in this leaf, already rewritten
             new_left, replacement, consumed_right = self._render(left, text[f.start : f.end], right, f, ctx)
             out.append(new_left)
             out.append(replacement)
@@ -236,6 +238,17 @@ class Genericiser:
         def free(s: int, e: int) -> bool:
             return all(e <= a or s >= b for a, b in taken)
 
+        # A name spaCy found whole ("Grace Hopper") is not cut down to a table alias inside it ("Hopper").
+        ner_spans = [
+            (m.start(), m.end())
+            for surface in ctx.ner
+            if " " in surface.strip() and self.table.get(surface) is None and self.user.get(surface) is None
+            for m in re.finditer(r"(?<![\w])" + re.escape(surface) + r"(?![\w])", text)
+        ]
+
+        def inside_ner(s: int, e: int) -> bool:
+            return any(a <= s and e <= b and (a, b) != (s, e) for a, b in ner_spans)
+
         # 1. table-like sources by word n-grams, longest first
         for table in (self.user, self.table, self.danbooru):
             if table is None or not len(table):
@@ -251,7 +264,7 @@ class Genericiser:
                         entry = table.get(surface[:-2])
                         e -= 2 if entry is not None else 0
                         surface = text[s:e]
-                    if entry is None or not self._case_ok(surface, entry, text, s, e):
+                    if entry is None or not self._case_ok(surface, entry, text, s, e) or inside_ner(s, e):
                         continue
                     found.append(_Found(s, e, entry))
                     taken.append((s, e))
@@ -419,6 +432,9 @@ class Genericiser:
             head, replacement = lead + f"{verb} {how}", style
         else:
             head = left[: by.start()]
+            preceding = (ctx.before + head).rstrip()
+            if preceding and not preceding.endswith((",", "(", "[", ":", "|")):
+                head = head.rstrip() + ", "  # "Nighthawks by Hopper" -> "<the artwork>, <the style>"
             replacement = style
             if noun and noun not in ("art", "artwork", "work", "works") and noun not in style:
                 replacement = f"{style} {noun}"

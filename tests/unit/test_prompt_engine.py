@@ -184,3 +184,17 @@ def test_cli_jsonl_error_names_the_line(tmp_path: Path) -> None:
     out = _cli("rewrite", "--jsonl", str(cases))
     assert out.returncode == 2
     assert "c.jsonl:2" in out.stderr
+
+
+def test_a_whole_ner_name_beats_a_table_alias_inside_it() -> None:
+    s = scrub("Grace Hopper in uniform")  # the table knows the painter "Hopper"; this is someone else
+    assert "Grace" not in s.text
+    assert "Hopper" not in s.text
+    assert [n.label for n in s.names] == ["person"]
+
+
+def test_a_style_after_a_noun_phrase_is_its_own_item() -> None:
+    s = scrub("Nighthawks by Hopper, diner at night")
+    assert "Hopper" not in s.text
+    assert "Nighthawks" not in s.text
+    assert s.text.count(",") >= 2  # artwork, style, "diner at night": three items, not one run-on
