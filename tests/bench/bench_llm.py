@@ -151,6 +151,76 @@ class ModelServer:
         self.httpd.server_close()
 
 
+FRAMES = [
+    "Picture", "Imagine", "A photo of", "Envision", "A candid shot of", "Look at", "Behold", "A scene with",
+    "A view of", "Consider", "An image of", "Think of", "A glimpse of", "See", "Observe", "A study of",
+]  # fmt: skip
+
+
+class EchoServer:
+    """Answers every chat instantly with 32 framings of the description it received: no model, only overhead."""
+
+    def __init__(self) -> None:
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
+                user = body["messages"][-1]["content"]
+                description = user.split("Image description:\n", 1)[-1].split("\n", 1)[0]
+                lines = [f"{frame} {description}{tail}" for tail in ("", ", in detail") for frame in FRAMES]
+                data = json.dumps(
+                    {"choices": [{"message": {"content": "\n".join(lines)}, "finish_reason": "stop"}]}
+                ).encode()
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+        self.thread.start()
+        self.base_url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def overhead(cases: list[dict[str, Any]], n: int) -> tuple[float, float, float, float]:
+    """Median ms a prompt: rules; the openai backend alone (HTTP + parsing) and through the engine, against the
+    instant echo server; and the share of prompts the server answered."""
+    import statistics
+
+    from smoothie.prompt import rewrite
+    from smoothie.prompt.backends import ParaphraseRequest
+    from smoothie.prompt.backends.openai import OpenAIBackend
+
+    echo = EchoServer()
+    try:
+        alone = OpenAIBackend(base_url=echo.base_url, model="echo", rounds=0)
+        rules_ms, backend_ms, llm_ms, shares = [], [], [], []
+        for seed, case in enumerate(cases, start=1000):  # fresh seeds: no cache answers
+            t0 = time.perf_counter()
+            alone.paraphrase(ParaphraseRequest(text=case["prompt"], n=n, seed=seed))
+            backend_ms.append(1000 * (time.perf_counter() - t0))
+            t0 = time.perf_counter()
+            rewrite(case["prompt"], n=n, seed=seed)
+            rules_ms.append(1000 * (time.perf_counter() - t0))
+            t0 = time.perf_counter()
+            result = rewrite(
+                case["prompt"], n=n, seed=seed, backend="openai",
+                backend_options={"base_url": echo.base_url, "model": "echo", "rounds": 0},
+            )  # fmt: skip
+            llm_ms.append(1000 * (time.perf_counter() - t0))
+            shares.append(0.0 if any("rules" in w for w in result.warnings) else 1.0)
+    finally:
+        echo.close()
+    med = statistics.median
+    return med(rules_ms), med(backend_ms), med(llm_ms), sum(shares) / len(shares)
+
+
 def llm_share(cases: list[dict[str, Any]], backend: str, n: int) -> tuple[float, int, float]:
     """Mean share of each ensemble that came from the model, prompts with any, and mean seconds a prompt."""
     from smoothie.prompt import rewrite
@@ -184,6 +254,14 @@ def main() -> int:
 
     torch.set_num_threads(1)  # tiny model: threads only add contention on a 2-core machine
     cases = [json.loads(line) for line in Path(args.cases).read_text(encoding="utf-8").splitlines() if line.strip()]
+    from smoothie.prompt import rewrite
+
+    rewrite(cases[0]["prompt"], n=args.n)  # start-up (spaCy, tables) is not overhead
+    rules_ms, backend_ms, echo_ms, echo_share = overhead(cases, args.n)
+    print(
+        f"[overhead] median per prompt: rules {rules_ms:.1f} ms; against an instant echo server: openai backend "
+        f"alone {backend_ms:.1f} ms, through the engine {echo_ms:.1f} ms ({echo_share:.0%} answered by the server)"
+    )
     with tempfile.TemporaryDirectory(prefix="smoothie-bench-llm-") as tmp:
         model = args.model or str(build_tiny_model(Path(tmp) / "tiny-gpt2", [c["prompt"] for c in cases]))
         served = TransformersBackend(model=model, timeout=args.timeout, max_new_tokens=args.max_new_tokens)

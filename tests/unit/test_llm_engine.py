@@ -144,3 +144,29 @@ def test_json_request_body_is_valid_openai_chat(server: LoopbackServer) -> None:
     json.dumps(body)
     assert set(body) >= {"model", "messages", "temperature", "max_tokens"}
     assert all(set(m) == {"role", "content"} for m in body["messages"])
+
+
+def test_backends_are_registered_and_built_from_options(server: LoopbackServer) -> None:
+    from smoothie.prompt.backends import available_backends, get_backend
+    from smoothie.prompt.backends.openai import OpenAIBackend
+    from smoothie.prompt.backends.transformers import TransformersBackend
+
+    assert {"openai", "transformers"} <= set(available_backends())
+    built = get_backend("openai", base_url=server.base_url, model="m", timeout=3.0)
+    assert isinstance(built, OpenAIBackend)
+    assert built is get_backend("openai", base_url=server.base_url, model="m", timeout=3.0)  # built once
+    local = get_backend("transformers", model="/nowhere/model")
+    assert isinstance(local, TransformersBackend)
+    assert not local.loaded  # building loads nothing: the model loads on the first request
+
+
+def test_importing_the_backends_is_cheap() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, smoothie.prompt.backends.openai, smoothie.prompt.backends.transformers;"
+        "print(sorted(m for m in ('torch', 'transformers', 'spacy') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert out.stdout.strip() == "[]"
