@@ -353,17 +353,24 @@ _PREPOSITIONS = frozenset({"on", "in", "with", "at", "over", "under", "behind"})
 
 
 def suggest_compounds(
-    captions: Sequence[str], min_count: int = 3, vocabulary: Vocabulary | None = None
+    captions: Iterable[str], min_count: int = 3, vocabulary: Vocabulary | None = None
 ) -> list[dict[str, Any]]:
     """Recurring multi-word concepts that may leak apart in training, with a hyphenated suggestion.
 
     A phrase of 2–4 words inside one tag, not starting or ending with a function word, seen in at least
     ``min_count`` captions and in at least 2 % of them, and not already a term of the vocabulary.
     ``X … on Y`` phrases (``cross tattoo on arm``) are suggested as ``X-Y`` (``cross-arm``), other phrases
-    joined with hyphens.
+    joined with hyphens. Past 2,000 captions, phrases still rarer than 0.2 % are forgotten as the count
+    goes (lossy counting, Manku & Motwani 2002), so memory stays bounded on large folders.
     """
     counts: Counter[str] = Counter()
+    total = 0
     for caption in captions:
+        total += 1
+        if total % 2000 == 0:  # lossy counting: forget phrases still rare, so memory stays bounded
+            rare = max(2, total // 500)
+            for phrase in [p for p, c in counts.items() if c < rare]:
+                del counts[phrase]
         seen: set[str] = set()
         for tag in split_tags(caption):
             words = re.findall(r"[a-z][a-z'-]*", tag.lower())
@@ -377,7 +384,7 @@ def suggest_compounds(
                         continue
                     seen.add(" ".join(gram))
         counts.update(seen)
-    floor = max(min_count, int(0.02 * len(captions) + 0.999))
+    floor = max(min_count, int(0.02 * total + 0.999))
     known = set(vocabulary.lookup) if vocabulary is not None else set()
     frequent = {p: c for p, c in counts.items() if c >= floor and p not in known}
     # Keep the longest phrases: drop a phrase contained in a longer one seen as often.

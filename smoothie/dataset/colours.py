@@ -1,7 +1,8 @@
 """Dominant colours named in plain words.
 
 Pixels of a small thumbnail are assigned to the nearest of a fixed palette of plain colour names in CIE
-Lab (ΔE*76, CIE 1976), so the answer is deterministic and needs no clustering. A name is dominant when
+Lab (ΔE*76, CIE 1976), through a table of every colour at 5 bits per channel, so the answer is
+deterministic, needs no clustering and costs a table look-up per pixel. A name is dominant when
 it covers at least ``min_share`` of the pixels; at most ``top`` names are returned, largest share
 first. Achromatic names (black, grey, white) are included: a black-and-white photo should say so.
 """
@@ -63,7 +64,22 @@ def _lab(rgb: np.ndarray) -> np.ndarray:
     return lab
 
 
-_PALETTE_LAB: np.ndarray | None = None
+_LUT: np.ndarray | None = None
+
+
+def _lut() -> np.ndarray:
+    """Nearest palette entry for every colour quantised to 5 bits per channel (32 768 entries, built once)."""
+    import numpy as np
+
+    global _LUT
+    if _LUT is None:
+        levels = (np.arange(32, dtype=np.uint8) << 3) + 4  # bin centres
+        grid = np.stack(np.meshgrid(levels, levels, levels, indexing="ij"), axis=-1).reshape(-1, 3)
+        palette = _lab(np.array([c for _, c in PALETTE], dtype=np.uint8))
+        lab = _lab(grid)
+        d = ((lab[:, None, :] - palette[None, :, :]) ** 2).sum(axis=2)
+        _LUT = d.argmin(axis=1).astype(np.uint8)
+    return _LUT
 
 
 def dominant_colours(rgb: np.ndarray, top: int = 3, min_share: float = 0.12) -> tuple[tuple[str, float], ...]:
@@ -71,22 +87,19 @@ def dominant_colours(rgb: np.ndarray, top: int = 3, min_share: float = 0.12) -> 
     import cv2
     import numpy as np
 
-    global _PALETTE_LAB
-    if _PALETTE_LAB is None:
-        _PALETTE_LAB = _lab(np.array([c for _, c in PALETTE], dtype=np.uint8))
     h, w = rgb.shape[:2]
-    scale = 48 / max(h, w)
+    scale = 64 / max(h, w)
     thumb = cv2.resize(rgb, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
-    lab = _lab(thumb.reshape(-1, 3))
-    d = ((lab[:, None, :] - _PALETTE_LAB[None, :, :]) ** 2).sum(axis=2)
-    nearest = d.argmin(axis=1)
+    q = np.right_shift(np.asarray(thumb, dtype=np.uint8).reshape(-1, 3), 3).astype(np.int32)
+    nearest = _lut()[(q[:, 0] << 10) | (q[:, 1] << 5) | q[:, 2]]
+    counts = np.bincount(nearest, minlength=len(PALETTE))
+    total = float(counts.sum())
     shares: dict[str, float] = {}
-    total = float(len(nearest))
-    for index, count in zip(*np.unique(nearest, return_counts=True), strict=True):
+    for index in np.nonzero(counts)[0]:
         name = PALETTE[int(index)][0]
-        shares[name] = shares.get(name, 0.0) + count / total
+        shares[name] = shares.get(name, 0.0) + counts[index] / total
     ranked = sorted(shares.items(), key=lambda kv: (-kv[1], kv[0]))
-    return tuple((name, round(share, 3)) for name, share in ranked[:top] if share >= min_share)
+    return tuple((name, round(float(share), 3)) for name, share in ranked[:top] if share >= min_share)
 
 
 def describe(colours: tuple[tuple[str, float], ...] | list[tuple[str, float]]) -> str:

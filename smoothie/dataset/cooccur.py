@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,19 +26,27 @@ class Cooccurrence:
 
 
 def cooccurrence(
-    tag_lists: Sequence[Sequence[str]],
+    tag_lists: Iterable[Sequence[str]],
     threshold: float = 0.9,
     min_support: int = 3,
     top: int = 30,
     ubiquitous: float = 0.95,
 ) -> Cooccurrence:
-    """Counts and warnings for the tags of each caption (``tag_lists``: one list per caption)."""
-    sets = [sorted({t.strip().lower() for t in tags if t.strip()}) for tags in tag_lists]
-    n = len(sets)
+    """Counts and warnings for the tags of each caption (``tag_lists``: one list per caption).
+
+    ``tag_lists`` is read twice (a list, or an object whose ``__iter__`` starts over): first the tags,
+    then the pairs of tags seen at least ``min_support`` times, so memory follows the number of
+    frequent tags rather than every pair of every caption.
+    """
+    n = 0
     single: Counter[str] = Counter()
+    for raw in tag_lists:
+        n += 1
+        single.update({t.strip().lower() for t in raw if t.strip()})
+    frequent = {t for t, c in single.items() if c >= min_support}
     pairs: Counter[tuple[str, str]] = Counter()
-    for tags in sets:
-        single.update(tags)
+    for raw in tag_lists:
+        tags = sorted({t.strip().lower() for t in raw if t.strip()} & frequent)
         pairs.update(itertools.combinations(tags, 2))
     warnings: list[dict[str, object]] = []
     for (a, b), both in sorted(pairs.items()):

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from smoothie.dataset.options import ExportFormat
@@ -104,39 +104,76 @@ def folder_for(fmt: ExportFormat, concept: str, repeats: int) -> str:
     return f"images/{concept}"
 
 
-def metadata_files(fmt: ExportFormat, entries: Sequence[Mapping[str, Any]]) -> dict[str, str]:
-    """The metadata file(s) of the layout for the kept images (``entries`` in report order)."""
+def report_entry(source: str, record: Any, reason: str | None, job: Any) -> str:
+    """One ``report.json`` entry as compact JSON, keys in the documented order.
+
+    ``record``: the analysis summary (``direction``, ``size``); ``job``: the write job when kept, else None.
+    """
+    entry = {
+        "source": source,
+        "status": "kept" if job is not None else "skipped",
+        "reason": None if job is not None else reason,
+        "output": job.output if job is not None else None,
+        "direction": record.direction,
+        "flipped": bool(job is not None and job.flipped),
+        "crop": list(job.box) if job is not None else None,
+        "original_size": list(record.size),
+        "caption": job.caption if job is not None else None,
+    }
+    return json.dumps(entry, ensure_ascii=False)
+
+
+def json_list_file(key: str, items: Iterable[str]) -> Iterator[str]:
+    """``{"key": [item, …]}`` with one JSON item per line, produced piece by piece."""
+    yield f'{{"{key}": ['
+    first = True
+    for item in items:
+        yield ("\n  " if first else ",\n  ") + item
+        first = False
+    yield "\n]}\n"
+
+
+def metadata_chunks(fmt: ExportFormat, jobs: Sequence[Any]) -> tuple[str, Iterator[str]]:
+    """The metadata file of the layout (its name and its text, piece by piece) for the kept images."""
     if fmt is ExportFormat.KOHYA:
-        meta: dict[str, Any] = {}
-        for e in entries:
-            key = e["output"][len("img/") :]
-            meta[key] = {
-                "caption": e["caption"],
-                "image_size": list(e["size"]),
-                "train_resolution": list(e["size"]),
-                "original_size": list(e["original_size"]),
-                "crop_ltrb": list(e["crop"]),
-                "flipped": e["flipped"],
+
+        def entries() -> Iterator[str]:
+            for job in jobs:
+                meta = {
+                    "caption": job.caption,
+                    "image_size": list(job.target),
+                    "train_resolution": list(job.target),
+                    "original_size": list(job.size),
+                    "crop_ltrb": list(job.box),
+                    "flipped": job.flipped,
+                }
+                key = json.dumps(job.output[len("img/") :], ensure_ascii=False)
+                yield key + ": " + json.dumps(meta, ensure_ascii=False)
+
+        return KOHYA_META, _object_file(entries())
+
+    def jsonl() -> Iterator[str]:
+        for job in jobs:
+            row = {
+                "file_name": job.output,
+                "text": job.caption,
+                "image_path": job.output,
+                "caption": job.caption,
+                "image_size": list(job.target),
+                "original_size": list(job.size),
+                "crop_ltrb": list(job.box),
+                "flipped": job.flipped,
             }
-        return {KOHYA_META: json.dumps(meta, indent=2, ensure_ascii=False) + "\n"}
-    lines = []
-    for e in entries:
-        lines.append(
-            json.dumps(
-                {
-                    "file_name": e["output"],
-                    "text": e["caption"],
-                    "image_path": e["output"],
-                    "caption": e["caption"],
-                    "image_size": list(e["size"]),
-                    "original_size": list(e["original_size"]),
-                    "crop_ltrb": list(e["crop"]),
-                    "flipped": e["flipped"],
-                },
-                ensure_ascii=False,
-            )
-        )
-    return {JSONL_META: "\n".join(lines) + ("\n" if lines else "")}
+            yield json.dumps(row, ensure_ascii=False) + "\n"
+
+    return JSONL_META, jsonl()
+
+
+def _object_file(items: Iterable[str]) -> Iterator[str]:
+    yield "{"
+    for n, item in enumerate(items):
+        yield ("\n  " if n == 0 else ",\n  ") + item
+    yield "\n}\n"
 
 
 def caption_file(output: str) -> str:
@@ -175,7 +212,10 @@ def edit_caption(out: OutputDir, source: str, caption: str) -> dict[str, Any]:
             key = output[len("img/") :]
             if key in meta:
                 meta[key]["caption"] = caption
-                out.write_text(KOHYA_META, json.dumps(meta, indent=2, ensure_ascii=False) + "\n")
+                items = (
+                    f"{json.dumps(k, ensure_ascii=False)}: {json.dumps(v, ensure_ascii=False)}" for k, v in meta.items()
+                )
+                out.write_chunks(KOHYA_META, _object_file(items))
     else:
         meta_raw = out.read_bytes(JSONL_META)
         if meta_raw:
@@ -186,5 +226,6 @@ def edit_caption(out: OutputDir, source: str, caption: str) -> dict[str, Any]:
                     row["text"] = row["caption"] = caption
                 lines.append(json.dumps(row, ensure_ascii=False))
             out.write_text(JSONL_META, "\n".join(lines) + "\n")
-    out.write_text(REPORT_FILE, dump_json(report))
+    entries = (json.dumps(e, ensure_ascii=False) for e in report["images"])
+    out.write_chunks(REPORT_FILE, json_list_file("images", entries))
     return dict(entry)

@@ -64,10 +64,37 @@ class Interrupted(Exception):  # noqa: N818 - a requested stop, not an error
 @dataclass
 class PrepResult:
     output_dir: Path
-    report: dict[str, Any]
     summary: dict[str, Any]
     written: int = 0  # files created or changed by this run
     timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def report(self) -> dict[str, Any]:
+        """``report.json`` (read from disk on demand: a run does not hold every entry in memory)."""
+        data: dict[str, Any] = json.loads((self.output_dir / export.REPORT_FILE).read_text(encoding="utf-8"))
+        return data
+
+
+class Rec:
+    """What the decisions need of one analysis record; the full record stays as its compact JSON text."""
+
+    __slots__ = ("colour", "direction", "ok", "phash", "raw", "reason", "sharpness", "size")
+
+    def __init__(self, raw: str) -> None:
+        d = json.loads(raw)
+        self.raw = raw
+        self.ok = bool(d.get("ok"))
+        self.reason: str | None = d.get("reason")
+        size = d.get("size") or [0, 0]
+        self.size = (int(size[0]), int(size[1]))
+        self.sharpness = float(d.get("sharpness", 0.0))
+        self.phash = int(d.get("phash") or "0", 16)
+        self.direction = str(d.get("direction") or "unknown")
+        self.colour = bool(d.get("colour", True))
+
+    def data(self) -> dict[str, Any]:
+        out: dict[str, Any] = json.loads(self.raw)
+        return out
 
 
 # ------------------------------------------------------------------------------------------- analysis
@@ -157,8 +184,10 @@ def _resample(name: str) -> Any:
 # ---------------------------------------------------------------------------------------------- writing
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class WriteJob:
+    """One kept image: where it goes and everything its bytes and its caption depend on."""
+
     source: SourceFile
     output: str  # relative to the output folder
     size: tuple[int, int]  # oriented size of the source
@@ -167,6 +196,9 @@ class WriteJob:
     flipped: bool
     image_format: ImageFormat
     max_pixels: int
+    index: int = 0  # position of the source in the run
+    caption: str = ""
+    colours: str = ""
 
     def key(self) -> str:
         """Digest of everything the output bytes depend on."""
@@ -207,7 +239,7 @@ def render_output(job: WriteJob) -> bytes:
         out = ImageOps.mirror(out)
     buffer = io.BytesIO()
     if job.image_format is ImageFormat.PNG:
-        out.save(buffer, "PNG", compress_level=4)
+        out.save(buffer, "PNG", compress_level=1)  # zlib's fastest: ~10 % larger files, half the time
     elif job.image_format is ImageFormat.JPG:
         out.save(buffer, "JPEG", quality=95, subsampling=0)
     else:
@@ -295,7 +327,8 @@ def prepare(
     """
     import time
 
-    from smoothie.dataset import quality
+    from smoothie.dataset import cooccur, quality
+    from smoothie.dataset.state import compact
 
     timings: dict[str, float] = {}
     started = time.perf_counter()
@@ -323,22 +356,23 @@ def prepare(
     edits = load_edits(out)
     notify(Progress("scan", 0, 0, f"scanning {src}"))
     sources = scan(src)
+    n = len(sources)
     state.keep_only({s.rel for s in sources})
     want_features = examples is not None or bool(opts.labels)
     key = opts.analysis_key() + ("+" + "+".join(a.key() for a in all_analyzers) if all_analyzers else "")
     written = 0
 
     # -- pass 1: analysis ------------------------------------------------------------------------------
-    records: list[dict[str, Any]] = [{} for _ in sources]
+    recs: list[Rec | None] = [None] * n
     todo: list[int] = []
     for i, s in enumerate(sources):
         cached = state.cached(s.rel, s.fingerprint, key)
         if cached is not None:
-            records[i] = cached
+            recs[i] = Rec(cached)
         else:
             todo.append(i)
-    done = len(sources) - len(todo)
-    notify(Progress("analyse", done, len(sources), f"{done} analysed earlier"))
+    done = n - len(todo)
+    notify(Progress("analyse", done, n, f"{done} analysed earlier"))
     t0 = time.perf_counter()
     with _opencv_threads(opts.workers), contextlib.ExitStack() as stack:
         loaded = [_enter(stack, a) for a in all_analyzers] if todo else []
@@ -347,40 +381,42 @@ def prepare(
         ):
             if image is not None and loaded:
                 record["models"] = {a.key(): a.describe(image) for a in loaded}
-            records[i] = record
-            state.put(sources[i].rel, sources[i].fingerprint, key, record)
+            raw = compact(record)
+            recs[i] = Rec(raw)
+            state.put(sources[i].rel, sources[i].fingerprint, key, raw)
             done += 1
-            notify(Progress("analyse", done, len(sources), sources[i].rel))
+            notify(Progress("analyse", done, n, sources[i].rel))
             state.save(force=False)
             if stop():
                 state.save()
-                raise Interrupted(f"stopped after analysing {done} of {len(sources)} images")
+                raise Interrupted(f"stopped after analysing {done} of {n} images")
     state.save()
     timings["analyse"] = time.perf_counter() - t0
+    records: list[Rec] = [r for r in recs if r is not None]
+    del recs
 
     # -- decisions ---------------------------------------------------------------------------------------
-    status: list[str | None] = [None if r.get("ok") else str(r.get("reason")) for r in records]
-    usable = [i for i, r in enumerate(records) if r.get("ok")]
+    status: list[str | None] = [None if r.ok else str(r.reason) for r in records]
+    usable = [i for i, r in enumerate(records) if r.ok]
     if opts.min_sharpness == SHARPNESS_AUTO:
-        threshold = quality.auto_threshold([records[i]["sharpness"] for i in usable])
+        threshold = quality.auto_threshold([records[i].sharpness for i in usable])
         how = "the automatic threshold"
     else:
         threshold = float(opts.min_sharpness)
         how = "--min-sharpness"
     for i in usable:
-        s = records[i]["sharpness"]
-        if threshold > 0 and s < threshold:
-            status[i] = f"blurry: sharpness {s:.1f} is below {how} {threshold:.1f}"
+        sharp = records[i].sharpness
+        if threshold > 0 and sharp < threshold:
+            status[i] = f"blurry: sharpness {sharp:.1f} is below {how} {threshold:.1f}"
     duplicates: list[dict[str, Any]] = []
     if opts.dedup:
         candidates = [i for i in usable if status[i] is None]
-        hashes = [int(records[i]["phash"], 16) for i in candidates]
-        for group in quality.duplicate_groups(hashes, opts.dedup_distance):
+        for group in quality.duplicate_groups([records[i].phash for i in candidates], opts.dedup_distance):
             members = [candidates[g] for g in group]
             best = max(members, key=lambda i: _keeper_rank(records[i], sources[i], i))
             for i in members:
                 if i != best:
-                    d = quality.hamming(int(records[i]["phash"], 16), int(records[best]["phash"], 16))
+                    d = quality.hamming(records[i].phash, records[best].phash)
                     status[i] = (
                         f"near-duplicate: the same picture as {sources[best].rel} (perceptual-hash distance {d}), "
                         "which was kept as the sharper/larger copy"
@@ -401,17 +437,16 @@ def prepare(
 
     flip_from = {FaceDirection.LEFT: "right", FaceDirection.RIGHT: "left"}.get(opts.face_direction)
     keep_words = tuple(w for w in (opts.trigger, *opts.keep_names) if w)
-    entries: dict[int, dict[str, Any]] = {}
     jobs: list[WriteJob] = []
     lint: list[dict[str, Any]] = []
     scrubbed: list[dict[str, Any]] = []
     for i in kept:
-        r = records[i]
-        flipped = flip_from is not None and r["direction"] == flip_from
-        width, height = r["size"]
-        box, target = _crop(opts, r)
+        rec = records[i]
+        data = rec.data()
+        flipped = flip_from is not None and rec.direction == flip_from
+        box, target = _crop(opts, data)
         text, colours, found = _caption(
-            opts, vocabulary=vocabulary, compounds=compounds, record=r, flipped=flipped, keep=keep_words
+            opts, vocabulary=vocabulary, compounds=compounds, record=data, flipped=flipped, keep=keep_words
         )
         if found:
             scrubbed.append({"source": sources[i].rel, "names": list(found)})
@@ -420,24 +455,17 @@ def prepare(
         lint.extend({"source": sources[i].rel, "warning": w} for w in cap.lint_numbers(text))
         folder = export.folder_for(opts.export_format, classes[i], training["repeats"].get(classes[i], 1))
         output = f"{folder}/{names[sources[i].rel]}.{opts.image_format.value}"
-        entries[i] = {
-            "output": output,
-            "flipped": flipped,
-            "crop": list(box),
-            "size": list(target),
-            "original_size": [width, height],
-            "caption": text,
-            "colours": colours,
-        }
         jobs.append(
-            WriteJob(sources[i], output, (width, height), box, target, flipped, opts.image_format, opts.max_pixels)
+            WriteJob(
+                sources[i], output, rec.size, box, target, flipped, opts.image_format, opts.max_pixels, i, text, colours
+            )
         )
+    del names
 
     # -- pass 2: write ---------------------------------------------------------------------------------
     t0 = time.perf_counter()
     produced: dict[str, str] = {}
-    index_of = {id(job): i for job, i in zip(jobs, kept, strict=True)}
-    failed: dict[int, str] = {}
+    failed: set[int] = set()
     todo_jobs = []
     for job in jobs:
         produced[job.output] = job.key()
@@ -454,12 +482,13 @@ def prepare(
             return f"unreadable when writing: {exc}"
 
     with _opencv_threads(opts.workers):
-        for job, data in bounded_map(render, todo_jobs, opts.workers):
-            if isinstance(data, str):
-                failed[index_of[id(job)]] = data
+        for job, payload in bounded_map(render, todo_jobs, opts.workers):
+            if isinstance(payload, str):
+                failed.add(job.index)
+                status[job.index] = payload
                 produced.pop(job.output, None)
             else:
-                written += out.write_bytes(job.output, data)
+                written += out.write_bytes(job.output, payload, durable=False)
                 state.files[job.output] = job.key()
             done += 1
             notify(Progress("write", done, len(jobs), job.source.rel))
@@ -467,82 +496,69 @@ def prepare(
             if stop():
                 state.save()
                 raise Interrupted(f"stopped after writing {done} of {len(jobs)} images")
+    del todo_jobs
+    jobs = [job for job in jobs if job.index not in failed]
     timings["write"] = time.perf_counter() - t0
-    for i, reason in failed.items():
-        status[i] = reason
-        entries.pop(i, None)
 
     # -- export ----------------------------------------------------------------------------------------
-    notify(Progress("export", 0, 1, "writing metadata and report"))
-    report_images = []
-    for i, s in enumerate(sources):
-        r = records[i]
-        e = entries.get(i)
-        report_images.append(
-            {
-                "source": s.rel,
-                "status": "kept" if e else "skipped",
-                "reason": None if e else status[i],
-                "output": e["output"] if e else None,
-                "direction": r.get("direction", "unknown"),
-                "flipped": bool(e and e["flipped"]),
-                "crop": e["crop"] if e else None,
-                "original_size": list(r.get("size") or [0, 0]),
-                "caption": e["caption"] if e else None,
-            }
-        )
-    kept_entries = [entries[i] for i in sorted(entries)]
-    texts: dict[str, str] = {}
+    notify(Progress("export", 0, 1, "writing captions, metadata and report"))
     if opts.export_format is ExportFormat.KOHYA:
-        for e in kept_entries:
-            texts[export.caption_file(e["output"])] = e["caption"] + "\n"
-    texts.update(export.metadata_files(opts.export_format, kept_entries))
+        for job in jobs:
+            rel = export.caption_file(job.output)
+            written += out.write_text(rel, job.caption + "\n", durable=False)
+            produced[rel] = "text"
+    by_index = {job.index: job for job in jobs}
 
-    from smoothie.dataset import cooccur
+    def report_lines() -> Iterator[str]:
+        for i, s in enumerate(sources):
+            job = by_index.get(i)
+            yield export.report_entry(s.rel, records[i], status[i], job)
 
-    tag_lists = [_concepts(e["caption"], e["colours"], opts.trigger) for e in kept_entries]
-    co = cooccur.cooccurrence(tag_lists)
-    captions = [e["caption"] for e in kept_entries]
+    written += out.write_chunks(export.REPORT_FILE, export.json_list_file("images", report_lines()))
+    meta_name, meta_chunks = export.metadata_chunks(opts.export_format, jobs)
+    written += out.write_chunks(meta_name, meta_chunks)
+    produced[export.REPORT_FILE] = produced[meta_name] = "text"
+
+    class Concepts:  # re-iterable: the co-occurrence report reads the captions twice
+        def __iter__(self) -> Iterator[list[str]]:
+            return (_concepts(job.caption, job.colours, opts.trigger) for job in jobs)
+
+    co = cooccur.cooccurrence(Concepts())
     summary = {
         "input_dir": str(src),
         "output_dir": str(dst),
         "options": {k: v for k, v in opts.as_json().items() if k not in ("input_dir", "output_dir")},
         "counts": {
-            "images": len(sources),
-            "kept": len(kept_entries),
-            "skipped": len(sources) - len(kept_entries),
+            "images": n,
+            "kept": len(jobs),
+            "skipped": n - len(jobs),
             "skipped_by_reason": dict(
-                sorted(Counter(_reason_kind(status[i]) for i in range(len(sources)) if i not in entries).items())
+                sorted(Counter(_reason_kind(status[i]) for i in range(n) if i not in by_index).items())
             ),
-            "flipped": sum(1 for e in kept_entries if e["flipped"]),
-            "directions": dict(sorted(Counter(r.get("direction", "unknown") for r in records).items())),
-            "classes": dict(sorted(counts.items())),
+            "flipped": sum(1 for job in jobs if job.flipped),
+            "directions": dict(sorted(Counter(r.direction for r in records).items())),
+            "classes": dict(sorted(Counter(classes[job.index] for job in jobs).items())),
         },
         "sharpness_threshold": threshold,
         "sharpness_threshold_source": "auto" if opts.min_sharpness == SHARPNESS_AUTO else "option",
         "duplicates": duplicates,
-        "class_confidence": {sources[i].rel: round(c, 3) for i, c in sorted(confidence.items()) if i in entries},
-        "buckets": dict(sorted(Counter(f"{e['size'][0]}x{e['size'][1]}" for e in kept_entries).items())),
+        "class_confidence": {sources[i].rel: round(c, 3) for i, c in sorted(confidence.items()) if i in by_index},
+        "buckets": dict(sorted(Counter(f"{job.target[0]}x{job.target[1]}" for job in jobs).items())),
         "training": training,
         "lint": lint,
         "names_scrubbed": scrubbed,
-        "compound_suggestions": cap.suggest_compounds(captions, vocabulary=vocabulary),
+        "compound_suggestions": cap.suggest_compounds((job.caption for job in jobs), vocabulary=vocabulary),
         "cooccurrence": {
             "tags": list(co.tags),
             "counts": list(co.counts),
             "warnings": list(co.warnings),
-            "picture": export.COOCCURRENCE_PNG if kept_entries else None,
+            "picture": export.COOCCURRENCE_PNG if jobs else None,
         },
         "layout": _layout_note(opts.export_format),
     }
-    report = {"images": report_images}
-    files = dict(texts)
-    files[export.REPORT_FILE] = export.dump_json(report)
-    files[export.SUMMARY_FILE] = export.dump_json(summary)
-    for rel, text in sorted(files.items()):
-        written += out.write_text(rel, text)
-        produced[rel] = "text"
-    if kept_entries:
+    written += out.write_text(export.SUMMARY_FILE, export.dump_json(summary))
+    produced[export.SUMMARY_FILE] = "text"
+    if jobs:
         written += out.write_bytes(export.COOCCURRENCE_PNG, cooccur.plot(co))
         produced[export.COOCCURRENCE_PNG] = "png"
     for rel in sorted(set(state.files) - set(produced)):  # outputs of an earlier run that no longer exist
@@ -551,8 +567,8 @@ def prepare(
     state.files = {rel: produced[rel] for rel in sorted(produced)}
     state.save()
     timings["total"] = time.perf_counter() - started
-    notify(Progress("done", len(sources), len(sources), f"{len(kept_entries)} kept, {written} files written"))
-    return PrepResult(dst, report, summary, written, timings)
+    notify(Progress("done", n, n, f"{len(jobs)} kept, {written} files written"))
+    return PrepResult(dst, summary, written, timings)
 
 
 def _enter(stack: contextlib.ExitStack, analyzer: Analyzer) -> Analyzer:
@@ -564,16 +580,11 @@ def _enter(stack: contextlib.ExitStack, analyzer: Analyzer) -> Analyzer:
         raise PrepError(str(exc)) from exc
 
 
-def _keeper_rank(record: dict[str, Any], source: SourceFile, index: int) -> tuple[int, int, bool, int, int]:
+def _keeper_rank(record: Rec, source: SourceFile, index: int) -> tuple[int, int, bool, int, int]:
     """Which copy of a near-duplicate group to keep: the sharpest (scores within 10 % count as equal),
     then the most pixels, then colour over grey, then the larger file, then the first path."""
-    sharp = round(math.log(max(record["sharpness"], 1e-6)) / math.log(1.1))
-    return (sharp, _pixels(record), bool(record.get("colour", True)), source.size, -index)
-
-
-def _pixels(record: dict[str, Any]) -> int:
-    w, h = record.get("size") or (0, 0)
-    return int(w) * int(h)
+    sharp = round(math.log(max(record.sharpness, 1e-6)) / math.log(1.1))
+    return (sharp, record.size[0] * record.size[1], record.colour, source.size, -index)
 
 
 def _reason_kind(reason: str | None) -> str:
@@ -644,7 +655,7 @@ def _sort_into_classes(
     *,
     kept: list[int],
     sources: list[SourceFile],
-    records: list[dict[str, Any]],
+    records: list[Rec],
     examples: dict[str, list[Path]] | None,
     opts: PrepOptions,
     default: str,
@@ -665,12 +676,13 @@ def _sort_into_classes(
     by_rel = {s.rel: i for i, s in enumerate(sources)}
     for rel, label in opts.labels.items():
         i = by_rel.get(rel)
-        if i is not None and records[i].get("features"):
-            training.setdefault(export.safe_name(label), []).append(classify.decode(records[i]["features"]))
+        features = records[i].data().get("features") if i is not None else None
+        if features:
+            training.setdefault(export.safe_name(label), []).append(classify.decode(features))
     if len(training) < 2:
         raise ValueError(f"classes: need labelled examples of at least two classes, got {sorted(training)}")
     model = classify.train(training)
-    vectors = np.stack([classify.decode(records[i]["features"]) for i in kept]) if kept else np.zeros((0, 1))
+    vectors = np.stack([classify.decode(records[i].data()["features"]) for i in kept]) if kept else np.zeros((0, 1))
     names, probs = model.predict(vectors) if kept else ([], [])
     classes = dict(zip(kept, names, strict=True))
     confidence = dict(zip(kept, probs, strict=True))

@@ -9,10 +9,11 @@ bytes would not change is not touched at all, so a second identical run leaves e
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -96,8 +97,13 @@ class OutputDir:
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             return None
 
-    def write_bytes(self, rel: str, data: bytes) -> bool:
-        """Write ``data`` to ``rel`` atomically; returns False (and touches nothing) when already identical."""
+    def write_bytes(self, rel: str, data: bytes, durable: bool = True) -> bool:
+        """Write ``data`` to ``rel`` atomically; returns False (and touches nothing) when already identical.
+
+        The rename is atomic whatever happens to this process. ``durable`` also flushes the data to disk
+        before the rename (survives a power cut too); images skip it (a few ms each, and a re-run redoes
+        an image whose file is missing), metadata and state keep it.
+        """
         target = self.path(rel)
         try:
             if target.stat().st_size == len(data) and target.read_bytes() == data:
@@ -108,13 +114,38 @@ class OutputDir:
         with self._tmp(target.name) as (handle, tmp):
             handle.write(data)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
             handle.close()
             os.replace(tmp, target)
         return True
 
-    def write_text(self, rel: str, text: str) -> bool:
-        return self.write_bytes(rel, text.encode("utf-8"))
+    def write_text(self, rel: str, text: str, durable: bool = True) -> bool:
+        return self.write_bytes(rel, text.encode("utf-8"), durable=durable)
+
+    def write_chunks(self, rel: str, chunks: Iterable[str], durable: bool = True) -> bool:
+        """Like :meth:`write_text` for text produced piece by piece (large files, flat memory): streamed
+        to the temporary file, then compared with the existing file by hash before replacing it."""
+        target = self.path(rel)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha256()
+        size = 0
+        with self._tmp(target.name) as (handle, tmp):
+            for chunk in chunks:
+                data = chunk.encode("utf-8")
+                digest.update(data)
+                size += len(data)
+                handle.write(data)
+            handle.flush()
+            if _same_file(target, size, digest.hexdigest()):
+                handle.close()
+                os.unlink(tmp)
+                return False
+            if durable:
+                os.fsync(handle.fileno())
+            handle.close()
+            os.replace(tmp, target)
+        return True
 
     def remove(self, rel: str) -> bool:
         """Remove a file this pipeline wrote earlier (stale output); empty parent folders go too."""
@@ -147,3 +178,16 @@ class OutputDir:
         finally:
             if not handle.closed:
                 handle.close()
+
+
+def _same_file(path: Path, size: int, sha256: str) -> bool:
+    try:
+        if path.stat().st_size != size:
+            return False
+        digest = hashlib.sha256()
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        return digest.hexdigest() == sha256
+    except (FileNotFoundError, NotADirectoryError):
+        return False

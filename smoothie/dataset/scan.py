@@ -26,13 +26,25 @@ CAPTION_EXTENSIONS = (".txt", ".caption")
 SYSTEM_FILES = frozenset({".ds_store", "thumbs.db", "desktop.ini"})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SourceFile:
+    """One input file (small: a run holds one per input image)."""
+
+    root: Path  # the input folder (one shared object)
     rel: str  # path relative to the input folder, '/' separators
-    path: Path
     size: int
     mtime_ns: int
-    caption_path: Path | None
+    caption_ext: str = ""  # the sidecar's extension ('.txt'), '' when there is none
+
+    @property
+    def path(self) -> Path:
+        return self.root / self.rel
+
+    @property
+    def caption_path(self) -> Path | None:
+        if not self.caption_ext:
+            return None
+        return self.root / (os.path.splitext(self.rel)[0] + self.caption_ext)
 
     @property
     def fingerprint(self) -> tuple[int, int]:
@@ -73,9 +85,9 @@ def scan(input_dir: Path) -> list[SourceFile]:
             if st is not None and not _is_regular(st.st_mode):
                 continue
             stem = os.path.splitext(name)[0]
-            caption = next((Path(dirpath) / (stem + ext) for ext in CAPTION_EXTENSIONS if stem + ext in names), None)
+            caption = next((ext for ext in CAPTION_EXTENSIONS if stem + ext in names), "")
             rel = path.relative_to(root).as_posix()
-            found.append(SourceFile(rel, path, st.st_size if st else -1, st.st_mtime_ns if st else 0, caption))
+            found.append(SourceFile(root, rel, st.st_size if st else -1, st.st_mtime_ns if st else 0, caption))
     found.sort(key=lambda s: s.rel)
     return found
 

@@ -1,9 +1,11 @@
 """What a run remembers in ``OUTPUT/.smoothie/`` so a re-run resumes and changes nothing.
 
-``state.json``: per source, the analysis record with the file fingerprint (size, mtime) and the
-options digest it was computed under; per output file, the digest of everything its bytes depend
-on. ``edits.json``: captions edited by hand in the tab, which later runs keep. Both are written
-atomically and with sorted keys, so saving an unchanged state rewrites nothing.
+``state.jsonl``: a header line, then one line per source (its analysis record, the file fingerprint
+(size, mtime) and the digest of the options it was computed under) and one line per output file (the
+digest of everything its bytes depend on). One line per item keeps memory flat: records are held as
+their compact JSON text, and the file is streamed when saved. ``edits.json``: captions edited by hand
+in the tab, which later runs keep. Both are written atomically; saving an unchanged state rewrites
+nothing.
 """
 
 from __future__ import annotations
@@ -11,58 +13,84 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from smoothie.dataset.safeio import STATE_DIRNAME, OutputDir
 
 logger = logging.getLogger(__name__)
 
-STATE_FILE = f"{STATE_DIRNAME}/state.json"
+STATE_FILE = f"{STATE_DIRNAME}/state.jsonl"
 EDITS_FILE = f"{STATE_DIRNAME}/edits.json"
-VERSION = 1
+VERSION = 2
+
+
+def compact(record: dict[str, Any]) -> str:
+    """The canonical JSON text of an analysis record (sorted keys, no spaces)."""
+    return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 class State:
     def __init__(self, out: OutputDir) -> None:
         self.out = out
-        self.analysis: dict[str, dict[str, Any]] = {}
+        # source -> (fingerprint, options digest, record JSON)
+        self.analysis: dict[str, tuple[tuple[int, int], str, str]] = {}
         self.files: dict[str, str] = {}  # output path -> digest of what produced it
         self._saved_at = time.monotonic()
 
     @classmethod
     def load(cls, out: OutputDir) -> State:
         state = cls(out)
-        raw = out.read_bytes(STATE_FILE)
-        if raw:
+        try:
+            handle = open(out.path(STATE_FILE), encoding="utf-8")  # noqa: SIM115 - closed below
+        except FileNotFoundError:
+            return state
+        keys: dict[str, str] = {}
+        with handle:
             try:
-                data = json.loads(raw)
-                if data.get("version") == VERSION:
-                    state.analysis = dict(data.get("analysis", {}))
-                    state.files = {str(k): str(v) for k, v in data.get("files", {}).items()}
-            except (ValueError, AttributeError) as exc:  # unreadable: start afresh (outputs are re-checked)
+                header = json.loads(handle.readline() or "{}")
+                if header.get("version") != VERSION:
+                    return state
+                for line in handle:
+                    item = json.loads(line)
+                    if "a" in item:
+                        key = keys.setdefault(item["key"], item["key"])
+                        fp = (int(item["fp"][0]), int(item["fp"][1]))
+                        state.analysis[item["a"]] = (fp, key, compact(item["record"]))
+                    elif "f" in item:
+                        state.files[item["f"]] = item["d"]
+            except (ValueError, KeyError, TypeError, IndexError) as exc:  # unreadable: start afresh
                 logger.warning("ignoring unreadable %s: %s", STATE_FILE, exc)
+                return cls(out)
         return state
 
-    def cached(self, rel: str, fingerprint: tuple[int, int], key: str) -> dict[str, Any] | None:
+    def cached(self, rel: str, fingerprint: tuple[int, int], key: str) -> str | None:
         entry = self.analysis.get(rel)
-        if entry and entry.get("fp") == list(fingerprint) and entry.get("key") == key:
-            record: dict[str, Any] = entry["record"]
-            return record
+        if entry and entry[0] == fingerprint and entry[1] == key:
+            return entry[2]
         return None
 
-    def put(self, rel: str, fingerprint: tuple[int, int], key: str, record: dict[str, Any]) -> None:
-        self.analysis[rel] = {"fp": list(fingerprint), "key": key, "record": record}
+    def put(self, rel: str, fingerprint: tuple[int, int], key: str, record: str) -> None:
+        self.analysis[rel] = (fingerprint, key, record)
 
     def keep_only(self, sources: set[str]) -> None:
         for rel in [r for r in self.analysis if r not in sources]:
             del self.analysis[rel]
 
+    def _lines(self) -> Iterator[str]:
+        yield json.dumps({"version": VERSION}) + "\n"
+        for rel in sorted(self.analysis):
+            fp, key, record = self.analysis[rel]
+            yield f'{{"a":{json.dumps(rel, ensure_ascii=False)},"fp":[{fp[0]},{fp[1]}],"key":{json.dumps(key)},'
+            yield f'"record":{record}}}\n'
+        for rel in sorted(self.files):
+            yield json.dumps({"f": rel, "d": self.files[rel]}, ensure_ascii=False) + "\n"
+
     def save(self, force: bool = True, every: float = 10.0) -> None:
         """Write the state (atomically); with ``force=False`` only if ``every`` seconds have passed."""
         if not force and time.monotonic() - self._saved_at < every:
             return
-        data = {"version": VERSION, "analysis": self.analysis, "files": self.files}
-        self.out.write_text(STATE_FILE, json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")))
+        self.out.write_chunks(STATE_FILE, self._lines())
         self._saved_at = time.monotonic()
 
 

