@@ -218,13 +218,14 @@ def test_generation_messages_carry_the_rules_the_example_and_the_request() -> No
         "artwork",
         "number, colour and direction",
         "exactly once",
-        "[[1]] split the prompt into parts: keep them in this order",
+        "[[1]] splits the prompt into two parts: keep it between them",
         "one per line, no numbering",
     ):
         assert needle in system
     user = messages[-1]["content"]
     assert request.text in user
     assert "Words to keep exactly: 70, left" in user
+    assert "Tokens to copy once into every description: [[0]], [[1]]" in user
     assert "Sarah" in user  # the original as context, flagged as such
     assert "never write them" in user
     example_lines = messages[2]["content"].splitlines()

@@ -74,10 +74,16 @@ def _rules(style: str, separators: Sequence[str], *, smoothing: bool) -> list[st
     rules += [_NO_NAMES, _KEEP_WORDS]
     placeholder_rule = _PLACEHOLDERS
     if separators:
-        listed = " and ".join(separators) if len(separators) < 3 else ", ".join(separators)
-        placeholder_rule += (
-            f" {listed} split the prompt into parts: keep them in this order, and keep in each part what was in it."
-        )
+        if len(separators) == 1:
+            placeholder_rule += (
+                f" {separators[0]} splits the prompt into two parts: keep it between them, with what comes before it "
+                "still before it and what comes after it still after it."
+            )
+        else:
+            placeholder_rule += (
+                f" {', '.join(separators)} split the prompt into parts: keep them in this order, and keep in each "
+                "part what was in it."
+            )
     rules.append(placeholder_rule)
     return rules
 
@@ -164,6 +170,9 @@ def _request_text(
     words = keep_words(text)
     if words:
         parts.append("Words to keep exactly: " + ", ".join(words))
+    tokens = list(dict.fromkeys(PLACEHOLDER_RE.findall(text)))
+    if tokens:
+        parts.append("Tokens to copy once into every description: " + ", ".join(f"[[{t}]]" for t in tokens))
     alternatives = hint_lines(text, hints or {})
     if alternatives:
         parts.append("Other ways to say some parts (use them for variety):\n" + "\n".join(alternatives))
