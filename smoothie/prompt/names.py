@@ -288,7 +288,7 @@ class Genericiser:
         the context says name: ``disney style``, ``by homer``, or a whole tag ``, batman,`` of a
         person/character/artist/studio (never a brand or artwork: ``apple`` stays a fruit)."""
         words = _WORD.findall(surface)
-        if entry.source == "user":
+        if entry.source == "user" or (entry.lowercase and len(words) > 1):
             return True
         if not all(is_english_word(w) or is_protected_word(w) for w in words):
             return True
@@ -393,9 +393,8 @@ class Genericiser:
             consumed = 0
             if right.startswith(("'s", "’s")) and label in ("brand", "artist", "studio"):
                 consumed = 2
-            ctx.found.append(
-                Name(surface, label, replacement, entry.source, tuple(_strip_article(v) for v in variants))
-            )
+            alternatives = entry.modifier_variants if entry.modifier else tuple(_strip_article(v) for v in variants)
+            ctx.found.append(Name(surface, label, replacement, entry.source, alternatives))
             if style_after and style_after.group(0).startswith("-"):
                 return left, replacement + " ", 1  # "ghibli-style" -> "anime style"
             return left, replacement, consumed

@@ -36,6 +36,8 @@ class NameEntry:
     variants: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
     source: str = "table"
+    modifier_variants: tuple[str, ...] = ()
+    lowercase: bool = False  # multi-word forms are names in any case ("greg rutkowski" in a tag prompt)
 
     def forms(self) -> tuple[str, ...]:
         return (self.name, *self.aliases)
@@ -97,6 +99,8 @@ def entry_from_dict(obj: Mapping, source: str = "table") -> NameEntry:
         variants=tuple(str(v).strip() for v in obj.get("variants", ()) if str(v).strip()),
         aliases=tuple(str(a).strip() for a in obj.get("aliases", ()) if str(a).strip()),
         source=source,
+        modifier_variants=tuple(str(v).strip() for v in obj.get("modifier_variants", ()) if str(v).strip()),
+        lowercase=obj.get("lowercase") is True,
     )
 
 
