@@ -32,8 +32,9 @@ log = logging.getLogger(__name__)
 # Words: letters/digits with inner apostrophes, hyphens and dots ("McDonald's", "Coca-Cola", "St.").
 _WORD = re.compile(r"[A-Za-z0-9À-ÖØ-öø-ÿ](?:[\wÀ-ÖØ-öø-ÿ]|['’\-\.](?=[\wÀ-ÖØ-öø-ÿ]))*")
 _BY_CONTEXT = re.compile(
-    r"(?:\b(?P<noun>art|artwork|painting|paintings|illustration|drawing|photo|photograph|photography|picture|image|"
-    r"work|works|poster|comic|manga|anime)\s+)?\b(?P<verb>[a-z]+(?:ed|wn|ne|de|ot)\s+)?by\s+$|"
+    r"(?:\b(?P<noun>(?:(?:concept|digital|fantasy|poster|pixel|line|fan|cover|key|splash|comic|manga|anime|cel|"
+    r"vector|oil|ink|pencil|watercolou?r)\s+)?(?:art|artwork|painting|paintings|illustration|drawing|photo|"
+    r"photograph|photography|picture|image|work|works|poster|comic|manga|anime))\s+)?\b(?P<verb>[a-z]+(?:ed|wn|ne|de|ot)\s+)?by\s+$|"
     r"\b(?:in\s+the\s+)?(?:style|manner|spirit|tradition)\s+of\s+$|\binspired\s+by\s+$|\bà\s+la\s+$",
     re.IGNORECASE,
 )
@@ -64,6 +65,12 @@ _DEFAULT_VARIANTS = {
     "artwork": ("a famous old painting", "a renowned classical artwork"),
     "studio": ("animated feature film style", "polished animation style"),
 }
+# Nouns a person or character name modifies as an adjective: "Batman mask" -> "bat-themed vigilante mask".
+_MERCH_NOUNS = frozenset(
+    """costume costumes cosplay outfit outfits mask masks suit helmet figure figurine figurines toy toys doll dolls
+    plush plushie poster posters shirt t-shirt hoodie sticker stickers logo mug lunchbox tattoo statue lego emblem
+    themed theme merch merchandise fanart fan-art cake backpack pajamas onesie""".split()
+)
 _DEFAULT_MODIFIER = {"artist": "painterly", "studio": "animated"}
 _STYLE_LABELS = frozenset({"artist", "studio"})
 _NER_LABELS = {
@@ -288,7 +295,7 @@ class Genericiser:
         the context says name: ``disney style``, ``by homer``, or a whole tag ``, batman,`` of a
         person/character/artist/studio (never a brand or artwork: ``apple`` stays a fruit)."""
         words = _WORD.findall(surface)
-        if entry.source == "user" or (entry.lowercase and len(words) > 1):
+        if entry.source == "user" or (entry.lowercase and len(re.split(r"[\s\-]+", surface.strip())) > 1):
             return True
         if not all(is_english_word(w) or is_protected_word(w) for w in words):
             return True
@@ -386,7 +393,11 @@ class Genericiser:
             return self._render_style(left, surface, by, entry, ctx)
         style_after = _STYLE_AFTER.match(right)
         next_word = re.match(r"^(?:['’]s)?\s+([A-Za-z][\w\-]*)", right)
-        if style_after or (label == "brand" and next_word and next_word.group(1).lower() not in _NON_NOUN_NEXT):
+        nxt = next_word.group(1).lower() if next_word else ""
+        as_adjective = (label == "brand" and nxt and nxt not in _NON_NOUN_NEXT) or (
+            label in ("person", "character") and nxt in _MERCH_NOUNS and entry.modifier
+        )
+        if style_after or as_adjective:
             if style_after and label not in ("brand", *_STYLE_LABELS) and not entry.modifier:
                 label, modifier = "artist", _DEFAULT_MODIFIER["artist"]  # "Vermeer lighting": an artist's look
             replacement = modifier
@@ -435,8 +446,9 @@ class Genericiser:
             if preceding and not preceding.endswith((",", "(", "[", ":", "|")):
                 head = head.rstrip() + ", "  # "Nighthawks by Hopper" -> "<the artwork>, <the style>"
             replacement = style
-            if noun and noun not in ("art", "artwork", "work", "works") and noun not in style:
-                replacement = f"{style} {noun}"
+            content = [w for w in noun.split() if w not in ("art", "artwork", "work", "works")]
+            if content and not all(w in style.split() for w in content):
+                replacement = f"{style}, {noun}"  # "concept art by X" -> "<style>, concept art"
         ctx.found.append(Name(surface, label, replacement, entry.source, variants))
         return head, replacement, 0
 

@@ -198,3 +198,17 @@ def test_a_style_after_a_noun_phrase_is_its_own_item() -> None:
     assert "Hopper" not in s.text
     assert "Nighthawks" not in s.text
     assert s.text.count(",") >= 2  # artwork, style, "diner at night": three items, not one run-on
+
+
+@pytest.mark.parametrize(
+    ("text", "gone", "kept"),
+    [
+        ("a Batman mask on a table", "Batman", "mask on a table"),  # a character before merch: an adjective
+        ("a spider-man toy", "spider-man", "toy"),  # hyphenated lower-case names
+        ("concept art by Greg Rutkowski", "Rutkowski", "concept art"),  # the medium survives the artist
+    ],
+)
+def test_names_in_modifier_positions(text: str, gone: str, kept: str) -> None:
+    s = scrub(text)
+    assert gone.lower() not in s.text.lower()
+    assert kept in s.text
