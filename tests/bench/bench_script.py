@@ -115,7 +115,8 @@ def main(argv: list[str] | None = None) -> int:
         data_dir = a1111.prepare_data_dir(host, work / "data")
         link = data_dir / "models" / "Stable-diffusion" / "bench-sd15.safetensors"
         link.symlink_to(ckpt)
-        server = a1111.launch(host, work, model="bench-sd15", run_install=False, timeout=900)
+        # API only: with the UI, a slow model load races gradio start-up ("Cannot add middleware")
+        server = a1111.launch(host, work, model="bench-sd15", run_install=False, extra_args=("--nowebui",), timeout=900)
         cases = {
             "plain": None,
             "average ×32": [True, 32, "average", "rules", "", 0.7],

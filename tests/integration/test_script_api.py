@@ -259,3 +259,17 @@ def test_img2img(api):
     result = api.request("POST", "/sdapi/v1/img2img", {**body, **smoothie()})
     assert "Smoothie size: 32" in infotext(result)
     assert image_hash(result) != image_hash(plain)
+
+
+def test_hires_fix_uses_the_ensemble_and_is_undone(api):
+    hires = {"enable_hr": True, "hr_scale": 2, "hr_upscaler": "Latent", "denoising_strength": 0.5}
+    hires["hr_second_pass_steps"] = 2
+    plain = api.txt2img(SD1, **hires)
+    result = api.txt2img(SD1, **hires, **smoothie(True, 8, "average", "rules", "", 0.7, 0, "tiny-sd1-lora", 0.5))
+    text = infotext(result)
+    assert "Hires upscale: 2" in text
+    assert "Smoothie size: 8" in text
+    assert text.count("<lora:tiny-sd1-lora") == 1, text
+    assert "Smoothie error" not in text, text
+    assert image_hash(result) != image_hash(plain)
+    assert image_hash(api.txt2img(SD1, **hires)) == image_hash(plain)
