@@ -273,3 +273,23 @@ def test_hires_fix_uses_the_ensemble_and_is_undone(api):
     assert "Smoothie error" not in text, text
     assert image_hash(result) != image_hash(plain)
     assert image_hash(api.txt2img(SD1, **hires)) == image_hash(plain)
+
+
+def test_xyz_plot_axis_turns_smoothie_on_per_cell(api, plain_sd1):
+    info = [s for s in api.request("GET", "/sdapi/v1/script-info") if s["name"] == "x/y/z plot" and not s["is_img2img"]]
+    assert info, "X/Y/Z plot is missing from script-info"
+    choices = info[0]["args"][0].get("choices") or []
+    assert "Smoothie ensemble size" in choices, choices
+    for label in ("Smoothie mode", "Smoothie rescale φ", "Smoothie LoRA weight"):
+        assert label in choices
+    x_type = choices.index("Smoothie ensemble size")
+    nothing = choices.index("Nothing")
+    args = [x_type, "1, 4", None, nothing, "", None, nothing, "", None, True, True, False, False]
+    args += [False, False, False, 0, False]
+    result = api.txt2img(SD1, script_name="x/y/z plot", script_args=args)
+    texts = json.loads(result["info"])["infotexts"]
+    assert len(result["images"]) == 3  # the grid, then one image per cell
+    assert "Smoothie size: 1" in texts[1]
+    assert "Smoothie size: 4" in texts[2]
+    assert image_hash(result, 1) != image_hash(result, 2)
+    assert image_hash(api.txt2img(SD1)) == plain_sd1
