@@ -261,7 +261,7 @@ class SmoothieRun:
 def _conds_wrapper(run: SmoothieRun, original: Any) -> Any:
     """``p.get_conds_with_caching`` that answers the positive prompts from the ensemble."""
 
-    def get_conds_with_caching(function, required_prompts, steps, caches, extra_network_data, hires_steps=None):  # noqa: PLR0917
+    def get_conds_with_caching(function, required_prompts, steps, caches, extra_network_data, hires_steps=None):
         from modules import devices, prompt_parser, shared
 
         state = run.state
@@ -312,9 +312,7 @@ def encode_prompts(sd_model: Any, texts: list[str], like: Any) -> dict[str, Any]
     return out
 
 
-def ensemble_conditioning(  # noqa: PLR0917 (mirrors A1111's get_multicond_learned_conditioning)
-    run: SmoothieRun, sd_model: Any, prompts: Any, steps: int, hires_steps: Any, old: bool
-):
+def ensemble_conditioning(run: SmoothieRun, sd_model: Any, prompts: Any, steps: int, hires_steps: Any, old: bool):
     """A1111's ``get_multicond_learned_conditioning(prompts)``, answered from each prompt's paraphrases."""
     from modules import prompt_parser
 

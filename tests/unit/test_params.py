@@ -120,7 +120,7 @@ def test_mode_parse_accepts_labels():
     weight=st.floats(-4, 4),
     keep=st.lists(st.text("abcXYZ ", min_size=1, max_size=6), max_size=3),
 )
-def test_round_trip_property(enabled, size, mode, rescale, boost, weight, keep):  # noqa: PLR0917
+def test_round_trip_property(enabled, size, mode, rescale, boost, weight, keep):
     p = SmoothieParams(
         enabled=enabled, ensemble_size=size, mode=mode, rescale=rescale, cfg_boost=boost, lora_weight=weight, keep=keep
     )
