@@ -157,6 +157,10 @@ class Genericiser:
                 continue
             if ent.text == ent.text.lower() and ent.label_ != "PERSON":  # "mech", "plugsuit": things, not brands
                 continue
+            first = normalise_form(ent.text).split()[0]
+            acts = ent.end < len(doc) and doc[ent.end].tag_ == "VBG"  # "X holding a cup": X is someone
+            if label == "brand" and " " in ent.text.strip() and (first in _given_names() or acts):
+                label = "person"  # "Linus Sebastian" read as ORG: a given name first, or doing something
             ctx.ner.setdefault(ent.text, (label, ent.label_))
         for tok in doc:
             if (
@@ -173,10 +177,16 @@ class Genericiser:
         if candidates:
             titled = [f"A picture of {t.title()}." for t in candidates]
             for tag, tdoc in zip(candidates, nlp.pipe(titled), strict=True):
-                for ent in tdoc.ents:
-                    # only people: an unknown lower-case tag read as ORG is far more often a garment or a thing
-                    if ent.label_ == "PERSON" and ent.text.lower() == tag.lower():
-                        ctx.ner.setdefault(tag, ("character", ent.label_))
+                words = tag.split()
+                whole = [e for e in tdoc.ents if e.text.lower() == tag.lower()]
+                # A lower-case tag is a name when spaCy reads it, title-cased, as a person; or, for a tag of two
+                # or three words none of which is English, as any entity or as proper nouns throughout
+                # ("kaguya shinomiya" comes back as ORG). A single unknown word read as ORG or GPE is far more
+                # often a garment or a thing ("plugsuit"), so only PERSON counts there.
+                propn = [t for t in tdoc if t.pos_ == "PROPN"]
+                foreign = 2 <= len(words) <= 3 and not any(is_english_word(w) for w in words)
+                if any(e.label_ == "PERSON" for e in whole) or (foreign and (whole or len(propn) >= len(words))):
+                    ctx.ner.setdefault(tag, ("character", whole[0].label_ if whole else "PROPN"))
         return ctx
 
     def _plausible_entity(self, text: str, context: str, start: int) -> bool:
@@ -394,7 +404,7 @@ class Genericiser:
         style_after = _STYLE_AFTER.match(right)
         next_word = re.match(r"^(?:['’]s)?\s+([A-Za-z][\w\-]*)", right)
         nxt = next_word.group(1).lower() if next_word else ""
-        as_adjective = (label == "brand" and nxt and nxt not in _NON_NOUN_NEXT) or (
+        as_adjective = (label == "brand" and nxt and nxt not in _NON_NOUN_NEXT and not nxt.endswith("ing")) or (
             label in ("person", "character") and nxt in _MERCH_NOUNS and entry.modifier
         )
         if style_after or as_adjective:
@@ -451,6 +461,11 @@ class Genericiser:
                 replacement = f"{style}, {noun}"  # "concept art by X" -> "<style>, concept art"
         ctx.found.append(Name(surface, label, replacement, entry.source, variants))
         return head, replacement, 0
+
+
+def _given_names() -> frozenset[str]:
+    names = tables.first_names()
+    return names["female"] | names["male"] | names["neutral"]
 
 
 def _style_label(label: str) -> str:

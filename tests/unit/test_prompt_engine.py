@@ -212,3 +212,10 @@ def test_names_in_modifier_positions(text: str, gone: str, kept: str) -> None:
     s = scrub(text)
     assert gone.lower() not in s.text.lower()
     assert kept in s.text
+
+
+def test_lowercase_foreign_tag_names_are_found() -> None:
+    s = scrub("1girl, kaguya shinomiya, school uniform, red eyes")  # not in the table; spaCy says ORG
+    assert "shinomiya" not in s.text
+    assert s.text.startswith("1girl, ")
+    assert s.text.endswith("school uniform, red eyes")
