@@ -78,7 +78,7 @@ def register(sub: Any) -> None:
     g.add_argument("--captioner", default="", metavar="PATH|HF_ID", help="caption images with a transformers model")
     g = prep.add_argument_group("sorting and export")
     g.add_argument("--classes", default=None, metavar="DIR", help="DIR/<class>/*: examples to sort images into classes")
-    g.add_argument("--concept", default="", help="folder name of the concept (default: INPUT_DIR's name)")
+    g.add_argument("--concept", default="", help="folder name of the concept; empty: INPUT_DIR's name")
     g.add_argument("--format", choices=[f.value for f in ExportFormat], default="kohya", help="output layout")
     g.add_argument("--image-format", choices=[f.value for f in ImageFormat], default="png", help="output images")
     g.add_argument("--repeats", type=int, default=0, help="kohya repeats per folder (0: recommended)")

@@ -126,14 +126,22 @@ def build() -> Any:
                     show = gr.Radio(["all", "kept", "skipped", "flipped"], value="all", label="Show", scale=3)
                     reload = gr.Button("Load report from the output folder", scale=2)
                 gallery = gr.Gallery(
-                    label="Before (crop box in green) → after", columns=3, height=520, elem_id=f"{ELEM}_gallery"
+                    label="Before (crop box in green) → after",
+                    columns=3,
+                    height=600,
+                    object_fit="contain",
+                    elem_id=f"{ELEM}_gallery",
                 )
                 with gr.Row():
                     selected = gr.Textbox(label="Selected image", interactive=False, scale=2)
                     caption = gr.Textbox(label="Caption", lines=3, scale=5, elem_id=f"{ELEM}_caption")
-                save_caption = gr.Button("Save caption")
-                cooccurrence = gr.Image(label="Tag co-occurrence", type="filepath", elem_id=f"{ELEM}_cooc")
-                summary_json = gr.JSON(label="summary.json")
+                save_caption = gr.Button("Save caption", elem_id=f"{ELEM}_save_caption")
+                with gr.Accordion("Tag co-occurrence (red: concepts that always come together)", open=True):
+                    cooccurrence = gr.Image(
+                        show_label=False, type="filepath", height=420, interactive=False, elem_id=f"{ELEM}_cooc"
+                    )
+                with gr.Accordion("summary.json", open=False):
+                    summary_json = gr.JSON(show_label=False)
         shown = gr.State([])  # report entries in gallery order
         labels = gr.State({})
 
