@@ -46,21 +46,33 @@ def register(sub: argparse._SubParsersAction) -> None:
     llm.add_argument("--rounds", type=int, help="recursive smoothing rounds (default 1)")
     llm.add_argument("--api-key-env", metavar="VAR", help="environment variable holding the API key")
     llm.add_argument("--device", help="transformers device: auto (default), cpu, cuda")
+    llm.add_argument("--cache-dir", metavar="DIR", help="keep LLM results on disk here (also SMOOTHIE_LLM_CACHE_DIR)")
     p.set_defaults(func=run)
 
 
 def _backend_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The LLM options the user gave, checked against what the chosen backend accepts."""
+    from smoothie.cli import UsageError
+    from smoothie.prompt.backends import backend_parameters
+
+    accepted = backend_parameters(args.backend)
     opts: dict[str, Any] = {}
-    for key in ("base_url", "model", "timeout", "rounds", "device"):
+    for key in ("base_url", "model", "timeout", "rounds", "device", "cache_dir"):
         value = getattr(args, key, None)
-        if value is not None:
-            opts[key] = value
+        if value is None:
+            continue
+        if accepted is not None and key not in accepted:
+            flag = "--" + key.replace("_", "-")
+            raise UsageError(f"{flag} is not an option of the {args.backend!r} backend")
+        opts[key] = value
     if args.api_key_env:
         api_key = os.environ.get(args.api_key_env)
         if api_key is None:
             from smoothie.cli import UsageError
 
             raise UsageError(f"--api-key-env {args.api_key_env}: that environment variable is not set")
+        if accepted is not None and "api_key" not in accepted:
+            raise UsageError(f"--api-key-env is not an option of the {args.backend!r} backend")
         opts["api_key"] = api_key
     return opts
 

@@ -127,11 +127,13 @@ def _tag_phrases(prompt: Prompt) -> list[str]:
     return phrases
 
 
-def genericise(prompt: str | Prompt, options: NameOptions | None = None) -> _Genericised:
+def genericise(prompt: str | Prompt, options: NameOptions | None = None, ctx: _Context | None = None) -> _Genericised:
+    """Replace the names of ``prompt``; ``ctx`` is a precomputed analysis (:func:`genericise_many`)."""
     parsed = parse_prompt(prompt) if isinstance(prompt, str) else prompt
     gen = _genericiser(options or NameOptions())
     style = detect_style(parsed)
-    ctx = gen.analyse(_context_text(parsed), _tag_phrases(parsed) if style == "tags" else ())
+    if ctx is None:
+        ctx = gen.analyse(_context_text(parsed), _tag_phrases(parsed) if style == "tags" else ())
     segments: list[Text | Atom | Group | Separator] = []
     for seg in parsed.segments:
         if isinstance(seg, Text):
@@ -144,6 +146,13 @@ def genericise(prompt: str | Prompt, options: NameOptions | None = None) -> _Gen
     for name in ctx.found:
         names.setdefault((name.text.lower(), name.replacement), name)
     return _Genericised(parsed, Prompt(tuple(segments)), tuple(names.values()), ctx, style)
+
+
+def genericise_many(prompts: list[str], options: NameOptions) -> list[str]:
+    """The generic form of each prompt, with one batched spaCy pass for all of them."""
+    parsed = [parse_prompt(p) for p in prompts]
+    contexts = _genericiser(options).analyse_many([_context_text(p) for p in parsed])
+    return [genericise(p, options, ctx).generic.source for p, ctx in zip(parsed, contexts, strict=True)]
 
 
 def scrub(text: str, keep: Iterable[str] = (), scrub_places: bool = False) -> Scrubbed:
@@ -259,17 +268,17 @@ def rewrite(
         except Exception as exc:  # never fatal: timeouts, refused connections, garbage
             warnings.append(f"backend {chosen.name!r} failed ({type(exc).__name__}: {exc}); used the rules backend")
             candidates = []
-        _accept(candidates, prot, g, options, paraphrases, seen, n, recheck=True)
+        _accept(candidates, prot, options, paraphrases, seen, n, recheck=True)
         if candidates and len(paraphrases) < n:
             warnings.append(f"backend {chosen.name!r} gave {len(paraphrases)} usable of {n}; rules topped up")
     if len(paraphrases) < n:
-        _accept(rules.paraphrase(request), prot, g, options, paraphrases, seen, n, recheck=False)
+        _accept(rules.paraphrase(request), prot, options, paraphrases, seen, n, recheck=False)
     if len(paraphrases) < n:  # a prompt too small for n distinct variations
         for extra_seed in range(1, 5):
             more = rules.paraphrase(
                 ParaphraseRequest(**{**request.__dict__, "seed": seed * 7919 + extra_seed, "n": n * 2})
             )
-            _accept(more, prot, g, options, paraphrases, seen, n, recheck=False)
+            _accept(more, prot, options, paraphrases, seen, n, recheck=False)
             if len(paraphrases) >= n:
                 break
         if len(paraphrases) < n:
@@ -292,7 +301,6 @@ def _known_backends() -> list[str]:
 def _accept(
     candidates: Iterable[str],
     prot: Protected,
-    g: _Genericised,
     options: NameOptions,
     out: list[str],
     seen: set[str],
@@ -300,20 +308,22 @@ def _accept(
     *,
     recheck: bool,
 ) -> None:
-    for cand in candidates:
+    restored_all = [r for c in candidates if isinstance(c, str) and c.strip() for r in [restore(c, prot)] if r]
+    if recheck and restored_all:  # a backend may have written a name: genericise again, one spaCy batch
+        try:
+            restored_all = genericise_many(restored_all, options)
+        except ValueError:  # a candidate the grammar rejects: check them one by one, dropping the bad ones
+            kept = []
+            for r in restored_all:
+                try:
+                    kept.append(genericise(r, options).generic.source)
+                except ValueError:
+                    continue
+            restored_all = kept
+    for candidate in restored_all:
         if len(out) >= n:
             return
-        if not isinstance(cand, str) or not cand.strip():
-            continue
-        restored = restore(cand, prot)
-        if restored is None:
-            continue
-        if recheck:  # a backend may have written a name: genericise again (syntax already restored)
-            try:
-                restored = genericise(restored, options).generic.source
-            except ValueError:
-                continue
-        restored = restored.strip()
-        if restored and restored not in seen:
-            seen.add(restored)
-            out.append(restored)
+        text = candidate.strip()
+        if text and text not in seen:
+            seen.add(text)
+            out.append(text)

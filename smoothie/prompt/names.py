@@ -142,15 +142,17 @@ class Genericiser:
 
     # --- detection -------------------------------------------------------------------------------------
 
-    def analyse(self, context_text: str, tag_phrases: Sequence[str] = ()) -> _Context:
-        """Run NER once over the whole prompt (and over suspicious tags of tag-style chunks)."""
+    def analyse(self, context_text: str, tag_phrases: Sequence[str] = (), doc: Any = None) -> _Context:
+        """Run NER once over the whole prompt (and over suspicious tags of tag-style chunks); ``doc`` is the
+        context already parsed (see :meth:`analyse_many`)."""
         ctx = _Context(self.options)
         if not self.options.use_ner:
             return ctx
         nlp = get_nlp()
         if nlp is None:
             return ctx
-        doc = nlp(context_text)
+        if doc is None:
+            doc = nlp(context_text)
         for ent in doc.ents:
             label = _NER_LABELS.get(ent.label_)
             if label is None or not self._plausible_entity(ent.text, context_text, ent.start_char):
@@ -188,6 +190,13 @@ class Genericiser:
                 if any(e.label_ == "PERSON" for e in whole) or (foreign and (whole or len(propn) >= len(words))):
                     ctx.ner.setdefault(tag, ("character", whole[0].label_ if whole else "PROPN"))
         return ctx
+
+    def analyse_many(self, context_texts: Sequence[str]) -> list[_Context]:
+        """:meth:`analyse` for many texts with one batched spaCy pass (checking an LLM's 32 candidates)."""
+        nlp = get_nlp() if self.options.use_ner else None
+        if nlp is None:
+            return [self.analyse(t) for t in context_texts]
+        return [self.analyse(t, (), doc) for t, doc in zip(context_texts, nlp.pipe(context_texts), strict=True)]
 
     def _plausible_entity(self, text: str, context: str, start: int) -> bool:
         words = _WORD.findall(text)

@@ -169,6 +169,7 @@ def test_cli_json_and_jsonl_contract(tmp_path: Path) -> None:
         (["rewrite", "a (cat"], "unbalanced"),
         (["rewrite", "--n", "0", "cat"], "--n must be"),
         (["rewrite", "--backend", "nope", "cat"], "--backend"),
+        (["rewrite", "--device", "cuda", "cat"], "--device is not an option of the 'rules' backend"),
     ],
 )
 def test_cli_bad_input_exits_2(args: list[str], needle: str) -> None:

@@ -71,6 +71,19 @@ def available_backends() -> list[str]:
     return sorted(_FACTORIES)
 
 
+def backend_parameters(name: str) -> frozenset[str] | None:
+    """The option names backend ``name`` accepts, or None when its factory takes any (``**options``)."""
+    import inspect
+
+    _ensure_builtin()
+    if name not in _FACTORIES:
+        raise ValueError(f"unknown paraphrase backend {name!r}; known backends: {', '.join(sorted(_FACTORIES))}")
+    params = inspect.signature(_FACTORIES[name]).parameters.values()
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
+        return None
+    return frozenset(p.name for p in params if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD))
+
+
 def get_backend(name: str, **options: Any) -> Backend:
     """Build (once per distinct options) and return backend ``name``.
 

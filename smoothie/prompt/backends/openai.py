@@ -190,4 +190,4 @@ def create_backend(**options: Any) -> OpenAIBackend:
     return OpenAIBackend(**options)
 
 
-register_backend("openai", create_backend)
+register_backend("openai", OpenAIBackend)  # the class itself: its signature lists the options

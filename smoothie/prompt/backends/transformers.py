@@ -384,4 +384,4 @@ def create_backend(**options: Any) -> TransformersBackend:
     return TransformersBackend(**options)
 
 
-register_backend("transformers", create_backend)
+register_backend("transformers", TransformersBackend)  # the class itself: its signature lists the options
