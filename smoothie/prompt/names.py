@@ -108,6 +108,7 @@ class NameOptions:
     scrub_places: bool = False
     use_ner: bool = True
     use_tagcomplete: bool = True
+    extensions_dir: str | None = None  # where to look for a1111-sd-webui-tagcomplete (default: next to us)
 
 
 @dataclass
@@ -137,7 +138,7 @@ class Genericiser:
         self.user = NameTable()
         for entry in self.options.extra:
             self.user.add(entry, override=True)
-        self.danbooru = tables.tagcomplete_names() if self.options.use_tagcomplete else None
+        self.danbooru = tables.tagcomplete_names(self.options.extensions_dir) if self.options.use_tagcomplete else None
         self.keep = tuple(normalise_form(k) for k in self.options.keep if k.strip())
 
     # --- detection -------------------------------------------------------------------------------------
