@@ -261,7 +261,10 @@ class CallableAnalyzer(Analyzer):
 
     def load(self) -> None:
         if self._load is not None:
-            self._load()
+            try:
+                self._load()
+            except Exception as exc:  # the host's model failed to load (missing file, no network, …)
+                raise AnalyzerError(f"{self.name}: could not be loaded: {type(exc).__name__}: {exc}") from exc
 
     def release(self) -> None:
         if self._unload is not None:

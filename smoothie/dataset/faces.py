@@ -8,10 +8,11 @@ image ``x`` faces left, the yaw score is ``E(img) - E(mirror(img))``, so an exac
 exactly the opposite score and mirrored copies of a subject get opposite directions (or both
 ``frontal``). ``E`` combines
 
-* OpenCV's profile cascade, trained on faces turned towards the image's left: its detections on ``x``
-  (neighbour count as strength, Viola & Jones 2001; Lienhart & Maydt 2002 for the extended features);
-* for frontal detections, the horizontal offset of the skin centroid from the face box centre in the
-  cheek band: a head turned to the left shows more cheek right of the facial midline.
+* for frontal faces (the frontal cascade run on the image and on its mirror, both sets kept), the
+  horizontal offset of the skin centroid from the face box centre in the cheek band: a head turned to
+  the left shows more cheek right of the facial midline;
+* when there is no frontal face, OpenCV's profile cascade, trained on faces turned towards the image's
+  left: its detections on ``x`` (neighbour count as strength; Viola & Jones 2001, Lienhart & Maydt 2002).
 
 Shot type from the largest face's height relative to the image height: ≥ 0.25 close-up, ≥ 0.08 medium
 shot, below that a full shot (thresholds of the usual framing vocabulary: a close-up frames the head,
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 DETECT_SIZE = 288  # longest side the cascades run at (cost grows with its square)
+PROFILE_SCALE = 1.2  # scale step of the cascades (cost falls fast with it; 1.25 starts missing profiles)
 FRONTAL_THRESHOLD = 0.04  # |yaw| below this is frontal
 CLOSE_UP = 0.25
 MEDIUM = 0.08
@@ -109,16 +111,23 @@ def analyse_faces(rgb: np.ndarray) -> FaceResult:
     h, w = gray.shape
     c = _cascades()
     min_side = max(20, int(0.06 * min(h, w)))
-    frontal_hits = _detect(c.frontal, gray, 1.2, 3, min_side)
-    mirror_frontal_hits = _detect(c.frontal, mirror_gray, 1.2, 3, min_side)
-    left_hits = _detect(c.profile, gray, 1.15, 2, min_side)  # the cascade finds faces turned to the left
-    mirror_hits = _detect(c.profile, mirror_gray, 1.15, 2, min_side)  # ... so these face right in `gray`
-    if not frontal_hits and not mirror_frontal_hits and not left_hits and not mirror_hits:
-        return FaceResult((), (), 0.0, "unknown", None, scale)
-    # Frontal faces found in the image or in its mirror, in both frames: the same set for an image and
-    # its mirror image, so the evidence below is exactly antisymmetric.
-    frontal = [f[:4] for f in frontal_hits] + [_flip(f[:4], w) for f in mirror_frontal_hits]
+    # The cascades run on a canonical orientation: of the image and its mirror, the one whose bytes sort
+    # first. An image and its mirror image share it, so they see the very same detections (mirrored), and
+    # the yaw below is exactly antisymmetric — with each cascade run once, not once per orientation.
+    flipped = gray.tobytes() > mirror_gray.tobytes()
+    canon = mirror_gray if flipped else gray
+    canon_mirror = gray if flipped else mirror_gray
+    frontal_c = [f[:4] for f in _detect(c.frontal, canon, 1.2, 3, min_side)]
+    left_c: list[Any] = []  # left-facing profiles in the canonical image
+    left_cm: list[Any] = []  # ... and in its mirror
+    if not frontal_c:  # (a decision the mirror image takes the same way) look for faces in profile
+        left_c = _detect(c.profile, canon, PROFILE_SCALE, 2, min_side)  # the cascade finds left-facing faces
+        left_cm = _detect(c.profile, canon_mirror, PROFILE_SCALE, 2, min_side)
+        if not left_c and not left_cm:
+            return FaceResult((), (), 0.0, "unknown", None, scale)
+    frontal = [_flip(f, w) for f in frontal_c] if flipped else frontal_c  # in the image's own frame
     mirror_frontal = [_flip(f, w) for f in frontal]
+    left_hits, mirror_hits = (left_cm, left_c) if flipped else (left_c, left_cm)
 
     def evidence(image: np.ndarray, profiles: list[Any], fronts: list[Box]) -> float:
         """How strongly ``image`` faces left: profile-cascade strength plus the frontal faces' skin offset

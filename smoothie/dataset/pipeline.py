@@ -144,7 +144,7 @@ def analyse(source: SourceFile, max_pixels: int, want_features: bool) -> tuple[d
         "faces": regions,
         "eyes": eyes,
         "colours": [[n, s] for n, s in colours.dominant_colours(rgb)],
-        "colour": bool(float((rgb.max(axis=2).astype("int16") - rgb.min(axis=2)).mean()) > 4.0),
+        "colour": _colourful(rgb),
         "energy": [cols, rows],
     }
     if want_features:
@@ -152,6 +152,15 @@ def analyse(source: SourceFile, max_pixels: int, want_features: bool) -> tuple[d
 
         record["features"] = classify.encode(classify.features(rgb))
     return json.loads(json.dumps(record)), image
+
+
+def _colourful(rgb: np.ndarray) -> bool:
+    """Whether an image has colour (mean channel spread above 4 levels on a sparse grid of pixels)."""
+    import numpy as np
+
+    sample = rgb[::4, ::4].astype(np.int16)
+    spread = sample.max(axis=2) - sample.min(axis=2)
+    return bool(float(spread.mean()) > 4.0)
 
 
 def _energy(gray: np.ndarray) -> tuple[list[float], list[float]]:

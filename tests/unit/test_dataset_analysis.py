@@ -115,7 +115,7 @@ def test_shot_type_from_face_size(pics: dict[str, np.ndarray]) -> None:
     hopper = pics["hopper"]
     assert faces.analyse_faces(hopper).shot == "close-up"
     assert faces.analyse_faces(pics["astronaut"]).shot == "medium shot"
-    canvas = np.full((hopper.shape[0] * 4, hopper.shape[1] * 4, 3), 128, dtype=np.uint8)
+    canvas = np.full((hopper.shape[0] * 3, hopper.shape[1] * 3, 3), 128, dtype=np.uint8)
     canvas[: hopper.shape[0], : hopper.shape[1]] = hopper
     small = faces.analyse_faces(canvas)
     assert small.shot in ("medium shot", "full shot") and small.faces
