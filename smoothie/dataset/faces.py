@@ -33,6 +33,9 @@ logger = logging.getLogger(__name__)
 
 DETECT_SIZE = 288  # longest side the cascades run at (cost grows with its square)
 PROFILE_SCALE = 1.2  # scale step of the cascades (cost falls fast with it; 1.25 starts missing profiles)
+FRONTAL_MIN = 0.06  # smallest face searched, as a fraction of the shorter side (never below the 20 px window)
+PROFILE_MIN = 0.12  # the same for faces in profile: the smallest windows cost the most, and tiny profiles are
+# too small to orient reliably anyway (a full-body shot seen from afar gives `unknown`)
 FRONTAL_THRESHOLD = 0.04  # |yaw| below this is frontal
 CLOSE_UP = 0.25
 MEDIUM = 0.08
@@ -110,7 +113,7 @@ def analyse_faces(rgb: np.ndarray) -> FaceResult:
     mirror_rgb = np.ascontiguousarray(small[:, ::-1])
     h, w = gray.shape
     c = _cascades()
-    min_side = max(20, int(0.06 * min(h, w)))
+    min_side = max(20, int(FRONTAL_MIN * min(h, w)))
     # The cascades run on a canonical orientation: of the image and its mirror, the one whose bytes sort
     # first. An image and its mirror image share it, so they see the very same detections (mirrored), and
     # the yaw below is exactly antisymmetric — with each cascade run once, not once per orientation.
@@ -121,8 +124,9 @@ def analyse_faces(rgb: np.ndarray) -> FaceResult:
     left_c: list[Any] = []  # left-facing profiles in the canonical image
     left_cm: list[Any] = []  # ... and in its mirror
     if not frontal_c:  # (a decision the mirror image takes the same way) look for faces in profile
-        left_c = _detect(c.profile, canon, PROFILE_SCALE, 2, min_side)  # the cascade finds left-facing faces
-        left_cm = _detect(c.profile, canon_mirror, PROFILE_SCALE, 2, min_side)
+        profile_side = max(min_side, int(PROFILE_MIN * min(h, w)))
+        left_c = _detect(c.profile, canon, PROFILE_SCALE, 2, profile_side)  # the cascade finds left-facing faces
+        left_cm = _detect(c.profile, canon_mirror, PROFILE_SCALE, 2, profile_side)
         if not left_c and not left_cm:
             return FaceResult((), (), 0.0, "unknown", None, scale)
     frontal = [_flip(f, w) for f in frontal_c] if flipped else frontal_c  # in the image's own frame
