@@ -68,7 +68,9 @@ def build() -> Any:
                     dedup = gr.Checkbox(value=True, label="Drop near-duplicates", elem_id=f"{ELEM}_dedup")
                     dedup_distance = gr.Slider(0, 16, value=6, step=1, label="Duplicate hash distance")
                 with gr.Accordion("2 · Analysis", open=False):
-                    interrogators = gr.CheckboxGroup(list(INTERROGATORS), label="A1111 interrogators (slow)")
+                    interrogators = gr.CheckboxGroup(
+                        list(INTERROGATORS), label="A1111 interrogators (slow)", elem_id=f"{ELEM}_interrogators"
+                    )
                     with gr.Row():
                         wd14 = gr.Textbox(
                             label="WD14 tagger",

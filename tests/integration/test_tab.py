@@ -110,3 +110,22 @@ def test_bad_folders_are_refused_in_the_tab(tab: Tab, tmp_path: Path) -> None:
     assert "inside the input folder" in status
     assert gallery == []
     assert not (src / "out").exists()
+
+
+@pytest.mark.parametrize("interrogator", ["BLIP caption (A1111)", "DeepBooru tags (A1111)"])
+def test_an_a1111_interrogator_that_cannot_load_is_reported_once(tab: Tab, tmp_path: Path, interrogator: str) -> None:
+    # Offline, A1111 cannot download BLIP or DeepBooru: the tab says so by name and the WebUI carries on.
+    src = tmp_path / "in"
+    build_folder(src)
+    status, gallery, *_ = tab.call(
+        "smoothie_dataset_run",
+        {
+            "smoothie_dataset_input": str(src),
+            "smoothie_dataset_output": str(tmp_path / "out"),
+            "smoothie_dataset_interrogators": [interrogator],
+        },
+    )
+    assert status.startswith("**Cannot run:**") and "could not be loaded" in status, status
+    assert gallery == []
+    assert tab.webui.alive()
+    assert tab.webui.get("/sdapi/v1/progress")["state"]["job_count"] == 0  # shared.state was ended
