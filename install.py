@@ -119,6 +119,9 @@ def requirements(installed: Mapping[str, str]) -> list[Requirement]:
     return [
         Requirement("lark", ">=1.1.2", why="WebUI prompt grammar"),
         Requirement("safetensors", ">=0.3", why="reading LoRA headers"),
+        # spaCy 3.7's CLI module (imported by ``import spacy``) needs click; recent typer releases no longer
+        # bring it in. A1111 has it (uvicorn needs it); a bare environment may not.
+        Requirement("click", ">=7.1", optional=True, why="imported by spaCy 3.7"),
         Requirement("spacy", spacy_spec(installed), optional=True, why="proper-noun detection"),
         Requirement(SPACY_MODEL, f"=={SPACY_MODEL_VERSION}", optional=True, why="spaCy's English model"),
     ]

