@@ -178,18 +178,29 @@ class Genericiser:
                 ctx.ner.setdefault(tok.text, ("character", "PROPN"))
         candidates = [t for t in tag_phrases if self._suspicious_tag(t)]
         if candidates:
-            titled = [f"A picture of {t.title()}." for t in candidates]
+            # Capitalise like a name, but not verbs and function words, so "eileen collins smiling" is read as
+            # the person "Eileen Collins" doing something, not as one name "Eileen Collins Smiling".
+            prefix = "A picture of "
+            titled = [prefix + " ".join(_name_case(w) for w in t.split(" ")) + "." for t in candidates]
             for tag, tdoc in zip(candidates, nlp.pipe(titled), strict=True):
                 words = tag.split()
-                whole = [e for e in tdoc.ents if e.text.lower() == tag.lower()]
-                # A lower-case tag is a name when spaCy reads it, title-cased, as a person; or, for a tag of two
-                # or three words none of which is English, as any entity or as proper nouns throughout
-                # ("kaguya shinomiya" comes back as ORG). A single unknown word read as ORG or GPE is far more
-                # often a garment or a thing ("plugsuit"), so only PERSON counts there.
-                propn = [t for t in tdoc if t.pos_ == "PROPN"]
                 foreign = 2 <= len(words) <= 3 and not any(is_english_word(w) for w in words)
-                if any(e.label_ == "PERSON" for e in whole) or (foreign and (whole or len(propn) >= len(words))):
-                    ctx.ner.setdefault(tag, ("character", whole[0].label_ if whole else "PROPN"))
+                propn = [t for t in tdoc if t.pos_ == "PROPN"]
+                # A lower-case tag holds a name where spaCy reads a person in it; or, for a tag of two or three
+                # words none of which is English, any entity or proper nouns throughout ("kaguya shinomiya"
+                # comes back as ORG). A single unknown word read as ORG or GPE is far more often a garment or a
+                # thing ("plugsuit"), so only PERSON counts there.
+                for ent in tdoc.ents:
+                    start, end = ent.start_char - len(prefix), ent.end_char - len(prefix)
+                    if start < 0 or end > len(tag):
+                        continue
+                    whole = (start, end) == (0, len(tag))
+                    if ent.label_ == "PERSON" or (foreign and whole):
+                        surface = tag[start:end]
+                        given = normalise_form(surface).split()[0] in _given_names()
+                        ctx.ner.setdefault(surface, ("person" if given else "character", ent.label_))
+                if foreign and not tdoc.ents and len(propn) >= len(words):
+                    ctx.ner.setdefault(tag, ("character", "PROPN"))
         return ctx
 
     def analyse_many(self, context_texts: Sequence[str]) -> list[_Context]:
@@ -471,6 +482,13 @@ class Genericiser:
                 replacement = f"{style}, {noun}"  # "concept art by X" -> "<style>, concept art"
         ctx.found.append(Name(surface, label, replacement, entry.source, variants))
         return head, replacement, 0
+
+
+def _name_case(word: str) -> str:
+    low = word.lower()
+    if low in _NON_NOUN_NEXT or low.endswith(("ing", "ed")) or not word[:1].isalpha():
+        return word
+    return word[:1].upper() + word[1:]
 
 
 def _given_names() -> frozenset[str]:

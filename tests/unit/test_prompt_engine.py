@@ -220,3 +220,12 @@ def test_lowercase_foreign_tag_names_are_found() -> None:
     assert "shinomiya" not in s.text
     assert s.text.startswith("1girl, ")
     assert s.text.endswith("school uniform, red eyes")
+
+
+@pytest.mark.parametrize(
+    "text", ["1girl, solo, Eileen Collins smiling, space suit", "photo, eileen collins smiling, helmet, window"]
+)
+def test_a_name_inside_a_tag_keeps_the_rest_of_the_tag(text: str) -> None:
+    s = scrub(text)
+    assert "collins" not in s.text.lower()
+    assert "smiling" in s.text  # the verb after the name is not part of it
