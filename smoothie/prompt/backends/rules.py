@@ -27,6 +27,7 @@ from smoothie.prompt.nlp import is_english_word
 from smoothie.prompt.thesaurus import FRAMINGS, TAG_LEADS, synonyms
 
 _PH = re.compile(r"\[\[\d+\]\]")
+_RE_DOUBLED = re.compile(r"\b([A-Za-z]{3,})\s+\1\b", re.IGNORECASE)  # "a young young woman" after a synonym
 _FRAMING_WORDS = frozenset(f.split()[0].lower() for f in FRAMINGS if f != "{x}")
 
 
@@ -144,7 +145,7 @@ class RulesBackend:
             alts = synonyms().get(m.group(0).lower())
             return _match_case(m.group(0), rng.choice(alts)) if alts else m.group(0)
 
-        return fix_articles(_synonym_pattern().sub(sub, phrase))
+        return fix_articles(_RE_DOUBLED.sub(r"\1", _synonym_pattern().sub(sub, phrase)))
 
 
 _FUNCTION_WORDS = frozenset(
@@ -190,9 +191,20 @@ def _pos_sets() -> dict[str, frozenset[str]]:
     return out
 
 
+# "An image of a photo of …" stacks two framings: a phrase that already opens with "a photo of" takes only a
+# framing that is a verb or a clause, never one that is itself "a <noun> of".
+_NOUN_FRAMING = re.compile(r"^(?:a|an|the)\s[\w\-]+(?:\s[\w\-]+)?\s(?:of|with|showing|featuring)\b", re.IGNORECASE)
+_MEDIUM_OPENING = re.compile(r"^(?:a|an|the)\s+(?:[\w\-]+\s+){0,2}?(?:of)\s", re.IGNORECASE)
+_VERB_FRAMINGS = tuple(f for f in FRAMINGS if f == "{x}" or not _NOUN_FRAMING.match(f))
+
+
 def _frame(framing: str, phrase: str) -> str:
     if framing == "{x}":
         return phrase
+    if _MEDIUM_OPENING.match(phrase) and _NOUN_FRAMING.match(framing):
+        framing = _VERB_FRAMINGS[FRAMINGS.index(framing) % len(_VERB_FRAMINGS)]
+        if framing == "{x}":
+            return phrase
     body = phrase
     first = re.match(r"([A-Z][a-z]+)\b(?!\s+[A-Z])", body)  # "Rainy street" yes, "Brad Pitt" (kept) no
     if first and is_english_word(first.group(1)):
