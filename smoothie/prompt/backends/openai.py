@@ -172,15 +172,13 @@ class OpenAIBackend:
             few_shot=self.settings.few_shot,
             show_original=self.settings.show_original,
         )
-        cached = self.cache.get(key)
-        if cached is not None:
-            log.info("openai: %d paraphrases from the cache", len(cached))
-            return cached
-        deadline = Deadline(self.timeout)
-        chat = _ServerChat(self.client, self._model_name(deadline), self.temperature)
-        lines = run_paraphrase(chat, request, self.settings, deadline)
-        self.cache.put(key, lines)
-        return lines
+
+        def run() -> list[str]:
+            deadline = Deadline(self.timeout)
+            chat = _ServerChat(self.client, self._model_name(deadline), self.temperature)
+            return run_paraphrase(chat, request, self.settings, deadline)
+
+        return self.cache.cached(key, run, self.name)
 
     def close(self) -> None:
         """Nothing to free: the server keeps its model. Present for symmetry with ``transformers``."""

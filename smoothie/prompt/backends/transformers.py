@@ -362,14 +362,9 @@ class TransformersBackend:
             few_shot=self.settings.few_shot,
             show_original=self.settings.show_original,
         )
-        cached = self.cache.get(key)
-        if cached is not None:
-            log.info("transformers: %d paraphrases from the cache", len(cached))
-            return cached
-        deadline = Deadline(self.timeout)
-        lines = run_paraphrase(self, request, self.settings, deadline)
-        self.cache.put(key, lines)
-        return lines
+        return self.cache.cached(
+            key, lambda: run_paraphrase(self, request, self.settings, Deadline(self.timeout)), self.name
+        )
 
 
 def _merge_system(conv: list[Message]) -> list[Message]:

@@ -18,7 +18,7 @@ import os
 import tempfile
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -119,6 +119,16 @@ class ResultCache:
             return None
         self.memory.put(digest, value)
         return list(value)
+
+    def cached(self, key: Mapping[str, Any], compute: Callable[[], list[str]], label: str) -> list[str]:
+        """The cached paraphrases for ``key``, else ``compute()``'s, stored (a failure raises, uncached)."""
+        hit = self.get(key)
+        if hit is not None:
+            log.info("%s: %d paraphrases from the cache", label, len(hit))
+            return hit
+        lines = compute()
+        self.put(key, lines)
+        return lines
 
     def put(self, key: Mapping[str, Any], paraphrases: list[str]) -> None:
         digest = key_digest(key)
