@@ -152,14 +152,17 @@ def open_image(source: SourceFile | Path, max_pixels: int, draft: int = 0) -> tu
         w, h = im.size
         if w <= 0 or h <= 0:
             raise SkipImage(f"invalid size {w}x{h}")
-        orientation = _orientation(im)
-        oriented = (h, w) if orientation in (5, 6, 7, 8) else (w, h)
+        # The declared size is checked before anything else reads the file: Pillow's getexif() on a PNG
+        # decodes the whole image to look for a trailing eXIf chunk, and hosts may switch Pillow's own guard
+        # off (A1111's X/Y/Z plot sets Image.MAX_IMAGE_PIXELS = None for the rest of the process).
         if w * h > max_pixels:
             raise SkipImage(
                 f"decompression bomb refused: {w}x{h} = {w * h} pixels exceeds the limit of {max_pixels} "
                 f"(a {size}-byte file)",
-                oriented,
+                (w, h),
             )
+        orientation = _orientation(im)
+        oriented = (h, w) if orientation in (5, 6, 7, 8) else (w, h)
         frames = getattr(im, "n_frames", 1)
         if frames > 1:
             logger.info("%s has %d frames; the first is used", path, frames)

@@ -120,3 +120,28 @@ def test_every_mode_becomes_rgb(mode: str) -> None:
     im = Image.new("RGB", (8, 6), (10, 200, 30)).convert(mode) if mode not in ("PA",) else Image.new("PA", (8, 6))
     out = to_rgb(im)
     assert out.mode == "RGB" and out.size == (8, 6)
+
+
+def test_a_bomb_is_refused_from_its_header_even_with_pillows_guard_off(tmp_path, monkeypatch):
+    """A1111's X/Y/Z plot sets ``Image.MAX_IMAGE_PIXELS = None`` for the rest of the process; the declared size
+    must then still stop the file before anything decodes it (``getexif()`` on a PNG loads the whole image)."""
+    from PIL import Image, PngImagePlugin
+
+    from smoothie.dataset.scan import SkipImage, open_image
+
+    from .test_dataset_folder import _png_bomb
+
+    bomb = tmp_path / "bomb.png"
+    bomb.write_bytes(_png_bomb(100_000, 100_000))
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", None)
+
+    decoded = []
+
+    def no_decoding(self):  # the regression would allocate ~30 GB here: record it and refuse instead
+        decoded.append(self)
+        raise OSError("test: decoding refused")
+
+    monkeypatch.setattr(PngImagePlugin.PngImageFile, "load", no_decoding)
+    with pytest.raises(SkipImage, match="decompression bomb refused"):
+        open_image(bomb, max_pixels=178_956_970)
+    assert decoded == [], "the bomb's pixel data was read before its declared size was checked"
