@@ -21,6 +21,8 @@ MAX_LORA_WEIGHT = 4.0
 #: CFG used for the "boosted" cells of the comparison grid when ``cfg_boost`` is 0 (off).
 GRID_DEFAULT_BOOST = 20.0
 NO_LORA = "None"
+#: Negative LoRA "auto": an installed LoRA named after the trigger (``wrong…``) that fits the loaded model.
+AUTO_LORA = "auto"
 
 
 class ParamsError(ValueError):
@@ -140,7 +142,7 @@ class SmoothieParams:
     keep: tuple[str, ...] = ()
     rescale: float = 0.7
     cfg_boost: float = 0.0
-    negative_lora: str = ""
+    negative_lora: str = AUTO_LORA
     lora_weight: float = 1.0
     trigger: str = "wrong"
     comparison: bool = False

@@ -233,3 +233,26 @@ def find_loras(folder: str | os.PathLike[str], recursive: bool = True) -> list[P
     pattern = "**/*" if recursive else "*"
     files = [f for f in root.glob(pattern) if f.is_file() and f.suffix.lower() in LORA_SUFFIXES]
     return sorted(files, key=lambda f: (f.stem.casefold(), str(f)))
+
+
+def choose_negative_lora(
+    paths: list[Path], trigger: str, model: Architecture, max_header_bytes: int = MAX_HEADER_BYTES
+) -> Path | None:
+    """The LoRA to use when the negative LoRA is ``auto``: the first (by name) whose file name contains the
+    trigger word (``wrong`` → ``wrong-sdxl-v1``) and whose header says it was trained for ``model``'s
+    architecture. Unreadable files and other architectures are passed over; None when nothing fits, or when
+    the model's architecture is unknown (a LoRA for the wrong model would only add noise)."""
+    word = trigger.strip().casefold()
+    if not word or model is Architecture.UNKNOWN:
+        return None
+    for path in sorted(paths, key=lambda p: p.stem.casefold()):
+        if word not in path.stem.casefold():
+            continue
+        try:
+            info = inspect_lora(path, max_header_bytes)
+        except LoraFileError as exc:
+            logger.info("auto negative LoRA: skipping %s: %s", path, exc)
+            continue
+        if info.architecture is model:
+            return path
+    return None

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from smoothie.params import EnsembleMode, SmoothieParams
+from smoothie.params import AUTO_LORA, NO_LORA, EnsembleMode, SmoothieParams
 
 logger = logging.getLogger(__name__)
 
@@ -175,8 +175,13 @@ class SmoothieRun:
         self._save(STATE_ATTR)
         setattr(p, STATE_ATTR, self.state)
 
-        if params.negative_lora:
-            name, problem = check_negative_lora(params.negative_lora, shared.sd_model)
+        lora = params.negative_lora
+        if lora:
+            self._load_requested_checkpoint()
+        if lora == AUTO_LORA:
+            lora = self._auto_lora(params.trigger, shared.sd_model)
+        if lora:
+            name, problem = check_negative_lora(lora, shared.sd_model)
             if problem:
                 self.report(problem)
             else:
@@ -218,6 +223,38 @@ class SmoothieRun:
         elif isinstance(value, str) and (value or not attr.startswith("hr_")):
             # an empty hires prompt means "same as the first pass": A1111 copies p.prompt, already injected
             setattr(self.p, attr, fn(value))
+
+    def _load_requested_checkpoint(self) -> None:
+        """Load the checkpoint an API request overrides (``override_settings.sd_model_checkpoint``) now.
+
+        A1111 switches to it only inside ``process_images``, after this run is set up; the negative LoRA must
+        be checked against the model that will generate, not the one loaded before. This is the load
+        ``process_images`` would do anyway (it finds the model in place), and A1111 restores the previous
+        model afterwards as usual."""
+        from modules import sd_models, shared
+
+        name = (getattr(self.p, "override_settings", None) or {}).get("sd_model_checkpoint")
+        info = sd_models.checkpoint_aliases.get(name) if name else None
+        if info is None or getattr(shared.sd_model, "sd_checkpoint_info", None) is info:
+            return
+        try:
+            sd_models.reload_model_weights(info=info)
+        except Exception as exc:  # A1111 reports a failing load itself in process_images
+            self.report(f"cannot load the requested checkpoint {name!r} to check the negative LoRA ({exc})")
+
+    def _auto_lora(self, trigger: str, sd_model: Any) -> str:
+        """The LoRA ``auto`` stands for (recorded in the infotext), or "" with a note when none fits."""
+        from smoothie.lora import choose_negative_lora, find_loras
+
+        arch = model_architecture(sd_model)
+        paths = [p for d in lora_dirs() if d.is_dir() for p in find_loras(d)]
+        chosen = choose_negative_lora(paths, trigger, arch)
+        if chosen is None:
+            self.p.extra_generation_params["Smoothie LoRA"] = NO_LORA
+            self.note(f"no {arch.label} LoRA named like {trigger!r} installed: generated without a negative LoRA")
+            return ""
+        self.p.extra_generation_params["Smoothie LoRA"] = chosen.stem
+        return chosen.stem
 
     def _inject_lora(self, name: str, weight: float) -> None:
         from smoothie.lora import inject_lora

@@ -9,7 +9,7 @@ from typing import Any
 import gradio as gr
 from modules import processing, scripts, shared
 
-from smoothie.params import FIELDS, NO_LORA, EnsembleMode, ParamsError, SmoothieParams
+from smoothie.params import AUTO_LORA, FIELDS, NO_LORA, EnsembleMode, ParamsError, SmoothieParams
 from smoothie.webui import hooks, settings
 
 logger = logging.getLogger(__name__)
@@ -29,7 +29,7 @@ def _backends() -> list[str]:
 
 
 def _lora_choices() -> list[str]:
-    return [NO_LORA, *hooks.list_lora_names()]
+    return [AUTO_LORA, NO_LORA, *hooks.list_lora_names()]
 
 
 def preview(prompt: str, size: Any, backend: str, keep: str) -> tuple[str, list[list[str]], str, str]:
@@ -141,7 +141,7 @@ class SmoothieScript(scripts.Script):
             with gr.Row():
                 choices = _lora_choices()
                 comps["negative_lora"] = gr.Dropdown(
-                    choices, value=NO_LORA, label=label["negative_lora"], elem_id=f"smoothie_{tab}_lora"
+                    choices, value=AUTO_LORA, label=label["negative_lora"], elem_id=f"smoothie_{tab}_lora"
                 )
                 refresh = ToolButton(
                     value="\U0001f504", elem_id=f"smoothie_{tab}_lora_refresh", elem_classes=["smoothie-refresh"]

@@ -139,7 +139,7 @@ def test_other_modes_generate(api, plain_sd1, mode):
 
 
 def test_negative_lora_matching_model_is_applied(api):
-    plain = api.txt2img(SDXL, **smoothie(False, 32, "average", "rules", "", 0.0))
+    plain = api.txt2img(SDXL, **smoothie(False, 32, "average", "rules", "", 0.0, 0, "None"))
     result = api.txt2img(SDXL, **smoothie(False, 32, "average", "rules", "", 0.0, 0, WRONG_LORA, 1.0, "wrong"))
     text = infotext(result)
     assert f"<lora:{WRONG_LORA}:1>" in text
@@ -147,6 +147,23 @@ def test_negative_lora_matching_model_is_applied(api):
     assert "Lora hashes" in text
     assert "Smoothie error" not in text
     assert image_hash(result) != image_hash(plain)
+
+
+def test_auto_negative_lora_uses_the_installed_wrong_lora_that_fits(api):
+    # Default arguments: the negative LoRA is "auto". The tiny set has one LoRA named like the trigger, for SDXL.
+    result = api.txt2img(SDXL, **smoothie(False, 32, "average", "rules", "", 0.0))
+    text = infotext(result)
+    assert f"<lora:{WRONG_LORA}:1>" in text
+    assert f"Smoothie LoRA: {WRONG_LORA}" in text  # the infotext names the LoRA, so a paste reproduces it
+    assert "Negative prompt: blurry, wrong" in text
+    assert "Lora hashes" in text
+    # SD1: no SD1 LoRA named like "wrong" is installed, so none is used, and the note says why.
+    result = api.txt2img(SD1, **smoothie(False, 32, "average", "rules", "", 0.0))
+    text = infotext(result)
+    assert "<lora:" not in text
+    assert "Smoothie LoRA: None" in text
+    assert "Smoothie note:" in text
+    assert "Smoothie error" not in text
 
 
 def test_comparison_grid(api):

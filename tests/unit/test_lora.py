@@ -234,3 +234,19 @@ def test_injection_is_idempotent(text, trigger):
     p = inject_lora(text, "neg", 1.0)
     assert inject_lora(p, "neg", 0.3) == p
     assert has_lora(p, "neg")
+
+
+@needs_shared
+def test_auto_negative_lora_picks_the_trigger_named_lora_of_the_models_architecture(tmp_path):
+    from smoothie.lora import choose_negative_lora
+
+    paths = find_loras(SHARED_LORA)
+    chosen = choose_negative_lora(paths, "wrong", Architecture.SDXL)
+    assert chosen is not None
+    assert chosen.stem == "wrong-tiny-sdxl"
+    assert choose_negative_lora(paths, "wrong", Architecture.SD1) is None  # the only "wrong" LoRA is SDXL
+    assert choose_negative_lora(paths, "wrong", Architecture.UNKNOWN) is None
+    assert choose_negative_lora(paths, "", Architecture.SDXL) is None
+    broken = tmp_path / "wrong-broken.safetensors"
+    broken.write_bytes(b"\x00" * 4)  # unreadable: passed over, not fatal
+    assert choose_negative_lora([broken, *paths], "WRONG", Architecture.SDXL) == chosen
