@@ -540,8 +540,3 @@ def _tidy(text: str) -> str:
     body = re.sub(r",(\s*,)+", ",", body)
     body = _RE_REPEATED_ITEM.sub(r"\1", body)  # two unknown artists -> one style description, not two
     return lead + fix_articles(body) + trail
-
-
-def scrub_names_in_text(text: str, genericiser: Genericiser, ctx: Any) -> str:
-    """Replace names in plain text with an existing analysis context (used by the engine)."""
-    return genericiser.replace(text, ctx)

@@ -51,6 +51,7 @@ def reset_nlp_for_tests(nlp: Any | None, tried: bool = True) -> None:
     with _LOCK:
         _NLP, _NLP_TRIED = nlp, tried
     english_lexicon.cache_clear()
+    noun_lemmas.cache_clear()
 
 
 @lru_cache(maxsize=1)
@@ -81,6 +82,18 @@ def english_lexicon() -> frozenset[str]:
     for tag in tables.general_tags():
         words.update(tag.split())
     return frozenset(words)
+
+
+@lru_cache(maxsize=1)
+def noun_lemmas() -> frozenset[str]:
+    """Noun lemmas from the spaCy model's WordNet index (empty without spaCy)."""
+    nlp = get_nlp()
+    if nlp is None:
+        return frozenset()
+    try:
+        return frozenset(nlp.get_pipe("lemmatizer").lookups.get_table("lemma_index").get("noun", ()))
+    except Exception:  # a model without lemmatizer tables
+        return frozenset()
 
 
 _SUFFIXES = ("'s", "ies", "es", "s", "ing", "ed", "er", "est", "ly", "ness")

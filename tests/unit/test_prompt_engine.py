@@ -229,3 +229,19 @@ def test_a_name_inside_a_tag_keeps_the_rest_of_the_tag(text: str) -> None:
     s = scrub(text)
     assert "collins" not in s.text.lower()
     assert "smiling" in s.text  # the verb after the name is not part of it
+
+
+def test_without_spacy_the_table_and_rules_still_find_names() -> None:
+    """A host where spaCy cannot be installed (or imported) keeps a working engine: table, rules, user lists."""
+    from smoothie.prompt import nlp
+
+    nlp.reset_nlp_for_tests(None)  # as if spaCy were missing
+    try:
+        r = rewrite("Homer Simpson on a couch, art by Zorwick Blentham, <lora:x:0.5>, seed 7", n=8)
+        assert "Homer" not in r.generic
+        assert "Blentham" not in r.generic
+        assert {n.label for n in r.names} == {"character", "artist"}
+        assert all("<lora:x:0.5>" in p for p in r.paraphrases)
+        assert len(set(r.paraphrases)) == 8
+    finally:
+        nlp.reset_nlp_for_tests(None, tried=False)  # load the real pipeline again on next use

@@ -23,7 +23,7 @@ from functools import lru_cache
 from smoothie.prompt import tables
 from smoothie.prompt.backends import ParaphraseRequest, register_backend
 from smoothie.prompt.names import fix_articles
-from smoothie.prompt.nlp import is_english_word
+from smoothie.prompt.nlp import is_english_word, noun_lemmas
 from smoothie.prompt.thesaurus import FRAMINGS, TAG_LEADS, synonyms
 
 _PH = re.compile(r"\[\[\d+\]\]")
@@ -164,31 +164,13 @@ def _head_position(rest: str) -> bool:
     return nxt in _FUNCTION_WORDS or nxt.endswith("ing") or not re.match(r"\s", rest)
 
 
-@lru_cache(maxsize=4096)
 def _is_noun_key(key: str) -> bool:
     """Nouns (and multi-word keys) are varied only as heads; other words anywhere."""
     if " " in key:
         return True
     if key.endswith(("ing", "ed")):
         return False
-    return key in _pos_sets()["noun"]
-
-
-@lru_cache(maxsize=1)
-def _pos_sets() -> dict[str, frozenset[str]]:
-    """Noun lemmas from the spaCy model's WordNet index (empty without spaCy: every key varies freely)."""
-    from smoothie.prompt.nlp import get_nlp
-
-    nlp = get_nlp()
-    out = {"noun": frozenset[str]()}
-    if nlp is None:
-        return out
-    try:
-        index = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_index")
-        out = {"noun": frozenset(index.get("noun", ()))}
-    except Exception:  # a model without lemmatizer tables: every key varies freely
-        return out
-    return out
+    return key in noun_lemmas()
 
 
 # "An image of a photo of …" stacks two framings: a phrase that already opens with "a photo of" takes only a
