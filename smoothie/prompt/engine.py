@@ -14,7 +14,7 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from smoothie.prompt.backends import Backend, ParaphraseRequest, Style, get_backend
@@ -62,9 +62,7 @@ class _Genericised:
     prompt: Prompt
     generic: Prompt
     names: tuple[Name, ...]
-    ctx: _Context
     style: Style
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 _GENERICISERS: dict[NameOptions, Genericiser] = {}
@@ -145,7 +143,7 @@ def genericise(prompt: str | Prompt, options: NameOptions | None = None, ctx: _C
     names: dict[tuple[str, str], Name] = {}
     for name in ctx.found:
         names.setdefault((name.text.lower(), name.replacement), name)
-    return _Genericised(parsed, Prompt(tuple(segments)), tuple(names.values()), ctx, style)
+    return _Genericised(parsed, Prompt(tuple(segments)), tuple(names.values()), style)
 
 
 def genericise_many(prompts: list[str], options: NameOptions) -> list[str]:
@@ -227,7 +225,7 @@ def rewrite(
     generic = g.generic.source
     warnings: list[str] = []
     prot = protect(g.generic)
-    if not g.prompt.has_words() or not re.search(r"[A-Za-z0-9]", PLACEHOLDER.sub("", prot.text)):
+    if not re.search(r"[A-Za-z0-9]", PLACEHOLDER.sub("", prot.text)):
         # only syntax, or words only inside weights/schedules, which are kept verbatim
         warnings.append("the prompt has no words outside syntax to paraphrase: every ensemble member repeats it")
         result = Rewrite(prompt, generic, g.names, (generic,) * n, backend_name, tuple(warnings))

@@ -174,15 +174,6 @@ class Prompt:
                 out[-1].append(seg)
         return out
 
-    def has_words(self) -> bool:
-        """Whether any text (top level or inside a group) has a letter or digit to paraphrase."""
-        for seg in self.segments:
-            if isinstance(seg, Text) and re.search(r"\w", seg.text):
-                return True
-            if isinstance(seg, Group) and any(re.search(r"\w", t) for t in seg.texts()):
-                return True
-        return False
-
 
 def render(prompt: Prompt) -> str:
     return prompt.source

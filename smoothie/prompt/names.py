@@ -24,6 +24,7 @@ from typing import Any
 
 from smoothie.prompt import tables
 from smoothie.prompt.nlp import get_nlp, is_english_word
+from smoothie.prompt.protect import squeeze
 from smoothie.prompt.protected import is_protected_word
 from smoothie.prompt.tables import NameEntry, NameTable, normalise_form
 
@@ -440,9 +441,7 @@ class Genericiser:
             if style_after and style_after.group(0).startswith("-"):
                 return left, replacement + " ", 1  # "ghibli-style" -> "anime style"
             return left, replacement, consumed
-        replacement = generic
-        if label in _STYLE_LABELS and not _ARTICLE_BEFORE.search(left):
-            replacement = generic  # a bare artist tag in a tag prompt: the style description itself
+        replacement = generic  # a bare artist tag in a tag prompt gets the style description itself
         article = _ARTICLE_BEFORE.search(left)
         if article and re.match(r"(?i)(a|an|the)\s", replacement):
             left = left[: article.start()]
@@ -535,8 +534,6 @@ def _tidy(text: str) -> str:
     m = re.match(r"^(\s*)(.*?)(\s*)$", text, re.S)
     assert m is not None
     lead, body, trail = m.groups()
-    body = re.sub(r"[ \t]{2,}", " ", body)
-    body = re.sub(r"\s+,", ",", body)
-    body = re.sub(r",(\s*,)+", ",", body)
+    body = squeeze(body)
     body = _RE_REPEATED_ITEM.sub(r"\1", body)  # two unknown artists -> one style description, not two
     return lead + fix_articles(body) + trail

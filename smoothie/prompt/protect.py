@@ -35,6 +35,14 @@ class Protected:
         return tuple(f"[[{k}]]" for k in self.separators if self.atoms[k].strip() == "BREAK")
 
 
+def squeeze(text: str) -> str:
+    """Collapse runs of spaces, a space before a comma and empty comma items (``a , , b`` → ``a, b``), which
+    a removed name or a dropped placeholder leaves behind."""
+    text = re.sub(r"[ \t]{2,}", " ", text)
+    text = re.sub(r"\s+,", ",", text)
+    return re.sub(r",(\s*,)+", ",", text)
+
+
 def protect(prompt: Prompt) -> Protected:
     parts: list[str] = []
     atoms: list[str] = []
@@ -101,9 +109,7 @@ def _restore_chunk(text: str, chunk: int, protected: Protected) -> str:
     if missing:
         text = text.rstrip().rstrip(",") + "".join(f", [[{k}]]" for k in missing)
     weights = [k for k in wanted if k in protected.and_weights]
-    text = re.sub(r"[ \t]{2,}", " ", text)
-    text = re.sub(r"\s+,", ",", text)
-    text = re.sub(r",(\s*,)+", ",", text)
+    text = squeeze(text)
     text = PLACEHOLDER.sub(lambda m: protected.atoms[int(m.group(1))], text)
     if weights:
         text = text.rstrip() + "".join(protected.atoms[k] for k in weights)
