@@ -86,6 +86,11 @@ def register(sub: Any) -> None:
     g.add_argument(
         "--workers", type=int, default=min(4, os.cpu_count() or 1), help="images processed in parallel (threads)"
     )
+    g.add_argument(
+        "--force",
+        action="store_true",
+        help="use an OUTPUT_DIR that already holds other files (they are never overwritten)",
+    )
     g.add_argument("--no-progress", action="store_true", help="no progress bar")
     prep.set_defaults(func=run_prep)
 
@@ -124,6 +129,7 @@ def run_prep(args: argparse.Namespace) -> int:
             captioner=args.captioner,
             repeats=args.repeats,
             epochs=args.epochs,
+            force=args.force,
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from None

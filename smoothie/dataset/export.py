@@ -29,6 +29,9 @@ SUMMARY_FILE = "summary.json"
 KOHYA_META = "meta_lat.json"
 JSONL_META = "metadata.jsonl"
 COOCCURRENCE_PNG = "cooccurrence.png"
+# Everything a run may write at the top of the output folder, and the folders it writes into.
+TOP_FILES = (REPORT_FILE, SUMMARY_FILE, KOHYA_META, JSONL_META, COOCCURRENCE_PNG)
+TOP_FOLDERS = ("img", "images")
 
 # Heuristic targets (see recommend_training): image views per epoch and optimiser steps in total.
 VIEWS_PER_EPOCH = 200
@@ -133,8 +136,13 @@ def json_list_file(key: str, items: Iterable[str]) -> Iterator[str]:
     yield "\n]}\n"
 
 
-def metadata_chunks(fmt: ExportFormat, jobs: Sequence[Any]) -> tuple[str, Iterator[str]]:
-    """The metadata file of the layout (its name and its text, piece by piece) for the kept images."""
+def metadata_file(fmt: ExportFormat) -> str:
+    """The name of the layout's metadata file."""
+    return KOHYA_META if fmt is ExportFormat.KOHYA else JSONL_META
+
+
+def metadata_chunks(fmt: ExportFormat, jobs: Sequence[Any]) -> Iterator[str]:
+    """The text of the layout's metadata file (:func:`metadata_file`), piece by piece, for the kept images."""
     if fmt is ExportFormat.KOHYA:
 
         def entries() -> Iterator[str]:
@@ -150,7 +158,7 @@ def metadata_chunks(fmt: ExportFormat, jobs: Sequence[Any]) -> tuple[str, Iterat
                 key = json.dumps(job.output[len("img/") :], ensure_ascii=False)
                 yield key + ": " + json.dumps(meta, ensure_ascii=False)
 
-        return KOHYA_META, _object_file(entries())
+        return _object_file(entries())
 
     def jsonl() -> Iterator[str]:
         for job in jobs:
@@ -166,7 +174,7 @@ def metadata_chunks(fmt: ExportFormat, jobs: Sequence[Any]) -> tuple[str, Iterat
             }
             yield json.dumps(row, ensure_ascii=False) + "\n"
 
-    return JSONL_META, jsonl()
+    return jsonl()
 
 
 def _object_file(items: Iterable[str]) -> Iterator[str]:
@@ -186,7 +194,22 @@ def dump_json(data: Any) -> str:
 
 def edit_caption(out: OutputDir, source: str, caption: str) -> dict[str, Any]:
     """Replace one kept image's caption by hand: its ``.txt``, the metadata file, report.json, and
-    ``.smoothie/edits.json`` so later runs keep the edit. Returns the updated report entry."""
+    ``.smoothie/edits.json`` so later runs keep the edit. Returns the updated report entry.
+
+    The files are rewritten through the output folder's ledger (loaded from and saved to its state), so
+    the next run knows them as its own; a file the pipeline did not write is not touched."""
+    from smoothie.dataset.state import State
+
+    state = State.load(out)
+    if not state.exists():
+        raise ValueError(f"{str(out.root)!r} holds no Smoothie run: run the pipeline first")
+    try:
+        return _edit_caption(out, source, caption)
+    finally:
+        state.save()
+
+
+def _edit_caption(out: OutputDir, source: str, caption: str) -> dict[str, Any]:
     from smoothie.dataset.state import load_edits, save_edits
 
     caption = " ".join(str(caption).split())

@@ -112,11 +112,15 @@ class PrepOptions:
     captioner: str = ""  # local folder or Hugging Face id of a transformers image-to-text model
     repeats: int = 0  # 0: recommended from the image count
     epochs: int = 0
+    force: bool = False  # use an output folder that holds other files (they are still never overwritten)
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
-        set_(self, "input_dir", Path(self.input_dir))
-        set_(self, "output_dir", Path(self.output_dir))
+        for name, what in (("input_dir", "input folder"), ("output_dir", "output folder")):
+            # An empty path (an unset shell variable, an empty field) would mean the current folder.
+            if not str(getattr(self, name)).strip():
+                raise ValueError(f"{what}: no path given")
+            set_(self, name, Path(getattr(self, name)))
         set_(self, "crop", _enum(CropMode, self.crop, "crop"))
         set_(self, "face_direction", _enum(FaceDirection, self.face_direction, "face_direction"))
         set_(self, "export_format", _enum(ExportFormat, self.export_format, "format"))
@@ -157,7 +161,7 @@ class PrepOptions:
     def analysis_key(self) -> str:
         return _digest(
             {
-                "v": 1,
+                "v": 2,  # 2: sidecars that are not text are ignored with a note
                 "max_pixels": self.max_pixels,
                 "classes": bool(self.classes_dir or self.labels),
                 "wd14": self.wd14,

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from smoothie.dataset import caption as cap
 from smoothie.dataset import export
 from smoothie.dataset.options import SHARPNESS_AUTO, ExportFormat, FaceDirection, ImageFormat, PrepOptions
-from smoothie.dataset.safeio import OutputDir, PrepError, check_folders
+from smoothie.dataset.safeio import OutputDir, PrepError, check_folders, check_output_folder
 from smoothie.dataset.scan import SkipImage, SourceFile, open_image, read_caption, scan
 from smoothie.dataset.state import State, load_edits
 
@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 PIPELINE_VERSION = 1
+CAPTION_KEY = "caption:"  # ledger key of a caption file: the prefix, then the source it describes
 ANALYSIS_SIDE = 512  # longest side of the image the analysis pass looks at
 ENERGY_BINS = 16
 T = TypeVar("T")
@@ -107,7 +108,7 @@ def analyse(source: SourceFile, max_pixels: int, want_features: bool) -> tuple[d
 
     from smoothie.dataset import colours, faces, quality
 
-    caption = read_caption(source)
+    caption, caption_note = read_caption(source)
     try:
         image, (width, height) = open_image(source, max_pixels, draft=ANALYSIS_SIDE)
     except SkipImage as exc:
@@ -147,6 +148,8 @@ def analyse(source: SourceFile, max_pixels: int, want_features: bool) -> tuple[d
         "colour": _colourful(rgb),
         "energy": [cols, rows],
     }
+    if caption_note:
+        record["caption_note"] = caption_note
     if want_features:
         from smoothie.dataset import classify
 
@@ -360,8 +363,12 @@ def prepare(
     except (ValueError, RuntimeError) as exc:  # options files, class folders, models: the user's to fix
         raise PrepError(str(exc)) from exc
     out = OutputDir(dst)
+    out.check(names=export.TOP_FILES, trees=export.TOP_FOLDERS)  # links, non-files: refused before any write
+    check_output_folder(dst, opts.force)
     out.prepare()
     state = State.load(out)
+    if not state.exists():
+        state.save()  # marks the folder as this pipeline's before any output is written
     edits = load_edits(out)
     notify(Progress("scan", 0, 0, f"scanning {src}"))
     sources = scan(src)
@@ -454,11 +461,14 @@ def prepare(
         data = rec.data()
         flipped = flip_from is not None and rec.direction == flip_from
         box, target = _crop(opts, data)
-        text, colours, found = _caption(
+        text, colours, found, notes = _caption(
             opts, vocabulary=vocabulary, compounds=compounds, record=data, flipped=flipped, keep=keep_words
         )
         if found:
             scrubbed.append({"source": sources[i].rel, "names": list(found)})
+        if data.get("caption_note"):
+            notes = (str(data["caption_note"]), *notes)
+        lint.extend({"source": sources[i].rel, "warning": w} for w in notes)
         if sources[i].rel in edits:
             text = edits[sources[i].rel]
         lint.extend({"source": sources[i].rel, "warning": w} for w in cap.lint_numbers(text))
@@ -471,16 +481,31 @@ def prepare(
         )
     del names
 
-    # -- pass 2: write ---------------------------------------------------------------------------------
-    t0 = time.perf_counter()
-    produced: dict[str, str] = {}
-    failed: set[int] = set()
+    # -- the user's files: never replaced; captions edited by hand are kept -----------------------------
+    jobs = _adopt_caption_edits(out, opts, jobs, edits)
+    meta_name = export.metadata_file(opts.export_format)
+    fixed = [export.REPORT_FILE, export.SUMMARY_FILE, meta_name, export.COOCCURRENCE_PNG]
     todo_jobs = []
     for job in jobs:
-        produced[job.output] = job.key()
-        if state.files.get(job.output) == job.key() and out.path(job.output).is_file():
-            continue
-        todo_jobs.append(job)
+        done_before = state.files.get(job.output)
+        if done_before is None or done_before.key != job.key() or out.lstat(job.output) is None:
+            todo_jobs.append(job)
+    texts = [export.caption_file(job.output) for job in jobs] if opts.export_format is ExportFormat.KOHYA else []
+    foreign = out.foreign([job.output for job in todo_jobs] + texts + fixed)
+    if foreign:
+        state.save()
+        shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
+        raise PrepError(
+            f"output folder {str(dst)!r} holds files Smoothie did not write, or that were changed since, where it "
+            f"would write: {shown}; they are never overwritten: move them away or choose another output folder"
+        )
+    out.claim([job.output for job in jobs] + texts + fixed)
+    state.save()
+
+    # -- pass 2: write ---------------------------------------------------------------------------------
+    t0 = time.perf_counter()
+    produced: set[str] = {job.output for job in jobs}
+    failed: set[int] = set()
     done = len(jobs) - len(todo_jobs)
     notify(Progress("write", done, len(jobs), f"{done} written earlier"))
 
@@ -495,10 +520,9 @@ def prepare(
             if isinstance(payload, str):
                 failed.add(job.index)
                 status[job.index] = payload
-                produced.pop(job.output, None)
+                produced.discard(job.output)
             else:
-                written += out.write_bytes(job.output, payload, durable=False)
-                state.files[job.output] = job.key()
+                written += out.write_bytes(job.output, payload, durable=False, key=job.key())
             done += 1
             notify(Progress("write", done, len(jobs), job.source.rel))
             state.save(force=False)
@@ -514,8 +538,8 @@ def prepare(
     if opts.export_format is ExportFormat.KOHYA:
         for job in jobs:
             rel = export.caption_file(job.output)
-            written += out.write_text(rel, job.caption + "\n", durable=False)
-            produced[rel] = "text"
+            written += out.write_text(rel, job.caption + "\n", durable=False, key=CAPTION_KEY + job.source.rel)
+            produced.add(rel)
     by_index = {job.index: job for job in jobs}
 
     def report_lines() -> Iterator[str]:
@@ -523,10 +547,9 @@ def prepare(
             job = by_index.get(i)
             yield export.report_entry(s.rel, records[i], status[i], job)
 
-    written += out.write_chunks(export.REPORT_FILE, export.json_list_file("images", report_lines()))
-    meta_name, meta_chunks = export.metadata_chunks(opts.export_format, jobs)
-    written += out.write_chunks(meta_name, meta_chunks)
-    produced[export.REPORT_FILE] = produced[meta_name] = "text"
+    written += out.write_chunks(export.REPORT_FILE, export.json_list_file("images", report_lines()), key="text")
+    written += out.write_chunks(meta_name, export.metadata_chunks(opts.export_format, jobs), key="text")
+    produced.update((export.REPORT_FILE, meta_name))
 
     class Concepts:  # re-iterable: the co-occurrence report reads the captions twice
         def __iter__(self) -> Iterator[list[str]]:
@@ -565,16 +588,19 @@ def prepare(
         },
         "layout": _layout_note(opts.export_format),
     }
-    written += out.write_text(export.SUMMARY_FILE, export.dump_json(summary))
-    produced[export.SUMMARY_FILE] = "text"
+    written += out.write_text(export.SUMMARY_FILE, export.dump_json(summary), key="text")
+    produced.add(export.SUMMARY_FILE)
     if jobs:
-        written += out.write_bytes(export.COOCCURRENCE_PNG, cooccur.plot(co))
-        produced[export.COOCCURRENCE_PNG] = "png"
-    for rel in sorted(set(state.files) - set(produced)):  # outputs of an earlier run that no longer exist
-        with contextlib.suppress(ValueError):
-            written += out.remove(rel)
-    state.files = {rel: produced[rel] for rel in sorted(produced)}
+        written += out.write_bytes(export.COOCCURRENCE_PNG, cooccur.plot(co), key="png")
+        produced.add(export.COOCCURRENCE_PNG)
+    for rel in sorted(set(state.files) - produced):  # outputs of an earlier run that no longer exist
+        written += out.remove(rel)  # (a file changed by the user since is left in place)
+    out.settle(produced)
     state.save()
+    if out.left:  # said after the fact, not in summary.json: a second run would have nothing to say
+        logger.warning(
+            "%d file(s) of earlier runs were changed since and left in place: %s", len(out.left), out.left[:5]
+        )
     timings["total"] = time.perf_counter() - started
     notify(Progress("done", n, n, f"{len(jobs)} kept, {written} files written"))
     return PrepResult(dst, summary, written, timings)
@@ -622,19 +648,28 @@ def _caption(
     record: dict[str, Any],
     flipped: bool,
     keep: Sequence[str],
-) -> tuple[str, str, tuple[str, ...]]:
-    """The caption of one image, its colour phrase and the names scrubbed from it."""
+) -> tuple[str, str, tuple[str, ...], tuple[str, ...]]:
+    """The caption of one image, its colour phrase, the names scrubbed from it and notes for the report.
+
+    Text that cannot be scrubbed of names is left out of the caption (with a note), never a reason to
+    stop the run: the image keeps a caption made of the rest."""
     from smoothie.dataset.colours import describe
 
     parts = cap.CaptionParts()
     names: list[str] = []
+    notes: list[str] = []
     # Only text from outside (sidecars, taggers, captioners) can hold names; the parts added below cannot.
-    for raw in [record.get("caption"), *(record.get("models") or {}).values()]:
+    for origin, raw in [("caption", record.get("caption")), *(record.get("models") or {}).items()]:
         if not raw:
             continue
         text = str(raw)
         if opts.scrub_names:
-            text, found = scrub_names(text, keep)
+            try:
+                text, found = scrub_names(text, keep)
+            except Exception as exc:  # one odd caption never stops the run
+                logger.debug("scrubbing %s text failed", origin, exc_info=True)
+                notes.append(f"{origin} text left out: names could not be scrubbed from it ({_short(exc)})")
+                continue
             names.extend(found)
         parts.add(vocabulary, text)
     parts.set_default("subject", opts.subject)
@@ -648,7 +683,48 @@ def _caption(
     text = compounds.apply(text)
     if flipped:
         text = cap.swap_left_right(text)
-    return " ".join(text.split()), colours, tuple(names)
+    return " ".join(text.split()), colours, tuple(names), tuple(notes)
+
+
+def _short(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 160 else text[:157] + "..."
+
+
+def _adopt_caption_edits(
+    out: OutputDir, opts: PrepOptions, jobs: list[WriteJob], edits: dict[str, str]
+) -> list[WriteJob]:
+    """Caption files (kohya ``.txt``) changed by hand since the pipeline wrote them: their text becomes the
+    caption, and an edit later runs keep (``.smoothie/edits.json``), instead of being overwritten."""
+    import dataclasses
+
+    from smoothie.dataset.scan import CAPTION_LIMIT, decode_caption
+    from smoothie.dataset.state import save_edits
+
+    changed: dict[str, str] = {}  # source -> caption file edited by hand (wherever an earlier run put it)
+    for rel, rec in list(out.files.items()):
+        if rec.key.startswith(CAPTION_KEY) and not out.owns(rel):
+            raw = out.read_bytes(rel, limit=CAPTION_LIMIT)
+            text, problem = decode_caption(raw or b"")
+            if text is not None and not problem:
+                changed[rec.key[len(CAPTION_KEY) :]] = text
+                out.adopt(rel, key=rec.key)  # its text lives on as the edit; an old copy may now be removed
+    if not changed:
+        return jobs
+    adopted = 0
+    result: list[WriteJob] = []
+    for job in jobs:
+        text = changed.get(job.source.rel)
+        if text is not None:
+            edits[job.source.rel] = text
+            result.append(dataclasses.replace(job, caption=text))
+            adopted += 1
+        else:
+            result.append(job)
+    if adopted:
+        logger.info("kept %d caption file(s) edited by hand", adopted)
+        save_edits(out, edits)
+    return result
 
 
 def _concepts(caption: str, colours: str, trigger: str) -> list[str]:

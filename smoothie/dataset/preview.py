@@ -122,7 +122,8 @@ def summary_markdown(summary: Mapping[str, Any]) -> str:
 
 def folder_status(input_dir: str, output_dir: str) -> tuple[bool, str]:
     """Whether the two folders may be used, and a one-line message (image count or the problem)."""
-    from smoothie.dataset.safeio import PathError, check_folders
+    from smoothie.dataset.export import TOP_FILES, TOP_FOLDERS
+    from smoothie.dataset.safeio import OutputDir, PathError, check_folders, holds_state, user_entries
     from smoothie.dataset.scan import scan
 
     if not str(input_dir).strip():
@@ -130,9 +131,20 @@ def folder_status(input_dir: str, output_dir: str) -> tuple[bool, str]:
     if not str(output_dir).strip():
         return False, "Choose an output folder (outside the input folder)."
     try:
-        src, dst = check_folders(Path(input_dir), Path(output_dir))
+        src, dst = check_folders(input_dir, output_dir)
+        OutputDir(dst).check(names=TOP_FILES, trees=TOP_FOLDERS)
+        others = [] if holds_state(dst) else user_entries(dst)
     except PathError as exc:
         return False, f"✗ {exc}"
     n = len(scan(src))
-    state = " (a previous run there will be resumed)" if (dst / "report.json").exists() else ""
-    return n > 0, f"✓ {n} files to examine in `{src}` → `{dst}`{state}" if n else f"✗ no files in {str(src)!r}"
+    if not n:
+        return False, f"✗ no files in {str(src)!r}"
+    if others:
+        shown = ", ".join(f"`{name}`" for name in others)
+        return True, (
+            f"⚠ {n} files to examine in `{src}`, but `{dst}` already holds other files ({shown}…) and no earlier "
+            "run: choose an empty or new folder, or tick *Use an output folder that holds other files* "
+            "(they are never overwritten)"
+        )
+    state = " (a previous run there will be resumed)" if holds_state(dst) else ""
+    return True, f"✓ {n} files to examine in `{src}` → `{dst}`{state}"

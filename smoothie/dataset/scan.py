@@ -66,11 +66,13 @@ def scan(input_dir: Path) -> list[SourceFile]:
     """Every candidate image under ``input_dir``, sorted by relative path (stable across runs).
 
     Folder symlinks are not followed (no loops, nothing outside the input); file symlinks are read.
+    Every folder is searched, hidden ones (``.smoothie`` of an earlier run used as input) included: each
+    file found is in the report, kept or skipped with its reason.
     """
     root = Path(input_dir)
     found: list[SourceFile] = []
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if d != ".smoothie")
+        dirnames.sort()
         names = set(filenames)
         for name in sorted(filenames):
             lower = name.lower()
@@ -98,25 +100,56 @@ def _is_regular(mode: int) -> bool:
     return stat.S_ISREG(mode)
 
 
-def read_caption(source: SourceFile) -> str | None:
-    """The sidecar caption, whitespace-normalised; ``None`` when there is none or it cannot be read."""
-    if source.caption_path is None:
-        return None
+def read_caption(source: SourceFile) -> tuple[str | None, str | None]:
+    """The sidecar caption, whitespace-normalised, and why it was not used (``(None, None)``: no sidecar).
+
+    A sidecar that is not text (binary data, an image saved as ``.txt``), larger than
+    :data:`CAPTION_LIMIT` or unreadable gives ``(None, reason)``.
+    """
+    path = source.caption_path
+    if path is None:
+        return None, None
     try:
-        raw = source.caption_path.read_bytes()
+        with open(path, "rb") as handle:
+            raw = handle.read(CAPTION_LIMIT + 1)
     except OSError as exc:
-        logger.warning("caption %s unreadable: %s", source.caption_path, exc)
-        return None
-    for encoding in ("utf-8-sig", "cp1252"):
+        return None, f"caption {path.name!r} unreadable: {exc.strerror or exc}"
+    if len(raw) > CAPTION_LIMIT:
+        return None, f"caption {path.name!r} ignored: larger than {CAPTION_LIMIT // 1024} KiB, not a caption"
+    text, problem = decode_caption(raw)
+    if problem:
+        return None, f"caption {path.name!r} ignored: {problem}"
+    return text, None
+
+
+CAPTION_LIMIT = 64 * 1024
+
+
+def decode_caption(raw: bytes) -> tuple[str | None, str | None]:
+    """Caption text from a sidecar's bytes (UTF-8 with or without BOM, UTF-16 with BOM, else cp1252), with
+    whitespace normalised and control characters dropped; ``(None, why)`` for data that is not text."""
+    import unicodedata
+
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
-            text = raw.decode(encoding)
-            break
+            text = raw.decode("utf-16")
         except UnicodeDecodeError:
-            continue
-    else:  # pragma: no cover - cp1252 decodes almost anything; latin-1 decodes everything
-        text = raw.decode("latin-1")
+            return None, "binary data, not text"
+    elif b"\x00" in raw:
+        return None, "binary data, not text"
+    else:
+        for encoding in ("utf-8-sig", "cp1252", "latin-1"):
+            try:
+                text = raw.decode(encoding)
+                break
+            except UnicodeDecodeError:
+                continue
+    control = sum(1 for ch in text if unicodedata.category(ch) in ("Cc", "Cs", "Co") and ch not in "\t\n\r")
+    if control > max(2, len(text) // 50):
+        return None, "binary data, not text"
+    text = "".join(" " if unicodedata.category(ch) in ("Cc", "Cs", "Co") else ch for ch in text)
     text = " ".join(text.split())
-    return text or None
+    return text or None, None
 
 
 def open_image(source: SourceFile | Path, max_pixels: int, draft: int = 0) -> tuple[Image.Image, tuple[int, int]]:

@@ -1,8 +1,10 @@
 """What a run remembers in ``OUTPUT/.smoothie/`` so a re-run resumes and changes nothing.
 
 ``state.jsonl``: a header line, then one line per source (its analysis record, the file fingerprint
-(size, mtime) and the digest of the options it was computed under) and one line per output file (the
-digest of everything its bytes depend on). One line per item keeps memory flat: records are held as
+(size, mtime) and the digest of the options it was computed under) and one line per output file: the
+digest of everything its bytes depend on, and the size, modification time and hash of what was written
+(the ledger of :class:`~smoothie.dataset.safeio.OutputDir`: only files in it are ever replaced or
+removed). One line per item keeps memory flat: records are held as
 their compact JSON text, and the file is streamed when saved. ``edits.json``: captions edited by hand
 in the tab, which later runs keep. Both are written atomically; saving an unchanged state rewrites
 nothing.
@@ -16,13 +18,14 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from smoothie.dataset.safeio import STATE_DIRNAME, OutputDir
+from smoothie.dataset.safeio import STATE_DIRNAME, FileRec, OutputDir
 
 logger = logging.getLogger(__name__)
 
 STATE_FILE = f"{STATE_DIRNAME}/state.jsonl"
 EDITS_FILE = f"{STATE_DIRNAME}/edits.json"
-VERSION = 2
+VERSION = 3
+READABLE = (2, 3)  # version 2 had no signatures: its files count as the pipeline's own
 
 
 def compact(record: dict[str, Any]) -> str:
@@ -35,32 +38,45 @@ class State:
         self.out = out
         # source -> (fingerprint, options digest, record JSON)
         self.analysis: dict[str, tuple[tuple[int, int], str, str]] = {}
-        self.files: dict[str, str] = {}  # output path -> digest of what produced it
         self._saved_at = time.monotonic()
+
+    @property
+    def files(self) -> dict[str, FileRec]:
+        """The output folder's ledger: output path -> what the pipeline wrote there."""
+        return self.out.files
+
+    def exists(self) -> bool:
+        return self.out.lstat(STATE_FILE) is not None
 
     @classmethod
     def load(cls, out: OutputDir) -> State:
+        """The saved state (an empty one when there is none or it cannot be read); fills ``out.files``."""
         state = cls(out)
-        try:
-            handle = open(out.path(STATE_FILE), encoding="utf-8")  # noqa: SIM115 - closed below
-        except FileNotFoundError:
+        out.files.clear()
+        handle = out.open_text(STATE_FILE)
+        if handle is None:
             return state
         keys: dict[str, str] = {}
         with handle:
             try:
                 header = json.loads(handle.readline() or "{}")
-                if header.get("version") != VERSION:
+                version = header.get("version")
+                if version not in READABLE:
                     return state
                 for line in handle:
                     item = json.loads(line)
                     if "a" in item:
                         key = keys.setdefault(item["key"], item["key"])
                         fp = (int(item["fp"][0]), int(item["fp"][1]))
-                        state.analysis[item["a"]] = (fp, key, compact(item["record"]))
+                        state.analysis[str(item["a"])] = (fp, key, compact(item["record"]))
+                    elif "f" in item and version == 2:
+                        out.files[str(item["f"])] = FileRec(str(item["d"]), -1, 0, "")
                     elif "f" in item:
-                        state.files[item["f"]] = item["d"]
-            except (ValueError, KeyError, TypeError, IndexError) as exc:  # unreadable: start afresh
+                        rec = FileRec(str(item["k"]), int(item["s"]), int(item["m"]), str(item["h"]))
+                        out.files[str(item["f"])] = rec
+            except (ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:  # unreadable: start afresh
                 logger.warning("ignoring unreadable %s: %s", STATE_FILE, exc)
+                out.files.clear()
                 return cls(out)
         return state
 
@@ -84,7 +100,9 @@ class State:
             yield f'{{"a":{json.dumps(rel, ensure_ascii=False)},"fp":[{fp[0]},{fp[1]}],"key":{json.dumps(key)},'
             yield f'"record":{record}}}\n'
         for rel in sorted(self.files):
-            yield json.dumps({"f": rel, "d": self.files[rel]}, ensure_ascii=False) + "\n"
+            rec = self.files[rel]
+            item = {"f": rel, "k": rec.key, "s": rec.size, "m": rec.mtime_ns, "h": rec.sha}
+            yield json.dumps(item, ensure_ascii=False) + "\n"
 
     def save(self, force: bool = True, every: float = 10.0) -> None:
         """Write the state (atomically); with ``force=False`` only if ``every`` seconds have passed."""

@@ -55,7 +55,13 @@ def build() -> Any:
                 placeholder="/path/to/training-set (not inside the input)",
                 elem_id=f"{ELEM}_output",
             )
-        folder_info = gr.Markdown("Choose an input and an output folder.", elem_id=f"{ELEM}_folders")
+        with gr.Row():
+            folder_info = gr.Markdown("Choose an input and an output folder.", elem_id=f"{ELEM}_folders")
+            force = gr.Checkbox(
+                value=False,
+                label="Use an output folder that holds other files (they are never overwritten)",
+                elem_id=f"{ELEM}_force",
+            )
         with gr.Row():
             with gr.Column(scale=5):
                 with gr.Accordion("1 · Quality", open=True), gr.Row():
@@ -151,6 +157,7 @@ def build() -> Any:
             input_dir, output_dir, min_sharpness, dedup, dedup_distance, interrogators, wd14, wd14_threshold,
             captioner, trigger, subject, template, scrub_names, keep_names, vocabulary, compounds, face_direction,
             crop, size, classes_dir, export_format, image_format, concept, repeats, epochs, workers, labels, show,
+            force,
         ]  # fmt: skip
         for box in (input_dir, output_dir):
             box.blur(check_folders, inputs=[input_dir, output_dir], outputs=[folder_info], queue=False)
@@ -222,6 +229,7 @@ def run_pipeline(
     workers: float,
     labels: dict[str, str],
     show: str,
+    force: bool = False,
     progress: Any = gr.Progress(),  # noqa: B008 - gradio injects its progress tracker through this default
 ) -> tuple[Any, ...]:
     """The Run button: build the options, run the pipeline with progress and interrupt, show the result."""
@@ -234,8 +242,9 @@ def run_pipeline(
     bar = progress
     try:
         opts = PrepOptions(
-            input_dir=Path(input_dir.strip()) if input_dir.strip() else Path(""),
-            output_dir=Path(output_dir.strip()) if output_dir.strip() else Path(""),
+            input_dir=input_dir.strip(),
+            output_dir=output_dir.strip(),
+            force=bool(force),
             min_sharpness=min_sharpness,
             dedup=bool(dedup),
             dedup_distance=int(dedup_distance),

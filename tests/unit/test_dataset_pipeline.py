@@ -380,3 +380,32 @@ def test_a_killed_run_leaves_no_half_written_file_and_resumes(tmp_path: Path) ->
     assert tree_digest(dst / "img") == tree_digest(clean / "img")
     assert tree_digest(src) == before
     assert not list((dst / ".smoothie" / "tmp").iterdir())
+
+
+def test_one_caption_that_cannot_be_scrubbed_never_stops_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A caption the name scrubber chokes on (``:)`` used to raise PromptSyntaxError and abort the run) is left
+    out of that image's caption, with a note; every other image is captioned and scrubbed as usual."""
+    import smoothie.prompt
+
+    src, dst = tmp_path / "in", tmp_path / "out"
+    small_folder(src, 3)
+    (src / "img_001.txt").write_text("Grace Hopper smiling :) (", encoding="utf-8")
+    (src / "img_002.txt").write_bytes(bytes(range(1, 32)) * 130)  # a binary sidecar
+    real = smoothie.prompt.scrub
+
+    def fussy(text: str, **kw: Any) -> Any:
+        if ":)" in text:
+            raise ValueError("unbalanced '(' at column 25")
+        return real(text, **kw)
+
+    monkeypatch.setattr(smoothie.prompt, "scrub", fussy)
+    result = prepare(PrepOptions(src, dst, scrub_names=True, min_sharpness="off", workers=1))
+    assert result.summary["counts"]["kept"] == 3
+    by = {e["source"]: e for e in result.report["images"]}
+    assert "Hopper" not in by["img_001.jpg"]["caption"] and "photo 0" in by["img_000.jpg"]["caption"]
+    assert all(ord(c) >= 32 for c in by["img_002.jpg"]["caption"])
+    notes = {w["source"]: w["warning"] for w in result.summary["lint"]}
+    assert "names could not be scrubbed" in notes["img_001.jpg"] and "unbalanced" in notes["img_001.jpg"]
+    assert notes["img_002.jpg"] == "caption 'img_002.txt' ignored: binary data, not text"

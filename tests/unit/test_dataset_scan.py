@@ -31,7 +31,7 @@ def test_scan_lists_every_candidate_once_sorted_with_sidecars(folder: Path) -> N
     by_rel = {s.rel: s for s in found}
     assert by_rel["astronaut.png"].caption_path == folder / "astronaut.txt"
     assert by_rel["chelsea.jpg"].caption_path is None
-    assert read_caption(by_rel["astronaut.png"]).startswith("Eileen Collins smiling")
+    assert read_caption(by_rel["astronaut.png"])[0].startswith("Eileen Collins smiling")
 
 
 @pytest.mark.parametrize(
@@ -145,3 +145,46 @@ def test_a_bomb_is_refused_from_its_header_even_with_pillows_guard_off(tmp_path,
     with pytest.raises(SkipImage, match="decompression bomb refused"):
         open_image(bomb, max_pixels=178_956_970)
     assert decoded == [], "the bomb's pixel data was read before its declared size was checked"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (b"a cat,  sitting\r\n", ("a cat, sitting", None)),
+        ("\ufeffcafé, red".encode(), ("café, red", None)),  # UTF-8 with a BOM
+        ("a cat, 猫".encode("utf-16"), ("a cat, 猫", None)),  # Notepad's "Unicode"
+        ("naïve".encode("cp1252"), ("naïve", None)),
+        (b"a\x07 cat\x1b", ("a cat", None)),  # a stray control character is dropped, not kept
+        (b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 16, (None, "binary data, not text")),
+        (bytes(range(1, 32)) * 130, (None, "binary data, not text")),  # 4 KB of control characters
+        (b"   \n", (None, None)),
+    ],
+)
+def test_sidecar_bytes_become_text_or_are_refused(raw: bytes, expected: tuple[str | None, str | None]) -> None:
+    from smoothie.dataset.scan import decode_caption
+
+    assert decode_caption(raw) == expected
+
+
+def test_a_binary_or_huge_sidecar_is_ignored_with_a_note(tmp_path: Path) -> None:
+    root = tmp_path / "in"
+    root.mkdir()
+    for name in ("bin", "huge", "fine"):
+        Image.new("RGB", (8, 8)).save(root / f"{name}.png")
+    (root / "bin.txt").write_bytes(bytes(range(1, 32)) * 130)
+    (root / "huge.txt").write_bytes(b"tag, " * 20_000)
+    (root / "fine.txt").write_text("a red square", encoding="utf-8")
+    by = {s.rel: s for s in scan(root)}
+    assert read_caption(by["bin.png"]) == (None, "caption 'bin.txt' ignored: binary data, not text")
+    text, note = read_caption(by["huge.png"])
+    assert text is None and note and "larger than 64 KiB" in note
+    assert read_caption(by["fine.png"]) == ("a red square", None)
+
+
+def test_hidden_folders_are_scanned_too(tmp_path: Path) -> None:
+    """Images under IN/.smoothie/ (an earlier run's output used as input) are in the scan like any other."""
+    root = tmp_path / "in"
+    (root / ".smoothie").mkdir(parents=True)
+    Image.new("RGB", (8, 8)).save(root / ".smoothie" / "a.png")
+    Image.new("RGB", (8, 8)).save(root / "b.png")
+    assert [s.rel for s in scan(root)] == [".smoothie/a.png", "b.png"]
