@@ -1,10 +1,14 @@
 """The prompt engine: a prompt in, a noun-free paraphrase ensemble out, WebUI syntax intact.
 
 ``rewrite`` = parse (:mod:`~smoothie.prompt.grammar`) → replace names (:mod:`~smoothie.prompt.names`) →
-protect syntax (:mod:`~smoothie.prompt.protect`) → a backend paraphrases → every candidate is restored and
-checked, duplicates dropped, names a backend introduced replaced again, and the ensemble topped up with the
-``rules`` backend to exactly ``n``. A failing backend never fails the rewrite: the rules backend answers and
-the warning is returned in :attr:`Rewrite.warnings` (and logged).
+protect syntax (:mod:`~smoothie.prompt.protect`) → a backend paraphrases → every candidate is restored, names
+a model introduced are replaced again, and each goes through the one validator
+(:func:`smoothie.prompt.validate.check`): a candidate that changes an age, a number, a gender, a colour, a
+direction, a trained tag, the syntax, or that is garbled or names someone is rejected (counted per reason in
+:attr:`Rewrite.rejected`). Duplicates are dropped and the ensemble is topped up with the ``rules`` backend's
+safe variants to exactly ``n``; :attr:`Rewrite.sources` says which backend wrote each paraphrase. A failing
+backend never fails the rewrite: the rules backend answers and the warning is returned in
+:attr:`Rewrite.warnings` (and logged).
 """
 
 from __future__ import annotations
@@ -12,20 +16,24 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from smoothie.params import MAX_ENSEMBLE as _PARAMS_MAX_ENSEMBLE
 from smoothie.prompt.backends import Backend, ParaphraseRequest, Style, get_backend
 from smoothie.prompt.grammar import Atom, Group, Prompt, Separator, Text, parse_prompt
 from smoothie.prompt.names import Genericiser, Name, NameOptions, _Context
 from smoothie.prompt.protect import PLACEHOLDER, Protected, protect, restore
 from smoothie.prompt.tables import NameEntry
+from smoothie.prompt.validate import check
 
 log = logging.getLogger(__name__)
 
-MAX_ENSEMBLE = 1024
+# One limit for the script, the API, the CLI and this function (params.MAX_ENSEMBLE): a larger ensemble only
+# costs text-encoder time, its average no longer moves.
+MAX_ENSEMBLE = _PARAMS_MAX_ENSEMBLE
 _COUNT_TAG = re.compile(r"^\d+\+?(?:girl|boy|other)s?$", re.IGNORECASE)
 
 
@@ -39,6 +47,11 @@ class Rewrite:
     paraphrases: tuple[str, ...]
     backend: str = "rules"
     warnings: tuple[str, ...] = ()
+    #: parallel to ``paraphrases``: ``"model"`` (written by an LLM backend), ``"rules"`` (the rules backend) or
+    #: ``"original"`` (the generic prompt itself, when nothing else passes the validator)
+    sources: tuple[str, ...] = ()
+    #: validator reason (``age``, ``number``, ``colour``, …) -> how many candidates it rejected
+    rejected: Mapping[str, int] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -46,6 +59,8 @@ class Rewrite:
             "generic": self.generic,
             "names": [n.to_json() for n in self.names],
             "paraphrases": list(self.paraphrases),
+            "sources": list(self.sources),
+            "rejected": dict(self.rejected),
         }
 
 
@@ -228,7 +243,7 @@ def rewrite(
     if not re.search(r"[A-Za-z0-9]", PLACEHOLDER.sub("", prot.text)):
         # only syntax, or words only inside weights/schedules, which are kept verbatim
         warnings.append("the prompt has no words outside syntax to paraphrase: every ensemble member repeats it")
-        result = Rewrite(prompt, generic, g.names, (generic,) * n, backend_name, tuple(warnings))
+        result = Rewrite(prompt, generic, g.names, (generic,) * n, backend_name, tuple(warnings), ("original",) * n)
         _CACHE.put(key, result)
         return result
     hints = {
@@ -258,70 +273,112 @@ def rewrite(
             warnings.append(f"backend {backend!r} unavailable ({exc}); used the rules backend")
     else:
         chosen = backend
-    paraphrases: list[str] = []
-    seen: set[str] = set()
+    ensemble = _Ensemble(generic, prot, options, g.names, n)
     if chosen is not rules:
         try:
             candidates = chosen.paraphrase(request)
         except Exception as exc:  # never fatal: timeouts, refused connections, garbage
             warnings.append(f"backend {chosen.name!r} failed ({type(exc).__name__}: {exc}); used the rules backend")
             candidates = []
-        _accept(candidates, prot, options, paraphrases, seen, n, recheck=True)
-        if candidates and len(paraphrases) < n:
-            warnings.append(f"backend {chosen.name!r} gave {len(paraphrases)} usable of {n}; rules topped up")
-    if len(paraphrases) < n:
-        _accept(rules.paraphrase(request), prot, options, paraphrases, seen, n, recheck=False)
-    if len(paraphrases) < n:  # a prompt too small for n distinct variations
-        for extra_seed in range(1, 5):
-            more = rules.paraphrase(
-                ParaphraseRequest(**{**request.__dict__, "seed": seed * 7919 + extra_seed, "n": n * 2})
-            )
-            _accept(more, prot, options, paraphrases, seen, n, recheck=False)
-            if len(paraphrases) >= n:
-                break
-        if len(paraphrases) < n:
-            warnings.append(f"only {len(paraphrases)} distinct paraphrases exist for this prompt; repeated to {n}")
-            base = list(paraphrases) or [generic]
-            paraphrases.extend(base[i % len(base)] for i in range(n - len(paraphrases)))
+        ensemble.offer(candidates, "model", recheck=True)
+        if candidates and not ensemble.full():
+            warnings.append(f"backend {chosen.name!r} gave {len(ensemble.texts)} usable of {n}; rules topped up")
+    if not ensemble.full():
+        ensemble.offer(rules.paraphrase(request), "rules", recheck=False)
+    for extra_seed in range(1, 5):  # a small prompt, or many rejected: more rules variants
+        if ensemble.full():
+            break
+        more = ParaphraseRequest(**{**request.__dict__, "seed": seed * 7919 + extra_seed, "n": n * 2})
+        ensemble.offer(rules.paraphrase(more), "rules", recheck=False)
+    if not ensemble.full():
+        warnings.append(f"only {len(ensemble.texts)} distinct paraphrases exist for this prompt; repeated to {n}")
+        ensemble.repeat()
     for w in warnings:
         log.warning("%s", w)
-    result = Rewrite(prompt, generic, g.names, tuple(paraphrases[:n]), backend_name, tuple(warnings))
+    result = Rewrite(
+        prompt,
+        generic,
+        g.names,
+        tuple(ensemble.texts[:n]),
+        backend_name,
+        tuple(warnings),
+        tuple(ensemble.sources[:n]),
+        dict(sorted(ensemble.rejected.items())),
+    )
     _CACHE.put(key, result)
     return result
+
+
+class _Ensemble:
+    """The accepted paraphrases so far: restored, validated, distinct, with their sources and rejections."""
+
+    def __init__(self, generic: str, prot: Protected, options: NameOptions, names: tuple[Name, ...], n: int):
+        self.generic, self.prot, self.options, self.names, self.n = generic, prot, options, names, n
+        self.texts: list[str] = []
+        self.sources: list[str] = []
+        self.seen: set[str] = set()
+        self.rejected: Counter[str] = Counter()
+
+    def full(self) -> bool:
+        return len(self.texts) >= self.n
+
+    def offer(self, candidates: Iterable[str], source: str, *, recheck: bool) -> None:
+        restored: list[str] = []
+        for c in candidates:
+            if not isinstance(c, str) or not c.strip():
+                continue
+            r = restore(c, self.prot)
+            if r is None:  # BREAK/AND moved or lost, or syntax the backend wrote itself
+                self.rejected[_restore_reason(c, self.prot)] += 1
+            else:
+                restored.append(r)
+        if recheck and restored:  # a model may have written a name: genericise again, one spaCy batch
+            restored = _regenericise(restored, self.options)
+        for candidate in restored:
+            if self.full():
+                return
+            text = candidate.strip()
+            if not text or text in self.seen:
+                continue
+            self.seen.add(text)
+            reasons = check(self.generic, text, names=self.names)
+            if reasons:
+                self.rejected.update(reasons)
+                continue
+            self.texts.append(text)
+            self.sources.append(source)
+
+    def repeat(self) -> None:
+        """Fill up to ``n`` by repeating what was accepted (the generic prompt when nothing was)."""
+        if not self.texts:
+            self.texts, self.sources = [self.generic], ["original"]
+        base = list(zip(self.texts, self.sources, strict=True))
+        for i in range(self.n - len(self.texts)):
+            text, source = base[i % len(base)]
+            self.texts.append(text)
+            self.sources.append(source)
+
+
+def _restore_reason(candidate: str, prot: Protected) -> str:
+    seps = set(prot.separators)
+    order = [int(m.group(1)) for m in PLACEHOLDER.finditer(candidate) if int(m.group(1)) in seps]
+    return "structure" if order != list(prot.separators) else "syntax"
+
+
+def _regenericise(texts: list[str], options: NameOptions) -> list[str]:
+    try:
+        return genericise_many(texts, options)
+    except ValueError:  # a candidate the grammar rejects: check them one by one, dropping the bad ones
+        kept = []
+        for t in texts:
+            try:
+                kept.append(genericise(t, options).generic.source)
+            except ValueError:
+                continue
+        return kept
 
 
 def _known_backends() -> list[str]:
     from smoothie.prompt.backends import available_backends
 
     return available_backends()
-
-
-def _accept(
-    candidates: Iterable[str],
-    prot: Protected,
-    options: NameOptions,
-    out: list[str],
-    seen: set[str],
-    n: int,
-    *,
-    recheck: bool,
-) -> None:
-    restored_all = [r for c in candidates if isinstance(c, str) and c.strip() for r in [restore(c, prot)] if r]
-    if recheck and restored_all:  # a backend may have written a name: genericise again, one spaCy batch
-        try:
-            restored_all = genericise_many(restored_all, options)
-        except ValueError:  # a candidate the grammar rejects: check them one by one, dropping the bad ones
-            kept = []
-            for r in restored_all:
-                try:
-                    kept.append(genericise(r, options).generic.source)
-                except ValueError:
-                    continue
-            restored_all = kept
-    for candidate in restored_all:
-        if len(out) >= n:
-            return
-        text = candidate.strip()
-        if text and text not in seen:
-            seen.add(text)
-            out.append(text)

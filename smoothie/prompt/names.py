@@ -23,10 +23,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from smoothie.prompt import tables
+from smoothie.prompt.invariants import is_protected_word
 from smoothie.prompt.nlp import get_nlp, is_english_word
-from smoothie.prompt.protect import squeeze
-from smoothie.prompt.protected import is_protected_word
 from smoothie.prompt.tables import NameEntry, NameTable, normalise_form
+from smoothie.prompt.text import article as _article
+from smoothie.prompt.text import fix_articles, squeeze
+from smoothie.prompt.text import strip_article as _strip_article
 
 log = logging.getLogger(__name__)
 
@@ -497,33 +499,6 @@ def _given_names() -> frozenset[str]:
 
 def _style_label(label: str) -> str:
     return label if label in _STYLE_LABELS else "artist"
-
-
-def _strip_article(text: str) -> str:
-    return re.sub(r"^(?:a|an|the)\s+", "", text, flags=re.IGNORECASE)
-
-
-def _article(phrase: str) -> str:
-    return "an" if re.match(r"(?i)[aeio]|u(?!n[iu]|s[eu])|hon|hour", phrase) else "a"
-
-
-_RE_ARTICLE = re.compile(r"\b([Aa]n?)\s+([A-Za-z][\w\-]*)")
-
-
-def fix_articles(text: str) -> str:
-    """``a apple`` → ``an apple`` and ``an cat`` → ``a cat`` (common exceptions: hour, unicorn, one…)."""
-
-    def sub(m: re.Match[str]) -> str:
-        art, word = m.group(1), m.group(2)
-        want = _article(word)
-        if word.lower().startswith(("one", "uni", "use", "eu", "ur")) and not word.lower().startswith("und"):
-            want = "a"
-        if art.lower() == want:
-            return m.group(0)
-        new = want.capitalize() if art[0].isupper() else want
-        return f"{new} {word}"
-
-    return _RE_ARTICLE.sub(sub, text)
 
 
 _RE_REPEATED_ITEM = re.compile(r"(?<![^,\s])([^,\[\]()<>]+?)(?:\s*(?:,|\band\b)\s*\1)+(?=\s*(?:,|$))")

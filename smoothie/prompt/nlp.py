@@ -74,7 +74,7 @@ def english_lexicon() -> frozenset[str]:
         except Exception as exc:  # a model without lemmatizer tables: fall back to our vocabulary
             log.debug("no lemmatizer tables in spaCy model: %s", exc)
     from smoothie.prompt import tables
-    from smoothie.prompt.protected import PROTECTED_WORDS
+    from smoothie.prompt.invariants import PROTECTED_WORDS
     from smoothie.prompt.thesaurus import vocabulary
 
     words.update(PROTECTED_WORDS)

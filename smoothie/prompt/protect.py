@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from smoothie.prompt.grammar import Atom, Prompt, Separator, Text
+from smoothie.prompt.text import squeeze
 
 PLACEHOLDER = re.compile(r"\[\[(\d+)\]\]")
 
@@ -33,14 +34,6 @@ class Protected:
 
     def break_placeholders(self) -> tuple[str, ...]:
         return tuple(f"[[{k}]]" for k in self.separators if self.atoms[k].strip() == "BREAK")
-
-
-def squeeze(text: str) -> str:
-    """Collapse runs of spaces, a space before a comma and empty comma items (``a , , b`` → ``a, b``), which
-    a removed name or a dropped placeholder leaves behind."""
-    text = re.sub(r"[ \t]{2,}", " ", text)
-    text = re.sub(r"\s+,", ",", text)
-    return re.sub(r",(\s*,)+", ",", text)
 
 
 def protect(prompt: Prompt) -> Protected:

@@ -2,7 +2,7 @@
 
 Every key is a lower-case word or phrase in one inflected form, and its alternatives are in the same form
 ("laughing" -> "giggling"), so a substitution never breaks grammar. No key contains a protected word
-(number, colour, direction: see :mod:`smoothie.prompt.protected`), so those always survive; a test checks it.
+(number, colour, direction: see :mod:`smoothie.prompt.invariants`), so those always survive; a test checks it.
 Alternatives keep the meaning an image model needs: a synonym may change the words, never the picture.
 """
 

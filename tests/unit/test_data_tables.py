@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from smoothie.prompt import tables
-from smoothie.prompt.protected import COLOUR_WORDS, DIRECTION_WORDS, NUMBER_WORDS, is_protected_word
+from smoothie.prompt.invariants import COLOUR_WORDS, DIRECTION_WORDS, NUMBER_WORDS, is_protected_word
 from smoothie.prompt.tables import DATA_DIR, normalise_form
 
 NAMES = DATA_DIR / "names.jsonl"

@@ -73,21 +73,23 @@ def test_server_paraphrases_are_used_with_syntax_restored(server: LoopbackServer
 
 def test_a_leaked_name_is_removed(server: LoopbackServer) -> None:
     def reply(path: str, body: dict[str, Any] | None) -> Reply:  # the model copies the name from the context
-        description = image_description(body)
-        lines = [f"{frame} {description}, who looks like Brad Pitt" for frame in FRAMES]
+        lines = [f"{frame} Tom Hanks drinking coffee in a diner, 1970s photo" for frame in FRAMES]
+        lines += [f"{frame} {image_description(body)}, who looks like Tom Hanks" for frame in FRAMES]
         return 200, chat_body("\n".join(lines)), 0.0
 
     server.reply = reply
     result = rewrite(
-        "Brad Pitt drinking coffee in a diner, 1970s photo", n=32, backend="openai", backend_options=options(server)
+        "Tom Hanks drinking coffee in a diner, 1970s photo", n=32, backend="openai", backend_options=options(server)
     )
     assert len(set(result.paraphrases)) == 32
-    assert not any(re.search(r"\b(brad|pitt)\b", p, re.IGNORECASE) for p in result.paraphrases)
+    assert not any(re.search(r"\b(tom|hanks)\b", p, re.IGNORECASE) for p in result.paraphrases)
     assert len(server.chats()) == 1
-    # The model's framings survived the re-genericising: its answer was used, not thrown away.
+    # The model's framings survived the re-genericising: its answer was used, not thrown away; a line that
+    # became "… who looks like <the same description>" says the description twice and is rejected.
     assert sum(p.startswith(tuple(FRAMES)) for p in result.paraphrases) >= 4
+    assert result.rejected.get("repeat", 0) >= 4
     body = server.chats()[0]
-    assert "Pitt" not in image_description(body)  # the engine sent the generic prompt
+    assert "Hanks" not in image_description(body)  # the engine sent the generic prompt
 
 
 @pytest.mark.parametrize(

@@ -22,8 +22,8 @@ from functools import lru_cache
 
 from smoothie.prompt import tables
 from smoothie.prompt.backends import ParaphraseRequest, register_backend
-from smoothie.prompt.names import fix_articles
 from smoothie.prompt.nlp import is_english_word, noun_lemmas
+from smoothie.prompt.text import fix_articles
 from smoothie.prompt.thesaurus import FRAMINGS, TAG_LEADS, synonyms
 
 _PH = re.compile(r"\[\[\d+\]\]")

@@ -19,8 +19,8 @@ from collections.abc import Mapping, Sequence
 from typing import TypedDict
 
 from smoothie.prompt.backends import ParaphraseRequest
+from smoothie.prompt.invariants import protected_words_in
 from smoothie.prompt.llm.parse import PLACEHOLDER_RE
-from smoothie.prompt.protected import protected_words_in
 
 
 class Message(TypedDict):

@@ -24,7 +24,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from smoothie.prompt.protected import is_protected_word, protected_words_in
+from smoothie.prompt.invariants import is_protected_word, protected_words_in
 
 PLACEHOLDER_RE = re.compile(r"\[\s*\[\s*(\d{1,4})\s*\]\s*\]")
 _THINK_RE = re.compile(r"<(think|thinking|reasoning)>.*?</\1>", re.IGNORECASE | re.DOTALL)

@@ -1,0 +1,48 @@
+"""Small text clean-ups every stage of the prompt engine shares.
+
+* :func:`squeeze` — collapse the spaces and empty comma items a removed name or a dropped placeholder leaves;
+* :func:`fix_articles` — ``a apple`` → ``an apple`` after a substitution changed the next word;
+* :func:`article` / :func:`strip_article` — the indefinite article a phrase takes, and a phrase without its own.
+"""
+
+from __future__ import annotations
+
+import re
+
+
+def squeeze(text: str) -> str:
+    """Collapse runs of spaces, a space before a comma and empty comma items (``a , , b`` → ``a, b``), which
+    a removed name or a dropped placeholder leaves behind."""
+    text = re.sub(r"[ \t]{2,}", " ", text)
+    text = re.sub(r"\s+,", ",", text)
+    return re.sub(r",(\s*,)+", ",", text)
+
+
+def article(phrase: str) -> str:
+    """``a`` or ``an`` for ``phrase`` by its sound (hour, honest → an; unicorn, user, one → a)."""
+    low = phrase.lower()
+    if low.startswith(("one", "uni", "use", "usu", "eu", "ur")) and not low.startswith("und"):
+        return "a"
+    return "an" if re.match(r"(?i)[aeio]|u(?!n[iu]|s[eu])|hon|hour", phrase) else "a"
+
+
+def strip_article(text: str) -> str:
+    """``text`` without a leading ``a``/``an``/``the``."""
+    return re.sub(r"^(?:a|an|the)\s+", "", text, flags=re.IGNORECASE)
+
+
+_RE_ARTICLE = re.compile(r"\b([Aa]n?)\s+([A-Za-z][\w\-]*)")
+
+
+def fix_articles(text: str) -> str:
+    """``a apple`` → ``an apple`` and ``an cat`` → ``a cat`` (common exceptions: hour, unicorn, one…)."""
+
+    def sub(m: re.Match[str]) -> str:
+        art, word = m.group(1), m.group(2)
+        want = article(word)
+        if art.lower() == want:
+            return m.group(0)
+        new = want.capitalize() if art[0].isupper() else want
+        return f"{new} {word}"
+
+    return _RE_ARTICLE.sub(sub, text)

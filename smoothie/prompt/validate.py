@@ -1,0 +1,330 @@
+"""The one gate every paraphrase passes: does this candidate still draw the user's picture?
+
+:func:`check` compares a candidate paraphrase with the generic prompt it paraphrases (both full WebUI prompts,
+syntax restored, names already replaced) and returns the reasons to reject it; ``()`` accepts it. The engine
+runs every backend's candidates through it (the rules backend's and a language model's alike), counts the
+rejections per reason (:attr:`smoothie.prompt.engine.Rewrite.rejected`) and tops the ensemble up with safe
+variants. The reasons are short stable codes:
+
+``syntax``      the candidate does not parse, or its WebUI syntax (weights, ``<lora:…>``, wildcards, escapes)
+                differs from the generic's: lost, changed or written by the backend itself;
+``structure``   its ``BREAK`` / ``AND`` sequence (and the AND weights) differs;
+``age``         it adds an age word ("girl" → "little girl", "woman" → "young woman", "old man");
+``number``      a number, count or decade changed, was dropped or added ("12 candles", "1970s", "two");
+``gender``      it adds a gender the prompt did not state ("a knight" → "a knight on his horse");
+``colour``      it drops a colour the user wrote, or adds one;
+``direction``   left/right, up/down, above/below, top/bottom changed;
+``trained-tag`` a quality/score/rating tag (``masterpiece``, ``best quality``, ``score_9``) renamed, lost or added;
+``garbled``     doubled articles or words ("a a", "the the"), "a"/"an" before the wrong sound, "a woman a lady";
+``repeat``      a phrase said twice;
+``placeholder`` placeholder text ("[[3]]", "branded product", "a fictional character");
+``name``        a name the engine replaced came back.
+
+Everything is compared on the words outside syntax; words the generic itself has never count against a
+candidate (a user who wrote "a young girl" keeps "young").
+"""
+
+from __future__ import annotations
+
+import importlib
+import itertools
+import re
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from smoothie.prompt.grammar import Atom, Group, PromptSyntaxError, Separator, Text, parse_prompt
+from smoothie.prompt.invariants import (
+    AGE_WORDS,
+    AMBIGUOUS_TAGS,
+    COLOUR_WORDS,
+    COUNT_WORDS,
+    FEMALE_WORDS,
+    LITTLE_PERSON,
+    MALE_WORDS,
+    SAME_COLOUR,
+    SCORE_TAG,
+    STRICT_DIRECTIONS,
+    TRAINED_TAGS,
+)
+from smoothie.prompt.nlp import is_english_word
+
+REASONS = (
+    "syntax",
+    "structure",
+    "age",
+    "number",
+    "gender",
+    "colour",
+    "direction",
+    "trained-tag",
+    "garbled",
+    "repeat",
+    "placeholder",
+    "name",
+)
+
+# Colour words that are as often a thing (a fish, a fruit, a spice): kept when written, not counted when added.
+_THING_COLOURS = frozenset("salmon lime mint olive rust cream ginger tan coral jade peach ebony charcoal".split())
+_ADDED_COLOURS = COLOUR_WORDS - _THING_COLOURS
+_NO_COLOUR = re.compile(r"\bgolden\s+hours?\b", re.IGNORECASE)  # a time of day, not a colour
+
+# Text a paraphrase must never contain unless the prompt does: the engine's own placeholders and the stock
+# phrases a name replacement falls back to.
+_PLACEHOLDER_TEXT = re.compile(r"\[\[\d+\]\]|\{x\}|\[name\]|<name>|\{name\}", re.IGNORECASE)
+_PLACEHOLDER_PHRASES = (
+    "branded product",
+    "distinctive artistic style",
+    "a fictional character",
+    "a person",
+    "unnamed character",
+    "generic brand",
+)
+
+_STOP = frozenset(
+    """a an the of in on at to for with and or by from as is are was were be been being it its this that these
+    those into onto over under near their there here which who whose what while very some any each his her
+    their our your my""".split()
+)
+_TOKEN = re.compile(r"[a-z0-9_+]+(?:['’\-][a-z0-9_+]+)*")
+_DOUBLED_ARTICLE = re.compile(r"\b(a|an|the)\s+(a|an|the)\b")
+_BROKEN_PHRASE = re.compile(r"\b(a|an|the)\s+[\w\-]+\s+(a|an|the)\s")
+_DOUBLED_WORD = re.compile(r"\b([a-z][\w\-']*)\s+\1\b")
+_A_BEFORE_VOWEL = re.compile(r"\ba\s+([aeiou][\w\-]*)")
+_AN_BEFORE_CONSONANT = re.compile(r"\ban\s+([b-df-gj-np-tv-z][\w\-]*)")
+_A_EXCEPTIONS = re.compile(r"(?:one|once|eu|uni|use|usu|ur|ut|uk)")
+_AN_EXCEPTIONS = re.compile(r"(?:hour|honest|honou?r|heir|herb)|[a-z]$")  # "an x-ray", "an f-stop": letters
+
+
+@dataclass(frozen=True)
+class _View:
+    """What :func:`check` compares, computed once per text (views are cached)."""
+
+    raw: str
+    plain: str  # the words outside syntax, lower case, separators and syntax as " , "
+    parts: frozenset[str]  # words, with hyphenated compounds also split into their parts
+    syntax: tuple[tuple[str, ...], ...]  # verbatim syntax segments of each BREAK/AND chunk, sorted
+    structure: Any  # BREAK/AND sequence with AND weights (or the skeleton, when smoothie.prompt.skeleton exists)
+    numbers: Counter[str]
+    colours: Counter[str]
+    added_colours: frozenset[str]
+    directions: Counter[str]
+    tags: Counter[str]
+    grams: Counter[tuple[str, ...]]  # content-word bigrams and trigrams
+    items: Counter[str]  # comma items, normalised
+    little: int  # "little girl"-style age phrases
+
+
+def check(generic: str, candidate: str, *, names: Sequence[Any] = ()) -> tuple[str, ...]:
+    """The reasons to reject ``candidate`` as a paraphrase of ``generic`` (``()`` accepts it).
+
+    ``names`` are the :class:`~smoothie.prompt.names.Name` objects the engine replaced in the prompt; any of
+    them in the candidate is a ``name`` reason unless the generic keeps it (a place left in the prompt).
+
+    >>> check("a girl holding 2 red apples", "a little girl holding 2 red apples")
+    ('age',)
+    >>> check("a girl holding 2 red apples", "a girl clutching two green apples")
+    ('number', 'colour')
+    >>> check("a girl holding 2 red apples", "a girl grasping 2 red apples")
+    ()
+    """
+    g = _view(generic)
+    if g is None:
+        raise PromptSyntaxError(f"the generic prompt does not parse: {generic!r}")
+    c = _view(candidate)
+    if c is None:
+        return ("syntax",)
+    reasons: list[str] = []
+    if c.syntax != g.syntax:
+        reasons.append("syntax")
+    if c.structure != g.structure:
+        reasons.append("structure")
+    if _age_added(g, c):
+        reasons.append("age")
+    if g.numbers != c.numbers:
+        reasons.append("number")
+    if _gender_added(g, c):
+        reasons.append("gender")
+    if _colour_changed(g, c):
+        reasons.append("colour")
+    if g.directions != c.directions:
+        reasons.append("direction")
+    if g.tags != c.tags:
+        reasons.append("trained-tag")
+    if _garbled(g, c):
+        reasons.append("garbled")
+    if _repeated(g, c):
+        reasons.append("repeat")
+    if _placeholder(g, c):
+        reasons.append("placeholder")
+    if names and _name_back(g, c, names):
+        reasons.append("name")
+    return tuple(reasons)
+
+
+def accepts(generic: str, candidate: str, *, names: Sequence[Any] = ()) -> bool:
+    """Whether :func:`check` finds nothing wrong."""
+    return not check(generic, candidate, names=names)
+
+
+# --- views -------------------------------------------------------------------------------------------
+
+
+_SYNTAX_CHARS = re.compile(r"[()\[\]{}<>\\]|__|\bBREAK\b|\bAND\b|:\s*[-+]?(?:\d+\.?|\d*\.\d+)\s*$")
+
+
+@lru_cache(maxsize=4096)
+def _view(text: str) -> _View | None:
+    chunks: list[list[str]] = [[]]
+    separators: list[str] = []
+    if not _SYNTAX_CHARS.search(text):  # plain words (most candidates): no need for the grammar
+        plain = " ".join(text.split()).lower()
+    else:
+        try:
+            parsed = parse_prompt(text)
+        except PromptSyntaxError:
+            return None
+        words: list[str] = []
+        for seg in parsed.segments:
+            if isinstance(seg, Text):
+                words.append(seg.text)
+            elif isinstance(seg, Separator):
+                separators.append(seg.keyword)
+                chunks.append([])
+                words.append(" , ")
+            elif isinstance(seg, Group):
+                chunks[-1].append(seg.source)
+                words.append(" " + " ".join(seg.texts()) + " ")
+            elif isinstance(seg, Atom) and seg.kind == "and_weight":
+                separators.append(seg.source.strip())
+            else:
+                chunks[-1].append(seg.source)
+                words.append(" " if seg.kind == "escape" else " , ")
+        plain = " ".join("".join(words).split()).lower()
+    tokens = _TOKEN.findall(plain)
+    parts = [p for t in tokens for p in ((t, *re.split(r"[\-'’]", t)) if re.search(r"[\-'’]", t) else (t,))]
+    content = [t for t in tokens if t not in _STOP]
+    grams: Counter[tuple[str, ...]] = Counter(itertools.pairwise(content))
+    grams.update(zip(content, content[1:], content[2:], strict=False))
+    skel = _skeleton_fn()
+    return _View(
+        raw=text,
+        plain=plain,
+        parts=frozenset(parts),
+        syntax=tuple(tuple(sorted(c)) for c in chunks),
+        structure=skel(text) if skel is not None else tuple(separators),
+        numbers=Counter([t for t in tokens if any(ch.isdigit() for ch in t)] + [p for p in parts if p in COUNT_WORDS]),
+        colours=_colours(plain, COLOUR_WORDS),
+        added_colours=frozenset(_colours(plain, _ADDED_COLOURS)),
+        directions=Counter(p for p in parts if p in STRICT_DIRECTIONS),
+        tags=_trained_tags(plain),
+        grams=grams,
+        items=Counter(" ".join(i.split()) for i in plain.split(",") if i.strip()),
+        little=len(LITTLE_PERSON.findall(plain)),
+    )
+
+
+@lru_cache(maxsize=1)
+def _skeleton_fn() -> Callable[[str], Any] | None:
+    """``smoothie.prompt.skeleton.skeleton`` (bracket/atom structure, BREAK/AND, bare weights) when that
+    module is present; else the BREAK/AND sequence with the AND weights, which the grammar gives directly."""
+    try:
+        module = importlib.import_module("smoothie.prompt.skeleton")
+    except ImportError:
+        return None
+    fn = getattr(module, "skeleton", None)
+    return fn if callable(fn) else None
+
+
+# --- the checks --------------------------------------------------------------------------------------
+
+
+def _colours(plain: str, vocabulary: frozenset[str]) -> Counter[str]:
+    out: Counter[str] = Counter()
+    for t in _TOKEN.findall(_NO_COLOUR.sub(" ", plain)):
+        for p in (t, *t.split("-")) if "-" in t else (t,):
+            if p in vocabulary:
+                out[SAME_COLOUR.get(p, p)] += 1
+    return out
+
+
+_TAG_RE = re.compile(
+    r"(?<![\w])(" + "|".join(re.escape(t) for t in sorted(TRAINED_TAGS, key=len, reverse=True)) + r")(?![\w])"
+)
+
+
+def _trained_tags(plain: str) -> Counter[str]:
+    found: Counter[str] = Counter(m.group(1) for m in _TAG_RE.finditer(plain.replace("_", " ")))
+    found.update(m.group(0) for m in SCORE_TAG.finditer(plain))
+    found.update(i for i in (" ".join(x.split()) for x in plain.split(",")) if i in AMBIGUOUS_TAGS)
+    return found
+
+
+def _age_added(g: _View, c: _View) -> bool:
+    return bool((c.parts & AGE_WORDS) - g.parts) or c.little > g.little
+
+
+def _gender_added(g: _View, c: _View) -> bool:
+    return bool(
+        (c.parts & MALE_WORDS and not g.parts & MALE_WORDS) or (c.parts & FEMALE_WORDS and not g.parts & FEMALE_WORDS)
+    )
+
+
+def _colour_changed(g: _View, c: _View) -> bool:
+    if set(g.colours) - set(c.colours):
+        return True  # a colour dropped
+    return bool(c.added_colours - set(g.colours))  # a colour added
+
+
+def _garbled(g: _View, c: _View) -> bool:
+    gp, cp = g.plain, c.plain
+    for rx in (_DOUBLED_ARTICLE, _DOUBLED_WORD):
+        if any(m.group(0) not in gp for m in rx.finditer(cp)):
+            return True
+    if any(m.group(0).strip() not in gp for m in _BROKEN_PHRASE.finditer(cp + " ")):
+        return True
+    for m in _A_BEFORE_VOWEL.finditer(cp):
+        if not _A_EXCEPTIONS.match(m.group(1)) and m.group(0) not in gp:
+            return True
+    return any(not _AN_EXCEPTIONS.match(m.group(1)) and m.group(0) not in gp for m in _AN_BEFORE_CONSONANT.finditer(cp))
+
+
+def _repeated(g: _View, c: _View) -> bool:
+    if any(k > max(1, g.grams.get(gram, 0)) for gram, k in c.grams.items()):
+        return True
+    return any(k > max(1, g.items.get(item, 0)) for item, k in c.items.items())
+
+
+_PLACEHOLDER_PHRASE = re.compile(r"(?<![\w])(?:" + "|".join(re.escape(p) for p in _PLACEHOLDER_PHRASES) + r")(?![\w])")
+
+
+def _placeholder(g: _View, c: _View) -> bool:
+    if _PLACEHOLDER_TEXT.search(c.raw) and not _PLACEHOLDER_TEXT.search(g.raw):
+        return True
+    return any(m.group(0) not in g.plain for m in _PLACEHOLDER_PHRASE.finditer(c.plain))
+
+
+def _has(text: str, phrase: str, flags: int = 0) -> bool:
+    return re.search(r"(?<![\w])" + re.escape(phrase) + r"(?![\w])", text, flags) is not None
+
+
+def _name_back(g: _View, c: _View, names: Sequence[Any]) -> bool:
+    for name in names:
+        text = str(getattr(name, "text", name) or "").strip()
+        replacement = str(getattr(name, "replacement", "") or "").strip()
+        if not text or text.lower() == replacement.lower():
+            continue  # a kept name (a place left in the prompt)
+        if _has(c.plain, text.lower()) and not _has(g.plain, text.lower()):
+            return True
+        words = [w for w in re.findall(r"[A-Za-z][\w\-']+", text) if len(w) >= 4]
+        if len(words) < 2:
+            continue
+        for w in words:  # "Brad Pitt" -> "Pitt" too; an English word ("Taylor Swift") only when capitalised
+            if not is_english_word(w):
+                if _has(c.plain, w.lower()) and not _has(g.plain, w.lower()):
+                    return True
+            elif w[:1].isupper() and _has(c.raw, w) and not _has(g.raw, w):
+                return True
+    return False

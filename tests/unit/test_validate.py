@@ -1,0 +1,185 @@
+"""The candidate validator: every reason on real examples, and properties over generated prompts."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from smoothie.prompt.invariants import AGE_WORDS, COLOUR_WORDS, COUNT_WORDS
+from smoothie.prompt.names import Name
+from smoothie.prompt.validate import REASONS, accepts, check
+
+
+@pytest.mark.parametrize(
+    ("generic", "candidate", "reason"),
+    [
+        ("a girl reading a book", "a little girl reading a book", "age"),
+        ("a girl reading a book", "a young girl reading a book", "age"),
+        ("a woman laughing in a field", "a young woman laughing in a field", "age"),
+        ("a man on a bench", "an elderly man on a bench", "age"),
+        ("a knight on a horse", "a teenage knight on a horse", "age"),
+        ("12 candles on a cake", "candles on a cake", "number"),
+        ("12 candles on a cake", "twelve candles on a cake", "number"),
+        ("a diner, 1970s photo", "a diner, 1980s photo", "number"),
+        ("two foxes in a log", "foxes in a log", "number"),
+        ("a cat on a roof", "a cat on a roof, 2 birds", "number"),
+        ("a knight on a horse", "a knight on his horse", "gender"),
+        ("a dancer on a stage", "a female dancer on a stage", "gender"),
+        ("a green coat in the snow", "a coat in the snow", "colour"),
+        ("a green coat in the snow", "a blue coat in the snow", "colour"),
+        ("a coat in the snow", "a red coat in the snow", "colour"),
+        ("a grey cat, looking left", "a gray cat, looking right", "direction"),
+        ("a man looking up at clouds", "a man looking at clouds", "direction"),
+        ("masterpiece, best quality, a castle", "finest work, best quality, a castle", "trained-tag"),
+        ("score_9, score_8_up, a castle", "score_9, a castle", "trained-tag"),
+        ("a castle on a hill", "masterpiece, a castle on a hill", "trained-tag"),
+        ("newest, 1girl, solo", "1girl, solo", "trained-tag"),
+        ("a cat on a roof", "a a cat on a roof", "garbled"),
+        ("a cat on a roof", "a cat on on a roof", "garbled"),
+        ("an owl on a branch", "a owl on a branch", "garbled"),
+        ("a woman in a field", "a woman a lady in a field", "garbled"),
+        ("a cat on a roof, warm light", "a cat on a roof, warm light, warm light", "repeat"),
+        ("a cat on a roof", "a cat on a roof, branded product", "placeholder"),
+        ("a cat on a roof", "a cat on a roof [[2]]", "placeholder"),
+        ("a (cat:1.2) on a roof", "a cat on a roof", "syntax"),
+        ("a (cat:1.2) on a roof", "a (cat:1.3) on a roof", "syntax"),
+        ("a cat on a roof", "a <lora:x:1> cat on a roof", "syntax"),
+        ("a cat on a roof", "a (cat on a roof", "syntax"),
+        ("a cat BREAK a roof", "a cat, a roof", "structure"),
+        ("a cat AND a dog :0.7", "a cat AND a dog :0.5", "structure"),
+        ("a cat AND a dog", "a cat BREAK a dog", "structure"),
+    ],
+)
+def test_each_reason(generic: str, candidate: str, reason: str) -> None:
+    assert reason in check(generic, candidate)
+    assert check(generic, generic) == ()
+
+
+@pytest.mark.parametrize(
+    ("generic", "candidate"),
+    [
+        (
+            "a woman laughing in a sunflower field, golden hour",
+            "Picture a woman laughing in a sunflower field at golden hour",
+        ),
+        ("a girl reading a book, warm light", "a girl reading a book in warm light"),
+        ("a young girl reading", "a young girl, reading"),  # the user's own age word stays allowed
+        ("12 candles on a birthday cake, dim room", "a birthday cake with 12 candles, dim room"),
+        ("a red apple, (bokeh:1.2)", "Envision a red apple, (bokeh:1.2)"),
+        ("a cat BREAK a roof AND rain :0.7", "a sleeping cat BREAK a roof AND rain :0.7"),
+        ("masterpiece, 1girl, solo, smile", "masterpiece, 1girl, smile, solo"),
+        ("a gray cat", "a grey cat"),
+        ("a blond man", "a blonde man"),
+        ("a woman, golden hour", "a woman in the golden hour light"),
+    ],
+)
+def test_true_paraphrases_pass(generic: str, candidate: str) -> None:
+    assert check(generic, candidate) == ()
+
+
+def test_a_replaced_name_coming_back_is_rejected() -> None:
+    names = [Name("Brad Pitt", "person", "a rugged man"), Name("Rome", "place", "Rome")]
+    generic = "a rugged man drinking coffee in Rome"
+    assert check(generic, "Brad Pitt drinking coffee in Rome", names=names) == ("name",)
+    assert check(generic, "a rugged man, Pitt, drinking coffee in Rome", names=names) == ("name",)
+    assert check(generic, "a rugged man sipping coffee in Rome", names=names) == ()  # a kept place is no name
+    swift = [Name("Taylor Swift", "person", "a blonde singer")]
+    assert check("a blonde singer on a swift horse", "a blonde singer on a swift horse", names=swift) == ()
+    assert check("a blonde singer on stage", "a blonde singer, Swift, on stage", names=swift) == ("name",)
+
+
+def test_reasons_are_stable_codes_in_order() -> None:
+    reasons = check("a girl with 2 red apples, looking left", "a little girl with 3 apples, looking right")
+    assert reasons == ("age", "number", "colour", "direction")
+    assert set(reasons) <= set(REASONS)
+    assert accepts("a cat", "a cat, at night") and not accepts("a cat", "a kitten, 2 mice")
+
+
+def test_an_unparsable_generic_is_an_error() -> None:
+    with pytest.raises(ValueError, match="does not parse"):
+        check("a (cat", "a cat")
+
+
+# --- properties ----------------------------------------------------------------------------------------
+
+_NOUNS = ["cat", "woman", "girl", "man", "knight", "castle", "tree", "car", "lighthouse", "dog"]
+_COLOURS = ["red", "blue", "green", "black", "white", "yellow", "grey", "purple"]
+_PLACES = ["in a field", "on a hill", "by the sea", "in the rain", "at night", "in a kitchen"]
+_STYLES = ["oil painting", "studio photo", "pencil sketch", "", "cinematic lighting"]
+_NUMBERS = ["2", "3", "12", "two", "three", "1970s", ""]
+_FILLERS = ["Picture", "Envision", "A view of", "Here we see", "softly lit", "detailed", "calm", "with", "and"]
+_SNEAKY = sorted(AGE_WORDS | COLOUR_WORDS | COUNT_WORDS | {"little girl", "7", "1980s", "42"})
+
+
+@st.composite
+def generics(draw: st.DrawFn) -> str:
+    number = draw(st.sampled_from(_NUMBERS))
+    colour = draw(st.sampled_from(["", *_COLOURS]))
+    noun = draw(st.sampled_from(_NOUNS))
+    head = " ".join(w for w in (number or "a", colour, noun + ("s" if number else "")) if w)
+    parts = [head + " " + draw(st.sampled_from(_PLACES))]
+    style = draw(st.sampled_from(_STYLES))
+    if style:
+        parts.append(style)
+    return ", ".join(parts)
+
+
+@st.composite
+def mutations(draw: st.DrawFn, generic: str) -> str:
+    words = generic.split(" ")
+    for _ in range(draw(st.integers(1, 4))):
+        op = draw(st.sampled_from(["insert", "delete", "replace", "swap"]))
+        i = draw(st.integers(0, max(0, len(words) - 1)))
+        token = draw(st.sampled_from(_SNEAKY + _FILLERS))
+        if op == "insert":
+            words.insert(i, token)
+        elif op == "delete" and len(words) > 1:
+            del words[i]
+        elif op == "replace":
+            words[i] = token
+        elif op == "swap" and len(words) > 1:
+            j = draw(st.integers(0, len(words) - 1))
+            words[i], words[j] = words[j], words[i]
+    return " ".join(words)
+
+
+def _words(text: str) -> list[str]:
+    return [p for w in re.findall(r"[a-z0-9]+(?:-[a-z0-9]+)*", text.lower()) for p in (w, *w.split("-"))]
+
+
+def _ages(text: str) -> set[str]:
+    found = set(_words(text)) & AGE_WORDS
+    if re.search(r"\blittle\s+(girl|boy|one|child)s?\b", text.lower()):
+        found.add("little")
+    return found
+
+
+def _numbers(text: str) -> list[str]:
+    return sorted(w for w in _words(text) if w in COUNT_WORDS or any(ch.isdigit() for ch in w))
+
+
+def _colours(text: str) -> set[str]:
+    same = {"gray": "grey", "blond": "blonde", "golden": "gold"}
+    return {same.get(w, w) for w in _words(text) if w in COLOUR_WORDS}
+
+
+@given(st.data())
+@settings(max_examples=400, deadline=None)
+def test_no_accepted_candidate_adds_an_age_changes_a_number_or_drops_a_colour(data: st.DataObject) -> None:
+    generic = data.draw(generics())
+    candidate = data.draw(mutations(generic))
+    if not accepts(generic, candidate):
+        return
+    assert _ages(candidate) <= _ages(generic), (generic, candidate)
+    assert _numbers(candidate) == _numbers(generic), (generic, candidate)
+    assert _colours(generic) <= _colours(candidate), (generic, candidate)
+
+
+@given(generics())
+@settings(max_examples=100, deadline=None)
+def test_every_generic_accepts_itself_and_its_framings(generic: str) -> None:
+    assert check(generic, generic) == ()
+    assert check(generic, "Envision " + generic) == ()
