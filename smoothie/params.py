@@ -70,6 +70,12 @@ FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("lora_weight", "Smoothie LoRA weight", "LoRA weight", "weight of the negative LoRA"),
     FieldSpec("trigger", "Smoothie trigger", "Negative trigger", "word added to the negative prompt"),
     FieldSpec("comparison", "Smoothie grid", "Comparison grid", "baseline / ensemble / +rescale / +LoRA / placebo"),
+    FieldSpec(
+        "paraphrase",
+        "Smoothie paraphrase",
+        "First paraphrase (per-image)",
+        "per-image mode: image k uses paraphrase (this + k) mod N; each image's infotext records its own",
+    ),
 )
 
 FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in FIELDS)
@@ -146,6 +152,7 @@ class SmoothieParams:
     lora_weight: float = 1.0
     trigger: str = "wrong"
     comparison: bool = False
+    paraphrase: int = 0
 
     def __post_init__(self) -> None:
         # Coerce and validate every field, so that no instance holds a bad value.
@@ -175,6 +182,7 @@ class SmoothieParams:
             raise ParamsError(f"trigger must be plain text, got {self.trigger!r}")
         set_(self, "trigger", trigger)
         set_(self, "comparison", _bool("comparison", self.comparison))
+        set_(self, "paraphrase", _int("paraphrase", self.paraphrase, 0, MAX_ENSEMBLE - 1))
 
     # --- construction -------------------------------------------------------------------------------------
     @classmethod
@@ -249,7 +257,7 @@ def parse_infotext_value(name: str, text: Any) -> Any:
     """Turn an infotext string back into the field's value (validation happens in the constructor)."""
     if name in ("enabled", "comparison"):
         return _bool(name, text)
-    if name == "ensemble_size":
+    if name in ("ensemble_size", "paraphrase"):
         return _int(name, text, -(2**31), 2**31)
     if name in ("rescale", "cfg_boost", "lora_weight"):
         return _number(name, text, -math.inf, math.inf)

@@ -48,8 +48,8 @@ def test_from_args_fills_defaults_and_none():
     assert p.ensemble_size == 8
     assert p.mode is EnsembleMode.COMPOSABLE
     assert p.keep == ("Ada", "Bob")
-    with pytest.raises(ParamsError, match="at most 11"):
-        SmoothieParams.from_args([None] * 12)
+    with pytest.raises(ParamsError, match=f"at most {len(FIELDS)}"):
+        SmoothieParams.from_args([None] * (len(FIELDS) + 1))
 
 
 def test_args_and_infotext_round_trip():
@@ -64,6 +64,7 @@ def test_args_and_infotext_round_trip():
         lora_weight=-0.5,
         trigger="bad quality",
         comparison=True,
+        paraphrase=5,
     )
     assert SmoothieParams.from_args(p.to_args()) == p
     info = p.to_infotext()
@@ -92,6 +93,8 @@ def test_args_and_infotext_round_trip():
         ({"enabled": "maybe"}, "enabled must be true or false"),
         ({"backend": " "}, "backend"),
         ({"keep": 5}, "keep"),
+        ({"paraphrase": -1}, "paraphrase must be within 0–255, got -1"),
+        ({"paraphrase": 1.5}, "paraphrase must be a whole number"),
     ],
 )
 def test_validation_names_field_and_value(changes, message):

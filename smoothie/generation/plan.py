@@ -1,0 +1,234 @@
+"""One Smoothie run, decided before the host generates: the frozen :class:`RunPlan`, and its :class:`RunRecord`.
+
+:func:`plan_run` turns the parameters, the loaded model's family and the installed LoRA files into everything
+a host adapter applies: prompt edits (the negative LoRA's tag in the positive prompts, its trigger in the
+negative ones), the CFG scale, the guidance, the ensemble, and what the infotext says. Adapters only apply
+it; what actually happened while the host ran (an ensemble that could not be built, a sampler a guidance
+method cannot hook, the paraphrase each image used) goes into the :class:`RunRecord`, and the infotext is
+written from plan and record together, so it never claims what did not happen.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from smoothie.generation.ensemble import EnsemblePlan, Paraphraser
+from smoothie.generation.guidance import GuidanceMode, GuidancePlan
+from smoothie.generation.lora import LoraChoice, choose_lora
+from smoothie.generation.model import ModelFamily
+from smoothie.lora import inject_lora, inject_trigger
+from smoothie.params import INFOTEXT_KEYS, EnsembleMode, SmoothieParams, format_infotext_value
+
+#: Infotext keys written by the run itself (beside the parameters' own).
+ERROR_KEY = "Smoothie error"
+NOTE_KEY = "Smoothie note"
+GENERIC_KEY = "Smoothie generic"
+PARAPHRASE_KEY = INFOTEXT_KEYS["paraphrase"]
+
+
+def default_paraphraser(params: SmoothieParams, extra_names: Sequence[Any] = ()) -> Paraphraser:
+    """The prompt engine with the run's settings and a fixed seed (so a paste reproduces the ensemble)."""
+    from smoothie.prompt import rewrite
+
+    kwargs: dict[str, Any] = {"extra_names": tuple(extra_names)} if extra_names else {}
+    return functools.partial(
+        rewrite, n=params.ensemble_size, backend=params.backend, seed=0, keep=params.keep, **kwargs
+    )
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """Everything one run changes, decided up front. Build it with :func:`plan_run`."""
+
+    params: SmoothieParams
+    family: ModelFamily
+    ensemble: EnsemblePlan | None
+    guidance: GuidancePlan
+    #: The CFG scale to generate with (None: keep the host's).
+    cfg_scale: float | None
+    lora: LoraChoice
+    #: The trigger to add to the negative prompts ("" for none): with the LoRA, or alone in the placebo cell.
+    trigger: str
+    #: Problems the user must see (``Smoothie error``) and plain information (``Smoothie note``).
+    errors: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    def positive(self, prompt: str) -> str:
+        """A positive prompt with the negative LoRA's tag (once; none when no LoRA is applied)."""
+        if self.lora.name is None:
+            return prompt
+        return inject_lora(prompt, self.lora.name, self.lora.weight)
+
+    def negative(self, prompt: str) -> str:
+        """A negative prompt with the trigger word (once; unchanged when there is no trigger to add)."""
+        return inject_trigger(prompt, self.trigger) if self.trigger else prompt
+
+    @property
+    def edits_prompts(self) -> bool:
+        return self.lora.name is not None or bool(self.trigger)
+
+    def infotext(self) -> dict[str, str]:
+        """The parameters as this run applies them (before anything at generation time changes that)."""
+        info = self.params.to_infotext()
+        info.pop(PARAPHRASE_KEY, None)  # per image, from the record
+        info[INFOTEXT_KEYS["enabled"]] = format_infotext_value(self.ensemble is not None)
+        info[INFOTEXT_KEYS["rescale"]] = format_infotext_value(
+            self.guidance.rescale if self.guidance.mode is GuidanceMode.RESCALE else 0.0
+        )
+        info[INFOTEXT_KEYS["negative_lora"]] = self.lora.infotext_value
+        return {k: v for k, v in info.items() if v != ""}
+
+
+def plan_run(
+    params: SmoothieParams,
+    *,
+    family: ModelFamily,
+    lora_files: Sequence[Path] = (),
+    lora_folders: Sequence[Path] = (),
+    cfg_scale: float | None = None,
+    placebo: bool = False,
+    paraphraser: Paraphraser | None = None,
+    extra_names: Iterable[Any] = (),
+) -> RunPlan:
+    """Decide the run of ``params`` on a model of ``family`` with the LoRA files the host can load.
+
+    ``cfg_scale`` is the host's CFG scale (only used to say that a rescale at CFG 1 changes nothing).
+    ``placebo`` is the comparison grid's control cell: the trigger in the negative prompt without its LoRA.
+    ``paraphraser`` replaces the prompt engine (tests; ``extra_names`` is the user's names list for it).
+    """
+    errors: list[str] = []
+    notes: list[str] = []
+
+    ensemble = None
+    if params.enabled:
+        ensemble = EnsemblePlan(
+            mode=params.mode,
+            size=params.ensemble_size,
+            paraphraser=paraphraser or default_paraphraser(params, tuple(extra_names)),
+            first=params.paraphrase if params.mode is EnsembleMode.PER_IMAGE else 0,
+        )
+
+    guidance = GuidancePlan()
+    if params.rescale > 0:
+        if family.is_flow:
+            reason = f"CFG rescale not applied: {family.label} is a flow-matching model, which CFG rescale does not fit"
+            guidance = GuidancePlan(skipped=reason)
+            notes.append(reason)
+        else:
+            guidance = GuidancePlan(GuidanceMode.RESCALE, rescale=params.rescale)
+
+    boost = params.cfg_boost or None
+    scale = boost if boost is not None else cfg_scale
+    if guidance.active and scale == 1.0:
+        notes.append("CFG scale 1: no guidance to rescale")
+
+    lora = LoraChoice(requested="", weight=params.lora_weight)
+    trigger = ""
+    if placebo:
+        trigger = params.trigger
+    elif params.negative_lora:
+        lora = choose_lora(
+            params.negative_lora,
+            trigger=params.trigger,
+            weight=params.lora_weight,
+            family=family,
+            files=lora_files,
+            folders=lora_folders,
+        )
+        trigger = params.trigger if lora.applied else ""
+        if lora.error:
+            errors.append(lora.error)
+        if lora.note:
+            notes.append(lora.note)
+    return RunPlan(
+        params=params,
+        family=family,
+        ensemble=ensemble,
+        guidance=guidance,
+        cfg_scale=boost,
+        lora=lora,
+        trigger=trigger,
+        errors=tuple(errors),
+        notes=tuple(notes),
+    )
+
+
+@dataclass
+class RunRecord:
+    """What happened while the host ran the plan; with the plan, the source of the infotext.
+
+    Messages are kept once each, in order. ``paraphrase_used`` maps an image's index in the run to the
+    paraphrase it used (per-image mode), for its own infotext.
+    """
+
+    plan: RunPlan
+    errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    ensemble_failed: bool = False
+    guidance_skipped: str | None = None
+    generic: str | None = None
+    paraphrase_used: dict[int, int] = field(default_factory=dict)
+    encoded_texts: int = 0
+
+    def __post_init__(self) -> None:
+        for message in self.plan.errors:
+            self.error(message)
+        for message in self.plan.notes:
+            self.note(message)
+
+    def error(self, message: str) -> bool:
+        """Record a problem; False when it was already recorded (so a host shows it once)."""
+        if message in self.errors:
+            return False
+        self.errors.append(message)
+        return True
+
+    def note(self, message: str) -> bool:
+        if message in self.notes:
+            return False
+        self.notes.append(message)
+        return True
+
+    def fail_ensemble(self, reason: str) -> str:
+        """The ensemble could not be built: the rest of the run uses the prompt as written. Returns the message."""
+        self.ensemble_failed = True
+        message = f"prompt ensemble failed ({reason}); generated from the prompt as written"
+        self.error(message)
+        return message
+
+    def skip_guidance(self, reason: str) -> None:
+        """The guidance could not be applied (e.g. a sampler it cannot hook)."""
+        self.guidance_skipped = reason
+        self.note(reason)
+
+    @property
+    def ensemble_active(self) -> bool:
+        return self.plan.ensemble is not None and not self.ensemble_failed
+
+    @property
+    def guidance_active(self) -> bool:
+        return self.plan.guidance.active and self.guidance_skipped is None
+
+    def paraphrase_for(self, image: int) -> str | None:
+        """``Smoothie paraphrase`` for image ``image`` (per-image mode, once its conditioning was built)."""
+        index = self.paraphrase_used.get(image)
+        return None if index is None or not self.ensemble_active else str(index)
+
+    def infotext(self) -> dict[str, str]:
+        """The ``Smoothie …`` entries of the infotext, true to what happened so far."""
+        info = self.plan.infotext()
+        if self.ensemble_failed:
+            info[INFOTEXT_KEYS["enabled"]] = format_infotext_value(False)
+        if self.guidance_skipped is not None:
+            info[INFOTEXT_KEYS["rescale"]] = format_infotext_value(0.0)
+        if self.generic is not None and self.ensemble_active:
+            info[GENERIC_KEY] = self.generic
+        if self.notes:
+            info[NOTE_KEY] = "; ".join(self.notes)
+        if self.errors:
+            info[ERROR_KEY] = "; ".join(self.errors)
+        return info

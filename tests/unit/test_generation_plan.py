@@ -1,0 +1,154 @@
+"""The run plan and its record (smoothie.generation.plan): what a run changes, and an infotext that is true."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from smoothie.generation import GuidanceMode, ModelFamily, RunRecord, plan_run
+from smoothie.params import SmoothieParams
+from tests.unit.generation_fakes import FakeParaphraser
+from tests.unit.test_generation_lora import write_lora
+
+
+@pytest.fixture
+def loras(tmp_path: Path) -> list[Path]:
+    return [write_lora(tmp_path, "wrong-sd1", "sd_v1"), write_lora(tmp_path, "wrong-sdxl", "sdxl_base_v1-0")]
+
+
+def _plan(family=ModelFamily.SD1, files=(), **changes):
+    return plan_run(SmoothieParams(**changes), family=family, lora_files=files, paraphraser=FakeParaphraser(4))
+
+
+def test_defaults_on_sd1(loras):
+    plan = _plan(files=loras)
+    assert plan.ensemble is not None
+    assert plan.ensemble.size == 32
+    assert plan.guidance.mode is GuidanceMode.RESCALE
+    assert plan.guidance.rescale == 0.7
+    assert plan.cfg_scale is None
+    assert plan.lora.name == "wrong-sd1"
+    assert plan.trigger == "wrong"
+    assert plan.positive("a cat") == "a cat <lora:wrong-sd1:1>"
+    assert plan.negative("blurry") == "blurry, wrong"
+    assert plan.errors == ()
+    assert plan.notes == ()
+    info = plan.infotext()
+    assert info["Smoothie ensemble"] == "True"
+    assert info["Smoothie rescale"] == "0.7"
+    assert info["Smoothie LoRA"] == "wrong-sd1"
+    assert "Smoothie keep" not in info  # empty values are left out
+    assert "Smoothie paraphrase" not in info  # per image, from the record
+
+
+def test_prompt_edits_are_idempotent(loras):
+    plan = _plan(files=loras, lora_weight=0.5)
+    once = plan.positive("a cat")
+    assert plan.positive(once) == once
+    assert plan.negative(plan.negative("blurry")) == "blurry, wrong"
+    assert plan.positive("") == "<lora:wrong-sd1:0.5>"
+    assert plan.negative("") == "wrong"
+
+
+def test_nothing_on():
+    plan = _plan(enabled=False, rescale=0.0, negative_lora="")
+    assert plan.ensemble is None
+    assert not plan.guidance.active
+    assert not plan.edits_prompts
+    assert plan.positive("a cat") == "a cat"
+    assert plan.negative("blurry") == "blurry"
+    info = plan.infotext()
+    assert info["Smoothie ensemble"] == "False"
+    assert info["Smoothie rescale"] == "0"
+    assert info["Smoothie LoRA"] == "None"
+
+
+def test_cfg_boost():
+    assert _plan(cfg_boost=20).cfg_scale == 20
+    assert _plan(cfg_boost=0).cfg_scale is None
+
+
+def test_flow_models_skip_the_rescale_and_say_so():
+    plan = _plan(ModelFamily.FLUX, negative_lora="")
+    assert not plan.guidance.active
+    assert plan.guidance.skipped is not None
+    assert plan.notes == (plan.guidance.skipped,)
+    assert "Flux is a flow-matching model" in plan.notes[0]
+    assert plan.infotext()["Smoothie rescale"] == "0"
+
+
+def test_rescale_at_cfg_one_is_noted():
+    plan = plan_run(SmoothieParams(negative_lora=""), family=ModelFamily.SD1, cfg_scale=1.0)
+    assert plan.guidance.active
+    assert any("CFG scale 1" in n for n in plan.notes)
+
+
+def test_lora_refused_is_an_error_and_nothing_is_injected(loras):
+    plan = _plan(ModelFamily.SD1, loras, negative_lora="wrong-sdxl")
+    assert plan.lora.name is None
+    assert plan.trigger == ""
+    assert plan.positive("a cat") == "a cat"
+    assert plan.negative("blurry") == "blurry"
+    assert len(plan.errors) == 1
+    assert "SDXL LoRA" in plan.errors[0]
+    assert plan.infotext()["Smoothie LoRA"] == "None"
+
+
+def test_auto_without_a_fitting_lora_is_a_note_and_records_none(loras):
+    plan = _plan(ModelFamily.SD2, loras)
+    assert plan.lora.name is None
+    assert plan.errors == ()
+    assert len(plan.notes) == 1
+    assert plan.infotext()["Smoothie LoRA"] == "None"
+
+
+def test_placebo_has_the_trigger_without_the_lora(loras):
+    params = SmoothieParams(negative_lora="", trigger="bad quality")
+    plan = plan_run(params, family=ModelFamily.SD1, lora_files=loras, placebo=True)
+    assert plan.lora.name is None
+    assert plan.positive("a cat") == "a cat"
+    assert plan.negative("blurry") == "blurry, bad quality"
+
+
+def test_record_keeps_messages_once_and_the_infotext_true(loras):
+    plan = _plan(files=loras, negative_lora="missing")
+    record = RunRecord(plan)
+    assert record.errors == list(plan.errors)
+    assert not record.error(plan.errors[0])
+    assert record.note("a note")
+    assert not record.note("a note")
+    record.generic = "a photo of a person"
+    info = record.infotext()
+    assert info["Smoothie error"] == plan.errors[0]
+    assert info["Smoothie note"] == "a note"
+    assert info["Smoothie generic"] == "a photo of a person"
+    assert info["Smoothie ensemble"] == "True"
+
+    message = record.fail_ensemble("the prompt is empty")
+    assert message == "prompt ensemble failed (the prompt is empty); generated from the prompt as written"
+    info = record.infotext()
+    assert info["Smoothie ensemble"] == "False"
+    assert "Smoothie generic" not in info
+    assert info["Smoothie error"] == f"{plan.errors[0]}; {message}"
+    assert not record.ensemble_active
+
+
+def test_record_guidance_skipped_at_run_time():
+    record = RunRecord(_plan(negative_lora=""))
+    assert record.guidance_active
+    record.skip_guidance("CFG rescale not applied: unsupported sampler (X)")
+    assert not record.guidance_active
+    info = record.infotext()
+    assert info["Smoothie rescale"] == "0"
+    assert info["Smoothie note"] == "CFG rescale not applied: unsupported sampler (X)"
+
+
+def test_record_paraphrase_per_image():
+    record = RunRecord(_plan(mode="per-image", negative_lora=""))
+    record.paraphrase_used.update({0: 3, 1: 0})
+    assert record.paraphrase_for(0) == "3"
+    assert record.paraphrase_for(1) == "0"
+    assert record.paraphrase_for(7) is None
+    record.fail_ensemble("x")
+    assert record.paraphrase_for(0) is None
