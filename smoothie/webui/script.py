@@ -9,8 +9,11 @@ from typing import Any
 import gradio as gr
 from modules import processing, scripts, shared
 
-from smoothie.params import AUTO_LORA, FIELDS, NO_LORA, EnsembleMode, ParamsError, SmoothieParams
-from smoothie.webui import hooks, settings
+from smoothie.generation import comparison_cells
+from smoothie.params import AUTO_LORA, FIELDS, MAX_ENSEMBLE, NO_LORA, EnsembleMode, ParamsError, SmoothieParams
+from smoothie.webui import settings
+from smoothie.webui.host import js
+from smoothie.webui.run import STATE_ATTR, SmoothieRun, list_lora_names
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +32,7 @@ def _backends() -> list[str]:
 
 
 def _lora_choices() -> list[str]:
-    return [AUTO_LORA, NO_LORA, *hooks.list_lora_names()]
+    return [AUTO_LORA, NO_LORA, *list_lora_names()]
 
 
 def preview(prompt: str, size: Any, backend: str, keep: str) -> tuple[str, list[list[str]], str, str]:
@@ -93,6 +96,14 @@ class SmoothieScript(scripts.Script):
                     value=d.mode.value,
                     label=label["mode"],
                     elem_id=f"smoothie_{tab}_mode",
+                )
+                comps["paraphrase"] = gr.Number(
+                    value=0,
+                    minimum=0,
+                    maximum=MAX_ENSEMBLE - 1,
+                    precision=0,
+                    label=label["paraphrase"],
+                    elem_id=f"smoothie_{tab}_paraphrase",
                 )
                 backends = _backends()
                 comps["backend"] = gr.Dropdown(
@@ -162,15 +173,15 @@ class SmoothieScript(scripts.Script):
         # The prompt box belongs to A1111; smoothie.js reads it (first input) and writes to it.
         preview_btn.click(
             fn=preview,
-            _js=f"(p, s, b, k) => smoothieWithPrompt('{tab}', [p, s, b, k])",
+            **js(f"(p, s, b, k) => smoothieWithPrompt('{tab}', [p, s, b, k])"),
             inputs=[generic, comps["ensemble_size"], comps["backend"], comps["keep"]],
             outputs=[generic, names, paraphrases, status],
             show_progress=True,
         )
         copy_line.click(
-            fn=None, _js=f"(n, t) => smoothieCopyLine('{tab}', n, t)", inputs=[line, paraphrases], outputs=[]
+            fn=None, **js(f"(n, t) => smoothieCopyLine('{tab}', n, t)"), inputs=[line, paraphrases], outputs=[]
         )
-        copy_generic.click(fn=None, _js=f"(t) => smoothieCopyLine('{tab}', 1, t)", inputs=[generic], outputs=[])
+        copy_generic.click(fn=None, **js(f"(t) => smoothieCopyLine('{tab}', 1, t)"), inputs=[generic], outputs=[])
 
         ordered = [comps[f.name] for f in FIELDS]
         self.infotext_fields = [(comps[f.name], f.infotext) for f in FIELDS if f.name != "comparison"]
@@ -189,19 +200,28 @@ class SmoothieScript(scripts.Script):
             return processing.process_images(p)
         if params.comparison:
             return comparison_grid(p, params)
-        with hooks.SmoothieRun(p, params, extra_names=settings.extra_names()):
+        with SmoothieRun(p, params, extra_names=settings.extra_names()):
             return processing.process_images(p)
 
 
-class SmoothieXYZ(scripts.Script):
-    """Always-on helper with no UI: turns Smoothie on for the cells of an X/Y/Z plot that set a Smoothie axis.
+class SmoothieHooks(scripts.Script):
+    """Always-on companion with no UI: applies a Smoothie run at the points of generation the host offers.
 
-    X/Y/Z plot is itself a dropdown script, so the ``Smoothie`` dropdown entry cannot run beside it; the axes
-    put their values on ``p`` and this script applies them (over the Settings defaults).
+    * ``before_process``: turns Smoothie on for the cells of an X/Y/Z plot that set a Smoothie axis (X/Y/Z plot
+      is itself a dropdown script, so the ``Smoothie`` entry cannot run beside it; the axes put their values on
+      ``p`` and this script applies them over the Settings defaults);
+    * ``process``: the checkpoint that will generate is loaded (Forge loads it lazily inside
+      ``process_images``) and the prompts are set up: the run plan is made and applied;
+    * ``process_before_every_sampling``: Forge and reForge take guidance as a patch of the pass's UNet.
+
+    Only ``p`` objects carrying a Smoothie run are touched. It runs after the other always-on scripts
+    (``sorting_priority``, Forge/reForge), so it sees their prompt edits and reForge's own RescaleCFG.
     """
 
+    sorting_priority = 100
+
     def title(self) -> str:
-        return "Smoothie X/Y/Z"
+        return "Smoothie hooks"
 
     def show(self, is_img2img: bool) -> Any:
         return scripts.AlwaysVisible
@@ -211,7 +231,7 @@ class SmoothieXYZ(scripts.Script):
 
     def before_process(self, p: Any, *args: Any) -> None:
         overrides = getattr(p, OVERRIDES_ATTR, None)
-        if not overrides or getattr(p, hooks.STATE_ATTR, None) is not None:
+        if not overrides or getattr(p, STATE_ATTR, None) is not None:
             return
         try:
             params = settings.default_params().replace(**overrides)
@@ -219,9 +239,19 @@ class SmoothieXYZ(scripts.Script):
             p.comment(f"Smoothie: {exc}")
             p.extra_generation_params["Smoothie error"] = str(exc)
             return
-        run = hooks.SmoothieRun(p, params, record_script=False, extra_names=settings.extra_names())
+        run = SmoothieRun(p, params, record_script=False, extra_names=settings.extra_names())
         run.__enter__()
         p._smoothie_xyz_run = run
+
+    def process(self, p: Any, *args: Any) -> None:
+        run = getattr(p, STATE_ATTR, None)
+        if isinstance(run, SmoothieRun):
+            run.begin()
+
+    def process_before_every_sampling(self, p: Any, *args: Any, **kwargs: Any) -> None:
+        run = getattr(p, STATE_ATTR, None)
+        if isinstance(run, SmoothieRun):
+            run.before_sampling()
 
     def postprocess(self, p: Any, processed: Any, *args: Any) -> None:
         run = vars(p).pop("_smoothie_xyz_run", None)
@@ -230,23 +260,6 @@ class SmoothieXYZ(scripts.Script):
 
 
 # --- comparison grid ------------------------------------------------------------------------------------------
-
-
-def comparison_cells(params: SmoothieParams, cfg: float) -> list[tuple[str, SmoothieParams | None, bool]]:
-    """(label, params or None for a plain run, placebo) for each grid cell."""
-    boost = params.effective_cfg_boost
-    phi = params.rescale or SmoothieParams().rescale
-    base = params.replace(comparison=False, enabled=True, rescale=0.0, cfg_boost=0.0, negative_lora="")
-    cells: list[tuple[str, SmoothieParams | None, bool]] = [
-        (f"baseline (CFG {cfg:g})", None, False),
-        (f"ensemble ×{params.ensemble_size} {params.mode.value}", base, False),
-        (f"+ rescale φ={phi:g} at CFG {boost:g}", base.replace(rescale=phi, cfg_boost=boost), False),
-    ]
-    if params.negative_lora:
-        with_lora = base.replace(rescale=phi, cfg_boost=boost, negative_lora=params.negative_lora)
-        cells.append((f"+ negative LoRA {params.negative_lora}:{params.lora_weight:g}", with_lora, False))
-        cells.append((f"placebo: '{params.trigger}' without LoRA", base.replace(rescale=phi, cfg_boost=boost), True))
-    return cells
 
 
 def comparison_grid(p: Any, params: SmoothieParams) -> Any:
@@ -261,21 +274,24 @@ def comparison_grid(p: Any, params: SmoothieParams) -> Any:
     results: list[tuple[str, Any]] = []
     infotexts: list[str] = []
     notes: list[str] = []
-    for index, (label, cell, placebo) in enumerate(cells):
+    for index, cell in enumerate(cells):
         if shared.state.interrupted or shared.state.stopping_generation:
             break
+        label = cell.label
         shared.state.job = f"Smoothie grid {index + 1}/{len(cells)}: {label}"
         pc = copy.copy(p)
         pc.extra_generation_params = dict(p.extra_generation_params)
         pc.comments = {}
         pc.override_settings_restore_afterwards = True
-        if cell is None:
+        if cell.params is None:
             proc = processing.process_images(pc)
         else:
-            with hooks.SmoothieRun(pc, cell, extra_names=settings.extra_names()) as run:
-                if placebo:
-                    run.inject_trigger_only(params.trigger)
+            with SmoothieRun(pc, cell.params, placebo=cell.placebo, extra_names=settings.extra_names()) as run:
                 proc = processing.process_images(pc)
+            lora = run.plan.lora if run.plan is not None else None
+            if lora is not None and lora.requested and not cell.placebo:
+                # the label says which LoRA was applied ("auto" stands for one), or that none was
+                label = f"+ negative LoRA {lora.name}:{lora.weight:g}" if lora.name else f"{label} (not applied)"
         if not proc.images:
             break
         results.append((label, proc.images[0]))

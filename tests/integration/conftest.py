@@ -1,7 +1,8 @@
-"""Integration tests: a real A1111 WebUI with this extension, over HTTP (skipped unless A1111_DIR is set).
+"""Integration tests: a real WebUI with this extension, over HTTP — the same suite against each host given.
 
-The session-scoped ``webui`` fixture starts one WebUI for all tests (see ``tests/a1111.py``) and stops it at the
-end. When a test here fails, the tail of the WebUI's log is added to the report.
+``A1111_DIR``, ``FORGE_DIR`` and ``REFORGE_DIR`` name the hosts (see ``tests/hosts.py``); a host that is not set
+is skipped with instructions. The session-scoped ``webui`` fixture starts one server per host for all tests (one
+at a time) and stops it at the end. When a test fails, the tail of the server's log is added to the report.
 """
 
 from __future__ import annotations
@@ -10,9 +11,9 @@ from collections.abc import Generator, Iterator
 
 import pytest
 
-from tests import a1111
+from tests import hosts
 
-_SERVER: a1111.WebUI | None = None
+_SERVER: hosts.WebUI | None = None
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -22,20 +23,27 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.a1111)
 
 
-@pytest.fixture(scope="session")
-def a1111_host() -> a1111.Host:
-    """Where A1111 and the tiny models are; skips every test that needs it when A1111_DIR is unset."""
-    host = a1111.locate()  # a set but unusable A1111_DIR raises: that is a broken setup, not a skip
-    if host is None:
-        pytest.skip("A1111_DIR not set: " + a1111.SETUP_HELP)
-    return host
+@pytest.fixture(scope="session", params=hosts.HOSTS, ids=[k.key for k in hosts.HOSTS])
+def host_kind(request: pytest.FixtureRequest) -> hosts.HostKind:
+    """Each kind of host in turn (A1111, Forge, reForge)."""
+    return request.param
 
 
 @pytest.fixture(scope="session")
-def webui(a1111_host: a1111.Host, tmp_path_factory: pytest.TempPathFactory) -> Iterator[a1111.WebUI]:
-    """One running WebUI (tiny-sd1 loaded, this checkout as extension ``sd-webui-smoothie``) for the session."""
+def host(host_kind: hosts.HostKind) -> hosts.Host:
+    """A host named by its ``<HOST>_DIR``; skips every test that needs it when that is unset."""
+    kind = host_kind
+    found = kind.locate()  # a set but unusable <HOST>_DIR raises: that is a broken setup, not a skip
+    if found is None:
+        pytest.skip(f"{kind.env_dir} not set: {kind.setup_help}")
+    return found
+
+
+@pytest.fixture(scope="session")
+def webui(host: hosts.Host, tmp_path_factory: pytest.TempPathFactory) -> Iterator[hosts.WebUI]:
+    """One running WebUI (its SD1 model loaded, this checkout as extension ``sd-webui-smoothie``) per host."""
     global _SERVER
-    server = a1111.launch(a1111_host, tmp_path_factory.mktemp("a1111"))
+    server = hosts.launch(host, tmp_path_factory.mktemp(host.kind.key))
     _SERVER = server
     try:
         yield server
@@ -50,5 +58,5 @@ def pytest_runtest_makereport(
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
     if report.failed and _SERVER is not None:
-        report.sections.append(("A1111 log (tail)", _SERVER.tail(6000)))
+        report.sections.append((f"{_SERVER.kind.label} log (tail)", _SERVER.tail(6000)))
     return report

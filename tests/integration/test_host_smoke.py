@@ -1,4 +1,4 @@
-"""The real WebUI starts with this extension, lists it, and generates with both tiny models over HTTP."""
+"""The real WebUI starts with this extension, lists it, and generates with its test models over HTTP."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests import a1111
+from tests import hosts
 
 PAYLOAD = {
     "prompt": "a photo of a red cube on a wooden table",
@@ -23,21 +23,23 @@ PAYLOAD = {
 }
 
 
-def test_webui_lists_the_tiny_models_and_loras(webui: a1111.WebUI) -> None:
+def test_webui_lists_the_test_models_and_loras(webui: hosts.WebUI) -> None:
+    models = webui.models_by_role
     names = {m["model_name"] for m in webui.models()}
-    assert {"tiny-sd1", "tiny-sdxl"} <= names
-    assert webui.current_model().startswith("tiny-sd1.safetensors")
+    assert set(models.checkpoints.values()) <= names
+    assert webui.current_model().startswith(models.checkpoints["sd1"] + ".safetensors")
     loras = {item["name"] for item in webui.get("/sdapi/v1/loras")}
-    assert {"tiny-sd1-lora", "tiny-sdxl-lora", "wrong-tiny-sdxl"} <= loras
+    wanted = {*models.plain_lora.values(), *(n for n in models.wrong_lora.values() if n)}
+    assert wanted <= loras
 
 
-def test_extension_scripts_load_without_errors(webui: a1111.WebUI) -> None:
+def test_extension_scripts_load_without_errors(webui: hosts.WebUI) -> None:
     # (/sdapi/v1/extensions lists only extensions with a git remote, so it cannot show a local checkout.)
-    assert (webui.data_dir / "extensions" / a1111.EXTENSION_NAME).resolve() == a1111.REPO
+    assert (webui.data_dir / "extensions" / hosts.EXTENSION_NAME).resolve() == hosts.REPO
     log = webui.log()
-    # A1111 reports a script that fails to import as "Error loading script: <file>" and goes on without it.
+    # The hosts report a script that fails to import as "Error loading script: <file>" and go on without it.
     failed = re.findall(r"Error loading script: (\S+)", log)
-    ours = {p.name for p in (a1111.REPO / "scripts").glob("*.py")}
+    ours = {p.name for p in (hosts.REPO / "scripts").glob("*.py")}
     assert not ours & set(failed), log[-6000:]
     scripts = webui.get("/sdapi/v1/scripts")
     # The dropdown script's API name is its title in lower case.
@@ -45,8 +47,11 @@ def test_extension_scripts_load_without_errors(webui: a1111.WebUI) -> None:
     assert "smoothie" in scripts["img2img"], scripts["img2img"]
 
 
-@pytest.mark.parametrize("model", ["tiny-sd1", "tiny-sdxl"])
-def test_txt2img_returns_an_image(webui: a1111.WebUI, model: str) -> None:
+@pytest.mark.parametrize("role", ["sd1", "sdxl"])
+def test_txt2img_returns_an_image(webui: hosts.WebUI, role: str) -> None:
+    model = webui.models_by_role.checkpoints.get(role)
+    if model is None:
+        pytest.skip(f"{webui.kind.label} has no {role} test model (it does not recognise the tiny models)")
     webui.set_model(model)
     result = webui.txt2img(PAYLOAD)
     assert len(result.images) == 1
@@ -62,8 +67,8 @@ def test_txt2img_returns_an_image(webui: a1111.WebUI, model: str) -> None:
     assert result.info["prompt"] == PAYLOAD["prompt"]
 
 
-def test_same_seed_same_image_on_cpu(webui: a1111.WebUI) -> None:
-    webui.set_model("tiny-sd1")
+def test_same_seed_same_image_on_cpu(webui: hosts.WebUI) -> None:
+    webui.set_model(webui.models_by_role.checkpoints["sd1"])
     small = {**PAYLOAD, "steps": 4, "width": 128, "height": 128}
     first = webui.txt2img(small).images[0]
     again = webui.txt2img(small).images[0]

@@ -1,8 +1,10 @@
-"""The Smoothie script in a real A1111 v1.10.1, driven through its HTTP API.
+"""The Smoothie script in a real WebUI (A1111 v1.10, Forge, reForge), driven through its HTTP API.
 
-Uses the ``webui`` fixture of ``tests/integration/conftest.py`` (a server with this extension and the tiny
-SD1/SDXL checkpoints and LoRAs; skipped, with the reason, without ``A1111_DIR``), or a server already running at
-``SMOOTHIE_WEBUI_URL`` (LoRA folder in ``SMOOTHIE_WEBUI_LORA_DIR``).
+Uses the ``webui`` fixture of ``tests/integration/conftest.py`` (one server per host given, with this extension
+and the host's test checkpoints and LoRAs; skipped, with the reason, for a host that is not set), or a server
+already running at ``SMOOTHIE_WEBUI_URL`` (an A1111 with the tiny models; LoRA folder in
+``SMOOTHIE_WEBUI_LORA_DIR``). Models are named by role (``sd1``, ``sdxl``): Forge and reForge only have an
+SD1.5-shaped one, so the SDXL cases skip there.
 """
 
 from __future__ import annotations
@@ -22,17 +24,35 @@ from typing import Any
 import pytest
 
 from smoothie.params import FIELDS, MAX_ENSEMBLE
+from tests import hosts
 
 pytestmark = [pytest.mark.a1111, pytest.mark.slow]
 
-SD1, SDXL = "tiny-sd1", "tiny-sdxl"
-WRONG_LORA = "wrong-tiny-sdxl"
+SD1, SDXL = "sd1", "sdxl"
 
 
 class Client:
-    def __init__(self, url: str, lora_dir: str | None):
+    def __init__(self, url: str, lora_dir: str | None, kind: hosts.HostKind = hosts.A1111):
         self.url = url.rstrip("/")
         self.lora_dir = Path(lora_dir) if lora_dir else None
+        self.kind = kind
+        self.models = hosts.models_for(kind)
+
+    def checkpoint(self, role: str) -> str:
+        name = self.models.checkpoints.get(role)
+        if name is None:
+            pytest.skip(f"{self.kind.label} has no {role} test model (it does not recognise the tiny models)")
+        return name
+
+    def wrong_lora(self, role: str) -> str:
+        name = self.models.wrong_lora.get(role)
+        if name is None:
+            pytest.skip(f"no {role} LoRA named like 'wrong' among {self.kind.label}'s test LoRAs")
+        return name
+
+    @property
+    def forge_like(self) -> bool:
+        return self.kind.sd15
 
     def request(self, method: str, path: str, body: Any = None, timeout: float = 900) -> Any:
         data = None if body is None else json.dumps(body).encode()
@@ -46,7 +66,7 @@ class Client:
             raise AssertionError(f"{method} {path} → HTTP {exc.code}: {exc.read().decode()[:2000]}") from None
 
     def txt2img(self, checkpoint: str = SD1, **extra: Any) -> dict:
-        body = {
+        body: dict[str, Any] = {
             "prompt": "a photo of Emma Watson in Paris, golden hour",
             "negative_prompt": "blurry",
             "seed": 1234,
@@ -55,9 +75,11 @@ class Client:
             "height": 64,
             "sampler_name": "Euler",
             "cfg_scale": 7,
-            "override_settings": {"sd_model_checkpoint": checkpoint, "live_previews_enable": False},
+            "override_settings": {"sd_model_checkpoint": self.checkpoint(checkpoint), "live_previews_enable": False},
             "override_settings_restore_afterwards": True,
         }
+        if self.forge_like and extra.get("enable_hr"):
+            body["hr_additional_modules"] = ["Use same choices"]  # Forge's API: keep the first pass's modules
         body.update(extra)
         return self.request("POST", "/sdapi/v1/txt2img", body)
 
@@ -70,6 +92,18 @@ def image_hash(result: dict, index: int = 0) -> str:
         return hashlib.sha256(im.mode.encode() + repr(im.size).encode() + im.tobytes()).hexdigest()
 
 
+def image_distance(a: dict, i: int, b: dict, j: int) -> float:
+    """Largest per-channel difference (0–255) between image ``i`` of ``a`` and image ``j`` of ``b``."""
+    import numpy as np
+    from PIL import Image
+
+    def pixels(result: dict, index: int):
+        with Image.open(io.BytesIO(base64.b64decode(result["images"][index]))) as im:
+            return np.asarray(im.convert("RGB"), dtype=np.int16)
+
+    return float(np.abs(pixels(a, i) - pixels(b, j)).max())
+
+
 def infotext(result: dict, index: int = 0) -> str:
     return json.loads(result["info"])["infotexts"][index]
 
@@ -79,12 +113,14 @@ def smoothie(*args: Any, **kw: Any) -> dict:
 
 
 @pytest.fixture(scope="module")
-def api(request) -> Client:
+def api(request, host_kind) -> Client:
     url = os.environ.get("SMOOTHIE_WEBUI_URL")
-    if url:  # an already running server (with this extension and the tiny models) was named explicitly
+    if url:  # an already running A1111 (with this extension and the tiny models) was named explicitly
+        if host_kind is not hosts.A1111:
+            pytest.skip("SMOOTHIE_WEBUI_URL names an A1111 server")
         return Client(url, os.environ.get("SMOOTHIE_WEBUI_LORA_DIR"))
-    server = request.getfixturevalue("webui")  # skips, with the reason, when A1111_DIR is not set
-    return Client(server.base_url, str(server.lora_dir))
+    server = request.getfixturevalue("webui")  # skips, with the reason, for a host that is not set
+    return Client(server.base_url, str(server.lora_dir), server.kind)
 
 
 @pytest.fixture(scope="module")
@@ -119,6 +155,49 @@ def test_default_args_write_infotext_and_change_the_image(api, checkpoint):
     assert image_hash(after) == image_hash(plain), "the next plain generation must be bit-identical"
 
 
+def test_rescale_changes_the_image_and_the_infotext_is_true(api, plain_sd1):
+    """φ 0.7 gives other pixels than φ 0 at the same CFG (on Forge too, where A1111's CFG hook never runs)."""
+    off = api.txt2img(SD1, **smoothie(False, 32, "average", "rules", "", 0.0, 12, "None"))
+    on = api.txt2img(SD1, **smoothie(False, 32, "average", "rules", "", 0.7, 12, "None"))
+    assert image_hash(on) != image_hash(off)
+    assert "Smoothie rescale: 0.7" in infotext(on)
+    assert "Smoothie rescale: 0," in infotext(off) or infotext(off).rstrip().endswith("Smoothie rescale: 0")
+    assert "CFG scale: 12" in infotext(on)
+    for result in (on, off):
+        assert "Smoothie error" not in infotext(result)
+        assert "Smoothie note" not in infotext(result), infotext(result)
+    assert image_hash(api.txt2img(SD1)) == plain_sd1, "the next plain generation must be bit-identical"
+
+
+def test_boost_reaches_the_hires_pass(api):
+    hires = {"enable_hr": True, "hr_scale": 1.5, "hr_upscaler": "Latent", "denoising_strength": 0.5}
+    hires["hr_second_pass_steps"] = 2
+    result = api.txt2img(SD1, **hires, **smoothie(False, 32, "average", "rules", "", 0.0, 15, "None"))
+    text = infotext(result)
+    assert "CFG scale: 15" in text
+    if api.forge_like:  # Forge and reForge use their own "Hires CFG Scale" for the second pass
+        assert "Hires CFG Scale: 15" in text, text
+
+
+def test_per_image_infotext_reproduces_each_image(api, plain_sd1):
+    """Image k records the paraphrase it used; its pasted parameters reproduce it alone (batch of one)."""
+    result = api.txt2img(SD1, batch_size=3, **smoothie(True, 4, "per-image", "rules", "", 0.0))
+    texts = json.loads(result["info"])["infotexts"]
+    assert [t.count("Smoothie paraphrase: ") for t in texts] == [1, 1, 1]
+    for k in range(3):
+        assert f"Smoothie paraphrase: {k}," in texts[k] or texts[k].rstrip().endswith(f"Smoothie paraphrase: {k}")
+    pasted = api.request("POST", "/sdapi/v1/png-info", {"image": "data:image/png;base64," + result["images"][2]})
+    params = pasted["parameters"]
+    assert params["Smoothie paraphrase"] == "2"
+    assert int(params["Seed"]) == 1234 + 2
+    args = [params[f.infotext] for f in FIELDS if f.infotext in params]
+    assert len(args) == len(FIELDS) - 1  # every field but the grid's
+    again = api.txt2img(SD1, seed=int(params["Seed"]), **smoothie(*[params.get(f.infotext) for f in FIELDS]))
+    assert "Smoothie paraphrase: 2" in infotext(again)
+    assert image_distance(again, 0, result, 2) < min(image_distance(again, 0, result, k) for k in (0, 1))
+    assert image_distance(again, 0, result, 2) <= 2, "image 2 pasted back is image 2 (up to batch rounding)"
+
+
 def test_png_info_carries_the_parameters(api):
     result = api.txt2img(SD1, **smoothie(True, 8, "composable"))
     info = api.request("POST", "/sdapi/v1/png-info", {"image": "data:image/png;base64," + result["images"][0]})
@@ -138,42 +217,50 @@ def test_other_modes_generate(api, plain_sd1, mode):
         assert image_hash(result, 0) != image_hash(result, 1)
 
 
-def test_negative_lora_matching_model_is_applied(api):
-    plain = api.txt2img(SDXL, **smoothie(False, 32, "average", "rules", "", 0.0, 0, "None"))
-    result = api.txt2img(SDXL, **smoothie(False, 32, "average", "rules", "", 0.0, 0, WRONG_LORA, 1.0, "wrong"))
+@pytest.mark.parametrize("role", [SD1, SDXL])
+def test_negative_lora_matching_model_is_applied(api, role):
+    lora = api.wrong_lora(role)
+    plain = api.txt2img(role, **smoothie(False, 32, "average", "rules", "", 0.0, 0, "None"))
+    result = api.txt2img(role, **smoothie(False, 32, "average", "rules", "", 0.0, 0, lora, 1.0, "wrong"))
     text = infotext(result)
-    assert f"<lora:{WRONG_LORA}:1>" in text
+    assert f"<lora:{lora}:1>" in text
     assert "Negative prompt: blurry, wrong" in text
     assert "Lora hashes" in text
     assert "Smoothie error" not in text
     assert image_hash(result) != image_hash(plain)
 
 
-def test_auto_negative_lora_uses_the_installed_wrong_lora_that_fits(api):
-    # Default arguments: the negative LoRA is "auto". The tiny set has one LoRA named like the trigger, for SDXL.
-    result = api.txt2img(SDXL, **smoothie(False, 32, "average", "rules", "", 0.0))
+@pytest.mark.parametrize("role", [SD1, SDXL])
+def test_auto_negative_lora_uses_the_installed_wrong_lora_that_fits(api, role):
+    # Default arguments: the negative LoRA is "auto": an installed LoRA named like the trigger, of the model's kind.
+    api.checkpoint(role)
+    lora = api.models.wrong_lora.get(role)
+    result = api.txt2img(role, **smoothie(False, 32, "average", "rules", "", 0.0))
     text = infotext(result)
-    assert f"<lora:{WRONG_LORA}:1>" in text
-    assert f"Smoothie LoRA: {WRONG_LORA}" in text  # the infotext names the LoRA, so a paste reproduces it
-    assert "Negative prompt: blurry, wrong" in text
-    assert "Lora hashes" in text
-    # SD1: no SD1 LoRA named like "wrong" is installed, so none is used, and the note says why.
-    result = api.txt2img(SD1, **smoothie(False, 32, "average", "rules", "", 0.0))
-    text = infotext(result)
-    assert "<lora:" not in text
-    assert "Smoothie LoRA: None" in text
-    assert "Smoothie note:" in text
     assert "Smoothie error" not in text
+    if lora is not None:
+        assert f"<lora:{lora}:1>" in text
+        assert f"Smoothie LoRA: {lora}" in text  # the infotext names the LoRA, so a paste reproduces it
+        assert "Negative prompt: blurry, wrong" in text
+        assert "Lora hashes" in text
+    else:  # none installed for this model (A1111's tiny SD1): none is used, and the note says why
+        assert "<lora:" not in text
+        assert "Smoothie LoRA: None" in text
+        assert "Smoothie note:" in text
 
 
 def test_comparison_grid(api):
-    result = api.txt2img(SDXL, **smoothie(True, 4, "average", "rules", "", 0.7, 12, WRONG_LORA, 1.0, "wrong", True))
+    role = SDXL if api.models.wrong_lora.get(SDXL) else SD1
+    lora = api.wrong_lora(role)
+    args = (True, 4, "average", "rules", "", 0.7, 12, lora, 1.0, "wrong", True)
+    result = api.txt2img(role, **smoothie(*args))
     assert len(result["images"]) == 6  # grid + baseline, ensemble, +rescale, +LoRA, placebo
     cells = [image_hash(result, i) for i in range(1, 6)]
     assert len(set(cells)) == 5
     texts = json.loads(result["info"])["infotexts"]
     assert "CFG scale: 12" in texts[3]
-    assert f"<lora:{WRONG_LORA}" in texts[4]
+    assert "Smoothie rescale: 0.7" in texts[3]
+    assert f"<lora:{lora}" in texts[4]
     assert "<lora:" not in texts[5]
     assert "blurry, wrong" in texts[5]
 
@@ -204,7 +291,8 @@ def test_unknown_lora(api, plain_sd1):
 
 
 def test_wrong_architecture_lora(api, plain_sd1):
-    result = api.txt2img(SD1, **smoothie(False, 32, "average", "rules", "", 0.0, 0, WRONG_LORA))
+    foreign = api.models.foreign_lora[SD1]
+    result = api.txt2img(SD1, **smoothie(False, 32, "average", "rules", "", 0.0, 0, foreign))
     _assert_message_and_plain(api, plain_sd1, result, "is an SDXL LoRA but the loaded model is SD1.x", same_image=True)
     assert "<lora:" not in infotext(result)
 
@@ -282,11 +370,12 @@ def test_hires_fix_uses_the_ensemble_and_is_undone(api):
     hires = {"enable_hr": True, "hr_scale": 2, "hr_upscaler": "Latent", "denoising_strength": 0.5}
     hires["hr_second_pass_steps"] = 2
     plain = api.txt2img(SD1, **hires)
-    result = api.txt2img(SD1, **hires, **smoothie(True, 8, "average", "rules", "", 0.7, 0, "tiny-sd1-lora", 0.5))
+    lora = api.models.plain_lora[SD1]
+    result = api.txt2img(SD1, **hires, **smoothie(True, 8, "average", "rules", "", 0.7, 0, lora, 0.5))
     text = infotext(result)
     assert "Hires upscale: 2" in text
     assert "Smoothie size: 8" in text
-    assert text.count("<lora:tiny-sd1-lora") == 1, text
+    assert text.count(f"<lora:{lora}") == 1, text
     assert "Smoothie error" not in text, text
     assert image_hash(result) != image_hash(plain)
     assert image_hash(api.txt2img(SD1, **hires)) == image_hash(plain)

@@ -1,8 +1,10 @@
-"""Checks of the host layer against the real A1111 ``modules``, run inside A1111's own interpreter.
+"""Checks of the host layer against a real WebUI's ``modules``, run inside that WebUI's own interpreter.
 
-``tests/webui/test_host.py`` starts this file with A1111's Python (its venv has A1111's dependencies, the
-project's does not) as ``python host_checks.py A1111_DIR [CHECK ...]``; it prints one JSON line per check.
-No model is loaded: the text encoder is a deterministic stand-in, the denoiser a real A1111 class.
+``tests/webui/test_host.py`` starts this file with the host's Python (its venv has the host's dependencies, the
+project's does not) as ``python host_checks.py HOST_DIR [CHECK ...]``; it prints one JSON line per check. The
+same checks run against A1111, Forge and reForge; a check that does not apply to a host says why and is
+skipped. No model is loaded: the text encoder is a deterministic stand-in; prompt parsing, processing objects,
+infotexts and sampler denoisers are the host's own.
 """
 
 from __future__ import annotations
@@ -14,34 +16,51 @@ import traceback
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-SHARED_LORA = ROOT.parent / "shared" / "models" / "models" / "Lora"
+SHARED_LORA = Path(os.environ.get("SMOOTHIE_SHARED_LORA", ROOT.parent / "shared" / "models" / "models" / "Lora"))
 
 
-def boot(a1111_dir: str) -> None:
+class Skip(Exception):  # noqa: N818 (a control-flow signal, not an error)
+    """This check does not apply to the host; the message says why."""
+
+
+def boot(host_dir: str) -> None:
     sys.path.insert(0, str(ROOT))
-    sys.path.insert(0, a1111_dir)
-    os.chdir(a1111_dir)
+    sys.path.insert(0, host_dir)
+    os.chdir(host_dir)
     sys.argv = ["webui.py", "--skip-torch-cuda-test", "--no-half", "--use-cpu", "all", "--lora-dir", str(SHARED_LORA)]
     from modules import shared_init
 
     shared_init.initialize()
 
 
+def host():
+    from smoothie.webui import host as hosts
+
+    return hosts.current()
+
+
 class FakeModel:
     """Stands in for ``shared.sd_model``: a text → tensor map that is deterministic and distinct per text."""
 
-    def __init__(self, sdxl: bool = False, channels: int = 8):
+    def __init__(self, sdxl: bool = False, channels: int = 8, flux: bool = False):
+        import torch
+
         self.sdxl = sdxl
         self.is_sdxl = sdxl
-        self.is_sd1 = not sdxl
+        self.is_sd1 = not sdxl and not flux
         self.is_sd2 = False
+        self.is_sd3 = False
+        self.flux = flux
         self.sd_checkpoint_info = "fake-checkpoint"
         self.channels = channels
         self.calls: list[list[str]] = []
-        import torch
-
+        self.clip_skips: list[int] = []
+        self.extra_generation_params: dict = {}
         self.cond_stage_model_empty_prompt = self.encode_one("")[None]
         self.torch = torch
+
+    def set_clip_skip(self, clip_skip):
+        self.clip_skips.append(clip_skip)
 
     def encode_one(self, text: str):
         import torch
@@ -60,13 +79,16 @@ class FakeModel:
 
         self.calls.append(list(texts))
         cross = torch.stack([self.encode_one(t) for t in texts])
-        if self.sdxl:
-            return {"crossattn": cross, "vector": torch.stack([self.vector(t) for t in texts])}
+        if self.sdxl or self.flux:
+            out = {"crossattn": cross, "vector": torch.stack([self.vector(t) for t in texts])}
+            if self.flux:
+                out["guidance"] = torch.full((len(texts),), 3.5)
+            return out
         return cross
 
 
 class use_model:  # noqa: N801 (a context manager used like a function)
-    """Put ``model`` in ``shared.sd_model`` for the block without triggering A1111's model loading."""
+    """Put ``model`` in ``shared.sd_model`` for the block without triggering the host's model loading."""
 
     def __init__(self, model):
         self.model = model
@@ -92,11 +114,18 @@ def make_p(prompt="a photo of Emma Watson in Paris", **kw):
     return p
 
 
-def make_run(p, **changes):
+def begun(p, **changes):
+    """A SmoothieRun on ``p`` (ensemble of 4, no LoRA unless asked), entered and begun as ``process(p)`` would."""
     from smoothie.params import SmoothieParams
-    from smoothie.webui import hooks
+    from smoothie.webui.run import SmoothieRun
 
-    return hooks.SmoothieRun(p, SmoothieParams(ensemble_size=4, **changes))
+    changes.setdefault("negative_lora", "")
+    run = SmoothieRun(p, SmoothieParams(ensemble_size=4, **changes))
+    run.__enter__()
+    if getattr(p, "all_prompts", None) is None:
+        p.setup_prompts()
+    run.begin()
+    return run
 
 
 def _mean(tensors):
@@ -105,154 +134,227 @@ def _mean(tensors):
     return torch.stack(list(tensors)).mean(0)
 
 
+def _multicond(run, model, prompts, steps=10, hires_steps=None):
+    from modules import prompt_parser
+
+    from smoothie.webui.run import ensemble_multicond
+
+    return ensemble_multicond(
+        run, model, prompt_parser.SdConditioning(prompts, width=512, height=512), steps, hires_steps
+    )
+
+
 # --- checks --------------------------------------------------------------------------------------------------
+
+
+def check_host_is_detected_by_feature():
+    import importlib.util
+
+    name = host().name
+    forge = importlib.util.find_spec("modules_forge") is not None and importlib.util.find_spec("backend") is not None
+    reforge = importlib.util.find_spec("ldm_patched") is not None
+    assert name == ("Forge" if forge else "reForge" if reforge else "A1111"), name
+    assert host().hooks_combine_denoised is (name == "A1111")
 
 
 def check_average_mode_is_mean_of_paraphrase_encodings():
     import torch
-    from modules import prompt_parser
 
-    from smoothie.webui import hooks
-
-    p = make_p()
-    run = make_run(p)
-    model = FakeModel()
-    prompts = prompt_parser.SdConditioning([p.prompt], width=512, height=512)
-    mc = hooks.ensemble_conditioning(run, model, prompts, 10, None, False)
+    with use_model(FakeModel()) as model:
+        p = make_p()
+        run = begun(p)
+        mc = _multicond(run, model, [p.prompt])
     assert mc.shape == (1,)
     (parts,) = mc.batch
     assert len(parts) == 1, "average mode must give one conditioning per image (UNet cost independent of N)"
     assert parts[0].weight == 1.0
     (sched,) = parts[0].schedules
-    paras = run.state.paraphrases[p.prompt]
+    paras = run.plan.ensemble.paraphrases(p.prompt)
     assert len(paras) == 4
     torch.testing.assert_close(sched.cond, _mean(model.encode_one(t) for t in paras))
     assert sched.end_at_step == 10
     assert len(model.calls) == 1, f"all paraphrases are encoded in one batch, got {len(model.calls)} calls"
+    assert p.extra_generation_params["Smoothie generic"] == run.plan.ensemble.rewrite(p.prompt).generic
 
 
 def check_sdxl_average_includes_vector():
     import torch
-    from modules import prompt_parser
 
-    from smoothie.webui import hooks
-
-    p = make_p("a portrait of Greg Rutkowski")
-    run = make_run(p)
-    model = FakeModel(sdxl=True)
-    mc = hooks.ensemble_conditioning(run, model, prompt_parser.SdConditioning([p.prompt]), 10, None, False)
+    with use_model(FakeModel(sdxl=True)) as model:
+        p = make_p("a portrait of Greg Rutkowski")
+        run = begun(p)
+        mc = _multicond(run, model, [p.prompt])
     cond = mc.batch[0][0].schedules[0].cond
     assert set(cond) == {"crossattn", "vector"}
-    paras = run.state.paraphrases[p.prompt]
+    paras = run.plan.ensemble.paraphrases(p.prompt)
     torch.testing.assert_close(cond["vector"], _mean(model.vector(t) for t in paras))
     torch.testing.assert_close(cond["crossattn"], _mean(model.encode_one(t) for t in paras))
 
 
+def check_forge_encoder_sets_clip_skip_and_pads_with_the_empty_prompt():
+    if host().name == "A1111":
+        raise Skip("A1111 encodes with CLIP skip set by its hijack and pads with cond_stage_model_empty_prompt")
+    import torch
+
+    model = FakeModel(flux=True)
+    with use_model(model):
+        p = make_p("a red fox in the snow")
+        run = begun(p)
+        encoder = host().encoder(run, model, [p.prompt])
+        assert model.clip_skips, "set_clip_skip must be called before encoding"
+        torch.testing.assert_close(encoder.empty(), model.encode_one(""))
+        encoder.empty()
+        assert model.calls == [[""]], "the empty prompt is encoded once per model"
+        mc = _multicond(run, model, [p.prompt])
+    cond = mc.batch[0][0].schedules[0].cond
+    assert list(cond) == ["crossattn", "vector", "guidance"]
+    assert float(cond["guidance"]) == 3.5
+
+
 def check_composable_mode_is_and_with_weights_one_over_n():
-    from modules import prompt_parser
-
-    from smoothie.webui import hooks
-
-    p = make_p()
-    run = make_run(p, mode="composable")
-    mc = hooks.ensemble_conditioning(run, FakeModel(), prompt_parser.SdConditioning([p.prompt]), 10, None, False)
+    with use_model(FakeModel()) as model:
+        p = make_p()
+        run = begun(p, mode="composable")
+        mc = _multicond(run, model, [p.prompt])
     parts = mc.batch[0]
     assert len(parts) == 4
     assert all(abs(c.weight - 0.25) < 1e-9 for c in parts)
 
 
-def check_per_image_mode_gives_each_image_a_paraphrase():
+def check_per_image_mode_gives_each_image_a_paraphrase_and_its_infotext_says_which():
     import torch
-    from modules import prompt_parser
+    from modules import processing
 
-    from smoothie.webui import hooks
-
-    p = make_p()
-    run = make_run(p, mode="per-image")
-    model = FakeModel()
-    prompts = prompt_parser.SdConditioning([p.prompt] * 3)
-    p.iteration = 1  # second batch of 3: paraphrases 3, 0, 1 of 4
-    mc = hooks.ensemble_conditioning(run, model, prompts, 10, None, False)
-    paras = run.state.paraphrases[p.prompt]
-    for pos, want in enumerate([3, 0, 1]):
-        torch.testing.assert_close(mc.batch[pos][0].schedules[0].cond, model.encode_one(paras[want]))
+    with use_model(FakeModel()) as model:
+        p = make_p(batch_size=3, n_iter=2)
+        p.setup_prompts()
+        p.all_seeds = list(range(6))
+        p.all_subseeds = list(range(6))
+        run = begun(p, mode="per-image")
+        p.iteration = 1  # second batch of 3: paraphrases 3, 0, 1 of 4
+        mc = _multicond(run, model, p.all_prompts[3:6])
+        paras = run.plan.ensemble.paraphrases(p.prompt)
+        for pos, want in enumerate([3, 0, 1]):
+            torch.testing.assert_close(mc.batch[pos][0].schedules[0].cond, model.encode_one(paras[want]))
+        texts = [processing.create_infotext(p, p.all_prompts, p.all_seeds, p.all_subseeds, index=i) for i in (3, 4, 5)]
+    for text, want in zip(texts, [3, 0, 1], strict=True):
+        assert f"Smoothie paraphrase: {want}" in text, text
+        assert "Smoothie mode: per-image" in text
 
 
 def check_and_and_scheduling_are_kept():
-    from modules import prompt_parser
-
-    from smoothie.webui import hooks
-
-    p = make_p("a red [cat:dog:5] on a sofa AND a lamp :0.5")
-    run = make_run(p)
-    mc = hooks.ensemble_conditioning(run, FakeModel(), prompt_parser.SdConditioning([p.prompt]), 10, None, False)
+    with use_model(FakeModel()) as model:
+        p = make_p("a red [cat:dog:5] on a sofa AND a lamp :0.5")
+        run = begun(p)
+        mc = _multicond(run, model, [p.prompt])
     parts = mc.batch[0]
     assert [round(c.weight, 6) for c in parts] == [1.0, 0.5], [c.weight for c in parts]
     assert [s.end_at_step for s in parts[0].schedules] == [5, 10]
 
 
-def check_get_conds_wrapper_never_touches_a1111_cache_and_is_undone():
+def check_get_conds_wrapper_never_touches_host_cache_and_is_undone():
     from modules import processing, prompt_parser
 
     p = make_p()
     before = dict(vars(p))
     cached_c = list(processing.StableDiffusionProcessing.cached_c)
     try:
-        with use_model(FakeModel()) as model, make_run(p) as run:
+        with use_model(FakeModel()) as model:
+            run = begun(p)
             assert "get_conds_with_caching" in vars(p)
             prompts = prompt_parser.SdConditioning([p.prompt])
             fn = prompt_parser.get_multicond_learned_conditioning
             first = p.get_conds_with_caching(fn, prompts, 10, [p.cached_c], None)
             again = p.get_conds_with_caching(fn, prompts, 10, [p.cached_c], None)
-            assert not run.state.messages, run.state.messages
+            assert not run.record.errors, run.record.errors
             assert again is first, "the ensemble's own cache answers the second call"
             assert len(first.batch[0]) == 1
             assert len(model.calls) == 1
             assert processing.StableDiffusionProcessing.cached_c == cached_c
             raise KeyboardInterrupt  # leaving by an exception still restores
     except KeyboardInterrupt:
-        pass
-    assert dict(vars(p)) == before, sorted(set(vars(p)) ^ set(before))
+        run.__exit__(KeyboardInterrupt, None, None)
+    after = {k: v for k, v in vars(p).items() if k not in ("all_prompts", "all_negative_prompts")}
+    assert "get_conds_with_caching" not in vars(p)
+    assert "_smoothie_run" not in vars(p)
+    assert set(after) - {"main_prompt", "main_negative_prompt"} <= set(before) | {"extra_generation_params"}
 
 
-def check_negative_lora_injected_once_and_restored():
-
-    p = make_p("a cat <lora:wrong-tiny-sdxl:0.3>")
+def check_negative_lora_injected_once_into_every_prompt_and_restored():
     with use_model(FakeModel(sdxl=True)):
-        before = dict(vars(p))
-        with make_run(p, negative_lora="wrong-tiny-sdxl", lora_weight=0.8):
-            assert p.prompt.count("<lora:wrong-tiny-sdxl") == 1
-            assert p.negative_prompt == "blurry, wrong"
-            assert p.extra_generation_params["Smoothie LoRA"] == "wrong-tiny-sdxl"
-        assert p.prompt == before["prompt"]
-        assert p.negative_prompt == "blurry"
+        p = make_p("a cat <lora:wrong-tiny-sdxl:0.3>", batch_size=2, enable_hr=True)
+        p.setup_prompts()
+        before = {k: getattr(p, k) for k in ("all_prompts", "all_negative_prompts", "all_hr_prompts", "prompt")}
+        run = begun(p, negative_lora="wrong-tiny-sdxl", lora_weight=0.8, enabled=False)
+        assert all(s.count("<lora:wrong-tiny-sdxl") == 1 for s in p.all_prompts + p.all_hr_prompts)
+        assert p.all_negative_prompts == ["blurry, wrong"] * 2
+        assert p.all_hr_negative_prompts == ["blurry, wrong"] * 2
+        assert p.extra_generation_params["Smoothie LoRA"] == "wrong-tiny-sdxl"
+        run.__exit__(None, None, None)
+        assert {k: getattr(p, k) for k in before} == before
         p2 = make_p("a cat")
-        with make_run(p2, negative_lora="wrong-tiny-sdxl", lora_weight=0.8):
-            assert p2.prompt == "a cat <lora:wrong-tiny-sdxl:0.8>"
+        run = begun(p2, negative_lora="wrong-tiny-sdxl", lora_weight=0.8, enabled=False)
+        assert p2.all_prompts == ["a cat <lora:wrong-tiny-sdxl:0.8>"]
+        run.__exit__(None, None, None)
+
+
+def check_auto_lora_picks_the_fitting_one_for_the_loaded_model():
+    with use_model(FakeModel(sdxl=True)):
+        p = make_p("a cat")
+        begun(p, negative_lora="auto", enabled=False)
+        assert p.all_prompts == ["a cat <lora:wrong-tiny-sdxl:1>"]
+        assert p.extra_generation_params["Smoothie LoRA"] == "wrong-tiny-sdxl"
+    with use_model(FakeModel(sdxl=False)):
+        p = make_p("a cat")
+        begun(p, negative_lora="auto", enabled=False)
+        assert p.all_prompts == ["a cat"]
+        assert p.extra_generation_params["Smoothie LoRA"] == "None"
+        assert "Smoothie note" in p.extra_generation_params
 
 
 def check_wrong_architecture_and_unknown_lora_are_refused_with_a_message():
-
     with use_model(FakeModel(sdxl=False)):
         p = make_p("a cat")
-        with make_run(p, negative_lora="wrong-tiny-sdxl"):
-            assert "<lora:" not in p.prompt
-            assert p.negative_prompt == "blurry"
-            err = p.extra_generation_params["Smoothie error"]
-            assert "SDXL LoRA" in err, err
-            assert "SD1.x" in err, err
-            assert any("Smoothie" in c for c in p.comments)
+        begun(p, negative_lora="wrong-tiny-sdxl")
+        assert "<lora:" not in p.all_prompts[0]
+        assert p.all_negative_prompts == ["blurry"]
+        err = p.extra_generation_params["Smoothie error"]
+        assert "SDXL LoRA" in err, err
+        assert "SD1.x" in err, err
+        assert any("Smoothie" in c for c in p.comments)
+        assert p.extra_generation_params["Smoothie LoRA"] == "None"
         p = make_p("a cat")
-        with make_run(p, negative_lora="no-such-lora"):
-            assert "not found" in p.extra_generation_params["Smoothie error"]
+        begun(p, negative_lora="no-such-lora")
+        assert "not found" in p.extra_generation_params["Smoothie error"]
 
 
-def check_rescale_hook_is_gated_on_p_and_undone():
+def check_lora_that_makes_the_reader_raise_does_not_fail_the_run():
+    from smoothie.generation import lora as lora_choice
+
+    real = lora_choice.inspect_lora
+
+    def explode(path, *a, **kw):
+        raise RecursionError("maximum recursion depth exceeded")
+
+    lora_choice.inspect_lora = explode
+    try:
+        with use_model(FakeModel(sdxl=True)):
+            p = make_p("a cat")
+            begun(p, negative_lora="wrong-tiny-sdxl")
+            assert "<lora:" not in p.all_prompts[0]
+            assert "cannot be read (maximum recursion depth exceeded)" in p.extra_generation_params["Smoothie error"]
+    finally:
+        lora_choice.inspect_lora = real
+
+
+def check_rescale_through_combine_denoised_is_gated_on_p_and_undone():
+    if not host().hooks_combine_denoised:
+        raise Skip(f"{host().name} guides through a UNet patch, not combine_denoised")
     import torch
     from modules import script_callbacks, sd_samplers_kdiffusion, sd_samplers_timesteps
 
     from smoothie.guidance import rescale_cfg, rescale_cfg_x0
-    from smoothie.webui import hooks
+    from smoothie.webui import run as runs
 
     gen = torch.Generator().manual_seed(0)
     x_out = torch.randn(3, 4, 8, 8, generator=gen)  # [cond 0, cond 1, uncond]
@@ -265,46 +367,129 @@ def check_rescale_hook_is_gated_on_p_and_undone():
     plain = sd_samplers_kdiffusion.CFGDenoiserKDiffusion(sampler=None)
     plain.p = make_p()
     want_plain = plain.combine_denoised(x_out, conds_list, uncond, 7.0)
-    hooks.on_cfg_denoiser(script_callbacks.CFGDenoiserParams(x_in, None, sigma_in, 0, 10, None, None, plain))
+    runs.on_cfg_denoiser(script_callbacks.CFGDenoiserParams(x_in, None, sigma_in, 0, 10, None, None, plain))
     assert "combine_denoised" not in vars(plain), "a generation without Smoothie must not be touched"
 
     den = sd_samplers_kdiffusion.CFGDenoiserKDiffusion(sampler=None)
-    den.p = make_p()
-    with make_run(den.p, enabled=False, rescale=0.7):
-        hooks.on_cfg_denoiser(script_callbacks.CFGDenoiserParams(x_in, None, sigma_in, 0, 10, None, None, den))
+    with use_model(FakeModel()):
+        den.p = make_p()
+        run = begun(den.p, enabled=False, rescale=0.7)
+        runs.on_cfg_denoiser(script_callbacks.CFGDenoiserParams(x_in, None, sigma_in, 0, 10, None, None, den))
         got = den.combine_denoised(x_out, conds_list, uncond, 7.0)
         guided = plain.combine_denoised(x_out, conds_list, uncond, 7.0)
         cond = plain.combine_denoised(x_out, conds_list, uncond, 1.0)
         torch.testing.assert_close(got, rescale_cfg_x0(x, guided, cond, sigma, 0.7))
         assert not torch.equal(got, guided)
+        assert den.p.extra_generation_params["Smoothie rescale"] == "0.7"
+        run.__exit__(None, None, None)
     assert "combine_denoised" not in vars(den)
     assert torch.equal(den.combine_denoised(x_out, conds_list, uncond, 7.0), want_plain)
 
     class Sampler:
         pass
 
-    with use_model(type("M", (), {"alphas_cumprod": torch.linspace(0.99, 0.01, 1000)})()):
+    with use_model(type("M", (), {"alphas_cumprod": torch.linspace(0.99, 0.01, 1000), "is_sd1": True})()):
         ts = sd_samplers_timesteps.CFGDenoiserTimesteps(Sampler())
-    ts.p = make_p()
-    with make_run(ts.p, enabled=False, rescale=0.5):
-        hooks.on_cfg_denoiser(script_callbacks.CFGDenoiserParams(x_in, None, sigma_in, 0, 10, None, None, ts))
-        got = ts.combine_denoised(x_out, conds_list, uncond, 7.0)
-        torch.testing.assert_close(got, rescale_cfg(guided, cond, 0.5))
+        ts.p = make_p()
+        run = begun(ts.p, enabled=False, rescale=0.5)
+    runs.on_cfg_denoiser(script_callbacks.CFGDenoiserParams(x_in, None, sigma_in, 0, 10, None, None, ts))
+    got = ts.combine_denoised(x_out, conds_list, uncond, 7.0)
+    torch.testing.assert_close(got, rescale_cfg(guided, cond, 0.5))
+    run.__exit__(None, None, None)
     assert "combine_denoised" not in vars(ts)
 
 
+def check_unknown_sampler_is_a_note_and_the_infotext_says_no_rescale():
+    if not host().hooks_combine_denoised:
+        raise Skip(f"{host().name} guides through a UNet patch, not combine_denoised")
+    from modules import script_callbacks
+
+    from smoothie.webui import run as runs
+
+    class OddDenoiser:
+        pass
+
+    den = OddDenoiser()
+    with use_model(FakeModel()):
+        den.p = make_p()
+        begun(den.p, enabled=False, rescale=0.7)
+    runs.on_cfg_denoiser(script_callbacks.CFGDenoiserParams(None, None, None, 0, 10, None, None, den))
+    assert den.p.extra_generation_params["Smoothie rescale"] == "0"
+    assert "unsupported sampler (OddDenoiser)" in den.p.extra_generation_params["Smoothie note"]
+
+
+def check_rescale_is_a_post_cfg_function_on_a_clone_of_the_unet():
+    if host().hooks_combine_denoised:
+        raise Skip("A1111 guides through combine_denoised")
+    import torch
+
+    from smoothie.guidance import rescale_cfg_x0
+
+    class Patcher:
+        def __init__(self):
+            self.model_options = {}
+            self.model = type("KModel", (), {"predictor": type("Prediction", (), {"prediction_type": "epsilon"})()})()
+
+        def clone(self):
+            n = Patcher()
+            n.model_options = {k: list(v) if isinstance(v, list) else v for k, v in self.model_options.items()}
+            return n
+
+        def set_model_sampler_post_cfg_function(self, fn, disable_cfg1_optimization=False):
+            self.model_options.setdefault("sampler_post_cfg_function", []).append(fn)
+
+    original = Patcher()
+    with use_model(FakeModel()) as model:
+        model.forge_objects = type("ForgeObjects", (), {"unet": original})()
+        p = make_p()
+        p.sd_model = model
+        run = begun(p, enabled=False, rescale=0.7)
+        run.before_sampling()
+    unet = model.forge_objects.unet
+    assert unet is not original, "the host's UNet patcher is cloned, never modified"
+    assert original.model_options == {}
+    (fn,) = unet.model_options["sampler_post_cfg_function"]
+    gen = torch.Generator().manual_seed(1)
+    x, cond, uncond = (torch.randn(2, 4, 8, 8, generator=gen) for _ in range(3))
+    guided = uncond + 7 * (cond - uncond)
+    sigma = torch.tensor([3.0, 3.0])
+    got = fn({"denoised": guided, "cond_denoised": cond, "uncond_denoised": uncond, "sigma": sigma, "input": x})
+    torch.testing.assert_close(got, rescale_cfg_x0(x, guided, cond, sigma, 0.7))
+    assert p.extra_generation_params["Smoothie rescale"] == "0.7"
+
+    flow = Patcher()
+    flow.model.predictor.prediction_type = "const"
+    with use_model(FakeModel()) as model:
+        model.forge_objects = type("ForgeObjects", (), {"unet": flow})()
+        p = make_p()
+        p.sd_model = model
+        run = begun(p, enabled=False, rescale=0.7)
+        run.before_sampling()
+    assert model.forge_objects.unet is flow
+    assert p.extra_generation_params["Smoothie rescale"] == "0"
+    assert "flow matching" in p.extra_generation_params["Smoothie note"]
+
+
 def check_cfg_boost_applied_and_restored():
-    p = make_p()
-    p.cfg_scale = 7.0
-    with make_run(p, cfg_boost=20, enabled=False):
+    with use_model(FakeModel()):
+        p = make_p()
+        p.cfg_scale = 7.0
+        had_hr_cfg = hasattr(p, "hr_cfg")
+        if had_hr_cfg:
+            p.hr_cfg = 1.0
+        run = begun(p, cfg_boost=20, enabled=False, rescale=0.0)
         assert p.cfg_scale == 20
+        if had_hr_cfg:
+            assert p.hr_cfg == 20, "Forge/reForge: the hires pass gets the boost too"
+        run.__exit__(None, None, None)
     assert p.cfg_scale == 7.0
+    if had_hr_cfg:
+        assert p.hr_cfg == 1.0
 
 
 def check_ensemble_failure_falls_back_with_message():
     from modules import prompt_parser
 
-    p = make_p("")
     calls = []
 
     def original(function, required_prompts, *args):
@@ -312,9 +497,9 @@ def check_ensemble_failure_falls_back_with_message():
         return "plain"
 
     with use_model(FakeModel()):
-        run = make_run(p)
-        run.__enter__()
-        from smoothie.webui.hooks import _conds_wrapper
+        p = make_p("")
+        run = begun(p)
+        from smoothie.webui.run import _conds_wrapper
 
         wrapper = _conds_wrapper(run, original)
         p.cached_params = lambda *a: ("key",)
@@ -324,6 +509,7 @@ def check_ensemble_failure_falls_back_with_message():
         assert got == "plain"
         assert calls == [[""]]
         assert "prompt ensemble failed" in p.extra_generation_params["Smoothie error"]
+        assert p.extra_generation_params["Smoothie ensemble"] == "False", "the infotext must not claim an ensemble"
         run.__exit__(None, None, None)
 
 
@@ -359,13 +545,15 @@ def check_script_ui_order_matches_params():
 
 
 def main() -> int:
-    a1111_dir, *names = sys.argv[1:]
-    boot(a1111_dir)
+    host_dir, *names = sys.argv[1:]
+    boot(host_dir)
     checks = {k: v for k, v in globals().items() if k.startswith("check_")}
     for name in names or list(checks):
         try:
             checks[name]()
             result = {"check": name, "ok": True}
+        except Skip as skip:
+            result = {"check": name, "ok": True, "skipped": str(skip)}
         except BaseException:
             result = {"check": name, "ok": False, "error": traceback.format_exc()}
         print("SMOOTHIE-CHECK " + json.dumps(result), flush=True)

@@ -1,13 +1,13 @@
-"""Host-layer checks against the real A1111 ``modules`` (skipped unless A1111_DIR is set).
+"""Host-layer checks against a real WebUI's ``modules`` (skipped unless A1111_DIR, FORGE_DIR or REFORGE_DIR is set).
 
-The checks live in ``host_checks.py`` and run inside A1111's own interpreter (``A1111_PYTHON``, by default
-the ``venv`` beside or inside A1111_DIR), because the project's environment lacks A1111's dependencies.
+The checks live in ``host_checks.py`` and run inside the host's own interpreter (``<HOST>_PYTHON``, by default
+the ``venv`` beside or inside the host's folder), because the project's environment lacks the host's
+dependencies. Each host given is checked; a check that does not apply to a host is skipped with the reason.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from functools import cache
@@ -15,19 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.hosts import HOSTS, HostKind
+
 HERE = Path(__file__).resolve().parent
-A1111_DIR = os.environ.get("A1111_DIR", "")
-
-
-def _python() -> str | None:
-    explicit = os.environ.get("A1111_PYTHON")
-    if explicit:
-        return explicit
-    root = Path(A1111_DIR)
-    for candidate in (root / "venv" / "bin" / "python", root.parent / "venv" / "bin" / "python"):
-        if candidate.exists():
-            return str(candidate)
-    return None
 
 
 def _check_names() -> list[str]:
@@ -35,23 +25,22 @@ def _check_names() -> list[str]:
     return [line.split("(")[0][4:] for line in text.splitlines() if line.startswith("def check_")]
 
 
-pytestmark = [
-    pytest.mark.a1111,
-    pytest.mark.skipif(not A1111_DIR, reason="A1111_DIR is not set: no A1111 checkout to test the host layer against"),
-]
-
-
 @cache
-def _results() -> dict[str, dict]:
-    python = _python()
-    if python is None:
-        pytest.skip(f"no A1111 Python found for {A1111_DIR} (set A1111_PYTHON)")
+def _results(kind: HostKind) -> dict[str, dict]:
+    try:
+        found = kind.locate_dir()
+    except Exception as exc:  # set but unusable: a broken setup, not a skip
+        pytest.fail(str(exc))
+    if found is None:
+        pytest.skip(f"{kind.env_dir} is not set: {kind.setup_help}")
+    host_dir, python = found
     proc = subprocess.run(
-        [python, str(HERE / "host_checks.py"), A1111_DIR],
+        [str(python), str(HERE / "host_checks.py"), str(host_dir)],
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=900,
         check=False,
+        env=kind.check_env(),
     )
     results = {}
     for line in proc.stdout.splitlines():
@@ -63,10 +52,13 @@ def _results() -> dict[str, dict]:
     return results
 
 
+@pytest.mark.parametrize("kind", HOSTS, ids=[k.key for k in HOSTS])
 @pytest.mark.parametrize("name", _check_names())
-def test_host(name):
-    result = _results().get(name)
+def test_host(kind, name):
+    result = _results(kind).get(name)
     assert result is not None, f"{name} did not report"
+    if result.get("skipped"):
+        pytest.skip(result["skipped"])
     if not result["ok"]:
         sys.stderr.write(result["error"])
     assert result["ok"], result.get("error")
