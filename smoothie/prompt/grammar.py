@@ -9,13 +9,18 @@ them with one lark grammar so a rewrite never damages syntax:
   :class:`Atom` and :class:`Separator` segments; ``render(parse_prompt(p)) == p`` for every prompt it accepts.
 * Text inside groups (``(a cat:1.2)``, ``[day:night:0.5]``, ``{a|b}``) is reachable through
   :meth:`Group.map_text`, so names inside weights can be replaced while brackets and numbers stay verbatim.
-* Unbalanced brackets raise :class:`PromptSyntaxError` naming the bracket and its column.
+* Unbalanced brackets, and brackets nested deeper than :data:`MAX_NESTING`, raise :class:`PromptSyntaxError`
+  naming the bracket and its column.
+* A sub-prompt's trailing ``:weight`` is found as A1111 finds it: extra networks are removed first, so in
+  ``red hair:1.3 <lora:x:1> AND …`` the ``:1.3`` weighs the whole sub-prompt and becomes an ``and_weight`` atom.
+* :attr:`Prompt.source` never glues ``BREAK``/``AND`` to a neighbouring word (``a personBREAK`` would no longer
+  be a separator): segments built by a rewrite are joined with a space where one is needed.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Literal
@@ -35,7 +40,7 @@ LSQB: "["
 RSQB: "]"
 LBRACE: "{"
 RBRACE: "}"
-EXTRA.3: /<[A-Za-z_][\w\-]*:[^<>]*>/
+EXTRA.3: /<\w+:[^>]+>/
 WILDCARD.3: /__[\w\-\/\*\.]+?__/
 ESC.2: /\\./s
 TEXT: /[^\\()\[\]{}<>_]+/
@@ -45,12 +50,20 @@ GT: ">"
 """
 
 _OPEN_TO_CLOSE = {"(": ")", "[": "]", "{": "}"}
+# A1111's re_extra_net (modules/extra_networks.py): removed from the prompt before anything else is parsed, so
+# "<a:], b>" is an extra network that swallows the "]".
+_RE_EXTRA = re.compile(r"<\w+:[^>]+>")
+
+# Deeper nesting is refused with a clear error (nobody writes it; the tree code would hit Python's recursion
+# limit near 400 levels).
+MAX_NESTING = 100
 _CLOSE_TO_OPEN = {v: k for k, v in _OPEN_TO_CLOSE.items()}
 
 # A1111's own patterns (modules/prompt_parser.py): AND splits sub-prompts, each may end in ":weight".
 _RE_SEPARATOR = re.compile(r"\s*\b(?:BREAK|AND)\b\s*")
 _RE_AND_WEIGHT = re.compile(r"\s*:\s*[-+]?(?:\d+\.?|\d*\.\d+)\s*$")
 _RE_GROUP_WEIGHT = re.compile(r":\s*[-+]?(?:\d+\.?|\d*\.\d+)\s*$")
+_WORD_CHAR = re.compile(r"\w")
 
 GroupKind = Literal["weight", "emphasis", "deemphasis", "schedule", "alternate", "variants"]
 AtomKind = Literal["extra", "wildcard", "escape", "and_weight"]
@@ -162,7 +175,7 @@ class Prompt:
 
     @property
     def source(self) -> str:
-        return "".join(s.source for s in self.segments)
+        return join_sources((s.source, _kind(s)) for s in self.segments)
 
     def chunks(self) -> list[list[Text | Atom | Group]]:
         """The segments between separators (one chunk per BREAK/AND part)."""
@@ -175,6 +188,36 @@ class Prompt:
         return out
 
 
+def join_sources(pieces: Iterable[tuple[str, str]]) -> str:
+    """Concatenate ``(text, kind)`` pieces (kind ``separator``, ``extra`` or ``text``), putting a space between
+    ``BREAK``/``AND`` and a word it would otherwise be glued to.
+
+    ``a person`` + ``BREAK `` must not become ``a personBREAK`` (no longer a separator for A1111), nor
+    `` AND`` + ``A picture`` ``ANDA picture``. Extra networks are looked through, as A1111 removes them before
+    it splits: ``BREAK<lora:x:1>cat`` reads ``BREAKcat``. Pieces that already have a boundary are joined
+    unchanged, so a parsed prompt renders byte for byte.
+    """
+    out: list[str] = []
+    last = ""  # the last character written, extra networks aside
+    after_separator = False
+    for text, kind in pieces:
+        if not text:
+            continue
+        if kind == "extra":
+            out.append(text)
+            continue
+        if (kind == "separator" or after_separator) and _WORD_CHAR.match(last) and _WORD_CHAR.match(text[0]):
+            out.append(" ")
+        out.append(text)
+        last = text[-1]
+        after_separator = kind == "separator"
+    return "".join(out)
+
+
+def _kind(segment: Segment) -> str:
+    return "separator" if isinstance(segment, Separator) else "extra" if _is_extra(segment) else "text"
+
+
 def render(prompt: Prompt) -> str:
     return prompt.source
 
@@ -185,24 +228,35 @@ def _parser() -> Lark:
 
 
 def _check_balance(prompt: str) -> None:
-    """Name the first unbalanced bracket, with its 1-based column (escaped brackets are text)."""
+    """Name the first unbalanced bracket, with its 1-based column (escaped brackets are text, and brackets
+    inside an extra network ``<lora:…>`` are part of it)."""
     stack: list[tuple[str, int]] = []
+    extras: list[re.Match[str]] = []
     i = 0
-    in_extra = False
     while i < len(prompt):
         ch = prompt[i]
         if ch == "\\":
             i += 2
             continue
-        if in_extra:
-            in_extra = ch != ">"
-        elif ch == "<" and re.match(r"<[A-Za-z_][\w\-]*:[^<>]*>", prompt[i:]):
-            in_extra = True
+        if ch == "<":
+            m = _RE_EXTRA.match(prompt, i)
+            if m:
+                extras.append(m)
+                i = m.end()
+                continue
         elif ch in _OPEN_TO_CLOSE:
             stack.append((ch, i))
+            if len(stack) > MAX_NESTING:
+                raise PromptSyntaxError(
+                    f"brackets nested more than {MAX_NESTING} deep at column {i + 1}: "
+                    f"at most {MAX_NESTING} levels are supported"
+                )
         elif ch in _CLOSE_TO_OPEN:
             if not stack:
-                raise PromptSyntaxError(f"unbalanced {ch!r} at column {i + 1}: no matching {_CLOSE_TO_OPEN[ch]!r}")
+                hint = _hidden_in_extra(extras, _CLOSE_TO_OPEN[ch], 0, i)
+                raise PromptSyntaxError(
+                    f"unbalanced {ch!r} at column {i + 1}: no matching {_CLOSE_TO_OPEN[ch]!r}{hint}"
+                )
             opener, pos = stack.pop()
             if _OPEN_TO_CLOSE[opener] != ch:
                 raise PromptSyntaxError(
@@ -211,7 +265,24 @@ def _check_balance(prompt: str) -> None:
         i += 1
     if stack:
         opener, pos = stack[-1]
-        raise PromptSyntaxError(f"unbalanced {opener!r} at column {pos + 1}: missing {_OPEN_TO_CLOSE[opener]!r}")
+        hint = _hidden_in_extra(extras, _OPEN_TO_CLOSE[opener], pos, len(prompt))
+        raise PromptSyntaxError(f"unbalanced {opener!r} at column {pos + 1}: missing {_OPEN_TO_CLOSE[opener]!r}{hint}")
+
+
+def _hidden_in_extra(extras: list[re.Match[str]], bracket: str, start: int, end: int) -> str:
+    """A hint when the bracket the user meant sits inside an extra network, which the WebUI reads to its ``>``."""
+    for m in extras:
+        if start <= m.start() < end and bracket in m.group(0):
+            column = m.start() + m.group(0).index(bracket) + 1
+            return (
+                f" (the {bracket!r} at column {column} is inside the extra network {_clip(m.group(0))!r}, "
+                "which the WebUI reads from '<' to the next '>')"
+            )
+    return ""
+
+
+def _clip(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _classify(open_: str, children: tuple[Text | Atom | Group, ...]) -> GroupKind:
@@ -263,27 +334,37 @@ def _merge_text(items: list[Text | Atom | Group]) -> Iterator[Text | Atom | Grou
 
 
 def _split_separators(items: list[Text | Atom | Group]) -> list[Segment]:
-    """Split top-level text at BREAK / AND and cut each sub-prompt's ``:weight`` into an Atom."""
+    """Split top-level text at BREAK / AND and cut each sub-prompt's ``:weight`` into an Atom.
+
+    A keyword counts only where A1111's ``\\bBREAK\\b`` / ``\\bAND\\b`` would see it in the whole prompt, after
+    extra networks were removed: a keyword touching a neighbouring word character (``\\bAND``,
+    ``AND__wildcard__``, ``<lora:x:1>BREAK<lora:y:1>BREAKcat`` → ``BREAKBREAKcat``) stays text.
+    """
     out: list[Segment] = []
-    for item in items:
+    for index, item in enumerate(items):
         if not isinstance(item, Text):
             out.append(item)
             continue
+        before = next((it.source[-1:] for it in reversed(items[:index]) if not _is_extra(it)), "")
+        after = next((it.source[:1] for it in items[index + 1 :] if not _is_extra(it)), "")
         pos = 0
         for m in _RE_SEPARATOR.finditer(item.text):
+            keyword = "BREAK" if "BREAK" in m.group(0) else "AND"
+            start = m.start() + m.group(0).index(keyword)
+            end = start + len(keyword)
+            if (start == 0 and _WORD_CHAR.match(before)) or (end == len(item.text) and _WORD_CHAR.match(after)):
+                continue  # glued to the neighbouring atom: plain text for A1111 too
             if m.start() > pos or not out or isinstance(out[-1], Separator):
                 out.append(Text(item.text[pos : m.start()]))
-            keyword = "BREAK" if "BREAK" in m.group(0) else "AND"
             out.append(Separator(keyword, m.group(0)))  # type: ignore[arg-type]
             pos = m.end()
         if pos < len(item.text):
             out.append(Text(item.text[pos:]))
-    # Cut ":weight" at the end of every AND sub-prompt (A1111 applies it to each, even without AND).
+    # Cut ":weight" at the end of every AND sub-prompt (A1111 applies it to each, even without AND). A1111
+    # removes extra networks before it looks, so a weight followed only by <lora:…> atoms still ends the part.
     result: list[Segment] = []
     for i, seg in enumerate(out):
-        nxt = out[i + 1] if i + 1 < len(out) else None
-        at_end = nxt is None or (isinstance(nxt, Separator) and nxt.keyword == "AND")
-        weight = _RE_AND_WEIGHT.search(seg.text) if isinstance(seg, Text) and at_end else None
+        weight = _RE_AND_WEIGHT.search(seg.text) if isinstance(seg, Text) and _ends_part(out, i + 1) else None
         if isinstance(seg, Text) and weight:
             if weight.start() > 0:
                 result.append(Text(seg.text[: weight.start()]))
@@ -293,6 +374,24 @@ def _split_separators(items: list[Text | Atom | Group]) -> list[Segment]:
             continue
         result.append(seg)
     return result
+
+
+def _is_extra(item: Segment) -> bool:
+    """An extra network: A1111 removes it from the prompt before it looks for AND, BREAK and weights."""
+    return isinstance(item, Atom) and item.kind == "extra"
+
+
+def _ends_part(segments: list[Segment], start: int) -> bool:
+    """True when ``segments[start:]`` up to the next AND (or the end) is only extra networks and whitespace."""
+    for seg in segments[start:]:
+        if isinstance(seg, Separator):
+            return seg.keyword == "AND"
+        if isinstance(seg, Atom) and seg.kind == "extra":
+            continue
+        if isinstance(seg, Text) and not seg.text.strip():
+            continue
+        return False
+    return True
 
 
 def parse_prompt(prompt: str) -> Prompt:
