@@ -309,12 +309,15 @@ def _opencv_threads(workers: int) -> Iterator[None]:
 
 
 def scrub_names(text: str, keep: Sequence[str]) -> tuple[str, tuple[str, ...]]:
-    """Proper nouns replaced by generic descriptions with the prompt engine; returns the text and the names."""
+    """Proper nouns replaced by generic descriptions with the prompt engine; returns the text and the names.
+
+    Captions are text, not prompts: brackets and colons are kept as they are and need not balance.
+    """
     try:
         from smoothie.prompt import scrub
     except ImportError as exc:
         raise RuntimeError(f"--scrub-names needs the prompt engine (smoothie.prompt.scrub): {exc}") from None
-    result = scrub(text, keep=tuple(keep))
+    result = scrub(text, keep=tuple(keep), syntax=False)  # a caption is text: ":)" or "(" need not balance
     return result.text, tuple(n.text for n in result.names)
 
 

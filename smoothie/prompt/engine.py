@@ -168,13 +168,21 @@ def genericise_many(prompts: list[str], options: NameOptions) -> list[str]:
     return [genericise(p, options, ctx).generic.source for p, ctx in zip(parsed, contexts, strict=True)]
 
 
-def scrub(text: str, keep: Iterable[str] = (), scrub_places: bool = False) -> Scrubbed:
+def scrub(text: str, keep: Iterable[str] = (), scrub_places: bool = False, *, syntax: bool = True) -> Scrubbed:
     """``text`` with names replaced by generic descriptions, WebUI syntax kept verbatim.
+
+    ``syntax=False`` scrubs a caption: plain text, not a prompt, so ``:)`` or a stray bracket is kept as it is
+    instead of raising :class:`~smoothie.prompt.grammar.PromptSyntaxError`.
 
     >>> scrub("a woman named Sarah, by Rembrandt").names[0].text
     'Sarah'
+    >>> scrub("Sarah waving :) (at the beach", syntax=False).text.endswith(":) (at the beach")
+    True
     """
-    g = genericise(text, _name_options(keep, scrub_places=scrub_places))
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a string, got {type(text).__name__}")
+    parsed = parse_prompt(text) if syntax else Prompt((Text(text),) if text else ())
+    g = genericise(parsed, _name_options(keep, scrub_places=scrub_places))
     return Scrubbed(g.generic.source, g.names)
 
 

@@ -409,3 +409,17 @@ def test_one_caption_that_cannot_be_scrubbed_never_stops_the_run(
     notes = {w["source"]: w["warning"] for w in result.summary["lint"]}
     assert "names could not be scrubbed" in notes["img_001.jpg"] and "unbalanced" in notes["img_001.jpg"]
     assert notes["img_002.jpg"] == "caption 'img_002.txt' ignored: binary data, not text"
+
+
+def test_scrubbing_captions_with_smileys_and_stray_brackets(tmp_path: Path) -> None:
+    """Captions are text, not prompts: ":)" or an unclosed "(" must not abort the run (issue 14 item 4)."""
+    src = tmp_path / "in"
+    small_folder(src, 3)
+    captions = ["Emma Watson waving :) at the camera", "a portrait of Brad Pitt (left side lit", "[sic] a dog]"]
+    for i, caption in enumerate(captions):
+        (src / f"img_{i:03d}.txt").write_text(caption + "\n", encoding="utf-8")
+    args = ["dataset", "prep", str(src), str(tmp_path / "out"), "--scrub-names", "--min-sharpness", "off"]
+    assert main([*args, "--no-progress"]) == 0
+    written = " | ".join(p.read_text("utf-8") for p in sorted((tmp_path / "out").rglob("*.txt")))
+    assert ":) at the camera" in written and "(left side lit" in written and "[sic] a dog]" in written
+    assert "Emma" not in written and "Pitt" not in written
