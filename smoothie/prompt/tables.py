@@ -147,8 +147,12 @@ def load_user_names(path: str | Path) -> list[NameEntry]:
     """A user-editable names list: one name a line, optionally ``name | label | replacement``.
 
     ``#`` starts a comment; the label defaults to ``person`` and an empty replacement to the label's generic
-    description. Raises ``ValueError`` naming the file and line for a bad label.
+    description. Raises ``ValueError`` naming the file and line for a bad label, or for a replacement that is
+    not plain text (WebUI syntax such as ``<lora:…>``, ``(x:1.5)``, ``AND``, ``__wildcard__``: it would be
+    pasted into every prompt that names the entry).
     """
+    from smoothie.prompt.protect import check_text
+
     p = Path(path)
     entries: list[NameEntry] = []
     for lineno, raw in enumerate(p.read_text(encoding="utf-8").splitlines(), 1):
@@ -161,6 +165,9 @@ def load_user_names(path: str | Path) -> list[NameEntry]:
         generic = parts[2] if len(parts) > 2 else ""
         if label not in LABELS:
             raise ValueError(f"{p}:{lineno}: label {label!r} is not one of {', '.join(LABELS)}")
+        problem = check_text(generic)
+        if problem:
+            raise ValueError(f"{p}:{lineno}: the replacement {generic!r} is not plain text: it has {problem}")
         entries.append(NameEntry(name=name, label=label, generic=generic, source="user"))
     return entries
 
