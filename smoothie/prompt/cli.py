@@ -6,8 +6,11 @@ Contract (the benchmark scorers depend on it)::
     python -m smoothie rewrite --jsonl FILE [...]      # one {"prompt": …} a line in, one object a line out
 
 With ``--json``/``--jsonl`` each result is ``{"prompt", "generic", "names": [{"text","label","replacement"}],
-"paraphrases": [...]}``. Bad input (empty prompt, unbalanced brackets, n < 1) exits 2 with a clear message;
-in ``--jsonl`` mode the message names the line.
+"paraphrases": [...]}``. Bad input (empty prompt, unbalanced or too deeply nested brackets, n < 1, an LLM
+option the backend refuses such as ``--timeout -1`` or a ``file://`` base URL, a names file whose replacement
+has WebUI syntax) exits 2 with one line naming it; in ``--jsonl`` mode the message names the line. A JSONL
+file is UTF-8 (a byte-order mark is skipped), one JSON object a line: only ``\n`` ends a line, so a U+2028
+inside a JSON string is text.
 """
 
 from __future__ import annotations
@@ -92,9 +95,12 @@ def run(args: argparse.Namespace) -> int:
     if args.names_file:
         try:
             extra = load_user_names(args.names_file)
-        except (OSError, ValueError) as exc:
-            raise UsageError(f"--names-file {args.names_file}: {exc}") from exc
+        except ValueError as exc:  # the message names the file and line
+            raise UsageError(f"--names-file {exc}") from exc
+        except OSError as exc:
+            raise UsageError(f"--names-file {args.names_file}: cannot read: {exc}") from exc
     options = _backend_options(args)
+    _check_backend(args.backend, options)
 
     def one(prompt: str) -> Any:
         return rewrite(
@@ -103,10 +109,11 @@ def run(args: argparse.Namespace) -> int:
         )  # fmt: skip
 
     if args.jsonl is None:
+        _check_text(args.prompt, "the prompt")
         try:
             result = one(args.prompt)
         except ValueError as exc:
-            raise UsageError(f"prompt {args.prompt!r}: {exc}") from exc
+            raise UsageError(f"prompt {_clip(args.prompt)!r}: {exc}") from exc
         for w in result.warnings:
             print(f"smoothie: warning: {w}", file=sys.stderr)
         if args.json:
@@ -117,18 +124,19 @@ def run(args: argparse.Namespace) -> int:
 
     prompts = _read_jsonl(args.jsonl)
     for lineno, prompt in prompts:  # cheap checks first: a bad line fails before any model loads
+        _check_text(prompt, f"{args.jsonl}:{lineno}: the prompt")
         try:
             if not prompt.strip():
                 raise ValueError("prompt is empty: nothing to rewrite")
             parse_prompt(prompt)
         except ValueError as exc:
-            raise UsageError(f"{args.jsonl}:{lineno}: prompt {prompt!r}: {exc}") from exc
+            raise UsageError(f"{args.jsonl}:{lineno}: prompt {_clip(prompt)!r}: {exc}") from exc
     results = []
     for lineno, prompt in prompts:  # validate everything before printing anything: all or nothing
         try:
             results.append(one(prompt))
         except ValueError as exc:
-            raise UsageError(f"{args.jsonl}:{lineno}: prompt {prompt!r}: {exc}") from exc
+            raise UsageError(f"{args.jsonl}:{lineno}: prompt {_clip(prompt)!r}: {exc}") from exc
     for result in results:
         for w in result.warnings:
             print(f"smoothie: warning: {w}", file=sys.stderr)
@@ -140,21 +148,66 @@ def _read_jsonl(path: str) -> list[tuple[int, str]]:
     from smoothie.cli import UsageError
 
     try:
-        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        if path == "-":
+            buffer = getattr(sys.stdin, "buffer", None)
+            data: bytes | str = buffer.read() if buffer is not None else sys.stdin.read()
+        else:
+            data = Path(path).read_bytes()
+    except OSError as exc:
         raise UsageError(f"--jsonl {path}: cannot read: {exc}") from exc
+    try:
+        text = data.decode("utf-8-sig") if isinstance(data, bytes) else data.removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"--jsonl {path}: not UTF-8 text (byte {exc.start}: {exc.reason})") from exc
     out = []
-    for lineno, line in enumerate(text.splitlines(), 1):
+    # Only "\n" ends a JSON line: str.splitlines() would also split at U+2028, U+0085, \x1c… inside strings.
+    for lineno, raw in enumerate(text.split("\n"), 1):
+        line = raw.removesuffix("\r")
         if not line.strip():
             continue
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
             raise UsageError(f"{path}:{lineno}: not JSON: {exc}") from exc
+        except RecursionError:
+            raise UsageError(f"{path}:{lineno}: not JSON this reader accepts: nested too deeply") from None
         if not isinstance(obj, dict) or not isinstance(obj.get("prompt"), str):
-            raise UsageError(f'{path}:{lineno}: expected an object with a "prompt" string, got {line.strip()[:80]!r}')
+            raise UsageError(f'{path}:{lineno}: expected an object with a "prompt" string, got {_clip(line.strip())!r}')
         out.append((lineno, obj["prompt"]))
     return out
+
+
+def _check_text(text: str, what: str) -> None:
+    """Refuse text that cannot be printed back: lone surrogates from undecodable command-line bytes or from
+    ``\\ud800`` escapes in JSON."""
+    from smoothie.cli import UsageError
+
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise UsageError(f"{what} is not valid Unicode text (at character {exc.start + 1})") from None
+
+
+def _check_backend(name: str, options: dict[str, Any]) -> None:
+    """Build the backend now, so that an option it refuses (``--timeout -1``, ``nan``, ``--rounds -1``, a
+    ``file://`` base URL) is bad input, exit 2, rather than a warning and the rules backend. Building loads no
+    model and opens no connection; a backend that cannot be built for another reason (a missing package) is
+    left to the engine, which falls back to the rules backend with a warning."""
+    from smoothie.cli import UsageError
+    from smoothie.prompt.backends import get_backend
+
+    if name == "rules" and not options:
+        return
+    try:
+        get_backend(name, **options)
+    except (ValueError, TypeError) as exc:
+        raise UsageError(f"--backend {name}: {exc}") from None
+    except Exception:  # reported by the engine's fallback warning
+        return
+
+
+def _clip(text: str, limit: int = 120) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _print_text(result: Any) -> None:
