@@ -25,7 +25,7 @@ from smoothie.params import MAX_ENSEMBLE as _PARAMS_MAX_ENSEMBLE
 from smoothie.prompt.backends import Backend, ParaphraseRequest, Style, get_backend
 from smoothie.prompt.grammar import Atom, Group, Prompt, Separator, Text, parse_prompt
 from smoothie.prompt.names import Genericiser, Name, NameOptions, _Context
-from smoothie.prompt.protect import PLACEHOLDER, Protected, protect, restore
+from smoothie.prompt.protect import PLACEHOLDER, Protected, protect, restore_checked
 from smoothie.prompt.tables import NameEntry
 from smoothie.prompt.validate import check
 
@@ -335,11 +335,12 @@ class _Ensemble:
         for c in candidates:
             if not isinstance(c, str) or not c.strip():
                 continue
-            r = restore(c, self.prot)
-            if r is None:  # BREAK/AND moved or lost, or syntax the backend wrote itself
-                self.rejected[_restore_reason(c, self.prot)] += 1
+            r = restore_checked(c, self.prot)
+            if r.text is None:  # syntax or instructions the backend wrote itself, BREAK/AND moved or lost
+                self.rejected[r.reason or "syntax"] += 1
+                log.debug("rejected (%s, %s): %r", r.reason, r.detail, c)
             else:
-                restored.append(r)
+                restored.append(r.text)
         if recheck and restored:  # a model may have written a name: genericise again, one spaCy batch
             restored = _regenericise(restored, self.options)
         for candidate in restored:
@@ -365,12 +366,6 @@ class _Ensemble:
             text, source = base[i % len(base)]
             self.texts.append(text)
             self.sources.append(source)
-
-
-def _restore_reason(candidate: str, prot: Protected) -> str:
-    seps = set(prot.separators)
-    order = [int(m.group(1)) for m in PLACEHOLDER.finditer(candidate) if int(m.group(1)) in seps]
-    return "structure" if order != list(prot.separators) else "syntax"
 
 
 def _regenericise(texts: list[str], options: NameOptions) -> list[str]:
