@@ -1,10 +1,12 @@
-"""Optional stronger analysers: a WD14 tagger (ONNX), a transformers captioner, or any callable (the tab
+"""Optional model analysers: a WD14 tagger (ONNX), a transformers captioner, or any callable (the tab
 passes A1111's own CLIP/BLIP interrogator and DeepBooru through :class:`CallableAnalyzer`).
 
-Each analyser is a context manager: the model is loaded once on ``__enter__`` and released on
-``__exit__`` (references dropped, CUDA cache emptied when torch is loaded), so a run holds it only
-while it is needed. ``describe(image)`` returns comma-separated tags or a sentence for one PIL image.
-Models come from a local folder or a Hugging Face id (downloaded by ``huggingface_hub`` on first use).
+Each is an :class:`~smoothie.dataset.analyse.ImageAnalyser` of the analyse stage: the model is loaded once
+on ``__enter__`` and released on ``__exit__`` (references dropped, CUDA cache emptied when torch is loaded),
+so a run holds it only while it is needed. ``describe(image)`` returns comma-separated tags or a sentence
+for one PIL image, stored in the record under ``models`` and merged into the caption. They run on the
+pipeline's own thread, one image at a time. Models come from a local folder or a Hugging Face id
+(downloaded by ``huggingface_hub`` on first use).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from smoothie.dataset.analyse import Frame, ImageAnalyser
+
 if TYPE_CHECKING:
     from PIL import Image
 
@@ -27,18 +31,15 @@ class AnalyzerError(RuntimeError):
     """An analyser could not be loaded or run; the message names the model and the cause."""
 
 
-class Analyzer:
+class Analyzer(ImageAnalyser):
+    """A model that describes an image in words (tags or a sentence)."""
+
     name = "analyzer"
+    thread_safe = False
+    fields = ("models",)
 
-    def __enter__(self) -> Analyzer:
-        self.load()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.release()
-
-    def load(self) -> None:  # pragma: no cover - overridden
-        pass
+    def analyse(self, frame: Frame, record: dict[str, Any]) -> None:
+        record.setdefault("models", {})[self.key()] = self.describe(frame.image)
 
     def release(self) -> None:
         gc.collect()

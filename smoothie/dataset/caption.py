@@ -352,13 +352,39 @@ _STOP = frozenset(
 _PREPOSITIONS = frozenset({"on", "in", "with", "at", "over", "under", "behind"})
 
 
+# Words that never make a compound: colours (a model must learn "red" apart from "ball") and the words of
+# framing, direction and the colour phrase ("grey tones", "medium shot", "facing left", "from above").
+_COLOUR_WORDS = frozenset(
+    "black grey gray white red orange yellow green teal blue purple pink brown beige cyan magenta violet gold "
+    "golden silver tan cream maroon navy olive turquoise light dark pale bright deep vivid pastel muted "
+    "monochrome colour colours color colors coloured colored tone tones toned hue hues".split()
+)
+_FRAMING_WORDS = frozenset(
+    "shot shots close-up closeup medium cowboy portrait view angle facing left right viewer profile frontal "
+    "photo photograph picture image framing background foreground bokeh blurry telephoto dutch".split()
+)
+_FRAMING_PHRASES = (
+    "upper body", "lower body", "full body", "eye level", "close up", "from above", "from below", "from behind",
+    "from side", "looking at", "looking away", "looking up", "looking down", "looking back", "depth of field",
+)  # fmt: skip
+
+
+def compound_candidate(phrase: str) -> bool:
+    """Whether ``phrase`` may be suggested as a compound: no colour or framing word or phrase in it."""
+    if any(w in _COLOUR_WORDS or w in _FRAMING_WORDS for w in phrase.split()):
+        return False
+    return not any(f" {p} " in f" {phrase} " for p in _FRAMING_PHRASES)
+
+
 def suggest_compounds(
     captions: Iterable[str], min_count: int = 3, vocabulary: Vocabulary | None = None
 ) -> list[dict[str, Any]]:
     """Recurring multi-word concepts that may leak apart in training, with a hyphenated suggestion.
 
     A phrase of 2–4 words inside one tag, not starting or ending with a function word, seen in at least
-    ``min_count`` captions and in at least 2 % of them, and not already a term of the vocabulary.
+    ``min_count`` captions and in at least 2 % of them, not already a term of the vocabulary, and with no
+    colour or framing word in it (:func:`compound_candidate`: "grey tones" or "medium shot" are not
+    concepts to bind).
     ``X … on Y`` phrases (``cross tattoo on arm``) are suggested as ``X-Y`` (``cross-arm``), other phrases
     joined with hyphens. Past 2,000 captions, phrases still rarer than 0.2 % are forgotten as the count
     goes (lossy counting, Manku & Motwani 2002), so memory stays bounded on large folders.
@@ -382,7 +408,9 @@ def suggest_compounds(
                     inner = [w for w in gram[1:-1] if w in _STOP]
                     if len(inner) > 1 or any(w not in _PREPOSITIONS for w in inner):
                         continue
-                    seen.add(" ".join(gram))
+                    phrase = " ".join(gram)
+                    if compound_candidate(phrase):
+                        seen.add(phrase)
         counts.update(seen)
     floor = max(min_count, int(0.02 * total + 0.999))
     known = set(vocabulary.lookup) if vocabulary is not None else set()

@@ -8,18 +8,10 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 from typing import Any
 
-from smoothie.dataset.options import (
-    DEFAULT_MAX_PIXELS,
-    DEFAULT_TEMPLATE,
-    CropMode,
-    ExportFormat,
-    FaceDirection,
-    ImageFormat,
-)
+from smoothie.dataset.options import CropMode, ExportFormat, FaceDirection, ImageFormat, defaults
 
 logger = logging.getLogger(__name__)
 
@@ -44,93 +36,100 @@ def register(sub: Any) -> None:
         ),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
+    d = defaults()
     prep.add_argument("input_dir", metavar="INPUT_DIR", help="folder of images (searched recursively)")
     prep.add_argument("output_dir", metavar="OUTPUT_DIR", help="where the training set is written")
     g = prep.add_argument_group("quality")
     g.add_argument(
         "--min-sharpness",
-        default="auto",
+        default=d["min_sharpness"],
         metavar="auto|X",
         help="skip blurry images: 'auto' (outliers of this folder), a Laplacian-variance threshold, or 'off'",
     )
-    g.add_argument("--dedup", action="store_true", help="skip near-duplicates, keeping the sharper/larger copy")
-    g.add_argument("--dedup-distance", type=int, default=6, metavar="BITS", help="perceptual-hash bits that may differ")
-    g.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS, help="refuse images larger than this")
+    g.add_argument(
+        "--dedup",
+        action=argparse.BooleanOptionalAction,
+        default=d["dedup"],
+        help="skip near-duplicates, keeping the sharper/larger copy",
+    )
+    g.add_argument(
+        "--dedup-distance", type=int, default=d["dedup_distance"], metavar="BITS", help="perceptual-hash bits"
+    )
+    g.add_argument("--max-pixels", type=int, default=d["max_pixels"], help="refuse images larger than this")
     g = prep.add_argument_group("direction and crops")
     g.add_argument(
         "--face-direction",
-        choices=[d.value for d in FaceDirection],
-        default="keep",
-        help="flip images so every subject faces this way (captions of flipped images get left/right swapped)",
+        choices=[x.value for x in FaceDirection],
+        default=d["face_direction"].value,
+        help="flip images so every subject faces this way (captions of flipped images get left/right swapped); "
+        "'keep' flips nothing",
     )
-    g.add_argument("--crop", choices=[c.value for c in CropMode], default="smart", help="how images are cropped")
-    g.add_argument("--size", type=int, default=512, help="output side (bucket: the area is at most SIZE²)")
+    g.add_argument(
+        "--crop", choices=[c.value for c in CropMode], default=d["crop"].value, help="how images are cropped"
+    )
+    g.add_argument("--size", type=int, default=d["size"], help="output side (bucket: the area is at most SIZE²)")
     g = prep.add_argument_group("captions")
-    g.add_argument("--scrub-names", action="store_true", help="replace proper nouns with generic descriptions")
+    g.add_argument(
+        "--scrub-names",
+        action=argparse.BooleanOptionalAction,
+        default=d["scrub_names"],
+        help="replace proper nouns in captions with generic descriptions",
+    )
     g.add_argument("--keep-name", action="append", default=[], metavar="NAME", help="a name --scrub-names keeps")
-    g.add_argument("--trigger", default="", help="trigger word put first in every caption")
-    g.add_argument("--subject", default="", help="subject when a caption has none (e.g. 'a woman')")
-    g.add_argument("--template", default=DEFAULT_TEMPLATE, help="caption template; see the README for the fields")
+    g.add_argument("--trigger", default=d["trigger"], help="trigger word put first in every caption")
+    g.add_argument("--subject", default=d["subject"], help="subject when a caption has none (e.g. 'a woman')")
+    g.add_argument("--template", default=d["template"], help="caption template; see the README for the fields")
     g.add_argument("--vocabulary", default=None, metavar="JSON", help="controlled vocabulary merged over the default")
     g.add_argument("--compounds", default=None, metavar="FILE", help="phrases to bind: 'phrase -> compound' lines")
-    g.add_argument("--wd14", default="", metavar="PATH|HF_ID", help="tag images with a WD14 tagger (onnxruntime)")
-    g.add_argument("--wd14-threshold", type=float, default=0.35, help="WD14 general-tag threshold")
-    g.add_argument("--captioner", default="", metavar="PATH|HF_ID", help="caption images with a transformers model")
+    g.add_argument(
+        "--wd14", default=d["wd14"], metavar="PATH|HF_ID", help="tag images with a WD14 tagger (onnxruntime)"
+    )
+    g.add_argument("--wd14-threshold", type=float, default=d["wd14_threshold"], help="WD14 general-tag threshold")
+    g.add_argument(
+        "--captioner", default=d["captioner"], metavar="PATH|HF_ID", help="caption images with a transformers model"
+    )
     g = prep.add_argument_group("sorting and export")
     g.add_argument("--classes", default=None, metavar="DIR", help="DIR/<class>/*: examples to sort images into classes")
-    g.add_argument("--concept", default="", help="folder name of the concept; empty: INPUT_DIR's name")
-    g.add_argument("--format", choices=[f.value for f in ExportFormat], default="kohya", help="output layout")
-    g.add_argument("--image-format", choices=[f.value for f in ImageFormat], default="png", help="output images")
-    g.add_argument("--repeats", type=int, default=0, help="kohya repeats per folder (0: recommended)")
-    g.add_argument("--epochs", type=int, default=0, help="epochs for the recommendation (0: recommended)")
+    g.add_argument("--concept", default=d["concept"], help="folder name of the concept; empty: INPUT_DIR's name")
     g.add_argument(
-        "--workers", type=int, default=min(4, os.cpu_count() or 1), help="images processed in parallel (threads)"
+        "--format", choices=[f.value for f in ExportFormat], default=d["export_format"].value, help="output layout"
     )
+    g.add_argument(
+        "--image-format", choices=[f.value for f in ImageFormat], default=d["image_format"].value, help="output images"
+    )
+    g.add_argument("--repeats", type=int, default=d["repeats"], help="kohya repeats per folder (0: recommended)")
+    g.add_argument("--epochs", type=int, default=d["epochs"], help="epochs for the recommendation (0: recommended)")
+    g.add_argument("--workers", type=int, default=d["workers"], help="images processed in parallel (threads)")
     g.add_argument(
         "--force",
         action="store_true",
+        default=d["force"],
         help="use an OUTPUT_DIR that already holds other files (they are never overwritten)",
     )
     g.add_argument("--no-progress", action="store_true", help="no progress bar")
     prep.set_defaults(func=run_prep)
 
 
+# command-line destination -> PrepOptions field, where the names differ
+_FIELD_OF = {"keep_name": "keep_names", "format": "export_format", "classes": "classes_dir"}
+
+
+def options_from_args(args: argparse.Namespace) -> Any:
+    """The :class:`~smoothie.dataset.options.PrepOptions` of a parsed command line (other flags ignored)."""
+    from smoothie.dataset.options import PrepOptions
+
+    names = defaults().keys() | {"input_dir", "output_dir"}
+    values = {_FIELD_OF.get(k, k): v for k, v in vars(args).items()}
+    return PrepOptions.from_values({k: v for k, v in values.items() if k in names})
+
+
 def run_prep(args: argparse.Namespace) -> int:
     from smoothie.cli import UsageError
-    from smoothie.dataset.options import PrepOptions
     from smoothie.dataset.pipeline import Interrupted, prepare
     from smoothie.dataset.safeio import PrepError
 
     try:
-        opts = PrepOptions(
-            input_dir=args.input_dir,
-            output_dir=args.output_dir,
-            crop=args.crop,
-            size=args.size,
-            face_direction=args.face_direction,
-            scrub_names=args.scrub_names,
-            keep_names=tuple(args.keep_name),
-            dedup=args.dedup,
-            dedup_distance=args.dedup_distance,
-            min_sharpness=args.min_sharpness,
-            export_format=args.format,
-            image_format=args.image_format,
-            workers=args.workers,
-            concept=args.concept,
-            trigger=args.trigger,
-            subject=args.subject,
-            template=args.template,
-            vocabulary=args.vocabulary,
-            compounds=args.compounds,
-            classes_dir=args.classes,
-            max_pixels=args.max_pixels,
-            wd14=args.wd14,
-            wd14_threshold=args.wd14_threshold,
-            captioner=args.captioner,
-            repeats=args.repeats,
-            epochs=args.epochs,
-            force=args.force,
-        )
+        opts = options_from_args(args)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     bar = _ProgressBar(enabled=not args.no_progress)
@@ -147,22 +146,21 @@ def run_prep(args: argparse.Namespace) -> int:
         bar.close()
         raise
     bar.close()
-    counts = result.summary["counts"]
-    training = result.summary["training"]
+    summary = result.summary
+    counts, training = summary.counts, summary.training
     print(
-        f"{counts['kept']} of {counts['images']} images kept, {counts['skipped']} skipped, "
-        f"{counts['flipped']} flipped; {result.written} files written to {result.output_dir}"
+        f"{counts.kept} of {counts.images} images kept, {counts.skipped} skipped, "
+        f"{counts.flipped} flipped; {result.written} files written to {result.output_dir}"
     )
-    for kind, n in counts["skipped_by_reason"].items():
+    for kind, n in counts.skipped_by_reason.items():
         print(f"  skipped ({kind}): {n}")
-    if training["total_steps"]:
-        reps = ", ".join(f"{c}: {r}" for c, r in training["repeats"].items())
-        print(f"recommended: repeats {reps}; {training['epochs']} epochs, {training['total_steps']} steps at batch 1")
-    warnings = result.summary["cooccurrence"]["warnings"]
-    for w in warnings[:5]:
-        print(f"warning: {w['message']}")
-    for w in result.summary["lint"][:5]:
-        print(f"warning: {w['source']}: {w['warning']}")
+    if training.total_steps:
+        reps = ", ".join(f"{c}: {r}" for c, r in training.repeats.items())
+        print(f"recommended: repeats {reps}; {training.epochs} epochs, {training.total_steps} steps at batch 1")
+    for w in summary.cooccurrence.warnings[:5]:
+        print(f"warning: {w.message}")
+    for note in summary.lint[:5]:
+        print(f"warning: {note.source}: {note.warning}")
     print(f"report: {result.output_dir / 'report.json'}  summary: {result.output_dir / 'summary.json'}")
     logger.info("timings: %s", {k: round(v, 2) for k, v in result.timings.items()})
     return 0

@@ -18,11 +18,14 @@ from pathlib import Path
 
 @dataclass(frozen=True)
 class Cooccurrence:
-    tags: tuple[str, ...]  # the most frequent tags, most frequent first
+    tags: tuple[str, ...]  # the most frequent tags seen in >= min_support captions, most frequent first
     counts: tuple[int, ...]
-    matrix: tuple[tuple[int, ...], ...]  # matrix[i][j]: captions with tags i and j
+    matrix: tuple[tuple[int, ...], ...]  # matrix[i][j]: captions with tags i and j (every pair counted)
     captions: int
     warnings: tuple[dict[str, object], ...]
+    min_support: int = 3
+    threshold: float = 0.9
+    rare: int = 0  # distinct tags seen in fewer than min_support captions (not drawn)
 
 
 def cooccurrence(
@@ -67,14 +70,27 @@ def cooccurrence(
                 }
             )
     warnings.sort(key=lambda w: (-int(str(w["together"])), str(w["tags"])))
-    ranked = sorted(single.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
+    # Only tags whose pairs were counted are drawn: a rarer tag's row would show zeros for pairs that occur.
+    ranked = sorted(((t, c) for t, c in single.items() if t in frequent), key=lambda kv: (-kv[1], kv[0]))[:top]
     names = tuple(t for t, _ in ranked)
     matrix = tuple(tuple(single[a] if a == b else pairs[(min(a, b), max(a, b))] for b in names) for a in names)
-    return Cooccurrence(names, tuple(c for _, c in ranked), matrix, n, tuple(warnings))
+    return Cooccurrence(
+        names,
+        tuple(c for _, c in ranked),
+        matrix,
+        n,
+        tuple(warnings),
+        min_support=min_support,
+        threshold=threshold,
+        rare=len(single) - len(frequent),
+    )
 
 
 def plot(result: Cooccurrence, path: Path | None = None) -> bytes:
-    """A PNG heat map of ``P(column | row)`` for the most frequent tags, flagged pairs outlined.
+    """A PNG heat map of ``P(column | row)`` for the most frequent tags, flagged pairs outlined in red.
+
+    Exactly what :func:`cooccurrence` counted is drawn (tags seen in at least ``min_support`` captions), and
+    the legend states the rule the red outlines follow.
 
     Drawn on an Agg canvas of its own (no pyplot, the host's backend untouched), without timestamps, so the bytes are
     reproducible. Returns the PNG bytes (and writes them to ``path`` when given).
@@ -90,7 +106,8 @@ def plot(result: Cooccurrence, path: Path | None = None) -> bytes:
     FigureCanvasAgg(fig)
     ax = fig.add_subplot(1, 1, 1)
     if k == 0:
-        ax.text(0.5, 0.5, "no tags", ha="center", va="center")
+        message = f"no tag appears in {result.min_support} or more of the {result.captions} captions"
+        ax.text(0.5, 0.5, message, ha="center", va="center", fontsize=8, wrap=True)
         ax.set_axis_off()
     else:
         cond = [[result.matrix[i][j] / max(result.counts[i], 1) for j in range(k)] for i in range(k)]
@@ -106,8 +123,17 @@ def plot(result: Cooccurrence, path: Path | None = None) -> bytes:
             if a in index and b in index:
                 for i, j in ((index[a], index[b]), (index[b], index[a])):
                     ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="red", linewidth=1.5))
-        fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="P(column | row)")
-        ax.set_title(f"Tag co-occurrence in {result.captions} captions (red: always together)", fontsize=9)
+        fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="P(column | row): share of the row's captions")
+        ax.set_title(
+            f"Tag co-occurrence in {result.captions} captions: tags in ≥ {result.min_support} captions"
+            + (f" ({result.rare} rarer not shown)" if result.rare else ""),
+            fontsize=9,
+        )
+        ax.set_xlabel(
+            f"red outline: together in ≥ {result.threshold:.0%} of the captions of each, ≥ {result.min_support} "
+            "times, unless one is in almost every caption (a model will not learn them apart)",
+            fontsize=7,
+        )
     fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", metadata={"Software": None})

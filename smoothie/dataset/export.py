@@ -15,6 +15,7 @@ Both record ``original_size`` and ``crop_ltrb`` (SDXL size/crop conditioning) an
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import unicodedata
@@ -37,20 +38,40 @@ TOP_FOLDERS = ("img", "images")
 VIEWS_PER_EPOCH = 200
 TARGET_STEPS = 2000
 
-_UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
+_UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
+# File systems limit a name to 255 bytes (ext4, APFS, Btrfs; NTFS counts UTF-16 units), and a name of CJK
+# characters or emoji takes 3-4 bytes a character: output stems are kept to NAME_BYTES of UTF-8 (room left
+# for "-2" and the extension), folder names (concept, class) to FOLDER_BYTES (room for "<repeats>_").
+NAME_BYTES = 150
+FOLDER_BYTES = 100
+_RESERVED = frozenset(
+    ["CON", "PRN", "AUX", "NUL"] + [f"COM{i}" for i in range(1, 10)] + [f"LPT{i}" for i in range(1, 10)]
+)
 
 
-def safe_name(text: str, fallback: str = "image") -> str:
-    """A file/folder name safe on Windows, macOS and Linux; unicode letters kept (NFC)."""
+def safe_name(text: str, fallback: str = "image", max_bytes: int = NAME_BYTES) -> str:
+    """A file/folder name safe on Windows, macOS and Linux; unicode letters kept (NFC).
+
+    A name longer than ``max_bytes`` in UTF-8 is cut at a character boundary and given ``~`` and 8 hex
+    digits of a hash of the whole name, so two long names that share their beginning stay apart and the
+    same name always gives the same result (stable across runs)."""
     text = unicodedata.normalize("NFC", text)
     text = _UNSAFE.sub("_", text).strip(" .")
-    return text[:150] or fallback
+    if text.split(".", 1)[0].upper() in _RESERVED:
+        text = "_" + text
+    raw = text.encode("utf-8")
+    if len(raw) > max_bytes:
+        digest = hashlib.sha256(raw).hexdigest()[:8]
+        head = raw[: max_bytes - 9].decode("utf-8", "ignore").rstrip(" .")
+        text = f"{head}~{digest}"
+    return text or fallback
 
 
 def output_names(sources: Sequence[str]) -> dict[str, str]:
     """A unique file stem per source (relative path, folders joined with ``_``), stable across runs.
 
-    Collisions (``a.jpg`` and ``a.png``, or case-only differences) get ``-2``, ``-3`` … in source order.
+    Collisions (``a.jpg`` and ``a.png``, or case-only differences) get ``-2``, ``-3`` … in source order;
+    long names are shortened (:func:`safe_name`).
     """
     taken: set[str] = set()
     out: dict[str, str] = {}
@@ -102,6 +123,7 @@ def recommend_training(counts: Mapping[str, int], repeats: int = 0, epochs: int 
 
 
 def folder_for(fmt: ExportFormat, concept: str, repeats: int) -> str:
+    """The folder of a class's images: ``img/<repeats>_<concept>`` (kohya) or ``images/<concept>``."""
     if fmt is ExportFormat.KOHYA:
         return f"img/{repeats}_{concept}"
     return f"images/{concept}"
@@ -111,6 +133,7 @@ def report_entry(source: str, record: Any, reason: str | None, job: Any) -> str:
     """One ``report.json`` entry as compact JSON, keys in the documented order.
 
     ``record``: the analysis summary (``direction``, ``size``); ``job``: the write job when kept, else None.
+    ``fields``: the caption schema's fields as the caption says them (after any flip), ``null`` when unknown.
     """
     entry = {
         "source": source,
@@ -122,6 +145,7 @@ def report_entry(source: str, record: Any, reason: str | None, job: Any) -> str:
         "crop": list(job.box) if job is not None else None,
         "original_size": list(record.size),
         "caption": job.caption if job is not None else None,
+        "fields": {k: v or None for k, v in job.fields} if job is not None else None,
     }
     return json.dumps(entry, ensure_ascii=False)
 

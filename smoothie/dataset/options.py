@@ -1,5 +1,12 @@
 """The one validated parameters object of the dataset pipeline, shared by the CLI and the tab.
 
+:class:`PrepOptions` holds the one set of defaults: the CLI's flags and the tab's widgets both read them
+(:func:`defaults`), and both build the object with :meth:`PrepOptions.from_values`, which takes loosely
+typed values (strings from text boxes, floats from sliders, comma-separated lists) and validates them with
+messages that name the option. What a user gets without choosing anything: near-duplicates dropped, names
+in captions replaced by descriptions, every subject turned to face left, blurry outliers dropped, smart
+512 px crops, a kohya folder of PNGs.
+
 Nothing heavy is imported here: the CLI's parser building imports this module.
 """
 
@@ -8,9 +15,10 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
+import math
 import os
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -89,10 +97,10 @@ class PrepOptions:
     output_dir: Path
     crop: CropMode = CropMode.SMART
     size: int = 512
-    face_direction: FaceDirection = FaceDirection.KEEP
-    scrub_names: bool = False
+    face_direction: FaceDirection = FaceDirection.LEFT
+    scrub_names: bool = True
     keep_names: tuple[str, ...] = ()
-    dedup: bool = False
+    dedup: bool = True
     dedup_distance: int = 6
     min_sharpness: str | float = SHARPNESS_AUTO
     export_format: ExportFormat = ExportFormat.KOHYA
@@ -157,6 +165,23 @@ class PrepOptions:
 
         check_template(self.template)
 
+    @classmethod
+    def from_values(cls, values: Mapping[str, Any]) -> PrepOptions:
+        """The options from loosely typed values keyed by field name (a form, a parsed command line).
+
+        Missing keys and ``None`` take the default; text is stripped; an empty text for an optional path
+        means none; whole-number floats (sliders) become ints; ``keep_names`` may be a comma-separated
+        string. Raises ``ValueError`` naming the option for anything else that is wrong.
+        """
+        known = {f.name: f for f in fields(cls)}
+        unknown = sorted(set(values) - set(known))
+        if unknown:
+            raise ValueError(f"unknown option(s) {unknown}; known: {sorted(known)}")
+        kwargs = {name: _loose(name, value) for name, value in values.items() if value is not None}
+        for name in ("input_dir", "output_dir"):
+            kwargs.setdefault(name, "")
+        return cls(**kwargs)
+
     # Digests decide what a re-run may reuse: analysis results depend on fewer options than outputs do.
     def analysis_key(self) -> str:
         return _digest(
@@ -183,6 +208,76 @@ class PrepOptions:
             else:
                 out[key] = value
         return out
+
+
+def _loose(name: str, value: Any) -> Any:
+    """One loosely typed value as the field ``name`` takes it (see :meth:`PrepOptions.from_values`)."""
+    if isinstance(value, str) and name != "template":
+        value = value.strip()
+    if name in _INTS:
+        return _integer(value, name)
+    if name in _FLOATS:
+        return _number(value, name)
+    if name in _BOOLS:
+        return _boolean(value, name)
+    if name in ("vocabulary", "compounds", "classes_dir") and value == "":
+        return None
+    if name == "keep_names" and isinstance(value, str):
+        return tuple(n.strip() for n in value.split(",") if n.strip())
+    if name == "labels" and not isinstance(value, Mapping):
+        raise ValueError(f"labels: expected a mapping of image to class, got {value!r}")
+    return value
+
+
+_INTS = frozenset({"size", "workers", "dedup_distance", "max_pixels", "repeats", "epochs"})
+_FLOATS = frozenset({"wd14_threshold"})
+_BOOLS = frozenset({"scrub_names", "dedup", "force"})
+
+
+def _integer(value: Any, name: str) -> int:
+    if isinstance(value, bool):
+        raise ValueError(f"{name}: expected an integer, got {value!r}")
+    if isinstance(value, int):
+        return value
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}: expected an integer, got {value!r}") from None
+    if not number.is_integer():
+        raise ValueError(f"{name}: expected an integer, got {value!r}")
+    return int(number)
+
+
+def _number(value: Any, name: str) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}: expected a number, got {value!r}") from None
+    if not math.isfinite(number):
+        raise ValueError(f"{name}: expected a number, got {value!r}")
+    return number
+
+
+def _boolean(value: Any, name: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(f"{name}: expected true or false, got {value!r}")
+
+
+def defaults() -> dict[str, Any]:
+    """Every option's default (the CLI's flags and the tab's widgets start from these)."""
+    out: dict[str, Any] = {}
+    for f in fields(PrepOptions):
+        if f.default is not MISSING:
+            out[f.name] = f.default
+        elif f.default_factory is not MISSING:
+            out[f.name] = f.default_factory()
+    return out
 
 
 def _digest(obj: object) -> str:

@@ -29,8 +29,18 @@ READABLE = (2, 3)  # version 2 had no signatures: its files count as the pipelin
 
 
 def compact(record: dict[str, Any]) -> str:
-    """The canonical JSON text of an analysis record (sorted keys, no spaces)."""
-    return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    """The canonical JSON text of an analysis record (sorted keys, no spaces; numpy scalars as numbers)."""
+    return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_plain)
+
+
+def _plain(value: Any) -> Any:
+    item = getattr(value, "item", None)  # numpy scalars
+    if callable(item):
+        return item()
+    tolist = getattr(value, "tolist", None)  # numpy arrays
+    if callable(tolist):
+        return tolist()
+    raise TypeError(f"not a JSON value: {type(value).__name__}")
 
 
 class State:

@@ -10,7 +10,6 @@ for the run and sent back to the CPU afterwards, under A1111's GPU queue lock.
 
 from __future__ import annotations
 
-import json
 import logging
 import traceback
 from pathlib import Path
@@ -39,8 +38,11 @@ def on_ui_tabs() -> list[tuple[Any, str, str]]:
 
 
 def build() -> Any:
-    """The tab's ``gr.Blocks``."""
-    from smoothie.dataset.options import DEFAULT_TEMPLATE, CropMode, ExportFormat, FaceDirection, ImageFormat
+    """The tab's ``gr.Blocks``; every option widget starts at the default of
+    :class:`~smoothie.dataset.options.PrepOptions` (the CLI's defaults too)."""
+    from smoothie.dataset.options import CropMode, ExportFormat, FaceDirection, ImageFormat, defaults
+
+    d = defaults()
 
     with gr.Blocks(analytics_enabled=False) as blocks:
         gr.Markdown(
@@ -58,7 +60,7 @@ def build() -> Any:
         with gr.Row():
             folder_info = gr.Markdown("Choose an input and an output folder.", elem_id=f"{ELEM}_folders")
             force = gr.Checkbox(
-                value=False,
+                value=d["force"],
                 label="Use an output folder that holds other files (they are never overwritten)",
                 elem_id=f"{ELEM}_force",
             )
@@ -66,13 +68,15 @@ def build() -> Any:
             with gr.Column(scale=5):
                 with gr.Accordion("1 · Quality", open=True), gr.Row():
                     min_sharpness = gr.Textbox(
-                        value="auto",
+                        value=str(d["min_sharpness"]),
                         label="Minimum sharpness",
                         info="auto, off, or a number",
                         elem_id=f"{ELEM}_sharp",
                     )
-                    dedup = gr.Checkbox(value=True, label="Drop near-duplicates", elem_id=f"{ELEM}_dedup")
-                    dedup_distance = gr.Slider(0, 16, value=6, step=1, label="Duplicate hash distance")
+                    dedup = gr.Checkbox(value=d["dedup"], label="Drop near-duplicates", elem_id=f"{ELEM}_dedup")
+                    dedup_distance = gr.Slider(
+                        0, 16, value=d["dedup_distance"], step=1, label="Duplicate hash distance"
+                    )
                 with gr.Accordion("2 · Analysis", open=False):
                     interrogators = gr.CheckboxGroup(
                         list(INTERROGATORS), label="A1111 interrogators (slow)", elem_id=f"{ELEM}_interrogators"
@@ -82,15 +86,17 @@ def build() -> Any:
                             label="WD14 tagger",
                             placeholder="folder or HF id, e.g. SmilingWolf/wd-v1-4-convnext-tagger-v2",
                         )
-                        wd14_threshold = gr.Slider(0.05, 0.95, value=0.35, step=0.05, label="WD14 threshold")
+                        wd14_threshold = gr.Slider(
+                            0.05, 0.95, value=d["wd14_threshold"], step=0.05, label="WD14 threshold"
+                        )
                     captioner = gr.Textbox(label="Captioner", placeholder="folder or HF id of an image-to-text model")
                 with gr.Accordion("3 · Captions", open=True):
                     with gr.Row():
                         trigger = gr.Textbox(label="Trigger word", elem_id=f"{ELEM}_trigger")
                         subject = gr.Textbox(label="Subject (when a caption has none)", placeholder="a woman")
-                    template = gr.Textbox(value=DEFAULT_TEMPLATE, label="Template", lines=2)
+                    template = gr.Textbox(value=d["template"], label="Template", lines=2)
                     with gr.Row():
-                        scrub_names = gr.Checkbox(value=True, label="Replace names with descriptions")
+                        scrub_names = gr.Checkbox(value=d["scrub_names"], label="Replace names with descriptions")
                         keep_names = gr.Textbox(label="Names to keep", placeholder="comma-separated")
                     with gr.Row():
                         vocabulary = gr.Textbox(
@@ -100,12 +106,14 @@ def build() -> Any:
                 with gr.Accordion("4 · Direction and crops", open=True), gr.Row():
                     face_direction = gr.Radio(
                         [d.value for d in FaceDirection],
-                        value="left",
+                        value=d["face_direction"].value,
                         label="Every subject faces",
                         elem_id=f"{ELEM}_dir",
                     )
-                    crop = gr.Radio([c.value for c in CropMode], value="smart", label="Crop", elem_id=f"{ELEM}_crop")
-                    size = gr.Slider(256, 2048, value=512, step=64, label="Size", elem_id=f"{ELEM}_size")
+                    crop = gr.Radio(
+                        [c.value for c in CropMode], value=d["crop"].value, label="Crop", elem_id=f"{ELEM}_crop"
+                    )
+                    size = gr.Slider(256, 2048, value=d["size"], step=64, label="Size", elem_id=f"{ELEM}_size")
                 with gr.Accordion("5 · Sorting into classes", open=False):
                     classes_dir = gr.Textbox(label="Folder of examples", placeholder="DIR/<class>/*.jpg (optional)")
                     gr.Markdown("Or label a few images: select one in the gallery, type its class, press Label.")
@@ -116,15 +124,19 @@ def build() -> Any:
                     labels_view = gr.JSON(label="Labels", value={})
                 with gr.Accordion("6 · Export", open=False):
                     with gr.Row():
-                        export_format = gr.Radio([f.value for f in ExportFormat], value="kohya", label="Layout")
-                        image_format = gr.Radio([f.value for f in ImageFormat], value="png", label="Images")
+                        export_format = gr.Radio(
+                            [f.value for f in ExportFormat], value=d["export_format"].value, label="Layout"
+                        )
+                        image_format = gr.Radio(
+                            [f.value for f in ImageFormat], value=d["image_format"].value, label="Images"
+                        )
                     with gr.Row():
                         concept = gr.Textbox(
                             label="Concept folder name", placeholder="default: the input folder's name"
                         )
-                        repeats = gr.Number(value=0, precision=0, label="Repeats (0: recommended)")
-                        epochs = gr.Number(value=0, precision=0, label="Epochs (0: recommended)")
-                        workers = gr.Slider(1, 16, value=2, step=1, label="Workers")
+                        repeats = gr.Number(value=d["repeats"], precision=0, label="Repeats (0: recommended)")
+                        epochs = gr.Number(value=d["epochs"], precision=0, label="Epochs (0: recommended)")
+                        workers = gr.Slider(1, 16, value=d["workers"], step=1, label="Workers")
                 with gr.Row():
                     run = gr.Button("Prepare dataset", variant="primary", elem_id=f"{ELEM}_run")
                     stop = gr.Button("Interrupt", elem_id=f"{ELEM}_interrupt")
@@ -153,17 +165,28 @@ def build() -> Any:
         shown = gr.State([])  # report entries in gallery order
         labels = gr.State({})
 
-        option_inputs = [
-            input_dir, output_dir, min_sharpness, dedup, dedup_distance, interrogators, wd14, wd14_threshold,
-            captioner, trigger, subject, template, scrub_names, keep_names, vocabulary, compounds, face_direction,
-            crop, size, classes_dir, export_format, image_format, concept, repeats, epochs, workers, labels, show,
-            force,
-        ]  # fmt: skip
+        # Each option widget by the PrepOptions field it sets: the handler gets {component: value} (gradio's
+        # dict inputs) and builds the options by name, so no argument order is shared between two places.
+        options = {
+            "input_dir": input_dir, "output_dir": output_dir, "min_sharpness": min_sharpness, "dedup": dedup,
+            "dedup_distance": dedup_distance, "wd14": wd14, "wd14_threshold": wd14_threshold,
+            "captioner": captioner, "trigger": trigger, "subject": subject, "template": template,
+            "scrub_names": scrub_names, "keep_names": keep_names, "vocabulary": vocabulary, "compounds": compounds,
+            "face_direction": face_direction, "crop": crop, "size": size, "classes_dir": classes_dir,
+            "export_format": export_format, "image_format": image_format, "concept": concept, "repeats": repeats,
+            "epochs": epochs, "workers": workers, "labels": labels, "force": force,
+        }  # fmt: skip
+        extras = {"interrogators": interrogators, "show": show}
         for box in (input_dir, output_dir):
             box.blur(check_folders, inputs=[input_dir, output_dir], outputs=[folder_info], queue=False)
+
+        def on_run(values: dict[Any, Any], progress: Any = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
+            by_name = {name: values[c] for name, c in {**options, **extras}.items()}
+            return run_pipeline(by_name, progress)
+
         run.click(
-            run_pipeline,
-            inputs=option_inputs,
+            on_run,
+            inputs={*options.values(), *extras.values()},
             outputs=[status, gallery, cooccurrence, summary_json, shown],
             show_progress=True,
         )
@@ -200,81 +223,22 @@ def interrupt() -> None:
     shared.state.interrupt()
 
 
-def run_pipeline(
-    input_dir: str,
-    output_dir: str,
-    min_sharpness: str,
-    dedup: bool,
-    dedup_distance: float,
-    interrogators: list[str],
-    wd14: str,
-    wd14_threshold: float,
-    captioner: str,
-    trigger: str,
-    subject: str,
-    template: str,
-    scrub_names: bool,
-    keep_names: str,
-    vocabulary: str,
-    compounds: str,
-    face_direction: str,
-    crop: str,
-    size: float,
-    classes_dir: str,
-    export_format: str,
-    image_format: str,
-    concept: str,
-    repeats: float,
-    epochs: float,
-    workers: float,
-    labels: dict[str, str],
-    show: str,
-    force: bool = False,
-    progress: Any = gr.Progress(),  # noqa: B008 - gradio injects its progress tracker through this default
-) -> tuple[Any, ...]:
-    """The Run button: build the options, run the pipeline with progress and interrupt, show the result."""
+def run_pipeline(values: dict[str, Any], progress: Any = None) -> tuple[Any, ...]:
+    """The Run button: the options from the widgets' values (by PrepOptions field name, plus ``interrogators``
+    and ``show``), the pipeline run with progress and interrupt, the result shown."""
     from modules import shared
 
     from smoothie.dataset.options import PrepOptions
     from smoothie.dataset.pipeline import Interrupted, Progress, prepare
     from smoothie.dataset.safeio import PrepError
 
-    bar = progress
+    values = dict(values)
+    interrogators = values.pop("interrogators", None) or []
+    show = values.pop("show", None) or "all"
     try:
-        opts = PrepOptions(
-            input_dir=input_dir.strip(),
-            output_dir=output_dir.strip(),
-            force=bool(force),
-            min_sharpness=min_sharpness,
-            dedup=bool(dedup),
-            dedup_distance=int(dedup_distance),
-            wd14=wd14.strip(),
-            wd14_threshold=float(wd14_threshold),
-            captioner=captioner.strip(),
-            trigger=trigger.strip(),
-            subject=subject.strip(),
-            template=template,
-            scrub_names=bool(scrub_names),
-            keep_names=tuple(n.strip() for n in keep_names.split(",") if n.strip()),
-            vocabulary=vocabulary.strip() or None,
-            compounds=compounds.strip() or None,
-            face_direction=face_direction,
-            crop=crop,
-            size=int(size),
-            classes_dir=classes_dir.strip() or None,
-            export_format=export_format,
-            image_format=image_format,
-            concept=concept.strip(),
-            repeats=int(repeats or 0),
-            epochs=int(epochs or 0),
-            workers=int(workers),
-            labels=dict(labels or {}),
-        )
+        opts = PrepOptions.from_values(values)
     except ValueError as exc:
         return _error(str(exc))
-    if not input_dir.strip() or not output_dir.strip():
-        return _error("choose an input folder and an output folder")
-    analyzers = _interrogators(interrogators or [])
     stages = {"analyse": (0.0, 0.6), "write": (0.6, 0.95)}
 
     def on_progress(p: Progress) -> None:
@@ -283,10 +247,12 @@ def run_pipeline(
         fraction = lo + (hi - lo) * (p.done / p.total if p.total else 1.0)
         shared.state.job_no = p.done
         shared.state.job_count = p.total
-        bar(fraction, desc=f"{p.stage} {p.done}/{p.total}")
+        if progress is not None:
+            progress(fraction, desc=f"{p.stage} {p.done}/{p.total}")
 
     shared.state.begin(job="smoothie_dataset")
     try:
+        analyzers = _interrogators(interrogators)
         with _gpu_lock(bool(analyzers or opts.captioner or opts.wd14)):
             result = prepare(
                 opts, progress=on_progress, should_stop=lambda: bool(shared.state.interrupted), analyzers=analyzers
@@ -304,23 +270,26 @@ def run_pipeline(
 
 
 def load_report(output_dir: str, input_dir: str, show: str) -> tuple[Any, ...]:
-    """Show the report already in the output folder (a previous run)."""
-    out = Path(output_dir.strip()) if output_dir.strip() else None
-    if out is None or not (out / "report.json").is_file():
-        return _error("no report.json in the output folder yet: run the pipeline first", heading="Nothing to show")
-    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
-    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
-    src = Path(input_dir.strip() or summary.get("input_dir", ""))
+    """Show the report already in the output folder (a previous run); a missing or broken file is said so."""
+    from smoothie.dataset.preview import ReportError, read_run
+
+    try:
+        report, summary, out = read_run(output_dir)
+    except ReportError as exc:
+        return _error(str(exc), heading="Nothing to show")
+    src = Path(input_dir.strip() or summary.input_dir)
     return _show(report, summary, src, out, show)
 
 
-def _show(report: dict[str, Any], summary: dict[str, Any], src: Path, out: Path, show: str) -> tuple[Any, ...]:
+def _show(report: dict[str, Any], summary: Any, src: Path, out: Path, show: str) -> tuple[Any, ...]:
     from smoothie.dataset.preview import gallery, select, summary_markdown
 
-    items = gallery(report, src, out, only=show)
+    max_pixels = summary.options.get("max_pixels")
+    items = gallery(report, src, out, only=show, max_pixels=max_pixels if isinstance(max_pixels, int) else None)
     shown = [dict(e) for e in select(report["images"], show)[: len(items)]]
     picture = out / "cooccurrence.png"
-    return summary_markdown(summary), items, str(picture) if picture.is_file() else None, summary, shown
+    cooc = str(picture) if summary.cooccurrence.picture and picture.is_file() else None
+    return summary_markdown(summary), items, cooc, summary.to_json(), shown
 
 
 def _error(message: str, heading: str = "Cannot run") -> tuple[Any, ...]:

@@ -108,7 +108,7 @@ from smoothie.dataset.options import PrepOptions
 from smoothie.dataset.pipeline import prepare
 r = prepare(PrepOptions(Path({src!r}), Path({dst!r}), workers={workers}, size={size}))
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({{"kept": r.summary["counts"]["kept"], "peak_kib": peak}}))
+print(json.dumps({{"kept": r.summary.counts.kept, "peak_kib": peak}}))
 """
 
 

@@ -155,3 +155,40 @@ def test_number_lint(caption: str, flagged: bool) -> None:
     assert bool(warnings) is flagged
     if flagged:
         assert "ambiguous numbers" in warnings[0]
+
+
+def test_colours_and_framing_are_never_suggested_as_compounds() -> None:
+    """The tab used to suggest "grey tones → grey-tones": the colour phrase and framing words are not concepts."""
+    captions = ["a woman, medium shot, upper body, facing left, red dress, cross tattoo on arm, black and grey tones"]
+    captions = captions * 6 + ["a man, eye level, from above, white background, close up, grey tones"] * 4
+    found = {s["phrase"] for s in cap.suggest_compounds(captions, vocabulary=cap.load_vocabulary())}
+    assert "cross tattoo on arm" in found
+    for phrase in found:
+        assert cap.compound_candidate(phrase), phrase
+    for bad in ("grey tones", "medium shot", "upper body", "facing left", "red dress", "white background"):
+        assert bad not in found and not cap.compound_candidate(bad)
+    assert cap.compound_candidate("mayonnaise bottle") and cap.compound_candidate("cross tattoo on arm")
+
+
+def test_the_cooccurrence_picture_draws_exactly_what_was_counted() -> None:
+    """Only tags seen in >= min_support captions are drawn, and every drawn pair is its true count (the picture
+    used to show zeros for pairs of rarer tags that it never counted)."""
+    import itertools
+    import random
+
+    from smoothie.dataset import cooccur
+
+    rng = random.Random(3)
+    vocab = [f"tag{i}" for i in range(25)]
+    captions = [rng.sample(vocab, rng.randint(1, 6)) for _ in range(40)]
+    co = cooccur.cooccurrence(captions, min_support=3)
+    single = {t: sum(t in c for c in captions) for t in vocab}
+    assert co.tags and all(single[t] >= 3 for t in co.tags)
+    assert co.rare == sum(1 for t in vocab if 0 < single[t] < 3)
+    for (i, a), (j, b) in itertools.product(enumerate(co.tags), repeat=2):
+        truth = single[a] if a == b else sum(a in c and b in c for c in captions)
+        assert co.matrix[i][j] == truth, (a, b)
+    png = cooccur.plot(co)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    empty = cooccur.cooccurrence([["a"], ["b"]], min_support=3)
+    assert empty.tags == () and cooccur.plot(empty)[:4] == b"\x89PNG"

@@ -73,3 +73,64 @@ def test_output_dir_writes_atomically_inside_itself_only(tmp_path: Path) -> None
     assert not (tmp_path / "escape.txt").exists()
     assert not list((tmp_path / "out" / ".smoothie" / "tmp").iterdir())
     assert out.remove("a/b.txt") and out.remove("a/c.txt") and not (tmp_path / "out" / "a").exists()
+
+
+def test_one_set_of_defaults_for_the_cli_and_the_tab(tmp_path: Path) -> None:
+    """The CLI's flags start at PrepOptions' defaults (the tab's widgets read the same ``defaults()``)."""
+    from smoothie.cli import build_parser
+    from smoothie.dataset.cli import options_from_args
+    from smoothie.dataset.options import ExportFormat, defaults
+
+    args = build_parser().parse_args(["dataset", "prep", str(tmp_path / "in"), str(tmp_path / "out")])
+    from_cli = options_from_args(args)
+    assert from_cli == PrepOptions(tmp_path / "in", tmp_path / "out")
+    d = defaults()
+    assert d["dedup"] is True and d["scrub_names"] is True and d["face_direction"] is FaceDirection.LEFT
+    assert d["crop"] is CropMode.SMART and d["export_format"] is ExportFormat.KOHYA and d["force"] is False
+    off = build_parser().parse_args(
+        [
+            "dataset",
+            "prep",
+            "i",
+            "o",
+            "--no-dedup",
+            "--no-scrub-names",
+            "--face-direction",
+            "keep",
+            "--keep-name",
+            "Ann",
+        ]
+    )
+    opts = options_from_args(off)
+    assert not opts.dedup and not opts.scrub_names and opts.face_direction is FaceDirection.KEEP
+    assert opts.keep_names == ("Ann",)
+
+
+def test_options_from_loosely_typed_values(tmp_path: Path) -> None:
+    """What the tab's widgets send: floats from sliders, empty text boxes, a comma-separated list."""
+    opts = PrepOptions.from_values(
+        {
+            "input_dir": f" {tmp_path / 'in'} ",
+            "output_dir": str(tmp_path / "out"),
+            "size": 768.0,
+            "workers": 2.0,
+            "repeats": None,
+            "vocabulary": "  ",
+            "keep_names": "Ann, Bob ,,",
+            "dedup": False,
+            "force": "true",
+            "wd14_threshold": 0.4,
+        }
+    )
+    assert opts.input_dir == tmp_path / "in" and opts.size == 768 and opts.workers == 2 and opts.repeats == 0
+    assert opts.vocabulary is None and opts.keep_names == ("Ann", "Bob") and not opts.dedup and opts.force
+    for values, message in [
+        ({"size": 512.5}, "size: expected an integer, got 512.5"),
+        ({"size": "big"}, "size: expected an integer"),
+        ({"wd14_threshold": "nan"}, "wd14_threshold: expected a number"),
+        ({"dedup": "maybe"}, "dedup: expected true or false"),
+        ({"colour": 1}, r"unknown option\(s\) \['colour'\]"),
+        ({"output_dir": ""}, "output folder: no path given"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            PrepOptions.from_values({"input_dir": "in", "output_dir": "out", **values})

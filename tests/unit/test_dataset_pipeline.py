@@ -29,7 +29,10 @@ from smoothie.dataset.pipeline import Interrupted, prepare
 from smoothie.dataset.safeio import OutputDir
 from tests.unit.test_dataset_folder import build_folder, photos, tree_digest
 
-REPORT_KEYS = {"source", "status", "reason", "output", "direction", "flipped", "crop", "original_size", "caption"}
+REPORT_KEYS = {
+    "source", "status", "reason", "output", "direction", "flipped", "crop", "original_size", "caption", "fields"
+}  # fmt: skip
+FIELDS = {"subject", "pose", "expression", "eyes", "mouth", "gaze", "camera_angle", "shot", "setting", "facing"}
 NAMES = ["Eileen", "Collins", "Annie", "Leibovitz", "Grace Hopper", "Lynn Gilbert"]
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -73,10 +76,13 @@ def test_report_lists_every_input_image_exactly_once_in_the_schema(judged: dict[
         assert len(e["original_size"]) == 2 and all(isinstance(v, int) for v in e["original_size"])
         if e["status"] == "kept":
             assert e["reason"] is None and e["caption"] and e["output"]
+            assert set(e["fields"]) == FIELDS
+            assert all(v is None or (isinstance(v, str) and v in e["caption"]) for v in e["fields"].values()), e
             assert len(e["crop"]) == 4 and (judged["dst"] / e["output"]).is_file()
         else:
             assert isinstance(e["reason"], str) and len(e["reason"]) > 10
             assert e["output"] is None and e["crop"] is None and e["caption"] is None and not e["flipped"]
+            assert e["fields"] is None
 
 
 @pytest.mark.parametrize(
@@ -230,7 +236,7 @@ def test_jsonl_format_with_buckets(tmp_path: Path) -> None:
     Image.fromarray(photos()["rocket"]).save(src / "wide.jpg")  # 640×427
     result = prepare(PrepOptions(src, tmp_path / "out", crop="bucket", export_format="jsonl", min_sharpness="off"))
     lines = [json.loads(line) for line in (tmp_path / "out" / "metadata.jsonl").read_text("utf-8").splitlines()]
-    assert len(lines) == 4 == result.summary["counts"]["kept"]
+    assert len(lines) == 4 == result.summary.counts.kept
     wide = next(line for line in lines if "wide" in line["file_name"])
     assert wide["image_size"] == [640, 384] and wide["original_size"] == [640, 427]
     assert wide["crop_ltrb"][2] - wide["crop_ltrb"][0] == 640 and wide["crop_ltrb"][3] - wide["crop_ltrb"][1] == 384
@@ -312,12 +318,12 @@ def test_classes_from_example_folders(tmp_path: Path) -> None:
         for cls in ("chelsea", "coffee"):
             p = pics[cls]
             Image.fromarray(p[: p.shape[0] - i * 12, i * 9 :]).save(src / f"{cls}_{i}.jpg")
-    result = prepare(PrepOptions(src, tmp_path / "out", classes_dir=examples, min_sharpness="off"))
+    result = prepare(PrepOptions(src, tmp_path / "out", classes_dir=examples, min_sharpness="off", dedup=False))
     for e in result.report["images"]:
         cls = e["source"].split("_")[0]
         assert e["output"].split("/")[1].endswith("_" + cls), e
-    assert result.summary["counts"]["classes"] == {"chelsea": 3, "coffee": 3}
-    assert set(result.summary["training"]["repeats"]) == {"chelsea", "coffee"}
+    assert result.summary.counts.classes == {"chelsea": 3, "coffee": 3}
+    assert set(result.summary.training.repeats) == {"chelsea", "coffee"}
 
 
 def test_labels_from_the_tab_sort_the_rest(tmp_path: Path) -> None:
@@ -329,7 +335,7 @@ def test_labels_from_the_tab_sort_the_rest(tmp_path: Path) -> None:
             p = pics[cls]
             Image.fromarray(p[i * 11 :, : p.shape[1] - i * 13]).save(src / f"{cls}_{i}.png")
     labels = {"astronaut_0.png": "person", "coffee_0.png": "drink"}
-    result = prepare(PrepOptions(src, tmp_path / "out", labels=labels, min_sharpness="off"))
+    result = prepare(PrepOptions(src, tmp_path / "out", labels=labels, min_sharpness="off", dedup=False))
     for e in result.report["images"]:
         expected = "person" if e["source"].startswith("astronaut") else "drink"
         assert e["output"].split("/")[1].endswith("_" + expected), e
@@ -402,11 +408,11 @@ def test_one_caption_that_cannot_be_scrubbed_never_stops_the_run(
 
     monkeypatch.setattr(smoothie.prompt, "scrub", fussy)
     result = prepare(PrepOptions(src, dst, scrub_names=True, min_sharpness="off", workers=1))
-    assert result.summary["counts"]["kept"] == 3
+    assert result.summary.counts.kept == 3
     by = {e["source"]: e for e in result.report["images"]}
     assert "Hopper" not in by["img_001.jpg"]["caption"] and "photo 0" in by["img_000.jpg"]["caption"]
     assert all(ord(c) >= 32 for c in by["img_002.jpg"]["caption"])
-    notes = {w["source"]: w["warning"] for w in result.summary["lint"]}
+    notes = {w.source: w.warning for w in result.summary.lint}
     assert "names could not be scrubbed" in notes["img_001.jpg"] and "unbalanced" in notes["img_001.jpg"]
     assert notes["img_002.jpg"] == "caption 'img_002.txt' ignored: binary data, not text"
 

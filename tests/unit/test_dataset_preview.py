@@ -88,7 +88,7 @@ def test_the_cli_shows_a_progress_bar(tmp_path: Path, capsys: pytest.CaptureFixt
     src.mkdir()
     for i in range(3):
         Image.fromarray(photos()["coffee"][i * 20 :]).save(src / f"{i}.jpg")
-    assert main(["dataset", "prep", str(src), str(tmp_path / "out"), "--min-sharpness", "off"]) == 0
+    assert main(["dataset", "prep", str(src), str(tmp_path / "out"), "--min-sharpness", "off", "--no-dedup"]) == 0
     captured = capsys.readouterr()
     assert "analyse" in captured.err and "write" in captured.err and "3/3" in captured.err
     assert "3 of 3 images kept" in captured.out
@@ -100,3 +100,33 @@ def test_a_host_model_that_cannot_load_is_reported_by_name() -> None:
 
     with pytest.raises(AnalyzerError, match=r"a1111-deepbooru: could not be loaded: OSError: no network"):
         CallableAnalyzer("a1111-deepbooru", lambda im: "", load=load).load()
+
+
+def test_skipped_images_are_never_decoded_for_the_preview(
+    run: tuple[Path, Path, object], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A1111's X/Y/Z plot switches Pillow's bomb guard off; a 315 KB bomb used to cost 1.6 GB in the tab."""
+    from PIL import Image
+
+    import smoothie.dataset.scan as scan_module
+    from tests.unit.test_dataset_folder import _png_bomb
+
+    src, out, result = run
+    (src / "bomb.png").write_bytes(_png_bomb(40_000, 40_000))
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", None)
+    opened: list[str] = []
+    real = scan_module.open_image
+
+    def spy(source, *args, **kwargs):  # type: ignore[no-untyped-def]
+        opened.append(str(source))
+        return real(source, *args, **kwargs)
+
+    monkeypatch.setattr(scan_module, "open_image", spy)
+    entry = {"source": "bomb.png", "status": "skipped", "reason": "decompression bomb refused", "crop": None}
+    assert preview.tile(entry, src, out, height=64).size == (128, 64)
+    items = preview.gallery(result.report, src, out, only="skipped")  # type: ignore[attr-defined]
+    assert items and not opened
+    kept = [e for e in result.report["images"] if e["status"] == "kept"]  # type: ignore[attr-defined]
+    preview.gallery({"images": kept}, src, out, max_pixels=10)  # a kept source over the run's limit
+    assert opened  # opened with the run's limit, which refuses it from its header
+    (src / "bomb.png").unlink()

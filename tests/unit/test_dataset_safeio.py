@@ -264,5 +264,5 @@ def test_a_run_killed_after_a_write_but_before_its_state_was_saved_resumes(tmp_p
     state.save()
     (dst / "report.json").write_text("half a run's", encoding="utf-8")
     result = prepare(PrepOptions(src, dst, min_sharpness="off", workers=1))
-    assert result.summary["counts"]["kept"] == 2
+    assert result.summary.counts.kept == 2
     assert json.loads((dst / "report.json").read_text(encoding="utf-8"))["images"]
