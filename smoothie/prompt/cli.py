@@ -42,6 +42,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--keep", action="append", default=[], metavar="NAME", help="a name never to replace (repeatable)")
     p.add_argument("--names-file", metavar="FILE", help="extra names, one a line: name | label | replacement")
     p.add_argument("--scrub-places", action="store_true", help="replace place names too (kept by default)")
+    p.add_argument(
+        "--tag-database",
+        metavar="FILE",
+        help="danbooru's tag database (tagcomplete's tags/danbooru.csv: tag,category,count,aliases) to tell "
+        "character, copyright and artist tags from general ones; default: the tagcomplete extension's, "
+        "when it is installed next to this one",
+    )
     llm = p.add_argument_group("LLM backends (openai, transformers)")
     llm.add_argument("--base-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:11434/v1 (Ollama)")
     llm.add_argument("--model", help="model name (openai) or a local path / Hugging Face id (transformers)")
@@ -101,11 +108,20 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"--names-file {args.names_file}: cannot read: {exc}") from exc
     options = _backend_options(args)
     _check_backend(args.backend, options)
+    tag_database = getattr(args, "tag_database", None)
+    if tag_database is not None:
+        from smoothie.prompt.tables import load_tag_database
+
+        try:
+            load_tag_database(tag_database)  # read (and cached) once, before any prompt
+        except ValueError as exc:
+            raise UsageError(f"--tag-database: {exc}") from exc
 
     def one(prompt: str) -> Any:
         return rewrite(
             prompt, n=args.n, backend=args.backend, seed=args.seed, keep=args.keep,
             backend_options=options, extra_names=extra, scrub_places=args.scrub_places,
+            tag_database=tag_database,
         )  # fmt: skip
 
     if args.jsonl is None:

@@ -23,10 +23,11 @@ from typing import Any
 
 from smoothie.params import MAX_ENSEMBLE as _PARAMS_MAX_ENSEMBLE
 from smoothie.prompt.backends import Backend, ParaphraseRequest, Style, get_backend
-from smoothie.prompt.grammar import Atom, Group, Prompt, Separator, Text, parse_prompt
-from smoothie.prompt.names import Genericiser, Name, NameOptions, _Context
+from smoothie.prompt.grammar import Group, Prompt, Separator, Text, parse_prompt
+from smoothie.prompt.names import Analysis, Genericiser, Name, NameOptions
 from smoothie.prompt.protect import PLACEHOLDER, Protected, protect, restore_checked
 from smoothie.prompt.tables import NameEntry
+from smoothie.prompt.tagprompt import looks_like_tags
 from smoothie.prompt.validate import check
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,6 @@ log = logging.getLogger(__name__)
 # One limit for the script, the API, the CLI and this function (params.MAX_ENSEMBLE): a larger ensemble only
 # costs text-encoder time, its average no longer moves.
 MAX_ENSEMBLE = _PARAMS_MAX_ENSEMBLE
-_COUNT_TAG = re.compile(r"^\d+\+?(?:girl|boy|other)s?$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,10 @@ def _genericiser(options: NameOptions) -> Genericiser:
 
 
 def _name_options(
-    keep: Iterable[str], extra_names: Iterable[NameEntry] = (), scrub_places: bool = False
+    keep: Iterable[str],
+    extra_names: Iterable[NameEntry] = (),
+    scrub_places: bool = False,
+    tag_database: str | None = None,
 ) -> NameOptions:
     if isinstance(keep, str):
         keep = re.split(r"[,\n]", keep)
@@ -102,19 +105,15 @@ def _name_options(
         keep=tuple(sorted({k.strip() for k in keep if k and k.strip()})),
         extra=tuple(extra_names),
         scrub_places=scrub_places,
+        tag_database=str(tag_database) if tag_database else None,
     )
 
 
 def detect_style(prompt: Prompt) -> Style:
-    """``tags`` for comma-separated tag prompts (``1girl, solo, short hair, …``), else ``natural``."""
+    """``tags`` for comma-separated tag prompts (``1girl, solo, short hair, …``), else ``natural``
+    (:func:`smoothie.prompt.tagprompt.looks_like_tags`)."""
     text = " , ".join(s.text for s in prompt.segments if isinstance(s, Text))
-    phrases = [p.strip() for p in text.split(",") if re.search(r"[A-Za-z]", p)]
-    if not phrases:
-        return "natural"
-    if any(_COUNT_TAG.match(p) for p in phrases):
-        return "tags"
-    short = sum(1 for p in phrases if len(p.split()) <= 3)
-    return "tags" if len(phrases) >= 4 and short / len(phrases) >= 0.75 else "natural"
+    return "tags" if looks_like_tags(text.split(",")) else "natural"
 
 
 def _context_text(prompt: Prompt) -> str:
@@ -140,35 +139,38 @@ def _tag_phrases(prompt: Prompt) -> list[str]:
     return phrases
 
 
-def genericise(prompt: str | Prompt, options: NameOptions | None = None, ctx: _Context | None = None) -> _Genericised:
-    """Replace the names of ``prompt``; ``ctx`` is a precomputed analysis (:func:`genericise_many`)."""
+def genericise(
+    prompt: str | Prompt, options: NameOptions | None = None, analysis: Analysis | None = None
+) -> _Genericised:
+    """Replace the names of ``prompt``; ``analysis`` is a precomputed one (:func:`genericise_many`)."""
     parsed = parse_prompt(prompt) if isinstance(prompt, str) else prompt
     gen = _genericiser(options or NameOptions())
     style = detect_style(parsed)
-    if ctx is None:
-        ctx = gen.analyse(_context_text(parsed), _tag_phrases(parsed) if style == "tags" else ())
-    segments: list[Text | Atom | Group | Separator] = []
-    for seg in parsed.segments:
-        if isinstance(seg, Text):
-            segments.append(Text(gen.replace(seg.text, ctx)))
-        elif isinstance(seg, Group):
-            segments.append(seg.map_text(lambda t: gen.replace(t, ctx)))
-        else:
-            segments.append(seg)
+    if analysis is None:
+        analysis = gen.analyse(_context_text(parsed), _tag_phrases(parsed), style=style)
+    generic = gen.genericise(parsed, analysis)
     names: dict[tuple[str, str], Name] = {}
-    for name in ctx.found:
+    for name in analysis.found:
         names.setdefault((name.text.lower(), name.replacement), name)
-    return _Genericised(parsed, Prompt(tuple(segments)), tuple(names.values()), style)
+    return _Genericised(parsed, generic, tuple(names.values()), style)
 
 
 def genericise_many(prompts: list[str], options: NameOptions) -> list[str]:
     """The generic form of each prompt, with one batched spaCy pass for all of them."""
     parsed = [parse_prompt(p) for p in prompts]
-    contexts = _genericiser(options).analyse_many([_context_text(p) for p in parsed])
-    return [genericise(p, options, ctx).generic.source for p, ctx in zip(parsed, contexts, strict=True)]
+    styles = [detect_style(p) for p in parsed]
+    analyses = _genericiser(options).analyse_many([_context_text(p) for p in parsed], styles)
+    return [genericise(p, options, a).generic.source for p, a in zip(parsed, analyses, strict=True)]
 
 
-def scrub(text: str, keep: Iterable[str] = (), scrub_places: bool = False, *, syntax: bool = True) -> Scrubbed:
+def scrub(
+    text: str,
+    keep: Iterable[str] = (),
+    scrub_places: bool = False,
+    *,
+    syntax: bool = True,
+    tag_database: str | None = None,
+) -> Scrubbed:
     """``text`` with names replaced by generic descriptions, WebUI syntax kept verbatim.
 
     ``syntax=False`` scrubs a caption: plain text, not a prompt, so ``:)`` or a stray bracket is kept as it is
@@ -182,7 +184,7 @@ def scrub(text: str, keep: Iterable[str] = (), scrub_places: bool = False, *, sy
     if not isinstance(text, str):
         raise TypeError(f"text must be a string, got {type(text).__name__}")
     parsed = parse_prompt(text) if syntax else Prompt((Text(text),) if text else ())
-    g = genericise(parsed, _name_options(keep, scrub_places=scrub_places))
+    g = genericise(parsed, _name_options(keep, scrub_places=scrub_places, tag_database=tag_database))
     return Scrubbed(g.generic.source, g.names)
 
 
@@ -230,6 +232,7 @@ def rewrite(
     *,
     extra_names: Iterable[NameEntry] = (),
     scrub_places: bool = False,
+    tag_database: str | None = None,
 ) -> Rewrite:
     """An ensemble of ``n`` distinct noun-free paraphrases of ``prompt``; deterministic for a seed.
 
@@ -238,7 +241,7 @@ def rewrite(
     rules backend, with the reason in ``warnings``.
     """
     _validate(prompt, n)
-    options = _name_options(keep, extra_names, scrub_places)
+    options = _name_options(keep, extra_names, scrub_places, tag_database)
     backend_name = backend if isinstance(backend, str) else backend.name
     key = (prompt, n, backend_name, seed, options, tuple(sorted((backend_options or {}).items(), key=str)))
     cached = _CACHE.get(key) if isinstance(backend, str) else None

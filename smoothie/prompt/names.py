@@ -1,80 +1,121 @@
 """Find proper nouns in prompt text and replace them with generic descriptions.
 
 Sources, strongest first: the user's lists (names to keep, extra names), the built-in table
-(:mod:`smoothie.prompt.tables`), the tagcomplete danbooru database when installed, context rules (``by X``,
-``in the style of X``, ``X style``, ``named X``) and spaCy NER / proper-noun tags. Each name gets a label
-(person, artist, character, brand, artwork, studio, place) and a replacement chosen for its position:
+(:mod:`smoothie.prompt.tables`), danbooru's tag database (tagcomplete's ``danbooru.csv``, when installed next to
+us or given), the ``name \\(series\\)`` rule of danbooru tags, context rules (``by X``, ``in the style of X``,
+``X style``, ``named X``, ``my daughter X``) and spaCy NER / proper-noun tags. Each name gets a label (person,
+artist, character, copyright, brand, artwork, item, studio, place) and a replacement chosen for its position
+and for the prompt's style:
 
-* ``a woman named Sarah`` → ``a woman`` (the name is dropped: the noun already describes her);
-* ``by Rembrandt`` → ``dramatic chiaroscuro oil painting`` (a style description);
+* ``a woman named Sarah`` → ``a woman``; ``my daughter Hope`` → ``my daughter`` (the noun already says who);
+* ``by Rembrandt`` → ``dramatic chiaroscuro oil painting`` (a style description); an unknown artist's ``by X``
+  is dropped (nothing is invented);
 * ``Starbucks apron`` → ``green coffee-shop apron`` (a brand before a noun becomes an adjective);
-* ``Vermeer lighting`` / ``ghibli style`` → the artist's adjectival form;
-* ``Brad Pitt drinking coffee`` → ``a rugged blond man drinking coffee``.
+* ``Brad Pitt drinking coffee`` → ``a rugged blond man drinking coffee``;
+* in a tag prompt (``1girl, hatsune miku, …``) a character becomes tags of its look (``aqua hair, twintails,
+  detached sleeves``), a copyright tag is dropped, an artist tag becomes style tags; danbooru's general tags
+  are never names. A description never contradicts the prompt (:mod:`smoothie.prompt.describe`).
 
 Places are found and kept unless ``scrub_places`` is set. Numbers, colours and directions are never names.
+No replacement is a placeholder ("a person", "branded product"): a name is described, or the neutral noun the
+sentence needs is kept, or it is dropped.
+
+Work is linear in the prompt's length: names are looked up by word n-grams in hash tables, context rules look
+at a bounded window, and spaCy sees at most :data:`NER_MAX_CHARS` characters in short pieces.
 """
 
 from __future__ import annotations
 
 import logging
+import random
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from smoothie.prompt import tables
-from smoothie.prompt.invariants import is_protected_word
+from smoothie.prompt.describe import AGE_WORDS, Cues, cues, fit_phrase, fit_tags
+from smoothie.prompt.grammar import Atom, Group, Prompt, Separator, Text
+from smoothie.prompt.invariants import COLOUR_WORDS, is_protected_word
 from smoothie.prompt.nlp import get_nlp, is_english_word
-from smoothie.prompt.tables import NameEntry, NameTable, normalise_form
+from smoothie.prompt.tables import NameEntry, NameTable, TagDatabase, normalise_form, tag_key
 from smoothie.prompt.text import article as _article
 from smoothie.prompt.text import fix_articles, squeeze
 from smoothie.prompt.text import strip_article as _strip_article
 
 log = logging.getLogger(__name__)
 
-# Words: letters/digits with inner apostrophes, hyphens and dots ("McDonald's", "Coca-Cola", "St.").
+NER_MAX_CHARS = 6000  # spaCy reads this much of a prompt (names later on are found by tables and rules)
+_NER_PIECE = 600  # ... in pieces of about this size, cut at commas or spaces
+_CONTEXT = 160  # how far back a context rule looks ("in the style of", "named", "my daughter")
+
+# Words: letters/digits with inner apostrophes, hyphens and dots ("McDonald's", "Coca-Cola", "St.", "d.va").
 _WORD = re.compile(r"[A-Za-z0-9À-ÖØ-öø-ÿ](?:[\wÀ-ÖØ-öø-ÿ]|['’\-\.](?=[\wÀ-ÖØ-öø-ÿ]))*")
 _BY_CONTEXT = re.compile(
     r"(?:\b(?P<noun>(?:(?:concept|digital|fantasy|poster|pixel|line|fan|cover|key|splash|comic|manga|anime|cel|"
     r"vector|oil|ink|pencil|watercolou?r)\s+)?(?:art|artwork|painting|paintings|illustration|drawing|photo|"
     r"photograph|photography|picture|image|work|works|poster|comic|manga|anime))\s+)?\b(?P<verb>[a-z]+(?:ed|wn|ne|de|ot)\s+)?by\s+$|"
-    r"\b(?:in\s+the\s+)?(?:style|manner|spirit|tradition)\s+of\s+$|\binspired\s+by\s+$|\bà\s+la\s+$",
+    r"\b(?:in\s+the\s+)?(?:style|manner|spirit|tradition)\s+of\s+$|\binspired\s+by\s+$|\bà\s+la\s+$|"
+    r"(?:^|,)\s*artist:\s*$",
     re.IGNORECASE,
 )
 _NAMED_CONTEXT = re.compile(r"\s*\b(?:named|called|nicknamed)\s+$", re.IGNORECASE)
+# "my daughter Hope", "her friend Marco", "our dog Biscuit": the noun says who; the name goes.
+_ROLE_CONTEXT = re.compile(
+    r"\b(?:my|our|his|her|their|your|a|the)\s+(?:(?:little|baby|big|older|younger|best|old|new|pet)\s+)?"
+    r"(?:daughter|son|wife|husband|mother|father|mom|mum|dad|sister|brother|grandmother|grandfather|grandma|"
+    r"grandpa|granddaughter|grandson|aunt|uncle|niece|nephew|cousin|friend|girlfriend|boyfriend|fiancee|"
+    r"fiance|partner|baby|child|kid|boss|teacher|neighbou?r|dog|cat|puppy|kitten|horse|pony|parrot|hamster|"
+    r"rabbit|bunny|pet)\s*,?\s+$",
+    re.IGNORECASE,
+)
 _STYLE_AFTER = re.compile(
     r"^(?:['’]s)?(?:\s+|-)(?:style|styled|aesthetic|aesthetics|lighting|colou?rs|colou?ring|palette|vibes?|"
     r"inspired|esque|look|brushwork|composition|mood|feel)\b",
     re.IGNORECASE,
 )
 _ARTICLE_BEFORE = re.compile(r"\b(?:a|an|the)\s+$", re.IGNORECASE)
+_FROM_BEFORE = re.compile(r"\s*\b(?:from|of|in)\s+(?:the\s+)?$", re.IGNORECASE)
+# "name \(series\)" in a tag: danbooru's qualifier. The name is the tag's words before the escaped bracket.
+_SERIES = re.compile(r"(?P<name>[^,|\\]*?)\s*\\\((?P<series>[^\\()]{1,60})\\\)")
+# Qualifiers of danbooru's general tags ("bow \(weapon\)", "star \(symbol\)"): those tags are things, not names.
+GENERAL_QUALIFIERS = frozenset(
+    """object objects medium symbol animal food clothes clothing weapon style shape creature plant flower fruit sky
+    texture theme expression place planet substance instrument pose cosplay artwork meme projectile vehicle
+    mythology cheerleading card game sport body organ anatomy hairstyle hair headwear accessory emblem insignia
+    container furniture tool toy drink plant bird fish insect cat dog horse computing phone computer software
+    mtf ftm sexual basic generic concept weather season holiday nationality language letter number color colour
+    pattern material liquid mineral gem gemstone""".split()
+)
+# Short series qualifiers of danbooru's character tags that are also English words ("saber \(fate\)"): as a
+# qualifier they name a series (others, like "honkai" or "kancolle", are no English word and need no list).
+SERIES_QUALIFIERS = frozenset(
+    """fate persona tales sonic mario splatoon idolmaster precure pokemon digimon touhou vocaloid hololive
+    overwatch cyberpunk arcane warcraft borderlands halo metroid kirby yakuza tekken naruto bleach berserk
+    evangelion gundam macross monogatari""".split()
+)
 _NON_NOUN_NEXT = frozenset(
     """and or but with without in on at of for from to by as into onto over under near behind beside while
     who which that is are was were be being been has have had its their his her our your my this these
     those a an the""".split()
 )
-_DEFAULT_GENERIC = {
-    "person": "a person",
-    "artist": "distinctive artistic style",
-    "character": "a fictional character",
-    "brand": "branded product",
-    "artwork": "a classic painting",
-    "studio": "animated film style",
-    "place": "",
-}
-_DEFAULT_VARIANTS = {
-    "artist": ("expressive painterly style", "refined illustrative style", "detailed artistic rendering"),
-    "character": ("a costumed character", "a storybook character"),
-    "artwork": ("a famous old painting", "a renowned classical artwork"),
-    "studio": ("animated feature film style", "polished animation style"),
-}
 # Nouns a person or character name modifies as an adjective: "Batman mask" -> "bat-themed vigilante mask".
 _MERCH_NOUNS = frozenset(
     """costume costumes cosplay outfit outfits mask masks suit helmet figure figurine figurines toy toys doll dolls
     plush plushie poster posters shirt t-shirt hoodie sticker stickers logo mug lunchbox tattoo statue lego emblem
     themed theme merch merchandise fanart fan-art cake backpack pajamas onesie""".split()
 )
-_DEFAULT_MODIFIER = {"artist": "painterly", "studio": "animated"}
+# What a description of an unknown name may fall back to: the neutral noun the sentence needs, never a
+# placeholder like "a person" or "a fictional character".
+_NEUTRAL = {
+    ("person", "female"): "a woman",
+    ("person", "male"): "a man",
+    ("person", ""): "someone",
+    ("character", "female"): "a girl",
+    ("character", "male"): "a boy",
+    ("character", ""): "a figure",
+}
+_ANIME_NEUTRAL = {"female": "an anime girl", "male": "an anime boy", "": "an anime character"}
 _STYLE_LABELS = frozenset({"artist", "studio"})
 _NER_LABELS = {
     "PERSON": "person",
@@ -84,13 +125,27 @@ _NER_LABELS = {
     "GPE": "place",
     "LOC": "place",
     "FAC": "place",
+    "NORP": "place",
 }
-_PLACE_GENERIC = {"GPE": "a city", "LOC": "a landscape", "FAC": "a landmark"}
+_PLACE_GENERIC = {"GPE": "a city", "LOC": "a landscape", "FAC": "a landmark", "NORP": ""}
+# An ORG or a FAC that is a building or a site is a place, never a brand ("the Treasury at Petra").
+_PLACE_HEADS = frozenset(
+    """treasury temple cathedral church chapel basilica mosque synagogue palace castle tower bridge museum
+    gallery library abbey monastery fort fortress citadel gate square plaza park garden gardens station
+    stadium arena hall theatre theater opera house market bazaar cemetery tomb mausoleum pyramid pyramids
+    wall walls canal harbour harbor port lighthouse university college school academy hospital falls
+    mountain mount lake river bay island islands valley canyon desert forest beach coast street avenue
+    boulevard road district quarter village city town""".split()
+)
 
 
 @dataclass(frozen=True)
 class Name:
-    """A name found in a prompt: ``text`` as written, its ``label`` and what replaced it."""
+    """A name found in a prompt: ``text`` as written, its ``label`` and what replaced it (``""``: dropped).
+
+    ``variants`` are consistent alternatives to ``replacement`` (a backend may use any of them: they say no
+    more than the replacement does, in other words or, for tags, fewer of them).
+    """
 
     text: str
     label: str
@@ -104,14 +159,45 @@ class Name:
 
 @dataclass(frozen=True)
 class NameOptions:
-    """How names are found: names to keep, extra names, and whether places are scrubbed too."""
+    """How names are found: names to keep, extra names, places, and danbooru's tag database.
+
+    ``tag_database``: a tagcomplete-format CSV (``rewrite --tag-database FILE``); without it the tagcomplete
+    extension's own ``tags/danbooru.csv`` is used when that extension is installed next to us
+    (``use_tagcomplete``; ``extensions_dir`` overrides where "next to us" is).
+    """
 
     keep: tuple[str, ...] = ()
     extra: tuple[NameEntry, ...] = ()
     scrub_places: bool = False
     use_ner: bool = True
     use_tagcomplete: bool = True
-    extensions_dir: str | None = None  # where to look for a1111-sd-webui-tagcomplete (default: next to us)
+    extensions_dir: str | None = None
+    tag_database: str | None = None
+
+
+@dataclass
+class Analysis:
+    """What the whole prompt says, computed once and shared by all its text leaves: the names spaCy found,
+    the prompt's style (``tags`` or ``natural``), its cues (:class:`~smoothie.prompt.describe.Cues`), and the
+    names replaced so far (:attr:`found`)."""
+
+    options: NameOptions
+    style: str = "natural"
+    ner: dict[str, tuple[str, str]] = field(default_factory=dict)  # surface -> (label, NER label)
+    cues: Cues = field(default_factory=Cues)
+    found: list[Name] = field(default_factory=list)
+    before: str = ""  # the rewritten text just before the current name (a bounded tail)
+    described: set[str] = field(default_factory=set)  # entries already described (a second mention is dropped)
+    emitted: set[str] = field(default_factory=set)  # description tags already written (never twice)
+    anime: bool = False  # the prompt names anime/game things (danbooru names, a "\(series\)" tag)
+
+
+class _Lookup(Protocol):
+    max_words: int
+
+    def get(self, form: str) -> NameEntry | None: ...
+
+    def __len__(self) -> int: ...
 
 
 @dataclass
@@ -120,16 +206,7 @@ class _Found:
     end: int
     entry: NameEntry
     ner_label: str = ""
-
-
-@dataclass
-class _Context:
-    """Per-prompt detection results shared by all text leaves of the prompt."""
-
-    options: NameOptions
-    ner: dict[str, tuple[str, str]] = field(default_factory=dict)  # surface -> (label, NER label)
-    found: list[Name] = field(default_factory=list)
-    before: str = ""
+    kind: str = ""  # "series": a "name \(series\)" tag; "role": after "my daughter"; "sibling": a choice
 
 
 class Genericiser:
@@ -141,84 +218,259 @@ class Genericiser:
         self.user = NameTable()
         for entry in self.options.extra:
             self.user.add(entry, override=True)
-        self.danbooru = tables.tagcomplete_names(self.options.extensions_dir) if self.options.use_tagcomplete else None
+        self.db: TagDatabase | None = None
+        if self.options.tag_database:
+            self.db = tables.load_tag_database(self.options.tag_database)  # ValueError names a bad file
+        elif self.options.use_tagcomplete:
+            self.db = tables.tagcomplete_names(self.options.extensions_dir)
         self.keep = tuple(normalise_form(k) for k in self.options.keep if k.strip())
+
+    # --- the whole prompt --------------------------------------------------------------------------------
+
+    def genericise(self, prompt: Prompt, analysis: Analysis) -> Prompt:
+        """``prompt`` with every name replaced, WebUI syntax kept; what was replaced is in ``analysis.found``.
+
+        Runs of text and escaped brackets are treated as one text (``kafka \\(honkai: star rail\\)`` is one
+        tag); names inside weights, alternations and ``{a|b}`` choices are replaced in place.
+        """
+        segments = list(prompt.segments)
+        out: list[Text | Atom | Group | Separator] = []
+        i = 0
+        while i < len(segments):
+            seg = segments[i]
+            if isinstance(seg, Text) or (isinstance(seg, Atom) and seg.kind == "escape"):
+                j = i
+                while j < len(segments) and (
+                    isinstance(segments[j], Text) or (isinstance(segments[j], Atom) and segments[j].kind == "escape")  # type: ignore[union-attr]
+                ):
+                    j += 1
+                run = "".join(s.source for s in segments[i:j])
+                nxt = segments[j] if j < len(segments) else None
+                if isinstance(nxt, Group) and self._unescaped_series(run, nxt, analysis):
+                    # "rem (re:zero)": the series written without escapes (A1111 reads it as emphasis)
+                    run = run.rstrip() + " \\(" + nxt.source[1:-1].strip() + "\\)"
+                    j += 1
+                out.extend(_reparse(_trim_like(run, self.replace(run, analysis))))
+                i = j
+                continue
+            if isinstance(seg, Group):
+                out.append(self._group(seg, analysis))
+            else:
+                out.append(seg)
+            i += 1
+        return Prompt(tuple(_merge(out)))
+
+    def _unescaped_series(self, run: str, group: Group, analysis: Analysis) -> bool:
+        if group.kind != "emphasis" or analysis.style != "tags" or len(group.children) != 1:
+            return False
+        inner = group.source[1:-1].strip()
+        if not inner or not run.rstrip() or run.rstrip().endswith(","):
+            return False
+        before = run.rsplit(",", 1)[-1].strip()
+        if not before or len(before.split()) > 4:
+            return False
+        if self.db is not None:
+            found = self.db.lookup(f"{before} ({inner})")
+            if found is not None:
+                return found[1] in (tables.CHARACTER, tables.COPYRIGHT, tables.ARTIST)
+        return self._series_entry(inner) is not None
+
+    def _group(self, group: Group, analysis: Analysis) -> Group:
+        """A group with the names inside replaced: each choice of ``{a|b}`` / ``[a|b]`` on its own, the words
+        of a weight or schedule without its numbers; a choice next to a name is read as a name too."""
+        children: list[Text | Atom | Group] = []
+        kids = list(group.children)
+        split_at = "|" if group.kind in ("variants", "alternate") else ":" if group.kind == "schedule" else ""
+        siblings = self._choice_names(group) if split_at == "|" else set()
+        i = 0
+        while i < len(kids):
+            child = kids[i]
+            if isinstance(child, Group):
+                children.append(self._group(child, analysis))
+                i += 1
+                continue
+            if isinstance(child, Atom) and child.kind != "escape":
+                children.append(child)
+                i += 1
+                continue
+            j = i
+            while j < len(kids) and (
+                isinstance(kids[j], Text) or (isinstance(kids[j], Atom) and kids[j].kind == "escape")  # type: ignore[union-attr]
+            ):
+                j += 1
+            run = "".join(k.source for k in kids[i:j])
+            last = j == len(kids)
+            tail = ""
+            if last and group.kind in ("weight", "schedule"):
+                m = re.search(r":\s*[-+]?(?:\d+\.?|\d*\.\d+)\s*$", run)
+                if m:
+                    run, tail = run[: m.start()], m.group(0)
+            parts = re.split(r"(\|)" if split_at == "|" else r"(:)", run) if split_at else [run]
+            new_parts = []
+            for part in parts:
+                if part in ("|", ":") or not part.strip():
+                    new_parts.append(part)
+                    continue
+                lead, body, trail = _outer_space(part)
+                if normalise_form(body) in siblings:
+                    new_parts.append(lead + self._sibling(body, analysis) + trail)
+                else:
+                    new_parts.append(lead + self.replace(body, analysis) + trail)
+            children.extend(c for c in _reparse("".join(new_parts)) if not isinstance(c, Separator))
+            if tail:
+                children.append(Text(tail))
+            i = j
+        return Group(group.kind, group.open, group.close, tuple(_merge(children)))
+
+    def _choice_names(self, group: Group) -> set[str]:
+        """The choices of ``{Zelda|Peach}`` that are names because a sibling is one: a capitalised word the
+        table knows as part of a character's or person's name ("Peach" of "Princess Peach")."""
+        options = [o.strip() for t in group.texts() for o in t.split("|") if o.strip()]
+        known = [o for o in options if self._known_name(o)]
+        if not known:
+            return set()
+        out = set()
+        for o in options:
+            if o in known or not o[:1].isupper():
+                continue
+            if self.table.partial(o) is not None:
+                out.add(normalise_form(o))
+        return out
+
+    def _known_name(self, text: str) -> bool:
+        for table in (self.user, self.table):
+            entry = table.get(text)
+            if entry is not None and entry.label in ("person", "character"):
+                return True
+        return False
+
+    def _sibling(self, text: str, analysis: Analysis) -> str:
+        entry = self.table.partial(text)
+        if entry is None:
+            return self.replace(text, analysis)
+        found = _Found(0, len(text), entry, kind="sibling")
+        _left, replacement, _consumed = self._render("", text, "", found, analysis)
+        return replacement
 
     # --- detection -------------------------------------------------------------------------------------
 
-    def analyse(self, context_text: str, tag_phrases: Sequence[str] = (), doc: Any = None) -> _Context:
-        """Run NER once over the whole prompt (and over suspicious tags of tag-style chunks); ``doc`` is the
-        context already parsed (see :meth:`analyse_many`)."""
-        ctx = _Context(self.options)
+    def analyse(
+        self, context_text: str, tag_phrases: Sequence[str] = (), doc: Any = None, style: str = "natural"
+    ) -> Analysis:
+        """Read the whole prompt once: its cues, and the names spaCy finds in it (and in suspicious tags of a
+        tag prompt); ``doc`` is the context already parsed (see :meth:`analyse_many`)."""
+        analysis = Analysis(self.options, style=style, cues=cues(context_text, tag_phrases))
+        analysis.anime = style == "tags" or bool(_SERIES.search(context_text))
         if not self.options.use_ner:
-            return ctx
+            return analysis
         nlp = get_nlp()
         if nlp is None:
-            return ctx
-        if doc is None:
-            doc = nlp(context_text)
+            return analysis
+        docs = [doc] if doc is not None else list(nlp.pipe(_ner_pieces(context_text)))
+        for d in docs:
+            self._read_doc(d, analysis)
+        seen: set[str] = set()
+        candidates = []
+        for t in tag_phrases:
+            key = normalise_form(t)
+            if key not in seen and self._suspicious_tag(t):
+                seen.add(key)
+                candidates.append(t)
+        if candidates:
+            self._read_tags(nlp, candidates[:400], analysis)
+        return analysis
+
+    def _read_doc(self, doc: Any, analysis: Analysis) -> None:
+        text = doc.text
         for ent in doc.ents:
             label = _NER_LABELS.get(ent.label_)
-            if label is None or not self._plausible_entity(ent.text, context_text, ent.start_char):
+            if label is None or not self._plausible_entity(ent.text, text, ent.start_char):
                 continue
             if ent.text == ent.text.lower() and ent.label_ != "PERSON":  # "mech", "plugsuit": things, not brands
                 continue
-            first = normalise_form(ent.text).split()[0]
+            words = normalise_form(ent.text).split()
+            first = words[0]
             acts = ent.end < len(doc) and doc[ent.end].tag_ == "VBG"  # "X holding a cup": X is someone
-            if label == "brand" and " " in ent.text.strip() and (first in _given_names() or acts):
+            if label == "brand" and len(words) > 1 and (first in _given_names() or acts):
                 label = "person"  # "Linus Sebastian" read as ORG: a given name first, or doing something
-            ctx.ner.setdefault(ent.text, (label, ent.label_))
+            ner_label = ent.label_
+            before = text[max(0, ent.start_char - 12) : ent.start_char].lower()
+            if label == "brand" and (
+                words[-1] in _PLACE_HEADS
+                or words[0] in _PLACE_HEADS
+                or re.search(r"\b(?:in|at|near|from|outside|around|across|over)\s+(?:the\s+)?$", before)
+            ):
+                # "the Treasury", "Temple of Artemis", "at Petra": a place, never a brand
+                label, ner_label = "place", "FAC"
+            if label == "place" and ent.label_ == "NORP":
+                continue  # "Japanese", "Gothic": adjectives a prompt needs, not names to replace
+            if label == "place" and acts and len(words) <= 2:
+                label, ner_label = "person", "PERSON"  # "Zorblax waving at the camera": someone, not somewhere
+            surface = re.sub(r"['’]s$", "", ent.text)  # "Van Gogh's": the name without the possessive
+            analysis.ner.setdefault(surface, (label, ner_label))
         for tok in doc:
             if (
                 tok.pos_ == "PROPN"
                 and tok.text[:1].isupper()
-                and tok.text not in ctx.ner
+                and tok.text not in analysis.ner
                 and not is_english_word(tok.text)
                 and not is_protected_word(tok.text)
-                and not any(tok.text in surface for surface in ctx.ner)
                 and len(tok.text) > 2
+                and not any(tok.text in surface for surface in analysis.ner)
+                and not (self.db is not None and self.db.is_general(tok.text))
             ):
-                ctx.ner.setdefault(tok.text, ("character", "PROPN"))
-        candidates = [t for t in tag_phrases if self._suspicious_tag(t)]
-        if candidates:
-            # Capitalise like a name, but not verbs and function words, so "eileen collins smiling" is read as
-            # the person "Eileen Collins" doing something, not as one name "Eileen Collins Smiling".
-            prefix = "A picture of "
-            titled = [prefix + " ".join(_name_case(w) for w in t.split(" ")) + "." for t in candidates]
-            for tag, tdoc in zip(candidates, nlp.pipe(titled), strict=True):
-                words = tag.split()
-                foreign = 2 <= len(words) <= 3 and not any(is_english_word(w) for w in words)
-                propn = [t for t in tdoc if t.pos_ == "PROPN"]
-                # A lower-case tag holds a name where spaCy reads a person in it; or, for a tag of two or three
-                # words none of which is English, any entity or proper nouns throughout ("kaguya shinomiya"
-                # comes back as ORG). A single unknown word read as ORG or GPE is far more often a garment or a
-                # thing ("plugsuit"), so only PERSON counts there.
-                for ent in tdoc.ents:
-                    start, end = ent.start_char - len(prefix), ent.end_char - len(prefix)
-                    if start < 0 or end > len(tag):
-                        continue
-                    whole = (start, end) == (0, len(tag))
-                    if ent.label_ == "PERSON" or (foreign and whole):
-                        surface = tag[start:end]
-                        given = normalise_form(surface).split()[0] in _given_names()
-                        ctx.ner.setdefault(surface, ("person" if given else "character", ent.label_))
-                if foreign and not tdoc.ents and len(propn) >= len(words):
-                    ctx.ner.setdefault(tag, ("character", "PROPN"))
-        return ctx
+                analysis.ner.setdefault(tok.text, ("character", "PROPN"))
 
-    def analyse_many(self, context_texts: Sequence[str]) -> list[_Context]:
-        """:meth:`analyse` for many texts with one batched spaCy pass (checking an LLM's 32 candidates)."""
+    def _read_tags(self, nlp: Any, candidates: list[str], analysis: Analysis) -> None:
+        # Capitalise like a name, but not verbs and function words, so "eileen collins smiling" is read as
+        # the person "Eileen Collins" doing something, not as one name "Eileen Collins Smiling".
+        prefix = "A picture of "
+        titled = [prefix + " ".join(_name_case(w) for w in t.split(" ")) + "." for t in candidates]
+        for tag, tdoc in zip(candidates, nlp.pipe(titled), strict=True):
+            words = tag.split()
+            foreign = 2 <= len(words) <= 3 and not any(is_english_word(w) for w in words)
+            propn = [t for t in tdoc if t.pos_ == "PROPN"]
+            # A lower-case tag holds a name where spaCy reads a person in it; or, for a tag of two or three
+            # words none of which is English, any entity or proper nouns throughout ("kaguya shinomiya"
+            # comes back as ORG). A single unknown word read as ORG or GPE is far more often a garment or a
+            # thing ("plugsuit"), so only PERSON counts there.
+            for ent in tdoc.ents:
+                start, end = ent.start_char - len(prefix), ent.end_char - len(prefix)
+                if start < 0 or end > len(tag):
+                    continue
+                whole = (start, end) == (0, len(tag))
+                if ent.label_ == "PERSON" or (foreign and whole):
+                    surface = tag[start:end]
+                    given = normalise_form(surface).split()[0] in _given_names()
+                    analysis.ner.setdefault(surface, ("person" if given else "character", ent.label_))
+            if foreign and not tdoc.ents and len(propn) >= len(words):
+                analysis.ner.setdefault(tag, ("character", "PROPN"))
+
+    def analyse_many(self, context_texts: Sequence[str], styles: Sequence[str] = ()) -> list[Analysis]:
+        """:meth:`analyse` for many texts with one batched spaCy pass (checking an LLM's 32 candidates);
+        ``styles``: each text's style (default natural; a tag prompt's tags are read one by one)."""
+        styles = list(styles) or ["natural"] * len(context_texts)
         nlp = get_nlp() if self.options.use_ner else None
-        if nlp is None:
-            return [self.analyse(t) for t in context_texts]
-        return [self.analyse(t, (), doc) for t, doc in zip(context_texts, nlp.pipe(context_texts), strict=True)]
+        if nlp is None or any(len(t) > _NER_PIECE for t in context_texts) or "tags" in styles:
+            return [
+                self.analyse(t, _items(t) if st == "tags" else (), style=st)
+                for t, st in zip(context_texts, styles, strict=True)
+            ]
+        return [
+            self.analyse(t, (), doc, style=st)
+            for t, doc, st in zip(context_texts, nlp.pipe(context_texts), styles, strict=True)
+        ]
 
     def _plausible_entity(self, text: str, context: str, start: int) -> bool:
         words = _WORD.findall(text)
         if not words or all(is_protected_word(w) for w in words):
             return False
+        if any(re.search(r"\d", w) for w in words):
+            return False  # "tag144 red hair": no name spaCy guesses has digits (the tables know "2b")
         if any(normalise_form(text) == k or normalise_form(text) in k for k in self.keep):
             return False
+        if self.db is not None and self.db.is_general(text):
+            return False  # "yuri", "miko", "gyaru": danbooru's general tags
         if text == text.lower():  # spaCy is unreliable on lower case ("cashier" as ORG)
             return not all(is_english_word(w) for w in words)
         if all(is_english_word(w) for w in words):
@@ -234,30 +486,34 @@ class Genericiser:
         words = norm.split()
         if not words or len(words) > 4 or norm in tables.general_tags():
             return False
+        if self.db is not None and self.db.is_general(tag):
+            return False
         if any(is_protected_word(w) for w in words):
             return False
         return not all(is_english_word(w) for w in words)
 
     # --- replacement -----------------------------------------------------------------------------------
 
-    def replace(self, text: str, ctx: _Context) -> str:
-        """``text`` (one leaf of the prompt) with every name replaced; records what was found in ``ctx``."""
+    def replace(self, text: str, analysis: Analysis) -> str:
+        """``text`` (one leaf of the prompt) with every name replaced; records what was found in ``analysis``."""
         if not text.strip():
             return text
-        found = self._find(text, ctx)
+        found = self._find(text, analysis)
         if not found:
             return text
         out: list[str] = []
         pos = 0
+        tail = ""
         for f in found:
             if f.start < pos:
                 continue
             left = text[pos : f.start]
             right = text[f.end :]
-            ctx.before = "".join(out)  # what precedes ``left`` in this leaf, already rewritten
-            new_left, replacement, consumed_right = self._render(left, text[f.start : f.end], right, f, ctx)
+            analysis.before = tail  # what precedes ``left`` in this leaf, already rewritten (its end)
+            new_left, replacement, consumed_right = self._render(left, text[f.start : f.end], right, f, analysis)
             out.append(new_left)
             out.append(replacement)
+            tail = (tail + new_left + replacement)[-_CONTEXT:]
             pos = f.end + consumed_right
         out.append(text[pos:])
         return _tidy("".join(out))
@@ -270,19 +526,41 @@ class Genericiser:
                 spans.append((m.start(), m.end()))
         return spans
 
-    def _find(self, text: str, ctx: _Context) -> list[_Found]:
-        blocked = self._blocked(text)
-        words = list(_WORD.finditer(text))
-        taken: list[tuple[int, int]] = list(blocked)
+    def _find(self, text: str, analysis: Analysis) -> list[_Found]:
+        occupied = bytearray(len(text) + 1)
         found: list[_Found] = []
 
         def free(s: int, e: int) -> bool:
-            return all(e <= a or s >= b for a, b in taken)
+            return 1 not in occupied[s:e]
+
+        def take(s: int, e: int) -> None:
+            occupied[s:e] = b"\x01" * (e - s)
+
+        def add(f: _Found) -> None:
+            found.append(f)
+            take(f.start, f.end)
+
+        for s, e in self._blocked(text):
+            take(s, e)
+        words = list(_WORD.finditer(text))
+        tags_style = analysis.style == "tags"
+
+        # 0. "name \(series\)" tags, and whole tags the tag database calls general (kept verbatim)
+        for f in self._series_spans(text, analysis):
+            if free(f.start, f.end):
+                if f.entry.label == "general":
+                    take(f.start, f.end)
+                else:
+                    add(f)
+        if self.db is not None:
+            for s, e in _tag_spans(text):
+                if free(s, e) and self.db.is_general(text[s:e]) and self.table.get(text[s:e]) is None:
+                    take(s, e)
 
         # A name spaCy found whole ("Grace Hopper") is not cut down to a table alias inside it ("Hopper").
         ner_spans = [
             (m.start(), m.end())
-            for surface in ctx.ner
+            for surface in analysis.ner
             if " " in surface.strip() and self.table.get(surface) is None and self.user.get(surface) is None
             for m in re.finditer(r"(?<![\w])" + re.escape(surface) + r"(?![\w])", text)
         ]
@@ -291,8 +569,11 @@ class Genericiser:
             return any(a <= s and e <= b and (a, b) != (s, e) for a, b in ner_spans)
 
         # 1. table-like sources by word n-grams, longest first
-        for table in (self.user, self.table, self.danbooru):
-            if table is None or not len(table):
+        sources: list[_Lookup] = [self.user, self.table]
+        if self.db is not None:
+            sources.append(self.db)
+        for table in sources:
+            if not len(table):
                 continue
             for n in range(min(table.max_words, len(words)), 0, -1):
                 for i in range(len(words) - n + 1):
@@ -305,51 +586,170 @@ class Genericiser:
                         entry = table.get(surface[:-2])
                         e -= 2 if entry is not None else 0
                         surface = text[s:e]
-                    if entry is None or not self._case_ok(surface, entry, text, s, e) or inside_ner(s, e):
+                    if entry is None or inside_ner(s, e):
                         continue
-                    found.append(_Found(s, e, entry))
-                    taken.append((s, e))
+                    while e < len(text) and text[e] in "!?" and table.get(text[s : e + 1]) is not None:
+                        e += 1  # "k-on!": the name's own punctuation goes with it
+                    if entry.label in ("character", "copyright", "item") and _BY_CONTEXT.search(
+                        text[max(0, s - _CONTEXT) : s]
+                    ):
+                        continue  # "by mika pikazo": after "by" comes an artist, whatever else the words name
+                    if entry.source == "tagcomplete":
+                        if not self._db_ok(surface, text, s, e, tags_style):
+                            continue
+                    elif not self._case_ok(surface, entry, text, s, e):
+                        continue
+                    add(_Found(s, e, entry))
         # 2. context rules for names nobody knows: "by X", "in the style of X", "named X", "X style"
-        for s, e, label in self._rule_spans(text, words):
+        for s, e, label in self._rule_spans(text, words, analysis):
             if free(s, e):
-                found.append(_Found(s, e, self._unknown_entry(text[s:e], label)))
-                taken.append((s, e))
+                add(
+                    _Found(
+                        s, e, self._unknown_entry(text[s:e], label, analysis), kind="role" if label == "role" else ""
+                    )
+                )
         # 3. NER surfaces (exact, whole word)
-        for surface, (label, ner_label) in sorted(ctx.ner.items(), key=lambda kv: -len(kv[0])):
+        for surface, (label, ner_label) in sorted(analysis.ner.items(), key=lambda kv: -len(kv[0])):
             for m in re.finditer(r"(?<![\w])" + re.escape(surface) + r"(?![\w])", text):
                 if free(m.start(), m.end()):
-                    entry = self._unknown_entry(surface, label)
-                    found.append(_Found(m.start(), m.end(), entry, ner_label))
-                    taken.append((m.start(), m.end()))
+                    add(_Found(m.start(), m.end(), self._unknown_entry(surface, label, analysis), ner_label))
         found.sort(key=lambda f: f.start)
         return found
+
+    def _series_spans(self, text: str, analysis: Analysis) -> Iterable[_Found]:
+        """``kafka \\(honkai: star rail\\)``: a character of a series, unless the qualifier says the tag is a
+        thing (``bow \\(weapon\\)``) or the database calls it general."""
+        for m in _SERIES.finditer(text):
+            name, series = m.group("name"), m.group("series").strip()
+            # the name is the last words of its tag (at most four), after any "by" / "artist:" lead
+            lead = re.match(r"\s*(?:(?:art\s+)?by\s+|artist:\s*)?", name, re.IGNORECASE)
+            offset = lead.end() if lead else 0
+            words = list(_WORD.finditer(name, offset))
+            if not words:
+                continue
+            first = max(0, len(words) - 4)
+            start = m.start("name") + words[first].start()
+            name = name[words[first].start() :]
+            surface = text[start : m.end()]
+            key = tag_key(surface)
+            entry = self.user.get(key) or self.table.get(key)
+            if entry is None and self.db is not None:
+                hit = self.db.lookup(key)
+                if hit is not None:
+                    if hit[1] in (tables.GENERAL, tables.META):
+                        # a general tag of a series is a named thing ("excalibur \(fate/stay night\)")
+                        if self._is_copyright(series):
+                            base = self.table.get(tag_key(name))
+                            entry = (
+                                base
+                                if base is not None and base.label == "item"
+                                else NameEntry(surface, "item", "", source="tagcomplete")
+                            )
+                        else:
+                            yield _Found(start, m.end(), NameEntry(surface, "general", ""), kind="series")
+                            continue
+                    else:
+                        entry = self.db.get(key)
+            if entry is None:
+                qualifier = normalise_form(series).split()
+                if qualifier and (
+                    qualifier[-1] in GENERAL_QUALIFIERS or normalise_form(series) in tables.general_tags()
+                ):
+                    yield _Found(start, m.end(), NameEntry(surface, "general", ""), kind="series")
+                    continue
+                base = self.user.get(name) or self.table.get(name)
+                if base is not None and base.label in ("character", "person", "item"):
+                    entry = base
+                elif not self._series_like(name, series):
+                    # "cat \(escaped\)": English words in escaped brackets, nothing says a series
+                    yield _Found(start, m.end(), NameEntry(surface, "general", ""), kind="series")
+                    continue
+                else:
+                    by_artist = lead is not None and lead.group(0).strip() != ""
+                    entry = NameEntry(surface, "artist" if by_artist else "character", "", source="series")
+            analysis.anime = True
+            yield _Found(start, m.end(), entry, kind="series")
+
+    def _series_like(self, name: str, series: str) -> bool:
+        """Whether an unknown ``name \\(series\\)`` reads as a character of a series: a word of either part
+        that is no English word ("honkai", "shiroko"), a known copyright, or a given name ("lucy")."""
+        words = _WORD.findall(name) + _WORD.findall(series)
+        if any(not is_english_word(w) and not is_protected_word(w) for w in words):
+            return True
+        first = normalise_form(name).split()[:1]
+        return self._is_copyright(series) or bool(
+            first and (first[0] in _given_names() or first[0] in tables.word_names())
+        )
+
+    def _series_entry(self, series: str) -> NameEntry | None:
+        """The copyright a ``\\(series\\)`` qualifier names, from the tables (None when unknown)."""
+        entry = self.table.get(series)
+        if entry is not None and entry.label == "copyright":
+            return entry
+        return None
+
+    def _is_copyright(self, series: str) -> bool:
+        if self._series_entry(series) is not None or normalise_form(series) in SERIES_QUALIFIERS:
+            return True
+        return self.db is not None and self.db.category(series) == tables.COPYRIGHT
+
+    def _db_ok(self, surface: str, text: str, start: int, end: int, tags_style: bool) -> bool:
+        """A tag-database name matches where it cannot be an ordinary word: a whole tag of a tag prompt (or
+        after ``by``), or, in a sentence, a name of several words or none English, written like a name."""
+        words = _WORD.findall(surface)
+        english = all(is_english_word(w) or is_protected_word(w) for w in words)
+        if any(is_protected_word(w) for w in words) and len(words) == 1:
+            return False
+        left = text[max(0, start - _CONTEXT) : start]
+        if _BY_CONTEXT.search(left):
+            return True
+        whole_tag = re.search(r"(?:^|[,|(\[{:])\s*$", left) is not None and re.match(r"\s*(?:[,|)\]}]|$)", text[end:])
+        if tags_style:
+            if whole_tag:
+                return True
+            # inside a longer tag only a name that is no English word ("shiroko swimsuit", not "sky")
+            return not english and (len(words) > 1 or len(surface) > 3)
+        if english:
+            caps = [w for w in words if w[:1].isupper()]
+            return len(words) > 1 and len(caps) == len(words)
+        return len(words) > 1 or surface[:1].isupper()
 
     def _case_ok(self, surface: str, entry: NameEntry, text: str, start: int, end: int) -> bool:
         """Common words ("Homer", "Pearl Earring") count as names only when written like names, or when
         the context says name: ``disney style``, ``by homer``, or a whole tag ``, batman,`` of a
-        person/character/artist/studio (never a brand or artwork: ``apple`` stays a fruit)."""
+        person/character/artist/studio/copyright (never a brand or artwork: ``apple`` stays a fruit)."""
         words = _WORD.findall(surface)
         if entry.source == "user" or (entry.lowercase and len(re.split(r"[\s\-]+", surface.strip())) > 1):
             return True
         if not all(is_english_word(w) or is_protected_word(w) for w in words):
             return True
-        if _STYLE_AFTER.match(text[end:]) or _BY_CONTEXT.search(text[:start]):
+        left = text[max(0, start - _CONTEXT) : start]
+        if _STYLE_AFTER.match(text[end:]) or _BY_CONTEXT.search(left):
             return True
-        whole_tag = re.fullmatch(r"\s*", text[:start].rsplit(",", 1)[-1]) and re.match(r"\s*(?:,|$)", text[end:])
-        if whole_tag and "," in text and entry.label in ("person", "character", "artist", "studio"):
+        whole_tag = re.fullmatch(r"\s*", left.rsplit(",", 1)[-1]) and re.match(r"\s*(?:,|$)", text[end:])
+        if (
+            whole_tag
+            and "," in text
+            and entry.label in ("person", "character", "artist", "studio", "copyright", "item")
+            and not (self.db is not None and self.db.is_general(surface))
+        ):
             return True
-        caps = [w for i, w in enumerate(words) if w[:1].isupper()]
+        caps = [w for w in words if w[:1].isupper()]
         if len(words) == 1:
             return bool(caps)
         return len(caps) >= 2 or (len(caps) == 1 and not words[0][:1].isupper())
 
-    def _rule_spans(self, text: str, words: list[re.Match[str]]) -> Iterable[tuple[int, int, str]]:
+    def _rule_spans(self, text: str, words: list[re.Match[str]], analysis: Analysis) -> Iterable[tuple[int, int, str]]:
+        given = _given_names()
         for i, w in enumerate(words):
-            left = text[: w.start()]
-            if _BY_CONTEXT.search(left) or _NAMED_CONTEXT.search(left):
-                label = "person" if _NAMED_CONTEXT.search(left) else "artist"
+            left = text[max(0, w.start() - _CONTEXT) : w.start()]
+            by, named = _BY_CONTEXT.search(left), _NAMED_CONTEXT.search(left)
+            if by or named:
+                label = "person" if named else "artist"
                 j = i
-                while j < len(words) and j - i < 4 and self._name_like(words[j].group(), first=j == i):
+                while (
+                    j < len(words) and j - i < 4 and self._name_like(words[j].group(), first=j == i, named=bool(named))
+                ):
                     between = text[words[j - 1].end() : words[j].start()] if j > i else " "
                     if j > i and not re.fullmatch(r"\s+", between):
                         break
@@ -358,8 +758,26 @@ class Genericiser:
                     yield w.start(), words[j - 1].end(), label
                     if label == "artist":
                         yield from self._artist_list(text, words, j)
-            m = _STYLE_AFTER.match(text[w.end() :])
-            if m and not is_english_word(w.group()) and not is_protected_word(w.group()) and w.group().isalpha():
+                continue
+            token = w.group()
+            low = token.lower()
+            if token[:1].isupper() and not token.isupper() and _ROLE_CONTEXT.search(left):
+                # "my daughter Hope", "our dog Biscuit": a capitalised word right after the noun that says who is
+                # a name (words like Hope are names only here); a surname may follow
+                yield w.start(), _with_surname(text, words, i), "role"
+                continue
+            if (
+                token[:1].isupper()
+                and low in given
+                and not is_english_word(token)
+                and not analysis.ner
+                and not (self.db is not None and self.db.is_general(token))
+            ):
+                # without spaCy: a capitalised given name ("Sarah laughing") and a capitalised surname after it
+                yield w.start(), _with_surname(text, words, i), "person"
+                continue
+            m = _STYLE_AFTER.match(text[w.end() : w.end() + 40])
+            if m and not is_english_word(token) and not is_protected_word(token) and token.isalpha():
                 yield w.start(), w.end(), "studio"
 
     def _artist_list(self, text: str, words: list[re.Match[str]], j: int) -> Iterable[tuple[int, int, str]]:
@@ -383,106 +801,394 @@ class Genericiser:
                 return
             if all(is_english_word(w) for w in item):
                 return
+            if self.db is not None and self.db.is_general(" ".join(item)):
+                return
             yield words[j].start(), words[k - 1].end(), "artist"
             j = k
 
-    def _name_like(self, word: str, *, first: bool) -> bool:
+    def _name_like(self, word: str, *, first: bool, named: bool = False) -> bool:
         if is_protected_word(word) or not re.search(r"[A-Za-z]", word):
             return False
         low = word.lower()
         if low in _NON_NOUN_NEXT or normalise_form(low) in tables.general_tags():
             return False
+        if self.db is not None and self.db.is_general(low) and not word[:1].isupper():
+            return False
         if word[:1].isupper():
             return not (first and is_english_word(word) and word.lower() in ("the", "a", "an", "night", "hand"))
+        if named and first and low in tables.word_names():
+            return True  # "a girl named hope"
         return not is_english_word(word)
 
-    def _unknown_entry(self, surface: str, label: str) -> NameEntry:
-        if label == "person":
-            first = normalise_form(surface).split()[0] if surface.strip() else ""
+    def _unknown_entry(self, surface: str, label: str, analysis: Analysis) -> NameEntry:
+        if label in ("person", "role"):
+            words = normalise_form(surface).split()
+            first = words[0] if words else ""
             names = tables.first_names()
-            generic = "a woman" if first in names["female"] else "a man" if first in names["male"] else "a person"
-            return NameEntry(surface, "person", generic, "", (), (), "ner")
-        return NameEntry(surface, label, "", "", _DEFAULT_VARIANTS.get(label, ()), (), "rule")
+            gender = (
+                "female" if first in names["female"] or first in tables.word_names("female")
+                else "male" if first in names["male"] or first in tables.word_names("male")
+                else analysis.cues.gender
+            )  # fmt: skip
+            return NameEntry(
+                surface, "person", _NEUTRAL[("person", gender)], source="ner" if label == "person" else "rule"
+            )
+        return NameEntry(surface, label, "", source="rule")
 
-    def _render(self, left: str, surface: str, right: str, f: _Found, ctx: _Context) -> tuple[str, str, int]:
+    # --- rendering ------------------------------------------------------------------------------------
+
+    def _render(self, left: str, surface: str, right: str, f: _Found, analysis: Analysis) -> tuple[str, str, int]:
         """(new left text, replacement, characters of ``right`` consumed)."""
         entry = f.entry
         label = entry.label
-        if label == "place" and not ctx.options.scrub_places:
-            ctx.found.append(Name(surface, "place", surface, entry.source))
+        if label == "place" and not analysis.options.scrub_places:
+            analysis.found.append(Name(surface, "place", surface, entry.source))
             return left, surface, 0
-        generic = entry.generic or _DEFAULT_GENERIC.get(label, "")
         if label == "place":
             generic = entry.generic or _PLACE_GENERIC.get(f.ner_label, "a place")
-        # an unknown brand before a noun is simply dropped ("Zorblax soda can" -> "soda can")
-        modifier = entry.modifier or ("" if label == "brand" and entry.source != "table" else _strip_article(generic))
-        variants = entry.variants or _DEFAULT_VARIANTS.get(label, ())
-
-        named = _NAMED_CONTEXT.search(left)
-        if named:  # "a woman named Sarah" -> "a woman"
-            ctx.found.append(Name(surface, label, "", entry.source))
-            return left[: named.start()], "", 0
-        by = _BY_CONTEXT.search(left)
+            analysis.found.append(Name(surface, "place", generic, entry.source))
+            return left, generic, 0
+        window = left[-_CONTEXT:]
+        named = _NAMED_CONTEXT.search(window)
+        if named or f.kind == "role":  # "a woman named Sarah" -> "a woman"; "my daughter Hope" -> "my daughter"
+            analysis.found.append(Name(surface, label, "", entry.source))
+            cut = len(left) - len(window) + named.start() if named else len(left.rstrip(" ,"))
+            return left[:cut], "", _comma_after(right) if f.kind == "role" and left.rstrip().endswith(",") else 0
+        if analysis.style == "tags" and f.kind != "sibling":
+            tagged = self._render_tag(left, surface, right, f, analysis)
+            if tagged is not None:
+                return tagged
+        by = _BY_CONTEXT.search(window)
         if by:
-            return self._render_style(left, surface, by, entry, ctx)
+            return self._render_style(left, len(left) - len(window), surface, by, entry, analysis)
+        if label == "copyright":
+            return self._render_copyright(left, surface, right, entry, analysis)
+        generic, variants = self._description(entry, analysis)
+        modifier = entry.modifier or (
+            "" if label in ("brand", "item") and entry.source != "table" else _strip_article(generic)
+        )
         style_after = _STYLE_AFTER.match(right)
         next_word = re.match(r"^(?:['’]s)?\s+([A-Za-z][\w\-]*)", right)
         nxt = next_word.group(1).lower() if next_word else ""
-        as_adjective = (label == "brand" and nxt and nxt not in _NON_NOUN_NEXT and not nxt.endswith("ing")) or (
-            label in ("person", "character") and nxt in _MERCH_NOUNS and entry.modifier
+        possessive = right.startswith(("'s", "’s"))
+        as_adjective = (
+            (label == "brand" and nxt and nxt not in _NON_NOUN_NEXT and not nxt.endswith("ing"))
+            or (label in ("person", "character") and nxt in _MERCH_NOUNS and entry.modifier)
+            or (label in _STYLE_LABELS and possessive and nxt and nxt not in _NON_NOUN_NEXT)
         )
+        if possessive and label in _STYLE_LABELS and self._artwork_follows(right[2:]):
+            # "Van Gogh's Starry Night": the artwork's own description says it all
+            analysis.found.append(Name(surface, label, "", entry.source))
+            return left, "", 2 + len(right[2:]) - len(right[2:].lstrip())
         if style_after or as_adjective:
             if style_after and label not in ("brand", *_STYLE_LABELS) and not entry.modifier:
-                label, modifier = "artist", _DEFAULT_MODIFIER["artist"]  # "Vermeer lighting": an artist's look
+                label = "artist"  # "Vermeer lighting": an artist's look
+                modifier = "painterly" if entry.source == "table" else ""
             replacement = modifier
             consumed = 0
-            if right.startswith(("'s", "’s")) and label in ("brand", "artist", "studio"):
+            if possessive and label in ("brand", "artist", "studio"):
                 consumed = 2
             alternatives = entry.modifier_variants if entry.modifier else tuple(_strip_article(v) for v in variants)
-            ctx.found.append(Name(surface, label, replacement, entry.source, alternatives))
+            analysis.found.append(Name(surface, label, replacement, entry.source, alternatives))
             if style_after and style_after.group(0).startswith("-"):
-                return left, replacement + " ", 1  # "ghibli-style" -> "anime style"
+                return left, replacement + " " if replacement else "", 1  # "ghibli-style" -> "anime style"
+            if not replacement and style_after:  # an unknown name's "X style": drop "style" too
+                return left, "", len(style_after.group(0))
             return left, replacement, consumed
-        replacement = generic  # a bare artist tag in a tag prompt gets the style description itself
-        article = _ARTICLE_BEFORE.search(left)
-        if article and re.match(r"(?i)(a|an|the)\s", replacement):
-            left = left[: article.start()]
-        ctx.found.append(Name(surface, label, replacement, entry.source, variants))
+        replacement = generic  # a bare artist tag gets the style description itself
+        if not replacement:
+            return self._drop(left, surface, right, label, entry, analysis)
+        article = _ARTICLE_BEFORE.search(window)
+        if article and re.match(r"(?i)(a|an|the|someone)\s", replacement + " "):
+            left = left[: len(left) - len(window) + article.start()]
+        if possessive and label in ("person", "character"):
+            # "Taylor Swift's cat": the description's head only ("a tall blonde woman's cat")
+            replacement = re.split(r"\s+(?:with|in|wearing|holding|and)\s+|,", replacement)[0]
+        analysis.found.append(Name(surface, label, replacement, entry.source, variants))
         return left, replacement, 0
 
-    def _render_style(
-        self, left: str, surface: str, by: re.Match[str], entry: NameEntry, ctx: _Context
+    def _artwork_follows(self, text: str) -> bool:
+        words = list(_WORD.finditer(text[:80]))
+        for n in range(min(5, len(words)), 0, -1):
+            entry = self.table.get(text[words[0].start() : words[n - 1].end()])
+            if entry is not None and entry.label == "artwork":
+                return True
+        return False
+
+    def _drop(
+        self, left: str, surface: str, right: str, label: str, entry: NameEntry, analysis: Analysis
     ) -> tuple[str, str, int]:
-        """``by X`` / ``in the style of X`` / ``painted by X``: the name becomes a style description."""
-        if entry.label in _STYLE_LABELS:
-            style, variants, label = entry.generic or _DEFAULT_GENERIC[entry.label], entry.variants, entry.label
+        """A name with nothing to say about it: removed with the words that only served it (an article,
+        "from", "of")."""
+        analysis.found.append(Name(surface, label, "", entry.source))
+        window = left[-_CONTEXT:]
+        base = len(left) - len(window)
+        m = _FROM_BEFORE.search(window) or _ARTICLE_BEFORE.search(window)
+        if m and m.start() > 0 and not window[: m.start()].rstrip().endswith((",", "(", "[", "|", ":")):
+            return left[: base + m.start()], "", 0
+        if m and m.start() == 0 and not left[:base].strip():
+            return "", "", 0
+        return left, "", 0
+
+    def _render_copyright(
+        self, left: str, surface: str, right: str, entry: NameEntry, analysis: Analysis
+    ) -> tuple[str, str, int]:
+        """A series, game or franchise: "from Genshin Impact" goes; "genshin impact style" takes the entry's
+        style words when it has them; otherwise it is dropped."""
+        style_after = _STYLE_AFTER.match(right)
+        if style_after or re.match(r"^\s+(?:character|fanart|fan art|art|cosplay|outfit|costume)\b", right):
+            if entry.modifier:
+                analysis.found.append(Name(surface, "copyright", entry.modifier, entry.source, entry.modifier_variants))
+                return left, entry.modifier, 0
+            if style_after:
+                analysis.found.append(Name(surface, "copyright", "", entry.source))
+                return left, "", len(style_after.group(0))
+        return self._drop(left, surface, right, "copyright", entry, analysis)
+
+    def _description(self, entry: NameEntry, analysis: Analysis) -> tuple[str, tuple[str, ...]]:
+        """A noun phrase for ``entry`` that fits the prompt, and its consistent variants."""
+        label = entry.label
+        generic = entry.generic
+        if generic and label in ("person", "character"):
+            generic = fit_phrase(generic, analysis.cues)
+        if not generic and label in ("person", "character"):
+            gender = analysis.cues.gender
+            if label == "character" and (analysis.anime or entry.source in ("tagcomplete", "series")):
+                generic = _ANIME_NEUTRAL[gender]
+            else:
+                generic = _NEUTRAL[(label, gender)]
+        if not generic and label == "artwork":
+            generic = "a painting"
+        variants = tuple(
+            v
+            for v in (fit_phrase(v, analysis.cues) for v in entry.variants)
+            if v
+            and v != generic
+            and _colours(v) <= _colours(generic) | _colours_of(analysis.cues)
+            and not set(v.lower().split()) & AGE_WORDS
+        )
+        return generic, variants
+
+    def _render_style(
+        self, left: str, base: int, surface: str, by: re.Match[str], entry: NameEntry, analysis: Analysis
+    ) -> tuple[str, str, int]:
+        """``by X`` / ``in the style of X`` / ``painted by X``: the name becomes a style description; an
+        unknown name is dropped with its ``by`` (nothing is invented)."""
+        style, variants, label = "", entry.variants, entry.label
+        if entry.label in _STYLE_LABELS and entry.generic:
+            style = entry.generic
         elif entry.modifier and entry.source == "table":
             style, variants, label = f"{entry.modifier} style", (), "artist"
-        else:  # an unknown name in an artist's position
-            style, variants, label = _DEFAULT_GENERIC["artist"], _DEFAULT_VARIANTS["artist"], "artist"
+        if label not in _STYLE_LABELS:
+            label = "artist"
+        start = base + by.start()
         context = by.group(0).lower()
         verb = (by.group("verb") or "").strip().lower()
         noun = (by.group("noun") or "").strip().lower()
+        if not style:
+            analysis.found.append(Name(surface, label, "", entry.source))
+            if " of " in context or context.startswith(("inspired", "à")) or context.strip().startswith("in"):
+                return _strip_dangling(left[:start]), "", 0
+            keep = (
+                f"{verb} "
+                if verb and verb not in ("painted", "drawn", "illustrated", "made", "done", "created")
+                else ""
+            )
+            kept_noun = f"{noun} " if noun else ""
+            return _strip_dangling(left[:start] + kept_noun + keep if (kept_noun or keep) else left[:start]), "", 0
         ends_in_style = style.lower().endswith(("style", "styles"))
         if " of " in context or verb == "inspired" or context.startswith(("inspired", "à")):
             head, replacement = left, style  # "in the style of X" -> "in the style of <style>"
             if ends_in_style and " of " in context:  # not "in the style of painterly style"
-                head = left[: by.start()] + f"in {_article(style)} "
+                head = left[:start] + f"in {_article(style)} "
         elif verb:
-            lead = left[: by.start()] + (f"{noun} " if noun else "")
+            lead = left[:start] + (f"{noun} " if noun else "")
             how = f"in {_article(style)} " if ends_in_style else "in the style of "
             head, replacement = lead + f"{verb} {how}", style
         else:
-            head = left[: by.start()]
-            preceding = (ctx.before + head).rstrip()
+            head = left[:start]
+            preceding = (analysis.before + head).rstrip()
             if preceding and not preceding.endswith((",", "(", "[", ":", "|")):
                 head = head.rstrip() + ", "  # "Nighthawks by Hopper" -> "<the artwork>, <the style>"
             replacement = style
             content = [w for w in noun.split() if w not in ("art", "artwork", "work", "works")]
             if content and not all(w in style.split() for w in content):
                 replacement = f"{style}, {noun}"  # "concept art by X" -> "<style>, concept art"
-        ctx.found.append(Name(surface, label, replacement, entry.source, variants))
+        analysis.found.append(Name(surface, label, replacement, entry.source, variants))
         return head, replacement, 0
+
+    def _render_tag(
+        self, left: str, surface: str, right: str, f: _Found, analysis: Analysis
+    ) -> tuple[str, str, int] | None:
+        """A name in a tag prompt becomes tags: a character its look (``aqua hair, twintails``), an artist
+        its style tags, a copyright nothing. None when the name sits inside a sentence-like tag (then the
+        natural-language rendering applies)."""
+        entry = f.entry
+        label = entry.label
+        tag_start = max(left.rfind(","), left.rfind("|"), left.rfind("("), left.rfind("["))
+        lead = left[tag_start + 1 :]
+        tag_end_m = re.search(r"[,|)\]]", right)
+        rest = right[: tag_end_m.start()] if tag_end_m else right
+        prefix = re.fullmatch(r"\s*(?:(?:art\s+|drawn\s+|painted\s+)?by\s+|artist:\s*)?", lead, re.IGNORECASE)
+        if prefix is None:
+            return None  # the name is not at the start of its tag: "holding miku plush"
+        rest_words = rest.strip()
+        if rest_words and not re.fullmatch(r"(?:['’]s\s+)?[\w\- ]{1,40}", rest_words):
+            return None
+        keep_left = left[: tag_start + 1] + (" " if tag_start >= 0 and lead[:1].isspace() else "")
+        by = bool(prefix.group(0).strip())
+        if label in ("copyright", "general"):
+            if rest_words and not _STYLE_AFTER.match(rest):
+                tags: list[str] = []
+            else:
+                analysis.found.append(Name(surface, label, "", entry.source))
+                return keep_left, "", len(rest)
+        elif label in _STYLE_LABELS or by:
+            tags = fit_tags(entry.tags, analysis.cues) if entry.tags else []
+            tags = [t for t in tags if normalise_form(t) not in analysis.emitted]
+            if not tags and entry.generic and entry.label in _STYLE_LABELS:
+                tags = [entry.generic]
+            if rest_words and _STYLE_AFTER.match(rest):
+                rest = ""  # "ghibli style" -> the style tags themselves
+        elif entry.tags:
+            if entry.name in analysis.described:  # "artoria pendragon \(fate\), saber": one character, once
+                tags = []
+            else:
+                tags = [t for t in fit_tags(entry.tags, analysis.cues) if normalise_form(t) not in analysis.emitted]
+        elif label in ("person", "character", "item") and not entry.generic:
+            tags = []  # an unknown character or thing of a tag prompt: its tag goes, the user's other tags stay
+        elif label in ("person", "character"):
+            return None  # a known person without tags: described in words ("a rugged blond man smiling")
+        else:
+            tags = [_strip_article(entry.generic)] if entry.generic else []
+        rest_tag = rest.strip()
+        if rest_tag.startswith(("'s", "’s")):
+            rest_tag = rest_tag[2:].strip()
+        replacement = ", ".join([*tags, rest_tag] if rest_tag else tags)
+        variants = _tag_variants(tags, rest_tag, surface) if tags else ()
+        analysis.described.add(entry.name)
+        analysis.emitted.update(normalise_form(t) for t in tags)
+        analysis.found.append(Name(surface, label, replacement, entry.source, variants))
+        return keep_left, replacement, len(rest)
+
+
+def _with_surname(text: str, words: list[re.Match[str]], i: int) -> int:
+    """The end of the name starting at ``words[i]``: one capitalised non-English word right after it is its
+    surname ("my daughter Hope Kowalski")."""
+    j = i + 1
+    nxt = words[j].group() if j < len(words) else ""
+    if nxt[:1].isupper() and not is_english_word(nxt) and re.fullmatch(r"\s+", text[words[i].end() : words[j].start()]):
+        return words[j].end()
+    return words[i].end()
+
+
+def _tag_variants(tags: list[str], rest: str, seed_text: str) -> tuple[str, ...]:
+    """Consistent alternatives to a tag description: the same first tags (what makes the look) with fewer of
+    the others, so no alternative says anything the full description does not."""
+    if len(tags) < 3:
+        return ()
+    rng = random.Random(seed_text)
+    core = tags[:2]
+    others = tags[2:]
+    out: list[str] = []
+    for k in range(len(others) - 1, -1, -1):
+        pick = sorted(rng.sample(range(len(others)), k))
+        chosen = core + [others[p] for p in pick]
+        text = ", ".join([*chosen, rest] if rest else chosen)
+        if text not in out:
+            out.append(text)
+        if len(out) >= 3:
+            break
+    return tuple(out)
+
+
+def _colours(text: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z]+", text.lower()) if w in COLOUR_WORDS}
+
+
+def _colours_of(cue: Cues) -> set[str]:
+    return {c for cs in cue.colours.values() for c in cs}
+
+
+def _comma_after(right: str) -> int:
+    m = re.match(r"\s*,", right)
+    return m.end() if m else 0
+
+
+def _strip_dangling(text: str) -> str:
+    """``a lighthouse, `` / ``a heron, in`` after a dropped style: no dangling comma or preposition."""
+    return re.sub(r"(?:\s*\b(?:in|by|of|with|and)\b)?\s*,?\s*$", "", text)
+
+
+def _trim_like(old: str, new: str) -> str:
+    """``new`` without a leading or trailing comma that ``old`` did not have (a dropped first or last tag)."""
+    if new.strip().startswith(",") and not old.strip().startswith(","):
+        new = old[: len(old) - len(old.lstrip())] + new.lstrip()[1:].lstrip()
+    if new.strip().endswith(",") and not old.strip().endswith(","):
+        new = new.rstrip()[:-1].rstrip() + old[len(old.rstrip()) :]
+    return new
+
+
+def _items(text: str) -> list[str]:
+    return [p.strip() for p in text.split(",") if p.strip()]
+
+
+def _tag_spans(text: str) -> Iterable[tuple[int, int]]:
+    """The stripped comma-separated items of ``text``."""
+    for m in re.finditer(r"[^,|]+", text):
+        lead = len(m.group(0)) - len(m.group(0).lstrip())
+        body = m.group(0).strip()
+        if body:
+            yield m.start() + lead, m.start() + lead + len(body)
+
+
+def _ner_pieces(text: str) -> list[str]:
+    """What spaCy reads of a prompt: at most :data:`NER_MAX_CHARS` characters, in pieces cut at commas, with
+    long runs without spaces (``<<<<…``, base64) blanked (spaCy's tokenizer is quadratic in a token's length)."""
+    text = re.sub(r"\S{48,}", " ", text[:NER_MAX_CHARS])
+    if len(text) <= _NER_PIECE:
+        return [text]
+    pieces = []
+    pos = 0
+    while pos < len(text):
+        end = min(len(text), pos + _NER_PIECE)
+        if end < len(text):
+            cut = max(text.rfind(",", pos, end), text.rfind(".", pos, end))
+            if cut <= pos:
+                cut = text.rfind(" ", pos, end)
+            end = cut + 1 if cut > pos else end
+        pieces.append(text[pos:end])
+        pos = end
+    return pieces
+
+
+def _reparse(text: str) -> list[Text | Atom | Group | Separator]:
+    """Segments of a rewritten run: its text, and its escapes as atoms again (a replacement never writes
+    syntax, so nothing else can appear)."""
+    if not text:
+        return []
+    if "\\" not in text:
+        return [Text(text)]
+    out: list[Text | Atom | Group | Separator] = []
+    for m in re.finditer(r"\\.|[^\\]+|\\", text, re.S):
+        out.append(Atom("escape", m.group(0)) if len(m.group(0)) == 2 and m.group(0)[0] == "\\" else Text(m.group(0)))
+    return out
+
+
+def _merge(items: Iterable[Any]) -> list[Any]:
+    out: list[Any] = []
+    for item in items:
+        if isinstance(item, Text) and out and isinstance(out[-1], Text):
+            out[-1] = Text(out[-1].text + item.text)
+        elif not (isinstance(item, Text) and not item.text):
+            out.append(item)
+    return out
+
+
+def _outer_space(text: str) -> tuple[str, str, str]:
+    m = re.match(r"^(\s*)(.*?)(\s*)$", text, re.S)
+    assert m is not None
+    return m.group(1), m.group(2), m.group(3)
 
 
 def _name_case(word: str) -> str:
@@ -497,11 +1203,7 @@ def _given_names() -> frozenset[str]:
     return names["female"] | names["male"] | names["neutral"]
 
 
-def _style_label(label: str) -> str:
-    return label if label in _STYLE_LABELS else "artist"
-
-
-_RE_REPEATED_ITEM = re.compile(r"(?<![^,\s])([^,\[\]()<>]+?)(?:\s*(?:,|\band\b)\s*\1)+(?=\s*(?:,|$))")
+_RE_REPEATED_ITEM = re.compile(r"(?<![^,\s])([^,\[\]()<>\\]+?)(?:\s*(?:,|\band\b)\s*\1)+(?=\s*(?:,|$))")
 
 
 def _tidy(text: str) -> str:

@@ -5,8 +5,9 @@
 * ``first_names.json`` — given names by gender, so "Sarah laughing" becomes "a woman laughing".
 * ``general_tags.txt`` — danbooru general/quality tags that are never names.
 * ``tag_phrases.json`` — natural-language renderings of common tags.
-* The danbooru tag database of the a1111-sd-webui-tagcomplete extension, when it is installed next to us
-  (categories artist, copyright and character), for lower-case tag-style names.
+* danbooru's tag database (``tags/danbooru.csv`` of the a1111-sd-webui-tagcomplete extension), when that
+  extension is installed next to us or a file is given (``rewrite --tag-database FILE``): which tags are
+  general (kept verbatim) and which are artists, copyrights and characters (names).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import csv
 import json
 import logging
+import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -22,7 +24,7 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 DATA_DIR = Path(__file__).with_name("data")
-LABELS = ("person", "artist", "character", "brand", "artwork", "studio", "place")
+LABELS = ("person", "artist", "character", "brand", "artwork", "studio", "place", "copyright", "item")
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,7 @@ class NameEntry:
     source: str = "table"
     modifier_variants: tuple[str, ...] = ()
     lowercase: bool = False  # multi-word forms are names in any case ("greg rutkowski" in a tag prompt)
+    tags: tuple[str, ...] = ()  # the same as danbooru general tags: a character's look, an artist's style
 
     def forms(self) -> tuple[str, ...]:
         return (self.name, *self.aliases)
@@ -49,18 +52,36 @@ class NameTable:
 
     entries: dict[str, NameEntry] = field(default_factory=dict)
     max_words: int = 1
+    _partials: dict[str, NameEntry | None] | None = field(default=None, repr=False)
 
     def add(self, entry: NameEntry, *, override: bool = False) -> None:
+        self._partials = None
         for form in entry.forms():
             key = normalise_form(form)
             if not key:
                 continue
-            if override or key not in self.entries:
-                self.entries[key] = entry
-                self.max_words = max(self.max_words, len(key.split()))
+            # "K-On!", "Gochuumon wa Usagi Desu ka?": prompts drop the final punctuation as often as not
+            for k in {key, key.rstrip("!?.")} if len(key.rstrip("!?.")) > 2 else {key}:
+                if override or k not in self.entries:
+                    self.entries[k] = entry
+                    self.max_words = max(self.max_words, len(k.split()))
 
     def get(self, form: str) -> NameEntry | None:
         return self.entries.get(normalise_form(form))
+
+    def partial(self, word: str) -> NameEntry | None:
+        """The person or character whose multi-word name holds ``word`` ("Peach" of "Princess Peach"), when
+        exactly one does; for choices next to a known name (``{Zelda|Peach}``), where a word is a name."""
+        if self._partials is None:
+            index: dict[str, NameEntry | None] = {}
+            for key, entry in self.entries.items():
+                if entry.label not in ("person", "character") or " " not in key:
+                    continue
+                for w in key.split():
+                    if len(w) > 2:
+                        index[w] = entry if index.get(w, entry) is entry else None
+            self._partials = index
+        return self._partials.get(normalise_form(word))
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -101,6 +122,7 @@ def entry_from_dict(obj: Mapping, source: str = "table") -> NameEntry:
         source=source,
         modifier_variants=tuple(str(v).strip() for v in obj.get("modifier_variants", ()) if str(v).strip()),
         lowercase=obj.get("lowercase") is True,
+        tags=tuple(str(t).strip() for t in obj.get("tags", ()) if str(t).strip()),
     )
 
 
@@ -123,6 +145,19 @@ def first_names() -> dict[str, frozenset[str]]:
         return {"female": frozenset(), "male": frozenset(), "neutral": frozenset()}
     data = json.loads(path.read_text(encoding="utf-8"))
     return {k: frozenset(n.lower() for n in data.get(k, ())) for k in ("female", "male", "neutral")}
+
+
+@lru_cache(maxsize=4)
+def word_names(gender: str | None = None) -> frozenset[str]:
+    """Given names that are also ordinary words (Hope, Rose, Amber, Jordan): names only in a name's position
+    ("my daughter Hope", "a girl named Rose"), never as words ("a rose garden"). ``gender``: female, male,
+    neutral, or None for all."""
+    path = DATA_DIR / "word_names.json"
+    if not path.exists():
+        return frozenset()
+    data = json.loads(path.read_text(encoding="utf-8"))
+    kinds = (gender,) if gender else ("female", "male", "neutral")
+    return frozenset(n.lower() for k in kinds for n in data.get(k, ()))
 
 
 @lru_cache(maxsize=1)
@@ -172,10 +207,13 @@ def load_user_names(path: str | Path) -> list[NameEntry]:
     return entries
 
 
-# --- the a1111-sd-webui-tagcomplete danbooru database --------------------------------------------------
+# --- the danbooru tag database (tagcomplete's tags/danbooru.csv) ------------------------------------------
 
 TAGCOMPLETE_DIRS = ("a1111-sd-webui-tagcomplete", "sd-webui-tagcomplete", "a1111-sd-webui-tagcomplete-main")
-_DANBOORU_LABEL = {"1": "artist", "3": "copyright", "4": "character"}
+# danbooru's tag categories, as tagcomplete's CSV writes them in its second column
+GENERAL, ARTIST, COPYRIGHT, CHARACTER, META = 0, 1, 3, 4, 5
+_NAME_LABEL = {ARTIST: "artist", COPYRIGHT: "copyright", CHARACTER: "character"}
+MAX_NAME_WORDS = 8
 
 
 def find_tagcomplete_csv(extensions_dir: Path | None = None) -> Path | None:
@@ -188,48 +226,148 @@ def find_tagcomplete_csv(extensions_dir: Path | None = None) -> Path | None:
     return None
 
 
-def load_danbooru_names(path: Path, min_count: int = 100) -> NameTable:
-    """Artist, copyright and character tags of a tagcomplete CSV (``tag,type,count,"aliases"``)."""
-    table = NameTable()
+def tag_key(tag: str) -> str:
+    """A tag as the database spells it and as prompts write it, made comparable: ``kafka_(honkai:_star_rail)``,
+    ``kafka \\(honkai: star rail\\)`` and ``Kafka (Honkai: Star Rail)`` all become ``kafka (honkai: star rail)``."""
+    return normalise_form(tag.replace("\\", ""))
+
+
+class TagDatabase:
+    """danbooru's tags by category (tagcomplete's ``tag,category,count,"alias,alias"`` CSV).
+
+    Only the category and post count of each tag are kept (packed into one int), plus aliases of names; a
+    :class:`NameEntry` is built when a name is looked up. Loading 140k rows takes about a quarter of a second
+    (docs/BENCHMARKS.md) and happens once per file and modification time (:func:`load_tag_database`).
+    """
+
+    def __init__(self, path: Path, rows: Iterable[list[str]]) -> None:
+        self.path = path
+        self._tags: dict[str, int] = {}  # key -> count * 8 + category
+        self._alias: dict[str, str] = {}  # alias key -> tag key (names only)
+        self._entries: dict[str, NameEntry] = {}
+        self.max_words = 1
+        bad = 0
+        tags, aliases = self._tags, self._alias
+        longest = 1
+        for row in rows:
+            if len(row) < 3 or not row[0]:
+                continue
+            cat, cnt = row[1], row[2]
+            if len(cat) != 1 or cat not in "01345" or not (cnt.isdigit() or not cnt):
+                bad += 1
+                continue
+            category = ord(cat) - 48
+            # danbooru's own spelling (lower case, underscores): a cheaper tag_key (a µs a row matters here)
+            key = row[0].replace("_", " ").lower()
+            if key in tags:  # keep the first (the CSV is sorted by count)
+                continue
+            tags[key] = int(cnt or 0) * 8 + category
+            if category in _NAME_LABEL:
+                longest = max(longest, key.count(" ") + 1)
+                if len(row) > 3 and row[3]:
+                    for alias in row[3].split(","):
+                        if alias and alias[0] != "/":
+                            aliases.setdefault(alias.replace("_", " ").lower(), key)
+        if bad:
+            log.warning("tag database %s: %d malformed rows skipped", path, bad)
+        # an alias never shadows a real tag ("saber" the weapon vs saber_(fate)): drop the clashing ones
+        for alias in [a for a in aliases if a in tags]:
+            del aliases[alias]
+        for alias in aliases:
+            longest = max(longest, alias.count(" ") + 1)
+        # names longer than this are matched whole (a tag of their own), not as word n-grams inside text
+        self.max_words = min(longest, MAX_NAME_WORDS)
+
+    def __len__(self) -> int:
+        return len(self._tags)
+
+    def lookup(self, form: str) -> tuple[str, int, int] | None:
+        """``(tag key, category, post count)`` of a tag or a name's alias, or None."""
+        key = tag_key(form)
+        packed = self._tags.get(key)
+        if packed is None:
+            target = self._alias.get(key)
+            if target is None:
+                return None
+            key, packed = target, self._tags[target]
+        return key, packed % 8, packed // 8
+
+    def category(self, form: str) -> int | None:
+        found = self.lookup(form)
+        return None if found is None else found[1]
+
+    def is_general(self, form: str) -> bool:
+        """A general or meta tag (``1girl``, ``highres``): never a name."""
+        return self.category(form) in (GENERAL, META)
+
+    def get(self, form: str) -> NameEntry | None:
+        """The :class:`NameEntry` of an artist, copyright or character tag (any alias), else None."""
+        found = self.lookup(form)
+        if found is None or found[1] not in _NAME_LABEL:
+            return None
+        key, category, _count = found
+        entry = self._entries.get(key)
+        if entry is None:
+            label = _NAME_LABEL[category]
+            base = key.split(" (")[0] if key.endswith(")") else ""
+            entry = NameEntry(key, label, "", aliases=(base,) if base and " " in base else (), source="tagcomplete")
+            self._entries[key] = entry
+        return entry
+
+    def post_count(self, form: str) -> int:
+        found = self.lookup(form)
+        return 0 if found is None else found[2]
+
+
+def _read_tag_rows(path: Path) -> list[list[str]]:
     with path.open(encoding="utf-8", newline="") as fh:
-        for row in csv.reader(fh):
-            if len(row) < 2 or row[1] not in _DANBOORU_LABEL:
-                continue
-            try:
-                count = int(row[2]) if len(row) > 2 and row[2] else min_count
-            except ValueError:
-                continue
-            if count < min_count:
-                continue
-            kind = _DANBOORU_LABEL[row[1]]
-            tag = row[0].replace("\\(", "(").replace("\\)", ")")
-            forms = [tag]
-            base = tag.split("_(")[0]
-            if base != tag and base.count("_") >= 1:
-                forms.append(base)  # "asuka_langley_soryu_(evangelion)" also as "asuka langley soryu"
-            if len(row) > 3 and row[3]:
-                forms.extend(a for a in row[3].split(",") if a and not a.startswith("/"))
-            label = "studio" if kind == "copyright" else kind
-            generic = {
-                "artist": "detailed anime illustration",
-                "copyright": "anime series",
-                "character": "an anime character",
-            }[kind]
-            modifier = {"artist": "anime illustration", "copyright": "anime", "character": "anime character"}[kind]
-            table.add(
-                NameEntry(forms[0].replace("_", " "), label, generic, modifier, (), tuple(forms[1:]), "tagcomplete")
+        return list(csv.reader(fh))
+
+
+_DB_CACHE: dict[tuple[str, int, int], TagDatabase] = {}
+_DB_LOCK = threading.Lock()
+
+
+def load_tag_database(path: str | Path) -> TagDatabase:
+    """The tag database in ``path``, loaded once per (file, size, modification time).
+
+    Raises ``ValueError`` naming the file when it cannot be read or holds no tags (a wrong file given to
+    ``--tag-database``).
+    """
+    p = Path(path).expanduser()
+    try:
+        st = p.stat()
+    except OSError as exc:
+        raise ValueError(f"tag database {p}: cannot read: {exc.strerror or exc}") from exc
+    if not p.is_file():
+        raise ValueError(f"tag database {p}: not a file")
+    key = (str(p.resolve()), st.st_size, st.st_mtime_ns)
+    with _DB_LOCK:
+        cached = _DB_CACHE.get(key)
+        if cached is not None:
+            return cached
+        try:
+            db = TagDatabase(p, _read_tag_rows(p))
+        except (OSError, UnicodeDecodeError, csv.Error) as exc:
+            raise ValueError(f"tag database {p}: cannot read: {exc}") from exc
+        if not len(db):
+            raise ValueError(
+                f"tag database {p}: no tags found (expected tagcomplete's tag,category,count,aliases rows)"
             )
-    log.info("loaded %d names from %s", len(table), path)
-    return table
+        for old in [k for k in _DB_CACHE if k[0] == key[0]]:
+            del _DB_CACHE[old]  # a changed file replaces its old version
+        _DB_CACHE[key] = db
+        log.info("loaded %d tags from %s", len(db), p)
+        return db
 
 
-@lru_cache(maxsize=4)
-def tagcomplete_names(extensions_dir: str | None = None) -> NameTable | None:
+def tagcomplete_names(extensions_dir: str | None = None) -> TagDatabase | None:
+    """The tagcomplete extension's database when it is installed next to us (None otherwise, or unreadable)."""
     path = find_tagcomplete_csv(Path(extensions_dir) if extensions_dir else None)
     if path is None:
         return None
     try:
-        return load_danbooru_names(path)
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        log.warning("cannot read tagcomplete tag database %s: %s", path, exc)
+        return load_tag_database(path)
+    except ValueError as exc:
+        log.warning("%s", exc)
         return None

@@ -1,10 +1,215 @@
-"""Names: found by table, rules and spaCy, replaced by generic descriptions that fit their position."""
+"""Names: found in tag prompts and sentences, replaced by descriptions that fit, never by placeholders."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
-from smoothie.prompt import rewrite, scrub
+from smoothie.prompt import NameOptions, rewrite, scrub
+from smoothie.prompt.engine import genericise
+from smoothie.prompt.names import Analysis, Genericiser, Name
+
+PLACEHOLDERS = ("a person", "a fictional character", "branded product", "distinctive artistic style", "someone a ")
+
+
+def generic(prompt: str, **options: object) -> str:
+    return genericise(prompt, NameOptions(**options)).generic.source  # type: ignore[arg-type]
+
+
+def names(prompt: str, **options: object) -> list[tuple[str, str, str]]:
+    return [(n.text, n.label, n.replacement) for n in genericise(prompt, NameOptions(**options)).names]  # type: ignore[arg-type]
+
+
+def words(text: str) -> set[str]:
+    return set(re.findall(r"[a-z0-9']+", text.lower()))
+
+
+# --- tag prompts ---------------------------------------------------------------------------------------
+
+
+def test_an_unknown_series_character_goes_with_its_qualifier_and_brackets() -> None:
+    out = generic("1girl, zorvessa \\(blimpquest saga\\), grey hair, black dress, night")
+    assert out == "1girl, grey hair, black dress, night"
+
+
+def test_a_general_tag_with_a_qualifier_is_kept() -> None:
+    prompt = "1girl, bow \\(weapon\\), holding bow \\(weapon\\), star \\(symbol\\), forest"
+    assert generic(prompt) == prompt
+
+
+def test_a_known_character_becomes_tags_of_its_look_that_fit_the_prompt() -> None:
+    out = generic("1girl, hatsune miku, pink hair, smile")
+    tags = [t.strip() for t in out.split(",")]
+    assert "miku" not in out and "twintails" in tags and "detached sleeves" in tags
+    assert "aqua hair" not in tags  # the user chose pink hair
+    assert tags.count("pink hair") == 1
+
+
+def test_a_character_named_twice_is_described_once() -> None:
+    out = generic("1girl, artoria pendragon \\(fate\\), saber, armor, blue dress")
+    tags = [t.strip() for t in out.split(",")]
+    assert len(tags) == len(set(tags))
+    assert "artoria" not in out and "saber" not in tags
+
+
+def test_copyright_tags_are_dropped_and_artist_tags_become_style_tags() -> None:
+    out = generic("1girl, gon freecss, hunter x hunter, fishing rod, by makoto shinkai")
+    assert "hunter x hunter" not in out and "shinkai" not in out and "gon" not in words(out)
+    assert "lens flare" in out  # Shinkai's look, as tags
+    assert out.startswith("1girl, ")
+
+
+def test_an_unknown_artist_tag_goes_without_a_trace() -> None:
+    for prompt in ("1girl, smile, by qorvathy", "1girl, artist:qorvathy, smile", "by qorvathy, 1girl, smile"):
+        out = generic(prompt)
+        assert "qorvathy" not in out and not re.search(r"(^|,)\s*(by|artist:)\s*(,|$)", out), out
+        assert out.strip(" ,") == out and ",," not in out.replace(" ", "")
+
+
+def test_a_name_with_more_words_in_its_tag_keeps_them() -> None:
+    out = generic("<lora:pixelart:1>, pixel art, 1girl, link \\(zelda\\) cosplay, green tunic, master sword")
+    assert "link" not in words(out) and "zelda" not in out and "master sword" not in out
+    assert "cosplay" in out and "green tunic" in out and "<lora:pixelart:1>" in out
+
+
+def test_an_unescaped_series_is_read_as_one() -> None:
+    out = generic("1girl, solo, rem (re:zero), maid outfit, blue hair")
+    assert "re:zero" not in out and "(" not in out and "rem" not in words(out)
+
+
+def test_named_items_are_names() -> None:
+    out = generic("1girl, armor, excalibur, holding sword")
+    assert "excalibur" not in out and "sword" in out
+
+
+# --- sentences -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("prompt", "gone", "kept"),
+    [
+        ("my daughter Hope playing in a rose garden, full of hope", "Hope", "my daughter playing in a rose garden"),
+        ("a girl named Rose holding a rose", "Rose", "a girl holding a rose"),
+        ("our dog Biscuit asleep on the sofa", "Biscuit", "our dog asleep on the sofa"),
+        ("Van Gogh's Starry Night over Rome", "Gogh", "over Rome"),
+        ("Van Gogh's sunflowers in a vase", "Gogh", "sunflowers in a vase"),
+        ("Gojo Satoru from Jujutsu Kaisen eating ice cream", "Jujutsu", "eating ice cream"),
+        ("a lighthouse in a storm, by Zdzislaw Qwertyowski, oil on canvas", "Qwertyowski", "oil on canvas"),
+    ],
+)
+def test_names_in_sentences(prompt: str, gone: str, kept: str) -> None:
+    out = generic(prompt)
+    assert gone not in out and kept in out, out
+    assert "full of hope" in generic("a room full of hope")
+
+
+def test_words_that_are_names_only_in_a_names_position() -> None:
+    for prompt in ("a rose garden at dawn", "amber eyes, golden hour", "a portrait full of hope and grace"):
+        assert generic(prompt) == prompt
+
+
+def test_places_are_kept_and_never_brands() -> None:
+    out = names("the Treasury at Petra at dawn, the Eiffel Tower, a bridge in Prague")
+    assert {label for _t, label, _r in out} == {"place"}
+    assert generic("a cafe in Rome, Prague bridge") == "a cafe in Rome, Prague bridge"
+    scrubbed = generic("a cafe in Rome", scrub_places=True)
+    assert "Rome" not in scrubbed
+
+
+def test_names_inside_choices_alternations_and_weights() -> None:
+    out = generic("{Zelda|Peach} in a {castle|forest}, [Morgan Freeman|Samuel L. Jackson], (Keira Knightley:1.1)")
+    for name in ("Zelda", "Peach", "Freeman", "Jackson", "Knightley"):
+        assert name not in out
+    assert "{castle|forest}" in out and out.count("|") == 3 and ":1.1)" in out
+
+
+def test_a_description_that_contradicts_the_prompt_loses_that_part() -> None:
+    out = generic("Link in a blue tunic holding a shield")
+    assert "green" not in out and "blue tunic" in out
+
+
+def test_no_placeholders_for_unknown_names() -> None:
+    prompts = [
+        "Zorblax Quintavius waving at the camera",
+        "a portrait of Qwendolyn Marchbanks, oil painting",
+        "a bottle of Qwertyfizz on a table",
+        "a lighthouse, in the style of Blorbus Quandt",
+        "1girl, zorvessa \\(blimpquest\\), smile",
+        "a poster of Zephyrine Oakhallow from Blimpquest Saga",
+        "Hans Gruber and Ingrid Holmqvist dancing",
+    ]
+    for prompt in prompts:
+        out = generic(prompt) + " "
+        for ph in PLACEHOLDERS:
+            assert ph not in out, (prompt, out)
+
+
+def test_each_replacement_has_consistent_variants() -> None:
+    g = genericise("Brad Pitt drinking coffee, 1girl, hatsune miku, smile")
+    for name in g.names:
+        if name.replacement and name.variants:
+            assert name.replacement not in name.variants
+    miku = next(n for n in genericise("1girl, hatsune miku, smile").names if "miku" in n.text)
+    assert len(miku.variants) >= 2
+    whole = set(miku.replacement.split(", "))
+    assert all(set(v.split(", ")) <= whole for v in miku.variants)  # a variant never says more
+
+
+# --- the tag database ----------------------------------------------------------------------------------
+
+DB = """1girl,0,5000000,
+plugblade,0,800,
+qorvath_(blimpquest),4,1200,
+blimpquest,3,1900,"blimp_quest"
+zanthe_orrow,1,600,
+"""
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> str:
+    f = tmp_path / "danbooru.csv"
+    f.write_text(DB, encoding="utf-8")
+    return str(f)
+
+
+def test_the_tag_database_names_characters_copyrights_and_artists(db: str) -> None:
+    out = generic("1girl, qorvath \\(blimpquest\\), blimp quest, zanthe orrow, plugblade, smile", tag_database=db)
+    assert out == "1girl, plugblade, smile"  # a general tag that no English word is stays
+
+
+def test_rewrite_and_scrub_take_the_tag_database(db: str) -> None:
+    r = rewrite("1girl, solo, blimpquest, zanthe orrow, plugblade, smile, hat", n=4, tag_database=db)
+    assert all("blimpquest" not in p and "zanthe" not in p and "plugblade" in p for p in r.paraphrases)
+    assert "zanthe" not in scrub("a poster by zanthe orrow", tag_database=db).text
+
+
+def test_a_bad_tag_database_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="tag database"):
+        rewrite("1girl, smile", n=2, tag_database=str(tmp_path / "missing.csv"))
+
+
+# --- the public API and long prompts -------------------------------------------------------------------
+
+
+def test_the_genericiser_api() -> None:
+    gen = Genericiser(NameOptions())
+    analysis = gen.analyse("Brad Pitt drinking coffee")
+    assert isinstance(analysis, Analysis)
+    assert gen.replace("Brad Pitt drinking coffee", analysis).endswith("drinking coffee")
+    assert [n.text for n in analysis.found] == ["Brad Pitt"] and isinstance(analysis.found[0], Name)
+    engine = Path(__file__).parents[2] / "smoothie" / "prompt" / "engine.py"
+    assert "names import _" not in engine.read_text(encoding="utf-8")  # no private names imported
+
+
+def test_a_long_prompt_is_handled_whole() -> None:
+    body = ", ".join(f"tag{i} red hair" for i in range(600)) + ", by Zdzislaw Qwertyowski"
+    out = generic("Brad Pitt, " + body + ", Brad Pitt")
+    assert "Pitt" not in out and "Qwertyowski" not in out and out.count("red hair") == 600
+
+
+# --- positions, keep lists, spaCy-free operation ---------------------------------------------------------
 
 
 def test_names_are_replaced_with_generic_descriptions() -> None:

@@ -20,7 +20,7 @@ import random
 import re
 from functools import lru_cache
 
-from smoothie.prompt import tables
+from smoothie.prompt import tables, tagprompt
 from smoothie.prompt.backends import ParaphraseRequest, register_backend
 from smoothie.prompt.nlp import is_english_word, noun_lemmas
 from smoothie.prompt.text import fix_articles
@@ -62,6 +62,8 @@ class RulesBackend:
     def paraphrase(self, request: ParaphraseRequest) -> list[str]:
         if request.n < 1:
             raise ValueError(f"n must be at least 1, got {request.n!r}")
+        if request.style == "tags":  # tags stay verbatim: reordered, names described (smoothie.prompt.tagprompt)
+            return tagprompt.paraphrase(request)
         seps = set(request.separators)
         if seps:  # split at BREAK/AND only: other placeholders stay inside their phrases
             pieces = re.split(r"\s*(" + "|".join(re.escape(x) for x in request.separators) + r")\s*", request.text)

@@ -1,0 +1,275 @@
+"""What a name's description may say in a given prompt: the user's own words win.
+
+A character's description (``aqua hair, twintails, detached sleeves`` in a tag prompt, "a teal-haired anime
+girl with long twin tails" in a sentence) describes how the character usually looks. The prompt may say
+otherwise — Link "in a blue tunic", Miku with pink hair, a short-haired cosplay — and then the description's
+contradicting part is dropped, never the user's. What the prompt already says is not said twice.
+
+:func:`cues` reads the prompt once: the colours the user gave each thing (``pink hair`` → hair: pink, ``blue
+tunic`` → tunic: blue, ``red-eyed`` → eyes: red), which exclusive choices are made (hair length, hairstyle),
+the prompt's own tags, and who is in it (gender words). :func:`fit_tags` and :func:`fit_phrase` filter a
+description against them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from smoothie.prompt.invariants import COLOUR_WORDS
+from smoothie.prompt.tables import normalise_form
+
+# Colours as prompts write them; "golden hour", "silver screen" are not colours of a thing (checked by noun).
+_COLOUR = (
+    r"(?:light|dark|pale|bright|deep|pastel|neon)?[\s\-]?(?:"
+    + "|".join(
+        sorted((c for c in COLOUR_WORDS if c not in ("colorful", "colourful", "rainbow")), key=len, reverse=True)
+    )
+    + r")"
+)
+# A thing and the slot its colour belongs to: "twin tails" and "ponytail" are the hair, "irises" the eyes.
+_SLOT_OF = {
+    "hair": "hair",
+    "haired": "hair",
+    "twintails": "hair",
+    "twin tails": "hair",
+    "ponytail": "hair",
+    "pigtails": "hair",
+    "braid": "hair",
+    "braids": "hair",
+    "bob": "hair",
+    "locks": "hair",
+    "curls": "hair",
+    "bangs": "hair",
+    "mane": "hair",
+    "eyes": "eyes",
+    "eye": "eyes",
+    "eyed": "eyes",
+    "irises": "eyes",
+    "skin": "skin",
+    "skinned": "skin",
+    "dress": "dress",
+    "gown": "dress",
+    "shirt": "shirt",
+    "blouse": "shirt",
+    "top": "shirt",
+    "tunic": "tunic",
+    "jacket": "jacket",
+    "coat": "coat",
+    "cap": "headwear",
+    "hat": "headwear",
+    "beret": "headwear",
+    "headwear": "headwear",
+    "hood": "hood",
+    "hoodie": "hoodie",
+    "scarf": "scarf",
+    "bow": "bow",
+    "ribbon": "ribbon",
+    "armor": "armor",
+    "armour": "armor",
+    "suit": "suit",
+    "bodysuit": "bodysuit",
+    "leotard": "leotard",
+    "skirt": "skirt",
+    "pants": "pants",
+    "trousers": "pants",
+    "shorts": "shorts",
+    "boots": "boots",
+    "gloves": "gloves",
+    "cape": "cape",
+    "cloak": "cape",
+    "kimono": "kimono",
+    "uniform": "uniform",
+    "sweater": "sweater",
+    "vest": "vest",
+    "tie": "necktie",
+    "necktie": "necktie",
+    "headband": "headband",
+    "hairband": "hairband",
+    "bikini": "swimsuit",
+    "swimsuit": "swimsuit",
+    "sleeves": "sleeves",
+    "thighhighs": "legwear",
+    "stockings": "legwear",
+    "pantyhose": "legwear",
+    "socks": "socks",
+    "shoes": "shoes",
+    "sash": "sash",
+    "robe": "robe",
+    "horns": "horns",
+    "wings": "wings",
+    "tail": "tail",
+    "lips": "lips",
+    "fur": "fur",
+    "feathers": "feathers",
+    "collar": "collar",
+}
+_THING = "|".join(sorted((re.escape(k) for k in _SLOT_OF), key=len, reverse=True))
+_COLOURED = re.compile(
+    rf"(?<![\w\-])(?P<colours>{_COLOUR}(?:(?:\s*(?:and|&|/|-)\s*|\s+){_COLOUR})*)[\s\-]+(?P<thing>{_THING})(?![\w\-])",
+    re.IGNORECASE,
+)
+# Choices a prompt makes once: a description's hair length or hairstyle gives way to the user's.
+_EXCLUSIVE = {
+    "hair length": (
+        "short hair",
+        "medium hair",
+        "long hair",
+        "very long hair",
+        "absurdly long hair",
+        "bob cut",
+        "buzz cut",
+        "pixie cut",
+        "bald",
+    ),
+    "hairstyle": (
+        "twintails",
+        "low twintails",
+        "short twintails",
+        "ponytail",
+        "high ponytail",
+        "side ponytail",
+        "low ponytail",
+        "twin braids",
+        "single braid",
+        "braided ponytail",
+        "hair bun",
+        "double bun",
+        "single hair bun",
+        "drill hair",
+        "twin drills",
+        "hime cut",
+        "bob cut",
+    ),
+}
+_SLOT_OF_TAG = {tag: slot for slot, tags in _EXCLUSIVE.items() for tag in tags}
+_FEMALE = frozenset(
+    "woman women girl girls lady ladies she her herself female 1girl 2girls 3girls 4girls 5girls 6+girls "
+    "multiple girls mother daughter sister wife queen princess actress".split()
+)
+_MALE = frozenset(
+    "man men boy boys gentleman he him his himself male 1boy 2boys 3boys 4boys 5boys 6+boys multiple boys "
+    "father son brother husband king prince actor".split()
+)
+# Words that make a description say how old someone is: never introduced by a replacement.
+AGE_WORDS = frozenset(
+    """young younger youthful child children kid kids toddler teen teens teenage teenager little schoolgirl
+    schoolboy juvenile minor preteen tween childlike girlish boyish baby infant elderly aged old""".split()
+)
+
+
+@dataclass(frozen=True)
+class Cues:
+    """What the user's prompt itself says (see module docstring)."""
+
+    colours: dict[str, frozenset[str]] = field(default_factory=dict)
+    exclusive: frozenset[str] = frozenset()  # exclusive groups the user filled: "hair length", "hairstyle"
+    tags: frozenset[str] = frozenset()  # the prompt's own comma-separated items, normalised
+    gender: str = ""  # "female", "male", or "" when the prompt says neither (or both)
+    words: frozenset[str] = frozenset()
+
+
+def _norm_colour(colour: str) -> str:
+    c = re.sub(r"^(?:light|dark|pale|bright|deep|pastel|neon)[\s\-]?", "", colour.lower()).strip()
+    return {"gray": "grey", "blond": "blonde", "golden": "gold", "armour": "armor"}.get(c, c)
+
+
+def coloured_things(text: str) -> list[tuple[str, frozenset[str], int, int]]:
+    """``(slot, colours, start, end)`` for each coloured thing: "pink hair", "red and white dress", "red-eyed"."""
+    out = []
+    for m in _COLOURED.finditer(text):
+        colours = frozenset(_norm_colour(c) for c in re.findall(_COLOUR, m.group("colours"), re.IGNORECASE))
+        colours = frozenset(c for c in colours if c)
+        if colours:
+            out.append((_SLOT_OF[m.group("thing").lower()], colours, m.start(), m.end()))
+    return out
+
+
+def cues(text: str, tags: Iterable[str] = ()) -> Cues:
+    """The cues of a prompt's plain text (syntax removed) and its comma-separated items."""
+    colours: dict[str, set[str]] = {}
+    for slot, cs, _s, _e in coloured_things(text):
+        colours.setdefault(slot, set()).update(cs)
+    own = frozenset(normalise_form(t) for t in tags if t.strip())
+    exclusive = frozenset(_SLOT_OF_TAG[t] for t in own if t in _SLOT_OF_TAG)
+    low = text.lower()
+    exclusive |= frozenset(
+        slot for slot, ts in _EXCLUSIVE.items() if any(re.search(rf"\b{re.escape(t)}\b", low) for t in ts)
+    )
+    words = frozenset(re.findall(r"[a-z0-9+]+", low))
+    female, male = bool(words & _FEMALE), bool(words & _MALE)
+    gender = "female" if female and not male else "male" if male and not female else ""
+    return Cues({k: frozenset(v) for k, v in colours.items()}, exclusive, own, gender, words)
+
+
+def contradicts(text: str, cue: Cues) -> bool:
+    """Whether ``text`` (a tag or a phrase of a description) gives a thing a colour the user did not give it."""
+    for slot, cs, _s, _e in coloured_things(text):
+        mine = cue.colours.get(slot)
+        if mine and not cs <= mine:
+            return True
+    return False
+
+
+def fit_tags(tags: Sequence[str], cue: Cues) -> list[str]:
+    """A description's tags that neither repeat nor contradict the prompt (order kept)."""
+    out: list[str] = []
+    for tag in tags:
+        key = normalise_form(tag)
+        if key in cue.tags or key in (normalise_form(t) for t in out):
+            continue
+        if _SLOT_OF_TAG.get(key) in cue.exclusive or contradicts(tag, cue):
+            continue
+        if set(key.split()) & AGE_WORDS:
+            continue
+        out.append(tag)
+    return out
+
+
+_PART_SPLIT = re.compile(r"(,\s*|\s+(?:with|in|wearing|and|holding)\s+)")
+
+
+def fit_phrase(phrase: str, cue: Cues) -> str:
+    """A description phrase with its contradicting parts removed: "an elf-eared hero in a green tunic and cap"
+    in a prompt with a blue tunic → "an elf-eared hero"; a contradicting colour in the head ("a teal-haired
+    anime girl" with pink hair) is dropped from it ("an anime girl")."""
+    if not coloured_things(phrase) or not cue.colours:
+        return phrase
+    parts = _PART_SPLIT.split(phrase)
+    head, rest = parts[0], parts[1:]
+    for slot, cs, s, e in reversed(coloured_things(head)):
+        mine = cue.colours.get(slot)
+        if mine and not cs <= mine:
+            head = head[:s] + head[e:]
+            head = re.sub(r"\s{2,}", " ", head).strip()
+    kept = [head]
+    i = 0
+    while i + 1 < len(rest):
+        joiner, part = rest[i], rest[i + 1]
+        i += 2
+        if contradicts(part, cue):
+            # "with X and Y": dropping X keeps "with Y"
+            if kept and joiner.strip() == "and" and len(kept) > 1:
+                continue
+            if i + 1 < len(rest) and rest[i].strip() == "and":
+                rest[i] = joiner  # the next part takes this part's joiner ("in a green tunic and cap" -> "in cap")
+            continue
+        if (
+            joiner.strip() in ("in", "with", "wearing", "holding")
+            and not re.match(r"(?i)(?:a|an|the|his|her|their|its|\d)\b", part)
+            and not re.search(r"(?i)\w(?:s|es)\b$", part.split(" and ")[0])
+        ):
+            part = ("an " if re.match(r"(?i)[aeiou]", part) else "a ") + part  # "in cap" -> "in a cap"
+        kept.extend([joiner, part])
+    text = "".join(kept).strip(" ,")
+    return fix_article(text)
+
+
+def fix_article(text: str) -> str:
+    """``a anime girl`` → ``an anime girl`` at the start of a phrase (after a word was removed)."""
+    m = re.match(r"^(a|an)\s+(\S+)", text, re.IGNORECASE)
+    if not m:
+        return text
+    want = "an" if re.match(r"(?i)[aeio]|u(?!n[iu]|s[eu])|hon|hour", m.group(2)) else "a"
+    return want + text[m.end(1) :] if m.group(1).lower() != want else text

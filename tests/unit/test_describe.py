@@ -1,0 +1,64 @@
+"""A name's description gives way to what the prompt itself says."""
+
+from __future__ import annotations
+
+import pytest
+
+from smoothie.prompt.describe import coloured_things, contradicts, cues, fit_phrase, fit_tags
+
+
+def test_cues_read_colours_choices_and_gender() -> None:
+    c = cues("1girl, pink hair, short hair, blue tunic, red-eyed", ["1girl", "pink hair", "short hair", "blue tunic"])
+    assert c.colours == {"hair": {"pink"}, "tunic": {"blue"}, "eyes": {"red"}}
+    assert "hair length" in c.exclusive
+    assert c.gender == "female"
+    assert "pink hair" in c.tags
+    assert cues("a man and a woman").gender == ""
+
+
+def test_coloured_things_read_several_colours_and_compounds() -> None:
+    found = {(slot, tuple(sorted(cs))) for slot, cs, _s, _e in coloured_things("a red and white dress, silver-haired")}
+    assert found == {("dress", ("red", "white")), ("hair", ("silver",))}
+    assert coloured_things("golden hour, a colorful sky") == []
+
+
+def test_tags_that_repeat_or_contradict_the_prompt_are_dropped() -> None:
+    c = cues("1girl, pink hair, twintails, blue tunic", ["1girl", "pink hair", "twintails", "blue tunic"])
+    miku = ["aqua hair", "twintails", "very long hair", "detached sleeves", "necktie"]
+    assert fit_tags(miku, c) == ["very long hair", "detached sleeves", "necktie"]
+    link = ["blonde hair", "pointy ears", "green tunic", "green headwear"]
+    assert fit_tags(link, c) == ["pointy ears", "green headwear"]  # a green cap does not say the tunic's colour
+
+
+def test_an_exclusive_choice_of_the_user_wins() -> None:
+    c = cues("1girl, ponytail, short hair", ["1girl", "ponytail", "short hair"])
+    assert fit_tags(["long hair", "twintails", "green eyes"], c) == ["green eyes"]
+
+
+def test_no_description_says_an_age() -> None:
+    assert fit_tags(["young", "child", "green eyes"], cues("1girl")) == ["green eyes"]
+
+
+@pytest.mark.parametrize(
+    ("phrase", "prompt", "want"),
+    [
+        (
+            "an elf-eared hero in a green tunic and pointed cap",
+            "Link in a blue tunic",
+            "an elf-eared hero in a pointed cap",
+        ),
+        ("a teal-haired anime girl with long twin tails", "Miku with pink hair", "an anime girl with long twin tails"),
+        ("a blonde princess in a pink gown", "Peach in a pink gown", "a blonde princess in a pink gown"),
+        ("a blonde princess in a pink gown", "a castle at night", "a blonde princess in a pink gown"),
+    ],
+)
+def test_phrases_lose_only_their_contradicting_part(phrase: str, prompt: str, want: str) -> None:
+    assert fit_phrase(phrase, cues(prompt)) == want
+
+
+def test_contradicts() -> None:
+    c = cues("blue tunic, red eyes")
+    assert contradicts("green tunic", c)
+    assert contradicts("yellow eyes", c)
+    assert not contradicts("blue tunic", c)
+    assert not contradicts("green cap", c)
