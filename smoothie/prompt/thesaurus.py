@@ -1,269 +1,280 @@
-"""The rules backend's vocabulary: synonyms for the words image prompts are made of, and framings.
+"""The rules backend's vocabulary: true synonyms gated by part of speech, and the framings.
 
-Every key is a lower-case word or phrase in one inflected form, and its alternatives are in the same form
-("laughing" -> "giggling"), so a substitution never breaks grammar. No key contains a protected word
-(number, colour, direction: see :mod:`smoothie.prompt.invariants`), so those always survive; a test checks it.
-Alternatives keep the meaning an image model needs: a synonym may change the words, never the picture.
+A synonym is allowed only where it keeps the picture. Each entry is a word *in one inflected form* with the
+part-of-speech tags it may have (spaCy's fine-grained tags: ``JJ`` adjective, ``NN``/``NNS`` noun, ``RB``
+adverb, ``IN`` preposition) and alternatives in the same form, so a substitution never breaks grammar and
+never fires on another sense ("light" the noun is not "light" the adjective). An entry may also name the
+head nouns it is limited to (``soft`` → "diffused" only for a light, never for fur).
+
+What is deliberately absent: ages, genders, numbers, colours and directions (the validator would reject them
+anyway), art media and trained quality tags (they are what a model was trained on), and the nouns and verbs
+that carry the picture — a kitchen is never a galley, a table never a desk, "playing" never "toying". The few
+nouns listed are the plain-English twins every reader treats as the same thing (sofa/couch, woods/forest).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 
+# word/TAGS[@head,head…]: alternative | alternative
 _RAW = """
-woman: lady | female figure | young woman
-women: ladies | female figures
-man: gentleman | male figure | guy
-men: gentlemen | guys | male figures
-girl: young girl | lass | little girl
-boy: young boy | lad | little boy
-person: figure | individual | human figure
-people: figures | crowd of people | folks
-child: kid | youngster | little one
-children: kids | youngsters | little ones
-old woman: elderly woman | aged woman | grandmother
-old man: elderly man | aged man | grandfather
-cashier: checkout clerk | store clerk | till worker
-samurai: feudal swordsman | armored warrior | katana-wielding warrior
-astronaut: spacefarer | space explorer | cosmonaut
-knight: armored knight | medieval warrior | chevalier
-soldier: trooper | serviceman | infantryman
-wizard: sorcerer | mage | spellcaster
-witch: sorceress | enchantress | spellcaster
-robot: android | automaton | mechanical being
-cat: feline | kitty | housecat
-cats: felines | kitties | housecats
-kitten: kitty | young cat | little cat
-dog: canine | hound | pup
-dogs: canines | hounds | pups
-puppy: pup | young dog | little dog
-fox: vixen | wild fox | little fox
-foxes: vixens | wild foxes | little foxes
-bear: bruin | great bear | wild bear
-bird: songbird | feathered creature | small bird
-birds: songbirds | feathered creatures | small birds
-horse: steed | stallion | mount
-heron: wading bird | long-legged heron | stately heron
-owl: night owl | hooting owl | barn owl
-dragon: wyrm | winged dragon | great dragon
-pigeons: doves | city pigeons | rock doves
-salmon: leaping salmon | river salmon | wild salmon
-fish: fishes | swimming fish | river fish
-house: home | dwelling | cottage
-castle: fortress | citadel | stronghold
-lighthouse: beacon tower | coastal lighthouse | light tower
-tower: spire | turret | tall tower
-city lights: city glow | urban lights | glittering city lights
-city: metropolis | town | urban sprawl
-street: road | avenue | lane
-alley: alleyway | back street | narrow lane
-room: chamber | interior | space
-kitchen: cookhouse | home kitchen | galley
-diner: roadside diner | eatery | café
-cafe: café | coffeehouse | bistro
-forest: woods | woodland | grove
-field: meadow | pasture | open field
-meadow: field | grassland | pasture
-garden: yard | flower garden | backyard garden
-park: public garden | green space | city park
-mountain: peak | summit | mountainside
-mountain top: summit | mountain peak | high peak
-hill: hillside | knoll | slope
-river: stream | waterway | brook
-lake: pond | mere | still lake
-pond: pool | small lake | garden pond
-sea: ocean | open sea | waters
-ocean: sea | open ocean | deep sea
-beach: seashore | shore | coast
-desert: dunes | wasteland | arid land
-canyon: gorge | ravine | chasm
-volcano: volcanic peak | fiery mountain | crater
-sky: heavens | skies | firmament
-clouds: cloud banks | billowing clouds | cloudscape
-storm: tempest | squall | thunderstorm
-rain: rainfall | downpour | drizzle
-rainy: wet | drizzly | showery
-snow: snowfall | fresh snow | powder
-fog: mist | haze | murk
-misty: foggy | hazy | mist-shrouded
-night: nighttime | evening dark | darkness
-sunset: dusk | sundown | twilight
-sunrise: dawn | daybreak | first light
-golden hour: magic hour | late-afternoon glow | warm evening light
-window: windowpane | pane | glass window
-couch: sofa | settee | lounge
-chair: seat | armchair | stool
-table: desk | tabletop | counter
-desk: workstation | table | writing desk
-bed: cot | mattress | bunk
-carpet: rug | floor rug | carpeting
-towel: beach towel | cloth | linen
-bottle: flask | glass bottle | vessel
-cup: mug | teacup | cup of tea
-coffee: espresso | hot coffee | fresh coffee
-cake: gateau | layer cake | sponge cake
-candles: tapers | candlesticks | lit candles
-apron: smock | pinafore | work apron
-cap: hat | baseball cap | peaked cap
-coat: overcoat | jacket | long coat
-hoodie: hooded sweatshirt | hooded top | pullover hoodie
-dress: gown | frock | sundress
-helmet: headgear | protective helmet | visor helmet
-backpack: rucksack | knapsack | pack
-controller: gamepad | joypad | game controller
-smartphone: phone | mobile phone | cellphone
-bust: sculpted bust | statue head | portrait bust
-pedestal: plinth | stand | base
-log: fallen log | tree trunk | hollow trunk
-pipe: tube | warp pipe | conduit
-train: locomotive | railway train | engine
-car: automobile | vehicle | motorcar
-boat: vessel | ship | small boat
-balloons: party balloons | floating balloons | air balloons
-flowers: blossoms | blooms | petals
-sunflower field: field of sunflowers | sunflower meadow | sunflower patch
-cherry blossoms: sakura | cherry flowers | blossoming cherry petals
-trees: woods | tall trees | timber
-tree: leafy tree | lone tree | tall tree
-grass: lawn | turf | greensward
-fire: fireplace | hearth | crackling fire
-light: glow | illumination | radiance
-lights: glowing lights | illuminations | lamps
-lighting: illumination | light | lighting setup
-warm light: soft warm glow | cozy lighting | amber glow
-dim: dusky | low-lit | shadowy
-sitting: seated | perched | resting
-standing: upright | positioned | stationed
-walking: strolling | wandering | ambling
-running: sprinting | dashing | racing
-jumping: leaping | springing | hopping
-lying: lounging | reclining | resting
-sleeping: dozing | asleep | napping
-meditating: in meditation | contemplating | deep in meditation
-laughing: giggling | chuckling | beaming with laughter
-smiling: grinning | beaming | with a smile
-crying: weeping | sobbing | in tears
-drinking: sipping | enjoying | having
-eating: munching | dining on | feasting on
-reading: perusing | poring over | browsing
-holding: grasping | clutching | carrying
-carrying: hauling | bearing | lugging
-wearing: dressed in | clad in | sporting
-looking: gazing | peering | staring
-looking at: gazing at | staring at | peering at
-catching: snatching | grabbing | seizing
-feeding: giving food to | tossing crumbs to | nourishing
-knitting: doing needlework | working yarn | stitching
-falling: drifting down | tumbling | descending
-flying: soaring | gliding | in flight
-floating: drifting | hovering | bobbing
-riding: mounted on | astride | seated on
-playing: toying | frolicking | at play
-dancing: twirling | swaying | waltzing
-fighting: battling | dueling | clashing
-tired: weary | exhausted | worn out
-happy: cheerful | joyful | glad
-sad: sorrowful | melancholy | downcast
-angry: furious | irate | enraged
-beautiful: gorgeous | lovely | stunning
-old: aged | ancient | weathered
-young: youthful | juvenile | fresh-faced
-small: little | tiny | petite
-big: large | huge | giant
-large: big | huge | massive
-tall: lofty | towering | high
-dark: shadowy | murky | gloomy
-bright: vivid | luminous | brilliant
-moody: atmospheric | brooding | somber
-dramatic: striking | theatrical | intense
-cinematic: filmic | movie-like | cinema-style
-epic: grand | monumental | sweeping
-detailed: intricate | finely detailed | elaborate
-highly detailed: intricately detailed | richly detailed | meticulously detailed
-realistic: lifelike | true-to-life | naturalistic
-photorealistic: lifelike | hyperreal | true-to-life
-cozy: snug | comfortable | homely
-quiet: peaceful | still | tranquil
-calm: serene | tranquil | placid
-stormy: tempestuous | turbulent | wild
-glass: glass-topped | glassy | transparent
-wooden: timber | wood | oaken
-hollow: hollowed-out | empty | cavernous
-muddy: mud-covered | sludgy | grimy
-photo: photograph | snapshot | shot
-photograph: photo | snapshot | picture
-portrait: likeness | headshot | portrait shot
-painting: artwork | canvas | picture
-oil painting: oil on canvas | painting in oils | oil artwork
-oil on canvas: oil painting | painting in oils | oils on canvas
-illustration: drawing | artwork | depiction
-drawing: sketch | illustration | rendering
-sketch: drawing | study | line drawing
-pencil sketch: graphite drawing | pencil drawing | graphite sketch
-3d render: cgi render | three-dimensional rendering | computer-generated image
-render: rendering | cgi image | digital render
-claymation: stop-motion clay animation | clay animation | plasticine animation
-product photo: product shot | commercial photograph | catalog photo
-studio photo: studio shot | studio photograph | studio portrait
-documentary still: documentary frame | documentary shot | film still
-still: frame | film still | shot
-ad: advertisement | commercial | promotional image
-summer: summertime | midsummer | summer season
-winter: wintertime | midwinter | winter season
-bokeh: soft background blur | shallow depth of field | blurred background
-motion blur: movement blur | speed blur | blur of motion
-wallpaper: desktop background | backdrop | background image
-masterpiece: great work | superb artwork | finest work
-best quality: top quality | highest quality | excellent quality
-high quality: top quality | fine quality | excellent quality
-sharp focus: crisp focus | tack-sharp focus | precise focus
-depth of field: shallow focus | focus falloff | selective focus
-close-up: closeup | tight shot | close shot
-wide shot: wide view | long shot | establishing shot
-landscape: scenery | vista | panorama
-scene: setting | tableau | view
-background: backdrop | setting | surroundings
-fur: coat | pelt | hair
-skin: surface | peel | outer skin
-texture: pattern | surface | grain
-pattern: design | motif | print
-with: featuring | having | showing
-resembles: looks like | mirrors | echoes
-looks like: resembles | mirrors | evokes
-mimics: imitates | copies | echoes
-near: beside | next to | close to
-beside: next to | alongside | by
-among: amid | amidst | surrounded by
-through: across | via | throughout
+beautiful/JJ: lovely | gorgeous
+pretty/JJ: lovely
+lovely/JJ: beautiful | charming
+gorgeous/JJ: stunning | beautiful
+stunning/JJ: gorgeous | breathtaking
+cozy/JJ: snug | homey
+cosy/JJ: snug | homey
+dim/JJ: dimly lit | low-lit
+dimly/RB: faintly
+moody/JJ: atmospheric | brooding
+atmospheric/JJ: moody
+cinematic/JJ: filmic | film-like
+tired/JJ: weary | exhausted
+weary/JJ: tired
+happy/JJ: cheerful | joyful
+joyful/JJ: happy | cheerful
+cheerful/JJ: happy | upbeat
+sad/JJ: sorrowful | downcast
+melancholy/JJ: wistful | sorrowful
+angry/JJ: furious | irate
+calm/JJ: serene | tranquil
+quiet/JJ: peaceful | tranquil | hushed
+peaceful/JJ: serene | tranquil
+serene/JJ: calm | tranquil
+tranquil/JJ: calm | serene
+huge/JJ: enormous | massive
+giant/JJ: enormous | colossal | gigantic
+enormous/JJ: huge | massive
+massive/JJ: huge | enormous
+gigantic/JJ: giant | enormous
+big/JJ: large
+large/JJ: big
+rustic/JJ: country-style | homespun
+smoky/JJ: smoke-filled | hazy
+glowing/JJ,VBG@mushrooms,eyes,sword,lantern,lanterns,orb,runes,sign,signs,helix,crystals: luminous | shining
+shiny/JJ: glossy | gleaming
+glossy/JJ: shiny | gleaming
+sparkling/JJ,VBG: glittering | shimmering
+glittering/JJ,VBG: sparkling | shimmering
+shimmering/JJ,VBG: glimmering | glittering
+rainy/JJ: rain-soaked | wet
+snowy/JJ: snow-covered
+stormy/JJ: tempestuous | storm-tossed
+sunny/JJ: sunlit | sun-drenched
+sunlit/JJ: sunny | sun-drenched
+overcast/JJ: cloudy
+cloudy/JJ: overcast
+foggy/JJ: misty | fog-bound
+misty/JJ: foggy | mist-shrouded
+hazy/JJ: misty
+deserted/JJ,VBN: empty | desolate
+empty/JJ: deserted | vacant
+abandoned/JJ,VBN: derelict | forsaken
+crowded/JJ,VBN: packed | thronged
+busy/JJ: bustling | crowded
+bustling/JJ,VBG: busy | lively
+lush/JJ: verdant | overgrown
+elegant/JJ: graceful | refined
+graceful/JJ: elegant
+fluffy/JJ: fuzzy | downy
+majestic/JJ: regal | stately
+mysterious/JJ: enigmatic
+eerie/JJ: uncanny | creepy
+spooky/JJ: eerie | creepy
+creepy/JJ: eerie | spooky
+gloomy/JJ: somber | dreary
+dreary/JJ: gloomy | bleak
+vibrant/JJ: vivid
+vivid/JJ: vibrant
+intricate/JJ: elaborate | ornate
+ornate/JJ: elaborate | decorative
+elaborate/JJ: intricate | ornate
+modern/JJ: contemporary
+contemporary/JJ: modern
+messy/JJ: cluttered | untidy
+cluttered/JJ,VBN: messy | untidy
+tidy/JJ: neat | orderly
+clean/JJ: spotless | tidy
+minimalist/JJ: minimal | pared-back
+sleepy/JJ: drowsy
+curious/JJ: inquisitive
+fierce/JJ: ferocious
+cute/JJ: adorable | sweet
+adorable/JJ: cute
+funny/JJ: humorous | comical
+comedic/JJ: humorous | comical
+humorous/JJ: comedic | comical
+scary/JJ: frightening | menacing
+frightening/JJ: scary | menacing
+ominous/JJ: menacing | foreboding
+tiny/JJ: minuscule | teeny
+steep/JJ: sheer
+rugged/JJ@cliffs,cliff,coastline,coast,terrain,mountains,mountain,landscape,hills: craggy
+weathered/JJ: worn | timeworn
+worn/JJ,VBN: weathered
+shabby/JJ: worn-out | threadbare
+luxurious/JJ: opulent | lavish
+opulent/JJ: luxurious | lavish
+fancy/JJ: elegant | posh
+simple/JJ: plain
+plain/JJ: simple
+dusty/JJ: dust-covered
+muddy/JJ: mud-covered | mud-spattered
+wet/JJ: damp
+sweaty/JJ: sweat-soaked
+steaming/JJ,VBG: steamy | piping hot
+delicious/JJ: mouth-watering | appetizing
+realistic/JJ: lifelike | true-to-life
+lifelike/JJ: realistic | true-to-life
+surreal/JJ: dreamlike | otherworldly
+dreamy/JJ: dreamlike | ethereal
+ethereal/JJ: otherworldly | dreamy
+magical/JJ: enchanted | mystical
+whimsical/JJ: playful | fanciful
+epic/JJ: sweeping | monumental
+lone/JJ: solitary
+imposing/JJ: towering | commanding
+towering/JJ,VBG: soaring | lofty
+soft/JJ@light,lighting,glow,shadows,focus: gentle | diffused
+gentle/JJ@light,lighting,glow,breeze,smile: soft
+harsh/JJ@light,lighting,shadows,sun,sunlight: hard | stark
+natural/JJ@light,lighting: ambient
+chaotic/JJ: frenzied | hectic
+frantic/JJ: frenzied | hectic
+proud/JJ: dignified
+lonely/JJ: solitary | forlorn
+solitary/JJ: lone
+slowly/RB: unhurriedly
+softly/RB: gently
+gently/RB: softly
+quietly/RB: silently
+silently/RB: quietly
+happily/RB: cheerfully | joyfully
+wrong/RB: incorrectly | badly
+near/IN: beside | close to
+beside/IN: next to | alongside
+amid/IN: among | amidst
+among/IN: amid | amidst
+woman/NN: lady
+women/NNS: ladies
+man/NN: gentleman
+men/NNS: gentlemen
+boy/NN: lad
+boys/NNS: lads
+dog/NN: canine | hound
+dogs/NNS: canines | hounds
+cat/NN: feline
+cats/NNS: felines
+forest/NN: woods | woodland
+river/NN: stream
+sea/NN: ocean
+ocean/NN: sea
+storm/NN: tempest
+car/NN: automobile
+table/NN: tabletop
+landscape/NN: scenery | vista
+cafe/NN: café
+sitting/VBG: seated
+sofa/NN: couch
+couch/NN: sofa
+woods/NNS: forest
+woodland/NN: woods
+automobile/NN: car
+cellphone/NN: mobile phone | smartphone
+smartphone/NN: mobile phone | phone
+rubbish/NN: trash | garbage
+trash/NN: garbage | rubbish
+garbage/NN: trash | rubbish
+chaos/NN: turmoil | mayhem
+sweat/NN: perspiration
 """
 
 
+# Expressions whose words never change one by one: a "hot dog" is not a "hot hound", "fast food" not "speeding
+# food". Matched case-insensitively on the phrase; a word inside one is left alone.
+MULTIWORD = (
+    "hot dog", "hot dogs", "fast food", "golden hour", "blue hour", "wide shot", "wide angle", "wide-angle",
+    "grand piano", "high school", "school uniform", "sharp focus", "soft focus", "depth of field", "big cat",
+    "big cats", "little finger", "dead end", "old town", "new year", "full moon", "half moon", "black and white",
+    "ice cream", "french fries", "teddy bear", "polar bear", "red panda", "golden retriever", "hot air balloon",
+    "living room", "dining room", "coffee shop", "food truck", "fire truck", "street food", "street art",
+    "fine art", "pop art", "still life", "low angle", "high angle", "close up", "close-up", "bird's eye view",
+    "top view", "side view", "front view", "back view", "quiet place", "happy hour", "tiny house", "empty space",
+    "clean lines", "calm sea", "big bang", "dim sum",
+)  # fmt: skip
+
+
+# Two-word expressions said another way as a whole ("made of chocolate" → "crafted from chocolate").
+PHRASES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("made", "of"): ("made from", "crafted from", "formed from"),
+    ("made", "from"): ("made of", "crafted from"),
+    ("covered", "in"): ("covered with",),
+    ("covered", "with"): ("covered in",),
+    ("dressed", "in"): ("clad in",),
+    ("clad", "in"): ("dressed in",),
+    ("next", "to"): ("beside",),
+    ("filled", "with"): ("full of",),
+    ("surrounded", "by"): ("encircled by",),
+    ("reimagined", "as"): ("reinterpreted as", "recast as"),
+}
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A synonym entry: ``word`` with one of ``tags`` (and, when given, one of ``heads`` as its head noun)."""
+
+    word: str
+    tags: frozenset[str]
+    heads: frozenset[str]
+    alternatives: tuple[str, ...]
+
+
 @lru_cache(maxsize=1)
-def synonyms() -> dict[str, tuple[str, ...]]:
-    """Key (lower case) -> alternatives, parsed once from the table above."""
-    table: dict[str, tuple[str, ...]] = {}
+def lexicon() -> dict[str, Entry]:
+    """Lower-case word -> its entry, parsed once from the table above."""
+    table: dict[str, Entry] = {}
     for line in _RAW.strip().splitlines():
         key, _, rest = line.partition(":")
-        alts = tuple(a.strip() for a in rest.split("|") if a.strip() and a.strip() != key.strip())
+        word, _, spec = key.strip().partition("/")
+        tags, _, heads = spec.partition("@")
+        alts = tuple(a.strip() for a in rest.split("|") if a.strip() and a.strip() != word)
         if alts:
-            table[key.strip()] = alts
+            table[word] = Entry(
+                word,
+                frozenset(t.strip() for t in tags.split(",") if t.strip()),
+                frozenset(h.strip() for h in heads.split(",") if h.strip()),
+                alts,
+            )
     return table
+
+
+def alternatives(word: str, tag: str, head: str = "") -> tuple[str, ...]:
+    """True synonyms of ``word`` read as part of speech ``tag`` (its head noun ``head``), or ``()``."""
+    entry = lexicon().get(word.lower())
+    if entry is None or tag not in entry.tags:
+        return ()
+    if entry.heads and head.lower() not in entry.heads:
+        return ()
+    return entry.alternatives
 
 
 @lru_cache(maxsize=1)
 def vocabulary() -> frozenset[str]:
-    """Every word the thesaurus knows (keys and alternatives): English by construction."""
+    """Every word the lexicon and the framings know: English by construction (name detection uses it)."""
     words: set[str] = set()
-    for key, alts in synonyms().items():
-        for phrase in (key, *alts):
+    for entry in lexicon().values():
+        for phrase in (entry.word, *entry.alternatives):
             words.update(w for w in phrase.replace("-", " ").split() if w.isalpha())
+    for framing in (*NP_FRAMINGS, *CLAUSE_FRAMINGS):
+        words.update(w.lower() for w in framing.replace("{x}", " ").replace(":", " ").replace(",", " ").split())
     return frozenset(words)
 
 
-# Openings for natural-language prompts. Medium-neutral: none says "photo" or "painting", so the user's own
-# medium words decide. "{x}" is the subject phrase; a bare "{x}" keeps the prompt's own opening.
-FRAMINGS: tuple[str, ...] = (
-    "{x}",
+# Openings for a noun phrase ("a woman laughing in a field"). Medium-neutral: none says "photo" or "painting"
+# (the user's own medium words decide), none adds a direction, a number or a colour.
+NP_FRAMINGS: tuple[str, ...] = (
     "Envision {x}",
     "Picture {x}",
     "Imagine {x}",
@@ -277,33 +288,29 @@ FRAMINGS: tuple[str, ...] = (
     "Here we see {x}",
     "This image shows {x}",
     "The scene: {x}",
-    "Captured here, {x}",
     "Shown here is {x}",
     "A composition featuring {x}",
     "A frame showing {x}",
     "Depicted: {x}",
     "Behold {x}",
-    "In view, {x}",
     "A tableau of {x}",
     "A vision of {x}",
-    "A visual of {x}",
     "Pictured: {x}",
-    "A study of {x}",
     "Featuring {x}",
     "Presenting {x}",
-    "Think of {x}",
-    "Conjure up {x}",
-    "Dream up {x}",
     "An interpretation of {x}",
-    "A picture of {x}",
     "A representation of {x}",
-    "Consider {x}",
     "A moment with {x}",
     "The image captures {x}",
     "What we see: {x}",
-    "Focus on {x}",
     "A rendition of {x}",
 )
-
-# Tag prompts get a light touch: an optional descriptive lead tag, never one that changes the content.
-TAG_LEADS: tuple[str, ...] = ("", "", "", "illustration of", "depiction of", "scene with", "image of", "artwork of")
+# Openings for a full clause ("a woman is laughing in a field"): a noun-phrase framing would not parse.
+CLAUSE_FRAMINGS: tuple[str, ...] = (
+    "In this image, {x}",
+    "Here, {x}",
+    "In this scene, {x}",
+    "In the picture, {x}",
+    "We see that {x}",
+    "The scene shows that {x}",
+)

@@ -103,7 +103,7 @@ class _View:
     """What :func:`check` compares, computed once per text (views are cached)."""
 
     raw: str
-    plain: str  # the words outside syntax, lower case, separators and syntax as " , "
+    plain: str  # the words outside syntax, lower case (syntax and separators read as spaces)
     parts: frozenset[str]  # words, with hyphenated compounds also split into their parts
     syntax: tuple[tuple[str, ...], ...]  # verbatim syntax segments of each BREAK/AND chunk, sorted
     structure: Any  # BREAK/AND sequence with AND weights (or the skeleton, when smoothie.prompt.skeleton exists)
@@ -141,13 +141,14 @@ def check(generic: str, candidate: str, *, names: Sequence[Any] = ()) -> tuple[s
         reasons.append("syntax")
     if c.structure != g.structure:
         reasons.append("structure")
-    if _age_added(g, c):
+    descriptions = _descriptions(names)
+    if _age_added(g, c, descriptions):
         reasons.append("age")
     if g.numbers != c.numbers:
         reasons.append("number")
     if _gender_added(g, c):
         reasons.append("gender")
-    if _colour_changed(g, c):
+    if _colour_changed(g, c, descriptions):
         reasons.append("colour")
     if g.directions != c.directions:
         reasons.append("direction")
@@ -193,7 +194,7 @@ def _view(text: str) -> _View | None:
             elif isinstance(seg, Separator):
                 separators.append(seg.keyword)
                 chunks.append([])
-                words.append(" , ")
+                words.append(" ")  # read through, as a reader does: "… in the storm AND a kraken" is garbled
             elif isinstance(seg, Group):
                 chunks[-1].append(seg.source)
                 words.append(" " + " ".join(seg.texts()) + " ")
@@ -201,7 +202,7 @@ def _view(text: str) -> _View | None:
                 separators.append(seg.source.strip())
             else:
                 chunks[-1].append(seg.source)
-                words.append(" " if seg.kind == "escape" else " , ")
+                words.append(" ")
         plain = " ".join("".join(words).split()).lower()
     tokens = _TOKEN.findall(plain)
     parts = [p for t in tokens for p in ((t, *re.split(r"[\-'’]", t)) if re.search(r"[\-'’]", t) else (t,))]
@@ -262,8 +263,36 @@ def _trained_tags(plain: str) -> Counter[str]:
     return found
 
 
-def _age_added(g: _View, c: _View) -> bool:
-    return bool((c.parts & AGE_WORDS) - g.parts) or c.little > g.little
+_OLDER = frozenset(
+    "old older oldest elderly aged ageing aging senior seniors middle-aged grey-haired elder elders".split()
+)
+
+
+def _age_added(g: _View, c: _View, descriptions: tuple[str, ...]) -> bool:
+    added = (c.parts & AGE_WORDS) - g.parts
+    if added & _OLDER and g.parts & _OLDER and descriptions:
+        # one description of a named person says "middle-aged", another "older": the same adult, when the
+        # words come from the name's descriptions, not from the user's sentence
+        outside = _without(c.plain, descriptions)
+        added -= {w for w in added & _OLDER if not _has(outside, w)}
+    return bool(added) or c.little > g.little
+
+
+def _descriptions(names: Sequence[Any]) -> tuple[str, ...]:
+    """The name descriptions (replacements and their variants), lower case, longest first."""
+    texts = set()
+    for name in names:
+        for t in (getattr(name, "replacement", ""), *getattr(name, "variants", ())):
+            if isinstance(t, str) and t.strip() and t.strip().lower() != str(getattr(name, "text", "")).lower():
+                texts.add(" ".join(t.lower().split()))
+    return tuple(sorted(texts, key=len, reverse=True))
+
+
+def _without(plain: str, descriptions: tuple[str, ...]) -> str:
+    for d in descriptions:
+        if d in plain:
+            plain = plain.replace(d, " , ")
+    return plain
 
 
 def _gender_added(g: _View, c: _View) -> bool:
@@ -272,10 +301,22 @@ def _gender_added(g: _View, c: _View) -> bool:
     )
 
 
-def _colour_changed(g: _View, c: _View) -> bool:
-    if set(g.colours) - set(c.colours):
-        return True  # a colour dropped
-    return bool(c.added_colours - set(g.colours))  # a colour added
+def _colour_changed(g: _View, c: _View, descriptions: tuple[str, ...] = ()) -> bool:
+    """A colour the user wrote is dropped, or one is added. The colours of a named person's description are
+    the engine's, not the user's: another description of the same person may name others ("a black cape" /
+    "a dark cowl"), unless the user chose colours of their own (Link "in a blue tunic" must not become a
+    description "in a green tunic")."""
+    if not descriptions:
+        if set(g.colours) - set(c.colours):
+            return True  # a colour dropped
+        return bool(c.added_colours - set(g.colours))  # a colour added
+    own = _colours(_without(g.plain, descriptions), COLOUR_WORDS)
+    if set(own) - set(c.colours):
+        return True
+    cand_outside = _colours(_without(c.plain, descriptions), _ADDED_COLOURS)
+    if set(cand_outside) - set(g.colours):
+        return True  # a colour added to the user's own words
+    return bool(own and set(c.added_colours) - set(g.colours))
 
 
 def _garbled(g: _View, c: _View) -> bool:

@@ -183,3 +183,18 @@ def test_no_accepted_candidate_adds_an_age_changes_a_number_or_drops_a_colour(da
 def test_every_generic_accepts_itself_and_its_framings(generic: str) -> None:
     assert check(generic, generic) == ()
     assert check(generic, "Envision " + generic) == ()
+
+
+def test_a_name_description_may_vary_its_own_colours_but_not_the_users() -> None:
+    batman = Name(
+        "Batman", "character", "a caped vigilante in a dark cowl", variants=("a masked crime-fighter in a black cape",)
+    )
+    generic = "a caped vigilante in a dark cowl feeding pigeons in a park"
+    assert check(generic, "a masked crime-fighter in a black cape feeding pigeons in a park", names=[batman]) == ()
+    assert "colour" in check(generic, "a caped vigilante in a dark cowl feeding grey pigeons in a park", names=[batman])
+    link = Name("Link", "character", "an elf hero in a green tunic", variants=("an elf hero in a blue tunic",))
+    generic = "an elf hero in a green tunic, red shield"  # the user chose colours: the description's must agree
+    assert "colour" in check(generic, "an elf hero in a blue tunic, red shield", names=[link])
+    tom = Name("Tom Hanks", "person", "a genial middle-aged man", variants=("a kindly older man",))
+    assert check("a genial middle-aged man holding a ball", "a kindly older man holding a ball", names=[tom]) == ()
+    assert "age" in check("a genial middle-aged man holding a ball", "a genial young man holding a ball", names=[tom])

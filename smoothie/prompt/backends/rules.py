@@ -1,44 +1,40 @@
 """The embedded paraphrase backend: offline, no model, deterministic for a seed.
 
-Each paraphrase combines independent choices, so an ensemble of 32 varies in framing, vocabulary and order
-while describing the same image:
+A natural-language prompt is restated, not re-worded: each paraphrase keeps the user's nouns, verbs,
+colours, numbers and media and varies how they are put together (:mod:`smoothie.prompt.restate`):
 
-* a framing of the subject ("Envision …", "A depiction of …"; medium-neutral, so the user's medium words
-  decide), every one used once before any repeats;
-* synonyms from :mod:`smoothie.prompt.thesaurus` in the same inflected form ("laughing" → "giggling");
-* alternative descriptions of each replaced name (``hints``: "a rugged blond man" / "a square-jawed man");
-* the order of the modifier phrases after the subject, and for tag prompts natural renderings of common tags.
+* the subject phrase said another way (participle ↔ relative clause ↔ full clause, "whose fur looks like a
+  strawberry" ↔ "with strawberry-like fur", a place or time fronted);
+* comma items joined into the sentence (a medium as its head: "a pencil sketch of …"; "… at golden hour",
+  "… on a rainy street", "…, with 2 chess clocks on the table") or kept as items in another order;
+* the alternative descriptions of each replaced name (``hints``);
+* a few true synonyms from :mod:`smoothie.prompt.thesaurus`, gated by part of speech;
+* a framing ("Envision …", "In this image, …") on top, never instead: the lines differ in their bodies first.
 
-Numbers, colours and directions are never keys of the thesaurus, so they always survive; placeholders
-(``[[k]]``) are never touched.
+Tag prompts (``1girl, solo, …``) go to :mod:`smoothie.prompt.tagprompt` (tags verbatim, reordered, names
+described as tags). Placeholders (``[[k]]``) are never touched; the engine validates every line.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import random
 import re
-from functools import lru_cache
+from dataclasses import dataclass, replace
 
-from smoothie.prompt import tables, tagprompt
+from smoothie.prompt import tagprompt
 from smoothie.prompt.backends import ParaphraseRequest, register_backend
-from smoothie.prompt.nlp import is_english_word, noun_lemmas
+from smoothie.prompt.invariants import is_protected_word, is_trained_tag
+from smoothie.prompt.nlp import is_english_word
+from smoothie.prompt.restate import Fold, Parsed, Restatement, fold, parse_phrases, restatements
 from smoothie.prompt.text import fix_articles
-from smoothie.prompt.thesaurus import FRAMINGS, TAG_LEADS, synonyms
+from smoothie.prompt.thesaurus import CLAUSE_FRAMINGS, MULTIWORD, NP_FRAMINGS, PHRASES, alternatives
 
 _PH = re.compile(r"\[\[\d+\]\]")
-_RE_DOUBLED = re.compile(r"\b([A-Za-z]{3,})\s+\1\b", re.IGNORECASE)  # "a young young woman" after a synonym
-_FRAMING_WORDS = frozenset(f.split()[0].lower() for f in FRAMINGS if f != "{x}")
-
-
-@lru_cache(maxsize=1)
-def _synonym_pattern() -> re.Pattern[str]:
-    keys = sorted(synonyms(), key=len, reverse=True)
-    return re.compile(r"(?<![\w\-\[])(" + "|".join(re.escape(k) for k in keys) + r")(?![\w\-\]])", re.IGNORECASE)
-
-
-def _match_case(template: str, word: str) -> str:
-    return word[:1].upper() + word[1:] if template[:1].isupper() else word
+_RE_DOUBLED = re.compile(r"\b([A-Za-z]{3,})\s+\1\b", re.IGNORECASE)
+# Before "a pencil sketch of …" only an imperative reads well ("Picture a pencil sketch of …").
+_PREFIX_FRAMINGS = ("Picture {x}", "Imagine {x}", "Envision {x}", "Visualize {x}", "Behold {x}")
 
 
 def _stable_seed(*parts: object) -> int:
@@ -46,12 +42,21 @@ def _stable_seed(*parts: object) -> int:
     return int.from_bytes(digest, "big")
 
 
+@dataclass
+class _Chunk:
+    """One BREAK/AND part of a natural-language prompt, analysed once for all paraphrases."""
+
+    phrases: list[str]  # comma items, placeholders inside
+    subject: int | None  # index of the subject phrase (the first with words)
+    offset: int = 0  # where this prompt's cycle through the subject's restatements starts
+
+
 class RulesBackend:
-    """Paraphrases by framing, synonyms, name variants and reordering (see module docstring)."""
+    """Paraphrases by restatement, name variants, folding, reordering and framing (see module docstring)."""
 
     name = "rules"
 
-    def __init__(self, synonym_rate: float = 0.6, reorder_rate: float = 0.4) -> None:
+    def __init__(self, synonym_rate: float = 0.35, reorder_rate: float = 0.4) -> None:
         if not 0.0 <= synonym_rate <= 1.0:
             raise ValueError(f"synonym_rate must be within [0, 1], got {synonym_rate!r}")
         if not 0.0 <= reorder_rate <= 1.0:
@@ -70,130 +75,291 @@ class RulesBackend:
         else:
             pieces = [request.text]
         base = _stable_seed(request.text, request.seed)
-        framings = list(FRAMINGS)
-        random.Random(base).shuffle(framings)
-        seen: set[str] = set()
+        chunks = [None if p in seps else _chunk(p, base) for p in pieces]
+        np_framings = list(NP_FRAMINGS)
+        random.Random(base).shuffle(np_framings)
         out: list[str] = []
+        seen: set[str] = set()
+        bodies: set[str] = set()
         budget = max(8 * request.n, 200)
         for i in range(budget):
             rng = random.Random(base + i + 1)
             parts: list[str] = []
-            framed = True  # the opening of each AND sub-prompt is framed; a BREAK continues the same one
+            plain_parts: list[str] = []
+            framed = True  # the opening of each AND sub-prompt may be framed; a BREAK continues the same one
             subprompt = 0
-            for piece in pieces:
-                if piece in seps:
+            for piece, chunk in zip(pieces, chunks, strict=True):
+                if chunk is None:
                     parts.append(f" {piece} ")
+                    plain_parts.append(f" {piece} ")
                     framed = piece not in request.breaks
                     subprompt += 0 if piece in request.breaks else 1
                     continue
-                own = framings[(i + 7 * subprompt) % len(framings)] if framed else "{x}"
-                parts.append(self._chunk(piece, rng, own, request))
+                framing = np_framings[(i + 7 * subprompt) % len(np_framings)] if framed else None
+                text, body = self._natural_chunk(chunk, rng, request, framing, i)
+                parts.append(text)
+                plain_parts.append(body)
                 framed = False
             cand = re.sub(r"\s{2,}", " ", "".join(parts)).strip()
-            if cand and cand not in seen:
-                seen.add(cand)
-                out.append(cand)
-                if len(out) >= request.n:
-                    break
+            body_key = re.sub(r"\s{2,}", " ", "".join(plain_parts)).strip().lower()
+            if not cand or cand in seen:
+                continue
+            if body_key in bodies and i < budget // 2:
+                continue  # a new framing on an old body only once the bodies run out
+            seen.add(cand)
+            bodies.add(body_key)
+            out.append(cand)
+            if len(out) >= request.n:
+                break
         return out
 
-    # --- one chunk ---------------------------------------------------------------------------------
+    # --- natural language --------------------------------------------------------------------------------
 
-    def _chunk(self, text: str, rng: random.Random, framing: str, request: ParaphraseRequest) -> str:
-        phrases = [p.strip() for p in text.split(",")]
-        phrases = [p for p in phrases if p]
-        if not phrases:
-            return text
-        tags = request.style == "tags"
-        phrases = [self._vary(p, rng, request, tags) for p in phrases]
-        subject = next((i for i, p in enumerate(phrases) if re.search(r"[A-Za-z]", _PH.sub("", p))), None)
-        if subject is None:
-            return ", ".join(phrases)
-        head, rest = phrases[: subject + 1], phrases[subject + 1 :]
-        if rest and rng.random() < (0.7 if tags else self.reorder_rate):
-            rng.shuffle(rest)
-        subject_text = head[-1]
-        if tags:  # a tag prompt keeps its shape: at most a light lead or, sometimes, a framing
-            roll = rng.random()
-            if framing != "{x}" and roll < 0.35:
-                subject_text = _frame(framing, subject_text)
-            elif roll < 0.7:
-                lead = rng.choice(TAG_LEADS)
-                subject_text = f"{lead} {subject_text}".strip() if lead else subject_text
+    def _natural_chunk(
+        self, chunk: _Chunk, rng: random.Random, request: ParaphraseRequest, framing: str | None, i: int
+    ) -> tuple[str, str]:
+        """(the chunk paraphrased, the same without its framing)."""
+        phrases = [_apply_hints(p, request, rng) for p in chunk.phrases]
+        if chunk.subject is None:
+            text = ", ".join(phrases)
+            return text, text
+        parsed = _parse_with_placeholders(phrases)
+        subs = [self._synonyms(toks, rng) if toks is not None else {} for toks in parsed]
+        s = chunk.subject
+        head_items = phrases[:s]  # a leading weight tag or wildcard stays first
+        items = phrases[s + 1 :]
+        item_parses = parsed[s + 1 :]
+        subject_toks = parsed[s]
+        if subject_toks is not None:
+            options = _restatements(subject_toks, subs[s])
+            # cycle through the restatements so every one is used before any repeats
+            pick = options[(i + chunk.offset) % len(options)]
         else:
-            subject_text = _frame(framing, subject_text)
-        if subject > 0 and subject_text[:1].isupper() and subject_text.split()[0].lower() in _FRAMING_WORDS:
-            subject_text = subject_text[:1].lower() + subject_text[1:]  # a framing after a leading weight tag
-        head[-1] = subject_text
-        return ", ".join(head + rest)
+            pick = Restatement(_substituted(phrases[s], parsed[s], subs[s]))
+        subject = pick.text
+        rendered_items = [
+            _substituted(text, toks, sub) for text, toks, sub in zip(items, item_parses, subs[s + 1 :], strict=True)
+        ]
+        folds = [_fold(toks, text) for text, toks in zip(rendered_items, item_parses, strict=True)]
 
-    def _vary(self, phrase: str, rng: random.Random, request: ParaphraseRequest, tags: bool) -> str:
-        # alternative descriptions of replaced names first (the thesaurus may then vary them further)
-        for canonical, alternatives in request.hints.items():
-            if canonical and canonical in phrase and rng.random() < 0.6:
-                options = [a for a in alternatives.split("\n") if a]
-                if options:
-                    phrase = phrase.replace(canonical, rng.choice(options), 1)
-        if tags:
-            natural = tables.tag_phrases().get(tables.normalise_form(phrase))
-            if natural and rng.random() < 0.4:
-                return rng.choice(natural)
+        prefix = ""
+        suffix = ""
+        front = ""
+        joined: list[str] = []
+        withs: list[str] = []
+        kept: list[str] = []
+        fronted = pick.fronted
+        for text, f in zip(rendered_items, folds, strict=True):
+            if f is None or rng.random() < 0.45:
+                kept.append(text)
+                continue
+            if f.kind == "medium":
+                if not prefix and not suffix and pick.np and not fronted and not head_items and rng.random() < 0.6:
+                    prefix = f.prefix
+                elif not prefix and not suffix and f.suffix:
+                    suffix = rng.choice(f.suffix)
+                else:
+                    kept.append(text)
+            elif f.kind == "object":
+                withs.append(rng.choice(f.joined))
+            elif f.kind == "time" and not fronted and not front and f.fronted and rng.random() < 0.4:
+                front = f.fronted
+            elif f.joined:
+                joined.append(rng.choice(f.joined))
+            else:
+                kept.append(text)
+        if kept and rng.random() < self.reorder_rate:
+            rng.shuffle(kept)
 
-        def sub(m: re.Match[str]) -> str:
-            if rng.random() >= self.synonym_rate:
-                return m.group(0)
-            if _is_noun_key(m.group(0).lower()) and not _head_position(phrase[m.end() :]):
-                return m.group(0)  # "bottle caps": a noun modifying another noun is part of a compound
-            alts = synonyms().get(m.group(0).lower())
-            return _match_case(m.group(0), rng.choice(alts)) if alts else m.group(0)
+        body = subject
+        if prefix:
+            body = f"{prefix} {_lower_first(body)}"
+        if joined:  # after a comma-led ending ("…, with a white beard") the joined items take a comma too
+            sep = ", " if re.search(r",\s(?:with|its|their)\s[^,]*$", body) else " "
+            body = body + sep + " ".join(joined)
+        if withs:
+            body = body + ", " + ", ".join(withs)
+        if suffix:
+            body = body + ", " + suffix
+        if front:
+            body = f"{front}, {_lower_first(body)}"
+        plain = ", ".join([*head_items, body, *kept])
 
-        return fix_articles(_RE_DOUBLED.sub(r"\1", _synonym_pattern().sub(sub, phrase)))
+        text_body = body
+        use_framing = framing is not None and not pick.fronted and not front and rng.random() < 0.55
+        if use_framing:
+            assert framing is not None
+            if not pick.np:
+                framing = CLAUSE_FRAMINGS[(i // 2) % len(CLAUSE_FRAMINGS)]
+            elif prefix:
+                framing = _PREFIX_FRAMINGS[i % len(_PREFIX_FRAMINGS)]
+            if head_items:
+                framing = framing[:1].lower() + framing[1:]
+            text_body = framing.replace("{x}", _lower_first(body))
+        elif not head_items and chunk.phrases[s][:1].isupper() and body[:1].islower():
+            text_body = body[:1].upper() + body[1:]
+        text = ", ".join([*head_items, text_body, *kept])
+        return _tidy(text), _tidy(plain)
+
+    def _synonyms(self, toks: Parsed, rng: random.Random) -> dict[int, str]:
+        """Token index -> a true synonym, for some of the tokens the lexicon knows in this sense."""
+        if self.synonym_rate <= 0:
+            return {}
+        subs: dict[int, str] = {}
+        for i, options in _choices(toks):
+            if i in subs or rng.random() >= self.synonym_rate:
+                continue
+            choice = rng.choice(options)
+            if isinstance(choice, tuple):  # a two-word expression: its second word goes
+                subs[i], subs[i + 1] = choice[0], ""
+            else:
+                subs[i] = choice
+        return subs
 
 
-_FUNCTION_WORDS = frozenset(
-    """in on at of with and or but to from by for into onto over under near beside behind while as like that
-    who which is are was were has have during through across among amid against without""".split()
-)
+_CHOICES: dict[Parsed, list[tuple[int, tuple]]] = {}
 
 
-def _head_position(rest: str) -> bool:
-    """Whether a word followed by ``rest`` heads its phrase (end, punctuation, a function word or a verb),
-    rather than modifying the noun after it."""
-    m = re.match(r"\s*([A-Za-z][\w\-']*)", rest)
-    if m is None:
-        return True
-    nxt = m.group(1).lower()
-    return nxt in _FUNCTION_WORDS or nxt.endswith("ing") or not re.match(r"\s", rest)
+def _choices(toks: Parsed) -> list[tuple[int, tuple]]:
+    """Where ``toks`` may take a synonym: (token index, alternatives); computed once per phrase."""
+    cached = _CHOICES.get(toks)
+    if cached is not None:
+        return cached
+    low = " ".join(t.lower for t in toks)
+    blocked: set[int] = set()
+    for mwe in MULTIWORD:
+        if mwe in low:
+            words = mwe.split()
+            for k in range(len(toks) - len(words) + 1):
+                if [t.lower for t in toks[k : k + len(words)]] == words:
+                    blocked.update(range(k, k + len(words)))
+    out: list[tuple[int, tuple]] = []
+    for t, u in itertools.pairwise(toks):
+        pair = PHRASES.get((t.lower, u.lower))
+        if pair and t.i not in blocked:
+            out.append((t.i, tuple((alt,) for alt in pair)))
+    for t in toks:
+        if t.i in blocked or is_protected_word(t.text) or not t.text.isalpha():
+            continue
+        if t.tag.startswith("NN") and t.dep == "compound":
+            continue  # "sea turtles", "storm clouds": a noun naming a kind of another noun stays
+        alts = alternatives(t.text, t.tag, toks[t.head].lower if t.head != t.i else "")
+        if alts:
+            upper = t.text[:1].isupper()
+            out.append((t.i, tuple(a[:1].upper() + a[1:] if upper else a for a in alts)))
+    if len(_CHOICES) > 4096:
+        _CHOICES.clear()
+    _CHOICES[toks] = out
+    return out
 
 
-def _is_noun_key(key: str) -> bool:
-    """Nouns (and multi-word keys) are varied only as heads; other words anywhere."""
-    if " " in key:
-        return True
-    if key.endswith(("ing", "ed")):
-        return False
-    return key in noun_lemmas()
+_RESTATED: dict[tuple[Parsed, tuple[tuple[int, str], ...]], list[Restatement]] = {}
 
 
-# "An image of a photo of …" stacks two framings: a phrase that already opens with "a photo of" takes only a
-# framing that is a verb or a clause, never one that is itself "a <noun> of".
-_NOUN_FRAMING = re.compile(r"^(?:a|an|the)\s[\w\-]+(?:\s[\w\-]+)?\s(?:of|with|showing|featuring)\b", re.IGNORECASE)
-_MEDIUM_OPENING = re.compile(r"^(?:a|an|the)\s+(?:[\w\-]+\s+){0,2}?(?:of)\s", re.IGNORECASE)
-_VERB_FRAMINGS = tuple(f for f in FRAMINGS if f == "{x}" or not _NOUN_FRAMING.match(f))
+def _restatements(toks: Parsed, subs: dict[int, str]) -> list[Restatement]:
+    key = (toks, tuple(sorted(subs.items())))
+    cached = _RESTATED.get(key)
+    if cached is None:
+        if len(_RESTATED) > 8192:
+            _RESTATED.clear()
+        cached = _RESTATED[key] = restatements(toks, subs)
+    return cached
 
 
-def _frame(framing: str, phrase: str) -> str:
-    if framing == "{x}":
-        return phrase
-    if _MEDIUM_OPENING.match(phrase) and _NOUN_FRAMING.match(framing):
-        framing = _VERB_FRAMINGS[FRAMINGS.index(framing) % len(_VERB_FRAMINGS)]
-        if framing == "{x}":
-            return phrase
-    body = phrase
-    first = re.match(r"([A-Z][a-z]+)\b(?!\s+[A-Z])", body)  # "Rainy street" yes, "Brad Pitt" (kept) no
-    if first and is_english_word(first.group(1)):
-        body = body[:1].lower() + body[1:]
-    return fix_articles(framing.replace("{x}", body))
+_FOLDS: dict[str, Fold | None] = {}
+
+
+def _fold(toks: Parsed | None, text: str) -> Fold | None:
+    if text not in _FOLDS:
+        if len(_FOLDS) > 4096:
+            _FOLDS.clear()
+        _FOLDS[text] = fold(toks, text)
+    return _FOLDS[text]
+
+
+def _chunk(text: str, seed: int) -> _Chunk:
+    phrases = [p.strip() for p in text.split(",")]
+    phrases = [p for p in phrases if p]
+    # the subject is the first phrase with words that is not a quality tag ("masterpiece, a cat on a roof")
+    subject = next(
+        (k for k, p in enumerate(phrases) if re.search(r"[A-Za-z]", _PH.sub("", p)) and not is_trained_tag(p)),
+        None,
+    )
+    return _Chunk(phrases, subject, seed % 101)
+
+
+_STAND_IN = "thing"
+
+
+_PARSED: dict[tuple[str, ...], list[Parsed | None]] = {}
+
+
+def _parse_with_placeholders(phrases: list[str]) -> list[Parsed | None]:
+    """Parses of ``phrases``; a placeholder is parsed as the noun "thing" and put back in the tokens, so
+    "[[0]] narrating in a studio" restates like "someone narrating in a studio"."""
+    key = tuple(phrases)
+    cached = _PARSED.get(key)
+    if cached is None:
+        if len(_PARSED) > 2048:
+            _PARSED.clear()
+        cached = _PARSED[key] = _parse_placeholders(phrases)
+    return cached
+
+
+def _parse_placeholders(phrases: list[str]) -> list[Parsed | None]:
+    texts = []
+    for p in phrases:
+        if not _PH.search(p):
+            texts.append(p)
+        elif re.search(rf"\b{_STAND_IN}\b", p, re.IGNORECASE) or re.search(r"\w\[\[|\]\]\w", p):
+            texts.append("")  # glued to a word ("nami [[0]]one piece[[1]]"), or "thing" already there
+        else:
+            texts.append(_PH.sub(_STAND_IN, p))
+    parsed = parse_phrases(texts)
+    out: list[Parsed | None] = []
+    for p, toks in zip(phrases, parsed, strict=True):
+        holders = _PH.findall(p)
+        if toks is None or not holders:
+            out.append(toks)
+            continue
+        at = [t.i for t in toks if t.text == _STAND_IN]
+        if len(at) != len(holders):
+            out.append(None)
+            continue
+        names = dict(zip(at, holders, strict=True))
+        out.append(tuple(replace(t, text=names[t.i], tag="PH") if t.i in names else t for t in toks))
+    return out
+
+
+def _apply_hints(phrase: str, request: ParaphraseRequest, rng: random.Random) -> str:
+    """A name's description, chosen evenly among the canonical one and its variants (the names module's)."""
+    for canonical, alternatives_text in request.hints.items():
+        if canonical and canonical in phrase:
+            options = [canonical, *(a for a in alternatives_text.split("\n") if a and a != canonical)]
+            choice = rng.choice(options)
+            if choice != canonical:
+                phrase = phrase.replace(canonical, choice, 1)
+    return phrase
+
+
+def _substituted(text: str, toks: Parsed | None, subs: dict[int, str]) -> str:
+    if toks is None or not subs:
+        return text
+    return "".join(subs.get(t.i, t.text) + t.ws for t in toks).strip()
+
+
+def _lower_first(text: str) -> str:
+    """``text`` with its first letter lowered when that word is an ordinary English word ("The scene" →
+    "the scene"), not a name ("Eiffel Tower") or an acronym."""
+    m = re.match(r"([A-Z][a-z]+)\b(?!\s+[A-Z])", text)
+    if m and is_english_word(m.group(1)):
+        return text[:1].lower() + text[1:]
+    return text
+
+
+def _tidy(text: str) -> str:
+    text = re.sub(r"\s+,", ",", re.sub(r"\s{2,}", " ", text)).strip()
+    return fix_articles(_RE_DOUBLED.sub(r"\1", text))
 
 
 register_backend("rules", RulesBackend)

@@ -1,0 +1,707 @@
+"""Restate a prompt's sentences with new structure, keeping every word that draws the picture.
+
+The rules backend gets its variety here, from the dependency parse (:func:`smoothie.prompt.nlp.parse`), not
+from swapping nouns: the same subject, objects, settings and media, said another way.
+
+* the subject phrase (:func:`restatements`): a participle ↔ a relative clause ↔ a full clause ("a woman
+  laughing in a field" / "a woman who is laughing in a field" / "a woman is laughing in a field"); a
+  with-phrase ↔ "who has" ↔ moved after the action; "a cat whose fur looks like a strawberry" ↔ "a cat with
+  fur like a strawberry" ↔ "a cat with strawberry-like fur" ↔ "a cat, its fur looking like a strawberry"; a
+  place or time fronted ("On a bridge in Prague, an elderly man …");
+* the comma items after it (:func:`fold`): a medium becomes the head ("…, pencil sketch" → "a pencil sketch
+  of …"), a time, a light or a setting joins the sentence ("…, golden hour" → "… at golden hour",
+  "…, rainy street" → "… on a rainy street"), an object becomes a with-phrase ("…, 2 chess clocks on the
+  table" → "…, with 2 chess clocks on the table").
+
+Every restatement keeps the words of the phrase (and their order inside each constituent), so nouns, verbs,
+colours and numbers survive; the engine's validator checks the result anyway. A phrase the parser reads in
+an unexpected way gets no restatement rather than a wrong one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from smoothie.prompt.nlp import parse, verb_lemmas
+from smoothie.prompt.text import article
+
+NOUN_TAGS = frozenset({"NN", "NNS", "NNP", "NNPS", "PH"})  # PH: a syntax placeholder standing in for a noun
+_PLURAL_TAGS = frozenset({"NNS", "NNPS"})
+
+# Prepositions of place and time a phrase can be fronted with ("On a bridge in Prague, …").
+_FRONTABLE = frozenset(
+    """in on at inside beneath under underneath near beside by behind outside across through among amid along
+    around against atop within above below during""".split()
+)
+_POSSESSIVES = frozenset("his her their its my our your".split())
+
+# Head nouns of people ("who" rather than "that"); words ending in -er/-ist/-ian/-man/-woman/-ess count too.
+_PERSON_NOUNS = frozenset(
+    """person people man men woman women girl girls boy boys child children kid kids lady ladies gentleman
+    gentlemen guy guys baby babies toddler teen teenager adult adults couple family crowd friend friends
+    knight knights samurai astronaut astronauts soldier soldiers wizard witch king queen prince princess
+    bride groom monk nun priest pilot chef cook doctor nurse scientist student students teacher artist
+    musician singer dancer athlete warrior warriors hero heroine villain detective cowboy cowgirl pirate
+    pirates ninja ninjas viking vikings mermaid elf elves dwarf fairy vampire zombie cyborg android robot
+    grandmother grandfather grandma grandpa mother father mom dad sister brother daughter son wife husband
+    uncle aunt nephew niece cousin figure character trio duo quartet band team gymnast surfer skater
+    skateboarder cyclist rider fisherman farmer blacksmith cashier clerk waiter waitress barista tourist
+    traveler traveller hiker climber mage sorcerer sorceress enchantress spellcaster swordsman swordswoman
+    gladiator emperor empress duke duchess lord goddess god angel demon creature""".split()
+)
+_PERSON_SUFFIXES = ("er", "ist", "ian", "man", "woman", "ess", "men", "women", "ers", "ists", "ians")
+_NOT_PERSON = frozenset(
+    """computer controller flower tower water paper poster river corner dinner letter container cover
+    number weather shower sweater burger hamburger character-less counter copper silver amber feather
+    lighter laser monster charger speaker ladder leather timber thunder summer winter finger""".split()
+)
+
+# A fronted "in <clothing>" reads as a place ("In a yellow raincoat, a woman"): never front these.
+_CLOTHING = frozenset(
+    """coat raincoat overcoat jacket dress gown kimono suit uniform armor armour robe robes shirt t-shirt hoodie
+    sweater cardigan skirt jeans trousers pants shorts bikini swimsuit leotard bodysuit plugsuit tunic cloak
+    cape hat cap helmet mask scarf apron boots shoes sneakers gloves outfit costume clothes clothing attire
+    tuxedo vest pajamas sari saree hanbok qipao""".split()
+)
+
+# Media a prompt names; "…, pencil sketch" may become "a pencil sketch of …".
+_MEDIUM_HEADS = frozenset(
+    """photo photograph snapshot shot still painting sketch drawing illustration render rendering print poster
+    engraving etching woodcut lithograph watercolor watercolour postcard polaroid screenshot cover panel portrait
+    artwork mural fresco daguerreotype tintype selfie picture image scan""".split()
+)
+# Items that are a time of day or a season, and the preposition they take.
+_TIMES = {
+    "golden hour": "at",
+    "blue hour": "at",
+    "dusk": "at",
+    "dawn": "at",
+    "sunset": "at",
+    "sunrise": "at",
+    "night": "at",
+    "nighttime": "at",
+    "night time": "at",
+    "midnight": "at",
+    "noon": "at",
+    "midday": "at",
+    "twilight": "at",
+    "daybreak": "at",
+    "nightfall": "at",
+    "morning": "in the",
+    "afternoon": "in the",
+    "evening": "in the",
+    "daytime": "in the",
+    "summer": "in",
+    "winter": "in",
+    "autumn": "in",
+    "spring": "in",
+}
+_SEASONS = frozenset({"summer", "winter", "autumn", "spring"})
+_DAY_PARTS = frozenset({"morning", "afternoon", "evening", "night", "day", "dusk", "dawn"})
+_LIGHT_HEADS = frozenset(
+    """light lighting glow sunlight moonlight candlelight lamplight firelight starlight backlight backlighting
+    rimlight daylight illumination""".split()
+)
+# Settings and the preposition + article they take when an item joins the sentence ("on a rainy street").
+_SETTINGS: Mapping[str, tuple[str, str]] = {
+    **dict.fromkeys(
+        """street road avenue boulevard highway bridge stage rooftop roof balcony porch deck pier dock beach
+        shore island hill hillside cliff ridge mountain mountaintop runway platform lawn""".split(),
+        ("on", "a"),
+    ),
+    **dict.fromkeys(
+        """room bedroom bathroom kitchen hall hallway corridor library classroom office studio workshop garage
+        attic basement cellar bar pub cafe café diner restaurant bakery shop store market supermarket mall
+        alley alleyway city town village forest jungle swamp desert canyon valley cave garden park meadow
+        field courtyard yard greenhouse temple church cathedral castle palace mansion cabin tent laboratory
+        lab gym arena stadium theater theatre museum gallery train subway bus car classroom dojo factory
+        warehouse spaceship cockpit tavern inn hotel lobby prison dungeon ruin ruins""".split(),
+        ("in", "a"),
+    ),
+    **dict.fromkeys(
+        "counter table desk window bus-stop station crossroads intersection campfire fireplace".split(), ("at", "a")
+    ),
+    **dict.fromkeys("sky".split(), ("under", "a")),
+    **dict.fromkeys("rain snow fog mist wind storm".split(), ("in", "the")),
+}
+_MASS_OR_PLURAL_OK = frozenset({"NNS", "NNPS"})
+# Coverings whose look is a pattern: "fur that looks like a strawberry" is fur patterned like one.
+_PATTERNED = frozenset("fur coat skin hide feathers plumage scales shell wings pelt".split())
+_LIKE_VERBS = frozenset({"looks", "look", "seems", "seem", "appears", "appear"})
+_RESEMBLE = {"looks": "resembles", "look": "resemble", "seems": "resembles", "appears": "resembles"}
+_ING = {
+    "is": "being",
+    "are": "being",
+    "has": "having",
+    "have": "having",
+    "looks": "looking",
+    "look": "looking",
+    "seems": "seeming",
+    "appears": "appearing",
+    "resembles": "resembling",
+    "mimics": "mimicking",
+    "lies": "lying",
+    "dies": "dying",
+    "runs": "running",
+    "sits": "sitting",
+    "swims": "swimming",
+    "shines": "shining",
+    "glows": "glowing",
+    "sparkles": "sparkling",
+    "shimmers": "shimmering",
+    "hangs": "hanging",
+    "flows": "flowing",
+    "falls": "falling",
+    "drips": "dripping",
+    "covers": "covering",
+    "spills": "spilling",
+    "stretches": "stretching",
+    "reaches": "reaching",
+    "matches": "matching",
+    "fades": "fading",
+    "blends": "blending",
+}
+
+
+@dataclass(frozen=True)
+class Tok:
+    """One token of a parsed phrase (a plain copy of spaCy's, so parses can be cached and shared)."""
+
+    i: int
+    text: str
+    ws: str
+    tag: str
+    dep: str
+    head: int
+    left: int  # first token of its subtree
+    right: int  # last token of its subtree (inclusive)
+    children: tuple[int, ...]
+
+    @property
+    def lower(self) -> str:
+        return self.text.lower()
+
+
+Parsed = tuple[Tok, ...]
+
+
+@dataclass(frozen=True)
+class Restatement:
+    """The subject phrase said one way: ``np`` when it is a noun phrase ("a photo of" may precede it),
+    ``fronted`` when it opens with a fronted place or time (no framing, no medium prefix before it)."""
+
+    text: str
+    np: bool = True
+    fronted: bool = False
+    kind: str = "original"
+
+
+def parse_phrases(phrases: Sequence[str]) -> list[Parsed | None]:
+    """The parse of each phrase (cached; None without spaCy or for an empty phrase)."""
+    missing = [p for p in dict.fromkeys(phrases) if p.strip() and _CACHE.get(p) is None]
+    if missing:
+        docs = parse(missing)
+        if docs is None:
+            return [None for _ in phrases]
+        for p, doc in zip(missing, docs, strict=True):
+            _CACHE[p] = tuple(
+                Tok(
+                    t.i,
+                    t.text,
+                    t.whitespace_,
+                    _tag(t.tag_, t.text),
+                    t.dep_,
+                    t.head.i,
+                    t.left_edge.i,
+                    t.right_edge.i,
+                    tuple(c.i for c in t.children),
+                )
+                for t in doc
+            )
+        if len(_CACHE) > 4096:
+            for key in list(_CACHE)[:1024]:
+                del _CACHE[key]
+    return [_CACHE.get(p) if p.strip() else None for p in phrases]
+
+
+_CACHE: dict[str, Parsed] = {}
+
+
+def _tag(tag: str, text: str) -> str:
+    """Names are already replaced, so a lower-case "proper noun" is a noun the tagger misread in a fragment
+    ("rainy street" → NNP NNP)."""
+    if tag in ("NNP", "NNPS") and text.islower():
+        return "NNS" if tag == "NNPS" or (text.endswith("s") and not text.endswith("ss")) else "NN"
+    return tag
+
+
+def clear_cache() -> None:
+    _CACHE.clear()
+
+
+# --- rendering helpers -------------------------------------------------------------------------------
+
+
+class _Doc:
+    """A parsed phrase plus the words chosen for some of its tokens (synonyms)."""
+
+    def __init__(self, toks: Parsed, subs: Mapping[int, str]):
+        self.toks = toks
+        self.subs = subs
+
+    def word(self, i: int) -> str:
+        return self.subs.get(i, self.toks[i].text)
+
+    def span(self, a: int, b: int, skip: frozenset[int] = frozenset()) -> str:
+        """Tokens ``a``..``b-1`` (minus ``skip``) with their original spacing."""
+        out = []
+        for t in self.toks[a:b]:
+            if t.i in skip:
+                continue
+            out.append(self.word(t.i) + t.ws)
+        return re.sub(r"\s{2,}", " ", "".join(out)).strip()
+
+    def sub(self, i: int) -> tuple[int, int]:
+        t = self.toks[i]
+        return t.left, t.right + 1
+
+
+def _is_person(tok: Tok) -> bool:
+    w = tok.lower
+    if w in _PERSON_NOUNS:
+        return True
+    if w in _NOT_PERSON or tok.tag not in NOUN_TAGS:
+        return False
+    return w.endswith(_PERSON_SUFFIXES) and len(w) > 4
+
+
+def _plural(doc: _Doc, head: int) -> bool:
+    t = doc.toks[head]
+    if t.tag in _PLURAL_TAGS:
+        return True
+    return any(doc.toks[c].dep == "conj" for c in t.children)  # "a boy and his grandmother"
+
+
+def _ing(verb: str) -> str | None:
+    v = verb.lower()
+    if v in _ING:
+        return _ING[v]
+    if not v.endswith("s") or v.endswith("ss") or len(v) < 4:
+        return None
+    base = v[:-2] if v.endswith(("ches", "shes", "xes", "sses")) else v[:-1]
+    if base.endswith("ie"):
+        return base[:-2] + "ying"
+    if base.endswith("e") and not base.endswith(("ee", "ye", "oe")):
+        return base[:-1] + "ing"
+    return base + "ing"
+
+
+_IRREGULAR_3SG = {"be": "is", "have": "has", "do": "does", "go": "goes"}
+
+
+def present(ving: str, plural: bool) -> str | None:
+    """The simple present of an ``-ing`` form ("laughing" → "laughs", "sitting" → "sits", "baking" →
+    "bakes"; plural: "sit"), or None when its base form is uncertain."""
+    w = ving.lower()
+    if not w.endswith("ing") or len(w) < 5:
+        return None
+    verbs, exc = verb_lemmas()
+    base = exc.get(w)
+    if base is None:
+        stem = w[:-3]
+        options = []
+        if len(stem) > 2 and stem[-1] == stem[-2] and stem[:-1] in verbs:
+            options.append(stem[:-1])  # sitting -> sit
+        if stem in verbs:
+            options.append(stem)
+        if stem + "e" in verbs:
+            options.append(stem + "e")
+        if not options:
+            return None
+        base = options[0]
+        if stem in options and stem + "e" in options:  # riding: "rid" or "ride"? an undoubled CVC ends in -e
+            cvc = re.search(r"(?:^|[^aeiou])[aeiou][^aeiouwxy]$", stem) and len(re.findall(r"[aeiou]+", stem)) == 1
+            base = stem + "e" if cvc else stem
+    if plural:
+        return base if base != "be" else "are"
+    if base in _IRREGULAR_3SG:
+        return _IRREGULAR_3SG[base]
+    if re.search(r"(?:s|sh|ch|x|z|o)$", base):
+        return base + "es"
+    if re.search(r"[^aeiou]y$", base):
+        return base[:-1] + "ies"
+    return base + "s"
+
+
+# --- the subject phrase --------------------------------------------------------------------------------
+
+
+@dataclass
+class _Mod:
+    kind: str  # ing, ed, with, whose, rel, pp, other
+    a: int
+    b: int
+    head: int
+
+
+@dataclass
+class _Shape:
+    subj: tuple[int, int]  # the subject noun phrase
+    head: int  # its head noun (for who/that and agreement)
+    mods: list[_Mod]  # what follows it, in order, tiling the rest of the phrase
+    clause: bool  # the phrase is "<subject> <verb>ing …" with the verb as the root
+
+
+_PREMODIFIERS = frozenset({"det", "amod", "compound", "nummod", "poss", "nmod"})
+
+
+def _shape(toks: Parsed) -> _Shape | None:
+    roots = [t for t in toks if t.dep == "ROOT"]
+    if len(roots) != 1 or any(t.tag in (",", ":", "-LRB-", "-RRB-", "``", "''") for t in toks):
+        return None
+    root = roots[0]
+    n = len(toks)
+    if root.tag in NOUN_TAGS:
+        if root.left != 0:
+            return None
+        mods = []
+        pos = root.i + 1
+        for c in sorted(root.children):
+            if c < root.i:
+                continue
+            ct = toks[c]
+            if ct.left != pos:
+                return None
+            mods.append(_Mod(_mod_kind(toks, ct), ct.left, ct.right + 1, c))
+            pos = ct.right + 1
+        if pos != n:
+            return None
+        return _Shape((0, root.i + 1), root.i, mods, clause=False)
+    if root.tag in ("VBG", "VBN", "VBD"):
+        subj = [c for c in root.children if toks[c].dep in ("nsubj", "nsubjpass") and c < root.i]
+        if len(subj) != 1:
+            return None
+        s = toks[subj[0]]
+        if s.left != 0 or s.right != root.i - 1 or s.tag not in NOUN_TAGS:
+            return None
+        if any(
+            c < s.i and toks[c].dep not in ("det", "amod", "compound", "nummod", "poss", "nmod") for c in s.children
+        ):
+            return None
+        kind = "ing" if root.tag == "VBG" else "ed"
+        # the subject's own post-modifiers ("a girl with blue hair sitting …" parsed as subject + root verb)
+        mods = []
+        pos = s.i + 1
+        for c in sorted(s.children):
+            if c < s.i:
+                continue
+            ct = toks[c]
+            if ct.left != pos:
+                return None
+            mods.append(_Mod(_mod_kind(toks, ct), ct.left, ct.right + 1, c))
+            pos = ct.right + 1
+        if pos != root.i:
+            return None
+        mods.append(_Mod(kind, root.i, n, root.i))
+        return _Shape((0, s.i + 1), s.i, mods, clause=True)
+    return None
+
+
+def _mod_kind(toks: Parsed, t: Tok) -> str:
+    if t.dep == "acl" and t.tag == "VBG":
+        return "ing"
+    if t.dep == "acl" and t.tag == "VBN":
+        return "ed"
+    if t.dep == "relcl":
+        for c in t.children:
+            if toks[c].dep in ("nsubj", "nsubjpass") and any(toks[g].lower == "whose" for g in toks[c].children):
+                return "whose"
+        return "rel"
+    if t.dep == "prep" and t.lower == "with":
+        return "with"
+    if t.dep == "prep":
+        return "pp"
+    return "other"
+
+
+def _front_pp(doc: _Doc, shape: _Shape) -> tuple[int, int] | None:
+    """A place/time PP at the very end of the phrase that can open it instead."""
+    toks = doc.toks
+    n = len(toks)
+    last = shape.mods[-1] if shape.mods else None
+    if last is None or last.b != n:
+        return None
+    if last.kind in ("ing", "ed"):
+        verb = toks[last.head]
+        preps = [c for c in verb.children if c > verb.i and toks[c].dep == "prep" and toks[c].right == n - 1]
+        if not preps:
+            return None
+        p = toks[preps[0]]
+    elif last.kind == "pp":
+        p = toks[last.head]
+    else:
+        return None
+    if p.lower not in _FRONTABLE or p.left != p.i:
+        return None
+    if any(t.tag.startswith("VB") for t in toks[p.i : n]):  # a misparse swallowed an action into the place
+        return None
+    span_words = [t.lower for t in toks[p.i : n]]
+    if any(w in _POSSESSIVES for w in span_words):  # "on his back": his = the subject's
+        return None
+    objs = [c for c in p.children if toks[c].dep == "pobj"]
+    if not objs:
+        return None
+    obj = toks[objs[0]]
+    if p.lower in ("in", "on") and obj.lower in _CLOTHING:
+        return None
+    if obj.tag in ("PRP", "WP"):
+        return None
+    return p.i, n
+
+
+def restatements(toks: Parsed, subs: Mapping[int, str] | None = None) -> list[Restatement]:
+    """Ways to say the subject phrase ``toks`` (the first is the phrase itself, with ``subs`` applied)."""
+    doc = _Doc(toks, subs or {})
+    original = Restatement(doc.span(0, len(toks)))
+    shape = _shape(toks)
+    if shape is None:
+        return [original]
+    head = toks[shape.head]
+    person = _is_person(head)
+    unknown = head.tag == "PH"  # "[[0]]": who or that? say it without a relative pronoun
+    plural = _plural(doc, shape.head)
+    who = "who" if person else "that"
+    be, have = ("are", "have") if plural else ("is", "has")
+    subj = doc.span(*shape.subj)
+
+    # each modifier's renderings: (text, is a relative clause that needs a comma before what follows)
+    options: list[list[tuple[str, bool, str]]] = []
+    for m in shape.mods:
+        plain = doc.span(m.a, m.b)
+        opts = [(plain, False, "")]
+        if unknown:
+            pass
+        elif m.kind in {"ing", "ed"}:
+            opts.append((f"{who} {be} {plain}", True, "rel"))
+        elif m.kind == "with" and not any(t.tag.startswith("VB") for t in toks[m.a : m.b]):
+            obj = doc.span(m.a + 1, m.b)
+            if obj:
+                opts.append((f"{who} {have} {obj}", True, "has"))
+        elif m.kind == "whose":
+            opts.extend(_whose_options(doc, m, person, plural))
+        options.append(opts)
+
+    out: dict[str, Restatement] = {original.text: original}
+
+    def add(text: str, *, np: bool = True, fronted: bool = False, kind: str = "") -> None:
+        text = re.sub(r"\s+,", ",", re.sub(r"\s{2,}", " ", text)).strip()
+        if text and text not in out:
+            out[text] = Restatement(text, np, fronted, kind)
+
+    def join(parts: list[tuple[str, bool, str]]) -> str:
+        s = subj
+        for k, (text, needs_comma, _) in enumerate(parts):
+            if text.startswith(","):
+                s += text
+            else:
+                s += " " + text
+            if needs_comma and k + 1 < len(parts):
+                s += ","
+        return s
+
+    # one modifier re-rendered at a time (and the first two together), so each line differs in one place
+    base = [o[0] for o in options]
+    for k, opts in enumerate(options):
+        for opt in opts[1:]:
+            parts = list(base)
+            parts[k] = opt
+            add(join(parts), kind=opt[2])
+    if len(options) >= 2 and len(options[0]) > 1 and len(options[1]) > 1 and options[1][1][2] == "rel":
+        first, second = options[0][1], options[1][1]
+        if first[2] == "has":  # "who has a white beard and is playing the violin"
+            merged = (first[0] + " and " + second[0].split(" ", 1)[1], True, "rel2")
+            add(join([merged, *base[2:]]), kind="rel2")
+
+    # the first action as the predicate: "a woman is laughing in a field"
+    ing = next((k for k, m in enumerate(shape.mods) if m.kind in ("ing",)), None)
+    if ing is not None:
+        verb_text = base[ing][0]
+        pre = join(base[:ing]) if ing else subj
+        rest = ", ".join(p[0] for p in base[ing + 1 :])
+        add(f"{pre} {be} {verb_text}" + (f", {rest}" if rest else ""), np=False, kind="clause")
+
+    # the action in the simple present: "a woman who laughs in a field", "a woman laughs in a field"
+    if ing is not None:
+        m = shape.mods[ing]
+        simple = present(doc.word(m.head), plural) if m.a == m.head and m.head not in doc.subs else None
+        if simple:
+            after = doc.span(m.a + 1, m.b)
+            said = f"{simple} {after}".strip()
+            pre = join(base[:ing]) if ing else subj
+            rest = ", ".join(p[0] for p in base[ing + 1 :])
+            if not unknown:
+                parts = list(base)
+                parts[ing] = (f"{who} {said}", True, "rel-present")
+                add(join(parts), kind="rel-present")
+            add(f"{pre} {said}" + (f", {rest}" if rest else ""), np=False, kind="clause-present")
+
+    # a with-phrase right after the subject moves behind the action: "a man playing the violin, with a beard"
+    if (
+        len(shape.mods) >= 2
+        and shape.mods[0].kind == "with"
+        and shape.mods[1].kind in ("ing", "ed")
+        and not any(t.tag.startswith("VB") for t in toks[shape.mods[0].a : shape.mods[0].b])
+    ):
+        moved = join(base[1:]) + ", " + base[0][0]
+        add(moved, kind="with-moved")
+
+    # a place or time at the end opens the phrase: "On a bridge in Prague, an elderly man playing the violin"
+    front = _front_pp(doc, shape)
+    if front is not None:
+        fa, fb = front
+        pp = doc.span(fa, fb)
+        rest_np = doc.span(0, fa)
+        if rest_np and len(rest_np.split()) >= 2:
+            add(f"{pp}, {rest_np}", np=False, fronted=True, kind="front")
+            if ing is not None and shape.mods[ing].b == len(toks):
+                m = shape.mods[ing]
+                pre = join(base[:ing]) if ing else subj
+                verb_text = doc.span(m.a, fa)
+                if verb_text:
+                    add(f"{pp}, {pre} {be} {verb_text}", np=False, fronted=True, kind="front-clause")
+                    simple = present(doc.word(m.head), plural) if m.a == m.head and m.head not in doc.subs else None
+                    if simple:
+                        said = f"{simple} {doc.span(m.a + 1, fa)}".strip()
+                        add(f"{pp}, {pre} {said}", np=False, fronted=True, kind="front-present")
+    return list(out.values())
+
+
+def _whose_options(doc: _Doc, m: _Mod, person: bool, plural: bool) -> list[tuple[str, bool, str]]:
+    """``whose fur looks like a strawberry`` said with a with-phrase, a participle or an adjective."""
+    toks = doc.toks
+    verb = toks[m.head]
+    subj = next((toks[c] for c in verb.children if toks[c].dep in ("nsubj", "nsubjpass") and c < verb.i), None)
+    if subj is None or subj.left != m.a or doc.word(m.a).lower() != "whose" or subj.right + 1 != verb.i:
+        return []
+    part = doc.span(m.a + 1, subj.right + 1)  # "fur"
+    rest = doc.span(verb.i + 1, m.b)  # "like a strawberry"
+    v = doc.word(verb.i)
+    if not part or verb.tag not in ("VBZ", "VBP"):
+        return []
+    opts: list[tuple[str, bool, str]] = [(f"with {part} that {v} {rest}".strip(), True, "with-that")]
+    ing = _ing(v)
+    poss = "their" if plural else "its"
+    if ing and not person:
+        opts.append((f", {poss} {part} {ing} {rest}".strip(), True, "its"))
+    like = rest.lower().startswith("like ") and v.lower() in _LIKE_VERBS
+    if like:
+        z = rest[5:].strip()
+        opts.append((f"with {part} like {z}", True, "with-like"))
+        resemble = _RESEMBLE.get(v.lower())
+        if resemble:
+            opts.append((f"whose {part} {resemble} {z}", True, "resembles"))
+            opts.append((f"with {part} resembling {z}", True, "resembling"))
+            opts.append((f"with {part} that {resemble} {z}", True, "with-that-resembles"))
+            if not person:
+                opts.append((f", {poss} {part} resembling {z}", True, "its-resembling"))
+        if doc.toks[subj.i].lower in _PATTERNED:  # the issue's own example: "its fur patterned like a strawberry"
+            if not person:
+                opts.append((f", {poss} {part} patterned like {z}", True, "its-patterned"))
+            opts.append((f"with {part} patterned like {z}", True, "patterned"))
+        zt = list(toks[verb.i + 2 : m.b])
+        nouns = [t for t in zt if t.tag in NOUN_TAGS]
+        simple_z = len(nouns) == 1 and all(t.dep == "det" or t is nouns[0] for t in zt)
+        single_part = subj.left == subj.i - 1  # "whose fur": no adjectives of its own
+        if simple_z and single_part:
+            opts.append((f"with {doc.word(nouns[0].i)}-like {part}", False, "z-like"))
+    return opts
+
+
+# --- comma items ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Fold:
+    """How a comma item can join the subject sentence."""
+
+    kind: str  # medium, time, light, setting, object
+    joined: tuple[str, ...] = ()  # the item after the sentence ("at golden hour", "with 1 palm tree")
+    fronted: str = ""  # the item as an opening ("At golden hour")
+    prefix: str = ""  # a medium as the head ("a pencil sketch of")
+    suffix: tuple[str, ...] = ()  # a medium after the sentence ("captured in a 1970s photo")
+
+
+_PHOTO_HEADS = frozenset("photo photograph snapshot shot still polaroid selfie screenshot postcard scan".split())
+_FALLS = {"dusk": "as dusk falls", "night": "as night falls", "dawn": "as dawn breaks", "twilight": "as twilight falls"}
+
+
+_ADJECTIVAL = frozenset({"amod", "compound", "nummod", "det", "npadvmod"})
+
+
+def fold(toks: Parsed | None, text: str) -> Fold | None:
+    """How item ``text`` (its parse ``toks``) can join the sentence, or None when it stays an item."""
+    words = text.strip()
+    low = " ".join(words.lower().split())
+    if not words or re.search(r"\[\[\d+\]\]", words):
+        return None
+    if low in _TIMES:
+        prep = _TIMES[low]
+        joined = [f"{prep} {low}"]
+        if low in _FALLS:
+            joined.append(_FALLS[low])
+        if low in ("golden hour", "blue hour"):
+            joined.append(f"in {low} light")
+        return Fold("time", tuple(joined), f"{prep.capitalize()} {low}")
+    if toks is None:
+        return None
+    last = toks[-1]
+    if (
+        len(toks) >= 2
+        and last.tag in ("VBG", "VBN")
+        and all(t.tag in NOUN_TAGS | {"JJ", "CD", "DT", "VBZ"} for t in toks[:-1])
+    ):
+        first_noun = toks[-2]
+        if first_noun.lower.endswith("s") or any(t.tag in ("DT", "CD") for t in toks[:-1]):
+            return Fold("object", (f"with {words}",))  # "sparks flying", "tools scattered"
+    roots = [t for t in toks if t.dep == "ROOT"]
+    if len(roots) != 1:
+        return None
+    root = roots[0]
+    det = any(toks[c].dep in ("det", "poss", "nummod") for c in root.children if c < root.i)
+    article_det = any(toks[c].dep in ("det", "poss") for c in root.children if c < root.i)
+    has_verb = any(t.tag.startswith("VB") for t in toks)
+    if root.tag in NOUN_TAGS and root.left == 0 and not any(t.tag in (",", ":") for t in toks):
+        head = root.lower
+        pre_only = root.right == root.i  # nothing after the head ("rainy street", "1970s photo")
+        adjectival = all(
+            toks[c].dep in ("amod", "compound", "nummod", "det", "npadvmod") for c in root.children if c < root.i
+        )
+        if head in _MEDIUM_HEADS and pre_only and adjectival and root.tag == "NN":
+            lead = words if article_det else f"{article(words)} {words}"
+            verbs = ("captured in", "shown in") if head in _PHOTO_HEADS else ("depicted in", "shown in")
+            return Fold("medium", prefix=f"{lead} of", suffix=tuple(f"{v} {lead}" for v in verbs))
+        if head in _DAY_PARTS and pre_only and adjectival and root.i > 0 and root.tag == "NN":
+            lead = words if article_det else f"{article(words)} {words}"
+            return Fold("time", (f"on {lead}",), f"On {lead}")  # "on a rainy evening"
+        if head in _SEASONS and pre_only and not det:
+            return Fold("time", (f"in {words}",), f"In {words}")  # "in late summer"
+        if head in _LIGHT_HEADS and root.tag == "NN":
+            return Fold("light", (f"in {words}", f"bathed in {words}", f"lit by {words}"), f"In {words}")
+        if head in _SETTINGS and adjectival and root.tag == "NN":
+            prep, art = _SETTINGS[head]
+            lead = words if det else f"{art if art == 'the' else article(words)} {words}"
+            return Fold("setting", (f"{prep} {lead}",), f"{prep.capitalize()} {lead}")
+        if root.tag in _MASS_OR_PLURAL_OK or det:
+            return Fold("object", (f"with {words}",))
+        return None
+    if has_verb and root.tag == "VBG":  # "sparks flying", "smoke rising from chimneys"
+        subj = [c for c in root.children if toks[c].dep == "nsubj" and c < root.i]
+        if subj and toks[subj[0]].left == 0 and (toks[subj[0]].tag in _MASS_OR_PLURAL_OK or _has_det(toks, subj[0])):
+            return Fold("object", (f"with {words}",))
+    return None
+
+
+def _has_det(toks: Parsed, i: int) -> bool:
+    return any(toks[c].dep in ("det", "poss", "nummod") for c in toks[i].children if c < i)

@@ -1,0 +1,116 @@
+"""Sentence restatements from the dependency parse: new structure, the same words."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from smoothie.prompt.restate import fold, parse_phrases, present, restatements
+
+pytestmark = pytest.mark.skipif(parse_phrases(["a cat"])[0] is None, reason="spaCy's English model is not installed")
+
+
+def _restate(phrase: str) -> dict[str, str]:
+    toks = parse_phrases([phrase])[0]
+    assert toks is not None
+    return {r.kind: r.text for r in restatements(toks)}
+
+
+def _content(text: str) -> set[str]:
+    stop = {"a", "an", "the", "who", "that", "is", "are", "its", "their", "with", "has", "have", "and", "like"}
+    return {w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in stop}
+
+
+def test_the_essays_cat_is_said_in_many_ways() -> None:
+    forms = _restate("a cat whose fur looks like a strawberry")
+    assert forms["z-like"] == "a cat with strawberry-like fur"
+    assert forms["with-like"] == "a cat with fur like a strawberry"
+    assert forms["its"] == "a cat, its fur looking like a strawberry"
+    assert forms["resembles"] == "a cat whose fur resembles a strawberry"
+    assert len(set(forms.values())) >= 6
+    for text in forms.values():
+        assert {"cat", "fur", "strawberry"} <= _content(text)
+
+
+def test_participles_relative_clauses_and_fronted_places() -> None:
+    forms = _restate("a woman laughing in a sunflower field")
+    assert forms["rel"] == "a woman who is laughing in a sunflower field"
+    assert forms["clause"] == "a woman is laughing in a sunflower field"
+    assert forms["clause-present"] == "a woman laughs in a sunflower field"
+    assert forms["front"] == "in a sunflower field, a woman laughing"
+    forms = _restate("two foxes sleeping in a hollow log")
+    assert forms["rel"] == "two foxes that are sleeping in a hollow log"  # plural, not a person
+    assert forms["clause-present"] == "two foxes sleep in a hollow log"
+
+
+def test_with_phrases_move_or_become_clauses() -> None:
+    forms = _restate("an elderly man with a white beard playing the violin on a bridge in Prague")
+    assert forms["has"] == "an elderly man who has a white beard, playing the violin on a bridge in Prague"
+    assert forms["rel2"] == "an elderly man who has a white beard and is playing the violin on a bridge in Prague"
+    assert forms["with-moved"] == "an elderly man playing the violin on a bridge in Prague, with a white beard"
+    assert forms["front"] == "on a bridge in Prague, an elderly man with a white beard playing the violin"
+    for text in forms.values():  # every noun phrase survives whole: "white beard" is never split
+        assert "white beard" in text and "violin" in text and "Prague" in text
+
+
+@pytest.mark.parametrize(
+    "phrase",
+    [
+        "a man lying on his back on the grass",  # "on his back": his = the subject's, never fronted
+        "a woman in a yellow raincoat",  # clothing is not a place
+        "portrait of a girl with freckles",
+    ],
+)
+def test_no_fronting_where_it_would_misread(phrase: str) -> None:
+    assert "front" not in _restate(phrase)
+
+
+def test_an_unexpected_parse_gives_the_phrase_itself() -> None:
+    toks = parse_phrases(["cat, dog; bird"])[0]
+    assert toks is not None
+    assert [r.text for r in restatements(toks)] == ["cat, dog; bird"]
+
+
+@pytest.mark.parametrize(
+    ("ing", "singular", "plural"),
+    [
+        ("laughing", "laughs", "laugh"),
+        ("sitting", "sits", "sit"),
+        ("baking", "bakes", "bake"),
+        ("riding", "rides", "ride"),
+        ("lying", "lies", "lie"),
+        ("carrying", "carries", "carry"),
+        ("catching", "catches", "catch"),
+        ("reading", "reads", "read"),
+    ],
+)
+def test_present_tense(ing: str, singular: str, plural: str) -> None:
+    assert present(ing, False) == singular
+    assert present(ing, True) == plural
+
+
+@pytest.mark.parametrize(
+    ("item", "kind", "joined"),
+    [
+        ("golden hour", "time", "at golden hour"),
+        ("dusk", "time", "at dusk"),
+        ("rainy street", "setting", "on a rainy street"),
+        ("dim room", "setting", "in a dim room"),
+        ("warm light", "light", "in warm light"),
+        ("2 chess clocks on the table", "object", "with 2 chess clocks on the table"),
+        ("sparks flying", "object", "with sparks flying"),
+    ],
+)
+def test_items_join_the_sentence(item: str, kind: str, joined: str) -> None:
+    f = fold(parse_phrases([item])[0], item)
+    assert f is not None and f.kind == kind
+    assert joined in f.joined
+
+
+def test_a_medium_becomes_the_head() -> None:
+    f = fold(parse_phrases(["1970s photo"])[0], "1970s photo")
+    assert f is not None and f.prefix == "a 1970s photo of"
+    assert "captured in a 1970s photo" in f.suffix
+    assert fold(parse_phrases(["microphone"])[0], "microphone") is None  # a bare noun: "with microphone"? no
+    assert fold(None, "[[0]] helmet") is None  # syntax stays where it is

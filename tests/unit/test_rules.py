@@ -1,0 +1,75 @@
+"""The rules backend through the engine: precise paraphrases whose bodies differ, not only their openers."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from smoothie.prompt import rewrite
+from smoothie.prompt.backends import ParaphraseRequest
+from smoothie.prompt.backends.rules import RulesBackend
+from smoothie.prompt.nlp import get_nlp
+from smoothie.prompt.thesaurus import CLAUSE_FRAMINGS, NP_FRAMINGS
+
+needs_spacy = pytest.mark.skipif(get_nlp() is None, reason="spaCy's English model is not installed")
+
+
+def _body(line: str) -> str:
+    for framing in sorted((*NP_FRAMINGS, *CLAUSE_FRAMINGS), key=len, reverse=True):
+        head = framing.split("{x}")[0]
+        if line.startswith(head):
+            return line[len(head) :].lower()
+    return line.lower()
+
+
+@needs_spacy
+def test_the_essays_example_varies_in_structure_not_only_in_its_opener() -> None:
+    r = rewrite("a cat whose fur looks like a strawberry", n=32)
+    bodies = {_body(p) for p in r.paraphrases}
+    assert len(bodies) >= 16, sorted(bodies)
+    assert any("strawberry-like fur" in b for b in bodies)
+    assert any("resembl" in b for b in bodies)
+    assert all("cat" in b or "feline" in b for b in bodies)
+    assert all("strawberry" in b for b in bodies)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "never"),
+    [
+        ("a woman playing guitar on a stage", r"toying|frolicking|at play"),
+        ("a girl reading a book by a window", r"little|young|pane|windowpane"),
+        ("a boy eating a hot dog in a kitchen", r"hound|galley|cookhouse"),
+        ("an old man painting a landscape at a table", r"artwork|desk|counter"),
+        ("a knight holding a sword at night", r"naginata|wielding|darkness|\bhis\b"),
+    ],
+)
+def test_nothing_that_draws_another_picture(prompt: str, never: str) -> None:
+    r = rewrite(prompt, n=32)
+    for p in r.paraphrases:
+        assert not re.search(never, p, re.IGNORECASE), p
+
+
+def test_every_word_of_the_picture_survives() -> None:
+    r = rewrite("a woman in a yellow raincoat walking 3 dogs, rainy street, side view, facing left", n=32)
+    for p in r.paraphrases:
+        low = p.lower()
+        assert "yellow raincoat" in low and " 3 " in f" {low} " and "left" in low
+        assert re.search(r"\b(?:dogs|canines|hounds)\b", low)
+
+
+def test_tag_prompts_keep_their_tags_verbatim() -> None:
+    r = rewrite("1girl, solo, long hair, brown hair, sweater, holding mug, window, snow", n=16)
+    tags = {"1girl", "solo", "long hair", "brown hair", "sweater", "holding mug", "window", "snow"}
+    for p in r.paraphrases:
+        items = {i.strip().lower() for i in p.split(",")}
+        assert tags - items <= {"1girl"} or all(t in p for t in tags), p
+
+
+def test_the_backend_is_deterministic_and_checks_its_arguments() -> None:
+    request = ParaphraseRequest(text="a cat sleeping on a sofa, warm light", n=8, seed=3)
+    assert RulesBackend().paraphrase(request) == RulesBackend().paraphrase(request)
+    with pytest.raises(ValueError, match="synonym_rate"):
+        RulesBackend(synonym_rate=2)
+    with pytest.raises(ValueError, match="n must be"):
+        RulesBackend().paraphrase(ParaphraseRequest(text="a cat", n=0))

@@ -1,0 +1,71 @@
+"""The lexicon: true synonyms only, each in the sense its part of speech says."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from smoothie.prompt.invariants import (
+    AGE_WORDS,
+    COLOUR_WORDS,
+    COUNT_WORDS,
+    FEMALE_WORDS,
+    MALE_WORDS,
+    STRICT_DIRECTIONS,
+    TRAINED_TAGS,
+)
+from smoothie.prompt.thesaurus import CLAUSE_FRAMINGS, NP_FRAMINGS, PHRASES, alternatives, lexicon
+
+_FORBIDDEN = AGE_WORDS | COLOUR_WORDS | COUNT_WORDS | STRICT_DIRECTIONS | {"little"}
+
+
+def _words(text: str) -> set[str]:
+    return {p for w in re.findall(r"[a-z]+(?:-[a-z]+)*", text.lower()) for p in (w, *w.split("-"))}
+
+
+def test_no_entry_adds_an_age_a_colour_a_number_or_a_direction() -> None:
+    for entry in lexicon().values():
+        for alt in entry.alternatives:
+            added = (_words(alt) - _words(entry.word)) & _FORBIDDEN
+            assert not added, (entry.word, alt, added)
+    for pair, alts in PHRASES.items():
+        for alt in alts:
+            assert not (_words(alt) - set(pair)) & _FORBIDDEN, (pair, alt)
+
+
+def test_no_entry_changes_a_gender() -> None:
+    for entry in lexicon().values():
+        gender = lambda ws: (bool(ws & FEMALE_WORDS), bool(ws & MALE_WORDS))  # noqa: E731
+        for alt in entry.alternatives:
+            assert gender(_words(alt)) == gender(_words(entry.word)), (entry.word, alt)
+
+
+def test_words_that_draw_the_picture_are_not_keys() -> None:
+    """The issue's bad substitutions are gone: no kitchen -> galley, table -> desk, girl -> little girl…"""
+    keys = set(lexicon())
+    for word in ("girl", "kitchen", "house", "night", "window", "playing", "holding", "photo", "painting"):
+        assert word not in keys, word
+    for tag in TRAINED_TAGS:
+        assert tag not in keys
+    assert "desk" not in alternatives("table", "NN")
+
+
+def test_the_part_of_speech_and_the_head_noun_gate_the_sense() -> None:
+    assert alternatives("soft", "JJ", "light")  # soft light -> diffused light
+    assert alternatives("soft", "JJ", "fur") == ()  # soft fur stays soft
+    assert alternatives("cozy", "JJ") and alternatives("cozy", "NN") == ()
+    assert alternatives("sitting", "VBG") == ("seated",)
+
+
+def test_framings_add_no_age_colour_number_or_direction() -> None:
+    for framing in (*NP_FRAMINGS, *CLAUSE_FRAMINGS):
+        assert "{x}" in framing
+        assert not _words(framing.replace("{x}", "")) & (_FORBIDDEN | FEMALE_WORDS | MALE_WORDS), framing
+
+
+@pytest.mark.parametrize("word", sorted(lexicon()))
+def test_alternatives_are_distinct_from_the_word(word: str) -> None:
+    entry = lexicon()[word]
+    assert entry.tags and entry.alternatives
+    assert word not in entry.alternatives
