@@ -77,7 +77,7 @@ _STYLE_AFTER = re.compile(
 _ARTICLE_BEFORE = re.compile(r"\b(?:a|an|the)\s+$", re.IGNORECASE)
 _FROM_BEFORE = re.compile(r"\s*\b(?:from|of|in)\s+(?:the\s+)?$", re.IGNORECASE)
 # "name \(series\)" in a tag: danbooru's qualifier. The name is the tag's words before the escaped bracket.
-_SERIES = re.compile(r"(?P<name>[^,|\\]*?)\s*\\\((?P<series>[^\\()]{1,60})\\\)")
+_SERIES = re.compile(r"\\\((?P<series>[^\\()]{1,60})\\\)")
 # Qualifiers of danbooru's general tags ("bow \(weapon\)", "star \(symbol\)"): those tags are things, not names.
 GENERAL_QUALIFIERS = frozenset(
     """object objects medium symbol animal food clothes clothing weapon style shape creature plant flower fruit sky
@@ -93,6 +93,10 @@ SERIES_QUALIFIERS = frozenset(
     """fate persona tales sonic mario splatoon idolmaster precure pokemon digimon touhou vocaloid hololive
     overwatch cyberpunk arcane warcraft borderlands halo metroid kirby yakuza tekken naruto bleach berserk
     evangelion gundam macross monogatari""".split()
+)
+# Words of WebUI syntax written loosely ("<lora x:1>", "lora:a:1", "AND", "BREAK"): never names.
+_SYNTAX_WORDS = frozenset(
+    "lora loras lyco lycoris locon loha hypernet hypernetwork embedding embeddings break and".split()
 )
 _NON_NOUN_NEXT = frozenset(
     """and or but with without in on at of for from to by as into onto over under near behind beside while
@@ -360,7 +364,7 @@ class Genericiser:
         """Read the whole prompt once: its cues, and the names spaCy finds in it (and in suspicious tags of a
         tag prompt); ``doc`` is the context already parsed (see :meth:`analyse_many`)."""
         analysis = Analysis(self.options, style=style, cues=cues(context_text, tag_phrases))
-        analysis.anime = style == "tags" or bool(_SERIES.search(context_text))
+        analysis.anime = style == "tags"
         if not self.options.use_ner:
             return analysis
         nlp = get_nlp()
@@ -467,6 +471,8 @@ class Genericiser:
             return False
         if any(re.search(r"\d", w) for w in words):
             return False  # "tag144 red hair": no name spaCy guesses has digits (the tables know "2b")
+        if any(w.lower() in _SYNTAX_WORDS for w in words):
+            return False  # "lora", "BREAK": syntax written loosely
         if any(normalise_form(text) == k or normalise_form(text) in k for k in self.keep):
             return False
         if self.db is not None and self.db.is_general(text):
@@ -511,6 +517,10 @@ class Genericiser:
             right = text[f.end :]
             analysis.before = tail  # what precedes ``left`` in this leaf, already rewritten (its end)
             new_left, replacement, consumed_right = self._render(left, text[f.start : f.end], right, f, analysis)
+            last = re.search(r"([A-Za-z][\w\-]*)\s+$", new_left)
+            first = re.match(r"([A-Za-z][\w\-]*)\s+", replacement)
+            if last and first and last.group(1).lower() == first.group(1).lower():
+                replacement = replacement[first.end() :]  # "a red Ferrari": "a red sports car", not "red red"
             out.append(new_left)
             out.append(replacement)
             tail = (tail + new_left + replacement)[-_CONTEXT:]
@@ -619,8 +629,15 @@ class Genericiser:
     def _series_spans(self, text: str, analysis: Analysis) -> Iterable[_Found]:
         """``kafka \\(honkai: star rail\\)``: a character of a series, unless the qualifier says the tag is a
         thing (``bow \\(weapon\\)``) or the database calls it general."""
+        if "\\(" not in text:
+            return
         for m in _SERIES.finditer(text):
-            name, series = m.group("name"), m.group("series").strip()
+            # the name: the words of its tag before the bracket (a bounded look back: linear in the text)
+            back = max(0, m.start() - 120)
+            lo = max(text.rfind(",", back, m.start()), text.rfind("|", back, m.start()), back - 1) + 1
+            name, series = text[lo : m.start()], m.group("series").strip()
+            if not name.strip():
+                continue
             # the name is the last words of its tag (at most four), after any "by" / "artist:" lead
             lead = re.match(r"\s*(?:(?:art\s+)?by\s+|artist:\s*)?", name, re.IGNORECASE)
             offset = lead.end() if lead else 0
@@ -628,7 +645,7 @@ class Genericiser:
             if not words:
                 continue
             first = max(0, len(words) - 4)
-            start = m.start("name") + words[first].start()
+            start = lo + words[first].start()
             name = name[words[first].start() :]
             surface = text[start : m.end()]
             key = tag_key(surface)
@@ -769,6 +786,7 @@ class Genericiser:
             if (
                 token[:1].isupper()
                 and low in given
+                and low not in _SYNTAX_WORDS
                 and not is_english_word(token)
                 and not analysis.ner
                 and not (self.db is not None and self.db.is_general(token))
@@ -872,7 +890,7 @@ class Genericiser:
         nxt = next_word.group(1).lower() if next_word else ""
         possessive = right.startswith(("'s", "’s"))
         as_adjective = (
-            (label == "brand" and nxt and nxt not in _NON_NOUN_NEXT and not nxt.endswith("ing"))
+            (label == "brand" and nxt and nxt not in _NON_NOUN_NEXT and not nxt.endswith(("ing", "ed")))
             or (label in ("person", "character") and nxt in _MERCH_NOUNS and entry.modifier)
             or (label in _STYLE_LABELS and possessive and nxt and nxt not in _NON_NOUN_NEXT)
         )

@@ -291,3 +291,20 @@ def test_without_spacy_the_table_and_rules_still_find_names() -> None:
         assert len(set(r.paraphrases)) == 8
     finally:
         nlp.reset_nlp_for_tests(None, tried=False)  # load the real pipeline again on next use
+
+
+def test_loose_syntax_words_are_never_names() -> None:
+    assert "someone" not in generic("x, <, lora:a:1, >") and "lora:a:1" in generic("x, <, lora:a:1, >")
+    assert generic("<lora x:1>BREAK Tom Cruise").startswith("<lora x:1>BREAK ")
+    assert scrub("a man walking AND BREAK a dog", syntax=False).text == "a man walking AND BREAK a dog"
+
+
+def test_a_brand_after_its_own_colour_is_not_doubled() -> None:
+    out = generic("a red Ferrari parked outside a cafe")
+    assert "red red" not in out and "parked outside a cafe" in out and "Ferrari" not in out
+
+
+def test_a_long_run_without_spaces_or_escapes_is_cheap_to_read() -> None:
+    # the "\(series\)" scan and spaCy's tokenizer used to be quadratic here (issue 14 item 11); the timing
+    # lives in docs/BENCHMARKS.md, this checks the result
+    assert generic("<" * 5000 + " Brad Pitt") == "<" * 5000 + " a rugged blond man with a chiseled jaw"
