@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from smoothie.lora.inspect import (
     MAX_HEADER_BYTES,
+    MAX_JSON_VALUES,
+    MAX_TENSORS,
     Architecture,
     LoraFileError,
     LoraInfo,
     choose_negative_lora,
+    clear_cache,
     detect_architecture,
     find_loras,
     inspect_lora,
@@ -17,10 +20,13 @@ from smoothie.lora.prompt import has_lora, has_trigger, inject_lora, inject_trig
 
 __all__ = [
     "MAX_HEADER_BYTES",
+    "MAX_JSON_VALUES",
+    "MAX_TENSORS",
     "Architecture",
     "LoraFileError",
     "LoraInfo",
     "choose_negative_lora",
+    "clear_cache",
     "detect_architecture",
     "find_loras",
     "has_lora",

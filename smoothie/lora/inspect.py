@@ -1,9 +1,17 @@
 """Reading LoRA files without loading their tensors: the safetensors header and what it says.
 
 A safetensors file starts with an 8-byte little-endian header length N, then N bytes of UTF-8 JSON: one entry
-per tensor (``dtype``, ``shape``, ``data_offsets``) and an optional ``__metadata__`` of strings
-(https://github.com/huggingface/safetensors, "Format"). Only the header is read, with a size limit, so a
-corrupt or hostile file cannot make us allocate gigabytes.
+per tensor (``dtype``, ``shape``, ``data_offsets``) and an optional ``__metadata__`` of strings; the data
+offsets cover the byte buffer after the header exactly, with no holes, and a tensor's span is its element count
+times its dtype's size (https://github.com/huggingface/safetensors, "Format"; the library refuses a file that
+breaks any of these, so the WebUI could not load it either).
+
+A LoRA folder is read by strangers' files, so every path through here is bounded and total: the header length
+is capped before anything is read, the number of JSON values is bounded before the JSON is parsed (a 16 MiB
+header of ``[0,0,0,…]`` would otherwise build eight million objects), nesting deeper than the format allows is
+refused, and every field is type-checked before it is used. Only :class:`LoraFileError` leaves this module's
+readers. :func:`inspect_lora` caches its answer per file (path, size, mtime, inode), so the ``auto`` choice
+that runs at every generation reads each header once.
 """
 
 from __future__ import annotations
@@ -11,8 +19,12 @@ from __future__ import annotations
 import enum
 import json
 import logging
+import math
 import os
+import stat
 import struct
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,11 +32,48 @@ from typing import Any
 
 logger = logging.getLogger(__name__)
 
-#: Largest header we accept. Real LoRA headers are tens to hundreds of KiB (kohya's ``ss_tag_frequency`` is the
-#: bulk); the safetensors library itself refuses headers over 100 MB.
-MAX_HEADER_BYTES = 100 * 1024 * 1024
+#: Largest header we read. Real LoRA headers are tens to hundreds of KiB (kohya's ``ss_tag_frequency`` and a
+#: ``modelspec.thumbnail`` are the bulk; a full SDXL checkpoint's is ~250 KiB); the safetensors library itself
+#: refuses headers over 100 MB. 16 MiB leaves a wide margin and bounds a hostile file's cost.
+MAX_HEADER_BYTES = 16 * 1024 * 1024
+
+#: Most tensors a file may declare. A LoRA has a few hundred to a few thousand (LyCORIS LoKr on SDXL: ~5,000);
+#: a whole SDXL checkpoint ~2,500.
+MAX_TENSORS = 50_000
+
+#: Most JSON values (commas + opening brackets, an upper bound counted before parsing) a header may hold:
+#: about ten per tensor at :data:`MAX_TENSORS`, plus metadata.
+MAX_JSON_VALUES = 1_000_000
+
+#: Most dimensions a tensor may declare (real ones have at most five).
+MAX_DIMS = 16
 
 LORA_SUFFIXES = (".safetensors", ".pt", ".ckpt")
+
+#: Bits per element of the safetensors dtypes (sub-byte float types pack several elements per byte). A dtype
+#: not listed here (a newer library's) is accepted without the size check.
+DTYPE_BITS: Mapping[str, int] = {
+    "BOOL": 8,
+    "U8": 8,
+    "I8": 8,
+    "F8_E5M2": 8,
+    "F8_E4M3": 8,
+    "F8_E8M0": 8,
+    "I16": 16,
+    "U16": 16,
+    "F16": 16,
+    "BF16": 16,
+    "I32": 32,
+    "U32": 32,
+    "F32": 32,
+    "F64": 64,
+    "I64": 64,
+    "U64": 64,
+    "C64": 64,
+    "F4": 4,
+    "F6_E2M3": 6,
+    "F6_E3M2": 6,
+}
 
 
 class LoraFileError(ValueError):
@@ -44,58 +93,200 @@ class Architecture(str, enum.Enum):
         return {"sd1": "SD1.x", "sd2": "SD2.x", "sdxl": "SDXL", "unknown": "unknown"}[self.value]
 
 
+def _short(name: str, limit: int = 80) -> str:
+    """A tensor or metadata name for a message: repr'd, at most ``limit`` characters of it."""
+    return repr(name if len(name) <= limit else name[: limit - 1] + "…")
+
+
+def _is_count(value: object) -> bool:
+    """A JSON integer that can be a size or an offset (not a bool, not negative)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _refuse_constant(name: str) -> Any:
+    """``parse_constant``: ``NaN`` and ``Infinity`` are Python's extension, not JSON, and loaders refuse them."""
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def _valid_text(text: str) -> bool:
+    """False for a string with a lone surrogate (``"\\ud800"`` parses in Python; the Rust loader refuses it)."""
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def read_safetensors_header(path: str | os.PathLike[str], max_header_bytes: int = MAX_HEADER_BYTES) -> dict[str, Any]:
     """Return the parsed JSON header of the safetensors file at ``path`` (tensor entries + ``__metadata__``).
 
-    Raises :class:`LoraFileError` for a missing file, a file too short to hold a header, a header longer than
-    ``max_header_bytes`` or than the file, JSON that does not parse or is not an object, and tensor entries whose
-    data would lie past the end of the file (a truncated download).
+    Raises :class:`LoraFileError` (and nothing else) for a missing or unreadable file, a file too short to hold
+    a header, a header longer than ``max_header_bytes`` or than the file, a header that is not UTF-8 JSON, not
+    an object, has more than :data:`MAX_TENSORS` tensors or :data:`MAX_JSON_VALUES` values, or
+    nests deeper than the format, a ``__metadata__`` that is not a map of strings, tensor entries without a
+    string ``dtype``, a ``shape`` of non-negative integers and two ``data_offsets``, offsets past the end of the
+    file (a truncated download), a span that does not match shape × dtype, and offsets that leave holes.
     """
     p = Path(path)
+    where = repr(str(p))
     try:
-        size = p.stat().st_size
+        size = os.stat(p).st_size
     except FileNotFoundError:
-        raise LoraFileError(f"LoRA file {str(p)!r} does not exist") from None
-    except OSError as exc:
-        raise LoraFileError(f"cannot read LoRA file {str(p)!r}: {exc}") from exc
+        raise LoraFileError(f"LoRA file {where} does not exist") from None
+    except (OSError, ValueError) as exc:
+        raise LoraFileError(f"cannot read LoRA file {where}: {exc}") from None
     if size < 8:
-        raise LoraFileError(f"{str(p)!r} is not a safetensors file: {size} bytes, too short for a header")
+        raise LoraFileError(f"{where} is not a safetensors file: {size} bytes, too short for a header")
     try:
         with p.open("rb") as fh:
-            (length,) = struct.unpack("<Q", fh.read(8))
+            head = fh.read(8)
+            if len(head) < 8:
+                raise LoraFileError(f"{where} is not a safetensors file: too short for a header")
+            (length,) = struct.unpack("<Q", head)
             if length > max_header_bytes:
                 raise LoraFileError(
-                    f"{str(p)!r}: safetensors header of {length} bytes exceeds the limit of {max_header_bytes} "
+                    f"{where}: safetensors header of {length} bytes exceeds the limit of {max_header_bytes} "
                     "bytes (corrupt or not a safetensors file)"
                 )
             if length > size - 8:
                 raise LoraFileError(
-                    f"{str(p)!r} is truncated or not a safetensors file: header claims {length} bytes, "
+                    f"{where} is truncated or not a safetensors file: header claims {length} bytes, "
                     f"file has {size - 8} after the length field"
                 )
             raw = fh.read(length)
-    except OSError as exc:
-        raise LoraFileError(f"cannot read LoRA file {str(p)!r}: {exc}") from exc
+    except (OSError, ValueError) as exc:
+        if isinstance(exc, LoraFileError):
+            raise
+        raise LoraFileError(f"cannot read LoRA file {where}: {exc}") from None
+    if len(raw) < length:
+        raise LoraFileError(f"{where} is truncated: header claims {length} bytes, {len(raw)} could be read")
+    header = _parse_header(raw, where)
+    _check_entries(header, size - 8 - length, where)
+    return header
+
+
+def _parse_header(raw: bytes, where: str) -> dict[str, Any]:
+    """The header's JSON object, its size bounded before parsing; LoraFileError for anything else."""
+    if not raw.lstrip(b" \t\r\n").startswith(b"{"):
+        raise LoraFileError(f"{where} is not a safetensors file: the header does not start with '{{'")
+    # Every JSON value but the first follows a comma or an opening bracket, so this bounds the number of
+    # values (and the memory the parser will use) at C speed, before parsing (strings may hold a few more).
+    values = raw.count(b",") + raw.count(b"{") + raw.count(b"[")
+    if values > MAX_JSON_VALUES:
+        raise LoraFileError(
+            f"{where}: safetensors header holds up to {values} JSON values, more than the limit of "
+            f"{MAX_JSON_VALUES} (corrupt or hostile file)"
+        )
     try:
-        header = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise LoraFileError(f"{str(p)!r} is not a safetensors file: header is not JSON ({exc})") from None
+        text = raw.decode("utf-8")
+        header = json.loads(text, parse_constant=_refuse_constant)
+    except UnicodeDecodeError as exc:
+        raise LoraFileError(f"{where} is not a safetensors file: header is not UTF-8 ({exc.reason})") from None
+    except RecursionError:
+        raise LoraFileError(f"{where}: safetensors header nests deeper than the format allows") from None
+    except ValueError as exc:  # JSONDecodeError, and int() of a number with more than 4300 digits
+        raise LoraFileError(f"{where} is not a safetensors file: header is not JSON ({str(exc)[:200]})") from None
     if not isinstance(header, dict):
-        raise LoraFileError(f"{str(p)!r} is not a safetensors file: header is a {type(header).__name__}, not an object")
-    data_size = size - 8 - length
+        raise LoraFileError(f"{where} is not a safetensors file: header is a {type(header).__name__}, not an object")
+    return header
+
+
+def _check_entries(header: Mapping[str, Any], data_size: int, where: str) -> None:
+    """Type-check every entry and check the offsets against the data section (see read_safetensors_header)."""
+    n_tensors = len(header) - ("__metadata__" in header)
+    if n_tensors > MAX_TENSORS:
+        raise LoraFileError(
+            f"{where}: {n_tensors} tensors, more than any LoRA (limit {MAX_TENSORS}; corrupt or hostile file)"
+        )
+    spans: list[tuple[int, int, str]] = []
     for name, entry in header.items():
         if name == "__metadata__":
-            if not isinstance(entry, dict):
-                raise LoraFileError(f"{str(p)!r}: __metadata__ must be an object, got {type(entry).__name__}")
+            _check_metadata(entry, where)
             continue
-        offsets = entry.get("data_offsets") if isinstance(entry, dict) else None
-        if not (isinstance(offsets, list) and len(offsets) == 2 and all(isinstance(o, int) for o in offsets)):
-            raise LoraFileError(f"{str(p)!r}: tensor {name!r} has no valid data_offsets ({entry!r:.200})")
-        if offsets[1] > data_size or offsets[0] > offsets[1]:
+        if not _valid_text(name):
+            raise LoraFileError(f"{where}: a tensor name is not valid Unicode (lone surrogate)")
+        if not isinstance(entry, dict):
+            raise LoraFileError(f"{where}: tensor {_short(name)} is a {type(entry).__name__}, not an object")
+        dtype, shape, offsets = entry.get("dtype"), entry.get("shape"), entry.get("data_offsets")
+        if not isinstance(dtype, str):
+            raise LoraFileError(f"{where}: tensor {_short(name)} has no dtype string")
+        if not (
+            type(shape) is list
+            and len(shape) <= MAX_DIMS
+            and all(type(d) is int for d in shape)
+            and min(shape, default=0) >= 0
+        ):
             raise LoraFileError(
-                f"{str(p)!r} is truncated: tensor {name!r} ends at byte {offsets[1]} of a {data_size}-byte data section"
+                f"{where}: tensor {_short(name)} has no valid shape (a list of at most {MAX_DIMS} "
+                "non-negative integers)"
             )
-    return header
+        if (
+            not (type(offsets) is list and len(offsets) == 2 and type(offsets[0]) is int and type(offsets[1]) is int)
+            or offsets[0] < 0
+        ):
+            raise LoraFileError(f"{where}: tensor {_short(name)} has no valid data_offsets (two non-negative integers)")
+        begin, end = offsets
+        if end > data_size or begin > end:
+            raise LoraFileError(
+                f"{where} is truncated: tensor {_short(name)} ends at byte {end} of a {data_size}-byte data section"
+                if end > data_size
+                else f"{where}: tensor {_short(name)} has data_offsets that end before they begin"
+            )
+        bits = DTYPE_BITS.get(dtype)
+        if bits is not None:
+            _check_span(name, shape, bits, end - begin, where)
+        spans.append((begin, end, name))
+    spans.sort()
+    position = 0
+    for begin, end, name in spans:
+        if begin != position:
+            raise LoraFileError(
+                f"{where}: tensor {_short(name)} starts at byte {begin} of the data section, expected {position} "
+                "(overlapping or missing data)"
+            )
+        position = end
+    if position != data_size:
+        raise LoraFileError(
+            f"{where}: the tensors cover {position} bytes of a {data_size}-byte data section "
+            "(corrupt file, or data appended after it)"
+        )
+
+
+def _check_span(name: str, shape: list[int], bits: int, span: int, where: str) -> None:
+    """The span a tensor's offsets give must hold exactly its elements (the library's own check)."""
+    elements, cut = (0 if 0 in shape else 1), False
+    for i, dim in enumerate(shape if elements else ()):
+        elements *= dim
+        if elements * bits > span * 8 and i < len(shape) - 1:  # stop early: no huge integers from hostile dims
+            cut = True
+            break
+    if elements * bits != span * 8:
+        need = f"more than {span}" if cut else str(math.ceil(elements * bits / 8))
+        raise LoraFileError(
+            f"{where}: tensor {_short(name)} of shape {_shape_text(shape)} needs {need} bytes, "
+            f"its data_offsets give {span}"
+        )
+
+
+def _shape_text(shape: list[int]) -> str:
+    text = "[" + ", ".join(str(d) if d < 10**12 else "(huge)" for d in shape) + "]"
+    return text if len(text) <= 120 else text[:119] + "…"
+
+
+def _check_metadata(meta: object, where: str) -> None:
+    if meta is None:  # the loaders read ``null`` as no metadata
+        return
+    if not isinstance(meta, dict):
+        raise LoraFileError(f"{where}: __metadata__ must be an object, got {type(meta).__name__}")
+    for key, value in meta.items():
+        if not isinstance(value, str):
+            raise LoraFileError(
+                f"{where}: __metadata__ {_short(key)} is a {type(value).__name__}; the format allows only strings"
+            )
+        if not (_valid_text(key) and _valid_text(value)):
+            raise LoraFileError(f"{where}: __metadata__ has text that is not valid Unicode (lone surrogate)")
 
 
 _BASE_VERSION = {
@@ -136,35 +327,44 @@ def _from_metadata(meta: Mapping[str, Any]) -> Architecture | None:
 def detect_architecture(header: Mapping[str, Any]) -> Architecture:
     """Tell an SD1 / SD2 / SDXL LoRA apart from its header.
 
-    Evidence, strongest first: kohya's ``ss_base_model_version`` / ``ss_v2`` and ``modelspec.architecture``
-    metadata; SDXL's two text encoders (``lora_te1_*`` / ``lora_te2_*`` keys); the cross-attention context width
-    of ``attn2.to_k``'s down projection (768 SD1, 1024 SD2, 2048 SDXL); the UNet block layout (SDXL has no
-    attention in its first down block: ``input_blocks_1``/``down_blocks_0_attentions`` only exist in SD1/2).
+    Evidence, strongest first, stopping at the first that decides: kohya's ``ss_base_model_version`` /
+    ``ss_v2`` and ``modelspec.architecture`` metadata; SDXL's two text encoders (``lora_te1_*`` / ``lora_te2_*``
+    keys); the cross-attention context width of ``attn2.to_k``'s down projection (768 SD1, 1024 SD2, 2048
+    SDXL); the UNet block layout (SDXL has no attention in its first down block: ``input_blocks_1``/
+    ``down_blocks_0_attentions`` only exist in SD1/2). Entries of the wrong type are ignored, never raised on.
     """
-    meta = header.get("__metadata__") or {}
+    meta = header.get("__metadata__")
     found = _from_metadata(meta) if isinstance(meta, Mapping) else None
     if found is not None:
         return found
-    keys = [k for k in header if k != "__metadata__"]
+    keys = [k for k in header if isinstance(k, str) and k != "__metadata__"]
     if any(k.startswith(("lora_te1_", "lora_te2_")) for k in keys):
         return Architecture.SDXL
     for key in keys:
         if "attn2" in key and "to_k" in key and ("lora_down" in key or "lora_A" in key):
-            shape = header[key].get("shape") if isinstance(header[key], dict) else None
-            if isinstance(shape, list) and len(shape) >= 2 and shape[1] in _CONTEXT_DIM:
-                return _CONTEXT_DIM[shape[1]]
+            width = _input_width(header[key])
+            if width in _CONTEXT_DIM:
+                return _CONTEXT_DIM[width]
     if any(("input_blocks_1_1_" in k or "down_blocks_0_attentions" in k) for k in keys):
         te_width = _text_width(header, keys)
         return Architecture.SD2 if te_width == 1024 else Architecture.SD1
     return Architecture.UNKNOWN
 
 
+def _input_width(entry: object) -> int | None:
+    """The second dimension of a ``[rank, in_features]`` down projection, if the entry has one."""
+    shape = entry.get("shape") if isinstance(entry, Mapping) else None
+    if isinstance(shape, list) and len(shape) >= 2 and _is_count(shape[1]):
+        return int(shape[1])
+    return None
+
+
 def _text_width(header: Mapping[str, Any], keys: list[str]) -> int | None:
     for key in keys:
         if key.startswith("lora_te_") and key.endswith(("lora_down.weight", "lora_A.weight")):
-            shape = header[key].get("shape") if isinstance(header[key], dict) else None
-            if isinstance(shape, list) and len(shape) == 2:
-                return int(shape[1])
+            width = _input_width(header[key])
+            if width is not None:
+                return width
     return None
 
 
@@ -180,34 +380,65 @@ class LoraInfo:
 
     @property
     def top_tags(self) -> list[str]:
-        """Training caption tags, most frequent first (kohya's ``ss_tag_frequency``); a hint for the trigger."""
+        """Training caption tags, most frequent first (kohya's ``ss_tag_frequency``); a hint for the trigger.
+
+        Malformed metadata (not JSON, nested too deep, counts that are not finite numbers) gives what can be
+        read of it, never an exception."""
         raw = self.metadata.get("ss_tag_frequency")
         if not raw:
             return []
         try:
-            freq = json.loads(raw) if isinstance(raw, str) else raw
-        except json.JSONDecodeError:
+            freq = json.loads(raw)
+        except (ValueError, RecursionError):
             return []
         counts: dict[str, int] = {}
         if isinstance(freq, dict):
             for tags in freq.values():
                 if isinstance(tags, dict):
                     for tag, n in tags.items():
-                        if isinstance(n, int | float):
-                            counts[str(tag).strip()] = counts.get(str(tag).strip(), 0) + int(n)
+                        if isinstance(n, int | float) and not isinstance(n, bool) and math.isfinite(n):
+                            counts[tag.strip()] = counts.get(tag.strip(), 0) + int(n)
         return [t for t, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) if t]
 
 
 def inspect_lora(path: str | os.PathLike[str], max_header_bytes: int = MAX_HEADER_BYTES) -> LoraInfo:
-    """Read ``path``'s header and describe the LoRA (:class:`LoraFileError` for unreadable files).
+    """Read ``path``'s header and describe the LoRA; :class:`LoraFileError` (only) for a file that cannot be.
 
     Files that are not safetensors (``.pt``, ``.ckpt``: pickles we will not unpickle) are reported with
-    ``Architecture.UNKNOWN``.
+    ``Architecture.UNKNOWN``. The answer (or the error) is cached per file: the same path with the same size,
+    modification time and inode is not read again (:func:`clear_cache` forgets everything).
     """
     p = Path(path)
+    where = repr(str(p))
+    try:
+        st = os.stat(p)
+    except FileNotFoundError:
+        raise LoraFileError(f"LoRA file {where} does not exist") from None
+    except (OSError, ValueError) as exc:
+        raise LoraFileError(f"cannot read LoRA file {where}: {exc}") from None
+    if not _is_regular(st.st_mode):
+        raise LoraFileError(f"LoRA file {where} is not a regular file")
+    key = (os.fspath(p), st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev, max_header_bytes)
+    cached = _CACHE.get(key)
+    if isinstance(cached, LoraInfo):
+        return cached
+    if isinstance(cached, str):
+        raise LoraFileError(cached)
+    try:
+        info = _inspect(p, max_header_bytes)
+    except LoraFileError as exc:
+        _CACHE.put(key, str(exc), len(str(exc)))
+        raise
+    _CACHE.put(key, info, sum(len(k) + len(v) for k, v in info.metadata.items()))
+    return info
+
+
+def _is_regular(mode: int) -> bool:
+    return stat.S_ISREG(mode)
+
+
+def _inspect(p: Path, max_header_bytes: int) -> LoraInfo:
     if p.suffix.lower() != ".safetensors":
-        if not p.is_file():
-            raise LoraFileError(f"LoRA file {str(p)!r} does not exist")
         return LoraInfo(path=p, name=p.stem, architecture=Architecture.UNKNOWN)
     header = read_safetensors_header(p, max_header_bytes)
     meta = header.get("__metadata__") or {}
@@ -215,9 +446,61 @@ def inspect_lora(path: str | os.PathLike[str], max_header_bytes: int = MAX_HEADE
         path=p,
         name=p.stem,
         architecture=detect_architecture(header),
-        n_tensors=sum(1 for k in header if k != "__metadata__"),
-        metadata={str(k): str(v) for k, v in meta.items()},
+        n_tensors=len(header) - ("__metadata__" in header),
+        metadata=dict(meta),
     )
+
+
+class _InfoCache:
+    """A small thread-safe LRU of inspect_lora's answers, bounded in entries and in metadata characters (one
+    header may carry megabytes of tag frequencies or a thumbnail)."""
+
+    def __init__(self, max_entries: int = 512, max_chars: int = 64 * 1024 * 1024) -> None:
+        self.max_entries = max_entries
+        self.max_chars = max_chars
+        self._items: OrderedDict[tuple[Any, ...], tuple[LoraInfo | str, int]] = OrderedDict()
+        self._chars = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[Any, ...]) -> LoraInfo | str | None:
+        with self._lock:
+            item = self._items.get(key)
+            if item is None:
+                return None
+            self._items.move_to_end(key)
+            return item[0]
+
+    def put(self, key: tuple[Any, ...], value: LoraInfo | str, chars: int) -> None:
+        if chars > self.max_chars:
+            return
+        with self._lock:
+            old = self._items.pop(key, None)
+            if old is not None:
+                self._chars -= old[1]
+            # Older versions of the same file can never be asked for again.
+            for stale in [k for k in self._items if k[0] == key[0]]:
+                self._chars -= self._items.pop(stale)[1]
+            self._items[key] = (value, chars)
+            self._chars += chars
+            while len(self._items) > self.max_entries or self._chars > self.max_chars:
+                _, (_, dropped) = self._items.popitem(last=False)
+                self._chars -= dropped
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self._chars = 0
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+_CACHE = _InfoCache()
+
+
+def clear_cache() -> None:
+    """Forget every cached :func:`inspect_lora` answer (tests; a user never needs it: changed files miss)."""
+    _CACHE.clear()
 
 
 def find_loras(folder: str | os.PathLike[str], recursive: bool = True) -> list[Path]:
@@ -236,12 +519,18 @@ def find_loras(folder: str | os.PathLike[str], recursive: bool = True) -> list[P
 
 
 def choose_negative_lora(
-    paths: list[Path], trigger: str, model: Architecture, max_header_bytes: int = MAX_HEADER_BYTES
+    paths: list[Path],
+    trigger: str,
+    model: Architecture,
+    max_header_bytes: int = MAX_HEADER_BYTES,
+    *,
+    skipped: list[str] | None = None,
 ) -> Path | None:
     """The LoRA to use when the negative LoRA is ``auto``: the first (by name) whose file name contains the
     trigger word (``wrong`` → ``wrong-sdxl-v1``) and whose header says it was trained for ``model``'s
-    architecture. Unreadable files and other architectures are passed over; None when nothing fits, or when
-    the model's architecture is unknown (a LoRA for the wrong model would only add noise)."""
+    architecture. Unreadable files and other architectures are passed over (an unreadable one is described in
+    ``skipped``, when given, as ``"NAME (why)"``); None when nothing fits, or when the model's architecture is
+    unknown (a LoRA for the wrong model would only add noise)."""
     word = trigger.strip().casefold()
     if not word or model is Architecture.UNKNOWN:
         return None
@@ -252,7 +541,18 @@ def choose_negative_lora(
             info = inspect_lora(path, max_header_bytes)
         except LoraFileError as exc:
             logger.info("auto negative LoRA: skipping %s: %s", path, exc)
+            if skipped is not None:
+                skipped.append(f"{path.name} ({_reason(exc, path)})")
             continue
         if info.architecture is model:
             return path
     return None
+
+
+def _reason(exc: LoraFileError, path: Path) -> str:
+    """The message without the path it starts with (the caller names the file)."""
+    text = str(exc)
+    for prefix in (f"{str(path)!r}: ", f"{str(path)!r} "):
+        if text.startswith(prefix):
+            return text[len(prefix) :]
+    return text
