@@ -54,6 +54,9 @@ _OPEN_TO_CLOSE = {"(": ")", "[": "]", "{": "}"}
 # "<a:], b>" is an extra network that swallows the "]".
 _RE_EXTRA = re.compile(r"<\w+:[^>]+>")
 
+_RE_KEYWORD = re.compile(r"\b(?:BREAK|AND)\b")
+_RE_BRACKET_OR_ESCAPE = re.compile(r"[\\<()\[\]{}]")
+
 # Deeper nesting is refused with a clear error (nobody writes it; the tree code would hit Python's recursion
 # limit near 400 levels).
 MAX_NESTING = 100
@@ -120,6 +123,12 @@ class Group:
     @property
     def source(self) -> str:
         return self.open + "".join(c.source for c in self.children) + self.close
+
+    @property
+    def separators(self) -> tuple[str, ...]:
+        """The ``AND``/``BREAK`` inside, in order, as A1111 finds them: it splits AND and BREAK inside brackets
+        too (``(a AND b:1.1)`` is two sub-prompts, the bracket cut in two), after removing extra networks."""
+        return tuple(_RE_KEYWORD.findall(_RE_EXTRA.sub("", self.source)))
 
     def map_text(self, fn: Callable[[str], str]) -> Group:
         """This group with ``fn`` applied to its words, never to brackets, weights, step numbers or atoms."""
@@ -233,7 +242,11 @@ def _check_balance(prompt: str) -> None:
     stack: list[tuple[str, int]] = []
     extras: list[re.Match[str]] = []
     i = 0
-    while i < len(prompt):
+    while True:
+        found = _RE_BRACKET_OR_ESCAPE.search(prompt, i)  # jump over plain text
+        if found is None:
+            break
+        i = found.start()
         ch = prompt[i]
         if ch == "\\":
             i += 2
@@ -338,15 +351,17 @@ def _split_separators(items: list[Text | Atom | Group]) -> list[Segment]:
 
     A keyword counts only where A1111's ``\\bBREAK\\b`` / ``\\bAND\\b`` would see it in the whole prompt, after
     extra networks were removed: a keyword touching a neighbouring word character (``\\bAND``,
-    ``AND__wildcard__``, ``<lora:x:1>BREAK<lora:y:1>BREAKcat`` → ``BREAKBREAKcat``) stays text.
+    ``AND__wildcard__``, ``<lora:x:1>BREAK<lora:y:1>BREAKcat`` → ``BREAKBREAKcat``) stays text, and so does one
+    touching a schedule or alternation, whose brackets A1111 removes before it looks for BREAK
+    (``BREAK[day:night:5]`` reads ``BREAKday``).
     """
     out: list[Segment] = []
+    befores, afters = _neighbour_edges(items)
     for index, item in enumerate(items):
         if not isinstance(item, Text):
             out.append(item)
             continue
-        before = next((it.source[-1:] for it in reversed(items[:index]) if not _is_extra(it)), "")
-        after = next((it.source[:1] for it in items[index + 1 :] if not _is_extra(it)), "")
+        before, after = befores[index], afters[index]
         pos = 0
         for m in _RE_SEPARATOR.finditer(item.text):
             keyword = "BREAK" if "BREAK" in m.group(0) else "AND"
@@ -374,6 +389,35 @@ def _split_separators(items: list[Text | Atom | Group]) -> list[Segment]:
             continue
         result.append(seg)
     return result
+
+
+def _neighbour_edges(items: list[Text | Atom | Group]) -> tuple[list[str], list[str]]:
+    """For each item, the character A1111 sees just before it and just after it: extra networks are looked
+    through, and a schedule or alternation counts as a word character (its brackets dissolve into its words)."""
+
+    def edge(item: Text | Atom | Group, last: bool) -> str:
+        if isinstance(item, Group) and item.kind in ("schedule", "alternate"):
+            return "w"
+        return item.source[-1:] if last else item.source[:1]
+
+    befores, afters = [""] * len(items), [""] * len(items)
+    seen = ""
+    for i, item in enumerate(items):
+        befores[i] = seen
+        if not _is_extra(item):
+            seen = edge(item, last=True)
+    seen = ""
+    for i in range(len(items) - 1, -1, -1):
+        afters[i] = seen
+        if not _is_extra(items[i]):
+            seen = edge(items[i], last=False)
+    return befores, afters
+
+
+def without_extras(segments: Iterable[Segment]) -> str:
+    """The text A1111 parses: the prompt with its extra networks (``<lora:…>``) removed."""
+    return "".join(_RE_EXTRA.sub("", s.source) if isinstance(s, Group) else "" if _is_extra(s) else s.source
+                   for s in segments)  # fmt: skip
 
 
 def _is_extra(item: Segment) -> bool:

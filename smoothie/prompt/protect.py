@@ -23,9 +23,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from smoothie.prompt.grammar import Atom, Prompt, PromptSyntaxError, Separator, Text, join_sources
+from smoothie.prompt.grammar import Atom, Group, Prompt, PromptSyntaxError, Separator, Text, join_sources
 from smoothie.prompt.skeleton import Skeleton, skeleton
 from smoothie.prompt.text import squeeze
 
@@ -53,6 +53,7 @@ _INJECTION = re.compile(
       | \bas\s+an\s+ai\b | \b(?:assistant|system|user)\s*:""",
     re.IGNORECASE | re.VERBOSE,
 )
+_SYNTAX_CHARS = re.compile(r"[:()\[\]{}<>|\\$_]|AND|BREAK")
 _RE_PART_WEIGHT = re.compile(r"\s*:\s*[-+]?(?:\d+\.?|\d*\.\d+)\s*$")
 
 
@@ -60,6 +61,8 @@ _RE_PART_WEIGHT = re.compile(r"\s*:\s*[-+]?(?:\d+\.?|\d*\.\d+)\s*$")
 class Protected:
     """``text`` with syntax as ``[[k]]``; ``atoms[k]`` is the verbatim syntax; ``chunk_of[k]`` its chunk.
 
+    ``separators``: the placeholders of ``BREAK``, ``AND`` and of bracket groups with an ``AND``/``BREAK`` inside
+    (A1111 splits there too), whose order a candidate must keep;
     ``extras``: the placeholders of extra networks (``<lora:…>``, removed by A1111 before it reads weights);
     ``part_ends``: the chunks that end an AND sub-prompt (followed by ``AND`` or the end of the prompt).
     """
@@ -72,6 +75,12 @@ class Protected:
     extras: frozenset[int] = frozenset()
     part_ends: frozenset[int] = frozenset()
     skeleton: Skeleton | None = None
+    #: the syntax tokens the prompt's own text has ("<3", "red hair:1.3"): a candidate may repeat them
+    text_syntax: Counter[str] = field(default_factory=Counter, compare=False)
+    #: the prompt's own text reads like instructions to a model (then such text is no injection)
+    text_instructs: bool = False
+    #: the separators that are a BREAK (or a bracket group with BREAK but no AND inside): not a new sub-prompt
+    breaks: frozenset[int] = frozenset()
 
     def placeholders(self) -> tuple[str, ...]:
         return tuple(f"[[{k}]]" for k in range(len(self.atoms)))
@@ -80,7 +89,7 @@ class Protected:
         return tuple(f"[[{k}]]" for k in self.separators)
 
     def break_placeholders(self) -> tuple[str, ...]:
-        return tuple(f"[[{k}]]" for k in self.separators if self.atoms[k].strip() == "BREAK")
+        return tuple(f"[[{k}]]" for k in self.separators if k in self.breaks)
 
 
 @dataclass(frozen=True)
@@ -100,6 +109,7 @@ def protect(prompt: Prompt) -> Protected:
     and_weights: set[int] = set()
     extras: set[int] = set()
     part_ends: set[int] = set()
+    breaks: set[int] = set()
     chunk = 0
     for seg in prompt.segments:
         if isinstance(seg, Text):
@@ -107,10 +117,13 @@ def protect(prompt: Prompt) -> Protected:
             continue
         k = len(atoms)
         atoms.append(seg.source)
-        if isinstance(seg, Separator):
+        keywords = (seg.keyword,) if isinstance(seg, Separator) else seg.separators if isinstance(seg, Group) else ()
+        if keywords:  # BREAK, AND, or a bracket group A1111 splits inside: nothing may move across it
             separators.append(k)
             chunk_of.append(-1)
-            if seg.keyword == "AND":
+            if "AND" not in keywords:
+                breaks.add(k)
+            elif isinstance(seg, Separator):  # (inside a group, the sub-prompt ends in the group: "(a AND")
                 part_ends.add(chunk)
             chunk += 1
             parts.append(f" [[{k}]] ")
@@ -132,6 +145,9 @@ def protect(prompt: Prompt) -> Protected:
         frozenset(extras),
         frozenset(part_ends),
         skeleton(prompt),
+        syntax_in(text),
+        bool(_INJECTION.search(PLACEHOLDER.sub(" ", text))),
+        frozenset(breaks),
     )
 
 
@@ -139,6 +155,8 @@ def syntax_in(text: str) -> Counter[str]:
     """The WebUI syntax tokens of ``text`` (placeholders ``[[k]]`` excluded), counted: ``(``, ``AND``, ``:1.3``…"""
     bare = PLACEHOLDER.sub(" ", text)
     found: Counter[str] = Counter()
+    if not _SYNTAX_CHARS.search(bare):  # most lines: plain words
+        return found
     for m in _SYNTAX_TOKEN.finditer(bare):
         if m.group("weight"):
             found[":" + format(float(m.group("weight").lstrip(":").strip()), "g")] += 1
@@ -166,8 +184,7 @@ def check_text(text: str) -> str | None:
 
 def _rejected_syntax(candidate: str, protected: Protected) -> str | None:
     """The syntax ``candidate`` has beyond what the protected prompt's own text has (its ``<``, ``:1.3``…)."""
-    allowed = syntax_in(protected.text)
-    extra = syntax_in(candidate) - allowed
+    extra = syntax_in(candidate) - protected.text_syntax
     if extra:
         return ", ".join(repr(t) for t in sorted(extra))
     return None
@@ -178,8 +195,8 @@ def restore_checked(candidate: str, protected: Protected) -> Restored:
     bad = _rejected_syntax(candidate, protected)
     if bad:
         return Restored(None, "syntax", f"the backend wrote WebUI syntax: {bad}")
-    injected = _INJECTION.search(PLACEHOLDER.sub(" ", candidate))
-    if injected and not _INJECTION.search(PLACEHOLDER.sub(" ", protected.text)):
+    injected = None if protected.text_instructs else _INJECTION.search(PLACEHOLDER.sub(" ", candidate))
+    if injected:
         return Restored(None, "injection", f"instructions to a model: {injected.group(0).strip()!r}")
     seps = set(protected.separators)
     order = [int(m.group(1)) for m in PLACEHOLDER.finditer(candidate) if int(m.group(1)) in seps]

@@ -4,19 +4,21 @@ A paraphrase may change words, their order and the framing around them; it may n
 reads as syntax. The skeleton is that syntax, with the words left out, following A1111 v1.10.1
 (``modules/prompt_parser.py`` and ``modules/extra_networks.py``):
 
-* **AND parts, in order.** ``get_multicond_prompt_list`` splits the prompt at ``\\bAND\\b`` into sub-prompts
-  that are denoised separately and summed with their weights. Each sub-prompt's weight is a trailing
-  ``:w`` (``re_weight``), read after extra networks (``<lora:…>``) were removed from the prompt, and applies
-  even without any AND: ``1girl, red hair:1.3`` weighs the whole prompt 1.3 and ``…:0`` silences it. So a
-  paraphrase that moves ``red hair:1.3`` to the end of a part re-weighs the whole part; one that loses
-  ``AND``'s ``:0.7`` changes the mix. :attr:`Part.weight` records the weight (``None`` when there is none).
-* **BREAK chunks, in order,** inside each part (``re_break`` in ``parse_prompt_attention``): each starts a new
-  75-token chunk of the text encoder.
-* **Groups and atoms of each chunk**, as a multiset (a paraphrase may reorder tags, so order inside a chunk
-  is free): ``(x:1.2)``, ``((x))``, ``[x]``, ``[a:b:0.5]``, ``[a|b]``, ``{a|b}`` by their shape (brackets,
-  ``:``/``|`` separators, weights and step numbers, nested groups and atoms; the words inside are left out,
-  so a name replaced inside a weight does not count as a change), and ``<lora:…>``, ``__wildcards__`` and
-  escapes ``\\(`` verbatim.
+* **AND sub-prompts, in order, with their weights.** ``get_multicond_prompt_list`` splits the prompt at
+  every ``\\bAND\\b`` (inside brackets too) into sub-prompts that are denoised separately and summed with
+  their weights. Each sub-prompt's weight is a trailing ``:w`` (``re_weight``), read after extra networks
+  (``<lora:…>``) were removed from the prompt, and applies even without any AND: ``1girl, red hair:1.3``
+  weighs the whole prompt 1.3 and ``…:0`` silences it. So a paraphrase that moves ``red hair:1.3`` to the end
+  of a part re-weighs the whole part; one that loses ``AND``'s ``:0.7`` changes the mix.
+  :attr:`Skeleton.weights` records them (``None``: no weight).
+* **Boundaries, in order:** ``BREAK`` (``re_break`` in ``parse_prompt_attention``: a new 75-token chunk of the
+  text encoder), ``AND``, and a bracket group holding an ``AND`` or ``BREAK`` (A1111 splits inside it, so no
+  text may move across it).
+* **Groups and atoms between boundaries**, as a multiset (a paraphrase may reorder tags, so order inside a
+  chunk is free): ``(x:1.2)``, ``((x))``, ``[x]``, ``[a:b:0.5]``, ``[a|b]``, ``{a|b}`` by their shape
+  (brackets, ``:``/``|`` separators, weights and step numbers, nested groups and atoms; the words inside are
+  left out, so a name replaced inside a weight does not count as a change), and ``<lora:…>``,
+  ``__wildcards__`` and escapes ``\\(`` verbatim.
 
 Plain words, commas, ``<``/``>``/``_`` used as text and a ``:1.3`` in the middle of a part are text to A1111
 (``re_attention`` reads ``:w`` only before a ``)``), so they are not part of the skeleton. A prompt that does
@@ -31,10 +33,21 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from smoothie.prompt.grammar import Atom, Group, Prompt, PromptSyntaxError, Separator, Text, parse_prompt
+from smoothie.prompt.grammar import (
+    Atom,
+    Group,
+    Prompt,
+    PromptSyntaxError,
+    Separator,
+    Text,
+    parse_prompt,
+    without_extras,
+)
 
-# A1111's re_weight, anchored at the end of a sub-prompt: "…:1.3", "… : -0.5 ", "…:.5", "…:2."
+# A1111's re_AND and re_weight (modules/prompt_parser.py): "…:1.3", "… : -0.5 ", "…:.5", "…:2." at the end
+_RE_AND = re.compile(r"\bAND\b")
 _RE_PART_WEIGHT = re.compile(r"\s*:\s*([-+]?(?:\d+\.?|\d*\.\d+))\s*$")
+_RE_BREAK = re.compile(r"\bBREAK\b")
 # Inside a group, the characters that are structure: ":" (weight, schedule), "|" (alternation, variants),
 # "$$" (dynamic prompts' "{2$$a|b|c}"), the numbers that follow ":" or precede "$$", and BREAK/AND (A1111
 # splits AND and BREAK inside brackets too).
@@ -44,31 +57,32 @@ _RE_GROUP_TOKEN = re.compile(
 
 
 @dataclass(frozen=True)
-class Part:
-    """One AND sub-prompt: its weight and, per BREAK chunk, the sorted shapes of its groups and atoms."""
-
-    weight: float | None
-    chunks: tuple[tuple[str, ...], ...]
-
-
-@dataclass(frozen=True)
 class Skeleton:
-    """The WebUI structure of a prompt (hashable; equal skeletons = the same syntax, words aside)."""
+    """The WebUI structure of a prompt (hashable; equal skeletons = the same syntax, words aside).
 
-    parts: tuple[Part, ...]
+    ``weights``: one per AND sub-prompt, as A1111 splits them (an AND inside brackets splits too), the
+    sub-prompt's trailing ``:w`` or None. ``boundaries``: what separates the chunks, in order: ``BREAK``,
+    ``AND``, or the shape of a bracket group that holds an AND or a BREAK (A1111 splits inside it, so it is a
+    boundary that must not move past any text). ``chunks``: between consecutive boundaries, the sorted shapes
+    of the groups and atoms (order inside a chunk is free).
+    """
+
+    weights: tuple[float | None, ...]
+    boundaries: tuple[str, ...]
+    chunks: tuple[tuple[str, ...], ...]
 
     @property
     def and_count(self) -> int:
-        return len(self.parts) - 1
+        return len(self.weights) - 1
 
     @property
     def break_count(self) -> int:
-        return sum(len(p.chunks) - 1 for p in self.parts)
+        return sum(len(_RE_BREAK.findall(b)) for b in self.boundaries)
 
     @property
     def weighted_parts(self) -> tuple[int, ...]:
-        """Indexes of the parts that end in a bare ``:w``."""
-        return tuple(i for i, p in enumerate(self.parts) if p.weight is not None)
+        """Indexes of the AND sub-prompts that end in a bare ``:w``."""
+        return tuple(i for i, w in enumerate(self.weights) if w is not None)
 
     def difference(self, other: Skeleton) -> str | None:
         """The first way ``other`` differs from this skeleton, in words; None when they are equal."""
@@ -76,18 +90,20 @@ class Skeleton:
             return None
         if self.and_count != other.and_count:
             return f"{other.and_count} AND instead of {self.and_count}"
-        for i, (mine, theirs) in enumerate(zip(self.parts, other.parts, strict=True), 1):
-            where = f"part {i}" if len(self.parts) > 1 else "the prompt"
-            if mine.weight != theirs.weight:
-                return f"{where} is weighted {_weight(theirs.weight)} instead of {_weight(mine.weight)}"
-            if len(mine.chunks) != len(theirs.chunks):
-                return f"{where} has {len(theirs.chunks) - 1} BREAK instead of {len(mine.chunks) - 1}"
-            for j, (a, b) in enumerate(zip(mine.chunks, theirs.chunks, strict=True), 1):
-                if a != b:
-                    lost = sorted(set(a) - set(b)) or sorted(a)
-                    gained = sorted(set(b) - set(a)) or sorted(b)
-                    chunk = f", chunk {j}" if len(mine.chunks) > 1 else ""
-                    return f"{where}{chunk} has syntax {gained} instead of {lost}"
+        if self.break_count != other.break_count:
+            return f"{other.break_count} BREAK instead of {self.break_count}"
+        for i, (mine, theirs) in enumerate(zip(self.weights, other.weights, strict=True), 1):
+            if mine != theirs:
+                where = f"sub-prompt {i}" if len(self.weights) > 1 else "the prompt"
+                return f"{where} is weighted {_weight(theirs)} instead of {_weight(mine)}"
+        if self.boundaries != other.boundaries:
+            return f"separators {list(other.boundaries)} instead of {list(self.boundaries)}"
+        for j, (a, b) in enumerate(zip(self.chunks, other.chunks, strict=True), 1):
+            if a != b:
+                lost = sorted(set(a) - set(b)) or sorted(a)
+                gained = sorted(set(b) - set(a)) or sorted(b)
+                chunk = f"chunk {j}" if len(self.chunks) > 1 else "the prompt"
+                return f"{chunk} has syntax {gained} instead of {lost}"
         return "the structure differs"
 
 
@@ -99,8 +115,8 @@ def skeleton(prompt: str | Prompt) -> Skeleton:
     """The skeleton of ``prompt`` (a string or a parsed :class:`Prompt`).
 
     >>> s = skeleton("masterpiece, (red hair:1.2) BREAK 1girl AND a dog :0.7")
-    >>> s.and_count, s.break_count, s.parts[1].weight
-    (1, 1, 0.7)
+    >>> s.and_count, s.break_count, s.weights
+    (1, 1, (None, 0.7))
     >>> skeleton("a cat, (red hair:1.2)") == skeleton("(red hair:1.2), a small feline")
     True
     >>> skeleton("1girl, red hair:1.3, smile") == skeleton("1girl, smile, red hair:1.3")
@@ -117,36 +133,33 @@ def _skeleton_of_text(prompt: str) -> Skeleton:  # the generic prompt is compare
 
 
 def _skeleton_of(parsed: Prompt) -> Skeleton:
-    parts: list[Part] = []
-    part_sources: list[str] = []  # the part's source without extra networks, for its weight
+    # A1111 (get_multicond_prompt_list): split at every AND of the prompt without its extra networks; each
+    # sub-prompt's re_weight.
+    weights = []
+    for part in _RE_AND.split(without_extras(parsed.segments)):
+        m = _RE_PART_WEIGHT.search(part)
+        weights.append(float(m.group(1)) if m else None)
+    boundaries: list[str] = []
     chunks: list[tuple[str, ...]] = []
     chunk: list[str] = []
-
-    def end_part() -> None:
-        chunks.append(tuple(sorted(chunk)))
-        m = _RE_PART_WEIGHT.search("".join(part_sources))
-        parts.append(Part(float(m.group(1)) if m else None, tuple(chunks)))
-
     for seg in parsed.segments:
-        if isinstance(seg, Separator):
-            if seg.keyword == "BREAK":
-                chunks.append(tuple(sorted(chunk)))
-                chunk = []
-                part_sources.append(seg.source)
-            else:
-                end_part()
-                chunks, chunk, part_sources = [], [], []
-            continue
-        if isinstance(seg, Atom) and seg.kind == "extra":
-            chunk.append(seg.text)
-            continue
-        part_sources.append(seg.source)
-        if isinstance(seg, Group):
+        boundary = (
+            seg.keyword
+            if isinstance(seg, Separator)
+            else _shape(seg)
+            if isinstance(seg, Group) and seg.separators
+            else None
+        )
+        if boundary is not None:
+            boundaries.append(boundary)
+            chunks.append(tuple(sorted(chunk)))
+            chunk = []
+        elif isinstance(seg, Group):
             chunk.append(_shape(seg))
         elif isinstance(seg, Atom) and seg.kind != "and_weight":
             chunk.append(seg.text)
-    end_part()
-    return Skeleton(tuple(parts))
+    chunks.append(tuple(sorted(chunk)))
+    return Skeleton(tuple(weights), tuple(boundaries), tuple(chunks))
 
 
 def _shape(group: Group) -> str:

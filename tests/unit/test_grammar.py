@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from smoothie.prompt.grammar import Atom, Group, PromptSyntaxError, Separator, Text, parse_prompt
+from smoothie.prompt.grammar import Atom, Group, Prompt, PromptSyntaxError, Separator, Text, parse_prompt
 from smoothie.prompt.protect import protect, restore
 
 
@@ -132,3 +132,57 @@ def test_restore_reinserts_dropped_atoms_and_rejects_broken_structure() -> None:
 def test_text_segments_are_the_only_rewritable_parts() -> None:
     p = parse_prompt("a (cat:1.2), <lora:x:1>")
     assert [type(s) for s in p.segments] == [Text, Group, Text, Atom]
+
+
+# --- A1111's reading of extra networks, separators and sub-prompt weights (issue 14 items 7-10) -------------
+
+
+def test_extra_networks_are_read_as_a1111_reads_them() -> None:
+    # re_extra_net = <(\w+):([^>]+)>: everything up to the next ">", brackets included
+    assert [s.source for s in parse_prompt("x <a:b) c> y").segments] == ["x ", "<a:b) c>", " y"]
+    with pytest.raises(PromptSyntaxError, match=r"the '\]' at column 5 is inside the extra network '<a:\], b, <, c>'"):
+        parse_prompt("[<a:], b, <, c>, d, e")
+
+
+def test_nesting_deeper_than_the_limit_is_a_clear_error() -> None:
+    assert parse_prompt("(" * 100 + "a" + ")" * 100).source == "(" * 100 + "a" + ")" * 100
+    with pytest.raises(PromptSyntaxError, match="nested more than 100 deep at column 101"):
+        parse_prompt("(" * 400 + "a" + ")" * 400)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "keywords"),
+    [
+        ("a BREAK b AND c", ["BREAK", "AND"]),
+        ("<lora:x:1>BREAK<lora:y:1>BREAKcat", []),  # extras removed first: "BREAKBREAKcat"
+        ("a <lora:x:1>BREAK b", ["BREAK"]),
+        ("a BREAK__colors__", []),  # "BREAK__colors__" is one word
+        ("old:1.BREAK[day|night]", []),  # A1111 dissolves the alternation first: "BREAKday"
+        ("[day:night:5]AND a cat", []),
+        ("[faded]BREAK a cat", ["BREAK"]),  # de-emphasis keeps its brackets
+        ("ANDREW BREAKFAST", []),
+    ],
+)
+def test_separators_are_where_a1111_sees_them(prompt: str, keywords: list[str]) -> None:
+    assert [s.keyword for s in parse_prompt(prompt).segments if isinstance(s, Separator)] == keywords
+
+
+@pytest.mark.parametrize(
+    ("prompt", "weight"),
+    [
+        ("a cat:1.2 <lora:x:1> AND dog", ":1.2 "),  # A1111 reads the weight with the LoRA removed
+        ("a cat, red hair:1.3", ":1.3"),
+        ("a cat:1.2, <lora:x:1>", None),
+        ("a cat:1.2 BREAK dog", None),
+    ],
+)
+def test_a_sub_prompt_weight_is_an_atom(prompt: str, weight: str | None) -> None:
+    weights = [s.text for s in parse_prompt(prompt).segments if isinstance(s, Atom) and s.kind == "and_weight"]
+    assert weights == ([] if weight is None else [weight])
+
+
+def test_rebuilt_prompts_never_glue_a_separator_to_a_word() -> None:
+    p = parse_prompt("<lora x:1>BREAK Tom")
+    segments = [Text("<a person") if isinstance(s, Text) and "lora" in s.text else s for s in p.segments]
+    assert Prompt(tuple(segments)).source == "<a person BREAK Tom"
+    assert Prompt((Text("a cat"), Separator("AND", " AND"), Text("A dog"))).source == "a cat AND A dog"

@@ -117,7 +117,17 @@ def test_a_weighted_tag_moved_to_the_end_of_a_part_is_moved_back() -> None:
     lora = only.placeholders()[0]
     # every visible item weighted: a comma ends the part, so A1111 reads no weight
     assert restore(f"1girl red hair:1.3 {lora}", only) == "1girl red hair:1.3 <lora:x:1>,"
-    assert skeleton("1girl red hair:1.3 <lora:x:1>,").parts[0].weight is None
+    assert skeleton("1girl red hair:1.3 <lora:x:1>,").weights == (None,)
+
+
+def test_a_bracket_with_and_inside_is_a_separator_nothing_moves_across() -> None:
+    prompt = "a cat, a hat, (bright AND dark:1.1), a dog, a bone"
+    prot = protect(parse_prompt(prompt))
+    assert prot.separator_placeholders() == ("[[0]]",) and prot.break_placeholders() == ()
+    assert restore("a hat, a cat [[0]] a bone, a dog", prot) == "a hat, a cat (bright AND dark:1.1) a bone, a dog"
+    assert restore_checked("a hat, a cat, a dog, a bone", prot).reason == "structure"  # the bracket was lost
+    for paraphrase in rewrite(prompt, n=16).paraphrases:
+        assert skeleton(paraphrase) == skeleton(prompt), paraphrase
 
 
 def test_a_part_that_ended_with_its_weight_keeps_it_at_the_end() -> None:

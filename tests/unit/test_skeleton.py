@@ -26,16 +26,25 @@ from smoothie.prompt.skeleton import Skeleton, same_structure, skeleton
 def test_and_parts_weights_and_breaks() -> None:
     s = skeleton("masterpiece, (red hair:1.2) BREAK 1girl AND a dog :0.7 AND sky:0")
     assert (s.and_count, s.break_count) == (2, 1)
-    assert [p.weight for p in s.parts] == [None, 0.7, 0.0]
+    assert s.weights == (None, 0.7, 0.0)
     assert s.weighted_parts == (1, 2)
-    assert s.parts[0].chunks == (("(:1.2)",), ())
+    assert s.boundaries == ("BREAK", "AND", "AND")
+    assert s.chunks == (("(:1.2)",), (), (), ())
 
 
 def test_a_weight_before_extra_networks_still_weighs_the_part() -> None:
     # A1111 removes <lora:…> before it reads the sub-prompt's ":w"
-    assert skeleton("a cat:1.2 <lora:x:1> AND dog").parts[0].weight == 1.2
-    assert skeleton("a cat:1.2, <lora:x:1> AND dog").parts[0].weight is None
-    assert skeleton("a cat:1.2 BREAK dog").parts[0].weight is None  # BREAK is text to AND's re_weight
+    assert skeleton("a cat:1.2 <lora:x:1> AND dog").weights == (1.2, None)
+    assert skeleton("a cat:1.2, <lora:x:1> AND dog").weights == (None, None)
+    assert skeleton("a cat:1.2 BREAK dog").weights == (None,)  # BREAK is text to AND's re_weight
+
+
+def test_and_inside_brackets_splits_like_a1111_and_is_a_fixed_boundary() -> None:
+    s = skeleton("a cat, (bright AND dark:1.1), a dog:0.5")
+    assert s.weights == (None, 0.5) and s.break_count == 0
+    assert s.boundaries == ("(AND:1.1)",)
+    assert skeleton("a cat, (bright AND dark:1.2), a dog:0.5") != s
+    assert skeleton("a kitten, (bright AND dark:1.1), a hound:0.5") == s
 
 
 def test_order_of_tags_and_words_inside_groups_are_free() -> None:
@@ -182,7 +191,15 @@ def _a1111_structure(prompt: str) -> list[tuple[float, int]]:
 
 
 def _ours(s: Skeleton) -> list[tuple[float, int]]:
-    return [(1.0 if p.weight is None else p.weight, len(p.chunks) - 1) for p in s.parts]
+    weights = [1.0 if w is None else w for w in s.weights]
+    breaks = [0] * len(weights)
+    part = 0
+    for boundary in s.boundaries:  # prompts here have no brackets with AND/BREAK inside
+        if boundary == "AND":
+            part += 1
+        else:
+            breaks[part] += 1
+    return list(zip(weights, breaks, strict=True))
 
 
 @pytest.mark.a1111
