@@ -41,7 +41,8 @@ _MARKER_RE = re.compile(
     re.IGNORECASE | re.VERBOSE,
 )
 _INLINE_NUMBERED_RE = re.compile(r"(?:^|\s)(\d{1,2})[.)]\s+(?=\S)")
-_BOLD_RE = re.compile(r"\*\*(.+?)\*\*|__(.+?)__")
+# Markdown bold. Not "__x__": that is a WebUI wildcard, left for the engine to reject as syntax.
+_BOLD_RE = re.compile(r"\*\*(.+?)\*\*")
 _QUOTES = {'"': '"', "'": "'", "“": "”", "‘": "’", "«": "»", "„": "“", "`": "`", "「": "」"}
 _CHATTER_START_RE = re.compile(
     r"""^(?:here\s+(?:are|is)|here's|sure\b|certainly\b|of\s+course\b|okay\b|ok\b|absolutely\b
@@ -150,7 +151,7 @@ def clean_line(line: str) -> str:
     line = line.strip()
     for _ in range(3):
         before = line
-        line = _BOLD_RE.sub(lambda m: m.group(1) or m.group(2) or "", line).replace("**", "").strip()
+        line = _BOLD_RE.sub(lambda m: m.group(1) or "", line).replace("**", "").strip()
         line = _MARKER_RE.sub("", line, count=1).strip()
         if len(line) >= 2 and line[0] in _QUOTES and line.endswith(_QUOTES[line[0]]):
             line = line[1:-1].strip()
