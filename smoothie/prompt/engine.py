@@ -28,6 +28,7 @@ from smoothie.prompt.names import Analysis, Genericiser, Name, NameOptions
 from smoothie.prompt.protect import PLACEHOLDER, Protected, protect, restore_checked
 from smoothie.prompt.tables import NameEntry
 from smoothie.prompt.tagprompt import looks_like_tags
+from smoothie.prompt.text import fix_articles
 from smoothie.prompt.validate import check
 
 log = logging.getLogger(__name__)
@@ -257,10 +258,12 @@ def rewrite(
         result = Rewrite(prompt, generic, g.names, (generic,) * n, backend_name, tuple(warnings), ("original",) * n)
         _CACHE.put(key, result)
         return result
+    # every name description the prompt now holds (its variants, one a line; "" when it has none): a backend
+    # varies them, and the rules backend parses each as one noun ("someone") rather than as loose words
     hints = {
-        nm.replacement: "\n".join(v for v in nm.variants if v != nm.replacement)
+        fix_articles(nm.replacement): "\n".join(fix_articles(v) for v in nm.variants if v != nm.replacement)
         for nm in g.names
-        if nm.replacement and nm.variants
+        if nm.replacement and nm.replacement != nm.text
     }
     request = ParaphraseRequest(
         text=prot.text,

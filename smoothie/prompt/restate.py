@@ -27,7 +27,8 @@ from dataclasses import dataclass
 from smoothie.prompt.nlp import parse, verb_lemmas
 from smoothie.prompt.text import article
 
-NOUN_TAGS = frozenset({"NN", "NNS", "NNP", "NNPS", "PH"})  # PH: a syntax placeholder standing in for a noun
+# PH: a syntax placeholder in a noun's place; PHP / PHT: a name's description (a person / a thing)
+NOUN_TAGS = frozenset({"NN", "NNS", "NNP", "NNPS", "PH", "PHP", "PHT"})
 _PLURAL_TAGS = frozenset({"NNS", "NNPS"})
 
 # Prepositions of place and time a phrase can be fronted with ("On a bridge in Prague, …").
@@ -49,7 +50,11 @@ _PERSON_NOUNS = frozenset(
     uncle aunt nephew niece cousin figure character trio duo quartet band team gymnast surfer skater
     skateboarder cyclist rider fisherman farmer blacksmith cashier clerk waiter waitress barista tourist
     traveler traveller hiker climber mage sorcerer sorceress enchantress spellcaster swordsman swordswoman
-    gladiator emperor empress duke duchess lord goddess god angel demon creature""".split()
+    gladiator emperor empress duke duchess lord goddess god angel demon creature vigilante crime-fighter superhero
+    hero heroine sage celebrity icon star actor athlete player singer rapper president politician leader general
+    officer spy agent assassin thief bandit hunter explorer adventurer scholar professor genius inventor physicist
+    painter poet writer author monarch ruler noble nobleman noblewoman youth elder hobbit alien humanoid
+    grandmaster captain sailor gentleman lady plumber warlord chancellor statesman aviator diva starlet""".split()
 )
 _PERSON_SUFFIXES = ("er", "ist", "ian", "man", "woman", "ess", "men", "women", "ers", "ists", "ians")
 _NOT_PERSON = frozenset(
@@ -127,6 +132,37 @@ _SETTINGS: Mapping[str, tuple[str, str]] = {
     **dict.fromkeys("rain snow fog mist wind storm".split(), ("in", "the")),
 }
 _MASS_OR_PLURAL_OK = frozenset({"NNS", "NNPS"})
+# What a thing "on" a surface is doing when nothing says otherwise ("a bottle on a towel" = resting on it).
+_ON_VERBS = ("resting", "placed", "sitting")
+_STATIC_OBJECTS = frozenset(
+    """bottle bottles cup cups mug mugs vase vases book books bust statue statues sculpture figurine figurines lamp
+    candle candles cake cakes plate plates bowl bowls box boxes bag bags hat phone smartphone controller laptop
+    clock clocks apple apples pear orange lemon flower flowers bouquet teapot glass jar jars skull crown ring sword
+    guitar violin radio toy toys doll dolls plush pillow cushion basket trophy trophies chessboard pumpkin
+    pumpkins shoe shoes sneakers camera typewriter globe hourglass lantern teacup teacups tray burger sandwich pizza
+    donut donuts cupcake cupcakes pie croissant bread loaf""".split()
+)
+# Buildings and plants stand where they are ("a lighthouse in a storm" = a lighthouse standing in a storm).
+_STRUCTURES = frozenset(
+    """lighthouse castle tower house cabin mansion church chapel cathedral temple shrine windmill barn cottage hut
+    pagoda skyscraper monument obelisk tree oak pine willow lighthouse fortress palace ruin ruins""".split()
+)
+# "X as a bronze bust": the person rendered in that form.
+_ARTWORK_FORMS = frozenset(
+    """bust statue sculpture figurine doll plush toy painting portrait mosaic marionette puppet cartoon
+    caricature silhouette hologram""".split()
+)
+# "X as a pirate captain": a person playing a role.
+_ROLES_OK = frozenset(
+    """astronaut pirate captain knight samurai chef pilot queen king princess prince detective cowboy soldier
+    wizard witch vampire superhero doctor nurse scientist viking ninja grandmaster sailor firefighter""".split()
+)
+
+
+def _implied_on(head: Tok) -> bool:
+    return head.lower in _STATIC_OBJECTS
+
+
 # Coverings whose look is a pattern: "fur that looks like a strawberry" is fur patterned like one.
 _PATTERNED = frozenset("fur coat skin hide feathers plumage scales shell wings pelt".split())
 _LIKE_VERBS = frozenset({"looks", "look", "seems", "seem", "appears", "appear"})
@@ -268,7 +304,22 @@ class _Doc:
         return t.left, t.right + 1
 
 
+def describes_person(description: str) -> bool:
+    """Whether a name's description ("a caped vigilante in a dark cowl") is of a person."""
+    head = re.split(r"\b(?:in|with|on|at|of|wearing|holding|and|who|that)\b", description.lower())[0]
+    words = re.findall(r"[a-z][a-z\-]*", head)
+    if any(w in _ANIMALS for w in words):
+        return False
+    return any(
+        w in _PERSON_NOUNS or (w.endswith(_PERSON_SUFFIXES) and len(w) > 4 and w not in _NOT_PERSON) for w in words
+    )
+
+
 def _is_person(tok: Tok) -> bool:
+    if tok.tag == "PHP":
+        return True
+    if tok.tag in ("PH", "PHT"):
+        return False
     w = tok.lower
     if w in _PERSON_NOUNS:
         return True
@@ -281,7 +332,11 @@ def _plural(doc: _Doc, head: int) -> bool:
     t = doc.toks[head]
     if t.tag in _PLURAL_TAGS:
         return True
-    return any(doc.toks[c].dep == "conj" for c in t.children)  # "a boy and his grandmother"
+    alive = _is_person(t) or _is_animal(t)  # "a plumber in a cap and overalls": the overalls are not a second one
+    return any(
+        doc.toks[c].dep == "conj" and (not alive or _is_person(doc.toks[c]) or _is_animal(doc.toks[c]))
+        for c in t.children
+    )  # "a boy and his grandmother"
 
 
 def _ing(verb: str) -> str | None:
@@ -378,6 +433,7 @@ def _shape(toks: Parsed) -> _Shape | None:
             pos = ct.right + 1
         if pos != n:
             return None
+        _reattach_action(toks, root, mods)
         return _Shape((0, root.i + 1), root.i, mods, clause=False)
     if root.tag in ("VBG", "VBN", "VBD"):
         subj = [c for c in root.children if toks[c].dep in ("nsubj", "nsubjpass") and c < root.i]
@@ -407,6 +463,38 @@ def _shape(toks: Parsed) -> _Shape | None:
         mods.append(_Mod(kind, root.i, n, root.i))
         return _Shape((0, s.i + 1), s.i, mods, clause=True)
     return None
+
+
+def _reattach_action(toks: Parsed, root: Tok, mods: list[_Mod]) -> None:
+    """ "a caped vigilante in a dark cowl feeding pigeons": the parser hangs "feeding pigeons" on the cowl; a
+    closing participle hung on a thing inside the last modifier belongs to the person or animal it follows."""
+    if not mods or mods[-1].kind in ("ing", "ed", "whose", "rel") or not (_is_person(root) or _is_animal(root)):
+        return
+    last = mods[-1]
+    n = len(toks)
+    for v in toks[last.a : last.b]:
+        if v.tag == "VBG" and v.dep == "acl" and v.right == n - 1 and v.left == v.i and v.i > last.a:
+            owner = toks[v.head]
+            if owner.i != root.i and not _is_person(owner) and not _is_animal(owner):
+                mods[-1] = _Mod(last.kind, last.a, v.i, last.head)
+                mods.append(_Mod("ing", v.i, n, v.i))
+            return
+
+
+_ANIMALS = frozenset(
+    """cat cats kitten kittens dog dogs puppy puppies fox foxes wolf wolves bear bears bird birds owl owls horse
+    horses deer rabbit rabbits bunny mouse mice rat squirrel lion lions tiger tigers leopard cheetah elephant
+    elephants giraffe zebra monkey monkeys ape gorilla panda pandas koala kangaroo frog frogs toad turtle turtles
+    tortoise snake snakes lizard dragon dragons dinosaur fish whale whales dolphin dolphins shark octopus crab
+    duck ducks ducklings goose swan swans heron crow raven eagle hawk parrot penguin penguins chicken hen rooster
+    cow cows pig pigs sheep goat goats donkey camel bee bees butterfly butterflies spider ant corgi retriever
+    hamster hedgehog otter otters seal seals raccoon bat bats unicorn griffin phoenix kraken creature beast
+    animal animals pet pets salmon pigeons pigeon""".split()
+)
+
+
+def _is_animal(tok: Tok) -> bool:
+    return tok.lower in _ANIMALS
 
 
 def _mod_kind(toks: Parsed, t: Tok) -> str:
@@ -468,6 +556,9 @@ def restatements(toks: Parsed, subs: Mapping[int, str] | None = None) -> list[Re
     shape = _shape(toks)
     if shape is None:
         return [original]
+    medium = _medium_of(doc, shape)
+    if medium is not None:
+        return medium
     head = toks[shape.head]
     person = _is_person(head)
     unknown = head.tag == "PH"  # "[[0]]": who or that? say it without a relative pronoun
@@ -491,6 +582,15 @@ def restatements(toks: Parsed, subs: Mapping[int, str] | None = None) -> list[Re
                 opts.append((f"{who} {have} {obj}", True, "has"))
         elif m.kind == "whose":
             opts.extend(_whose_options(doc, m, person, plural))
+        elif m.kind == "pp" and toks[m.a].lower == "on" and _implied_on(head) and m.a == shape.head + 1:
+            opts.append((f"{_ON_VERBS[(m.a + len(toks)) % len(_ON_VERBS)]} {plain}", False, "resting"))
+            opts.append((f"{_ON_VERBS[(m.a + len(toks) + 1) % len(_ON_VERBS)]} {plain}", False, "resting"))
+        elif m.kind == "pp" and toks[m.a].lower in _FRONTABLE and head.lower in _STRUCTURES and m.a == shape.head + 1:
+            opts.append((f"standing {plain}", False, "standing"))
+        elif m.kind == "pp" and toks[m.a].lower == "as" and person and not plural:
+            role = next((toks[c] for c in toks[m.a].children if toks[c].dep == "pobj"), None)
+            if role is not None and role.lower in _ROLES_OK and m.b == len(toks):
+                opts.append((f"in the role of {doc.span(m.a + 1, m.b)}", False, "role"))
         options.append(opts)
 
     out: dict[str, Restatement] = {original.text: original}
@@ -547,6 +647,18 @@ def restatements(toks: Parsed, subs: Mapping[int, str] | None = None) -> list[Re
                 add(join(parts), kind="rel-present")
             add(f"{pre} {said}" + (f", {rest}" if rest else ""), np=False, kind="clause-present")
 
+    # "X as a bronze bust on a pedestal" -> "a bronze bust of X on a pedestal", "X in the form of a bronze bust …"
+    as_at = next((k for k, m in enumerate(shape.mods) if m.kind == "pp" and toks[m.a].lower == "as"), None)
+    if as_at is not None:
+        m = shape.mods[as_at]
+        art = next((toks[c] for c in toks[m.a].children if toks[c].dep == "pobj"), None)
+        if art is not None and art.lower in _ARTWORK_FORMS and art.tag == "NN" and toks[m.a + 1].lower in ("a", "an"):
+            who_text = join(base[:as_at]) if as_at else subj
+            form = doc.span(m.a + 1, art.i + 1)
+            after = " ".join([doc.span(art.i + 1, m.b), *(b[0] for b in base[as_at + 1 :])])
+            add(f"{form} of {who_text} {after}", kind="artwork-of")
+            add(f"{who_text} in the form of {form} {after}", kind="form-of")
+
     # a with-phrase right after the subject moves behind the action: "a man playing the violin, with a beard"
     if (
         len(shape.mods) >= 2
@@ -575,6 +687,31 @@ def restatements(toks: Parsed, subs: Mapping[int, str] | None = None) -> list[Re
                     if simple:
                         said = f"{simple} {doc.span(m.a + 1, fa)}".strip()
                         add(f"{pp}, {pre} {said}", np=False, fronted=True, kind="front-present")
+    return list(out.values())
+
+
+def _medium_of(doc: _Doc, shape: _Shape) -> list[Restatement] | None:
+    """ "portrait of a girl with freckles": the medium stays the head, what it shows is restated on its own
+    ("portrait of a girl who has freckles", "a girl with freckles, portrait", "portrait showing …")."""
+    toks = doc.toks
+    head = toks[shape.head]
+    if head.lower not in _MEDIUM_HEADS or not shape.mods or shape.mods[0].kind != "pp":
+        return None
+    m = shape.mods[0]
+    if toks[m.a].lower != "of" or m.a != shape.head + 1:
+        return None
+    medium = doc.span(0, m.a)
+    inner_text = doc.span(m.a + 1, len(toks))  # what follows "of", however the parser hung its pieces
+    inner = parse_phrases([inner_text])[0]
+    forms = [r for r in restatements(inner) if r.np] if inner is not None else [Restatement(inner_text)]
+    out: dict[str, Restatement] = {}
+    for r in forms:
+        for text, kind in (
+            (f"{medium} of {r.text}", r.kind or "original"),
+            (f"{r.text}, {medium}", "medium-after"),
+            (f"{medium} showing {r.text}", "medium-showing"),
+        ):
+            out.setdefault(text, Restatement(text, kind=kind))
     return list(out.values())
 
 
@@ -626,13 +763,40 @@ def _whose_options(doc: _Doc, m: _Mod, person: bool, plural: bool) -> list[tuple
 class Fold:
     """How a comma item can join the subject sentence."""
 
-    kind: str  # medium, time, light, setting, object
+    kind: str  # medium, time, light, setting, object, weather, mood, attribute
     joined: tuple[str, ...] = ()  # the item after the sentence ("at golden hour", "with 1 palm tree")
     fronted: str = ""  # the item as an opening ("At golden hour")
     prefix: str = ""  # a medium as the head ("a pencil sketch of")
     suffix: tuple[str, ...] = ()  # a medium after the sentence ("captured in a 1970s photo")
+    items: tuple[str, ...] = ()  # the item said another way, still an item ("moody atmosphere")
+    attribute: str = ""  # an adjective that can join the subject ("a tired cashier")
 
 
+# Weather said as an adjective item or as a phrase ("…, misty" / "… in the mist").
+_WEATHER = {
+    "misty": ("in the mist",),
+    "foggy": ("in the fog",),
+    "rainy": ("in the rain",),
+    "snowy": ("in the snow",),
+    "stormy": ("in a storm",),
+    "overcast": ("under an overcast sky",),
+    "sunny": ("in the sunshine",),
+    "windy": ("in the wind",),
+    "cloudy": ("under a cloudy sky",),
+    "hazy": ("in the haze",),
+}
+# A mood adjective alone as an item: "…, moody" / "…, moody atmosphere".
+_MOODS = frozenset(
+    """dramatic moody atmospheric dreamy whimsical eerie serene peaceful melancholic melancholy nostalgic gloomy
+    mysterious epic surreal ethereal romantic cozy cosy tranquil ominous somber sombre joyful playful""".split()
+)
+_LOOKS = frozenset("cinematic photorealistic hyperrealistic realistic minimalist vintage retro futuristic".split())
+# How someone is, said as a separate item ("cashier wearing a cap, tired" = "a tired cashier wearing a cap").
+_ATTRIBUTES = frozenset(
+    """tired happy sad angry exhausted sleepy lonely bored scared surprised curious proud determined focused
+    pensive thoughtful worried relaxed excited shy nervous confident grumpy annoyed cheerful joyful weary
+    frightened anxious calm content""".split()
+)
 _PHOTO_HEADS = frozenset("photo photograph snapshot shot still polaroid selfie screenshot postcard scan".split())
 _FALLS = {"dusk": "as dusk falls", "night": "as night falls", "dawn": "as dawn breaks", "twilight": "as twilight falls"}
 
@@ -654,6 +818,14 @@ def fold(toks: Parsed | None, text: str) -> Fold | None:
         if low in ("golden hour", "blue hour"):
             joined.append(f"in {low} light")
         return Fold("time", tuple(joined), f"{prep.capitalize()} {low}")
+    if low in _WEATHER:
+        return Fold("weather", _WEATHER[low], _WEATHER[low][0][:1].upper() + _WEATHER[low][0][1:])
+    if low in _MOODS:
+        return Fold("mood", items=(f"{low} mood", f"{low} atmosphere"))
+    if low in _LOOKS:
+        return Fold("mood", items=(f"{low} look", f"{low} style"))
+    if low in _ATTRIBUTES:
+        return Fold("attribute", attribute=low)
     if toks is None:
         return None
     last = toks[-1]

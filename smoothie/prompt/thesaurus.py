@@ -1,15 +1,18 @@
 """The rules backend's vocabulary: true synonyms gated by part of speech, and the framings.
 
-A synonym is allowed only where it keeps the picture. Each entry is a word *in one inflected form* with the
-part-of-speech tags it may have (spaCy's fine-grained tags: ``JJ`` adjective, ``NN``/``NNS`` noun, ``RB``
-adverb, ``IN`` preposition) and alternatives in the same form, so a substitution never breaks grammar and
-never fires on another sense ("light" the noun is not "light" the adjective). An entry may also name the
-head nouns it is limited to (``soft`` → "diffused" only for a light, never for fur).
+A synonym is allowed only where it keeps the picture *and* the words a reader would check the picture by. Each
+entry is a word *in one inflected form* with the part-of-speech tags it may have (spaCy's fine-grained tags: ``JJ``
+adjective, ``NN``/``NNS`` noun, ``RB`` adverb, ``IN`` preposition) and alternatives in the same form, so a
+substitution never breaks grammar and never fires on another sense ("light" the noun is not "light" the adjective).
+An entry may also name the head nouns it is limited to (``soft`` → "diffused" only for a light, never for fur).
 
 What is deliberately absent: ages, genders, numbers, colours and directions (the validator would reject them
-anyway), art media and trained quality tags (they are what a model was trained on), and the nouns and verbs
-that carry the picture — a kitchen is never a galley, a table never a desk, "playing" never "toying". The few
-nouns listed are the plain-English twins every reader treats as the same thing (sofa/couch, woods/forest).
+anyway), art media and trained quality tags (they are what a model was trained on), the nouns and verbs that
+carry the picture — a kitchen is never a galley, a table never a desk, "playing" never "toying" — and the
+adjectives that describe it physically (size, light, material: "giant", "glowing", "wooden"). What varies:
+words of mood and judgement ("cozy" → "snug", "eerie" → "uncanny"), weather adjectives said with their own
+noun ("rainy" → "rain-soaked"), and a few plain-English noun twins every reader treats as the same thing
+(woman/lady, sofa/couch, woods/forest), used sparingly (:data:`NOUN_RATE`).
 """
 
 from __future__ import annotations
@@ -26,8 +29,6 @@ gorgeous/JJ: stunning | beautiful
 stunning/JJ: gorgeous | breathtaking
 cozy/JJ: snug | homey
 cosy/JJ: snug | homey
-dim/JJ: dimly lit | low-lit
-dimly/RB: faintly
 moody/JJ: atmospheric | brooding
 atmospheric/JJ: moody
 cinematic/JJ: filmic | film-like
@@ -44,38 +45,13 @@ quiet/JJ: peaceful | tranquil | hushed
 peaceful/JJ: serene | tranquil
 serene/JJ: calm | tranquil
 tranquil/JJ: calm | serene
-huge/JJ: enormous | massive
-giant/JJ: enormous | colossal | gigantic
-enormous/JJ: huge | massive
-massive/JJ: huge | enormous
-gigantic/JJ: giant | enormous
-big/JJ: large
-large/JJ: big
 rustic/JJ: country-style | homespun
 smoky/JJ: smoke-filled | hazy
-glowing/JJ,VBG@mushrooms,eyes,sword,lantern,lanterns,orb,runes,sign,signs,helix,crystals: luminous | shining
-shiny/JJ: glossy | gleaming
-glossy/JJ: shiny | gleaming
-sparkling/JJ,VBG: glittering | shimmering
-glittering/JJ,VBG: sparkling | shimmering
-shimmering/JJ,VBG: glimmering | glittering
-rainy/JJ: rain-soaked | wet
+rainy/JJ: rain-soaked | rain-slicked
 snowy/JJ: snow-covered
-stormy/JJ: tempestuous | storm-tossed
-sunny/JJ: sunlit | sun-drenched
-sunlit/JJ: sunny | sun-drenched
-overcast/JJ: cloudy
-cloudy/JJ: overcast
-foggy/JJ: misty | fog-bound
-misty/JJ: foggy | mist-shrouded
-hazy/JJ: misty
-deserted/JJ,VBN: empty | desolate
-empty/JJ: deserted | vacant
-abandoned/JJ,VBN: derelict | forsaken
-crowded/JJ,VBN: packed | thronged
-busy/JJ: bustling | crowded
-bustling/JJ,VBG: busy | lively
-lush/JJ: verdant | overgrown
+stormy/JJ: storm-tossed | storm-lashed
+foggy/JJ: fog-bound | fog-shrouded
+misty/JJ: mist-shrouded | mist-covered
 elegant/JJ: graceful | refined
 graceful/JJ: elegant
 fluffy/JJ: fuzzy | downy
@@ -109,25 +85,10 @@ humorous/JJ: comedic | comical
 scary/JJ: frightening | menacing
 frightening/JJ: scary | menacing
 ominous/JJ: menacing | foreboding
-tiny/JJ: minuscule | teeny
-steep/JJ: sheer
-rugged/JJ@cliffs,cliff,coastline,coast,terrain,mountains,mountain,landscape,hills: craggy
-weathered/JJ: worn | timeworn
-worn/JJ,VBN: weathered
-shabby/JJ: worn-out | threadbare
 luxurious/JJ: opulent | lavish
 opulent/JJ: luxurious | lavish
 fancy/JJ: elegant | posh
-simple/JJ: plain
-plain/JJ: simple
-dusty/JJ: dust-covered
-muddy/JJ: mud-covered | mud-spattered
-wet/JJ: damp
 sweaty/JJ: sweat-soaked
-steaming/JJ,VBG: steamy | piping hot
-delicious/JJ: mouth-watering | appetizing
-realistic/JJ: lifelike | true-to-life
-lifelike/JJ: realistic | true-to-life
 surreal/JJ: dreamlike | otherworldly
 dreamy/JJ: dreamlike | ethereal
 ethereal/JJ: otherworldly | dreamy
@@ -136,7 +97,6 @@ whimsical/JJ: playful | fanciful
 epic/JJ: sweeping | monumental
 lone/JJ: solitary
 imposing/JJ: towering | commanding
-towering/JJ,VBG: soaring | lofty
 soft/JJ@light,lighting,glow,shadows,focus: gentle | diffused
 gentle/JJ@light,lighting,glow,breeze,smile: soft
 harsh/JJ@light,lighting,shadows,sun,sunlight: hard | stark
@@ -191,6 +151,9 @@ chaos/NN: turmoil | mayhem
 sweat/NN: perspiration
 """
 
+
+# Noun twins change at this share of the rate of other synonyms: a reader checks a picture by its nouns.
+NOUN_RATE = 0.5
 
 # Expressions whose words never change one by one: a "hot dog" is not a "hot hound", "fast food" not "speeding
 # food". Matched case-insensitively on the phrase; a word inside one is left alone.

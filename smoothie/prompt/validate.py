@@ -50,6 +50,7 @@ from smoothie.prompt.invariants import (
     TRAINED_TAGS,
 )
 from smoothie.prompt.nlp import is_english_word
+from smoothie.prompt.text import fix_articles
 
 REASONS = (
     "syntax",
@@ -284,7 +285,7 @@ def _descriptions(names: Sequence[Any]) -> tuple[str, ...]:
     for name in names:
         for t in (getattr(name, "replacement", ""), *getattr(name, "variants", ())):
             if isinstance(t, str) and t.strip() and t.strip().lower() != str(getattr(name, "text", "")).lower():
-                texts.add(" ".join(t.lower().split()))
+                texts.add(" ".join(fix_articles(t).lower().split()))
     return tuple(sorted(texts, key=len, reverse=True))
 
 

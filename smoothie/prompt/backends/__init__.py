@@ -32,6 +32,8 @@ class ParaphraseRequest:
     ``breaks``: those of them that are ``BREAK`` (a continuation of the same sub-prompt, not a new one).
     ``style``: ``tags`` for comma-separated tag prompts (``1girl, solo, …``), else ``natural``.
     ``original``: the user's prompt before genericising (context for an LLM; names must not be copied).
+    ``hints``: each name description in ``text`` (what replaced a name) -> its consistent alternatives, one a
+    line (empty when it has none). A backend may say a description another way only by one of these.
     """
 
     text: str

@@ -27,9 +27,17 @@ from smoothie.prompt import tagprompt
 from smoothie.prompt.backends import ParaphraseRequest, register_backend
 from smoothie.prompt.invariants import is_protected_word, is_trained_tag
 from smoothie.prompt.nlp import is_english_word
-from smoothie.prompt.restate import Fold, Parsed, Restatement, fold, parse_phrases, restatements
-from smoothie.prompt.text import fix_articles
-from smoothie.prompt.thesaurus import CLAUSE_FRAMINGS, MULTIWORD, NP_FRAMINGS, PHRASES, alternatives
+from smoothie.prompt.restate import (
+    Fold,
+    Parsed,
+    Restatement,
+    describes_person,
+    fold,
+    parse_phrases,
+    restatements,
+)
+from smoothie.prompt.text import article, fix_articles
+from smoothie.prompt.thesaurus import CLAUSE_FRAMINGS, MULTIWORD, NOUN_RATE, NP_FRAMINGS, PHRASES, alternatives
 
 _PH = re.compile(r"\[\[\d+\]\]")
 _RE_DOUBLED = re.compile(r"\b([A-Za-z]{3,})\s+\1\b", re.IGNORECASE)
@@ -75,7 +83,8 @@ class RulesBackend:
         else:
             pieces = [request.text]
         base = _stable_seed(request.text, request.seed)
-        chunks = [None if p in seps else _chunk(p, base) for p in pieces]
+        descriptions = _descriptions(request)
+        chunks = [None if p in seps else _chunk(p, base, descriptions) for p in pieces]
         np_framings = list(NP_FRAMINGS)
         random.Random(base).shuffle(np_framings)
         out: list[str] = []
@@ -120,10 +129,11 @@ class RulesBackend:
     ) -> tuple[str, str]:
         """(the chunk paraphrased, the same without its framing)."""
         phrases = [_apply_hints(p, request, rng) for p in chunk.phrases]
+        descriptions = _descriptions(request)
         if chunk.subject is None:
             text = ", ".join(phrases)
             return text, text
-        parsed = _parse_with_placeholders(phrases)
+        parsed = _parse_with_placeholders(phrases, descriptions)
         subs = [self._synonyms(toks, rng) if toks is not None else {} for toks in parsed]
         s = chunk.subject
         head_items = phrases[:s]  # a leading weight tag or wildcard stays first
@@ -144,6 +154,7 @@ class RulesBackend:
 
         prefix = ""
         suffix = ""
+        attribute = ""
         front = ""
         joined: list[str] = []
         withs: list[str] = []
@@ -162,7 +173,14 @@ class RulesBackend:
                     kept.append(text)
             elif f.kind == "object":
                 withs.append(rng.choice(f.joined))
-            elif f.kind == "time" and not fronted and not front and f.fronted and rng.random() < 0.4:
+            elif f.kind == "mood":
+                kept.append(rng.choice(f.items))
+            elif f.kind == "attribute":
+                if not attribute and not fronted and (re.match(r"(?:a|an)\s", subject) or _bare_noun(subject_toks)):
+                    attribute = f.attribute
+                else:
+                    kept.append(text)
+            elif f.kind in ("time", "weather") and not fronted and not front and f.fronted and rng.random() < 0.4:
                 front = f.fronted
             elif f.joined:
                 joined.append(rng.choice(f.joined))
@@ -172,6 +190,11 @@ class RulesBackend:
             rng.shuffle(kept)
 
         body = subject
+        if attribute:  # "a tired cashier wearing a cap"
+            if re.match(r"(?:a|an)\s", body):
+                body = re.sub(r"^(?:a|an)\s", f"{article(attribute)} {attribute} ", body, count=1)
+            else:  # "cashier wearing a cap, tired": the user left the article out
+                body = f"{article(attribute)} {attribute} {body}"
         if prefix:
             body = f"{prefix} {_lower_first(body)}"
         if joined:  # after a comma-led ending ("…, with a white beard") the joined items take a comma too
@@ -191,7 +214,7 @@ class RulesBackend:
             assert framing is not None
             if not pick.np:
                 framing = CLAUSE_FRAMINGS[(i // 2) % len(CLAUSE_FRAMINGS)]
-            elif prefix:
+            elif prefix or pick.kind == "artwork-of":
                 framing = _PREFIX_FRAMINGS[i % len(_PREFIX_FRAMINGS)]
             if head_items:
                 framing = framing[:1].lower() + framing[1:]
@@ -207,7 +230,8 @@ class RulesBackend:
             return {}
         subs: dict[int, str] = {}
         for i, options in _choices(toks):
-            if i in subs or rng.random() >= self.synonym_rate:
+            rate = self.synonym_rate * (NOUN_RATE if toks[i].tag.startswith("NN") else 1.0)
+            if i in subs or rng.random() >= rate:
                 continue
             choice = rng.choice(options)
             if isinstance(choice, tuple):  # a two-word expression: its second word goes
@@ -238,6 +262,19 @@ def _choices(toks: Parsed) -> list[tuple[int, tuple]]:
         pair = PHRASES.get((t.lower, u.lower))
         if pair and t.i not in blocked:
             out.append((t.i, tuple((alt,) for alt in pair)))
+    for t, u in itertools.pairwise(toks):  # "a sunflower field" -> "a field of sunflowers"
+        if (
+            u.lower in _OF_PLACES
+            and t.dep == "compound"
+            and t.head == u.i
+            and t.tag == "NN"
+            and u.tag == "NN"
+            and t.text.isalpha()
+            and not is_protected_word(t.text)
+            and t.i not in blocked
+            and (t.i == 0 or toks[t.i - 1].dep != "compound")
+        ):
+            out.append((t.i, ((f"{u.text} of {_plural(t.text)}",),)))
     for t in toks:
         if t.i in blocked or is_protected_word(t.text) or not t.text.isalpha():
             continue
@@ -251,6 +288,22 @@ def _choices(toks: Parsed) -> list[tuple[int, tuple]]:
         _CHOICES.clear()
     _CHOICES[toks] = out
     return out
+
+
+# Places named after what grows there: "a sunflower field" is "a field of sunflowers".
+_OF_PLACES = frozenset("field meadow grove forest garden orchard patch plantation".split())
+_MASS = frozenset("bamboo wheat rice corn grass tea barley hay clover moss ivy heather cotton".split())
+
+
+def _plural(noun: str) -> str:
+    low = noun.lower()
+    if low in _MASS:
+        return noun
+    if re.search(r"[^aeiou]y$", low):
+        return noun[:-1] + "ies"
+    if re.search(r"(?:s|sh|ch|x|z)$", low):
+        return noun + "es"
+    return noun + "s"
 
 
 _RESTATED: dict[tuple[Parsed, tuple[tuple[int, str], ...]], list[Restatement]] = {}
@@ -277,8 +330,8 @@ def _fold(toks: Parsed | None, text: str) -> Fold | None:
     return _FOLDS[text]
 
 
-def _chunk(text: str, seed: int) -> _Chunk:
-    phrases = [p.strip() for p in text.split(",")]
+def _chunk(text: str, seed: int, descriptions: tuple[str, ...] = ()) -> _Chunk:
+    phrases = [p.strip() for p in _split_commas(text, descriptions)]
     phrases = [p for p in phrases if p]
     # the subject is the first phrase with words that is not a quality tag ("masterpiece, a cat on a roof")
     subject = next(
@@ -288,47 +341,91 @@ def _chunk(text: str, seed: int) -> _Chunk:
     return _Chunk(phrases, subject, seed % 101)
 
 
-_STAND_IN = "thing"
+def _split_commas(text: str, descriptions: tuple[str, ...]) -> list[str]:
+    """``text`` split at its commas, except those inside a name's description ("a woman with an updo, pearls
+    and a black dress" is one noun phrase)."""
+    inside: set[int] = set()
+    for d in descriptions:
+        if "," in d:
+            for m in re.finditer(re.escape(d), text):
+                inside.update(range(m.start(), m.end()))
+    out, start = [], 0
+    for k, ch in enumerate(text):
+        if ch == "," and k not in inside:
+            out.append(text[start:k])
+            start = k + 1
+    out.append(text[start:])
+    return out
 
 
-_PARSED: dict[tuple[str, ...], list[Parsed | None]] = {}
+_STAND_INS = ("thing", "someone", "something")
+_PARSED: dict[tuple[tuple[str, ...], tuple[str, ...]], list[Parsed | None]] = {}
 
 
-def _parse_with_placeholders(phrases: list[str]) -> list[Parsed | None]:
-    """Parses of ``phrases``; a placeholder is parsed as the noun "thing" and put back in the tokens, so
-    "[[0]] narrating in a studio" restates like "someone narrating in a studio"."""
-    key = tuple(phrases)
+def _parse_with_placeholders(phrases: list[str], descriptions: tuple[str, ...] = ()) -> list[Parsed | None]:
+    """Parses of ``phrases`` with stand-ins: a placeholder is parsed as the noun "thing" and a name's
+    description ("a caped vigilante in a dark cowl") as "someone" (or "something"), then put back in the
+    tokens, so "[[0]] narrating in a studio" and "<description> feeding pigeons" restate like
+    "someone narrating in a studio": the parser never misreads a description's own words."""
+    key = (tuple(phrases), descriptions)
     cached = _PARSED.get(key)
     if cached is None:
         if len(_PARSED) > 2048:
             _PARSED.clear()
-        cached = _PARSED[key] = _parse_placeholders(phrases)
+        cached = _PARSED[key] = _parse_stand_ins(phrases, descriptions)
     return cached
 
 
-def _parse_placeholders(phrases: list[str]) -> list[Parsed | None]:
-    texts = []
+def _parse_stand_ins(phrases: list[str], descriptions: tuple[str, ...]) -> list[Parsed | None]:
+    nps = sorted({d for d in descriptions if re.match(r"(?:a|an|the)\s", d, re.IGNORECASE)}, key=len, reverse=True)
+    target = re.compile(
+        "|".join([_PH.pattern, *(r"(?<![\w])" + re.escape(d) + r"(?![\w])" for d in nps)]), re.IGNORECASE
+    )
+    texts: list[str] = []
+    records: list[list[tuple[str, str, str]]] = []
     for p in phrases:
-        if not _PH.search(p):
-            texts.append(p)
-        elif re.search(rf"\b{_STAND_IN}\b", p, re.IGNORECASE) or re.search(r"\w\[\[|\]\]\w", p):
-            texts.append("")  # glued to a word ("nami [[0]]one piece[[1]]"), or "thing" already there
-        else:
-            texts.append(_PH.sub(_STAND_IN, p))
+        found: list[tuple[str, str, str]] = []
+
+        def stand_in(m: re.Match[str], found: list[tuple[str, str, str]] = found) -> str:
+            text = m.group(0)
+            if _PH.fullmatch(text):
+                word, tag = "thing", "PH"
+            elif describes_person(text):
+                word, tag = "someone", "PHP"
+            else:
+                word, tag = "something", "PHT"
+            found.append((word, text, tag))
+            return word
+
+        own = {w.lower() for w in re.findall(r"[A-Za-z]+", _PH.sub(" ", p))}
+        if re.search(r"\w\[\[|\]\]\w", p) or own & set(_STAND_INS):
+            # glued to a word ("nami [[0]]one piece[[1]]"), or a stand-in word already there: parse as written
+            texts.append("" if _PH.search(p) else p)
+            records.append([])
+            continue
+        texts.append(target.sub(stand_in, p) if nps or _PH.search(p) else p)
+        records.append(found)
     parsed = parse_phrases(texts)
     out: list[Parsed | None] = []
-    for p, toks in zip(phrases, parsed, strict=True):
-        holders = _PH.findall(p)
-        if toks is None or not holders:
+    for found, toks in zip(records, parsed, strict=True):
+        if toks is None or not found:
             out.append(toks)
             continue
-        at = [t.i for t in toks if t.text == _STAND_IN]
-        if len(at) != len(holders):
+        at = [t.i for t in toks if t.lower in _STAND_INS]
+        if len(at) != len(found) or any(toks[i].lower != w for i, (w, _, _) in zip(at, found, strict=True)):
             out.append(None)
             continue
-        names = dict(zip(at, holders, strict=True))
-        out.append(tuple(replace(t, text=names[t.i], tag="PH") if t.i in names else t for t in toks))
+        put = {i: (text, tag) for i, (_, text, tag) in zip(at, found, strict=True)}
+        out.append(tuple(replace(t, text=put[t.i][0], tag=put[t.i][1]) if t.i in put else t for t in toks))
     return out
+
+
+def _descriptions(request: ParaphraseRequest) -> tuple[str, ...]:
+    """Every name description the request knows: the canonical replacements and their variants."""
+    out: list[str] = []
+    for canonical, variants in request.hints.items():
+        out.extend(x for x in (canonical, *variants.split("\n")) if x.strip())
+    return tuple(sorted(set(out)))
 
 
 def _apply_hints(phrase: str, request: ParaphraseRequest, rng: random.Random) -> str:
@@ -346,6 +443,11 @@ def _substituted(text: str, toks: Parsed | None, subs: dict[int, str]) -> str:
     if toks is None or not subs:
         return text
     return "".join(subs.get(t.i, t.text) + t.ws for t in toks).strip()
+
+
+def _bare_noun(toks: Parsed | None) -> bool:
+    """The phrase opens with a singular common noun and no determiner ("cashier wearing a cap")."""
+    return bool(toks) and toks[0].tag == "NN" and toks[0].text.islower()  # type: ignore[index]
 
 
 def _lower_first(text: str) -> str:
