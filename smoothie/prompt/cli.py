@@ -88,6 +88,15 @@ def _backend_options(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from smoothie.prompt.backends import release_backends
+
+    try:
+        return _run(args)
+    finally:
+        release_backends()  # an LLM backend frees its model before the process ends
+
+
+def _run(args: argparse.Namespace) -> int:
     from smoothie.cli import UsageError
     from smoothie.prompt import MAX_ENSEMBLE, load_user_names, parse_prompt, rewrite
     from smoothie.prompt.backends import available_backends

@@ -84,6 +84,9 @@ class SmoothieRun:
 
     def __exit__(self, *exc: object) -> None:
         self.restore()
+        from smoothie.prompt.backends import release_backends
+
+        release_backends()  # the job is done: an LLM backend frees its (GPU) memory for the next one
 
     def set_attr(self, name: str, value: Any) -> None:
         """Set ``p.name`` and remember the old value (or its absence) for :meth:`restore`."""

@@ -97,18 +97,32 @@ def get_backend(name: str, **options: Any) -> Backend:
     key = (name, tuple(sorted((k, repr(v)) for k, v in options.items())))
     with _LOCK:
         if key not in _BUILT:
+            # the same backend with other options (the user picked another model): the old one is closed, so
+            # switching models in the Settings never keeps two of them in memory
+            for stale in [k for k in _BUILT if k[0] == name]:
+                _close(_BUILT.pop(stale))
             _BUILT[key] = _FACTORIES[name](**options)
         return _BUILT[key]
 
 
 def release_backends() -> None:
-    """Forget built backends (an LLM backend frees its model when dropped / on ``close``)."""
+    """Close and forget every built backend: an LLM backend frees its model (and its GPU memory); the next
+    request builds it again. Called where a run ends: the ``rewrite`` CLI, and the WebUI after each job."""
     with _LOCK:
         for backend in _BUILT.values():
-            close = getattr(backend, "close", None)
-            if callable(close):
-                close()
+            _close(backend)
         _BUILT.clear()
+
+
+def _close(backend: Backend) -> None:
+    close = getattr(backend, "close", None)
+    if callable(close):
+        try:
+            close()
+        except Exception as exc:  # freeing memory must never fail a run
+            import logging
+
+            logging.getLogger(__name__).warning("closing backend %r failed: %s", getattr(backend, "name", backend), exc)
 
 
 _BUILTIN_MODULES = ("smoothie.prompt.backends.rules",)
