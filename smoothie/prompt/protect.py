@@ -53,6 +53,18 @@ _INJECTION = re.compile(
       | \bas\s+an\s+ai\b | \b(?:assistant|system|user)\s*:""",
     re.IGNORECASE | re.VERBOSE,
 )
+# Words every _INJECTION pattern contains: a plain substring test first (C speed), the regex only when one is in.
+_INJECTION_WORDS = ("ignore", "disregard", "forget", "override", "bypass", "system", "instruction", "you are",
+                    "act as", "jailbreak", "anything", "developer", "as an ai", "assistant", "user")  # fmt: skip
+
+
+def _instructions_in(text: str) -> re.Match[str] | None:
+    lowered = " ".join(text.lower().split())
+    if not any(word in lowered for word in _INJECTION_WORDS):
+        return None
+    return _INJECTION.search(text)
+
+
 _SYNTAX_CHARS = re.compile(r"[:()\[\]{}<>|\\$_]|AND|BREAK")
 _RE_PART_WEIGHT = re.compile(r"\s*:\s*[-+]?(?:\d+\.?|\d*\.\d+)\s*$")
 
@@ -146,7 +158,7 @@ def protect(prompt: Prompt) -> Protected:
         frozenset(part_ends),
         skeleton(prompt),
         syntax_in(text),
-        bool(_INJECTION.search(PLACEHOLDER.sub(" ", text))),
+        bool(_instructions_in(PLACEHOLDER.sub(" ", text))),
         frozenset(breaks),
     )
 
@@ -176,7 +188,7 @@ def check_text(text: str) -> str | None:
     found = syntax_in(text)
     if found:
         return "WebUI syntax " + ", ".join(repr(t) for t in sorted(found, key=text.find))
-    m = _INJECTION.search(text)
+    m = _instructions_in(text)
     if m:
         return f"instructions to a model ({m.group(0).strip()!r})"
     return None
@@ -195,7 +207,7 @@ def restore_checked(candidate: str, protected: Protected) -> Restored:
     bad = _rejected_syntax(candidate, protected)
     if bad:
         return Restored(None, "syntax", f"the backend wrote WebUI syntax: {bad}")
-    injected = None if protected.text_instructs else _INJECTION.search(PLACEHOLDER.sub(" ", candidate))
+    injected = None if protected.text_instructs else _instructions_in(PLACEHOLDER.sub(" ", candidate))
     if injected:
         return Restored(None, "injection", f"instructions to a model: {injected.group(0).strip()!r}")
     seps = set(protected.separators)

@@ -169,3 +169,21 @@ def test_an_injecting_backend_gets_no_line_into_the_ensemble() -> None:
 def test_check_text(text: str, problem: str | None) -> None:
     found = check_text(text)
     assert found == problem if problem is None else (found or "").startswith(problem)
+
+
+def test_an_injecting_openai_server_gets_no_line_into_the_ensemble() -> None:
+    from tests.bench.fuzz_cli import PAYLOADS, InjectingServer
+
+    server = InjectingServer()
+    try:
+        prompt = "a cat sleeping on a sofa, (soft light:1.2), <lora:detail:0.5> BREAK a rainy window"
+        options = {"base_url": server.base_url, "model": "evil-model", "timeout": 30, "rounds": 1}
+        result = rewrite(prompt, n=8, backend="openai", backend_options=options)
+    finally:
+        server.close()
+    assert server.calls >= 1
+    for paraphrase in result.paraphrases:
+        assert "evil" not in paraphrase.lower(), paraphrase
+        assert skeleton(paraphrase) == skeleton(prompt), paraphrase
+    assert "model" in result.sources  # the honest lines are used
+    assert result.rejected.get("syntax", 0) + result.rejected.get("injection", 0) >= len(PAYLOADS) - 3

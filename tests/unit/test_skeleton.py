@@ -173,7 +173,9 @@ def _a1111() -> tuple[ModuleType, re.Pattern[str]]:
     pattern = next(
         ast.literal_eval(node.value.args[0])
         for node in tree.body
-        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "re_extra_net"
+        if isinstance(node, ast.Assign)
+        and isinstance(node.value, ast.Call)
+        and getattr(node.targets[0], "id", "") == "re_extra_net"
     )
     return parser, re.compile(pattern)
 
