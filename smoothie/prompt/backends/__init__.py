@@ -15,46 +15,22 @@ a model is loaded once.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol, runtime_checkable
+from collections.abc import Callable
+from typing import Any
 
-Style = Literal["natural", "tags"]
+from smoothie.prompt.request import Backend, ParaphraseRequest, Style
 
-
-@dataclass(frozen=True)
-class ParaphraseRequest:
-    """What the engine asks of a backend.
-
-    ``text``: the generic (names already replaced) prompt with syntax protected as ``[[k]]``.
-    ``placeholders``: every placeholder in ``text``, in order; each must appear exactly once in a candidate.
-    ``separators``: the placeholders that stand for ``BREAK`` / ``AND`` (structure: their order matters);
-    ``breaks``: those of them that are ``BREAK`` (a continuation of the same sub-prompt, not a new one).
-    ``style``: ``tags`` for comma-separated tag prompts (``1girl, solo, …``), else ``natural``.
-    ``original``: the user's prompt before genericising (context for an LLM; names must not be copied).
-    ``hints``: each name description in ``text`` (what replaced a name) -> its consistent alternatives, one a
-    line (empty when it has none). A backend may say a description another way only by one of these.
-    """
-
-    text: str
-    n: int
-    seed: int = 0
-    placeholders: tuple[str, ...] = ()
-    separators: tuple[str, ...] = ()
-    breaks: tuple[str, ...] = ()
-    style: Style = "natural"
-    original: str = ""
-    hints: Mapping[str, str] = field(default_factory=dict)
-
-
-@runtime_checkable
-class Backend(Protocol):
-    """A paraphrase backend: ``paraphrase`` returns candidate protected paraphrases (may be fewer than n)."""
-
-    name: str
-
-    def paraphrase(self, request: ParaphraseRequest) -> list[str]: ...
-
+__all__ = [
+    "Backend",
+    "BackendFactory",
+    "ParaphraseRequest",
+    "Style",
+    "available_backends",
+    "backend_parameters",
+    "get_backend",
+    "register_backend",
+    "release_backends",
+]
 
 BackendFactory = Callable[..., Backend]
 

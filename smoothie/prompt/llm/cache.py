@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from smoothie.prompt.backends import ParaphraseRequest
+from smoothie.prompt.request import ParaphraseRequest
 
 log = logging.getLogger(__name__)
 

@@ -18,9 +18,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TypedDict
 
-from smoothie.prompt.backends import ParaphraseRequest
 from smoothie.prompt.invariants import protected_words_in
 from smoothie.prompt.llm.parse import PLACEHOLDER_RE
+from smoothie.prompt.request import ParaphraseRequest
 
 
 class Message(TypedDict):

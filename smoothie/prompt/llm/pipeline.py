@@ -22,12 +22,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from smoothie.prompt.backends import ParaphraseRequest
 from smoothie.prompt.llm.deadline import Deadline
 from smoothie.prompt.llm.errors import BackendUnavailable
 from smoothie.prompt.llm.http import Completion, snippet
 from smoothie.prompt.llm.instructions import Message, generation_messages, smoothing_messages
 from smoothie.prompt.llm.parse import ParseResult, parse_candidates
+from smoothie.prompt.request import ParaphraseRequest
 
 log = logging.getLogger(__name__)
 
