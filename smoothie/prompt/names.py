@@ -34,10 +34,19 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from smoothie.prompt import tables
-from smoothie.prompt.describe import AGE_WORDS, Cues, cues, fit_phrase, fit_tags
+from smoothie.prompt.describe import Cues, cues, fit_phrase, fit_tags
 from smoothie.prompt.grammar import Atom, Group, Prompt, Separator, Text
-from smoothie.prompt.invariants import COLOUR_WORDS, is_protected_word
-from smoothie.prompt.nlp import get_nlp, is_english_word
+from smoothie.prompt.invariants import (
+    AGE_WORDS,
+    COLOUR_WORDS,
+    FEMALE_WORDS,
+    MALE_WORDS,
+    NUMBER_WORDS,
+    SAME_COLOUR,
+    STRICT_DIRECTIONS,
+    is_protected_word,
+)
+from smoothie.prompt.nlp import get_nlp, is_english_word, noun_lemmas
 from smoothie.prompt.tables import NameEntry, NameTable, TagDatabase, normalise_form, tag_key
 from smoothie.prompt.text import article as _article
 from smoothie.prompt.text import fix_articles, squeeze
@@ -406,6 +415,10 @@ class Genericiser:
             ):
                 # "the Treasury", "Temple of Artemis", "at Petra": a place, never a brand
                 label, ner_label = "place", "FAC"
+            if label == "person" and re.search(
+                r"\b(?:over|above|across|in|near|around|through|outside|beyond|at)\s+(?:the\s+)?$", before
+            ) and not _STYLE_AFTER.match(text[ent.end_char : ent.end_char + 40]) and not acts:
+                label, ner_label = "place", "GPE"  # "balloons over Cappadocia": somewhere, not someone
             if label == "place" and ent.label_ == "NORP":
                 continue  # "Japanese", "Gothic": adjectives a prompt needs, not names to replace
             if label == "place" and acts and len(words) <= 2:
@@ -610,6 +623,16 @@ class Genericiser:
                     elif not self._case_ok(surface, entry, text, s, e):
                         continue
                     add(_Found(s, e, entry))
+        # 1b. "Shrek and Donkey": a capitalised ordinary noun coordinated with a character is one too; it
+        # becomes the noun it is ("a donkey")
+        for f in [f for f in found if f.entry.label in ("character", "person")]:
+            m = re.match(r"\s+(?:and|&)\s+([A-Z][a-z]+)\b(?!['’]s)", text[f.end : f.end + 40])
+            if m is None:
+                continue
+            noun = m.group(1)
+            s, e = f.end + m.start(1), f.end + m.end(1)
+            if free(s, e) and is_english_word(noun) and noun.lower() in noun_lemmas() and not is_protected_word(noun):
+                add(_Found(s, e, NameEntry(noun, "character", f"{_article(noun)} {noun.lower()}", source="rule")))
         # 2. context rules for names nobody knows: "by X", "in the style of X", "named X", "X style"
         for s, e, label in self._rule_spans(text, words, analysis):
             if free(s, e):
@@ -906,7 +929,11 @@ class Genericiser:
             consumed = 0
             if possessive and label in ("brand", "artist", "studio"):
                 consumed = 2
-            alternatives = entry.modifier_variants if entry.modifier else tuple(_strip_article(v) for v in variants)
+            alternatives = (
+                tuple(v for v in entry.modifier_variants if consistent(v, replacement))
+                if entry.modifier
+                else tuple(_strip_article(v) for v in variants)
+            )
             analysis.found.append(Name(surface, label, replacement, entry.source, alternatives))
             if style_after and style_after.group(0).startswith("-"):
                 return left, replacement + " " if replacement else "", 1  # "ghibli-style" -> "anime style"
@@ -978,12 +1005,7 @@ class Genericiser:
         if not generic and label == "artwork":
             generic = "a painting"
         variants = tuple(
-            v
-            for v in (fit_phrase(v, analysis.cues) for v in entry.variants)
-            if v
-            and v != generic
-            and _colours(v) <= _colours(generic) | _colours_of(analysis.cues)
-            and not set(v.lower().split()) & AGE_WORDS
+            v for v in (fit_phrase(v, analysis.cues) for v in entry.variants) if v and consistent(v, generic)
         )
         return generic, variants
 
@@ -1120,12 +1142,19 @@ def _tag_variants(tags: list[str], rest: str, seed_text: str) -> tuple[str, ...]
     return tuple(out)
 
 
-def _colours(text: str) -> set[str]:
-    return {w for w in re.findall(r"[a-z]+", text.lower()) if w in COLOUR_WORDS}
+# What a variant may not say unless its replacement says it: the validator rejects such a candidate anyway.
+_KEPT_WORDS = AGE_WORDS | FEMALE_WORDS | MALE_WORDS | NUMBER_WORDS | COLOUR_WORDS | STRICT_DIRECTIONS
 
 
-def _colours_of(cue: Cues) -> set[str]:
-    return {c for cs in cue.colours.values() for c in cs}
+def consistent(variant: str, replacement: str) -> bool:
+    """Whether ``variant`` says nothing about age, gender, number, colour or direction that ``replacement``
+    does not ("a tall man" is no variant of "a tall sorcerer with a blindfold")."""
+
+    def kept(text: str) -> set[str]:
+        words = re.findall(r"[a-z0-9+]+", text.lower().replace("-", " "))
+        return {SAME_COLOUR.get(w, w) for w in words if w in _KEPT_WORDS}
+
+    return variant != replacement and kept(variant) <= kept(replacement)
 
 
 def _comma_after(right: str) -> int:

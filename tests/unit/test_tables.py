@@ -18,6 +18,7 @@ import pytest
 
 from smoothie.prompt import tables
 from smoothie.prompt.invariants import COLOUR_WORDS, DIRECTION_WORDS, NUMBER_WORDS, is_protected_word
+from smoothie.prompt.names import consistent
 from smoothie.prompt.tables import DATA_DIR, normalise_form
 
 NAMES = DATA_DIR / "names.jsonl"
@@ -226,6 +227,15 @@ def check_entry(entry: Mapping[str, Any]) -> list[str]:
         for field, text in texts:
             if re.search(r"\bstyled?$", text):
                 problems.append(f"{where}: {field} {text!r} ends in 'style' (the engine keeps the prompt's own)")
+    # variants say nothing the generic does not: no other age, gender, number, colour or direction
+    for v in variants:
+        if not consistent(v, entry["generic"]):
+            problems.append(
+                f"{where}: variant {v!r} says an age, gender, number, colour or direction the generic does not"
+            )
+    for v in mvars:
+        if not consistent(v, entry["modifier"]):
+            problems.append(f"{where}: modifier_variant {v!r} says more than the modifier {entry['modifier']!r}")
     # age: never younger, and variants never say an age the generic does not
     generic_ages = set(words_of(entry["generic"])) & CHILD_WORDS
     for field, text in texts:
@@ -503,7 +513,7 @@ GOOD = {
     "aliases": ["Rembrandt van Rijn"],
     "generic": "dramatic chiaroscuro oil painting",
     "modifier": "chiaroscuro",
-    "variants": ["moody baroque oil portrait with deep shadows", "old-master oil painting lit by a single warm light"],
+    "variants": ["moody baroque oil portrait with deep shadows", "baroque oil painting lit by a warm light"],
 }
 
 
