@@ -275,6 +275,7 @@ def rewrite(
         style=g.style,
         original=prompt,
         hints=hints,
+        networks=tuple(f"[[{k}]]" for k, atom in enumerate(prot.atoms) if atom.startswith("<")),
     )
     rules = get_backend("rules")
     chosen: Backend = rules

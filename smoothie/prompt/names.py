@@ -202,6 +202,7 @@ class Analysis:
     before: str = ""  # the rewritten text just before the current name (a bounded tail)
     described: set[str] = field(default_factory=set)  # entries already described (a second mention is dropped)
     emitted: set[str] = field(default_factory=set)  # description tags already written (never twice)
+    unescaped: set[str] = field(default_factory=set)  # series the user wrote without escapes: "rem (re:zero)"
     anime: bool = False  # the prompt names anime/game things (danbooru names, a "\(series\)" tag)
 
 
@@ -262,6 +263,7 @@ class Genericiser:
                 if isinstance(nxt, Group) and self._unescaped_series(run, nxt, analysis):
                     # "rem (re:zero)": the series written without escapes (A1111 reads it as emphasis)
                     run = run.rstrip() + " \\(" + nxt.source[1:-1].strip() + "\\)"
+                    analysis.unescaped.add(nxt.source[1:-1].strip())
                     j += 1
                 out.extend(_reparse(_trim_like(run, self.replace(run, analysis))))
                 i = j
@@ -415,9 +417,14 @@ class Genericiser:
             ):
                 # "the Treasury", "Temple of Artemis", "at Petra": a place, never a brand
                 label, ner_label = "place", "FAC"
-            if label == "person" and re.search(
-                r"\b(?:over|above|across|in|near|around|through|outside|beyond|at)\s+(?:the\s+)?$", before
-            ) and not _STYLE_AFTER.match(text[ent.end_char : ent.end_char + 40]) and not acts:
+            if (
+                label == "person"
+                and re.search(
+                    r"\b(?:over|above|across|in|near|around|through|outside|beyond|at)\s+(?:the\s+)?$", before
+                )
+                and not _STYLE_AFTER.match(text[ent.end_char : ent.end_char + 40])
+                and not acts
+            ):
                 label, ner_label = "place", "GPE"  # "balloons over Cappadocia": somewhere, not someone
             if label == "place" and ent.label_ == "NORP":
                 continue  # "Japanese", "Gothic": adjectives a prompt needs, not names to replace
@@ -709,6 +716,17 @@ class Genericiser:
                     entry = NameEntry(surface, "artist" if by_artist else "character", "", source="series")
             analysis.anime = True
             yield _Found(start, m.end(), entry, kind="series")
+
+    def _qualifier(self, surface: str, f: _Found, label: str, analysis: Analysis) -> str:
+        """A character's danbooru qualifier, described: ``nami \\(one piece\\)`` keeps ``\\(shonen anime\\)``
+        (the series' style words from the table; ``anime`` for a series nobody describes). The user's escaped
+        brackets stay, the series' name goes."""
+        m = _SERIES_IN.search(surface)
+        if f.kind != "series" or label != "character" or m is None or m.group("series").strip() in analysis.unescaped:
+            return ""
+        series = self.table.get(m.group("series"))
+        words = series.modifier if series is not None and series.label == "copyright" and series.modifier else "anime"
+        return f"\\({words}\\)"
 
     def _series_like(self, name: str, series: str) -> bool:
         """Whether an unknown ``name \\(series\\)`` reads as a character of a series: a word of either part
@@ -1109,6 +1127,11 @@ class Genericiser:
         analysis.described.add(entry.name)
         analysis.emitted.update(normalise_form(t) for t in tags)
         analysis.found.append(Name(surface, label, replacement, entry.source, variants))
+        qualifier = self._qualifier(surface, f, label, analysis)
+        if qualifier:  # the user's escaped brackets stay, around the series described ("shonen anime")
+            series = _SERIES_IN.search(surface)
+            analysis.found.append(Name(series.group(0) if series else surface, "copyright", qualifier, entry.source))
+            replacement = f"{replacement}, {qualifier}" if replacement else qualifier
         return keep_left, replacement, len(rest)
 
 
@@ -1120,6 +1143,9 @@ def _with_surname(text: str, words: list[re.Match[str]], i: int) -> int:
     if nxt[:1].isupper() and not is_english_word(nxt) and re.fullmatch(r"\s+", text[words[i].end() : words[j].start()]):
         return words[j].end()
     return words[i].end()
+
+
+_SERIES_IN = re.compile(r"\\\((?P<series>[^\\()]{1,60})\\\)\s*$")
 
 
 def _tag_variants(tags: list[str], rest: str, seed_text: str) -> tuple[str, ...]:

@@ -26,6 +26,9 @@ class ParaphraseRequest:
     ``original``: the user's prompt before genericising (context for an LLM; names must not be copied).
     ``hints``: each name description in ``text`` (what replaced a name) -> its consistent alternatives, one a
     line (empty when it has none). A backend may say a description another way only by one of these.
+    ``networks``: the placeholders that stand for extra networks (``<lora:…>``): text the encoder never reads,
+    so moving one changes nothing (a tag-prompt reordering keeps them in place rather than count a move as a
+    new paraphrase).
     """
 
     text: str
@@ -37,6 +40,7 @@ class ParaphraseRequest:
     style: Style = "natural"
     original: str = ""
     hints: Mapping[str, str] = field(default_factory=dict)
+    networks: tuple[str, ...] = ()
 
 
 @runtime_checkable

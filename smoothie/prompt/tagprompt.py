@@ -7,8 +7,9 @@ its trainers varied it, by shuffling (kohya's ``shuffle_caption`` with ``keep_to
 * every general, quality and rating tag is kept verbatim; nothing is renamed, added or dropped;
 * the leading quality, score, rating, source and count tags (``masterpiece, best quality, 1girl, solo``) stay
   first, in their order — trainers keep them in place and models expect them there;
-* a tag that is only syntax (``<lora:x:0.8>``, ``(smirk:1.1)``, ``__wildcard__``) keeps its place, and a tag
-  ending in a bare ``:weight`` never ends a part (A1111 would read it as the weight of the whole AND part);
+* an extra network (``<lora:x:0.8>``) keeps its place (moving it changes nothing the encoder reads, so it is
+  no new paraphrase); weighted tags (``(smirk:1.1)``), choices and wildcards move like any tag; a tag ending
+  in a bare ``:weight`` keeps its place and never ends a part (A1111 would read it as the whole part's weight);
 * the other tags are shuffled, and a replaced name's description (``aqua hair, twintails, detached sleeves``)
   is one of its consistent variants (:attr:`ParaphraseRequest.hints`), so the ensemble varies in order and in
   how much of a look each line spells out.
@@ -100,7 +101,9 @@ def _split_tags(text: str) -> list[str]:
     return [t.strip() for t in text.split(",") if t.strip()]
 
 
-def _piece(text: str, hints: dict[tuple[str, ...], tuple[tuple[str, ...], ...]]) -> _Piece:
+def _piece(
+    text: str, hints: dict[tuple[str, ...], tuple[tuple[str, ...], ...]], networks: frozenset[str] = frozenset()
+) -> _Piece:
     tags = _split_tags(text)
     n_head = 0
     for t in tags:
@@ -110,7 +113,9 @@ def _piece(text: str, hints: dict[tuple[str, ...], tuple[tuple[str, ...], ...]])
         break
     head, body = tuple(tags[:n_head]), tuple(tags[n_head:])
     pinned = frozenset(
-        i for i, t in enumerate(body) if _ONLY_PLACEHOLDERS.fullmatch(t) or _BARE_WEIGHT.search(_PH.sub("", t))
+        i
+        for i, t in enumerate(body)
+        if (_ONLY_PLACEHOLDERS.fullmatch(t) and set(_PH.findall(t)) <= networks) or _BARE_WEIGHT.search(_PH.sub("", t))
     )
     groups = []
     i = 0
@@ -165,7 +170,8 @@ def paraphrase(request: ParaphraseRequest) -> list[str]:
         alts = tuple(tuple(_split_tags(a)) for a in alternatives.split("\n") if _split_tags(a))
         if canon and alts:
             hints[canon] = tuple(a for a in alts if a != canon)
-    parts: list[str | _Piece] = [p if p in seps else _piece(p, hints) for p in pieces_text]
+    networks = frozenset(request.networks)
+    parts: list[str | _Piece] = [p if p in seps else _piece(p, hints, networks) for p in pieces_text]
     total = math.prod(p.orders() for p in parts if isinstance(p, _Piece))
     base = _stable_seed(request.text, request.seed)
     out: list[str] = []

@@ -29,9 +29,9 @@ def words(text: str) -> set[str]:
 # --- tag prompts ---------------------------------------------------------------------------------------
 
 
-def test_an_unknown_series_character_goes_with_its_qualifier_and_brackets() -> None:
+def test_an_unknown_series_character_goes_and_its_series_is_described() -> None:
     out = generic("1girl, zorvessa \\(blimpquest saga\\), grey hair, black dress, night")
-    assert out == "1girl, grey hair, black dress, night"
+    assert out == "1girl, \\(anime\\), grey hair, black dress, night"
 
 
 def test_a_general_tag_with_a_qualifier_is_kept() -> None:
@@ -176,7 +176,7 @@ def db(tmp_path: Path) -> str:
 
 def test_the_tag_database_names_characters_copyrights_and_artists(db: str) -> None:
     out = generic("1girl, qorvath \\(blimpquest\\), blimp quest, zanthe orrow, plugblade, smile", tag_database=db)
-    assert out == "1girl, plugblade, smile"  # a general tag that no English word is stays
+    assert out == "1girl, \\(anime\\), plugblade, smile"  # a general tag that no English word is stays
 
 
 def test_rewrite_and_scrub_take_the_tag_database(db: str) -> None:
@@ -308,3 +308,12 @@ def test_a_long_run_without_spaces_or_escapes_is_cheap_to_read() -> None:
     # the "\(series\)" scan and spaCy's tokenizer used to be quadratic here (issue 14 item 11); the timing
     # lives in docs/BENCHMARKS.md, this checks the result
     assert generic("<" * 5000 + " Brad Pitt") == "<" * 5000 + " a rugged blond man with a chiseled jaw"
+
+
+def test_a_series_qualifier_keeps_its_escaped_brackets_around_a_description() -> None:
+    g = genericise("masterpiece, 1girl, nami \\(one piece\\), orange hair, beach")
+    out = g.generic.source
+    assert "\\(shonen anime\\)" in out and "one piece" not in out and "nami" not in out
+    assert [n.label for n in g.names] == ["character", "copyright"]
+    assert generic("1girl, zorvessa \\(blimpquest saga\\), grey hair") == "1girl, \\(anime\\), grey hair"
+    assert "\\(" not in generic("1girl, smile, by ask \\(askzy\\)")  # an artist's handle, no series

@@ -37,18 +37,21 @@ def test_every_tag_is_kept_verbatim_and_the_head_stays_first() -> None:
     assert lines != paraphrase(_req(PROMPT, seed=3))
 
 
-def test_syntax_only_tags_keep_their_place_and_a_bare_weight_never_ends_a_part() -> None:
-    text = "[[0]], 1girl, red hair:1.2, smile, [[1]], cat ears, sitting, window [[2]] sky, cloud, red hair:1.3"
-    lines = paraphrase(_req(text, separators=("[[2]]",), breaks=("[[2]]",)))
-    assert len(lines) > 1
+def test_extra_networks_and_bare_weights_keep_their_place_and_a_bare_weight_never_ends_a_part() -> None:
+    text = "[[0]], 1girl, red hair:1.2, smile, [[1]], cat ears, [[3]], window [[2]] sky, cloud, red hair:1.3"
+    req = _req(text, separators=("[[2]]",), breaks=("[[2]]",), networks=("[[0]]", "[[3]]"))
+    lines = paraphrase(req)
+    assert len(lines) == 32
+    moved = set()
     for line in lines:
         first, second = line.split(" [[2]] ")
         tags = _tags(first)
-        assert tags[0] == "[[0]]" and tags[4] == "[[1]]"  # the leading LoRA and a weighted group stay put
-        assert tags[2] == "red hair:1.2"  # a bare weight is pinned
+        assert tags[0] == "[[0]]" and tags[2] == "red hair:1.2" and tags[6] == "[[3]]"  # a LoRA, a bare weight
+        moved.add(tags.index("[[1]]"))  # a weighted group moves like any tag
         assert not re.search(r":\d", tags[-1])
         # a part that ended in a bare weight keeps it last (it was the part's weight as the user wrote it)
         assert _tags(second)[-1] == "red hair:1.3"
+    assert len(moved) > 1
 
 
 def test_name_descriptions_vary_within_what_the_replacement_says() -> None:
@@ -77,6 +80,7 @@ def test_rewrite_of_a_tag_prompt_keeps_the_tags_and_syntax() -> None:
     r = rewrite(prompt, n=16)
     for line in r.paraphrases:
         assert line.startswith("(best quality:1.2), 1girl, solo, ")
+        assert line.endswith(", <lora:maid_v1:0.7>")  # the engine tells which placeholders are LoRAs
         assert Counter(_tags(line)) == Counter(_tags(prompt))
 
 
