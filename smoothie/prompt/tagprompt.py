@@ -27,7 +27,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from smoothie.prompt.backends import ParaphraseRequest
+from smoothie.prompt.request import ParaphraseRequest
 
 _PH = re.compile(r"\[\[\d+\]\]")
 _ONLY_PLACEHOLDERS = re.compile(r"(?:\s*\[\[\d+\]\]\s*)+")
