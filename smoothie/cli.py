@@ -20,6 +20,7 @@ from typing import NoReturn
 SUBCOMMAND_MODULES = (
     "smoothie.prompt.cli",
     "smoothie.dataset.cli",
+    "smoothie.wronglora.cli",
     "smoothie.demo",
 )
 
