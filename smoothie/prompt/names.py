@@ -507,6 +507,27 @@ class Genericiser:
             return len(capitalised) >= 2
         return True
 
+    def _unknown_tag(self, tag: str) -> str:
+        """``character`` or ``copyright`` for a tag that reads as a name nobody listed, else ``""``."""
+        lead = re.match(r"\s*(?:by\s+|artist:\s*)", tag, re.IGNORECASE)
+        body = tag[lead.end() :] if lead else tag
+        words = _WORD.findall(body)
+        if not words or len(words) > 12 or "\\" in body or any(ch in body for ch in "[]()<>:{}|"):
+            return ""
+        key = normalise_form(body)
+        if key in tables.general_tags() or (self.db is not None and self.db.lookup(body) is not None):
+            return ""
+        if any(re.search(r"\d", w) or is_protected_word(w) or w.lower() in _SYNTAX_WORDS for w in words):
+            return ""
+        foreign = [w for w in words if not _english_or_compound(w)]
+        if not foreign or (len(words) == 1 and len(words[0]) < 5):
+            return ""  # a short single word ("dojo") is more often a loanword than a name
+        if len(words) >= 3 and sum(w.lower() in _PARTICLES for w in words) >= 1 and len(foreign) >= 2:
+            return "copyright"  # "dungeon ni deai wo motomeru …": a light-novel title
+        if len(words) > 4 and len(foreign) < 2:
+            return ""
+        return "artist" if lead else "copyright" if len(words) > 4 else "character"
+
     def _suspicious_tag(self, tag: str) -> bool:
         norm = normalise_form(re.sub(r"[^\w\s'\-]", " ", tag))
         words = norm.split()
@@ -584,8 +605,12 @@ class Genericiser:
                     add(f)
         if self.db is not None:
             for s, e in _tag_spans(text):
-                if free(s, e) and self.db.is_general(text[s:e]) and self.table.get(text[s:e]) is None:
+                if not free(s, e) or self.table.get(text[s:e]) is not None:
+                    continue
+                if self.db.is_general(text[s:e]):
                     take(s, e)
+                elif tags_style and (entry := self.db.get(text[s:e])) is not None:
+                    add(_Found(s, e, entry))  # a whole tag the database names, however long
 
         # A name spaCy found whole ("Grace Hopper") is not cut down to a table alias inside it ("Hopper").
         ner_spans = [
@@ -612,6 +637,11 @@ class Genericiser:
                         continue
                     surface = text[s:e]
                     entry = table.get(surface)
+                    if entry is None and e < len(text) and text[e] in "!?":
+                        bang = re.match(r"[!?]+", text[e:])
+                        if bang is not None and (entry := table.get(text[s : e + bang.end()])) is not None:
+                            e += bang.end()  # "vspo!", "k-on!": the name's own punctuation goes with it
+                            surface = text[s:e]
                     if entry is None and surface.lower().endswith(("'s", "’s")):
                         entry = table.get(surface[:-2])
                         e -= 2 if entry is not None else 0
@@ -653,6 +683,16 @@ class Genericiser:
             for m in re.finditer(r"(?<![\w])" + re.escape(surface) + r"(?![\w])", text):
                 if free(m.start(), m.end()):
                     add(_Found(m.start(), m.end(), self._unknown_entry(surface, label, analysis), ner_label))
+        # 4. a whole tag of a tag prompt that is no general tag and holds a word that is no English word (nor two
+        # run together: "sweatdrop"): a name the tables do not know ("toga himiko", "nekotoufu"); a Japanese
+        # title ("watashi ga motenai no wa …") is a series
+        if tags_style:
+            for s, e in _tag_spans(text):
+                if not free(s, e):
+                    continue
+                kind = self._unknown_tag(text[s:e])
+                if kind:
+                    add(_Found(s, e, NameEntry(text[s:e], kind, "", source="tag"), kind="tag"))
         found.sort(key=lambda f: f.start)
         return found
 
@@ -756,15 +796,17 @@ class Genericiser:
         after ``by``), or, in a sentence, a name of several words or none English, written like a name."""
         words = _WORD.findall(surface)
         english = all(is_english_word(w) or is_protected_word(w) for w in words)
+        left = text[max(0, start - _CONTEXT) : start]
+        whole_tag = re.search(
+            r"(?:^|[,|(\[{:])\s*(?:by\s+|artist:\s*)?$", left, re.IGNORECASE
+        ) is not None and re.match(r"\s*(?:[,|)\]}]|$)", text[end:])
+        if tags_style and whole_tag:
+            return True  # "magion02", "vspo!": a whole tag the database names is that name
         if any(is_protected_word(w) for w in words) and len(words) == 1:
             return False
-        left = text[max(0, start - _CONTEXT) : start]
         if _BY_CONTEXT.search(left):
             return True
-        whole_tag = re.search(r"(?:^|[,|(\[{:])\s*$", left) is not None and re.match(r"\s*(?:[,|)\]}]|$)", text[end:])
         if tags_style:
-            if whole_tag:
-                return True
             # inside a longer tag only a name that is no English word ("shiroko swimsuit", not "sky")
             return not english and (len(words) > 1 or len(surface) > 3)
         if english:
@@ -784,7 +826,10 @@ class Genericiser:
         left = text[max(0, start - _CONTEXT) : start]
         if _STYLE_AFTER.match(text[end:]) or _BY_CONTEXT.search(left):
             return True
-        whole_tag = re.fullmatch(r"\s*", left.rsplit(",", 1)[-1]) and re.match(r"\s*(?:,|$)", text[end:])
+        tag_start = re.fullmatch(r"\s*", left.rsplit(",", 1)[-1]) is not None
+        if tag_start and entry.label == "copyright" and "," in text and len(words) > 1:
+            return True  # "fire emblem fates": a series title opening a tag, with or without its subtitle
+        whole_tag = tag_start and re.match(r"\s*(?:,|$)", text[end:])
         if (
             whole_tag
             and "," in text
@@ -1013,7 +1058,7 @@ class Genericiser:
         label = entry.label
         generic = entry.generic
         if generic and label in ("person", "character"):
-            generic = fit_phrase(generic, analysis.cues)
+            generic = fix_articles(fit_phrase(generic, analysis.cues))
         if not generic and label in ("person", "character"):
             gender = analysis.cues.gender
             if label == "character" and (analysis.anime or entry.source in ("tagcomplete", "series")):
@@ -1023,7 +1068,9 @@ class Genericiser:
         if not generic and label == "artwork":
             generic = "a painting"
         variants = tuple(
-            v for v in (fit_phrase(v, analysis.cues) for v in entry.variants) if v and consistent(v, generic)
+            v
+            for v in (fix_articles(fit_phrase(v, analysis.cues)) for v in entry.variants)
+            if v and consistent(v, generic)
         )
         return generic, variants
 
@@ -1096,9 +1143,12 @@ class Genericiser:
         keep_left = left[: tag_start + 1] + (" " if tag_start >= 0 and lead[:1].isspace() else "")
         by = bool(prefix.group(0).strip())
         if label in ("copyright", "general"):
-            if rest_words and not _STYLE_AFTER.match(rest):
-                tags: list[str] = []
-            else:
+            subtitle = (
+                rest_words and len(rest_words.split()) <= 4 and normalise_form(rest_words) not in tables.general_tags()
+            )
+            if rest_words and not _STYLE_AFTER.match(rest) and not subtitle:
+                tags: list[str] = []  # "genshin impact uniform": the series goes, the uniform stays
+            else:  # the tag, or a title with its subtitle ("fire emblem fates", "persona 5 royal"), goes
                 analysis.found.append(Name(surface, label, "", entry.source))
                 return keep_left, "", len(rest)
         elif label in _STYLE_LABELS or by:
@@ -1133,6 +1183,18 @@ class Genericiser:
             analysis.found.append(Name(series.group(0) if series else surface, "copyright", qualifier, entry.source))
             replacement = f"{replacement}, {qualifier}" if replacement else qualifier
         return keep_left, replacement, len(rest)
+
+
+# Japanese particles: a tag of several foreign words held together by them is a title ("… no … wa …").
+_PARTICLES = frozenset("no wa ga wo ni de mo to ka".split())
+
+
+def _english_or_compound(word: str) -> bool:
+    """An English word, or two run together ("sweatdrop", "highleg", "legwear"): not a name."""
+    low = word.lower().strip("'’")
+    if is_english_word(low) or not low.isalpha():
+        return True
+    return any(is_english_word(low[:i]) and is_english_word(low[i:]) for i in range(3, len(low) - 2) if len(low) >= 6)
 
 
 def _with_surname(text: str, words: list[re.Match[str]], i: int) -> int:

@@ -317,3 +317,27 @@ def test_a_series_qualifier_keeps_its_escaped_brackets_around_a_description() ->
     assert [n.label for n in g.names] == ["character", "copyright"]
     assert generic("1girl, zorvessa \\(blimpquest saga\\), grey hair") == "1girl, \\(anime\\), grey hair"
     assert "\\(" not in generic("1girl, smile, by ask \\(askzy\\)")  # an artist's handle, no series
+
+
+def test_an_unlisted_name_tag_goes_but_loanwords_and_compounds_stay() -> None:
+    out = generic("1girl, qirvosa talmenko, sweatdrop, highleg, dojo, smile, by vexmorrin")
+    tags = [t.strip() for t in out.split(",")]
+    assert "qirvosa talmenko" not in out and "vexmorrin" not in out
+    assert {"sweatdrop", "highleg", "dojo", "smile"} <= set(tags)
+
+
+def test_a_light_novel_title_and_a_series_with_its_subtitle_are_series() -> None:
+    out = generic("1girl, kimi no vorzak wa sarenai no ka, fire emblem fates, smile, hat")
+    assert out == "1girl, smile, hat"
+
+
+def test_whole_database_tags_of_any_length_and_punctuation(tmp_path: Path) -> None:
+    f = tmp_path / "db.csv"
+    f.write_text(
+        "1girl,0,100,\nzorvak_ga_nai_no_wa_dou_kangaetemo_qolvar_ga_warui!,3,900,\nvexpo!,3,800,\nmagion02,1,300,\n",
+        encoding="utf-8",
+    )
+    out = generic(
+        "1girl, zorvak ga nai no wa dou kangaetemo qolvar ga warui!, vexpo!, by magion02, smile", tag_database=str(f)
+    )
+    assert out == "1girl, smile"
