@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from smoothie.prompt.grammar import Atom, Group, PromptSyntaxError, Separator, Text, parse_prompt
+from smoothie.prompt.grammar import Atom, Group, Prompt, PromptSyntaxError, Separator, Text, parse_prompt
 from smoothie.prompt.invariants import (
     AGE_WORDS,
     AMBIGUOUS_TAGS,
@@ -174,6 +174,8 @@ def accepts(generic: str, candidate: str, *, names: Sequence[Any] = ()) -> bool:
 # --- views -------------------------------------------------------------------------------------------
 
 
+_SPLIT = re.compile(r"[\-'’]")
+_DIGIT = re.compile(r"\d")
 _SYNTAX_CHARS = re.compile(r"[()\[\]{}<>\\]|__|\bBREAK\b|\bAND\b|:\s*[-+]?(?:\d+\.?|\d*\.\d+)\s*$")
 
 
@@ -183,6 +185,7 @@ def _view(text: str) -> _View | None:
     separators: list[str] = []
     if not _SYNTAX_CHARS.search(text):  # plain words (most candidates): no need for the grammar
         plain = " ".join(text.split()).lower()
+        parsed = Prompt((Text(text),))
     else:
         try:
             parsed = parse_prompt(text)
@@ -206,7 +209,7 @@ def _view(text: str) -> _View | None:
                 words.append(" ")
         plain = " ".join("".join(words).split()).lower()
     tokens = _TOKEN.findall(plain)
-    parts = [p for t in tokens for p in ((t, *re.split(r"[\-'’]", t)) if re.search(r"[\-'’]", t) else (t,))]
+    parts = [p for t in tokens for p in ((t, *_SPLIT.split(t)) if _SPLIT.search(t) else (t,))]
     content = [t for t in tokens if t not in _STOP]
     grams: Counter[tuple[str, ...]] = Counter(itertools.pairwise(content))
     grams.update(zip(content, content[1:], content[2:], strict=False))
@@ -216,8 +219,8 @@ def _view(text: str) -> _View | None:
         plain=plain,
         parts=frozenset(parts),
         syntax=tuple(tuple(sorted(c)) for c in chunks),
-        structure=skel(text) if skel is not None else tuple(separators),
-        numbers=Counter([t for t in tokens if any(ch.isdigit() for ch in t)] + [p for p in parts if p in COUNT_WORDS]),
+        structure=skel(parsed) if skel is not None else tuple(separators),
+        numbers=Counter([t for t in tokens if _DIGIT.search(t)] + [p for p in parts if p in COUNT_WORDS]),
         colours=_colours(plain, COLOUR_WORDS),
         added_colours=frozenset(_colours(plain, _ADDED_COLOURS)),
         directions=Counter(p for p in parts if p in STRICT_DIRECTIONS),

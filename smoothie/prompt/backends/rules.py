@@ -41,6 +41,8 @@ from smoothie.prompt.thesaurus import CLAUSE_FRAMINGS, MULTIWORD, NOUN_RATE, NP_
 
 _PH = re.compile(r"\[\[\d+\]\]")
 _RE_DOUBLED = re.compile(r"\b([A-Za-z]{3,})\s+\1\b", re.IGNORECASE)
+# After this many draws in a row without a new body, a known body may come back under another framing.
+_STALE = 24
 # Before "a pencil sketch of …" only an imperative reads well ("Picture a pencil sketch of …").
 _PREFIX_FRAMINGS = ("Picture {x}", "Imagine {x}", "Envision {x}", "Visualize {x}", "Behold {x}")
 
@@ -91,6 +93,7 @@ class RulesBackend:
         seen: set[str] = set()
         bodies: set[str] = set()
         budget = max(8 * request.n, 200)
+        stale = 0  # draws in a row that found no new body
         for i in range(budget):
             rng = random.Random(base + i + 1)
             parts: list[str] = []
@@ -110,11 +113,15 @@ class RulesBackend:
                 plain_parts.append(body)
                 framed = False
             cand = re.sub(r"\s{2,}", " ", "".join(parts)).strip()
-            body_key = re.sub(r"\s{2,}", " ", "".join(plain_parts)).strip().lower()
+            body_key = " ".join("".join(plain_parts).lower().replace(",", " ").split())
             if not cand or cand in seen:
                 continue
-            if body_key in bodies and i < budget // 2:
-                continue  # a new framing on an old body only once the bodies run out
+            if body_key in bodies:
+                if stale < _STALE:
+                    stale += 1
+                    continue  # a new framing on an old body only once the bodies run out
+            else:
+                stale = 0
             seen.add(cand)
             bodies.add(body_key)
             out.append(cand)
@@ -222,7 +229,7 @@ class RulesBackend:
         elif not head_items and chunk.phrases[s][:1].isupper() and body[:1].islower():
             text_body = body[:1].upper() + body[1:]
         text = ", ".join([*head_items, text_body, *kept])
-        return _tidy(text), _tidy(plain)
+        return _tidy(text), plain
 
     def _synonyms(self, toks: Parsed, rng: random.Random) -> dict[int, str]:
         """Token index -> a true synonym, for some of the tokens the lexicon knows in this sense."""
