@@ -659,6 +659,11 @@ def restatements(toks: Parsed, subs: Mapping[int, str] | None = None) -> list[Re
             add(f"{form} of {who_text} {after}", kind="artwork-of")
             add(f"{who_text} in the form of {form} {after}", kind="form-of")
 
+    # "12 candles on a birthday cake" -> "a birthday cake with 12 candles on it"
+    inverted = _inverted(doc, shape, person)
+    if inverted:
+        add(inverted, kind="inverted")
+
     # a with-phrase right after the subject moves behind the action: "a man playing the violin, with a beard"
     if (
         len(shape.mods) >= 2
@@ -688,6 +693,40 @@ def restatements(toks: Parsed, subs: Mapping[int, str] | None = None) -> list[Re
                         said = f"{simple} {doc.span(m.a + 1, fa)}".strip()
                         add(f"{pp}, {pre} {said}", np=False, fronted=True, kind="front-present")
     return list(out.values())
+
+
+_CONTAINERS = frozenset({"on", "in", "inside", "atop"})
+
+
+def _inverted(doc: _Doc, shape: _Shape, person: bool) -> str | None:
+    """ "N1 [doing] on/in N2" said from N2: "N2 with N1 [doing] on/in it", for things and animals (a person
+    stays the head of the picture)."""
+    toks = doc.toks
+    if person or toks[shape.head].tag in ("PH", "PHP", "PHT") or not shape.mods or len(shape.mods) > 1:
+        return None
+    m = shape.mods[0]
+    if m.kind == "pp":
+        prep, verb_text = toks[m.a], ""
+    elif m.kind == "ing":
+        verb = toks[m.head]
+        preps = [c for c in verb.children if c > verb.i and toks[c].dep == "prep" and toks[c].right == len(toks) - 1]
+        if not preps or preps[0] != verb.i + 1:
+            return None  # only "sleeping in a log", not "holding a cup in a kitchen"
+        prep, verb_text = toks[preps[0]], doc.word(verb.i)
+    else:
+        return None
+    if prep.lower not in _CONTAINERS or prep.right != len(toks) - 1:
+        return None
+    obj = next((toks[c] for c in prep.children if toks[c].dep == "pobj"), None)
+    if obj is None or obj.tag != "NN" or obj.right != len(toks) - 1:
+        return None
+    det = next((toks[c] for c in obj.children if toks[c].dep == "det" and c < obj.i), None)
+    if det is None or det.lower not in ("a", "an", "the") or det.i != prep.i + 1:
+        return None
+    place = doc.span(det.i, len(toks))
+    thing = doc.span(*shape.subj)
+    middle = f" {verb_text}" if verb_text else ""
+    return f"{place} with {thing}{middle} {prep.text} it"
 
 
 def _medium_of(doc: _Doc, shape: _Shape) -> list[Restatement] | None:

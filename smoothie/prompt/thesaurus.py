@@ -20,7 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-# word/TAGS[@head,head…]: alternative | alternative
+# word/TAGS[@head,head…]: alternative | alternative   (a word on several lines with the same alternatives: the
+# head lists add up)
 _RAW = """
 beautiful/JJ: lovely | gorgeous
 pretty/JJ: lovely
@@ -113,6 +114,13 @@ quietly/RB: silently
 silently/RB: quietly
 happily/RB: cheerfully | joyfully
 wrong/RB: incorrectly | badly
+in/IN@room,bedroom,bathroom,kitchen,library,classroom,office,studio,workshop,garage: inside
+in/IN@attic,basement,cellar,bar,pub,cafe,café,diner,restaurant,bakery,shop,store: inside
+in/IN@church,cathedral,cabin,tent,cave,laboratory,lab,gym,museum,gallery,tavern,hall: inside
+in/IN@hallway,corridor,greenhouse,temple,castle,palace,mansion,house,apartment: inside
+in/IN@elevator,train,subway,bus,car,cockpit,spaceship,log,box,jar,cage: inside
+by/IN@fire,fireplace,window,river,lake,sea,door,pool,pond,road,bed,table,stream,shore: beside | next to
+by/IN@campfire,hearth,wall,tree: beside | next to
 near/IN: beside | close to
 beside/IN: next to | alongside
 amid/IN: among | amidst
@@ -203,13 +211,18 @@ def lexicon() -> dict[str, Entry]:
         word, _, spec = key.strip().partition("/")
         tags, _, heads = spec.partition("@")
         alts = tuple(a.strip() for a in rest.split("|") if a.strip() and a.strip() != word)
-        if alts:
-            table[word] = Entry(
-                word,
-                frozenset(t.strip() for t in tags.split(",") if t.strip()),
-                frozenset(h.strip() for h in heads.split(",") if h.strip()),
-                alts,
-            )
+        if not alts:
+            continue
+        entry = Entry(
+            word,
+            frozenset(t.strip() for t in tags.split(",") if t.strip()),
+            frozenset(h.strip() for h in heads.split(",") if h.strip()),
+            alts,
+        )
+        known = table.get(word)
+        if known is not None and known.alternatives == alts and known.heads and entry.heads:
+            entry = Entry(word, known.tags | entry.tags, known.heads | entry.heads, alts)  # a long list, wrapped
+        table[word] = entry
     return table
 
 

@@ -26,11 +26,10 @@ candidate (a user who wrote "a young girl" keeps "young").
 
 from __future__ import annotations
 
-import importlib
 import itertools
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -50,6 +49,7 @@ from smoothie.prompt.invariants import (
     TRAINED_TAGS,
 )
 from smoothie.prompt.nlp import is_english_word
+from smoothie.prompt.skeleton import skeleton
 from smoothie.prompt.text import fix_articles
 
 REASONS = (
@@ -107,7 +107,7 @@ class _View:
     plain: str  # the words outside syntax, lower case (syntax and separators read as spaces)
     parts: frozenset[str]  # words, with hyphenated compounds also split into their parts
     syntax: tuple[tuple[str, ...], ...]  # verbatim syntax segments of each BREAK/AND chunk, sorted
-    structure: Any  # BREAK/AND sequence with AND weights (or the skeleton, when smoothie.prompt.skeleton exists)
+    structure: Any  # smoothie.prompt.skeleton: BREAK/AND with their weights, bracket/atom shapes, bare weights
     numbers: Counter[str]
     colours: Counter[str]
     added_colours: frozenset[str]
@@ -182,7 +182,6 @@ _SYNTAX_CHARS = re.compile(r"[()\[\]{}<>\\]|__|\bBREAK\b|\bAND\b|:\s*[-+]?(?:\d+
 @lru_cache(maxsize=4096)
 def _view(text: str) -> _View | None:
     chunks: list[list[str]] = [[]]
-    separators: list[str] = []
     if not _SYNTAX_CHARS.search(text):  # plain words (most candidates): no need for the grammar
         plain = " ".join(text.split()).lower()
         parsed = Prompt((Text(text),))
@@ -196,14 +195,13 @@ def _view(text: str) -> _View | None:
             if isinstance(seg, Text):
                 words.append(seg.text)
             elif isinstance(seg, Separator):
-                separators.append(seg.keyword)
                 chunks.append([])
                 words.append(" ")  # read through, as a reader does: "… in the storm AND a kraken" is garbled
             elif isinstance(seg, Group):
                 chunks[-1].append(seg.source)
                 words.append(" " + " ".join(seg.texts()) + " ")
             elif isinstance(seg, Atom) and seg.kind == "and_weight":
-                separators.append(seg.source.strip())
+                pass  # part of the skeleton
             else:
                 chunks[-1].append(seg.source)
                 words.append(" ")
@@ -213,13 +211,12 @@ def _view(text: str) -> _View | None:
     content = [t for t in tokens if t not in _STOP]
     grams: Counter[tuple[str, ...]] = Counter(itertools.pairwise(content))
     grams.update(zip(content, content[1:], content[2:], strict=False))
-    skel = _skeleton_fn()
     return _View(
         raw=text,
         plain=plain,
         parts=frozenset(parts),
         syntax=tuple(tuple(sorted(c)) for c in chunks),
-        structure=skel(parsed) if skel is not None else tuple(separators),
+        structure=skeleton(parsed),
         numbers=Counter([t for t in tokens if _DIGIT.search(t)] + [p for p in parts if p in COUNT_WORDS]),
         colours=_colours(plain, COLOUR_WORDS),
         added_colours=frozenset(_colours(plain, _ADDED_COLOURS)),
@@ -229,18 +226,6 @@ def _view(text: str) -> _View | None:
         items=Counter(" ".join(i.split()) for i in plain.split(",") if i.strip()),
         little=len(LITTLE_PERSON.findall(plain)),
     )
-
-
-@lru_cache(maxsize=1)
-def _skeleton_fn() -> Callable[[str], Any] | None:
-    """``smoothie.prompt.skeleton.skeleton`` (bracket/atom structure, BREAK/AND, bare weights) when that
-    module is present; else the BREAK/AND sequence with the AND weights, which the grammar gives directly."""
-    try:
-        module = importlib.import_module("smoothie.prompt.skeleton")
-    except ImportError:
-        return None
-    fn = getattr(module, "skeleton", None)
-    return fn if callable(fn) else None
 
 
 # --- the checks --------------------------------------------------------------------------------------

@@ -287,7 +287,12 @@ def _choices(toks: Parsed) -> list[tuple[int, tuple]]:
             continue
         if t.tag.startswith("NN") and t.dep == "compound":
             continue  # "sea turtles", "storm clouds": a noun naming a kind of another noun stays
-        alts = alternatives(t.text, t.tag, toks[t.head].lower if t.head != t.i else "")
+        if t.tag == "IN":  # a preposition is gated by its object: "in a kitchen" -> "inside a kitchen"
+            obj = next((toks[c] for c in t.children if toks[c].dep == "pobj"), None)
+            head = obj.lower if obj is not None else ""
+        else:
+            head = toks[t.head].lower if t.head != t.i else ""
+        alts = alternatives(t.text, t.tag, head)
         if alts:
             upper = t.text[:1].isupper()
             out.append((t.i, tuple(a[:1].upper() + a[1:] if upper else a for a in alts)))
