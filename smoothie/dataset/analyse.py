@@ -22,10 +22,20 @@ phash           :class:`Quality`     64-bit perceptual hash, 16 hex digits
 colour          :class:`Quality`     whether the image has colour
 energy          :class:`Quality`     gradient energy on columns and rows (crops)
 colours         :class:`Colours`     ``[[name, share], …]`` dominant colour names
-faces, eyes     :class:`HaarFaces`   ``[[l, t, r, b], …]`` as fractions of the image (crops)
-direction, yaw  :class:`HaarFaces`   ``left|right|frontal|unknown`` and its score (> 0 faces left)
-shot            :class:`HaarFaces`   ``close-up|medium shot|full shot`` or ``None``
-features        :class:`ClassFeatures` encoded feature vector for class sorting
+faces, eyes     face analyser        ``[[l, t, r, b], …]`` as fractions of the image (crops): MediaPipe's
+                                     :class:`~smoothie.dataset.vision.FaceMeshPose` where it can run,
+                                     else :class:`HaarFaces`
+direction, yaw  face analyser        ``left|right|frontal|unknown`` and its score (> 0 faces left)
+direction_source face analyser       ``face mesh|pose|drawn face`` (MediaPipe; the decide stage may set
+                                     ``examples`` or ``label``)
+shot            face analyser        ``close-up|upper body|cowboy shot|full body`` (Haar: ``close-up|
+                                     medium shot|full shot``) or ``None``
+person          FaceMeshPose         a face or a body was found
+landmarks       FaceMeshPose         the face's measures (yaw, pitch, gaze, eye and mouth ratios)
+imagenet        ImageFeatures        the three most probable ImageNet classes (EfficientNet-Lite0)
+embedding       ImageFeatures        L2-normalised image embedding, int8 (near-duplicates, classes)
+direction_features ImageFeatures     mirror-antisymmetric direction features (direction examples)
+features        :class:`ClassFeatures` colour/gradient feature vector for class sorting (no EfficientNet)
 models          model analysers      ``{analyser key: tags or sentence}`` merged into the caption
 fields          any analyser         ``{schema field: value or [values]}``: caption schema fields
                                      (subject, pose, expression, eyes, mouth, gaze, camera_angle, shot,
@@ -199,10 +209,15 @@ class ClassFeatures(ImageAnalyser):
 
 def default_analysers(opts: PrepOptions) -> list[ImageAnalyser]:
     """The analysers a run uses for ``opts`` (before any the host adds, such as A1111's interrogators)."""
+    from smoothie.dataset import vision
     from smoothie.dataset.analyzers import TransformersCaptioner, WD14Tagger
 
-    out: list[ImageAnalyser] = [Quality(), Colours(), HaarFaces()]
-    if opts.classes_dir is not None or opts.labels:
+    models, _ = vision.analysers(opts)
+    out: list[ImageAnalyser] = [Quality(), Colours()]
+    if not any(isinstance(m, vision.FaceMeshPose) for m in models):
+        out.append(HaarFaces())  # the fallback when MediaPipe cannot run here
+    out.extend(models)
+    if (opts.classes_dir is not None or opts.labels) and not any(isinstance(m, vision.ImageFeatures) for m in models):
         out.append(ClassFeatures())
     if opts.wd14:
         out.append(WD14Tagger(opts.wd14, opts.wd14_threshold))
@@ -247,7 +262,7 @@ def energy(gray: np.ndarray) -> tuple[list[float], list[float]]:
 class Rec:
     """What the decisions need of one analysis record; the full record stays as its compact JSON text."""
 
-    __slots__ = ("colour", "direction", "ok", "phash", "raw", "reason", "sharpness", "size")
+    __slots__ = ("colour", "direction", "direction_source", "ok", "phash", "raw", "reason", "sharpness", "size")
 
     def __init__(self, raw: str) -> None:
         d = json.loads(raw)
@@ -259,6 +274,9 @@ class Rec:
         self.sharpness = float(d.get("sharpness", 0.0))
         self.phash = int(d.get("phash") or "0", 16)
         self.direction = str(d.get("direction") or "unknown")
+        self.direction_source: str | None = d.get("direction_source") or (
+            "haar" if self.direction != "unknown" else None
+        )
         self.colour = bool(d.get("colour", True))
 
     def data(self) -> dict[str, Any]:

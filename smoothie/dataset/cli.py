@@ -55,6 +55,13 @@ def register(sub: Any) -> None:
     g.add_argument(
         "--dedup-distance", type=int, default=d["dedup_distance"], metavar="BITS", help="perceptual-hash bits"
     )
+    g.add_argument(
+        "--dedup-similarity",
+        type=float,
+        default=d["dedup_similarity"],
+        metavar="COSINE",
+        help="also near-duplicates: image features at least this similar (EfficientNet-Lite0; 0: off)",
+    )
     g.add_argument("--max-pixels", type=int, default=d["max_pixels"], help="refuse images larger than this")
     g = prep.add_argument_group("direction and crops")
     g.add_argument(
@@ -63,6 +70,13 @@ def register(sub: Any) -> None:
         default=d["face_direction"].value,
         help="flip images so every subject faces this way (captions of flipped images get left/right swapped); "
         "'keep' flips nothing",
+    )
+    g.add_argument(
+        "--direction-examples",
+        default=None,
+        metavar="DIR",
+        help="DIR/left/* and DIR/right/*: a few pictures facing each way; a classifier trained on them gives a "
+        "direction to every image without a confident face (cartoons, animals, back views)",
     )
     g.add_argument(
         "--crop", choices=[c.value for c in CropMode], default=d["crop"].value, help="how images are cropped"
@@ -105,6 +119,13 @@ def register(sub: Any) -> None:
         action="store_true",
         default=d["force"],
         help="use an OUTPUT_DIR that already holds other files (they are never overwritten)",
+    )
+    g.add_argument(
+        "--vision",
+        action=argparse.BooleanOptionalAction,
+        default=d["vision"],
+        help="use the offline vision models where installed (MediaPipe face mesh and pose, EfficientNet-Lite0); "
+        "--no-vision: OpenCV's Haar cascades and colour statistics only",
     )
     g.add_argument("--no-progress", action="store_true", help="no progress bar")
     prep.set_defaults(func=run_prep)

@@ -1,8 +1,10 @@
 """The decide stage: folder-wide decisions over the analysis records, and one write job per kept image.
 
 In order: the blur threshold (automatic from the folder, or given), near-duplicates (the sharpest, then
-largest copy kept), class sorting (example folders or labels), the training length, output names, and
-for each kept image its flip, crop and caption. Nothing is decoded here: it works on the records alone.
+largest copy kept), class sorting (example folders or labels), the direction classifier (direction
+examples: :func:`smoothie.dataset.vision.orient_by_examples`), the training length, output names, and for
+each kept image its flip, crop and caption. Nothing of the inputs is decoded here: it works on the records
+alone (example folders, which are not inputs, are read for their features).
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ class Decisions:
     jobs: list[WriteJob] = field(default_factory=list)
     lint: list[dict[str, Any]] = field(default_factory=list)
     scrubbed: list[dict[str, Any]] = field(default_factory=list)
+    orientation: dict[str, Any] = field(default_factory=dict)  # what the direction classifier did
 
 
 def decide(
@@ -68,8 +71,16 @@ def decide(
         classes, confidence = sort_into_classes(
             kept=kept, sources=sources, records=records, examples=examples, opts=opts, default=concept
         )
+    orientation: dict[str, Any] = {}
+    if opts.direction_examples is not None or opts.direction_labels:
+        from dataclasses import asdict
+
+        from smoothie.dataset.vision import orient_by_examples
+
+        orientation = asdict(orient_by_examples(opts, sources, records, kept))
     training = export.recommend_training(Counter(classes[i] for i in kept), opts.repeats, opts.epochs)
     decisions = Decisions(status, threshold, source, duplicates, classes, confidence, training)
+    decisions.orientation = orientation
     plan_jobs(opts, decisions, kept, sources, records, vocabulary, compounds, edits)
     return decisions
 
@@ -103,18 +114,58 @@ def filter_duplicates(
 
     duplicates: list[dict[str, Any]] = []
     candidates = [i for i in usable if status[i] is None]
-    for group in quality.duplicate_groups([records[i].phash for i in candidates], opts.dedup_distance):
+    groups = quality.duplicate_groups([records[i].phash for i in candidates], opts.dedup_distance)
+    vectors = None
+    if opts.dedup_similarity > 0:
+        from smoothie.dataset import vision
+
+        vectors = vision.embeddings_of(records, candidates)
+        if vectors is not None and len(candidates) > 1:
+            hashes = [records[i].phash for i in candidates]
+            similar = vision.similar_groups(vectors, opts.dedup_similarity, hashes)
+            groups = _union(groups + similar, len(candidates))
+    for group in groups:
         members = [candidates[g] for g in group]
         best = max(members, key=lambda i: keeper_rank(records[i], sources[i], i))
+        at = {candidates[g]: g for g in group}
         for i in members:
             if i != best:
                 d = quality.hamming(records[i].phash, records[best].phash)
+                how = f"perceptual-hash distance {d}"
+                if d > opts.dedup_distance and vectors is not None:
+                    how = f"image-feature similarity {float(vectors[at[i]] @ vectors[at[best]]):.3f}"
                 status[i] = (
-                    f"near-duplicate: the same picture as {sources[best].rel} (perceptual-hash distance {d}), "
+                    f"near-duplicate: the same picture as {sources[best].rel} ({how}), "
                     "which was kept as the sharper/larger copy"
                 )
         duplicates.append({"kept": sources[best].rel, "dropped": [sources[i].rel for i in members if i != best]})
     return duplicates
+
+
+def _union(groups: list[list[int]], n: int) -> list[list[int]]:
+    """Overlapping groups of ``range(n)`` merged (connected components), each sorted."""
+    parent = list(range(n))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for group in groups:
+        for other in group[1:]:
+            a, b = find(group[0]), find(other)
+            if a != b:
+                parent[max(a, b)] = min(a, b)
+    merged: dict[int, list[int]] = {}
+    for group in groups:
+        for i in group:
+            merged.setdefault(find(i), [])
+    for i in range(n):
+        root = find(i)
+        if root in merged:
+            merged[root].append(i)
+    return [sorted(set(g)) for g in merged.values() if len(set(g)) > 1]
 
 
 def keeper_rank(record: Rec, source: SourceFile, index: int) -> tuple[int, int, bool, int, int]:
@@ -229,6 +280,7 @@ def caption(
                 continue
             names.extend(found)
         parts.add(vocabulary, text)
+    parts.set_default("subject", opts.subject)  # the user's subject before what the models guessed
     analysed = record.get("fields") or {}
     for fname in cap.FIELDS:
         value = analysed.get(fname.replace(" ", "_"))
@@ -237,9 +289,8 @@ def caption(
         for item in [value] if isinstance(value, str) else list(value):
             if str(item).strip() and str(item) not in parts.fields[fname]:
                 parts.fields[fname].append(str(item).strip())
-    parts.set_default("subject", opts.subject)
-    if record.get("shot"):
-        parts.set_default("shot", record["shot"])
+    if record.get("shot") and not parts.fields["shot"]:
+        parts.add(vocabulary, str(record["shot"]))  # Haar's "medium shot" is the vocabulary's "upper body"
     facing = _FACING.get(record.get("direction", ""))
     if facing and not any("facing" in p or "profile" in p for p in parts.fields["pose"]):
         parts.fields["pose"].append(facing)
@@ -293,6 +344,9 @@ def sort_into_classes(
 
     from smoothie.dataset import classify
 
+    # EfficientNet-Lite0 embeddings where the analysis made them, else the colour/gradient statistics.
+    use_embeddings = bool(kept) and all(records[i].data().get("embedding") for i in kept)
+    features_of = _embedding_of if use_embeddings else _statistics_of
     training: dict[str, list[np.ndarray]] = {}
     for name, paths in (examples or {}).items():
         for path in paths:
@@ -301,17 +355,18 @@ def sort_into_classes(
             except SkipImage as exc:
                 logger.warning("class example %s skipped: %s", path, exc)
                 continue
-            training.setdefault(class_name(name), []).append(classify.features(np.asarray(image)))
+            training.setdefault(class_name(name), []).append(_image_features(image, use_embeddings))
     by_rel = {s.rel: i for i, s in enumerate(sources)}
     for rel, label in opts.labels.items():
         i = by_rel.get(rel)
-        features = records[i].data().get("features") if i is not None else None
-        if features:
-            training.setdefault(class_name(label), []).append(classify.decode(features))
+        features = features_of(records[i].data()) if i is not None else None
+        if features is not None:
+            training.setdefault(class_name(label), []).append(features)
     if len(training) < 2:
         raise ValueError(f"classes: need labelled examples of at least two classes, got {sorted(training)}")
     model = classify.train(training)
-    vectors = np.stack([classify.decode(records[i].data()["features"]) for i in kept]) if kept else np.zeros((0, 1))
+    rows = [features_of(records[i].data()) for i in kept]
+    vectors = np.stack([r for r in rows if r is not None]) if kept else np.zeros((0, 1))
     names, probs = model.predict(vectors) if kept else ([], [])
     classes = dict(zip(kept, names, strict=True))
     confidence = dict(zip(kept, probs, strict=True))
@@ -323,6 +378,39 @@ def sort_into_classes(
     if not classes:
         return dict.fromkeys(kept, default), {}
     return classes, confidence
+
+
+def _embedding_of(data: dict[str, Any]) -> Any:
+    from smoothie.dataset.vision import decode_embedding
+
+    text = data.get("embedding")
+    return decode_embedding(text) if text else None
+
+
+def _statistics_of(data: dict[str, Any]) -> Any:
+    from smoothie.dataset import classify
+
+    text = data.get("features")
+    return classify.decode(text) if text else None
+
+
+def _image_features(image: Any, embeddings: bool) -> Any:
+    """The class-sorting features of an example image: its embedding, or colour/gradient statistics."""
+    import numpy as np
+    from PIL import Image
+
+    from smoothie.dataset import classify
+
+    if max(image.size) > ANALYSIS_SIDE:
+        scale = ANALYSIS_SIDE / max(image.size)
+        size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+        image = image.resize(size, Image.Resampling.BOX)
+    rgb = np.asarray(image)
+    if embeddings:
+        from smoothie.dataset import effnet
+
+        return effnet.load().features(rgb).embedding
+    return classify.features(rgb)
 
 
 def class_name(name: str) -> str:

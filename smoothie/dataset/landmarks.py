@@ -130,6 +130,7 @@ class Reading:
     confident: bool  # a face mesh was found on a photographic face (the facing is measured, not guessed)
     person: bool
     drawn: bool = False  # the face found is a drawing (cartoon, anime): its facing is only a rough guess
+    face_in_crop: bool = False  # the face was found only in a crop around the head the pose found
     fields: dict[str, str] = field(default_factory=dict)  # caption field -> phrase (comma-joined)
     faces: tuple[tuple[float, float, float, float], ...] = ()
     eyes: tuple[tuple[float, float, float, float], ...] = ()
@@ -461,14 +462,19 @@ def _pose_points(pose: Any, rgb: np.ndarray) -> np.ndarray | None:
     return np.array([[lm.x, lm.y, lm.z, lm.visibility] for lm in lms.landmark], dtype=np.float64)
 
 
-def _face_in(graphs: _Graphs, rgb: np.ndarray, body: np.ndarray | None) -> np.ndarray | None:
-    """Face mesh on the whole picture, else on a crop around the head the pose found (small faces)."""
+def _face_in(graphs: _Graphs, rgb: np.ndarray, body: np.ndarray | None) -> tuple[np.ndarray | None, bool]:
+    """Face mesh on the whole picture, else on a crop around the head the pose found (small faces); and
+    whether it took the crop."""
+    points = _mesh_points(graphs.mesh, rgb)
+    if points is not None or body is None:
+        return points, False
+    return _face_in_head(graphs, rgb, body), True
+
+
+def _face_in_head(graphs: _Graphs, rgb: np.ndarray, body: np.ndarray) -> np.ndarray | None:
     import cv2
     import numpy as np
 
-    points = _mesh_points(graphs.mesh, rgb)
-    if points is not None or body is None:
-        return points
     h, w = rgb.shape[:2]
     head = body[list(HEAD)]
     seen = head[head[:, 3] >= VISIBLE]
@@ -508,21 +514,23 @@ def analyse(rgb: np.ndarray) -> Reading:
         ((mirror, True), (rgb, False)) if flipped else ((rgb, False), (mirror, True))
     )
     body_pts = _pose_points(graphs.pose, image)
-    face_pts = _face_in(graphs, image, body_pts)
+    face_pts, in_crop = _face_in(graphs, image, body_pts)
     if face_pts is None:
         # The models are not mirror-symmetric: a face missed one way may be found the other way. With a body
         # found, try pose and mesh again; without one, only the (cheap) face detector first.
+        other_crop = False
         if body_pts is not None:
             other_body = _pose_points(graphs.pose, other)
-            other_face = _face_in(graphs, other, other_body)
+            other_face, other_crop = _face_in(graphs, other, other_body)
         else:
             other_face = _mesh_points(graphs.mesh, other)
             other_body = _pose_points(graphs.pose, other) if other_face is not None else None
         if other_face is not None:
             image, is_mirror, face_pts, body_pts = other, other_is_mirror, other_face, other_body
+            in_crop = other_crop
     face = read_face(face_pts, image) if face_pts is not None else None
     body = read_body(body_pts) if body_pts is not None else None
     if is_mirror:
         face = face.mirrored() if face is not None else None
         body = body.mirrored() if body is not None else None
-    return interpret(face, body)
+    return replace(interpret(face, body), face_in_crop=face is not None and in_crop)

@@ -158,6 +158,12 @@ SETTINGS = {
 
 # Classes that are people, not things: a person is the subject (the face and pose analysers decide how).
 PEOPLE = frozenset({981, 982, 983})
+# Things people wear: a picture whose main "thing" is one of these is a picture of a person wearing it.
+WORN = frozenset(
+    {399, 400, 411, 433, 439, 445, 451, 452, 457, 459, 461, 465, 474, 490, 501, 515, 518, 524, 552, 560, 568}
+    | {570, 578, 601, 608, 610, 614, 617, 629, 638, 639, 643, 652, 655, 667, 678, 679, 689, 691, 697, 715, 735}
+    | {775, 793, 796, 808, 824, 834, 836, 837, 841, 842, 869, 887, 903, 906}
+)
 
 
 @dataclass(frozen=True)
@@ -193,6 +199,7 @@ class Guess:
     noun: str
     share: float  # probability of its group
     label: str  # the most probable class of the group (its WordNet name), for the report
+    worn: bool = False  # a thing people wear (a suit, a helmet): a sign of a person, not a subject
 
 
 def subject_noun(probabilities: Sequence[float] | np.ndarray, min_share: float = MIN_SHARE) -> Guess | None:
@@ -217,7 +224,7 @@ def subject_noun(probabilities: Sequence[float] | np.ndarray, min_share: float =
         return None
     top = table[best[group]]
     noun = top.noun if float(probs[top.index]) >= 0.5 * share else group
-    return Guess(noun, round(share, 3), top.label)
+    return Guess(noun, round(share, 3), top.label, top.index in WORN)
 
 
 def setting(probabilities: Sequence[float] | np.ndarray, min_share: float = MIN_SETTING) -> str | None:

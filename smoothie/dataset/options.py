@@ -121,6 +121,11 @@ class PrepOptions:
     repeats: int = 0  # 0: recommended from the image count
     epochs: int = 0
     force: bool = False  # use an output folder that holds other files (they are still never overwritten)
+    # Offline vision models (MediaPipe face mesh/pose, EfficientNet-Lite0) where installed; False: Haar only.
+    vision: bool = True
+    dedup_similarity: float = 0.95  # also near-duplicates: image-feature cosine similarity at least this (0: off)
+    direction_examples: Path | None = None  # DIR/left/*, DIR/right/*: examples for the direction classifier
+    direction_labels: Mapping[str, str] = field(default_factory=dict)  # source (relative) -> left|right, tab
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -137,7 +142,11 @@ class PrepOptions:
         set_(self, "min_sharpness", parse_sharpness(self.min_sharpness))
         set_(self, "keep_names", tuple(str(n) for n in self.keep_names if str(n).strip()))
         set_(self, "labels", dict(self.labels))
-        for name in ("vocabulary", "compounds", "classes_dir"):
+        set_(self, "direction_labels", {str(k): str(v).strip().lower() for k, v in dict(self.direction_labels).items()})
+        bad = sorted({v for v in self.direction_labels.values() if v not in ("left", "right")})
+        if bad:
+            raise ValueError(f"direction_labels: each label must be 'left' or 'right', got {bad}")
+        for name in ("vocabulary", "compounds", "classes_dir", "direction_examples"):
             value = getattr(self, name)
             if value is not None and str(value) != "":
                 set_(self, name, Path(value))
@@ -153,6 +162,10 @@ class PrepOptions:
             raise ValueError(f"dedup_distance: expected an integer between 0 and 32, got {self.dedup_distance!r}")
         if not isinstance(self.max_pixels, int) or self.max_pixels < 1:
             raise ValueError(f"max_pixels: expected a positive integer, got {self.max_pixels!r}")
+        if not 0.0 <= float(self.dedup_similarity) <= 1.0:
+            raise ValueError(
+                f"dedup_similarity: expected a number between 0 (off) and 1, got {self.dedup_similarity!r}"
+            )
         if not 0.0 < float(self.wd14_threshold) < 1.0:
             raise ValueError(f"wd14_threshold: expected a number between 0 and 1, got {self.wd14_threshold!r}")
         for name in ("repeats", "epochs"):
@@ -220,18 +233,20 @@ def _loose(name: str, value: Any) -> Any:
         return _number(value, name)
     if name in _BOOLS:
         return _boolean(value, name)
-    if name in ("vocabulary", "compounds", "classes_dir") and value == "":
+    if name in ("vocabulary", "compounds", "classes_dir", "direction_examples") and value == "":
         return None
     if name == "keep_names" and isinstance(value, str):
         return tuple(n.strip() for n in value.split(",") if n.strip())
     if name == "labels" and not isinstance(value, Mapping):
         raise ValueError(f"labels: expected a mapping of image to class, got {value!r}")
+    if name == "direction_labels" and not isinstance(value, Mapping):
+        raise ValueError(f"direction_labels: expected a mapping of image to 'left' or 'right', got {value!r}")
     return value
 
 
 _INTS = frozenset({"size", "workers", "dedup_distance", "max_pixels", "repeats", "epochs"})
-_FLOATS = frozenset({"wd14_threshold"})
-_BOOLS = frozenset({"scrub_names", "dedup", "force"})
+_FLOATS = frozenset({"wd14_threshold", "dedup_similarity"})
+_BOOLS = frozenset({"scrub_names", "dedup", "force", "vision"})
 
 
 def _integer(value: Any, name: str) -> int:

@@ -139,6 +139,10 @@ def _inputs(opts: PrepOptions, extra: Sequence[ImageAnalyser]) -> _Inputs:
             from smoothie.dataset.classify import example_folders
 
             examples = example_folders(opts.classes_dir)
+        if opts.direction_examples is not None:
+            from smoothie.dataset import direction
+
+            direction.example_folders(opts.direction_examples)  # checked now: left/ and right/ with images
         if opts.scrub_names:
             check_scrub()
         analysers = analyse.default_analysers(opts) + list(extra)

@@ -106,6 +106,8 @@ class Summary:
     compound_suggestions: list[Compound]
     cooccurrence: CooccurrenceSummary
     layout: str
+    # The offline vision models ("used" or why not) and what the direction classifier did (or None).
+    analysis: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)  # keys of a newer summary.json, kept as read
 
     def to_json(self) -> dict[str, Any]:
@@ -144,6 +146,7 @@ class Summary:
                     threshold=float(c.get("threshold", 0.9)),
                 ),
                 layout=str(data.get("layout", "")),
+                analysis=dict(data.get("analysis") or {}),
                 extra={k: v for k, v in data.items() if k not in known},
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -216,8 +219,23 @@ def summarise(
             threshold=co.threshold,
         ),
         layout=layout_note(opts.export_format),
+        analysis=_analysis(opts, decisions, records, kept),
     )
     return summary, picture
+
+
+def _analysis(opts: PrepOptions, decisions: Decisions, records: Sequence[Rec], kept: set[int]) -> dict[str, Any]:
+    """Which vision models ran (or why not), where the kept images' directions came from, and what the
+    direction classifier did."""
+    from smoothie.dataset import vision
+
+    models = {name: reason or "used" for name, reason in vision.status(opts.vision).items()}
+    sources = Counter(records[i].direction_source or "none" for i in kept)
+    return {
+        "models": models,
+        "direction_sources": dict(sorted(sources.items())),
+        "direction_classifier": decisions.orientation or None,
+    }
 
 
 def _without(caption: str, colours: str) -> str:

@@ -98,7 +98,17 @@ def test_what_the_sidecar_says_comes_before_the_analysed_fields(tmp_path: Path) 
 
 
 def test_default_analysers_follow_the_options(tmp_path: Path) -> None:
-    names = [a.name for a in default_analysers(PrepOptions(tmp_path, tmp_path / "o"))]
-    assert names == ["quality", "colours", "faces-haar"]
-    names = [a.name for a in default_analysers(PrepOptions(tmp_path, tmp_path / "o", labels={"a.png": "x"}))]
-    assert names[-1] == "class-features"
+    def names(**kw: Any) -> list[str]:
+        return [a.name for a in default_analysers(PrepOptions(tmp_path, tmp_path / "o", **kw))]
+
+    assert names(vision=False) == ["quality", "colours", "faces-haar"]
+    assert names(vision=False, labels={"a.png": "x"})[-1] == "class-features"
+    from smoothie.dataset import vision
+
+    state = vision.status()
+    expected = ["quality", "colours"]
+    expected += ["faces-haar"] if state["mediapipe"] else ["mediapipe"]
+    expected += [] if state["efficientnet"] else ["efficientnet-lite0"]
+    assert names() == expected  # the vision models replace Haar where they can run (MediaPipe)
+    with_labels = names(labels={"a.png": "x"})
+    assert with_labels[-1] == ("class-features" if state["efficientnet"] else "efficientnet-lite0")
