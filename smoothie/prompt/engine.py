@@ -25,7 +25,7 @@ from smoothie.params import MAX_ENSEMBLE as _PARAMS_MAX_ENSEMBLE
 from smoothie.prompt.backends import Backend, ParaphraseRequest, Style, get_backend
 from smoothie.prompt.grammar import Group, Prompt, Separator, Text, parse_prompt
 from smoothie.prompt.names import Analysis, Genericiser, Name, NameOptions
-from smoothie.prompt.protect import PLACEHOLDER, Protected, protect, restore_checked
+from smoothie.prompt.protect import PLACEHOLDER, Protected, keep_part_weights, protect, restore_checked
 from smoothie.prompt.tables import NameEntry
 from smoothie.prompt.tagprompt import looks_like_tags
 from smoothie.prompt.text import fix_articles
@@ -149,7 +149,7 @@ def genericise(
     style = detect_style(parsed)
     if analysis is None:
         analysis = gen.analyse(_context_text(parsed), _tag_phrases(parsed), style=style)
-    generic = gen.genericise(parsed, analysis)
+    generic = keep_part_weights(parsed, gen.genericise(parsed, analysis))
     names: dict[tuple[str, str], Name] = {}
     for name in analysis.found:
         names.setdefault((name.text.lower(), name.replacement), name)

@@ -351,20 +351,20 @@ def _split_separators(items: list[Text | Atom | Group]) -> list[Segment]:
 
     A keyword counts only where A1111's ``\\bBREAK\\b`` / ``\\bAND\\b`` would see it in the whole prompt, after
     extra networks were removed: a keyword touching a neighbouring word character (``\\bAND``,
-    ``AND__wildcard__``, ``<lora:x:1>BREAK<lora:y:1>BREAKcat`` → ``BREAKBREAKcat``) stays text, and so does one
-    touching a schedule or alternation, whose brackets A1111 removes before it looks for BREAK
-    (``BREAK[day:night:5]`` reads ``BREAKday``).
+    ``AND__wildcard__``, ``<lora:x:1>BREAK<lora:y:1>BREAKcat`` → ``BREAKBREAKcat``) stays text, and so does a
+    BREAK touching a schedule or alternation, whose brackets A1111 removes before it looks for BREAK
+    (``BREAK[day:night:5]`` reads ``BREAKday``; AND is split before, so ``AND[day|night]`` is an AND).
     """
     out: list[Segment] = []
-    befores, afters = _neighbour_edges(items)
+    edges = {"AND": _neighbour_edges(items, dissolve=False), "BREAK": _neighbour_edges(items, dissolve=True)}
     for index, item in enumerate(items):
         if not isinstance(item, Text):
             out.append(item)
             continue
-        before, after = befores[index], afters[index]
         pos = 0
         for m in _RE_SEPARATOR.finditer(item.text):
             keyword = "BREAK" if "BREAK" in m.group(0) else "AND"
+            before, after = edges[keyword][0][index], edges[keyword][1][index]
             start = m.start() + m.group(0).index(keyword)
             end = start + len(keyword)
             if (start == 0 and _WORD_CHAR.match(before)) or (end == len(item.text) and _WORD_CHAR.match(after)):
@@ -391,12 +391,13 @@ def _split_separators(items: list[Text | Atom | Group]) -> list[Segment]:
     return result
 
 
-def _neighbour_edges(items: list[Text | Atom | Group]) -> tuple[list[str], list[str]]:
-    """For each item, the character A1111 sees just before it and just after it: extra networks are looked
-    through, and a schedule or alternation counts as a word character (its brackets dissolve into its words)."""
+def _neighbour_edges(items: list[Text | Atom | Group], *, dissolve: bool) -> tuple[list[str], list[str]]:
+    """For each item, the character A1111 sees just before it and just after it. Extra networks are looked
+    through (removed first); with ``dissolve``, a schedule or alternation counts as a word character: its
+    brackets are gone by the time A1111 looks for BREAK (AND is split before, on the raw prompt)."""
 
     def edge(item: Text | Atom | Group, last: bool) -> str:
-        if isinstance(item, Group) and item.kind in ("schedule", "alternate"):
+        if dissolve and isinstance(item, Group) and item.kind in ("schedule", "alternate"):
             return "w"
         return item.source[-1:] if last else item.source[:1]
 

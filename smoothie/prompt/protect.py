@@ -65,6 +65,7 @@ def _instructions_in(text: str) -> re.Match[str] | None:
     return _INJECTION.search(text)
 
 
+_WORD_CHAR = re.compile(r"\w")
 _SYNTAX_CHARS = re.compile(r"[:()\[\]{}<>|\\$_]|AND|BREAK")
 _RE_PART_WEIGHT = re.compile(r"\s*:\s*[-+]?(?:\d+\.?|\d*\.\d+)\s*$")
 
@@ -93,6 +94,8 @@ class Protected:
     text_instructs: bool = False
     #: the separators that are a BREAK (or a bracket group with BREAK but no AND inside): not a new sub-prompt
     breaks: frozenset[int] = frozenset()
+    #: (k, "before"/"after") where a bracket-group separator touched the text beside it, without a space
+    glued: frozenset[tuple[int, str]] = frozenset()
 
     def placeholders(self) -> tuple[str, ...]:
         return tuple(f"[[{k}]]" for k in range(len(self.atoms)))
@@ -122,8 +125,10 @@ def protect(prompt: Prompt) -> Protected:
     extras: set[int] = set()
     part_ends: set[int] = set()
     breaks: set[int] = set()
+    glued: set[tuple[int, str]] = set()
     chunk = 0
-    for seg in prompt.segments:
+    segments = prompt.segments
+    for index, seg in enumerate(segments):
         if isinstance(seg, Text):
             parts.append(seg.text)
             continue
@@ -137,6 +142,11 @@ def protect(prompt: Prompt) -> Protected:
                 breaks.add(k)
             elif isinstance(seg, Separator):  # (inside a group, the sub-prompt ends in the group: "(a AND")
                 part_ends.add(chunk)
+            if isinstance(seg, Group):  # a schedule's words join a word that touches it: keep that as it was
+                if index > 0 and _WORD_CHAR.match(segments[index - 1].source[-1:]):
+                    glued.add((k, "before"))
+                if index + 1 < len(segments) and _WORD_CHAR.match(segments[index + 1].source[:1]):
+                    glued.add((k, "after"))
             chunk += 1
             parts.append(f" [[{k}]] ")
             continue
@@ -160,6 +170,7 @@ def protect(prompt: Prompt) -> Protected:
         syntax_in(text),
         bool(_instructions_in(PLACEHOLDER.sub(" ", text))),
         frozenset(breaks),
+        frozenset(glued),
     )
 
 
@@ -223,8 +234,11 @@ def restore_checked(candidate: str, protected: Protected) -> Restored:
     chunk = 0
     for piece in pieces:
         m = PLACEHOLDER.fullmatch(piece)
-        if m and int(m.group(1)) in seps:  # spaced on both sides: nothing can glue to it, extras removed or not
-            out.append((f" {protected.atoms[int(m.group(1))].strip()} ", "separator"))
+        if m and int(m.group(1)) in seps:  # a keyword is spaced on both sides: nothing can glue to it
+            k = int(m.group(1))
+            before = "" if (k, "before") in protected.glued else " "
+            after = "" if (k, "after") in protected.glued else " "
+            out.append((f"{before}{protected.atoms[k].strip()}{after}", "separator"))
             chunk += 1
             continue
         out.append((_restore_chunk(piece, chunk, protected), "text"))
@@ -307,3 +321,33 @@ def _no_weight_at_end(text: str, protected: Protected) -> str:
             rest = ",".join(items).rstrip().rstrip(",").strip()
             return f"{rest}, {moved}" if rest else moved
     return text.rstrip() + ","
+
+
+def keep_part_weights(original: Prompt, rebuilt: Prompt) -> Prompt:
+    """``rebuilt`` (``original`` with its words changed, syntax segment for segment the same) with a comma
+    added where a sub-prompt now ends in a bare ``:w`` that it did not end in: removing the name in
+    ``sitting, best:0, Andrew AND …`` would otherwise make A1111 weigh that whole sub-prompt 0."""
+    want = skeleton(original).weights
+    try:
+        got = skeleton(rebuilt).weights
+    except PromptSyntaxError:
+        return rebuilt
+    segments = list(rebuilt.segments)
+    ands = [i for i, seg in enumerate(segments) if isinstance(seg, Separator) and seg.keyword == "AND"]
+    if got == want or len(got) != len(want) or len(ands) + 1 != len(want):
+        return rebuilt  # (an AND inside brackets: parts do not map to top-level segments; left as it is)
+    ends = [*ands, len(segments)]
+    for part, end in enumerate(ends):
+        if want[part] is not None or got[part] is None:
+            continue
+        last = end - 1
+        while last >= 0 and (
+            (isinstance(segments[last], Atom) and segments[last].kind == "extra")  # type: ignore[union-attr]
+            or (isinstance(segments[last], Text) and not segments[last].source.strip())
+        ):
+            last -= 1
+        if last >= 0 and isinstance(segments[last], Text | Atom):
+            source = segments[last].source
+            body = source.rstrip()
+            segments[last] = Text(body + "," + source[len(body) :])
+    return Prompt(tuple(segments))

@@ -158,7 +158,7 @@ def test_nesting_deeper_than_the_limit_is_a_clear_error() -> None:
         ("a <lora:x:1>BREAK b", ["BREAK"]),
         ("a BREAK__colors__", []),  # "BREAK__colors__" is one word
         ("old:1.BREAK[day|night]", []),  # A1111 dissolves the alternation first: "BREAKday"
-        ("[day:night:5]AND a cat", []),
+        ("[day:night:5]AND a cat", ["AND"]),  # AND is split on the raw prompt, before schedules
         ("[faded]BREAK a cat", ["BREAK"]),  # de-emphasis keeps its brackets
         ("ANDREW BREAKFAST", []),
     ],

@@ -218,3 +218,38 @@ def test_a1111_reads_the_same_and_weights_and_breaks(prompt: str, seed: int) -> 
     assert _ours(expected) == _a1111_structure(prompt)
     for paraphrase in rewrite(prompt, n=8, seed=seed).paraphrases:
         assert _a1111_structure(paraphrase) == _a1111_structure(prompt), paraphrase
+
+
+# Prompts the fuzz run (tests/bench/fuzz_cli.py) found, each once a structure change A1111 would read.
+FUZZ_FINDS = [
+    "sitting AND (portrait:1.3) AND, best:0, ANDREW AND {umbrella|rain}, [eyes|standing]",  # a name removed
+    "field AND x:BREAK((highly:2):2)AND[holding:short:.3]. side, body, ((Brad Pitt:0.5):0), umbrella BREAK cat",
+    "body\u200bAND[Greg Rutkowski|looking], [looking|windy], uniform AND windy, short",  # AND before a schedule
+    "a woman, 2girls, uniform :0.7 AND upper. [BREAK:2girls:10]ANDstanding\ndress AND cat",  # BREAK dissolving
+    "cat:1.BREAK[of man 70|street three girl], rainy street, old man <lora:z:1>",
+    "x, (a:1.)BREAK[viewer:school:.3], outdoors:1.2, smile, sky",
+    "<lora:detail:0.6>BREAK<lora:detail:0.6>BREAKcat, dog, bird",
+]
+
+
+@pytest.mark.parametrize("prompt", FUZZ_FINDS)
+def test_fuzz_finds_keep_their_skeleton(prompt: str) -> None:
+    result = rewrite(prompt, n=16, seed=1)
+    assert skeleton(result.generic) == skeleton(prompt), result.generic
+    for paraphrase in result.paraphrases:
+        assert skeleton(paraphrase) == skeleton(prompt), paraphrase
+
+
+@pytest.mark.a1111
+@pytest.mark.skipif(not A1111_DIR, reason="A1111_DIR is not set: no A1111 prompt_parser to compare with")
+@pytest.mark.parametrize("prompt", FUZZ_FINDS)
+def test_a1111_reads_fuzz_finds_as_the_prompt(prompt: str) -> None:
+    from tests.bench.fuzz_cli import a1111_structure, load_a1111
+
+    a1111 = load_a1111(A1111_DIR)
+    assert a1111 is not None
+    result = rewrite(prompt, n=16, seed=1)
+    expected = a1111_structure(a1111, prompt)
+    assert a1111_structure(a1111, result.generic) == expected, result.generic
+    for paraphrase in result.paraphrases:
+        assert a1111_structure(a1111, paraphrase) == expected, paraphrase
