@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from smoothie.prompt.nlp import parse, verb_lemmas
 from smoothie.prompt.text import article
@@ -232,6 +232,7 @@ class Restatement:
     np: bool = True
     fronted: bool = False
     kind: str = "original"
+    framed: bool = True  # whether a framing may open it ("Picture portrait of …" reads badly: no)
 
 
 def parse_phrases(phrases: Sequence[str]) -> list[Parsed | None]:
@@ -460,6 +461,8 @@ def _shape(toks: Parsed) -> _Shape | None:
             pos = ct.right + 1
         if pos != root.i:
             return None
+        if kind == "ed" and mods:
+            return None  # "someone sitting … with his arms crossed": a past participle after a whole clause is misread
         mods.append(_Mod(kind, root.i, n, root.i))
         return _Shape((0, s.i + 1), s.i, mods, clause=True)
     return None
@@ -696,6 +699,14 @@ def restatements(toks: Parsed, subs: Mapping[int, str] | None = None) -> list[Re
 
 
 _CONTAINERS = frozenset({"on", "in", "inside", "atop"})
+# Weather, light and time are not things a subject sits on or in ("a storm with a lighthouse in it").
+_NOT_CONTAINERS = (
+    frozenset(
+        """storm tempest rain snow fog mist haze wind night darkness dark light sunlight moonlight dusk dawn sunset
+    sunrise twilight air sky space sun shade shadow shadows smoke water sea ocean""".split()
+    )
+    | _MEDIUM_HEADS
+)
 
 
 def _inverted(doc: _Doc, shape: _Shape, person: bool) -> str | None:
@@ -718,7 +729,7 @@ def _inverted(doc: _Doc, shape: _Shape, person: bool) -> str | None:
     if prep.lower not in _CONTAINERS or prep.right != len(toks) - 1:
         return None
     obj = next((toks[c] for c in prep.children if toks[c].dep == "pobj"), None)
-    if obj is None or obj.tag != "NN" or obj.right != len(toks) - 1:
+    if obj is None or obj.tag != "NN" or obj.right != len(toks) - 1 or obj.lower in _NOT_CONTAINERS:
         return None
     det = next((toks[c] for c in obj.children if toks[c].dep == "det" and c < obj.i), None)
     if det is None or det.lower not in ("a", "an", "the") or det.i != prep.i + 1:
@@ -727,6 +738,29 @@ def _inverted(doc: _Doc, shape: _Shape, person: bool) -> str | None:
     thing = doc.span(*shape.subj)
     middle = f" {verb_text}" if verb_text else ""
     return f"{place} with {thing}{middle} {prep.text} it"
+
+
+def _tail(toks: Parsed, k: int) -> Parsed | None:
+    """Tokens ``k``… as a phrase of their own: indices from 0, the one hung outside the span its root."""
+    sub = toks[k:]
+    roots = [t for t in sub if t.head < k or t.head == t.i]
+    if len(roots) != 1:
+        return None
+    out = []
+    for t in sub:
+        root = t is roots[0]
+        out.append(
+            replace(
+                t,
+                i=t.i - k,
+                head=t.i - k if root else t.head - k,
+                dep="ROOT" if root else t.dep,
+                left=max(t.left, k) - k,
+                right=t.right - k,
+                children=tuple(c - k for c in t.children if c >= k),
+            )
+        )
+    return tuple(out)
 
 
 def _medium_of(doc: _Doc, shape: _Shape) -> list[Restatement] | None:
@@ -741,8 +775,10 @@ def _medium_of(doc: _Doc, shape: _Shape) -> list[Restatement] | None:
         return None
     medium = doc.span(0, m.a)
     inner_text = doc.span(m.a + 1, len(toks))  # what follows "of", however the parser hung its pieces
-    inner = parse_phrases([inner_text])[0]
-    forms = [r for r in restatements(inner) if r.np] if inner is not None else [Restatement(inner_text)]
+    framed = bool(re.match(r"(?:a|an|the)\s", medium, re.IGNORECASE))
+    inner = _tail(toks, m.a + 1)
+    subs = {i - (m.a + 1): w for i, w in doc.subs.items() if i > m.a}
+    forms = [r for r in restatements(inner, subs) if r.np] if inner is not None else [Restatement(inner_text)]
     out: dict[str, Restatement] = {}
     for r in forms:
         for text, kind in (
@@ -750,7 +786,7 @@ def _medium_of(doc: _Doc, shape: _Shape) -> list[Restatement] | None:
             (f"{r.text}, {medium}", "medium-after"),
             (f"{medium} showing {r.text}", "medium-showing"),
         ):
-            out.setdefault(text, Restatement(text, kind=kind))
+            out.setdefault(text, Restatement(text, kind=kind, framed=framed))
     return list(out.values())
 
 

@@ -216,12 +216,16 @@ class RulesBackend:
         plain = ", ".join([*head_items, body, *kept])
 
         text_body = body
-        use_framing = framing is not None and not pick.fronted and not front and rng.random() < 0.55
+        use_framing = framing is not None and pick.framed and not pick.fronted and not front and rng.random() < 0.55
         if use_framing:
             assert framing is not None
             if not pick.np:
                 framing = CLAUSE_FRAMINGS[(i // 2) % len(CLAUSE_FRAMINGS)]
-            elif prefix or pick.kind == "artwork-of":
+            elif (
+                prefix
+                or pick.kind in ("artwork-of", "medium-showing", "medium-after")
+                or pick.kind.startswith("medium")
+            ):
                 framing = _PREFIX_FRAMINGS[i % len(_PREFIX_FRAMINGS)]
             if head_items:
                 framing = framing[:1].lower() + framing[1:]
