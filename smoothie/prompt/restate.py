@@ -662,6 +662,11 @@ def restatements(toks: Parsed, subs: Mapping[int, str] | None = None) -> list[Re
             add(f"{form} of {who_text} {after}", kind="artwork-of")
             add(f"{who_text} in the form of {form} {after}", kind="form-of")
 
+    # "the face of an old fisherman" <-> "an old fisherman's face"
+    owner = _possessive(doc, shape)
+    if owner:
+        add(owner, kind="possessive")
+
     # "12 candles on a birthday cake" -> "a birthday cake with 12 candles on it"
     inverted = _inverted(doc, shape, person)
     if inverted:
@@ -696,6 +701,44 @@ def restatements(toks: Parsed, subs: Mapping[int, str] | None = None) -> list[Re
                         said = f"{simple} {doc.span(m.a + 1, fa)}".strip()
                         add(f"{pp}, {pre} {said}", np=False, fronted=True, kind="front-present")
     return list(out.values())
+
+
+# Parts and aspects of something, said with "of" or with a possessive ("the fur of a cat" / "a cat's fur"); not
+# containers or amounts ("a bowl of ramen" is no "ramen's bowl").
+_PARTS = frozenset(
+    """face faces eyes eye hands hand fur coat skin hair feathers wings tail paws reflection shadow silhouette
+    surface roof walls wall door windows interior ruins smile gaze expression mane horns antlers shell petals
+    leaves branches trunk""".split()
+)
+
+
+def _possessive(doc: _Doc, shape: _Shape) -> str | None:
+    toks = doc.toks
+    head = toks[shape.head]
+    if head.lower not in _PARTS or head.tag not in ("NN", "NNS"):
+        return None
+    poss = next((toks[c] for c in head.children if toks[c].dep == "poss" and c < head.i), None)
+    if poss is not None:  # "an old fisherman's weathered face" -> "the weathered face of an old fisherman"
+        case = poss.right
+        if toks[case].tag != "POS" or poss.left != 0 or poss.tag not in ("NN", "NNS"):
+            return None
+        owner_np = doc.span(0, case)
+        rest = doc.span(case + 1, len(toks))
+        return f"the {rest} of {owner_np}" if rest and case + 1 <= head.i == len(toks) - 1 else None
+    if not shape.mods or shape.mods[0].kind != "pp" or toks[shape.mods[0].a].lower != "of":
+        return None
+    m = shape.mods[0]
+    obj = next((toks[c] for c in toks[m.a].children if toks[c].dep == "pobj"), None)
+    if obj is None or obj.right != m.b - 1 or obj.tag not in ("NN", "NNS"):
+        return None
+    if any(t.dep not in ("det", "amod", "compound", "nummod") for t in toks[m.a + 1 : obj.i]):
+        return None  # only a plain owner: "of an old fisherman", not "of a man who …"
+    det = toks[0] if toks[0].dep == "det" and toks[0].lower in ("the", "a", "an") else None
+    part = doc.span(1 if det else 0, m.a)  # "weathered face"
+    owner_np = doc.span(m.a + 1, m.b)
+    rest = " ".join(b for b in (doc.span(x.a, x.b) for x in shape.mods[1:]) if b)
+    mark = "'" if owner_np.endswith("s") and obj.tag == "NNS" else "'s"
+    return f"{owner_np}{mark} {part}" + (f" {rest}" if rest else "")
 
 
 _CONTAINERS = frozenset({"on", "in", "inside", "atop"})

@@ -114,3 +114,16 @@ def test_a_medium_becomes_the_head() -> None:
     assert "captured in a 1970s photo" in f.suffix
     assert fold(parse_phrases(["microphone"])[0], "microphone") is None  # a bare noun: "with microphone"? no
     assert fold(None, "[[0]] helmet") is None  # syntax stays where it is
+
+
+def test_x_of_y_and_ys_x() -> None:
+    assert _restate("the face of an old fisherman")["possessive"] == "an old fisherman's face"
+    assert _restate("an old fisherman's weathered face")["possessive"] == "the weathered face of an old fisherman"
+    assert "possessive" not in _restate("a bowl of ramen")  # an amount, not a part
+
+
+def test_things_on_things_are_said_from_below() -> None:
+    forms = _restate("12 candles on a birthday cake")
+    assert forms["inverted"] == "a birthday cake with 12 candles on it"
+    assert "inverted" not in _restate("a lighthouse in a storm")  # a storm holds nothing
+    assert "inverted" not in _restate("a woman on a bench")  # a person stays the head of the picture
