@@ -915,6 +915,11 @@ _ATTRIBUTES = frozenset(
     pensive thoughtful worried relaxed excited shy nervous confident grumpy annoyed cheerful joyful weary
     frightened anxious calm content""".split()
 )
+# Media that are no countable thing ("claymation", "food photography"): they follow the sentence, never head it.
+_MASS_MEDIA = frozenset(
+    """photography claymation animation art cgi watercolor watercolour gouache anime manga impasto pointillism
+    cubism impressionism expressionism surrealism stop-motion""".split()
+) | {"stop motion", "pixel art", "line art", "concept art", "digital art", "oil on canvas", "ink wash"}
 _PHOTO_HEADS = frozenset("photo photograph snapshot shot still polaroid selfie screenshot postcard scan".split())
 _FALLS = {"dusk": "as dusk falls", "night": "as night falls", "dawn": "as dawn breaks", "twilight": "as twilight falls"}
 
@@ -936,6 +941,18 @@ def fold(toks: Parsed | None, text: str) -> Fold | None:
         if low in ("golden hour", "blue hour"):
             joined.append(f"in {low} light")
         return Fold("time", tuple(joined), f"{prep.capitalize()} {low}")
+    last_word = low.split()[-1]
+    if (
+        (last_word in _MASS_MEDIA or low in _MASS_MEDIA)
+        and low not in ("art", "anime", "manga")
+        and len(low.split()) <= 3
+        and not re.search(r"[^\w\s\-]", low)
+    ):  # "…, in the style of food photography"
+        if low == "oil on canvas":
+            return Fold("medium", suffix=("painted in oil on canvas",))
+        if last_word == "photography":
+            return Fold("medium", suffix=(f"in the style of {words}",))
+        return Fold("medium", suffix=(f"in the style of {words}", f"done in {words}"))
     if low in _WEATHER:
         return Fold("weather", _WEATHER[low], _WEATHER[low][0][:1].upper() + _WEATHER[low][0][1:])
     if low in _MOODS:

@@ -73,3 +73,34 @@ def test_the_backend_is_deterministic_and_checks_its_arguments() -> None:
         RulesBackend(synonym_rate=2)
     with pytest.raises(ValueError, match="n must be"):
         RulesBackend().paraphrase(ParaphraseRequest(text="a cat", n=0))
+
+
+def _heads(text: str) -> list[str]:
+    """The last word of each comma item: what an item is about ("food photography" -> "photography")."""
+    items = [re.sub(r"[()\[\]{}<>:|\\\d.]+", " ", i).split() for i in text.split(",")]
+    return [i[-1].lower() for i in items if i and i[-1].isalpha() and len(i[-1]) > 2]
+
+
+@needs_spacy
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "the Eiffel Tower made of chocolate, food photography, macro",
+        "a chef flipping burgers in a tiny kitchen, stop motion",
+        "a lighthouse in a storm, oil on canvas, dramatic sky, golden hour",
+        "12 candles on a birthday cake, dim room, warm light, 1970s photo",
+        "a cashier wearing a cap, tired, fast food counter, misty, cinematic",
+        "a woman in a yellow raincoat walking 3 dogs, rainy street, side view, facing left",
+    ],
+)
+def test_no_comma_item_is_lost(prompt: str) -> None:
+    """Whatever the rules backend does with an item (joins it, puts it first, makes it the head), its word stays."""
+    from smoothie.prompt.thesaurus import lexicon
+
+    r = rewrite(prompt, n=32)
+    for head in _heads(r.generic):
+        twins = {head, *(lexicon()[head].alternatives if head in lexicon() else ())}
+        if head.endswith("y"):  # weather said with its noun: "misty" -> "in the mist"
+            twins.add(head[:-1])
+        for p in r.paraphrases:
+            assert any(re.search(rf"\b{re.escape(t)}", p.lower()) for t in twins), (head, p)

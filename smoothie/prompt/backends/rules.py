@@ -172,9 +172,10 @@ class RulesBackend:
                 kept.append(text)
                 continue
             if f.kind == "medium":
-                if not prefix and not suffix and pick.np and not fronted and not head_items and rng.random() < 0.6:
+                free = not prefix and not suffix
+                if free and f.prefix and pick.np and not fronted and not head_items and rng.random() < 0.6:
                     prefix = f.prefix
-                elif not prefix and not suffix and f.suffix:
+                elif free and f.suffix:
                     suffix = rng.choice(f.suffix)
                 else:
                     kept.append(text)
