@@ -830,6 +830,9 @@ def _medium_of(doc: _Doc, shape: _Shape) -> list[Restatement] | None:
             (f"{medium} showing {r.text}", "medium-showing"),
         ):
             out.setdefault(text, Restatement(text, kind=kind, framed=framed))
+        if not framed:  # "portrait of X" may also be "a portrait of X", which a framing can open
+            text = f"{article(medium)} {medium} of {r.text}"
+            out.setdefault(text, Restatement(text, kind="medium-article"))
     return list(out.values())
 
 
