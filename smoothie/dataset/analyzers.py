@@ -16,6 +16,7 @@ import gc
 import logging
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -168,8 +169,15 @@ class WD14Tagger(Analyzer):
         return ", ".join(name.replace("_", " ") if len(name) > 3 else name for _, name in picked)
 
 
+#: Hub repositories whose own model code (``trust_remote_code``) is run: Microsoft's Florence-2 releases.
+TRUSTED_REMOTE_CODE = frozenset(f"microsoft/Florence-2-{size}{ft}" for size in ("base", "large") for ft in ("", "-ft"))
+FLORENCE_TASK = "<MORE_DETAILED_CAPTION>"
+
+
 class TransformersCaptioner(Analyzer):
-    """An image-to-text model from transformers (BLIP, GIT, ViT-GPT2 and other encoder-decoders)."""
+    """An image-to-text model from transformers: BLIP, GIT, ViT-GPT2 and other encoder-decoders, and Florence-2
+    (asked for its ``<MORE_DETAILED_CAPTION>`` task; Microsoft's Hub releases run their own model code, the
+    transformers-native ones — ``model_type`` ``florence2`` in transformers 4.56 and later — do not)."""
 
     name = "captioner"
 
@@ -178,8 +186,10 @@ class TransformersCaptioner(Analyzer):
         self.max_new_tokens = max_new_tokens
         self.device = device
         self.model: Any = None
+        self.processor: Any = None
         self.image_processor: Any = None
         self.tokenizer: Any = None
+        self.florence = False
 
     def key(self) -> str:
         return f"captioner:{self.source}:{self.max_new_tokens}"
@@ -193,11 +203,20 @@ class TransformersCaptioner(Analyzer):
         src = self.source
         if not Path(src).expanduser().is_dir() and (src.count("/") != 1 or src.startswith((".", "/", "~"))):
             raise AnalyzerError(f"captioner {src!r}: not a model folder nor a Hugging Face id 'owner/name'")
+        remote = src in TRUSTED_REMOTE_CODE
         try:
-            processor = transformers.AutoProcessor.from_pretrained(src)
+            config = transformers.AutoConfig.from_pretrained(src, trust_remote_code=remote)
         except Exception as exc:
+            raise AnalyzerError(f"captioner {src!r}: cannot read its config: {exc}") from None
+        self.florence = str(getattr(config, "model_type", "")).startswith("florence")
+        try:
+            processor = transformers.AutoProcessor.from_pretrained(src, trust_remote_code=remote)
+        except Exception as exc:
+            if self.florence:
+                raise AnalyzerError(f"captioner {src!r}: cannot load its processor: {exc}") from None
             logger.debug("AutoProcessor failed for %s: %s", src, exc)
             processor = None
+        self.processor = processor
         try:
             self.image_processor = getattr(processor, "image_processor", None) or (
                 processor
@@ -207,14 +226,16 @@ class TransformersCaptioner(Analyzer):
             self.tokenizer = getattr(processor, "tokenizer", None) or transformers.AutoTokenizer.from_pretrained(src)
         except Exception as exc:
             raise AnalyzerError(f"captioner {src!r}: cannot load its image processor/tokenizer: {exc}") from None
-        auto_classes = [
-            getattr(transformers, n, None) for n in ("AutoModelForVision2Seq", "AutoModelForImageTextToText")
-        ]
-        auto_classes += [transformers.VisionEncoderDecoderModel]
+        names: tuple[str, ...] = ("AutoModelForImageTextToText", "AutoModelForVision2Seq")
+        if remote:  # Microsoft's own Florence-2 code registers itself as a causal LM
+            names = ("AutoModelForCausalLM", *names)
+        auto_classes = [getattr(transformers, n, None) for n in names] + [transformers.VisionEncoderDecoderModel]
         error: Exception | None = None
         for auto in [a for a in auto_classes if a is not None]:
             try:
-                self.model = auto.from_pretrained(src)
+                self.model = (
+                    auto.from_pretrained(src, trust_remote_code=remote) if remote else auto.from_pretrained(src)
+                )
                 break
             except Exception as exc:
                 error = exc
@@ -227,6 +248,7 @@ class TransformersCaptioner(Analyzer):
 
     def release(self) -> None:
         self.model = None
+        self.processor = None
         self.image_processor = None
         self.tokenizer = None
         super().release()
@@ -236,13 +258,65 @@ class TransformersCaptioner(Analyzer):
 
         if self.model is None:
             raise AnalyzerError("captioner used outside its 'with' block (not loaded)")
-        pixels = self.image_processor(images=image.convert("RGB"), return_tensors="pt")["pixel_values"]
+        rgb = image.convert("RGB")
+        if self.florence:
+            return self._florence(rgb)
+        pixels = self.image_processor(images=rgb, return_tensors="pt")["pixel_values"]
         with torch.inference_mode():
             out = self.model.generate(
-                pixel_values=pixels.to(self.device), max_new_tokens=self.max_new_tokens, do_sample=False, num_beams=1
+                pixel_values=pixels.to(self.device, self.model.dtype),
+                max_new_tokens=self.max_new_tokens,
+                do_sample=False,
+                num_beams=1,
             )
         text = self.tokenizer.decode(out[0], skip_special_tokens=True)
         return " ".join(str(text).split())
+
+    def _florence(self, rgb: Image.Image) -> str:
+        import torch
+
+        inputs = self.processor(text=FLORENCE_TASK, images=rgb, return_tensors="pt")
+        inputs = {k: v.to(self.device, self.model.dtype) if v.is_floating_point() else v.to(self.device)
+                  for k, v in inputs.items()}  # fmt: skip
+        with torch.inference_mode():
+            out = self.model.generate(**inputs, max_new_tokens=self.max_new_tokens, do_sample=False, num_beams=3)
+        raw = self.processor.batch_decode(out, skip_special_tokens=False)[0]
+        try:
+            text = self.processor.post_process_generation(raw, task=FLORENCE_TASK, image_size=rgb.size)[FLORENCE_TASK]
+        except Exception:  # a processor without Florence's post-processing: plain decoding
+            text = self.processor.batch_decode(out, skip_special_tokens=True)[0]
+        return " ".join(str(text).split())
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    """A captioner or tagger the tab offers, with its download size (the weights file as the Hugging Face Hub
+    lists it; downloaded once into the Hub cache on first use)."""
+
+    label: str
+    kind: str  # wd14 | captioner
+    source: str  # Hugging Face id
+    size: str
+    what: str  # what it writes
+
+    def title(self) -> str:
+        return f"{self.label} — {self.what}, {self.size} download"
+
+
+CATALOGUE = (
+    ModelChoice("WD14 ViT v3", "wd14", "SmilingWolf/wd-vit-tagger-v3", "379 MB", "danbooru tags"),
+    ModelChoice("WD14 SwinV2 v3", "wd14", "SmilingWolf/wd-swinv2-tagger-v3", "467 MB", "danbooru tags"),
+    ModelChoice("WD14 EVA02-Large v3", "wd14", "SmilingWolf/wd-eva02-large-tagger-v3", "1.26 GB", "danbooru tags"),
+    ModelChoice("BLIP base", "captioner", "Salesforce/blip-image-captioning-base", "990 MB", "a sentence"),
+    ModelChoice("BLIP large", "captioner", "Salesforce/blip-image-captioning-large", "1.88 GB", "a sentence"),
+    ModelChoice("Florence-2 base", "captioner", "microsoft/Florence-2-base", "464 MB", "a detailed sentence"),
+)
+
+
+def choice(title_or_source: str) -> ModelChoice | None:
+    """The catalogue entry with this title, label or Hugging Face id."""
+    key = title_or_source.strip()
+    return next((c for c in CATALOGUE if key in (c.title(), c.label, c.source)), None)
 
 
 class CallableAnalyzer(Analyzer):

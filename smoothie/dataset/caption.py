@@ -89,6 +89,8 @@ class Vocabulary:
     drop: frozenset[str] = frozenset()
     lookup: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     phrases: tuple[tuple[re.Pattern[str], str], ...] = ()
+    # Terms found inside sentences (a captioner's): every canonical term and every synonym of 2+ words.
+    terms: tuple[tuple[re.Pattern[str], str, str], ...] = ()
 
     @classmethod
     def build(cls, fields: Mapping[str, Mapping[str, Sequence[str]]], drop: Iterable[str] = ()) -> Vocabulary:
@@ -114,7 +116,13 @@ class Vocabulary:
                         phrase_terms.append((syn, canonical))
         phrase_terms.sort(key=lambda p: -len(p[0]))
         phrases = tuple((_phrase_re(s), c) for s, c in phrase_terms)
-        return cls(clean, frozenset(_norm(d) for d in drop), lookup, phrases)
+        in_text = sorted(
+            {(t, f, c) for f, ts in clean.items() for c, syns in ts.items() for t in (c, *syns)
+             if t == c or len(_norm(t).split()) >= 2},
+            key=lambda x: (-len(x[0]), x),
+        )  # fmt: skip
+        found = tuple((_phrase_re(t), f, c) for t, f, c in in_text if _norm(t) not in {_norm(d) for d in drop})
+        return cls(clean, frozenset(_norm(d) for d in drop), lookup, phrases, found)
 
     def classify(self, tag: str) -> tuple[str | None, str]:
         """``(field, canonical)`` for a known tag, ``(None, tag)`` for a free one, ``("", "")`` to drop it."""
@@ -124,6 +132,21 @@ class Vocabulary:
         if key in self.lookup:
             return self.lookup[key]
         return None, tag
+
+    def terms_in(self, text: str) -> list[tuple[str, str]]:
+        """``(field, canonical)`` of the vocabulary's terms inside a sentence, longest first, each stretch of
+        text used once (``a woman smiling at the camera`` → subject woman, expression smiling, gaze looking at
+        viewer). Single-word synonyms are not looked for: inside a sentence they are too ambiguous."""
+        found: list[tuple[str, str]] = []
+        taken: list[tuple[int, int]] = []
+        for pattern, fname, canonical in self.terms:
+            for m in pattern.finditer(text):
+                if any(m.start() < e and s < m.end() for s, e in taken):
+                    continue
+                taken.append(m.span())
+                if (fname, canonical) not in found:
+                    found.append((fname, canonical))
+        return found
 
     def normalise_text(self, text: str) -> str:
         """Multi-word synonyms inside longer text replaced by their canonical term."""
@@ -235,6 +258,14 @@ class CaptionParts:
                     self.tags.append(value)
             elif value not in self.fields[fname]:
                 self.fields[fname].append(value)
+
+    def add_sentence(self, vocabulary: Vocabulary, sentence: str) -> None:
+        """A captioner's sentence: the schema terms it says fill their (still empty) fields, and the sentence,
+        normalised, is kept as a free tag (it says more than its terms)."""
+        for fname, canonical in vocabulary.terms_in(sentence):
+            if not self.fields[fname]:
+                self.fields[fname].append(canonical)
+        self.add(vocabulary, sentence)
 
     def set_default(self, fname: str, value: str) -> None:
         if value and not self.fields[fname]:

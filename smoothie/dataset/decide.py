@@ -279,7 +279,10 @@ def caption(
                 notes.append(f"{origin} text left out: names could not be scrubbed from it ({_short(exc)})")
                 continue
             names.extend(found)
-        parts.add(vocabulary, text)
+        if origin != "caption" and _is_sentence(text):
+            parts.add_sentence(vocabulary, text)  # a captioner's sentence: its schema terms fill the fields
+        else:
+            parts.add(vocabulary, text)
     parts.set_default("subject", opts.subject)  # the user's subject before what the models guessed
     analysed = record.get("fields") or {}
     for fname in cap.FIELDS:
@@ -303,6 +306,12 @@ def caption(
         text = cap.swap_left_right(text)
         fields = [(f, cap.swap_left_right(v)) for f, v in fields]
     return Caption(" ".join(text.split()), colours, tuple(names), tuple(notes), tuple(fields))
+
+
+def _is_sentence(text: str) -> bool:
+    """Prose rather than tags: one comma-separated part of five or more words."""
+    parts = cap.split_tags(text)
+    return len(parts) == 1 and len(parts[0].split()) >= 5
 
 
 def scrub_names(text: str, keep: Sequence[str]) -> tuple[str, tuple[str, ...]]:

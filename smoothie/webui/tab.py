@@ -74,12 +74,31 @@ def build() -> Any:
                         elem_id=f"{ELEM}_sharp",
                     )
                     dedup = gr.Checkbox(value=d["dedup"], label="Drop near-duplicates", elem_id=f"{ELEM}_dedup")
+                    dedup_similarity = gr.Slider(
+                        0, 1, value=d["dedup_similarity"], step=0.01, label="Image-feature similarity (0: off)"
+                    )
                     dedup_distance = gr.Slider(
                         0, 16, value=d["dedup_distance"], step=1, label="Duplicate hash distance"
                     )
                 with gr.Accordion("2 · Analysis", open=False):
+                    vision = gr.Checkbox(
+                        value=d["vision"],
+                        label="Offline vision models: MediaPipe face mesh and pose, EfficientNet-Lite0 "
+                        "(shot, camera angle, gaze, eyes, mouth, pose, subject nouns; Haar cascades when off)",
+                        elem_id=f"{ELEM}_vision",
+                    )
+                    gr.Markdown(_vision_status())
                     interrogators = gr.CheckboxGroup(
-                        list(INTERROGATORS), label="A1111 interrogators (slow)", elem_id=f"{ELEM}_interrogators"
+                        list(INTERROGATORS),
+                        label="A1111 interrogators (slow)",
+                        info=_interrogator_sizes(),
+                        elem_id=f"{ELEM}_interrogators",
+                    )
+                    pick_model = gr.Dropdown(
+                        ["—", *(c.title() for c in _catalogue())],
+                        value="—",
+                        label="Tagger or captioner (downloaded from the Hugging Face Hub on first use)",
+                        elem_id=f"{ELEM}_pick_model",
                     )
                     with gr.Row():
                         wd14 = gr.Textbox(
@@ -103,17 +122,29 @@ def build() -> Any:
                             label="Vocabulary JSON", placeholder="optional file merged over the default"
                         )
                         compounds = gr.Textbox(label="Compounds file", placeholder="'phrase -> compound' lines")
-                with gr.Accordion("4 · Direction and crops", open=True), gr.Row():
-                    face_direction = gr.Radio(
-                        [d.value for d in FaceDirection],
-                        value=d["face_direction"].value,
-                        label="Every subject faces",
-                        elem_id=f"{ELEM}_dir",
+                with gr.Accordion("4 · Direction and crops", open=True):
+                    with gr.Row():
+                        face_direction = gr.Radio(
+                            [d.value for d in FaceDirection],
+                            value=d["face_direction"].value,
+                            label="Every subject faces",
+                            elem_id=f"{ELEM}_dir",
+                        )
+                        crop = gr.Radio(
+                            [c.value for c in CropMode], value=d["crop"].value, label="Crop", elem_id=f"{ELEM}_crop"
+                        )
+                        size = gr.Slider(256, 2048, value=d["size"], step=64, label="Size", elem_id=f"{ELEM}_size")
+                    direction_examples = gr.Textbox(
+                        label="Direction examples (where no face is found: cartoons, animals, back views)",
+                        placeholder="DIR with left/ and right/ sub-folders of a few pictures each (optional)",
+                        elem_id=f"{ELEM}_direction_examples",
                     )
-                    crop = gr.Radio(
-                        [c.value for c in CropMode], value=d["crop"].value, label="Crop", elem_id=f"{ELEM}_crop"
-                    )
-                    size = gr.Slider(256, 2048, value=d["size"], step=64, label="Size", elem_id=f"{ELEM}_size")
+                    gr.Markdown("Or mark a few images: select one in the gallery, then *Faces left* or *Faces right*.")
+                    with gr.Row():
+                        mark_left = gr.Button("Faces left", scale=1, elem_id=f"{ELEM}_mark_left")
+                        mark_right = gr.Button("Faces right", scale=1, elem_id=f"{ELEM}_mark_right")
+                        clear_marks = gr.Button("Clear", scale=1)
+                    direction_view = gr.JSON(label="Direction labels", value={})
                 with gr.Accordion("5 · Sorting into classes", open=False):
                     classes_dir = gr.Textbox(label="Folder of examples", placeholder="DIR/<class>/*.jpg (optional)")
                     gr.Markdown("Or label a few images: select one in the gallery, type its class, press Label.")
@@ -164,6 +195,7 @@ def build() -> Any:
                     summary_json = gr.JSON(show_label=False)
         shown = gr.State([])  # report entries in gallery order
         labels = gr.State({})
+        direction_labels = gr.State({})
 
         # Each option widget by the PrepOptions field it sets: the handler gets {component: value} (gradio's
         # dict inputs) and builds the options by name, so no argument order is shared between two places.
@@ -174,7 +206,9 @@ def build() -> Any:
             "scrub_names": scrub_names, "keep_names": keep_names, "vocabulary": vocabulary, "compounds": compounds,
             "face_direction": face_direction, "crop": crop, "size": size, "classes_dir": classes_dir,
             "export_format": export_format, "image_format": image_format, "concept": concept, "repeats": repeats,
-            "epochs": epochs, "workers": workers, "labels": labels, "force": force,
+            "epochs": epochs, "workers": workers, "labels": labels, "force": force, "vision": vision,
+            "dedup_similarity": dedup_similarity, "direction_examples": direction_examples,
+            "direction_labels": direction_labels,
         }  # fmt: skip
         extras = {"interrogators": interrogators, "show": show}
         for box in (input_dir, output_dir):
@@ -205,6 +239,14 @@ def build() -> Any:
         save_caption.click(on_save_caption, inputs=[output_dir, selected, caption], outputs=[status])
         label_btn.click(on_label, inputs=[labels, selected, label_name], outputs=[labels, labels_view])
         clear_labels.click(lambda: ({}, {}), inputs=[], outputs=[labels, labels_view])
+        for button, side in ((mark_left, "left"), (mark_right, "right")):
+            button.click(
+                lambda marks, source, side=side: on_label(marks, source, side),
+                inputs=[direction_labels, selected],
+                outputs=[direction_labels, direction_view],
+            )
+        clear_marks.click(lambda: ({}, {}), inputs=[], outputs=[direction_labels, direction_view])
+        pick_model.change(on_pick_model, inputs=[pick_model, wd14, captioner], outputs=[wd14, captioner])
     return blocks
 
 
@@ -324,6 +366,62 @@ def on_label(labels: dict[str, str], source: str, name: str) -> tuple[dict[str, 
     if source and name.strip():
         labels[source] = name.strip()
     return labels, labels
+
+
+def _catalogue() -> tuple[Any, ...]:
+    from smoothie.dataset.analyzers import CATALOGUE
+
+    return CATALOGUE
+
+
+def on_pick_model(title: str, wd14: str, captioner: str) -> tuple[str, str]:
+    """A catalogue entry fills the WD14 or the captioner field with its Hugging Face id."""
+    from smoothie.dataset.analyzers import choice
+
+    picked = choice(title or "")
+    if picked is None:
+        return wd14, captioner
+    return (picked.source, captioner) if picked.kind == "wd14" else (wd14, picked.source)
+
+
+def _vision_status() -> str:
+    """One line on which offline models run here, and why not."""
+    from smoothie.dataset import vision
+
+    try:
+        state = vision.status()
+    except Exception as exc:  # never break the tab over a status line
+        return f"Vision models: could not check ({type(exc).__name__}: {exc})."
+    return "Vision models: " + "; ".join(
+        f"{name} {'ready' if reason is None else 'not available (' + reason + ')'}" for name, reason in state.items()
+    )
+
+
+# A1111's interrogators and the files they download into the models folder on first use.
+_INTERROGATOR_FILES = {
+    INTERROGATORS[0]: ("BLIP", "model_base_caption_capfilt_large.pth"),
+    INTERROGATORS[1]: ("torch_deepdanbooru", "model-resnet_custom_v3.pt"),
+}
+
+
+def _interrogator_sizes() -> str:
+    """The interrogators' models: their size on disk when A1111 has downloaded them already."""
+    out = []
+    for title in INTERROGATORS:
+        folder, name = _INTERROGATOR_FILES[title]
+        try:
+            from modules import paths
+
+            path = Path(paths.models_path) / folder / name
+            note = (
+                f"{path.stat().st_size / 1e6:,.0f} MB, downloaded"
+                if path.is_file()
+                else "downloaded by A1111 on first use"
+            )
+        except Exception:  # outside A1111, or no models folder
+            note = "downloaded by A1111 on first use"
+        out.append(f"{title.split(' (')[0]}: {note}")
+    return "; ".join(out)
 
 
 def _interrogators(selected: list[str]) -> list[Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
 import numpy as np
@@ -154,3 +155,132 @@ def test_callable_analyzer_calls_its_hooks_once() -> None:
         assert analyzer.describe(Image.new("RGB", (7, 3))) == "a photo 7"
         assert analyzer.describe(Image.new("RGB", (8, 3))) == "a photo 8"
     assert calls == ["load", "unload"]
+
+
+# ------------------------------------------------------------------- Florence-2, BLIP, the catalogue
+
+
+def build_florence(folder: Path) -> Path:
+    """A transformers-native Florence-2 with random weights, a word-level tokenizer and 32 px images."""
+    transformers = pytest.importorskip("transformers")
+    if not hasattr(transformers, "Florence2ForConditionalGeneration"):
+        pytest.skip(f"transformers {transformers.__version__} has no native Florence-2 (4.56+)")
+    tokenizers = pytest.importorskip("tokenizers")
+    import torch
+    from transformers.models.clip.image_processing_pil_clip import CLIPImageProcessorPil
+
+    words = ["<s>", "<pad>", "</s>", "<unk>", "<image>", "a", "photo", "of", "cat", "red", "woman", "smiling"]
+    vocab = {w: i for i, w in enumerate(words)}
+    tok = tokenizers.Tokenizer(tokenizers.models.WordLevel(vocab, unk_token="<unk>"))
+    tok.pre_tokenizer = tokenizers.pre_tokenizers.Whitespace()
+    fast = transformers.BartTokenizerFast(
+        tokenizer_object=tok,
+        bos_token="<s>",
+        eos_token="</s>",
+        pad_token="<pad>",
+        unk_token="<unk>",
+        extra_special_tokens={"image_token": "<image>"},
+    )
+    # 32 px through strides 4·2·2·2: one patch, plus the pooled token: two image tokens.
+    images = CLIPImageProcessorPil(
+        size={"height": 32, "width": 32}, crop_size={"height": 32, "width": 32}, do_center_crop=False,
+        image_seq_length=2,
+    )  # fmt: skip
+    processor = transformers.Florence2Processor(
+        image_processor=images, tokenizer=fast, post_processor_config={"pure_text": {}}
+    )
+    text = {
+        "vocab_size": len(words), "d_model": 16, "encoder_layers": 1, "decoder_layers": 1,
+        "encoder_attention_heads": 2, "decoder_attention_heads": 2, "encoder_ffn_dim": 32, "decoder_ffn_dim": 32,
+        "max_position_embeddings": 64, "bos_token_id": 0, "pad_token_id": 1, "eos_token_id": 2,
+        "decoder_start_token_id": 2,
+    }  # fmt: skip
+    vision_cfg = {"depths": [1, 1, 1, 1], "embed_dim": [8, 8, 8, 8], "num_heads": [1, 1, 1, 1]}
+    vision_cfg |= {"num_groups": [1, 1, 1, 1], "projection_dim": 16, "window_size": 2}
+    config = transformers.Florence2Config(vision_config=vision_cfg, text_config=text, image_token_id=vocab["<image>"])
+    torch.manual_seed(0)
+    model = transformers.Florence2ForConditionalGeneration(config)
+    model.generation_config.min_new_tokens = 3
+    model.generation_config.bad_words_ids = [[0], [1], [3], [4]]
+    model.save_pretrained(folder)
+    processor.save_pretrained(folder)
+    return folder
+
+
+def test_florence2_is_asked_for_a_detailed_caption(tmp_path: Path) -> None:
+    folder = build_florence(tmp_path / "florence")
+    captioner = TransformersCaptioner(str(folder), max_new_tokens=5)
+    image = Image.new("RGB", (60, 40), (30, 160, 90))
+    with captioner:
+        assert captioner.florence
+        text = captioner.describe(image)
+        assert text == captioner.describe(image)
+    # Random weights say nonsense, but only the vocabulary's words (BART's decoder may join them without spaces).
+    assert re.fullmatch(r"(?:a|photo|of|cat|red|woman|smiling| )+", text), text
+    assert captioner.model is None and captioner.processor is None
+
+
+def test_blip_captions_through_its_processor(tmp_path: Path) -> None:
+    transformers = pytest.importorskip("transformers")
+    tokenizers = pytest.importorskip("tokenizers")
+    import torch
+
+    words = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "a", "photo", "of", "cat", "red", "woman", "smiling"]
+    tok = tokenizers.Tokenizer(tokenizers.models.WordLevel({w: i for i, w in enumerate(words)}, unk_token="[UNK]"))
+    tok.pre_tokenizer = tokenizers.pre_tokenizers.Whitespace()
+    fast = transformers.BertTokenizerFast(
+        tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]", sep_token="[SEP]",
+        mask_token="[MASK]",
+    )  # fmt: skip
+    vision = {"hidden_size": 16, "intermediate_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2}
+    vision |= {"image_size": 32, "patch_size": 16}
+    text = {"vocab_size": len(words), "hidden_size": 16, "intermediate_size": 32, "num_hidden_layers": 1}
+    text |= {"num_attention_heads": 2, "max_position_embeddings": 32, "bos_token_id": 2, "sep_token_id": 3}
+    text |= {"pad_token_id": 0, "eos_token_id": 3}
+    config = transformers.BlipConfig(vision_config=vision, text_config=text)
+    torch.manual_seed(0)
+    model = transformers.BlipForConditionalGeneration(config)
+    model.generation_config.min_new_tokens = 3
+    model.generation_config.bad_words_ids = [[0], [1], [2], [4]]
+    folder = tmp_path / "blip"
+    model.save_pretrained(folder)
+    images = transformers.BlipImageProcessor(size={"height": 32, "width": 32})
+    transformers.BlipProcessor(image_processor=images, tokenizer=fast).save_pretrained(folder)
+    with TransformersCaptioner(str(folder), max_new_tokens=6) as captioner:
+        assert not captioner.florence
+        text = captioner.describe(Image.new("RGB", (40, 30), (200, 20, 20)))
+    assert text and set(text.split()) <= set(words[5:])
+
+
+def test_the_catalogue_names_sizes_and_finds_its_models() -> None:
+    from smoothie.dataset.analyzers import CATALOGUE, TRUSTED_REMOTE_CODE, choice
+
+    assert {c.kind for c in CATALOGUE} == {"wd14", "captioner"}
+    assert len({c.source for c in CATALOGUE}) == len(CATALOGUE)
+    for c in CATALOGUE:
+        assert c.source.count("/") == 1 and c.size.split()[1] in ("MB", "GB") and c.size in c.title()
+        assert choice(c.title()) is c and choice(c.source) is c and choice(c.label) is c
+    assert choice("no such model") is None
+    florence = [c for c in CATALOGUE if "Florence" in c.label]
+    assert florence and all(c.source in TRUSTED_REMOTE_CODE for c in florence)
+
+
+def test_a_captioners_sentence_fills_the_schema(tmp_path: Path) -> None:
+    from smoothie.dataset.options import PrepOptions
+    from smoothie.dataset.pipeline import prepare
+
+    src = tmp_path / "in"
+    src.mkdir()
+    rng = np.random.default_rng(0)
+    Image.fromarray(rng.integers(0, 255, (64, 96, 3), dtype=np.uint8)).save(src / "noise.png")
+    sentence = CallableAnalyzer("fake-captioner", lambda im: "a woman standing on the beach and looking at the camera")
+    opts = PrepOptions(src, tmp_path / "out", vision=False, scrub_names=False, workers=1, min_sharpness="off")
+    (entry,) = prepare(opts, analyzers=[sentence]).report["images"]
+    fields = entry["fields"]
+    assert (fields["subject"], fields["pose"], fields["gaze"], fields["setting"]) == (
+        "woman",
+        "standing",
+        "looking at viewer",
+        "beach",
+    )
+    assert "a woman standing on the beach and looking at viewer" in entry["caption"]
