@@ -193,7 +193,8 @@ def prepare(
 
     # -- scan -------------------------------------------------------------------------------------------
     notify(Progress("scan", 0, 0, f"scanning {inputs.src}"))
-    sources = scan(inputs.src)
+    problems: list[tuple[str, str]] = []
+    sources = scan(inputs.src, problems)
     state.keep_only({s.rel for s in sources})
 
     # -- analyse ----------------------------------------------------------------------------------------
@@ -225,6 +226,7 @@ def prepare(
     except ValueError as exc:  # too few labelled classes: the user's to fix
         state.save()
         raise PrepError(str(exc)) from exc
+    decisions.lint[:0] = [{"source": where, "warning": why} for where, why in problems]
 
     # -- write ------------------------------------------------------------------------------------------
     t0 = time.perf_counter()

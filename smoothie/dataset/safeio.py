@@ -207,6 +207,8 @@ class OutputDir:
                 return None
             except NotADirectoryError:
                 raise PathError(f"output path {str(current.parent)!r} is not a folder") from None
+            except OSError as exc:
+                raise PathError(f"output path {str(current)!r} cannot be read: {exc.strerror or exc}") from None
             if is_link(st):
                 raise PathError(
                     f"{str(current)!r} is a symbolic link (or junction) inside the output folder; Smoothie never "
@@ -224,9 +226,12 @@ class OutputDir:
             try:
                 st = os.lstat(current)
             except FileNotFoundError:
-                with contextlib.suppress(FileExistsError):
-                    os.mkdir(current)
-                st = os.lstat(current)
+                try:
+                    with contextlib.suppress(FileExistsError):
+                        os.mkdir(current)
+                    st = os.lstat(current)
+                except OSError as exc:
+                    raise _write_error(current, exc) from None
             if is_link(st):
                 raise PathError(
                     f"{str(current)!r} is a symbolic link (or junction) inside the output folder; Smoothie never "
@@ -263,7 +268,11 @@ class OutputDir:
             for dirpath, dirnames, filenames in os.walk(self.path(rel), followlinks=False):
                 for name in dirnames + filenames:
                     full = Path(dirpath) / name
-                    if is_link(os.lstat(full)):
+                    try:
+                        st = os.lstat(full)
+                    except OSError as exc:
+                        raise PathError(f"{str(full)!r} cannot be read: {exc.strerror or exc}") from None
+                    if is_link(st):
                         raise PathError(
                             f"{str(full)!r} is a symbolic link (or junction) inside the output folder; Smoothie "
                             "never writes or deletes through a link: remove the link or choose another output folder"
@@ -272,10 +281,16 @@ class OutputDir:
     def prepare(self) -> None:
         """Create the folder and its state folder (after :meth:`check`); remove a killed run's temporary files."""
         self.check()
-        self.root.mkdir(parents=True, exist_ok=True)
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise _write_error(self.root, exc) from None
         self._makedirs(TMP_DIR)
-        with os.scandir(self.tmp_dir) as entries:
-            leftovers = [e for e in entries if e.name.startswith(TMP_PREFIX)]
+        try:
+            with os.scandir(self.tmp_dir) as entries:
+                leftovers = [e for e in entries if e.name.startswith(TMP_PREFIX)]
+        except OSError as exc:
+            raise PathError(f"{str(self.tmp_dir)!r} cannot be read: {exc.strerror or exc}") from None
         for entry in leftovers:  # only our own temporary files, never through a link
             if entry.is_file(follow_symlinks=False):
                 with contextlib.suppress(OSError):
@@ -492,7 +507,7 @@ class WriteError(PrepError):
     """The output folder cannot take a file (disk full, read-only, permissions): the run stops, nothing half-written."""
 
 
-def _write_error(path: Path, exc: OSError) -> WriteError:
+def _write_error(path: Path | str, exc: OSError) -> WriteError:
     reason = exc.strerror or str(exc)
     if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", -1)):
         reason = "no space left on the device"

@@ -62,16 +62,25 @@ class SkipImage(Exception):  # noqa: N818 - a verdict on a file, caught per imag
         self.size = size
 
 
-def scan(input_dir: Path) -> list[SourceFile]:
+def scan(input_dir: Path, problems: list[tuple[str, str]] | None = None) -> list[SourceFile]:
     """Every candidate image under ``input_dir``, sorted by relative path (stable across runs).
 
     Folder symlinks are not followed (no loops, nothing outside the input); file symlinks are read.
     Every folder is searched, hidden ones (``.smoothie`` of an earlier run used as input) included: each
-    file found is in the report, kept or skipped with its reason.
+    file found is in the report, kept or skipped with its reason. A folder that cannot be listed is added
+    to ``problems`` as ``(folder, reason)``.
     """
     root = Path(input_dir)
     found: list[SourceFile] = []
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+
+    def unreadable(exc: OSError) -> None:  # a folder that cannot be listed: said, not silently left out
+        where = Path(exc.filename or root)
+        rel = where.relative_to(root).as_posix() if where != root and root in where.parents else str(where)
+        logger.warning("folder %s cannot be read: %s", where, exc.strerror or exc)
+        if problems is not None:
+            problems.append((rel + "/", f"folder cannot be read: {exc.strerror or exc}; its files are not included"))
+
+    for dirpath, dirnames, filenames in os.walk(root, onerror=unreadable, followlinks=False):
         dirnames.sort()
         names = set(filenames)
         for name in sorted(filenames):

@@ -266,3 +266,32 @@ def test_a_run_killed_after_a_write_but_before_its_state_was_saved_resumes(tmp_p
     result = prepare(PrepOptions(src, dst, min_sharpness="off", workers=1))
     assert result.summary.counts.kept == 2
     assert json.loads((dst / "report.json").read_text(encoding="utf-8"))["images"]
+
+
+def test_long_multibyte_names_are_shortened_uniquely_and_stably(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A folder of emoji and a file of 80 CJK characters used to end in ``OSError: File name too long``, and
+    every rerun aborted at the same file."""
+    src, dst = tmp_path / "in", tmp_path / "out"
+    folder = src / ("🎨🌸✨🐉" * 8)  # 32 emoji, 128 bytes
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(5)
+    stems = ["写真" * 40, "写真" * 39 + "猫犬", "写真" * 39 + "猫猫"]  # 80 CJK characters, 240 bytes each
+    for stem in stems:
+        Image.fromarray(rng.integers(0, 255, (64, 80, 3), dtype=np.uint8)).save(folder / f"{stem}.png")
+        (folder / f"{stem}.txt").write_text("a pattern", encoding="utf-8")
+    (src / ".smoothie").mkdir()  # an earlier run's state folder used as input: its images are reported too
+    Image.fromarray(rng.integers(0, 255, (64, 80, 3), dtype=np.uint8)).save(src / ".smoothie" / "old.png")
+    assert _run(str(src), str(dst), "--no-dedup") == 0, capsys.readouterr().err
+    report = json.loads((dst / "report.json").read_text(encoding="utf-8"))["images"]
+    assert len(report) == 4 and all(e["status"] == "kept" for e in report), report
+    outputs = [e["output"] for e in report]
+    assert len({o.lower() for o in outputs}) == 4
+    for output in outputs:
+        for part in output.split("/"):
+            assert len(part.encode("utf-8")) <= 160, part
+        assert (dst / output).is_file() and (dst / output).with_suffix(".txt").is_file()
+    first = _snapshot(dst)
+    assert _run(str(src), str(dst), "--no-dedup") == 0  # the rerun finds the same names: nothing written
+    assert _snapshot(dst) == first

@@ -188,3 +188,28 @@ def test_hidden_folders_are_scanned_too(tmp_path: Path) -> None:
     Image.new("RGB", (8, 8)).save(root / ".smoothie" / "a.png")
     Image.new("RGB", (8, 8)).save(root / "b.png")
     assert [s.rel for s in scan(root)] == [".smoothie/a.png", "b.png"]
+
+
+def test_a_folder_that_cannot_be_listed_is_said_not_silently_left_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    import smoothie.dataset.scan as scan_module
+
+    root = tmp_path / "in"
+    (root / "locked").mkdir(parents=True)
+    Image.new("RGB", (8, 8)).save(root / "a.png")
+    real_walk = os.walk
+
+    def walk(top, onerror=None, followlinks=False):  # type: ignore[no-untyped-def]
+        for dirpath, dirnames, filenames in real_walk(top, followlinks=followlinks):
+            if dirpath.endswith("locked"):
+                onerror(PermissionError(13, "Permission denied", dirpath))
+                continue
+            yield dirpath, dirnames, filenames
+
+    monkeypatch.setattr(scan_module.os, "walk", walk)
+    problems: list[tuple[str, str]] = []
+    assert [s.rel for s in scan(root, problems)] == ["a.png"]
+    assert problems == [("locked/", "folder cannot be read: Permission denied; its files are not included")]
