@@ -255,7 +255,7 @@ class OutputDir:
             st = self.lstat(rel)
             if st is not None and not stat.S_ISDIR(st.st_mode):
                 raise PathError(f"{str(self.path(rel))!r} exists and is not a folder")
-        for rel in [STATE_MARKER, *names]:
+        for rel in [STATE_MARKER, f"{STATE_DIRNAME}/edits.json", *names]:
             st = self.lstat(rel)
             if st is not None and not stat.S_ISREG(st.st_mode):
                 raise PathError(f"output path {str(self.path(rel))!r} exists and is not a regular file")

@@ -241,24 +241,27 @@ def adopt_caption_edits(
     from smoothie.dataset.scan import CAPTION_LIMIT, decode_caption
     from smoothie.dataset.state import save_edits
 
+    if opts.export_format is not ExportFormat.KOHYA:
+        return jobs
+    wanted = {job.source.rel for job in jobs}
     changed: dict[str, str] = {}  # source -> caption text edited by hand
     for rel, rec in list(out.files.items()):
-        if rec.key.startswith(CAPTION_KEY) and not out.owns(rel):
+        source = rec.key[len(CAPTION_KEY) :] if rec.key.startswith(CAPTION_KEY) else None
+        if source is None or source not in wanted or out.owns(rel):
+            continue  # (the edited caption of an image no longer kept stays where it is, as the user's)
+        try:
             raw = out.read_bytes(rel, limit=CAPTION_LIMIT)
-            text, problem = decode_caption(raw or b"")
-            if text is not None and not problem:
-                changed[rec.key[len(CAPTION_KEY) :]] = text
-                out.adopt(rel, key=rec.key)  # its text lives on as the edit; an old copy may now be removed
+        except PrepError:  # too large for a caption: left for the check that names files in the way
+            continue
+        text, problem = decode_caption(raw or b"")
+        if text is not None and not problem:
+            changed[source] = text
+            out.adopt(rel, key=rec.key)  # its text lives on as the edit; an old copy may now be removed
     if not changed:
         return jobs
-    result: list[WriteJob] = []
-    for job in jobs:
-        text = changed.get(job.source.rel)
-        if text is not None and opts.export_format is ExportFormat.KOHYA:
-            edits[job.source.rel] = text
-            result.append(dataclasses.replace(job, caption=text))
-        else:
-            result.append(job)
-    logger.info("kept %d caption file(s) edited by hand", len(changed))
+    edits.update(changed)
     save_edits(out, edits)
-    return result
+    logger.info("kept %d caption file(s) edited by hand", len(changed))
+    return [
+        dataclasses.replace(job, caption=changed[job.source.rel]) if job.source.rel in changed else job for job in jobs
+    ]

@@ -74,7 +74,17 @@ def _one_line_error(capsys: pytest.CaptureFixture[str], *needles: str) -> str:
 
 @pytest.mark.parametrize(
     "link",
-    [".smoothie/tmp", ".smoothie", "img", "img/67_in", "report.json", "summary.json", "meta_lat.json"],
+    [
+        ".smoothie/tmp",
+        ".smoothie",
+        ".smoothie/edits.json",
+        "img",
+        "img/67_in",
+        "report.json",
+        "summary.json",
+        "meta_lat.json",
+        "cooccurrence.png",
+    ],
 )
 def test_a_link_inside_the_output_folder_is_refused_before_anything_is_touched(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], link: str
@@ -82,7 +92,7 @@ def test_a_link_inside_the_output_folder_is_refused_before_anything_is_touched(
     src, dst, docs = tmp_path / "in", tmp_path / "out", tmp_path / "documents"
     _images(src)
     _documents(docs)
-    target = docs / "letter.txt" if link.endswith(".json") else docs
+    target = docs / "letter.txt" if link.endswith((".json", ".png")) else docs
     (dst / link).parent.mkdir(parents=True, exist_ok=True)
     if link != ".smoothie":
         (dst / ".smoothie").mkdir(exist_ok=True)
