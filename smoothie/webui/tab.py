@@ -247,6 +247,9 @@ def build() -> Any:
             )
         clear_marks.click(lambda: ({}, {}), inputs=[], outputs=[direction_labels, direction_view])
         pick_model.change(on_pick_model, inputs=[pick_model, wd14, captioner], outputs=[wd14, captioner])
+        from smoothie.webui.wrong_tab import build_section
+
+        build_section()  # the wrong-LoRA kit (issue 13)
     return blocks
 
 

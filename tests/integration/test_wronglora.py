@@ -127,3 +127,32 @@ def test_bad_input_is_one_line_and_writes_nothing(webui: hosts.WebUI, tmp_path: 
     assert expected in lines[0]
     assert not out.exists()
     assert _files(webui.data_dir / "models") == before
+
+
+def test_the_tab_makes_a_set_with_the_loaded_model(webui: hosts.WebUI, tmp_path: Path) -> None:
+    from tests.integration.test_tab import Tab
+
+    if webui.kind.key != "a1111":
+        pytest.skip(f"drives the tab through gradio 3.41's /run/predict (A1111); {webui.kind.label} runs gradio 4")
+    tab = Tab(webui)
+    for elem in ("out", "n", "trigger", "make", "train", "interrupt", "status", "gallery", "sd_scripts"):
+        assert f"smoothie_wrong_{elem}" in tab.by_elem, elem
+    loaded = webui.current_model()
+    out = tmp_path / "tab-set"
+    values = {
+        "smoothie_wrong_out": str(out), "smoothie_wrong_n": 3, "smoothie_wrong_width": 64,
+        "smoothie_wrong_height": 64, "smoothie_wrong_steps": 1, "smoothie_wrong_seed": 5,
+    }  # fmt: skip
+    status, gallery = tab.call("smoothie_wrong_make", values)
+    assert "**3 images** (3 new)" in status, status
+    assert loaded.split(" [")[0] in status
+    assert len(gallery) == 3
+    assert len(list((out / "img" / "10_wrong").glob("*.png"))) == 3
+    rows = [json.loads(line) for line in (out / "generations.jsonl").read_text().splitlines()]
+    assert [r["seed"] for r in rows] == [5, 6, 7]
+    again, _ = tab.call("smoothie_wrong_make", values)
+    assert "(0 new)" in again
+    bad, _ = tab.call("smoothie_wrong_make", {**values, "smoothie_wrong_out": str(webui.data_dir / "models" / "x")})
+    assert bad.startswith("**Cannot run:**") and "inside the WebUI's own folders" in bad
+    (status,) = tab.call("smoothie_wrong_train", {"smoothie_wrong_out": str(out), "smoothie_wrong_sd_scripts": ""})
+    assert status.startswith("**Cannot train:** --sd-scripts: no folder given")

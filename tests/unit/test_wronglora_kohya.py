@@ -1,15 +1,19 @@
 """kohya's layout, the sd-scripts dataset config and the training command (smoothie.wronglora.kohya).
 
 Argument and key names are those of kohya-ss/sd-scripts (train_network.py, library/train_util.py,
-library/config_util.py, docs/config_README-en.md); when ``SD_SCRIPTS_DIR`` names a checkout whose modules
-import here, the config is also validated by sd-scripts' own schema and the arguments by its own parser.
+library/config_util.py, docs/config_README-en.md); when ``SD_SCRIPTS_DIR`` names a checkout (run by
+``SD_SCRIPTS_PYTHON``, default its venv), the config is also read by sd-scripts' own schema and the arguments by
+its own parser, in that Python.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
+import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -152,26 +156,52 @@ def test_train_sh_quotes_every_path(tmp_path):
     assert "--v_parameterization" in generic  # the hint for 768-v models
 
 
-def _sd_scripts() -> Path | None:
+def _sd_scripts() -> tuple[Path, str] | None:
+    """``SD_SCRIPTS_DIR`` (a kohya sd-scripts checkout) and the Python of its environment (``SD_SCRIPTS_PYTHON``,
+    default its venv, else this one)."""
     raw = os.environ.get("SD_SCRIPTS_DIR", "").strip()
-    return Path(raw) if raw and (Path(raw) / "library" / "config_util.py").is_file() else None
+    if not raw or not (Path(raw) / "library" / "config_util.py").is_file():
+        return None
+    root = Path(raw)
+    python = os.environ.get("SD_SCRIPTS_PYTHON", "").strip()
+    if not python:
+        venv = root / "venv" / "bin" / "python"
+        python = str(venv) if venv.exists() else sys.executable
+    return root, python
 
 
 @pytest.mark.skipif(_sd_scripts() is None, reason="SD_SCRIPTS_DIR (a kohya sd-scripts checkout) not set")
-def test_sd_scripts_accepts_the_config_and_the_arguments(tmp_path, monkeypatch):
-    root = _sd_scripts()
-    assert root is not None
-    monkeypatch.syspath_prepend(str(root))
-    config_util = pytest.importorskip("library.config_util", reason="sd-scripts' requirements are not installed here")
+@pytest.mark.parametrize("arch", [Arch.SDXL, Arch.SD1, Arch.SD2])
+def test_sd_scripts_accepts_the_config_and_the_arguments(tmp_path, arch):
+    """sd-scripts' own schema (ConfigSanitizer) reads the TOML, and its own parser takes the arguments."""
+    found = _sd_scripts()
+    assert found is not None
+    root, python = found
     folder = tmp_path / "img" / "10_wrong"
-    text = dataset_toml(_plan(Arch.SDXL, 6, 64, 64), [folder])
-    sanitizer = config_util.ConfigSanitizer(True, True, False, True)
-    sanitized = sanitizer.sanitize_user_config(load_toml(text))
-    assert sanitized["datasets"][0]["subsets"][0]["image_dir"] == str(folder)
-    sys.argv = ["sdxl_train_network.py"]
-    module = pytest.importorskip("sdxl_train_network")
-    parser = module.setup_parser()
-    args = training_args(_plan(Arch.SDXL), "m.safetensors", "d.toml", "out")
-    parsed = parser.parse_args(args[1:])
-    assert parsed.network_dim == 16
-    assert parsed.max_train_steps == 600
+    plan = _plan(arch, 6, 64, 64)
+    config = tmp_path / "dataset.toml"
+    config.write_text(dataset_toml(plan, [folder]))
+    args = training_args(plan, tmp_path / "m.safetensors", config, tmp_path / "out")
+    script = textwrap.dedent(
+        """
+        import json, sys, toml
+        script, config, args = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+        sys.argv = [script]
+        from library import config_util
+        sanitizer = config_util.ConfigSanitizer(True, True, False, True)
+        user = sanitizer.sanitize_user_config(toml.load(config))
+        module = __import__(script[:-3])
+        parsed = module.setup_parser().parse_args(args)
+        subset = user["datasets"][0]["subsets"][0]
+        print(json.dumps({"image_dir": subset["image_dir"], "repeats": subset["num_repeats"],
+                          "dim": parsed.network_dim, "steps": parsed.max_train_steps, "v2": parsed.v2}))
+        """
+    )
+    done = subprocess.run(
+        [python, "-c", script, args[0], str(config), json.dumps(args[1:])],
+        cwd=root, capture_output=True, text=True, timeout=600, check=False,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result == {"image_dir": str(folder), "repeats": 10, "dim": 16, "steps": 600, "v2": arch is Arch.SD2}
