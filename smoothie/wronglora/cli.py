@@ -67,9 +67,9 @@ def register(sub: Any) -> None:
     ds.add_argument("--out", required=True, metavar="DIR", help="output folder (empty, new, or an earlier run's)")
     ds.add_argument("--width", type=int, metavar="W", help="image width (default: the model's native size)")
     ds.add_argument("--height", type=int, metavar="H", help="image height (default: the model's native size)")
-    ds.add_argument("--steps", type=int, default=20, metavar="S", help="sampling steps (default 20)")
-    ds.add_argument("--cfg", type=float, default=7.0, metavar="C", help="CFG scale (default 7)")
-    ds.add_argument("--sampler", default="", metavar="NAME", help="sampler (default: the WebUI's)")
+    ds.add_argument("--steps", type=int, metavar="S", help="sampling steps (default 20)")
+    ds.add_argument("--cfg", type=float, metavar="C", help="CFG scale (default 7)")
+    ds.add_argument("--sampler", metavar="NAME", help="sampler (default: the WebUI's)")
     ds.add_argument("--seed", type=int, metavar="S", help="seed of image 1 (image k gets S+k-1; default: random)")
     ds.add_argument(
         "--trigger", default="wrong", help="caption and trigger word (default: wrong, the Smoothie script's)"

@@ -64,16 +64,18 @@ class RunInterruptedError(Exception):
 
 @dataclass(frozen=True)
 class DatasetRequest:
-    """What the user asked for (CLI flags or the tab's fields); ``None`` means the default / the earlier run's."""
+    """What the user asked for (CLI flags or the tab's fields). ``None`` means the earlier run's value when the
+    folder holds one, else the default (the model's native size, 20 steps, CFG 7, the WebUI's sampler, a random
+    seed)."""
 
     out: Path | str
     n: int
     checkpoint: str = ""  # "" = the WebUI's loaded checkpoint
     width: int | None = None
     height: int | None = None
-    steps: int = 20
-    cfg_scale: float = 7.0
-    sampler: str = ""
+    steps: int | None = None  # 20
+    cfg_scale: float | None = None  # 7
+    sampler: str | None = None  # "" = the WebUI's default
     seed: int | None = None
     trigger: str = "wrong"
     arch: str = "auto"
@@ -243,13 +245,19 @@ def _settings(request: DatasetRequest, arch: Arch, manifest: Mapping[str, Any] |
     seed = request.seed
     if seed is None:
         seed = earlier.seed if earlier else random.SystemRandom().randrange(2**32)
+    defaults = Settings(width=arch.native_size, height=arch.native_size)
+    base = earlier or defaults
+
+    def pick(value: Any, name: str) -> Any:
+        return value if value is not None else getattr(base, name)
+
     try:
         settings = Settings(
-            width=request.width if request.width is not None else (earlier.width if earlier else arch.native_size),
-            height=request.height if request.height is not None else (earlier.height if earlier else arch.native_size),
-            steps=request.steps,
-            cfg_scale=float(request.cfg_scale),
-            sampler=request.sampler.strip(),
+            width=pick(request.width, "width"),
+            height=pick(request.height, "height"),
+            steps=pick(request.steps, "steps"),
+            cfg_scale=float(pick(request.cfg_scale, "cfg_scale")),
+            sampler=pick(request.sampler, "sampler").strip(),
             seed=seed,
         )
     except ValueError as exc:

@@ -297,3 +297,14 @@ def test_credentials_in_the_url(tmp_path, state):
             _run(url, tmp_path / "a")
         _run(url.replace("http://", "http://me:secret@"), tmp_path / "b", n=1)
     assert (tmp_path / "b" / "img" / "10_wrong" / "wrong_00000.png").is_file()
+
+
+def test_a_resume_without_the_settings_takes_the_earlier_runs(tmp_path, state):
+    out = tmp_path / "set"
+    with fake_webui(state) as url:
+        _run(url, out, n=2, cfg_scale=5.0, sampler="Euler a")
+        again = make_dataset(DatasetRequest(out=out, n=3, checkpoint="tiny-sdxl"), HttpBackend(WebUIClient(url)))
+    assert (again.made, again.kept) == (1, 2)
+    assert again.settings.seed == 7
+    assert (again.settings.width, again.settings.steps, again.settings.cfg_scale) == (64, 2, 5.0)
+    assert again.settings.sampler == "Euler a"
