@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from smoothie.dataset.safeio import STATE_DIRNAME, FileRec, OutputDir, PathError, user_entries
+from smoothie.dataset.safeio import STATE_DIRNAME, FileRec, OutputDir, PathError, PrepError, user_entries
 from smoothie.wronglora.api import ApiError
 from smoothie.wronglora.backend import Backend, inside
 from smoothie.wronglora.checkpoint import Arch, Checkpoint, CheckpointError, find_checkpoint, resolve_architecture
@@ -326,7 +326,11 @@ def make_dataset(
         out.check(names=[MANIFEST, GENERATIONS, TOML, TRAIN_SH], trees=["img"])
     except PathError as exc:
         raise KitError(str(exc)) from None
-    out.prepare()
+    try:
+        out.prepare()
+    except (OSError, PrepError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise KitError(f"--out {str(root)!r} cannot be written: {reason}") from None
     state: dict[str, Any] = dict(manifest) if manifest else {}
     out.files = ledger_from(state)
     images: dict[str, Any] = dict(state.get("images") or {})
@@ -364,6 +368,10 @@ def make_dataset(
                 out, state, images, settings, checkpoint, folder, trigger, backend, result, progress, should_stop
             )
             _finish(out, state, result, checkpoint, arch, settings, trigger, repeats, folder)
+    except PrepError as exc:  # a link, a file of the user's, a full disk: one line, what was made is kept
+        if created and not images:
+            _undo_empty(root)
+        raise KitError(str(exc)) from None
     except BaseException:
         if created and not images:
             _undo_empty(root)

@@ -308,3 +308,14 @@ def test_a_resume_without_the_settings_takes_the_earlier_runs(tmp_path, state):
     assert again.settings.seed == 7
     assert (again.settings.width, again.settings.steps, again.settings.cfg_scale) == (64, 2, 5.0)
     assert again.settings.sampler == "Euler a"
+
+
+def test_a_folder_that_cannot_be_written(tmp_path, state, monkeypatch):
+    from smoothie.dataset.safeio import OutputDir
+
+    def refuse(self):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(OutputDir, "prepare", refuse)
+    with fake_webui(state) as url, pytest.raises(KitError, match="cannot be written: Permission denied"):
+        _run(url, tmp_path / "set")
