@@ -337,7 +337,10 @@ def make_dataset(
     state.update(
         kind=KIND,
         version=MANIFEST_VERSION,
-        checkpoint={
+        # An earlier run's record stands (same model, checked above): A1111 only adds the hash to a checkpoint's
+        # title once it has loaded it, and a finished set must not be rewritten for that.
+        checkpoint=state.get("checkpoint")
+        or {
             "title": checkpoint.title,
             "model_name": checkpoint.model_name,
             "filename": checkpoint.filename,

@@ -319,3 +319,17 @@ def test_a_folder_that_cannot_be_written(tmp_path, state, monkeypatch):
     monkeypatch.setattr(OutputDir, "prepare", refuse)
     with fake_webui(state) as url, pytest.raises(KitError, match="cannot be written: Permission denied"):
         _run(url, tmp_path / "set")
+
+
+def test_a_title_that_gains_its_hash_changes_nothing(tmp_path, state):
+    """A1111 lists a checkpoint it has not loaded yet without ``[hash]`` in its title, and with it afterwards."""
+    bare = state.models[1]["title"].split(" [")[0]
+    state.models[1].update(title=bare, hash=None, sha256=None)
+    out = tmp_path / "set"
+    with fake_webui(state) as url:
+        _run(url, out, n=2)
+        before = _snapshot(out)
+        state.models[1].update(title=bare + " [0123456789]", hash="0123456789", sha256="ab" * 32)
+        again = _run(url, out, n=2)
+    assert again.made == 0
+    assert _snapshot(out) == before
