@@ -127,7 +127,16 @@ class InProcessBackend:
 
 
 def build_section() -> None:
-    """The section's widgets and events (called inside the tab's ``gr.Blocks``)."""
+    """The section's widgets and events (called inside the tab's ``gr.Blocks``); a failure here is logged and
+    leaves the rest of the tab working."""
+    try:
+        _build()
+    except Exception:
+        logger.error("Smoothie: the wrong-LoRA section could not be built: %s", traceback.format_exc())
+        gr.Markdown("The wrong-LoRA section could not be built (see the WebUI's log); the command line works.")
+
+
+def _build() -> None:
     with gr.Accordion("Negative 'wrong' LoRA for the loaded model", open=False):
         gr.Markdown(
             "Generate images of typical flaws (blur, JPEG artifacts, bad hands, extra fingers, deformed anatomy, "
@@ -161,7 +170,7 @@ def build_section() -> None:
             train = gr.Button("Train and install", elem_id=f"{ELEM}_train")
             stop = gr.Button("Interrupt", elem_id=f"{ELEM}_interrupt")
         status = gr.Markdown(elem_id=f"{ELEM}_status")
-        gallery = gr.Gallery(label="Images made", elem_id=f"{ELEM}_gallery", columns=6, height="auto")
+        gallery = gr.Gallery(label="Images made", elem_id=f"{ELEM}_gallery", columns=6)
 
         def on_make(
             o: str, k: Any, t: str, w: Any, h: Any, st: Any, c: Any, sd: Any, progress: Any = _PROGRESS
