@@ -1,13 +1,14 @@
 """Speed and memory of the dataset pipeline.
 
-    .venv/bin/python -m tests.bench.bench_dataset speed [--n 60] [--side 1600] [--workers 2]
-    .venv/bin/python -m tests.bench.bench_dataset memory [--small 100] [--large 10000]
+    .venv/bin/python -m tests.bench.bench_dataset speed [--n 60] [--side 1600] [--workers 2] [--no-vision]
+    .venv/bin/python -m tests.bench.bench_dataset memory [--small 100] [--large 10000] [--no-vision]
 
 ``speed``: images per second of the default pipeline (``dataset prep`` with its defaults: smart crops to 512,
-faces and direction, blur filter, captions, PNG output) against the floor of just decoding every image and
-re-encoding it, at its own size, to the same format (PNG, same compression) with the same number of worker
-threads. The images are JPEGs made from the scikit-image/matplotlib sample photos (random crops, scales,
-mirrors and colour shifts, so no two are alike), ``--side`` pixels on their longest side.
+the vision models where installed — MediaPipe face mesh and pose, EfficientNet-Lite0 with its embeddings for
+near-duplicates — else Haar cascades, blur filter, dedup, captions, PNG output) against the floor of just
+decoding every image and re-encoding it, at its own size, to the same format (PNG, same compression) with the
+same number of worker threads. The images are JPEGs made from the scikit-image/matplotlib sample photos
+(random crops, scales, mirrors and colour shifts, so no two are alike), ``--side`` pixels on their longest side.
 
 ``memory``: peak resident memory (ru_maxrss) of a fresh process running the pipeline (defaults, ``--size 256``)
 over ``--small`` and ``--large`` small synthetic images (96 px JPEGs, so 10 000 take minutes, not hours); the
@@ -93,9 +94,10 @@ def speed(args: argparse.Namespace) -> None:
         floors = [cpu_floor(src, args.workers) for _ in range(2)]
         floor_s = min(w for w, _ in floors)
         floor_cpu = min(c for _, c in floors)
-        extra = {"dedup": False} if args.no_dedup else {}
-        opts = PrepOptions(src, Path(tmp) / "out", workers=args.workers, **extra)
-        prepare(PrepOptions(src, Path(tmp) / "warm", workers=args.workers, **extra))  # load cascades, caches
+        extra: dict[str, object] = {"dedup": False} if args.no_dedup else {}
+        extra["vision"] = args.vision
+        opts = PrepOptions(src, Path(tmp) / "out", workers=args.workers, **extra)  # type: ignore[arg-type]
+        prepare(PrepOptions(src, Path(tmp) / "warm", workers=args.workers, **extra))  # type: ignore[arg-type]
         t, c = time.perf_counter(), time.process_time()
         result = prepare(opts)
         run_s, run_cpu = time.perf_counter() - t, time.process_time() - c
@@ -122,7 +124,7 @@ sys.path.insert(0, {root!r})
 from pathlib import Path
 from smoothie.dataset.options import PrepOptions
 from smoothie.dataset.pipeline import prepare
-r = prepare(PrepOptions(Path({src!r}), Path({dst!r}), workers={workers}, size={size}))
+r = prepare(PrepOptions(Path({src!r}), Path({dst!r}), workers={workers}, size={size}, vision={vision}))
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 print(json.dumps({{"kept": r.summary.counts.kept, "peak_kib": peak}}))
 """
@@ -134,7 +136,9 @@ def memory(args: argparse.Namespace) -> None:
         for n in (args.small, args.large):
             src, dst = Path(tmp) / f"in{n}", Path(tmp) / f"out{n}"
             make_images(src, n, args.side, seed=n)
-            code = CHILD.format(root=str(ROOT), src=str(src), dst=str(dst), workers=args.workers, size=args.size)
+            code = CHILD.format(
+                root=str(ROOT), src=str(src), dst=str(dst), workers=args.workers, size=args.size, vision=args.vision
+            )
             t = time.perf_counter()
             done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
             info = json.loads(done.stdout.strip().splitlines()[-1])
@@ -152,12 +156,18 @@ def main() -> int:
     s.add_argument("--side", type=int, default=1600)
     s.add_argument("--workers", type=int, default=2)
     s.add_argument("--no-dedup", action="store_true", help="keep near-duplicates (every image is written)")
+    s.add_argument(
+        "--vision", action=argparse.BooleanOptionalAction, default=True, help="the vision models (default on)"
+    )
     m = sub.add_parser("memory")
     m.add_argument("--small", type=int, default=100)
     m.add_argument("--large", type=int, default=10_000)
     m.add_argument("--side", type=int, default=96, help="longest side of the synthetic input images")
     m.add_argument("--size", type=int, default=256, help="output size (--size of the pipeline)")
     m.add_argument("--workers", type=int, default=2)
+    m.add_argument(
+        "--vision", action=argparse.BooleanOptionalAction, default=True, help="the vision models (default on)"
+    )
     args = ap.parse_args()
     sys.path.insert(0, str(ROOT))
     speed(args) if args.what == "speed" else memory(args)
