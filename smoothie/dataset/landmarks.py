@@ -61,6 +61,10 @@ TEETH = 0.35  # share of bright, unsaturated pixels in the opening
 CLOSE_UP_FACE = 0.3  # face (forehead to chin) this share of the picture's height or more: a close-up
 VISIBLE = 0.5  # landmark visibility for "in the picture"
 MESH_CROP_SIDE = 256
+# In a crop around a head the pose found, a face counts only when the face detector is this sure of it: the
+# pose also "finds" people in things (a motorbike), and an upscaled crop of them can pass for a face
+# (real faces there score 0.85–0.95, such false heads 0.5–0.6).
+CROP_FACE_SCORE = 0.75
 DRAWN = 0.45  # share of flat pixels (3×3 standard deviation < 2 levels) in the face: a drawing, not a photo
 
 # Face mesh indices (MediaPipe's canonical face model).
@@ -402,6 +406,7 @@ class _Graphs(threading.local):
             static_image_mode=True, max_num_faces=3, refine_landmarks=True, min_detection_confidence=0.5
         )
         self.pose = solutions.pose.Pose(static_image_mode=True, model_complexity=1, min_detection_confidence=0.5)
+        self.faces = solutions.face_detection.FaceDetection(model_selection=0, min_detection_confidence=CROP_FACE_SCORE)
 
 
 _GRAPHS: _Graphs | None = None
@@ -493,6 +498,9 @@ def _face_in_head(graphs: _Graphs, rgb: np.ndarray, body: np.ndarray) -> np.ndar
     big = cv2.resize(
         crop, (MESH_CROP_SIDE, MESH_CROP_SIDE), interpolation=cv2.INTER_CUBIC if scale > 1 else cv2.INTER_AREA
     )
+    found = getattr(graphs.faces.process(big), "detections", None) or []
+    if not any(d.score and d.score[0] >= CROP_FACE_SCORE for d in found):
+        return None  # no face the detector is sure of in the head the pose found
     points = _mesh_points(graphs.mesh, big)
     if points is None:
         return None

@@ -141,9 +141,8 @@ class ImageFeatures(ImageAnalyser):
         probs = features.probabilities
         record["imagenet"] = [[label, p] for label, p in nouns.top_labels(probs, 3)]
         guess = nouns.subject_noun(probs)
-        doubtful = record.get("person_from") in ("body", "head")
-        if doubtful and guess is not None and guess.share >= BODY_DOUBT and not guess.worn:
-            _not_a_person(record)  # the picture is confidently a thing: the pose (and its head) was a false find
+        if record.get("person_from") == "body" and guess is not None and guess.share >= BODY_DOUBT and not guess.worn:
+            _not_a_person(record)  # no face, and the picture is confidently a thing: the pose was a false find
         fields = record.setdefault("fields", {})
         person = bool(record.get("person")) or (not record.get("landmarks") and bool(record.get("faces")))
         if not person and guess is not None:
@@ -161,8 +160,7 @@ BODY_DOUBT = 0.5  # a thing this probable, and no face: BlazePose's "person" is 
 
 
 def _not_a_person(record: dict[str, Any]) -> None:
-    """Undo what a false find of the pose (and of a face in its head) wrote: every field, the face boxes,
-    the direction."""
+    """Undo what a false find of the pose wrote: every field, the direction."""
     record["fields"] = {}
     record["person"] = False
     record["person_from"] = None
