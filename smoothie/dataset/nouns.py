@@ -103,7 +103,9 @@ _NOUNS = {
     362: "badger", 363: "armadillo", 364: "sloth", 365: "orangutan", 366: "gorilla", 367: "chimpanzee",
     368: "gibbon", 369: "gibbon", 372: "baboon", 383: "lemur", 384: "lemur", 387: "red panda", 388: "panda",
     390: "eel", 391: "salmon", 393: "clownfish", 394: "sturgeon", 396: "lionfish", 397: "pufferfish",
-    # objects whose first lemma is not the everyday word
+    # objects whose first lemma is not the everyday word, or is a brand (Band Aid, iPod, Model T)
+    408: "amphibious vehicle", 419: "bandage", 442: "bell tower", 564: "four-poster bed", 575: "golf cart",
+    592: "hard drive", 605: "music player", 661: "vintage car", 906: "necktie", 908: "airplane wing",
     400: "academic gown", 412: "trash can", 418: "ballpoint pen", 421: "banister", 427: "barrel",
     428: "wheelbarrow", 436: "station wagon", 437: "lighthouse", 444: "tandem bicycle", 446: "ring binder",
     450: "bobsleigh", 458: "plaque", 459: "bra", 460: "breakwater", 468: "taxi", 469: "cauldron",

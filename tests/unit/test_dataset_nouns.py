@@ -73,3 +73,11 @@ def test_sample_photos(name: str, noun: str | None) -> None:
         pytest.skip(str(exc))
     guess = nouns.subject_noun(embedder.features(photos()[name]).probabilities)
     assert (guess.noun if guess else None) == noun
+
+
+def test_brands_in_wordnet_become_generic_words() -> None:
+    table = nouns.classes()
+    brands = {419: "Band Aid", 521: "Crock Pot", 605: "iPod", 661: "Model T", 732: "Polaroid camera"}
+    for index, label in brands.items():
+        assert table[index].label == label
+        assert label.split()[0] not in table[index].noun
