@@ -396,7 +396,8 @@ def interpret(face: FaceReading | None, body: BodyReading | None) -> Reading:
 
 
 class _Graphs(threading.local):
-    """One face mesh and one pose graph per thread (a MediaPipe graph serves one caller at a time)."""
+    """One face mesh, pose and face detection graph per thread (a MediaPipe graph serves one caller at a
+    time). Every graph made is listed, so :func:`release` can close them all after a run."""
 
     def __init__(self) -> None:
         import mediapipe as mp
@@ -407,41 +408,71 @@ class _Graphs(threading.local):
         )
         self.pose = solutions.pose.Pose(static_image_mode=True, model_complexity=1, min_detection_confidence=0.5)
         self.faces = solutions.face_detection.FaceDetection(model_selection=0, min_detection_confidence=CROP_FACE_SCORE)
+        with _LOCK:
+            _OPEN.extend((self.mesh, self.pose, self.faces))
 
 
 _GRAPHS: _Graphs | None = None
 _LOCK = threading.Lock()
+_OPEN: list[Any] = []  # every graph made since the last release()
+_CHECKED = False
 _UNAVAILABLE: str | None = None
 
 
 def available() -> str | None:
-    """``None`` when MediaPipe's face mesh and pose can run here, else why not (the pipeline uses Haar then)."""
-    global _GRAPHS, _UNAVAILABLE
-    with _LOCK:
-        if _GRAPHS is not None or _UNAVAILABLE is not None:
-            return _UNAVAILABLE
-        try:
-            import mediapipe as mp
+    """``None`` when MediaPipe's face mesh and pose can run here, else why not (the pipeline uses Haar then).
+    Checked once per process (it builds the graphs of the calling thread)."""
+    global _CHECKED, _UNAVAILABLE
+    if _CHECKED:
+        return _UNAVAILABLE
+    try:
+        import mediapipe as mp
 
-            _ = mp.solutions.face_mesh, mp.solutions.pose
-            graphs = _Graphs()
-            _ = graphs.mesh, graphs.pose
-        except Exception as exc:  # ImportError, protobuf/mediapipe mismatch, a wheel without models, …
-            _UNAVAILABLE = (
-                f"MediaPipe face mesh and pose are not available ({type(exc).__name__}: {exc}); "
-                "install mediapipe 0.10.x (see the README: 0.10.11 with protobuf 3.20, 0.10.14 with protobuf 4.25)"
-            )
-            logger.info("%s; using OpenCV's Haar cascades", _UNAVAILABLE)
-            return _UNAVAILABLE
-        _GRAPHS = graphs
-        return None
+        _ = mp.solutions.face_mesh, mp.solutions.pose
+        _ = _graphs_of_thread().mesh
+    except Exception as exc:  # ImportError, protobuf/mediapipe mismatch, a wheel without models, …
+        _UNAVAILABLE = (
+            f"MediaPipe face mesh and pose are not available ({type(exc).__name__}: {exc}); "
+            "install mediapipe 0.10.x (see the README: 0.10.11 with protobuf 3.20, 0.10.14 with protobuf 4.25)"
+        )
+        logger.info("%s; using OpenCV's Haar cascades", _UNAVAILABLE)
+    _CHECKED = True
+    return _UNAVAILABLE
+
+
+def _graphs_of_thread() -> _Graphs:
+    """The graphs of the calling thread (built on its first use: ``threading.local`` runs ``__init__`` once
+    per thread)."""
+    global _GRAPHS
+    with _LOCK:
+        graphs = _GRAPHS
+    if graphs is None:
+        graphs = _Graphs()  # outside the lock: __init__ takes it
+        with _LOCK:
+            if _GRAPHS is None:
+                _GRAPHS = graphs
+            graphs = _GRAPHS
+    return graphs
 
 
 def _graphs() -> _Graphs:
     if available() is not None:
         raise RuntimeError(str(_UNAVAILABLE))
-    assert _GRAPHS is not None
-    return _GRAPHS
+    return _graphs_of_thread()
+
+
+def release() -> None:
+    """Close every graph made so far (all threads'); the next use builds new ones. After a run: a WebUI
+    process runs the pipeline many times, on new worker threads each time."""
+    global _GRAPHS
+    with _LOCK:
+        graphs, _OPEN[:] = list(_OPEN), []
+        _GRAPHS = None
+    for graph in graphs:
+        try:
+            graph.close()
+        except Exception as exc:  # a graph already closed or broken: nothing left to free
+            logger.debug("closing a MediaPipe graph failed: %s", exc)
 
 
 def _mesh_points(mesh: Any, rgb: np.ndarray) -> np.ndarray | None:

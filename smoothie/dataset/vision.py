@@ -69,6 +69,11 @@ class FaceMeshPose(ImageAnalyser):
         if reason is not None:
             raise AnalyzerError(reason)
 
+    def release(self) -> None:
+        from smoothie.dataset import landmarks
+
+        landmarks.release()  # the worker threads' graphs: a WebUI runs the pipeline many times
+
     def analyse(self, frame: Frame, record: dict[str, Any]) -> None:
         from smoothie.dataset import landmarks
 

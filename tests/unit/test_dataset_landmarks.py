@@ -279,3 +279,23 @@ def test_a_cartoon_face_is_never_a_confident_one(mediapipe_ready: None) -> None:
         Image.fromarray(heads[k]).save(buffer, "JPEG", quality=85)
         again = lm.analyse(np.asarray(Image.open(buffer).convert("RGB")))
         assert not again.confident
+
+
+def test_graphs_are_per_thread_and_released_after_a_run(mediapipe_ready: None, pics: dict[str, np.ndarray]) -> None:
+    import threading
+
+    seen: list[int] = []
+
+    def work() -> None:
+        seen.append(id(lm._graphs().mesh))
+        assert lm.analyse(pics["hopper"]).confident
+
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(set(seen)) == 2 and len(lm._OPEN) >= 6  # each thread its own face mesh, pose and detector
+    lm.release()
+    assert lm._OPEN == [] and lm._GRAPHS is None
+    assert lm.analyse(pics["hopper"]).confident  # built again on the next use
