@@ -147,10 +147,10 @@ def _build() -> None:
         )
         with gr.Row():
             out = gr.Textbox(
-                label="Output folder", placeholder="/path/to/wrong-set (outside the WebUI)", elem_id=f"{ELEM}_out"
+                label="Folder for the set", placeholder="/path/to/wrong-set (outside the WebUI)", elem_id=f"{ELEM}_out"
             )
-            n = gr.Number(label="Images", value=100, precision=0, elem_id=f"{ELEM}_n")
-            trigger = gr.Textbox(label="Trigger word", value="wrong", elem_id=f"{ELEM}_trigger")
+            n = gr.Number(label="Number of images", value=100, precision=0, elem_id=f"{ELEM}_n")
+            trigger = gr.Textbox(label="Caption and negative trigger", value="wrong", elem_id=f"{ELEM}_trigger")
         with gr.Row():
             width = gr.Number(label="Width (0: the model's native size)", value=0, precision=0, elem_id=f"{ELEM}_width")
             height = gr.Number(label="Height (0: native)", value=0, precision=0, elem_id=f"{ELEM}_height")
