@@ -299,6 +299,7 @@ def _run(
         raise TrainError(f"cannot start sd-scripts: {exc}") from None
     assert proc.stdout is not None
     done = 0
+    reported = 0
     if progress:
         progress(0, total, "starting sd-scripts (loading the model, caching latents)")
     buffer = b""
@@ -315,10 +316,11 @@ def _run(
                     continue
                 match = _STEP.search(line)
                 if match:
-                    done = int(match.group(1))
-                    total = int(match.group(2)) or total
-                    if progress:
-                        progress(done, total, f"training: step {done} of {total}")
+                    step, total = int(match.group(1)), int(match.group(2)) or total
+                    if progress and step != reported:  # a bar redrawn at the same step: said once
+                        progress(step, total, f"training: step {step} of {total}")
+                        reported = step
+                    done = step
                     if log and _STEP.search(log[-1]):
                         log[-1] = line  # one line per progress bar, not one per redraw
                         continue
