@@ -174,9 +174,10 @@ class Name:
 class NameOptions:
     """How names are found: names to keep, extra names, places, and danbooru's tag database.
 
-    ``tag_database``: a tagcomplete-format CSV (``rewrite --tag-database FILE``); without it the tagcomplete
-    extension's own ``tags/danbooru.csv`` is used when that extension is installed next to us
-    (``use_tagcomplete``; ``extensions_dir`` overrides where "next to us" is).
+    ``tag_database``: a tagcomplete-format CSV (``rewrite --tag-database FILE``); without it the file named by
+    the ``SMOOTHIE_TAG_DATABASE`` environment variable, else the tagcomplete extension's own ``tags/danbooru.csv``
+    when that extension is installed next to us (``use_tagcomplete``; ``extensions_dir`` overrides where "next
+    to us" is).
     """
 
     keep: tuple[str, ...] = ()
@@ -236,7 +237,7 @@ class Genericiser:
         if self.options.tag_database:
             self.db = tables.load_tag_database(self.options.tag_database)  # ValueError names a bad file
         elif self.options.use_tagcomplete:
-            self.db = tables.tagcomplete_names(self.options.extensions_dir)
+            self.db = tables.default_tag_database(self.options.extensions_dir)
         self.keep = tuple(normalise_form(k) for k in self.options.keep if k.strip())
 
     # --- the whole prompt --------------------------------------------------------------------------------

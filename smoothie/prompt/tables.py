@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import json
 import logging
+import os
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -359,6 +360,19 @@ def load_tag_database(path: str | Path) -> TagDatabase:
         _DB_CACHE[key] = db
         log.info("loaded %d tags from %s", len(db), p)
         return db
+
+
+def default_tag_database(extensions_dir: str | None = None) -> TagDatabase | None:
+    """The tag database used when none is given: the file ``SMOOTHIE_TAG_DATABASE`` names (a WebUI user's way
+    to point at one without the tagcomplete extension), else tagcomplete's own; None (with a warning for a bad
+    file) when there is none."""
+    env = os.environ.get("SMOOTHIE_TAG_DATABASE", "").strip()
+    if env:
+        try:
+            return load_tag_database(env)
+        except ValueError as exc:
+            log.warning("SMOOTHIE_TAG_DATABASE: %s", exc)
+    return tagcomplete_names(extensions_dir)
 
 
 def tagcomplete_names(extensions_dir: str | None = None) -> TagDatabase | None:

@@ -708,3 +708,13 @@ def test_word_names_are_words_and_not_first_names(first_names_data: dict[str, An
     assert {"hope", "rose", "amber"} <= words
     assert not words & given
     assert tables.word_names("female") < words
+
+
+def test_the_environment_names_a_default_tag_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    f = tmp_path / "env.csv"
+    f.write_text("plovrak,4,100,\n", encoding="utf-8")
+    monkeypatch.setenv("SMOOTHIE_TAG_DATABASE", str(f))
+    db = tables.default_tag_database(str(tmp_path))
+    assert db is not None and db.get("plovrak") is not None
+    monkeypatch.setenv("SMOOTHIE_TAG_DATABASE", str(tmp_path / "missing.csv"))
+    assert tables.default_tag_database(str(tmp_path)) is None  # a warning, never an error at generation time
