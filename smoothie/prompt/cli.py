@@ -111,6 +111,10 @@ def _run(args: argparse.Namespace) -> int:
     if args.names_file:
         try:
             extra = load_user_names(args.names_file)
+        except UnicodeDecodeError as exc:
+            raise UsageError(
+                f"--names-file {args.names_file}: not UTF-8 text (byte {exc.start}: {exc.reason})"
+            ) from exc
         except ValueError as exc:  # the message names the file and line
             raise UsageError(f"--names-file {exc}") from exc
         except OSError as exc:

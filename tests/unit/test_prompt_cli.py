@@ -183,3 +183,11 @@ def test_names_file_replacement_with_webui_syntax_is_refused(
     assert code == 2 and not out
     line = _one_error_line(err)
     assert f"{names}:3: the replacement 'a man <lora:evil:1.8>' is not plain text" in line
+
+
+def test_a_names_file_that_is_not_text_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    names = tmp_path / "names.bin"
+    names.write_bytes(b"\xff\xfe\x00binary")
+    code, _, err = _run(capsys, "--names-file", str(names), "a cat")
+    assert code == 2
+    assert f"--names-file {names}: not UTF-8 text (byte 0: invalid start byte)" in _one_error_line(err)
