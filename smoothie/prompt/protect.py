@@ -234,7 +234,8 @@ def restore_checked(candidate: str, protected: Protected) -> Restored:
     chunk = 0
     for piece in pieces:
         m = PLACEHOLDER.fullmatch(piece)
-        if m and int(m.group(1)) in seps:  # a keyword is spaced on both sides: nothing can glue to it
+        if m and int(m.group(1)) in seps:  # a keyword spaced on both sides (nothing glues to it); a bracket
+            # group keeps the glue to a word it had in the prompt
             k = int(m.group(1))
             before = "" if (k, "before") in protected.glued else " "
             after = "" if (k, "after") in protected.glued else " "
