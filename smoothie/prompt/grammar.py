@@ -198,33 +198,47 @@ class Prompt:
 
 
 def join_sources(pieces: Iterable[tuple[str, str]]) -> str:
-    """Concatenate ``(text, kind)`` pieces (kind ``separator``, ``extra`` or ``text``), putting a space between
-    ``BREAK``/``AND`` and a word it would otherwise be glued to.
+    """Concatenate ``(text, kind)`` pieces (kind ``separator``, ``extra``, ``dissolving`` for a schedule or
+    alternation, or ``text``), putting a space between ``BREAK``/``AND`` and a word it would otherwise be glued to.
 
     ``a person`` + ``BREAK `` must not become ``a personBREAK`` (no longer a separator for A1111), nor
-    `` AND`` + ``A picture`` ``ANDA picture``. Extra networks are looked through, as A1111 removes them before
-    it splits: ``BREAK<lora:x:1>cat`` reads ``BREAKcat``. Pieces that already have a boundary are joined
-    unchanged, so a parsed prompt renders byte for byte.
+    `` AND`` + ``A picture`` ``ANDA picture``, nor ``BREAK`` + ``[day|night]`` ``BREAK[day|night]`` (A1111 removes
+    those brackets before it looks for BREAK). Extra networks are looked through, as A1111 removes them first:
+    ``BREAK<lora:x:1>cat`` reads ``BREAKcat``. Pieces that already have a boundary are joined unchanged, so a
+    parsed prompt renders byte for byte.
     """
     out: list[str] = []
     last = ""  # the last character written, extra networks aside
-    after_separator = False
+    last_kind = ""
+    last_separator = ""
     for text, kind in pieces:
         if not text:
             continue
         if kind == "extra":
             out.append(text)
             continue
-        if (kind == "separator" or after_separator) and _WORD_CHAR.match(last) and _WORD_CHAR.match(text[0]):
-            out.append(" ")
+        if kind == "separator" or last_kind == "separator":
+            keyword = text if kind == "separator" else last_separator
+            touching = bool(last) and not last.isspace() and not text[0].isspace()
+            glued = bool(_WORD_CHAR.match(last) and _WORD_CHAR.match(text[0]))
+            dissolves = "BREAK" in keyword and "dissolving" in (kind, last_kind)
+            if glued or (touching and dissolves):
+                out.append(" ")
         out.append(text)
-        last = text[-1]
-        after_separator = kind == "separator"
+        last, last_kind = text[-1], kind
+        if kind == "separator":
+            last_separator = text
     return "".join(out)
 
 
 def _kind(segment: Segment) -> str:
-    return "separator" if isinstance(segment, Separator) else "extra" if _is_extra(segment) else "text"
+    if isinstance(segment, Separator):
+        return "separator"
+    if _is_extra(segment):
+        return "extra"
+    if isinstance(segment, Group) and segment.kind in ("schedule", "alternate"):
+        return "dissolving"
+    return "text"
 
 
 def render(prompt: Prompt) -> str:

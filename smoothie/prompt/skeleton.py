@@ -17,8 +17,8 @@ reads as syntax. The skeleton is that syntax, with the words left out, following
 * **Groups and atoms between boundaries**, as a multiset (a paraphrase may reorder tags, so order inside a
   chunk is free): ``(x:1.2)``, ``((x))``, ``[x]``, ``[a:b:0.5]``, ``[a|b]``, ``{a|b}`` by their shape
   (brackets, ``:``/``|`` separators, weights and step numbers, nested groups and atoms; the words inside are
-  left out, so a name replaced inside a weight does not count as a change), and ``<lora:…>``,
-  ``__wildcards__`` and escapes ``\\(`` verbatim.
+  left out, so a name replaced inside a weight does not count as a change), and ``<lora:…>`` and
+  ``__wildcards__`` verbatim. An escaped ``\\(`` is text to A1111 (a literal bracket), like the words.
 
 Plain words, commas, ``<``/``>``/``_`` used as text and a ``:1.3`` in the middle of a part are text to A1111
 (``re_attention`` reads ``:w`` only before a ``)``), so they are not part of the skeleton. A prompt that does
@@ -156,7 +156,7 @@ def _skeleton_of(parsed: Prompt) -> Skeleton:
             chunk = []
         elif isinstance(seg, Group):
             chunk.append(_shape(seg))
-        elif isinstance(seg, Atom) and seg.kind != "and_weight":
+        elif isinstance(seg, Atom) and seg.kind in ("extra", "wildcard"):  # an escape \( is text to A1111
             chunk.append(seg.text)
     chunks.append(tuple(sorted(chunk)))
     return Skeleton(tuple(weights), tuple(boundaries), tuple(chunks))
@@ -168,7 +168,7 @@ def _shape(group: Group) -> str:
     for child in group.children:
         if isinstance(child, Group):
             out.append(_shape(child))
-        elif isinstance(child, Atom):
+        elif isinstance(child, Atom) and child.kind != "escape":
             out.append(child.text)
         elif isinstance(child, Text):
             out.extend(_text_shape(child.text))

@@ -146,7 +146,9 @@ def a1111_structure(a1111: tuple[ModuleType, re.Pattern[str]], prompt: str) -> l
     out = []
     for index, weight in indexes[0]:
         steps = parser.get_learned_conditioning_prompt_schedules([texts[index]], 20)[0]
-        breaks = tuple(sum(1 for t, w in parser.parse_prompt_attention(text) if w == -1) for _, text in steps)
+        breaks = tuple(
+            sum(1 for t, w in parser.parse_prompt_attention(text) if t == "BREAK" and w == -1) for _, text in steps
+        )
         out.append((weight, breaks))
     return out
 
@@ -254,13 +256,14 @@ def check_result(report: Report, r: dict[str, Any], n: int, skeleton: Callable[[
     prompt, generic = r["prompt"], r["generic"]
     if len(r["paraphrases"]) != n:
         report.fail("n paraphrases", prompt=prompt, got=len(r["paraphrases"]))
-    expected = skeleton(prompt)
     try:
-        if skeleton(generic) != expected:
-            report.fail("generic keeps the skeleton", prompt=prompt, generic=generic,
-                        why=expected.difference(skeleton(generic)))  # fmt: skip
+        expected = skeleton(generic)  # what every paraphrase must keep
     except PromptSyntaxError as exc:
         report.fail("generic parses", prompt=prompt, generic=generic, why=str(exc))
+        return
+    if skeleton(prompt) != expected:  # the name step changed the structure
+        report.fail("generic keeps the prompt's skeleton", prompt=prompt, generic=generic,
+                    why=skeleton(prompt).difference(expected))  # fmt: skip
     reference = a1111_structure(a1111, prompt) if a1111 else None
     if a1111 and a1111_structure(a1111, generic) != reference:
         report.fail("A1111 reads the generic as the prompt", prompt=prompt, generic=generic)
@@ -271,7 +274,7 @@ def check_result(report: Report, r: dict[str, Any], n: int, skeleton: Callable[[
             report.fail("paraphrase parses", prompt=prompt, paraphrase=para, why=str(exc))
             continue
         if got != expected:
-            report.fail("paraphrase keeps the skeleton", prompt=prompt, paraphrase=para,
+            report.fail("paraphrase keeps the generic's skeleton", prompt=prompt, generic=generic, paraphrase=para,
                         why=expected.difference(got))  # fmt: skip
         if a1111 and a1111_structure(a1111, para) != a1111_structure(a1111, generic):
             report.fail("A1111 reads the paraphrase as the generic", prompt=prompt, generic=generic, paraphrase=para)
