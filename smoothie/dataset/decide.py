@@ -193,6 +193,7 @@ def plan_jobs(
     for i in kept:
         rec = records[i]
         data = rec.data()
+        data["direction"] = rec.direction  # as decided (the direction classifier may have set it)
         flipped = flip_from is not None and rec.direction == flip_from
         box, target = crop(opts, data)
         made = caption(opts, vocabulary=vocabulary, compounds=compounds, record=data, flipped=flipped, keep=keep_words)
@@ -294,7 +295,7 @@ def caption(
                 parts.fields[fname].append(str(item).strip())
     if record.get("shot") and not parts.fields["shot"]:
         parts.add(vocabulary, str(record["shot"]))  # Haar's "medium shot" is the vocabulary's "upper body"
-    facing = _FACING.get(record.get("direction", ""))
+    facing = None if record.get("thing") else _FACING.get(record.get("direction", ""))
     if facing and not any("facing" in p or "profile" in p for p in parts.fields["pose"]):
         parts.fields["pose"].append(facing)
     colours = describe([(str(c[0]), float(c[1])) for c in record.get("colours", [])])

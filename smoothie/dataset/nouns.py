@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
     import numpy as np
 
+FIRST_THING = 398  # classes 0-397 are animals, the rest things, foods, scenes and people
 MIN_SHARE = 0.4  # a group must hold this much probability to name the subject
 MIN_SETTING = 0.3
 
@@ -202,6 +203,7 @@ class Guess:
     share: float  # probability of its group
     label: str  # the most probable class of the group (its WordNet name), for the report
     worn: bool = False  # a thing people wear (a suit, a helmet): a sign of a person, not a subject
+    animal: bool = False  # an animal (it has a face and faces a way; a thing does not)
 
 
 def subject_noun(probabilities: Sequence[float] | np.ndarray, min_share: float = MIN_SHARE) -> Guess | None:
@@ -226,7 +228,7 @@ def subject_noun(probabilities: Sequence[float] | np.ndarray, min_share: float =
         return None
     top = table[best[group]]
     noun = top.noun if float(probs[top.index]) >= 0.5 * share else group
-    return Guess(noun, round(share, 3), top.label, top.index in WORN)
+    return Guess(noun, round(share, 3), top.label, top.index in WORN, top.index < FIRST_THING)
 
 
 def setting(probabilities: Sequence[float] | np.ndarray, min_share: float = MIN_SETTING) -> str | None:

@@ -152,6 +152,7 @@ class ImageFeatures(ImageAnalyser):
         person = bool(record.get("person")) or (not record.get("landmarks") and bool(record.get("faces")))
         if not person and guess is not None:
             fields.setdefault("subject", guess.noun)
+            record["thing"] = not guess.animal  # a cup or a rocket does not "face" a way in a caption
         place = nouns.setting(probs)
         if place is not None:
             fields.setdefault("setting", place)
