@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from pathlib import Path
 from typing import Any
 
 from smoothie.dataset.options import CropMode, ExportFormat, FaceDirection, ImageFormat, defaults
@@ -167,11 +168,14 @@ def run_prep(args: argparse.Namespace) -> int:
         bar.close()
         raise
     bar.close()
+    from smoothie.dataset.scan import as_text
+
     summary = result.summary
     counts, training = summary.counts, summary.training
+    where = Path(as_text(str(result.output_dir)))
     print(
         f"{counts.kept} of {counts.images} images kept, {counts.skipped} skipped, "
-        f"{counts.flipped} flipped; {result.written} files written to {result.output_dir}"
+        f"{counts.flipped} flipped; {result.written} files written to {where}"
     )
     for kind, n in counts.skipped_by_reason.items():
         print(f"  skipped ({kind}): {n}")
@@ -182,7 +186,7 @@ def run_prep(args: argparse.Namespace) -> int:
         print(f"warning: {w.message}")
     for note in summary.lint[:5]:
         print(f"warning: {note.source}: {note.warning}")
-    print(f"report: {result.output_dir / 'report.json'}  summary: {result.output_dir / 'summary.json'}")
+    print(f"report: {where / 'report.json'}  summary: {where / 'summary.json'}")
     logger.info("timings: %s", {k: round(v, 2) for k, v in result.timings.items()})
     return 0
 

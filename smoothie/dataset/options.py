@@ -214,8 +214,8 @@ class PrepOptions:
         for key, value in asdict(self).items():
             if isinstance(value, enum.Enum):
                 out[key] = value.value
-            elif isinstance(value, Path):
-                out[key] = str(value)
+            elif isinstance(value, Path):  # a name that is not UTF-8 shows its bytes as \xNN
+                out[key] = str(value).encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
             elif isinstance(value, tuple):
                 out[key] = list(value)
             else:

@@ -31,20 +31,21 @@ class SourceFile:
     """One input file (small: a run holds one per input image)."""
 
     root: Path  # the input folder (one shared object)
-    rel: str  # path relative to the input folder, '/' separators
+    rel: str  # path relative to the input folder, '/' separators, as text (see `fs_rel`)
     size: int
     mtime_ns: int
     caption_ext: str = ""  # the sidecar's extension ('.txt'), '' when there is none
+    fs_rel: str = ""  # the name on disk when it is not valid UTF-8 (`rel` then shows its bytes as \xNN)
 
     @property
     def path(self) -> Path:
-        return self.root / self.rel
+        return self.root / (self.fs_rel or self.rel)
 
     @property
     def caption_path(self) -> Path | None:
         if not self.caption_ext:
             return None
-        return self.root / (os.path.splitext(self.rel)[0] + self.caption_ext)
+        return self.root / (os.path.splitext(self.fs_rel or self.rel)[0] + self.caption_ext)
 
     @property
     def fingerprint(self) -> tuple[int, int]:
@@ -98,9 +99,21 @@ def scan(input_dir: Path, problems: list[tuple[str, str]] | None = None) -> list
             stem = os.path.splitext(name)[0]
             caption = next((ext for ext in CAPTION_EXTENSIONS if stem + ext in names), "")
             rel = path.relative_to(root).as_posix()
-            found.append(SourceFile(root, rel, st.st_size if st else -1, st.st_mtime_ns if st else 0, caption))
+            shown = as_text(rel)
+            size, mtime = (st.st_size, st.st_mtime_ns) if st else (-1, 0)
+            found.append(SourceFile(root, shown, size, mtime, caption, rel if shown != rel else ""))
     found.sort(key=lambda s: s.rel)
     return found
+
+
+def as_text(name: str) -> str:
+    """``name`` as valid Unicode text: a file name whose bytes are not UTF-8 (Python keeps them as lone
+    surrogates) shows them as ``\\xNN``, so reports, state and output names can be written as UTF-8."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return name
 
 
 def _is_regular(mode: int) -> bool:

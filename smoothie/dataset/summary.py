@@ -17,7 +17,7 @@ from smoothie.dataset import export
 from smoothie.dataset.analyse import Rec
 from smoothie.dataset.decide import Decisions, layout_note, reason_kind
 from smoothie.dataset.options import SHARPNESS_AUTO, PrepOptions
-from smoothie.dataset.scan import SourceFile
+from smoothie.dataset.scan import SourceFile, as_text
 
 
 @dataclass(frozen=True)
@@ -189,8 +189,8 @@ def summarise(
     picture = cooccur.plot(co) if jobs else None
     captions = (_without(job.caption, job.colours) for job in jobs)  # colour phrases are never compounds
     summary = Summary(
-        input_dir=str(src),
-        output_dir=str(dst),
+        input_dir=as_text(str(src)),
+        output_dir=as_text(str(dst)),
         options={k: v for k, v in opts.as_json().items() if k not in ("input_dir", "output_dir")},
         counts=Counts(
             images=n,

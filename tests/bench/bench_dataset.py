@@ -1,7 +1,8 @@
 """Speed and memory of the dataset pipeline.
 
-    .venv/bin/python -m tests.bench.bench_dataset speed [--n 60] [--side 1600] [--workers 2] [--no-vision]
+    .venv/bin/python -m tests.bench.bench_dataset speed [--n 60] [--side 1600] [--workers 2] [--no-vision] [--no-dedup]
     .venv/bin/python -m tests.bench.bench_dataset memory [--small 100] [--large 10000] [--no-vision]
+    (either with --set KEY=VALUE for any other PrepOptions field)
 
 ``speed``: images per second of the default pipeline (``dataset prep`` with its defaults: smart crops to 512,
 the vision models where installed — MediaPipe face mesh and pose, EfficientNet-Lite0 with its embeddings for
@@ -95,9 +96,14 @@ def speed(args: argparse.Namespace) -> None:
         floor_s = min(w for w, _ in floors)
         floor_cpu = min(c for _, c in floors)
         extra: dict[str, object] = {"dedup": False} if args.no_dedup else {}
-        extra["vision"] = args.vision
-        opts = PrepOptions(src, Path(tmp) / "out", workers=args.workers, **extra)  # type: ignore[arg-type]
-        prepare(PrepOptions(src, Path(tmp) / "warm", workers=args.workers, **extra))  # type: ignore[arg-type]
+        extra = {**extra, "vision": args.vision, **settings(args)}
+        opts = PrepOptions.from_values(
+            {"input_dir": src, "output_dir": Path(tmp) / "out", "workers": args.workers, **extra}
+        )
+        warm = PrepOptions.from_values(
+            {"input_dir": src, "output_dir": Path(tmp) / "warm", "workers": args.workers, **extra}
+        )
+        prepare(warm)  # load models, caches
         t, c = time.perf_counter(), time.process_time()
         result = prepare(opts)
         run_s, run_cpu = time.perf_counter() - t, time.process_time() - c
@@ -108,7 +114,8 @@ def speed(args: argparse.Namespace) -> None:
     print(f"{n} JPEGs, longest side {args.side}, {args.workers} worker threads, {os.cpu_count()} CPUs")
     print(f"floor (decode + PNG re-encode):  {n / floor_s:7.2f} images/s")
     kept = result.summary.counts.kept
-    what = "defaults, --no-dedup" if args.no_dedup else "defaults"
+    flags = (["--no-dedup"] if args.no_dedup else []) + ([] if args.vision else ["--no-vision"])
+    what = ", ".join(["defaults", *flags] + [f"{k}={v}" for k, v in settings(args).items()])
     print(f"pipeline ({what}): {n / run_s:7.2f} images/s  = {floor_s / run_s:.2f} x the floor ({kept} kept)")
     print(f"  analyse {result.timings['analyse']:.2f} s, write {result.timings['write']:.2f} s")
     print(
@@ -124,7 +131,8 @@ sys.path.insert(0, {root!r})
 from pathlib import Path
 from smoothie.dataset.options import PrepOptions
 from smoothie.dataset.pipeline import prepare
-r = prepare(PrepOptions(Path({src!r}), Path({dst!r}), workers={workers}, size={size}, vision={vision}))
+values = dict(input_dir={src!r}, output_dir={dst!r}, workers={workers}, size={size}, **{extra!r})
+r = prepare(PrepOptions.from_values(values))
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 print(json.dumps({{"kept": r.summary.counts.kept, "peak_kib": peak}}))
 """
@@ -137,7 +145,12 @@ def memory(args: argparse.Namespace) -> None:
             src, dst = Path(tmp) / f"in{n}", Path(tmp) / f"out{n}"
             make_images(src, n, args.side, seed=n)
             code = CHILD.format(
-                root=str(ROOT), src=str(src), dst=str(dst), workers=args.workers, size=args.size, vision=args.vision
+                root=str(ROOT),
+                src=str(src),
+                dst=str(dst),
+                workers=args.workers,
+                size=args.size,
+                extra={"vision": args.vision, **settings(args)},
             )
             t = time.perf_counter()
             done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -146,6 +159,15 @@ def memory(args: argparse.Namespace) -> None:
     for n, mib, kept, secs in rows:
         print(f"{n:6d} images ({kept} kept): peak RSS {mib:7.1f} MiB, {secs:6.1f} s")
     print(f"ratio {rows[1][1] / rows[0][1]:.3f} (goal <= 1.2)")
+
+
+def settings(args: argparse.Namespace) -> dict[str, str]:
+    """``--set KEY=VALUE`` options (PrepOptions fields, e.g. ``vision=false``)."""
+    out: dict[str, str] = {}
+    for item in args.set or []:
+        key, _, value = item.partition("=")
+        out[key.strip()] = value.strip()
+    return out
 
 
 def main() -> int:
@@ -168,6 +190,8 @@ def main() -> int:
     m.add_argument(
         "--vision", action=argparse.BooleanOptionalAction, default=True, help="the vision models (default on)"
     )
+    for p in (s, m):
+        p.add_argument("--set", action="append", metavar="KEY=VALUE", help="a PrepOptions field, e.g. vision=false")
     args = ap.parse_args()
     sys.path.insert(0, str(ROOT))
     speed(args) if args.what == "speed" else memory(args)

@@ -305,3 +305,29 @@ def test_long_multibyte_names_are_shortened_uniquely_and_stably(
     first = _snapshot(dst)
     assert _run(str(src), str(dst), "--no-dedup") == 0  # the rerun finds the same names: nothing written
     assert _snapshot(dst) == first
+
+
+@pytest.mark.skipif(os.name == "nt", reason="POSIX file names are bytes")
+def test_file_names_that_are_not_utf8_are_reported_and_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A name from an old zip (Latin-1 bytes) used to end the run in UnicodeEncodeError."""
+    src = tmp_path / "in"
+    dst = Path(os.fsdecode(bytes(tmp_path / "out") + b"-\xe9t\xe9"))
+    src.mkdir()
+    rng = np.random.default_rng(9)
+    bad = os.fsdecode(b"caf\xe9 cr\xe8me")
+    for stem in (bad, "plain"):
+        Image.fromarray(rng.integers(0, 255, (64, 80, 3), dtype=np.uint8)).save(src / f"{stem}.png")
+    (src / f"{bad}.txt").write_bytes(b"a caption")
+    assert _run(str(src), str(dst)) == 0, capsys.readouterr().err
+    by = {e["source"]: e for e in json.loads((dst / "report.json").read_text(encoding="utf-8"))["images"]}
+    assert set(by) == {"caf\\xe9 cr\\xe8me.png", "plain.png"}
+    entry = by["caf\\xe9 cr\\xe8me.png"]
+    assert entry["status"] == "kept" and "a caption" in entry["caption"]
+    assert (dst / entry["output"]).is_file()
+    summary = json.loads((dst / "summary.json").read_text(encoding="utf-8"))
+    assert summary["output_dir"].endswith("out-\\xe9t\\xe9")
+    first = _snapshot(dst)
+    assert _run(str(src), str(dst)) == 0
+    assert _snapshot(dst) == first
