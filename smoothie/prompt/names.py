@@ -90,7 +90,7 @@ _SERIES = re.compile(r"\\\((?P<series>[^\\()]{1,60})\\\)")
 # Qualifiers of danbooru's general tags ("bow \(weapon\)", "star \(symbol\)"): those tags are things, not names.
 GENERAL_QUALIFIERS = frozenset(
     """object objects medium symbol animal food clothes clothing weapon style shape creature plant flower fruit sky
-    texture theme expression place planet substance instrument pose cosplay artwork meme projectile vehicle
+    texture theme expression place planet substance instrument pose artwork meme projectile vehicle
     mythology cheerleading card game sport body organ anatomy hairstyle hair headwear accessory emblem insignia
     container furniture tool toy drink plant bird fish insect cat dog horse computing phone computer software
     mtf ftm sexual basic generic concept weather season holiday nationality language letter number color colour
@@ -262,10 +262,21 @@ class Genericiser:
                 run = "".join(s.source for s in segments[i:j])
                 nxt = segments[j] if j < len(segments) else None
                 if isinstance(nxt, Group) and self._unescaped_series(run, nxt, analysis):
-                    # "rem (re:zero)": the series written without escapes (A1111 reads it as emphasis)
-                    run = run.rstrip() + " \\(" + nxt.source[1:-1].strip() + "\\)"
-                    analysis.unescaped.add(nxt.source[1:-1].strip())
-                    j += 1
+                    # "rem (re:zero)": the series written without escapes, which A1111 reads as an emphasis
+                    # group: read as one tag, then the group is kept around the series described ("(anime)")
+                    inner = nxt.source[1:-1].strip()
+                    analysis.unescaped.add(inner)
+                    new = _trim_like(run, self.replace(run.rstrip() + " \\(" + inner + "\\)", analysis))
+                    described = _UNESCAPED_OUT.search(new)
+                    if described is not None:
+                        out.extend(_reparse(new[: described.start()]))
+                        out.append(Group("emphasis", "(", ")", (Text(described.group("words")),)))
+                        out.extend(_reparse(new[described.end() :]))
+                    else:  # the name stayed (kept, or not read as one): the user's group as it was
+                        out.extend(_reparse(run))
+                        out.append(nxt)
+                    i = j + 1
+                    continue
                 out.extend(_reparse(_trim_like(run, self.replace(run, analysis))))
                 i = j
                 continue
@@ -392,7 +403,7 @@ class Genericiser:
             if key not in seen and self._suspicious_tag(t):
                 seen.add(key)
                 candidates.append(t)
-        if candidates:
+        if candidates and style == "tags":  # a sentence's comma parts are no tags: spaCy read them in context
             self._read_tags(nlp, candidates[:400], analysis)
         return analysis
 
@@ -559,6 +570,10 @@ class Genericiser:
             right = text[f.end :]
             analysis.before = tail  # what precedes ``left`` in this leaf, already rewritten (its end)
             new_left, replacement, consumed_right = self._render(left, text[f.start : f.end], right, f, analysis)
+            qualifiers = self._qualifiers(text[f.start : f.end], f, analysis)
+            if qualifiers:  # the user's escaped brackets stay (the prompt's structure), a series in them described
+                glue = ", " if analysis.style == "tags" and replacement else " " if replacement else ""
+                replacement = replacement + glue + qualifiers
             last = re.search(r"([A-Za-z][\w\-]*)\s+$", new_left)
             first = re.match(r"([A-Za-z][\w\-]*)\s+", replacement)
             if last and first and last.group(1).lower() == first.group(1).lower():
@@ -716,6 +731,19 @@ class Genericiser:
             if not words:
                 continue
             first = max(0, len(words) - 4)
+            # the longest run of last words that some table knows ("cat Emma Watson \\(x\\)": "Emma Watson"),
+            # else, in a sentence, the capitalised last words; in a tag, the tag's last four words
+            for k in range(first, len(words)):
+                cand = name[words[k].start() :]
+                if any(t is not None and t.get(cand) is not None for t in (self.user, self.table, self.db)):
+                    first = k
+                    break
+            else:
+                if analysis.style != "tags":
+                    k = len(words)
+                    while k > first and words[k - 1].group()[:1].isupper():
+                        k -= 1
+                    first = k if k < len(words) else len(words) - 1
             start = lo + words[first].start()
             name = name[words[first].start() :]
             surface = text[start : m.end()]
@@ -740,15 +768,18 @@ class Genericiser:
                         entry = self.db.get(key)
             if entry is None:
                 qualifier = normalise_form(series).split()
-                if qualifier and (
-                    qualifier[-1] in GENERAL_QUALIFIERS or normalise_form(series) in tables.general_tags()
+                marks_a_name = normalise_form(series) in ("cosplay", "character", "persona", "vtuber")
+                if (
+                    qualifier
+                    and not marks_a_name
+                    and (qualifier[-1] in GENERAL_QUALIFIERS or normalise_form(series) in tables.general_tags())
                 ):
                     yield _Found(start, m.end(), NameEntry(surface, "general", ""), kind="series")
                     continue
                 base = self.user.get(name) or self.table.get(name)
                 if base is not None and base.label in ("character", "person", "item"):
                     entry = base
-                elif not self._series_like(name, series):
+                elif not marks_a_name and not self._series_like(name, series):
                     # "cat \(escaped\)": English words in escaped brackets, nothing says a series
                     yield _Found(start, m.end(), NameEntry(surface, "general", ""), kind="series")
                     continue
@@ -756,18 +787,48 @@ class Genericiser:
                     by_artist = lead is not None and lead.group(0).strip() != ""
                     entry = NameEntry(surface, "artist" if by_artist else "character", "", source="series")
             analysis.anime = True
-            yield _Found(start, m.end(), entry, kind="series")
+            end = m.end()
+            more = _MORE_QUALIFIERS.match(text, end)
+            if more is not None:
+                end = more.end()  # "byleth \\(female\\) \\(fire emblem\\)": both qualifiers go with the name
+            yield _Found(start, end, entry, kind="series")
 
-    def _qualifier(self, surface: str, f: _Found, label: str, analysis: Analysis) -> str:
-        """A character's danbooru qualifier, described: ``nami \\(one piece\\)`` keeps ``\\(shonen anime\\)``
-        (the series' style words from the table; ``anime`` for a series nobody describes). The user's escaped
-        brackets stay, the series' name goes."""
-        m = _SERIES_IN.search(surface)
-        if f.kind != "series" or label != "character" or m is None or m.group("series").strip() in analysis.unescaped:
+    def _qualifiers(self, surface: str, f: _Found, analysis: Analysis) -> str:
+        """The escaped qualifiers of a replaced ``name \\(…\\)``, kept so the prompt keeps its structure: a
+        series is described (``nami \\(one piece\\)`` → ``\\(shonen anime\\)``: the table's style words for it,
+        ``anime`` for one nobody describes, ``artist`` for an artist's handle), any other qualifier stays as
+        written (``\\(cosplay\\)``, ``\\(female\\)``, ``\\(actress\\)``). None where the user wrote no
+        escapes ("rem (re:zero)")."""
+        if f.kind != "series" or "\\(" not in surface:
             return ""
-        series = self.table.get(m.group("series"))
-        words = series.modifier if series is not None and series.label == "copyright" and series.modifier else "anime"
-        return f"\\({words}\\)"
+        out = []
+        for m in _SERIES.finditer(surface):
+            qualifier = m.group("series").strip()
+            if f.entry.label == "artist":
+                words = "artist"
+            elif self._names_a_series(qualifier):
+                series = self.table.get(qualifier)
+                words = (
+                    series.modifier
+                    if series is not None and series.label == "copyright" and series.modifier
+                    else "anime"
+                )
+                analysis.found.append(Name(m.group(0), "copyright", f"\\({words}\\)", f.entry.source))
+            else:
+                words = qualifier
+            if qualifier in analysis.unescaped:
+                out.append(f"\\(\x00{words}\x00\\)")  # marked: genericise() turns it back into "(words)"
+            else:
+                out.append(f"\\({words}\\)")
+        return " ".join(out)
+
+    def _names_a_series(self, qualifier: str) -> bool:
+        """A qualifier that names something (a series, a handle) rather than saying what kind of thing it is."""
+        if self._is_copyright(qualifier):
+            return True
+        if self.db is not None and self.db.category(qualifier) in (tables.COPYRIGHT, tables.ARTIST, tables.CHARACTER):
+            return True
+        return any(not is_english_word(w) and not is_protected_word(w) for w in _WORD.findall(qualifier))
 
     def _series_like(self, name: str, series: str) -> bool:
         """Whether an unknown ``name \\(series\\)`` reads as a character of a series: a word of either part
@@ -1102,7 +1163,7 @@ class Genericiser:
             )
             kept_noun = f"{noun} " if noun else ""
             return _strip_dangling(left[:start] + kept_noun + keep if (kept_noun or keep) else left[:start]), "", 0
-        ends_in_style = style.lower().endswith(("style", "styles"))
+        ends_in_style = re.search(r"\bstyles?\b", style.lower()) is not None  # "… film style with soft …" too
         if " of " in context or verb == "inspired" or context.startswith(("inspired", "à")):
             head, replacement = left, style  # "in the style of X" -> "in the style of <style>"
             if ends_in_style and " of " in context:  # not "in the style of painterly style"
@@ -1178,11 +1239,6 @@ class Genericiser:
         analysis.described.add(entry.name)
         analysis.emitted.update(normalise_form(t) for t in tags)
         analysis.found.append(Name(surface, label, replacement, entry.source, variants))
-        qualifier = self._qualifier(surface, f, label, analysis)
-        if qualifier:  # the user's escaped brackets stay, around the series described ("shonen anime")
-            series = _SERIES_IN.search(surface)
-            analysis.found.append(Name(series.group(0) if series else surface, "copyright", qualifier, entry.source))
-            replacement = f"{replacement}, {qualifier}" if replacement else qualifier
         return keep_left, replacement, len(rest)
 
 
@@ -1208,6 +1264,8 @@ def _with_surname(text: str, words: list[re.Match[str]], i: int) -> int:
     return words[i].end()
 
 
+_UNESCAPED_OUT = re.compile(r"\\\(\x00(?P<words>[^\x00]*)\x00\\\)")
+_MORE_QUALIFIERS = re.compile(r"(?:\s*\\\([^\\()]{1,60}\\\))+")
 _SERIES_IN = re.compile(r"\\\((?P<series>[^\\()]{1,60})\\\)\s*$")
 
 

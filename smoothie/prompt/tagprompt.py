@@ -70,6 +70,8 @@ def looks_like_tags(phrases: Sequence[str]) -> bool:
         return len(short) * 2 >= len(phrases)
     if len(phrases) < 4 or len(short) * 4 < len(phrases) * 3:
         return False
+    if any(len(p.split()) >= 5 for p in body):
+        return False  # "in the style of Hayao Miyazaki": a phrase of a sentence, which tags never are
     # the first phrase after the quality tags says what the picture is: a sentence there means natural text
     return not body or len(body[0].split()) <= 3
 

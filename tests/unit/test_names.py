@@ -74,9 +74,9 @@ def test_a_name_with_more_words_in_its_tag_keeps_them() -> None:
     assert "cosplay" in out and "green tunic" in out and "<lora:pixelart:1>" in out
 
 
-def test_an_unescaped_series_is_read_as_one() -> None:
+def test_an_unescaped_series_is_read_as_one_and_its_group_kept_described() -> None:
     out = generic("1girl, solo, rem (re:zero), maid outfit, blue hair")
-    assert "re:zero" not in out and "(" not in out and "rem" not in words(out)
+    assert "re:zero" not in out and "rem" not in words(out) and "(anime)" in out
 
 
 def test_named_items_are_names() -> None:
@@ -316,7 +316,29 @@ def test_a_series_qualifier_keeps_its_escaped_brackets_around_a_description() ->
     assert "\\(shonen anime\\)" in out and "one piece" not in out and "nami" not in out
     assert [n.label for n in g.names] == ["character", "copyright"]
     assert generic("1girl, zorvessa \\(blimpquest saga\\), grey hair") == "1girl, \\(anime\\), grey hair"
-    assert "\\(" not in generic("1girl, smile, by ask \\(askzy\\)")  # an artist's handle, no series
+    assert generic("1girl, smile, by ask \\(askzy\\)") == "1girl, smile, \\(artist\\)"  # a handle, no series
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "Emma Watson \\(x\\)",
+        "cat Emma Watson \\(x\\), city",
+        "1girl, smile, by ask \\(askzy\\)",
+        "1girl, byleth \\(female\\) \\(fire emblem\\), smile",
+        "1girl, hatsune miku \\(cosplay\\), smile",
+        "1girl, asuka (evangelion), plugsuit",
+        "(1girl, kafka \\(blue archive\\):1.2), night",
+        "a photo of kafka \\(honkai: star rail\\) at night",
+    ],
+)
+def test_the_generic_keeps_the_prompts_structure_escapes_included(prompt: str) -> None:
+    from smoothie.prompt.skeleton import skeleton
+
+    out = generic(prompt)
+    assert skeleton(out) == skeleton(prompt), out
+    for name in ("Watson", "askzy", "byleth", "fire emblem", "miku", "asuka", "evangelion", "kafka", "honkai"):
+        assert name not in out
 
 
 def test_an_unlisted_name_tag_goes_but_loanwords_and_compounds_stay() -> None:
