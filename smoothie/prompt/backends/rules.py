@@ -197,6 +197,9 @@ class RulesBackend:
         if kept and rng.random() < self.reorder_rate:
             rng.shuffle(kept)
 
+        if front and prefix:  # "Under an overcast sky, a film photo of …": the photo is not under the sky
+            joined.append(front[:1].lower() + front[1:])
+            front = ""
         body = subject
         if attribute:  # "a tired cashier wearing a cap"
             if re.match(r"(?:a|an)\s", body):
