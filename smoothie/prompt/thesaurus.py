@@ -121,6 +121,7 @@ in/IN@hallway,corridor,greenhouse,temple,castle,palace,mansion,house,apartment: 
 in/IN@elevator,train,subway,bus,car,cockpit,spaceship,log,box,jar,cage: inside
 by/IN@fire,fireplace,window,river,lake,sea,door,pool,pond,road,bed,table,stream,shore: beside | next to
 by/IN@campfire,hearth,wall,tree: beside | next to
+at/IN@pond,lake,river,stream,shore,fountain,creek,waterfall,seashore: by | beside
 near/IN: beside | close to
 beside/IN: next to | alongside
 amid/IN: among | amidst

@@ -127,3 +127,21 @@ def test_things_on_things_are_said_from_below() -> None:
     assert forms["inverted"] == "a birthday cake with 12 candles on it"
     assert "inverted" not in _restate("a lighthouse in a storm")  # a storm holds nothing
     assert "inverted" not in _restate("a woman on a bench")  # a person stays the head of the picture
+
+
+def test_media_artworks_roles_and_what_things_do_where_they_are() -> None:
+    forms = _restate("portrait of a girl with freckles")
+    assert forms["has"] == "portrait of a girl who has freckles"
+    assert forms["medium-after"] in ("a girl with freckles, portrait", "a girl who has freckles, portrait")
+    forms = _restate("a woman as a bronze bust on a pedestal")
+    assert forms["artwork-of"] == "a bronze bust of a woman on a pedestal"
+    assert forms["form-of"] == "a woman in the form of a bronze bust on a pedestal"
+    assert _restate("a serious man as an astronaut")["role"] == "a serious man in the role of an astronaut"
+    assert _restate("a lighthouse in a storm")["standing"] == "a lighthouse standing in a storm"
+    assert "resting" in _restate("a bottle on a beach towel")
+    assert "resting" not in _restate("a cat on a roof")  # a cat on a roof may be walking: nothing is implied
+
+
+def test_the_parsers_misreading_of_a_closing_action_is_repaired() -> None:
+    forms = _restate("a mustachioed plumber in a red cap and blue overalls jumping over a pipe")
+    assert forms["clause"] == "a mustachioed plumber in a red cap and blue overalls is jumping over a pipe"

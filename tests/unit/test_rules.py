@@ -104,3 +104,18 @@ def test_no_comma_item_is_lost(prompt: str) -> None:
             twins.add(head[:-1])
         for p in r.paraphrases:
             assert any(re.search(rf"\b{re.escape(t)}", p.lower()) for t in twins), (head, p)
+
+
+@needs_spacy
+def test_a_name_description_is_parsed_as_one_noun() -> None:
+    """The description that replaced a name is never taken apart: "feeding" belongs to the person, not to the cowl."""
+    request = ParaphraseRequest(
+        text="a caped vigilante in a dark cowl feeding pigeons in a park",
+        n=32,
+        hints={"a caped vigilante in a dark cowl": "a masked crime-fighter in a black cape"},
+    )
+    lines = RulesBackend().paraphrase(request)
+    assert any(re.search(r"(?:cowl|cape) (?:who|is|feeds)", line) for line in lines), lines
+    assert any("a masked crime-fighter in a black cape" in line for line in lines)
+    for line in lines:
+        assert "a caped vigilante in a dark cowl" in line or "a masked crime-fighter in a black cape" in line
