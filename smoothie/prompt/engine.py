@@ -238,8 +238,10 @@ def rewrite(
     """An ensemble of ``n`` distinct noun-free paraphrases of ``prompt``; deterministic for a seed.
 
     Raises :class:`~smoothie.prompt.grammar.PromptSyntaxError` (a ``ValueError``) for unbalanced brackets and
-    ``ValueError`` for an empty prompt or an ``n`` outside 1..1024. A backend that fails is replaced by the
-    rules backend, with the reason in ``warnings``.
+    ``ValueError`` for an empty prompt or an ``n`` outside 1..MAX_ENSEMBLE (256). A backend that fails is
+    replaced by the rules backend, with the reason in ``warnings``. Every candidate passes
+    :func:`smoothie.prompt.validate.check`; :attr:`Rewrite.sources` and :attr:`Rewrite.rejected` say who wrote
+    each paraphrase and what was refused.
     """
     _validate(prompt, n)
     options = _name_options(keep, extra_names, scrub_places, tag_database)
