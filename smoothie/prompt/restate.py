@@ -75,7 +75,7 @@ _CLOTHING = frozenset(
 _MEDIUM_HEADS = frozenset(
     """photo photograph snapshot shot still painting sketch drawing illustration render rendering print poster
     engraving etching woodcut lithograph watercolor watercolour postcard polaroid screenshot cover panel portrait
-    artwork mural fresco daguerreotype tintype selfie picture image scan""".split()
+    artwork mural fresco daguerreotype tintype selfie picture image scan close-up closeup""".split()
 )
 # Items that are a time of day or a season, and the preposition they take.
 _TIMES = {
@@ -772,8 +772,8 @@ def _inverted(doc: _Doc, shape: _Shape, person: bool) -> str | None:
     if prep.lower not in _CONTAINERS or prep.right != len(toks) - 1:
         return None
     obj = next((toks[c] for c in prep.children if toks[c].dep == "pobj"), None)
-    if obj is None or obj.tag != "NN" or obj.right != len(toks) - 1 or obj.lower in _NOT_CONTAINERS:
-        return None
+    if obj is None or obj.tag != "NN" or obj.right != obj.i or obj.i != len(toks) - 1 or obj.lower in _NOT_CONTAINERS:
+        return None  # only a plain place: "a cliff above a stormy sea with a castle on it" would be ambiguous
     det = next((toks[c] for c in obj.children if toks[c].dep == "det" and c < obj.i), None)
     if det is None or det.lower not in ("a", "an", "the") or det.i != prep.i + 1:
         return None
@@ -810,13 +810,14 @@ def _medium_of(doc: _Doc, shape: _Shape) -> list[Restatement] | None:
     """ "portrait of a girl with freckles": the medium stays the head, what it shows is restated on its own
     ("portrait of a girl who has freckles", "a girl with freckles, portrait", "portrait showing …")."""
     toks = doc.toks
-    head = toks[shape.head]
-    if head.lower not in _MEDIUM_HEADS or not shape.mods or shape.mods[0].kind != "pp":
+    if not shape.mods or shape.mods[0].kind != "pp":
         return None
     m = shape.mods[0]
     if toks[m.a].lower != "of" or m.a != shape.head + 1:
         return None
     medium = doc.span(0, m.a)
+    if medium.lower().split()[-1] not in _MEDIUM_HEADS:  # "portrait", "close-up" (tokenised close - up)
+        return None
     inner_text = doc.span(m.a + 1, len(toks))  # what follows "of", however the parser hung its pieces
     framed = bool(re.match(r"(?:a|an|the)\s", medium, re.IGNORECASE))
     inner = _tail(toks, m.a + 1)

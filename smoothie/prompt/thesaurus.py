@@ -142,7 +142,7 @@ sea/NN: ocean
 ocean/NN: sea
 storm/NN: tempest
 car/NN: automobile
-table/NN: tabletop
+table/NN@on: tabletop
 landscape/NN: scenery | vista
 cafe/NN: café
 sitting/VBG: seated
