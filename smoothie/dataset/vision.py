@@ -123,13 +123,13 @@ class ImageFeatures(ImageAnalyser):
             self.embedder = effnet.load()
         except effnet.UnavailableError as exc:
             raise AnalyzerError(str(exc)) from None
-        import os
-
         import torch
 
-        # Worker threads already use every core: torch's own threads would only oversubscribe them.
+        # One torch thread: the pipeline's workers, MediaPipe's and OpenCV's threads already share the cores,
+        # and torch's OpenMP threads spin while they wait (measured: 2 torch threads beside MediaPipe on one
+        # worker cost 5x the CPU time of 1).
         self._threads = torch.get_num_threads()
-        torch.set_num_threads(max(1, (os.cpu_count() or 1) // max(1, self.workers)))
+        torch.set_num_threads(1)
 
     def release(self) -> None:
         if self._threads is not None:
