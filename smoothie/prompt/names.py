@@ -503,7 +503,7 @@ class Genericiser:
             return False
         if any(re.search(r"\d", w) for w in words):
             return False  # "tag144 red hair": no name spaCy guesses has digits (the tables know "2b")
-        if any(w.lower() in _SYNTAX_WORDS for w in words):
+        if any(w.lower() in _SYNTAX_WORDS or "BREAK" in w or "AND" in w for w in words):
             return False  # "lora", "BREAK": syntax written loosely
         if any(normalise_form(text) == k or normalise_form(text) in k for k in self.keep):
             return False
@@ -610,6 +610,9 @@ class Genericiser:
         for s, e in self._blocked(text):
             take(s, e)
         words = list(_WORD.finditer(text))
+        for w in words:  # "BREAKhair", "umbrellaBREAK", "xAND": A1111's keywords glued to text are never names
+            if "BREAK" in w.group() or "AND" in w.group():
+                take(w.start(), w.end())
         tags_style = analysis.style == "tags"
 
         # 0. "name \(series\)" tags, and whole tags the tag database calls general (kept verbatim)

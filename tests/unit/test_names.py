@@ -363,3 +363,19 @@ def test_whole_database_tags_of_any_length_and_punctuation(tmp_path: Path) -> No
         "1girl, zorvak ga nai no wa dou kangaetemo qolvar ga warui!, vexpo!, by magion02, smile", tag_database=str(f)
     )
     assert out == "1girl, smile"
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "[sign a woman dog|Sarah]BREAK|\nin a field",
+        "short\x07AND<lora:detail:0.5>BREAKhair AND cat",
+        "(city:1.15) BREAK, umbrellaBREAK[sword|sitting]",
+    ],
+)
+def test_keywords_glued_to_text_are_never_names(prompt: str) -> None:
+    from smoothie.prompt.skeleton import skeleton
+
+    out = generic(prompt)
+    assert skeleton(out) == skeleton(prompt), out
+    assert out.count("BREAK") == prompt.count("BREAK") and out.count("AND") == prompt.count("AND")
