@@ -48,10 +48,22 @@ MAX_JSON_VALUES = 1_000_000
 #: Most dimensions a tensor may declare (real ones have at most five).
 MAX_DIMS = 16
 
+#: Largest dimension: PyTorch's sizes are signed 64-bit (the library reads a dimension as u64, and torch refuses
+#: one above this even on a tensor with no elements).
+MAX_DIM = 2**63 - 1
+
+#: The library multiplies the dimensions in order as u64 and refuses the file when that overflows, even if a
+#: later dimension is 0.
+_U64_MAX = 2**64 - 1
+
+#: The fields of a tensor entry the library reads; a duplicate of one of them (or of ``__metadata__``) is an
+#: error there, a duplicate of anything else is not.
+_ENTRY_FIELDS = frozenset({"dtype", "shape", "data_offsets"})
+
 LORA_SUFFIXES = (".safetensors", ".pt", ".ckpt")
 
 #: Bits per element of the safetensors dtypes (sub-byte float types pack several elements per byte). A dtype
-#: not listed here (a newer library's) is accepted without the size check.
+#: not listed here is refused, as the library refuses it.
 DTYPE_BITS: Mapping[str, int] = {
     "BOOL": 8,
     "U8": 8,
@@ -74,6 +86,10 @@ DTYPE_BITS: Mapping[str, int] = {
     "F6_E2M3": 6,
     "F6_E3M2": 6,
 }
+
+
+#: Dtypes the library knows but cannot hand to PyTorch (the WebUIs load LoRAs as torch tensors).
+_NOT_FOR_TORCH = frozenset({"F6_E2M3", "F6_E3M2"})
 
 
 class LoraFileError(ValueError):
@@ -108,6 +124,34 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON value")
 
 
+class _Duplicated(dict[str, Any]):
+    """A JSON object that named some key twice (Python keeps the last; the library refuses some of them)."""
+
+    duplicated: frozenset[str] = frozenset()
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``object_pairs_hook``: a dict, marked with the keys it saw more than once."""
+    obj = dict(pairs)
+    if len(obj) == len(pairs):
+        return obj
+    seen: set[str] = set()
+    twice: set[str] = set()
+    for key, _ in pairs:
+        (twice if key in seen else seen).add(key)
+    marked = _Duplicated(obj)
+    marked.duplicated = frozenset(twice)
+    return marked
+
+
+class _NegativeZero(float):
+    """``-0`` in the header: Python reads the integer 0, the library refuses a sign on an unsigned number."""
+
+
+def _parse_int(text: str) -> int | float:
+    return _NegativeZero(-0.0) if text == "-0" else int(text)
+
+
 def _valid_text(text: str) -> bool:
     """False for a string with a lone surrogate (``"\\ud800"`` parses in Python; the Rust loader refuses it)."""
     if text.isascii():
@@ -126,8 +170,9 @@ def read_safetensors_header(path: str | os.PathLike[str], max_header_bytes: int 
     a header, a header longer than ``max_header_bytes`` or than the file, a header that is not UTF-8 JSON, not
     an object, has more than :data:`MAX_TENSORS` tensors or :data:`MAX_JSON_VALUES` values, or
     nests deeper than the format, a ``__metadata__`` that is not a map of strings, tensor entries without a
-    string ``dtype``, a ``shape`` of non-negative integers and two ``data_offsets``, offsets past the end of the
-    file (a truncated download), a span that does not match shape × dtype, and offsets that leave holes.
+    known ``dtype``, a ``shape`` of non-negative integers (each < 2**63, their running product < 2**64) and two
+    ``data_offsets``, a field given twice, offsets past the end of the file (a truncated download), a span that
+    does not match shape × dtype, and offsets that leave holes: what the safetensors library refuses.
     """
     p = Path(path)
     where = repr(str(p))
@@ -181,7 +226,12 @@ def _parse_header(raw: bytes, where: str) -> dict[str, Any]:
         )
     try:
         text = raw.decode("utf-8")
-        header = json.loads(text, parse_constant=_refuse_constant)
+        header = json.loads(
+            text,
+            parse_constant=_refuse_constant,
+            object_pairs_hook=_object,
+            parse_int=_parse_int if "-0" in text else None,
+        )
     except UnicodeDecodeError as exc:
         raise LoraFileError(f"{where} is not a safetensors file: header is not UTF-8 ({exc.reason})") from None
     except RecursionError:
@@ -200,6 +250,8 @@ def _check_entries(header: Mapping[str, Any], data_size: int, where: str) -> Non
         raise LoraFileError(
             f"{where}: {n_tensors} tensors, more than any LoRA (limit {MAX_TENSORS}; corrupt or hostile file)"
         )
+    if "__metadata__" in getattr(header, "duplicated", ()):
+        raise LoraFileError(f"{where}: the header has two __metadata__ entries")
     spans: list[tuple[int, int, str]] = []
     for name, entry in header.items():
         if name == "__metadata__":
@@ -209,9 +261,14 @@ def _check_entries(header: Mapping[str, Any], data_size: int, where: str) -> Non
             raise LoraFileError(f"{where}: a tensor name is not valid Unicode (lone surrogate)")
         if not isinstance(entry, dict):
             raise LoraFileError(f"{where}: tensor {_short(name)} is a {type(entry).__name__}, not an object")
+        twice = _ENTRY_FIELDS.intersection(getattr(entry, "duplicated", ()))
+        if twice:
+            raise LoraFileError(f"{where}: tensor {_short(name)} gives {', '.join(sorted(twice))} twice")
         dtype, shape, offsets = entry.get("dtype"), entry.get("shape"), entry.get("data_offsets")
         if not isinstance(dtype, str):
             raise LoraFileError(f"{where}: tensor {_short(name)} has no dtype string")
+        if dtype not in DTYPE_BITS:
+            raise LoraFileError(f"{where}: tensor {_short(name)} has an unknown dtype {_short(dtype, 20)}")
         if not (
             type(shape) is list
             and len(shape) <= MAX_DIMS
@@ -222,6 +279,18 @@ def _check_entries(header: Mapping[str, Any], data_size: int, where: str) -> Non
                 f"{where}: tensor {_short(name)} has no valid shape (a list of at most {MAX_DIMS} "
                 "non-negative integers)"
             )
+        if max(shape, default=0) > MAX_DIM:
+            raise LoraFileError(
+                f"{where}: tensor {_short(name)} has a dimension larger than {MAX_DIM} (2**63 - 1) in its shape"
+            )
+        product = 1
+        for dim in shape:
+            product *= dim
+            if product > _U64_MAX:
+                raise LoraFileError(
+                    f"{where}: tensor {_short(name)} has a shape whose size overflows 64 bits"
+                    + (" (the safetensors library refuses it even when a later dimension is 0)" if 0 in shape else "")
+                )
         if (
             not (type(offsets) is list and len(offsets) == 2 and type(offsets[0]) is int and type(offsets[1]) is int)
             or offsets[0] < 0
@@ -234,9 +303,13 @@ def _check_entries(header: Mapping[str, Any], data_size: int, where: str) -> Non
                 if end > data_size
                 else f"{where}: tensor {_short(name)} has data_offsets that end before they begin"
             )
-        bits = DTYPE_BITS.get(dtype)
-        if bits is not None:
-            _check_span(name, shape, bits, end - begin, where)
+        _check_span(name, shape, DTYPE_BITS[dtype], end - begin, where)
+        if dtype in _NOT_FOR_TORCH:
+            raise LoraFileError(f"{where}: tensor {_short(name)} has dtype {dtype}, which PyTorch cannot load")
+        if dtype == "F4" and shape and shape[-1] % 2:
+            raise LoraFileError(
+                f"{where}: F4 tensor {_short(name)} has an odd last dimension (PyTorch packs two values a byte)"
+            )
         spans.append((begin, end, name))
     spans.sort()
     position = 0

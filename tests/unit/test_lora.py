@@ -312,8 +312,14 @@ _DEEP = "[" * 100_000 + "]" * 100_000
         pytest.param(
             '{"t":{"dtype":"F32","shape":[' + ",".join(["4294967296"] * 16) + '],"data_offsets":[0,4]}}',
             b"xxxx",
-            "needs more than 4 bytes",
+            "overflows 64 bits",
             id="absurd-shape",
+        ),
+        pytest.param(
+            '{"t":{"dtype":"F32","shape":[1048576,1048576,1048576],"data_offsets":[0,4]}}',
+            b"xxxx",
+            "needs more than 4 bytes",
+            id="huge-shape",
         ),
         pytest.param(
             '{"t":{"dtype":"F32","shape":[2],"data_offsets":[0,4]}}', b"xxxx", "needs 8 bytes", id="short-span"
@@ -341,6 +347,38 @@ _DEEP = "[" * 100_000 + "]" * 100_000
             '{"\\udfff":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}}', b"x", "lone surrogate", id="name-surrogate"
         ),
         pytest.param('{"t":{}} trailing', b"", "not JSON", id="extra-data"),
+        # hypothesis (reported by reliab): a dimension >= 2**64 on a tensor with no elements; the library reads
+        # dimensions as u64 and refuses it, PyTorch refuses any above 2**63 - 1
+        pytest.param(
+            '{"t0": {"dtype": "BF16", "shape": [0, 36893488147419103232], "data_offsets": [0, 0]}, '
+            '"t1": {"dtype": "BF16", "shape": [0], "data_offsets": [0, 0]}}',
+            b"",
+            r"'t0' has a dimension larger than 9223372036854775807",
+            id="dimension-2**65-zero-size",
+        ),
+        pytest.param(
+            '{"t":{"dtype":"U8","shape":[0,18446744073709551615],"data_offsets":[0,0]}}',
+            b"",
+            "dimension larger",
+            id="dimension-2**64-1-zero-size",
+        ),
+        pytest.param(
+            '{"t":{"dtype":"U8","shape":[4294967296,4294967296,0],"data_offsets":[0,0]}}',
+            b"",
+            "overflows 64 bits",
+            id="running-product-overflows-before-0",
+        ),
+        pytest.param('{"t":{"dtype":"U8","shape":[-0],"data_offsets":[0,0]}}', b"", "no valid shape", id="minus-0"),
+        pytest.param(
+            '{"t":{"dtype":"U8","dtype":"U8","shape":[1],"data_offsets":[0,1]}}', b"x", "dtype twice", id="dup-field"
+        ),
+        pytest.param('{"__metadata__":{},"__metadata__":{},' + _T + "}", b"x", "two __metadata__", id="dup-metadata"),
+        pytest.param(
+            '{"t":{"dtype":"FUTURE_TYPE","shape":[3],"data_offsets":[0,1]}}', b"x", "unknown dtype", id="dtype-unknown"
+        ),
+        pytest.param('{"t":{"dtype":"u8","shape":[1],"data_offsets":[0,1]}}', b"x", "unknown dtype", id="dtype-case"),
+        pytest.param('{"t":{"dtype":"F6_E2M3","shape":[4],"data_offsets":[0,3]}}', b"xyz", "cannot load", id="F6"),
+        pytest.param('{"t":{"dtype":"F4","shape":[0,3],"data_offsets":[0,0]}}', b"", "odd last dim", id="F4-odd"),
     ],
 )
 def test_hostile_headers_are_refused_with_a_reason(tmp_path, header, data, message):
@@ -358,7 +396,8 @@ def test_non_utf8_header(tmp_path):
 
 
 def test_what_the_loaders_accept_is_accepted(tmp_path):
-    """Null metadata, whitespace padding, zero-size tensors, extra fields, duplicate metadata keys: all load."""
+    """Null metadata, whitespace padding, zero-size tensors (a huge dimension after a 0 too), extra fields (given
+    twice too), duplicate metadata keys, the same tensor named twice (the last counts): all load."""
     cases = [
         ('{"__metadata__":null,' + _T + "}", b"x"),
         ("  {" + _T + "}    ", b"x"),
@@ -366,7 +405,11 @@ def test_what_the_loaders_accept_is_accepted(tmp_path):
         ('{"t":{"dtype":"U8","shape":[1],"data_offsets":[0,1],"extra":[1,{"x":2}]}}', b"x"),
         ('{"__metadata__":{"k":"1","k":"2"},' + _T + "}", b"x"),
         ('{"t":{"dtype":"F4","shape":[2],"data_offsets":[0,1]}}', b"x"),
-        ('{"t":{"dtype":"FUTURE_TYPE","shape":[3],"data_offsets":[0,1]}}', b"x"),
+        ('{"t":{"dtype":"F4","shape":[3,0],"data_offsets":[0,0]}}', b""),
+        ('{"z":{"dtype":"F32","shape":[0,4294967296,4294967296],"data_offsets":[0,0]},' + _T + "}", b"x"),
+        ('{"z":{"dtype":"F32","shape":[4294967296,4294967295,0],"data_offsets":[0,0]},' + _T + "}", b"x"),
+        ('{"t":{"dtype":"U8","shape":[1],"data_offsets":[0,1],"x":-0,"x":1}}', b"x"),
+        ('{"t":{"dtype":"U8","shape":[2],"data_offsets":[0,2]},' + _T + "}", b"x"),
         ("{}", b""),
     ]
     for i, (header, data) in enumerate(cases):
@@ -582,17 +625,27 @@ def _mutated_file(draw):
     if draw(st.booleans()):
         header["__metadata__"] = {"ss_base_model_version": "sd_v1"}
     data_len = offset
-    mutation = draw(st.sampled_from(["none", "offset", "shape", "dtype", "data", "meta", "drop", "swap"]))
+    mutation = draw(st.sampled_from(["none", "offset", "shape", "dtype", "data", "meta", "drop", "swap", "twice"]))
     names = [k for k in header if k != "__metadata__"]
     if mutation == "offset" and names:
         entry = header[draw(st.sampled_from(names))]
         entry["data_offsets"][draw(st.integers(0, 1))] += draw(st.sampled_from([-1, 1, 2**40]))
     elif mutation == "shape" and names:
         header[draw(st.sampled_from(names))]["shape"] = draw(
-            st.lists(st.one_of(st.integers(-1, 5), st.just(2**65), st.just(1.0), st.just("1")), max_size=3)
+            st.lists(
+                st.one_of(
+                    st.integers(-1, 5),
+                    st.sampled_from([2**32, 2**63 - 1, 2**63, 2**64 - 1, 2**64, 2**65]),
+                    st.just(1.0),
+                    st.just("1"),
+                ),
+                max_size=4,
+            )
         )
     elif mutation == "dtype" and names:
-        header[draw(st.sampled_from(names))]["dtype"] = draw(st.sampled_from([*_DTYPE_SIZES, 3]))
+        header[draw(st.sampled_from(names))]["dtype"] = draw(
+            st.sampled_from([*_DTYPE_SIZES, 3, "u8", "F4", "F6_E2M3", "X"])
+        )
     elif mutation == "data":
         data_len += draw(st.sampled_from([-1, 1]))
     elif mutation == "meta":
@@ -602,7 +655,15 @@ def _mutated_file(draw):
     elif mutation == "swap" and len(names) >= 2:
         a, b = names[:2]
         header[a]["data_offsets"], header[b]["data_offsets"] = header[b]["data_offsets"], header[a]["data_offsets"]
-    return json.dumps(header).encode(), b"\\0" * max(data_len, 0)
+    body = json.dumps(header)
+    if mutation == "twice" and names:  # a key written twice: the library refuses a field it reads or __metadata__
+        key = draw(st.sampled_from(["dtype", "shape", "data_offsets", "extra", "__metadata__"]))
+        if key == "__metadata__":
+            body = '{"__metadata__": {}, ' + body[1:]
+        else:
+            at = body.index("{", body.index(json.dumps(names[0]) + ": ")) + 1
+            body = body[:at] + f"{json.dumps(key)}: {json.dumps(header[names[0]].get(key, 'x'))}, " + body[at:]
+    return body.encode(), b"\0" * max(data_len, 0)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
