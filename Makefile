@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip
 CONSTRAINTS := requirements/constraints.txt
 
-.PHONY: demo test lint typecheck unit bench score clean
+.PHONY: demo test lint typecheck unit unit-webui bench score clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,23 @@ $(VENV)/.dev: $(VENV)/.core requirements/dev.txt requirements/nodeps.txt
 	$(PIP) install -q --no-deps -c $(CONSTRAINTS) -r requirements/nodeps.txt
 	touch $@
 
+# A second venv with AUTOMATIC1111 1.10's pins (requirements/webui.txt): the extension's own install.py runs in
+# it as the WebUI runs it at start-up, then the unit suite, so CI sees what breaks inside the host's environment
+# (and test_webui_pins checks that install.py kept every pin).
+WEBUI_VENV := .venv-webui
+WEBUI_PY := $(WEBUI_VENV)/bin/python
+
+$(WEBUI_PY):
+	$(PYTHON) -m venv $(WEBUI_VENV)
+	$(WEBUI_PY) -m pip install -q --upgrade pip
+
+$(WEBUI_VENV)/.ready: $(WEBUI_PY) requirements/webui.txt install.py $(CONSTRAINTS)
+	$(WEBUI_PY) -m pip install -q torch==2.13.0
+	$(WEBUI_PY) -m pip install -q -c $(CONSTRAINTS) -r requirements/webui.txt
+	$(WEBUI_PY) install.py
+	$(WEBUI_PY) -m pip install -q -c $(CONSTRAINTS) -c requirements/webui.txt "pytest>=8" "hypothesis>=6.100"
+	touch $@
+
 demo: $(VENV)/.core
 	$(BIN)/python -m smoothie demo
 
@@ -36,7 +53,10 @@ typecheck: $(VENV)/.dev
 unit: $(VENV)/.dev
 	$(BIN)/python -m pytest -q
 
-test: lint typecheck unit
+unit-webui: $(WEBUI_VENV)/.ready
+	SMOOTHIE_WEBUI_PINS=requirements/webui.txt $(WEBUI_PY) -m pytest -q -p no:cacheprovider tests/unit
+
+test: lint typecheck unit unit-webui
 
 score: $(VENV)/.dev
 	$(BIN)/python ../shared/bench/score_paraphrases.py ../shared/data/prompts-dev.jsonl --python $(BIN)/python
@@ -45,4 +65,4 @@ bench: $(VENV)/.dev
 	$(BIN)/python -m tests.bench.bench_prompt
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(WEBUI_VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -179,7 +179,7 @@ FORGE = HostKind(
     label="Forge",
     prefix="FORGE",
     marks=("modules_forge", "backend"),
-    flags=("--always-cpu", "--all-in-fp32", "--skip-python-version-check"),
+    flags=("--always-cpu",),  # Forge computes in fp32 on CPU by itself; A1111's --no-half/--use-cpu do not apply
     sd15=True,
     url="https://github.com/lllyasviel/stable-diffusion-webui-forge, main",
 )
@@ -188,7 +188,7 @@ REFORGE = HostKind(
     label="reForge",
     prefix="REFORGE",
     marks=("ldm_patched",),
-    flags=("--always-cpu", "--all-in-fp32", "--skip-python-version-check"),
+    flags=("--always-cpu",),  # Forge computes in fp32 on CPU by itself; A1111's --no-half/--use-cpu do not apply
     sd15=True,
     url="https://github.com/Panchovix/stable-diffusion-webui-reForge, main",
 )

@@ -138,7 +138,8 @@ class ForgeHost(A1111Host):
                 from modules import prompt_parser
 
                 cond = sd_model.get_learned_conditioning(prompt_parser.SdConditioning([""], copy_from=like))
-                run.empty_cache[key] = cond["crossattn"] if isinstance(cond, dict) else cond
+                cross = cond["crossattn"] if isinstance(cond, dict) else cond
+                run.empty_cache[key] = cross[0] if cross.ndim == 3 else cross
             return run.empty_cache[key]
 
         return _ForgeEncoder(sd_model, like, empty)

@@ -123,6 +123,11 @@ def build_captioner(folder: Path) -> Path:
     # Random weights: make it say at least three real words (no pad/bos/unk) so the caption has content.
     model.generation_config.min_new_tokens = 3
     model.generation_config.bad_words_ids = [[0], [1], [3]]
+    if tuple(int(x) for x in transformers.__version__.split(".")[:2]) < (4, 31):
+        # transformers 4.30 (A1111's pin) does not save generation_config.json for this model: it reads these from
+        # the model config (newer releases refuse them there)
+        model.config.min_length = 4  # the decoder start token + three new ones
+        model.config.bad_words_ids = [[0], [1], [3]]
     model.save_pretrained(folder)
     fast.save_pretrained(folder)
     transformers.ViTImageProcessor(size={"height": 32, "width": 32}).save_pretrained(folder)

@@ -136,7 +136,7 @@ def test_folder_has_every_nasty_case(tmp_path: Path) -> None:
     with Image.open(root / "cmyk.jpg") as im:
         assert im.mode == "CMYK"
     with Image.open(root / "gray16.png") as im:
-        assert im.mode.startswith("I;16")
+        assert im.mode.startswith("I;16") or im.mode == "I"  # Pillow < 10 (A1111's 9.5) opens it as "I"
     with Image.open(root / "alpha.png") as im:
         assert im.mode == "RGBA"
     with Image.open(root / "sub/rotated.jpg") as im:

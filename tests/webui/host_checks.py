@@ -27,10 +27,18 @@ def boot(host_dir: str) -> None:
     sys.path.insert(0, str(ROOT))
     sys.path.insert(0, host_dir)
     os.chdir(host_dir)
-    sys.argv = ["webui.py", "--skip-torch-cuda-test", "--no-half", "--use-cpu", "all", "--lora-dir", str(SHARED_LORA)]
-    from modules import shared_init
+    sys.argv = ["webui.py", "--skip-torch-cuda-test", "--lora-dir", str(SHARED_LORA)]
+    if (Path(host_dir) / "modules_forge").is_dir() or (Path(host_dir) / "ldm_patched").is_dir():
+        sys.argv += ["--always-cpu"]  # Forge's and reForge's backends read it at import
+    else:
+        sys.argv += ["--no-half", "--use-cpu", "all"]
+    if (Path(host_dir) / "modules_forge" / "initialization.py").is_file():
+        from modules_forge.initialization import initialize_forge  # what Forge's webui.py does first
 
-    shared_init.initialize()
+        initialize_forge()
+    from modules import initialize
+
+    initialize.imports()  # the host's own import order (Forge's modules import each other in a cycle)
 
 
 def host():
@@ -51,6 +59,7 @@ class FakeModel:
         self.is_sd2 = False
         self.is_sd3 = False
         self.flux = flux
+        self.use_distilled_cfg_scale = flux  # Forge reads it when writing the infotext
         self.sd_checkpoint_info = "fake-checkpoint"
         self.channels = channels
         self.calls: list[list[str]] = []
