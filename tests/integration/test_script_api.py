@@ -311,14 +311,14 @@ def test_corrupt_lora(api, plain_sd1):
 
 def test_empty_prompt(api):
     plain = api.txt2img(SD1, prompt="")
-    result = api.txt2img(SD1, prompt="", **smoothie(True, 32, "average", "rules", "", 0.0))
+    result = api.txt2img(SD1, prompt="", **smoothie(True, 32, "average", "rules", "", 0.0, 0, "None"))
     _assert_message_and_plain(api, image_hash(plain), result, "prompt ensemble failed", same_image=True)
 
 
 def test_prompt_of_only_syntax(api):
     prompt = "(:1.2) BREAK"
     plain = api.txt2img(SD1, prompt=prompt)
-    result = api.txt2img(SD1, prompt=prompt, **smoothie(True, 8, "average", "rules", "", 0.0))
+    result = api.txt2img(SD1, prompt=prompt, **smoothie(True, 8, "average", "rules", "", 0.0, 0, "None"))
     text = infotext(result)
     assert "Smoothie note" in text, text
     assert image_hash(result) == image_hash(plain)  # every paraphrase repeats the prompt: the mean is the prompt
