@@ -72,6 +72,7 @@ class SmoothieRun:
         self.step_x: Any = None
         self.step_sigma: Any = None
         self._written_keys: set[str] = set()
+        self.failed = False
         self._saved: dict[str, Any] = {}
         self._had_own_attr: dict[str, bool] = {}
 
@@ -149,9 +150,29 @@ class SmoothieRun:
 
     # --- the plan -----------------------------------------------------------------------------------------
     def begin(self) -> None:
-        """Make the plan against the loaded model and apply it (once; the host calls ``process`` once per p)."""
-        if self.plan is not None:
+        """Make the plan against the loaded model and apply it (once; the host calls ``process`` once per p).
+
+        Nothing here may fail the generation: an unexpected error undoes what was applied, is reported once (log,
+        comment, ``Smoothie error``) and the image is generated without Smoothie.
+        """
+        if self.plan is not None or self.failed:
             return
+        try:
+            self._begin()
+        except Exception as exc:
+            logger.debug("Smoothie could not be applied", exc_info=True)
+            self.failed = True
+            self.restore()
+            message = f"could not be applied ({type(exc).__name__}: {exc}); generated without Smoothie"
+            logger.warning("Smoothie: %s", message)
+            self.p.comment(f"Smoothie: {message}")
+            params = self.p.extra_generation_params
+            for key in self._written_keys:
+                params.pop(key, None)
+            params.pop(PARAPHRASE_KEY, None)
+            params["Smoothie error"] = message
+
+    def _begin(self) -> None:
         from modules import shared
 
         p = self.p
@@ -202,8 +223,13 @@ class SmoothieRun:
                 self.set_attr(attr, edit(value))
 
     def before_sampling(self) -> None:
-        if self.plan is not None:
+        if self.plan is None or self.failed:
+            return
+        try:
             self.host.before_sampling(self)
+        except Exception as exc:  # e.g. a host whose UNet patcher changed: plain CFG, and say so
+            logger.debug("Smoothie guidance could not be installed", exc_info=True)
+            self.skip_guidance(f"guidance not applied ({type(exc).__name__}: {exc})")
 
 
 def _list_loras(folders: list[Any]) -> list[Any]:

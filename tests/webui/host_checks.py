@@ -356,6 +356,35 @@ def check_lora_that_makes_the_reader_raise_does_not_fail_the_run():
         lora_choice.inspect_lora = real
 
 
+def check_an_unexpected_error_while_applying_is_reported_and_undone():
+    from smoothie.params import SmoothieParams
+    from smoothie.webui.run import SmoothieRun
+
+    class BrokenHost(type(host())):
+        def lora_dirs(self):
+            raise PermissionError("LoRA folder unreadable")
+
+    with use_model(FakeModel()):
+        p = make_p("a cat", batch_size=2)
+        p.setup_prompts()
+        prompts = list(p.all_prompts)
+        run = SmoothieRun(p, SmoothieParams(ensemble_size=4, cfg_boost=20), host=BrokenHost())
+        run.__enter__()
+        run.begin()
+        run.before_sampling()
+        assert (
+            "could not be applied (PermissionError: LoRA folder unreadable)"
+            in p.extra_generation_params["Smoothie error"]
+        )
+        assert not any(k.startswith("Smoothie ") and k != "Smoothie error" for k in p.extra_generation_params)
+        assert "get_conds_with_caching" not in vars(p)
+        assert "_smoothie_run" not in vars(p)
+        assert p.all_prompts == prompts
+        assert p.cfg_scale != 20
+        assert any("could not be applied" in c for c in p.comments)
+        run.__exit__(None, None, None)
+
+
 def check_rescale_through_combine_denoised_is_gated_on_p_and_undone():
     if not host().hooks_combine_denoised:
         raise Skip(f"{host().name} guides through a UNet patch, not combine_denoised")
