@@ -227,6 +227,8 @@ def test_florence2_is_asked_for_a_detailed_caption(tmp_path: Path) -> None:
 
 def test_blip_captions_through_its_processor(tmp_path: Path) -> None:
     transformers = pytest.importorskip("transformers")
+    if tuple(int(x) for x in transformers.__version__.split(".")[:2]) < (4, 31):
+        pytest.skip("the random BLIP built here needs transformers 4.31+ (generation_config; A1111 pins 4.30.2)")
     tokenizers = pytest.importorskip("tokenizers")
     import torch
 
