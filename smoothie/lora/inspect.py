@@ -17,6 +17,7 @@ that runs at every generation reads each header once.
 from __future__ import annotations
 
 import enum
+import functools
 import json
 import logging
 import math
@@ -90,6 +91,27 @@ DTYPE_BITS: Mapping[str, int] = {
 
 #: Dtypes the library knows but cannot hand to PyTorch (the WebUIs load LoRAs as torch tensors).
 _NOT_FOR_TORCH = frozenset({"F6_E2M3", "F6_E3M2"})
+
+
+@functools.cache
+def library_dtypes() -> frozenset[str]:
+    """The dtypes of :data:`DTYPE_BITS` the installed safetensors library reads (A1111 pins 0.4.2, which knows
+    no F4, F8_E8M0 or C64): each asked once with a one-tensor header. All of them without the library."""
+    try:
+        from safetensors import deserialize
+    except Exception:  # any import failure: fall back to the full table
+        return frozenset(DTYPE_BITS)
+    known = set()
+    for dtype, bits in DTYPE_BITS.items():
+        count = 8 // math.gcd(bits, 8)  # whole bytes
+        size = count * bits // 8
+        header = json.dumps({"t": {"dtype": dtype, "shape": [count], "data_offsets": [0, size]}}).encode()
+        try:
+            deserialize(struct.pack("<Q", len(header)) + header + bytes(size))
+        except Exception:  # the library's own error type differs between versions
+            continue
+        known.add(dtype)
+    return frozenset(known)
 
 
 class LoraFileError(ValueError):
@@ -269,6 +291,11 @@ def _check_entries(header: Mapping[str, Any], data_size: int, where: str) -> Non
             raise LoraFileError(f"{where}: tensor {_short(name)} has no dtype string")
         if dtype not in DTYPE_BITS:
             raise LoraFileError(f"{where}: tensor {_short(name)} has an unknown dtype {_short(dtype, 20)}")
+        if dtype not in library_dtypes():
+            raise LoraFileError(
+                f"{where}: tensor {_short(name)} has dtype {dtype}, which the installed safetensors library "
+                "cannot read (a newer one can)"
+            )
         if not (
             type(shape) is list
             and len(shape) <= MAX_DIMS
