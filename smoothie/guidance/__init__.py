@@ -1,10 +1,11 @@
-"""Pure tensor maths for guidance: CFG rescale, prediction-space conversions and conditioning averages.
+"""Pure tensor maths for guidance: CFG rescale, APG, prediction-space conversions and conditioning averages.
 
 torch is imported inside the functions, so importing this package costs nothing.
 """
 
 from __future__ import annotations
 
+from smoothie.guidance.apg import apg, project
 from smoothie.guidance.conditioning import (
     average_conditioning,
     average_schedules,
@@ -17,6 +18,7 @@ from smoothie.guidance.prediction import eps_to_x0, rescale_cfg_x0, v_to_x0, x0_
 from smoothie.guidance.rescale import per_sample_std, rescale_cfg
 
 __all__ = [
+    "apg",
     "average_conditioning",
     "average_schedules",
     "eps_to_x0",
@@ -24,6 +26,7 @@ __all__ = [
     "normalized_weights",
     "pad_tokens",
     "per_sample_std",
+    "project",
     "rescale_cfg",
     "rescale_cfg_x0",
     "stack_conds",
