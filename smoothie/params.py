@@ -21,6 +21,16 @@ MAX_LORA_WEIGHT = 4.0
 #: CFG used for the "boosted" cells of the comparison grid when ``cfg_boost`` is 0 (off).
 GRID_DEFAULT_BOOST = 20.0
 NO_LORA = "None"
+#: Guidance methods the script offers instead of the host's plain CFG.
+GUIDANCE_METHODS = ("cfg", "rescale", "apg")
+#: APG defaults (Sadat et al. 2024, arXiv 2410.02416): η = 0 and β = −0.5 as the paper recommends; the norm
+#: threshold r depends on the model's latent scale; 15 suits SD1.5/SDXL latents (reForge's APG extension's default).
+APG_ETA = 0.0
+APG_NORM_THRESHOLD = 15.0
+APG_MOMENTUM = -0.5
+#: The guidance interval of Kynkäänniemi et al. 2024 for SDXL (EDM-style σ): guidance only for σ in (0.28, 5.42].
+PAPER_INTERVAL = (0.28, 5.42)
+MAX_SIGMA = 1000.0
 #: Negative LoRA "auto": an installed LoRA named after the trigger (``wrong…``) that fits the loaded model.
 AUTO_LORA = "auto"
 
@@ -75,6 +85,36 @@ FIELDS: tuple[FieldSpec, ...] = (
         "Smoothie paraphrase",
         "First paraphrase (per-image)",
         "per-image mode: image k uses paraphrase (this + k) mod N; each image's infotext records its own",
+    ),
+    FieldSpec(
+        "guidance",
+        "Smoothie guidance",
+        "Guidance",
+        "cfg = the host's CFG | rescale = CFG rescale φ (Lin et al. 2023) | apg = adaptive projected guidance "
+        "(Sadat et al. 2024)",
+    ),
+    FieldSpec("apg_eta", "Smoothie APG eta", "APG η", "weight of the update parallel to the prediction; 1 = CFG's"),
+    FieldSpec(
+        "apg_norm_threshold", "Smoothie APG norm", "APG norm threshold r", "cap on the update's norm; 0 = no cap"
+    ),
+    FieldSpec("apg_momentum", "Smoothie APG momentum", "APG momentum β", "negative = reverse momentum; 0 = off"),
+    FieldSpec(
+        "sigma_min",
+        "Smoothie sigma min",
+        "Guidance from σ",
+        "guidance only while σ ≥ this (Kynkäänniemi et al. 2024); 0 = no lower limit",
+    ),
+    FieldSpec(
+        "sigma_max",
+        "Smoothie sigma max",
+        "Guidance up to σ",
+        "guidance only while σ ≤ this; 0 = no upper limit (the paper's SDXL interval: 0.28–5.42)",
+    ),
+    FieldSpec(
+        "sweep",
+        "Smoothie sweep",
+        "CFG sweep grid",
+        "the same seed at CFG 7, 12, 20, 25 with plain CFG, rescale and APG, each cell with its burn measures",
     ),
 )
 
@@ -153,6 +193,13 @@ class SmoothieParams:
     trigger: str = "wrong"
     comparison: bool = False
     paraphrase: int = 0
+    guidance: str = "rescale"
+    apg_eta: float = APG_ETA
+    apg_norm_threshold: float = APG_NORM_THRESHOLD
+    apg_momentum: float = APG_MOMENTUM
+    sigma_min: float = 0.0
+    sigma_max: float = 0.0
+    sweep: bool = False
 
     def __post_init__(self) -> None:
         # Coerce and validate every field, so that no instance holds a bad value.
@@ -183,6 +230,22 @@ class SmoothieParams:
         set_(self, "trigger", trigger)
         set_(self, "comparison", _bool("comparison", self.comparison))
         set_(self, "paraphrase", _int("paraphrase", self.paraphrase, 0, MAX_ENSEMBLE - 1))
+        guidance = _text("guidance", self.guidance).lower().replace("cfg rescale", "rescale")
+        if guidance not in GUIDANCE_METHODS:
+            raise ParamsError(f"guidance must be one of {list(GUIDANCE_METHODS)}, got {self.guidance!r}")
+        set_(self, "guidance", guidance)
+        set_(self, "apg_eta", _number("apg_eta", self.apg_eta, -10.0, 10.0))
+        set_(self, "apg_norm_threshold", _number("apg_norm_threshold", self.apg_norm_threshold, 0.0, 1000.0))
+        set_(self, "apg_momentum", _number("apg_momentum", self.apg_momentum, -5.0, 1.0))
+        lo = _number("sigma_min", self.sigma_min, 0.0, MAX_SIGMA)
+        hi = _number("sigma_max", self.sigma_max, 0.0, MAX_SIGMA)
+        if lo > 0 and hi > 0 and lo >= hi:
+            raise ParamsError(
+                f"sigma_min must be below sigma_max (0 = no limit), got {self.sigma_min!r} ≥ {self.sigma_max!r}"
+            )
+        set_(self, "sigma_min", lo)
+        set_(self, "sigma_max", hi)
+        set_(self, "sweep", _bool("sweep", self.sweep))
 
     # --- construction -------------------------------------------------------------------------------------
     @classmethod
@@ -240,6 +303,13 @@ class SmoothieParams:
         return {f.infotext: format_infotext_value(self.api_value(f.name)) for f in FIELDS}
 
     @property
+    def interval(self) -> tuple[float | None, float | None] | None:
+        """The guidance interval ``(low, high)`` in σ (None on an open side), or None when guidance is never cut."""
+        if self.sigma_min <= 0 and self.sigma_max <= 0:
+            return None
+        return (self.sigma_min or None, self.sigma_max or None)
+
+    @property
     def effective_cfg_boost(self) -> float:
         """CFG used for the grid's boosted cells: ``cfg_boost``, or :data:`GRID_DEFAULT_BOOST` when it is off."""
         return self.cfg_boost or GRID_DEFAULT_BOOST
@@ -255,10 +325,19 @@ def format_infotext_value(value: Any) -> str:
 
 def parse_infotext_value(name: str, text: Any) -> Any:
     """Turn an infotext string back into the field's value (validation happens in the constructor)."""
-    if name in ("enabled", "comparison"):
+    if name in ("enabled", "comparison", "sweep"):
         return _bool(name, text)
     if name in ("ensemble_size", "paraphrase"):
         return _int(name, text, -(2**31), 2**31)
-    if name in ("rescale", "cfg_boost", "lora_weight"):
+    if name in (
+        "rescale",
+        "cfg_boost",
+        "lora_weight",
+        "apg_eta",
+        "apg_norm_threshold",
+        "apg_momentum",
+        "sigma_min",
+        "sigma_max",
+    ):
         return _number(name, text, -math.inf, math.inf)
     return text

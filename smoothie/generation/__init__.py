@@ -20,7 +20,7 @@ from smoothie.generation.ensemble import (
     ensemble_conditioning,
     split_batch,
 )
-from smoothie.generation.grid import GridCell, comparison_cells
+from smoothie.generation.grid import SWEEP_CFGS, GridCell, SweepGrid, caption_image, comparison_cells, sweep_cells
 from smoothie.generation.guidance import GuidanceMode, GuidancePlan, GuidanceSession
 from smoothie.generation.lora import LoraChoice, choose_lora, find_lora_file
 from smoothie.generation.model import ModelFamily, detect_family
@@ -41,6 +41,7 @@ __all__ = [
     "GENERIC_KEY",
     "NOTE_KEY",
     "PARAPHRASE_KEY",
+    "SWEEP_CFGS",
     "Encoder",
     "EnsembleConditioning",
     "EnsembleError",
@@ -54,7 +55,9 @@ __all__ = [
     "PromptSyntax",
     "RunPlan",
     "RunRecord",
+    "SweepGrid",
     "WeightedPart",
+    "caption_image",
     "choose_lora",
     "comparison_cells",
     "default_paraphraser",
@@ -64,4 +67,5 @@ __all__ = [
     "find_lora_file",
     "plan_run",
     "split_batch",
+    "sweep_cells",
 ]

@@ -75,10 +75,9 @@ class RunPlan:
         """The parameters as this run applies them (before anything at generation time changes that)."""
         info = self.params.to_infotext()
         info.pop(PARAPHRASE_KEY, None)  # per image, from the record
+        info.pop(INFOTEXT_KEYS["sweep"], None)  # a way of running the script, not a setting of the image
         info[INFOTEXT_KEYS["enabled"]] = format_infotext_value(self.ensemble is not None)
-        info[INFOTEXT_KEYS["rescale"]] = format_infotext_value(
-            self.guidance.rescale if self.guidance.mode is GuidanceMode.RESCALE else 0.0
-        )
+        _guidance_infotext(info, self.guidance)
         info[INFOTEXT_KEYS["negative_lora"]] = self.lora.infotext_value
         return {k: v for k, v in info.items() if v != ""}
 
@@ -112,19 +111,17 @@ def plan_run(
             first=params.paraphrase if params.mode is EnsembleMode.PER_IMAGE else 0,
         )
 
-    guidance = GuidancePlan()
-    if params.rescale > 0:
-        if family.is_flow:
-            reason = f"CFG rescale not applied: {family.label} is a flow-matching model, which CFG rescale does not fit"
-            guidance = GuidancePlan(skipped=reason)
-            notes.append(reason)
-        else:
-            guidance = GuidancePlan(GuidanceMode.RESCALE, rescale=params.rescale)
+    guidance = guidance_plan(params)
+    if guidance.active and family.is_flow:
+        label = guidance.label
+        reason = f"{label} not applied: {family.label} is a flow-matching model, which {label} does not fit"
+        guidance = GuidancePlan(skipped=reason)
+        notes.append(reason)
 
     boost = params.cfg_boost or None
     scale = boost if boost is not None else cfg_scale
-    if guidance.active and scale == 1.0:
-        notes.append("CFG scale 1: no guidance to rescale")
+    if guidance.mode is not GuidanceMode.CFG and scale == 1.0:
+        notes.append(f"CFG scale 1: no guidance for {guidance.label} to change")
 
     lora = LoraChoice(requested="", weight=params.lora_weight)
     trigger = ""
@@ -155,6 +152,47 @@ def plan_run(
         errors=tuple(errors),
         notes=tuple(notes),
     )
+
+
+def guidance_plan(params: SmoothieParams) -> GuidancePlan:
+    """The guidance ``params`` ask for: the method (rescale with φ 0 is the host's CFG) and the interval."""
+    low, high = params.interval or (None, None)
+    if params.guidance == "apg":
+        mode = GuidanceMode.APG
+    elif params.guidance == "rescale" and params.rescale > 0:
+        mode = GuidanceMode.RESCALE
+    else:
+        mode = GuidanceMode.CFG
+    return GuidancePlan(
+        mode,
+        rescale=params.rescale if mode is GuidanceMode.RESCALE else 0.0,
+        eta=params.apg_eta,
+        norm_threshold=params.apg_norm_threshold,
+        momentum=params.apg_momentum,
+        sigma_min=low,
+        sigma_max=high,
+    )
+
+
+def _guidance_infotext(info: dict[str, str], guidance: GuidancePlan | None) -> None:
+    """Write the guidance keys as applied (``guidance`` None: nothing applied): the method, φ only for rescale,
+    APG's settings only for APG, the interval's sides only where set."""
+    mode = guidance.mode if guidance is not None else GuidanceMode.CFG
+    info[INFOTEXT_KEYS["guidance"]] = mode.value
+    rescale = guidance.rescale if guidance is not None and mode is GuidanceMode.RESCALE else 0.0
+    info[INFOTEXT_KEYS["rescale"]] = format_infotext_value(rescale)
+    for name in ("apg_eta", "apg_norm_threshold", "apg_momentum", "sigma_min", "sigma_max"):
+        info.pop(INFOTEXT_KEYS[name], None)
+    if guidance is None:
+        return
+    if mode is GuidanceMode.APG:
+        info[INFOTEXT_KEYS["apg_eta"]] = format_infotext_value(guidance.eta)
+        info[INFOTEXT_KEYS["apg_norm_threshold"]] = format_infotext_value(guidance.norm_threshold)
+        info[INFOTEXT_KEYS["apg_momentum"]] = format_infotext_value(guidance.momentum)
+    if guidance.sigma_min is not None:
+        info[INFOTEXT_KEYS["sigma_min"]] = format_infotext_value(guidance.sigma_min)
+    if guidance.sigma_max is not None:
+        info[INFOTEXT_KEYS["sigma_max"]] = format_infotext_value(guidance.sigma_max)
 
 
 @dataclass
@@ -224,7 +262,7 @@ class RunRecord:
         if self.ensemble_failed:
             info[INFOTEXT_KEYS["enabled"]] = format_infotext_value(False)
         if self.guidance_skipped is not None:
-            info[INFOTEXT_KEYS["rescale"]] = format_infotext_value(0.0)
+            _guidance_infotext(info, None)
         if self.generic is not None and self.ensemble_active:
             info[GENERIC_KEY] = self.generic
         if self.notes:

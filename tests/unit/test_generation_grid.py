@@ -47,3 +47,53 @@ def test_cells_with_a_lora_add_the_lora_and_the_placebo():
     assert placebo.params.negative_lora == ""
     assert placebo.params.trigger == "bad"
     assert placebo.params == cells[2].params
+
+
+def test_the_guidance_cell_follows_the_users_method_and_interval():
+    params = SmoothieParams(guidance="apg", apg_eta=0.2, sigma_min=0.28, sigma_max=5.42, cfg_boost=18)
+    cells = comparison_cells(params, 7.0)
+    guided = cells[2]
+    assert guided.label == "+ APG η=0.2 r=15 β=-0.5 σ∈[0.28, 5.42] at CFG 18"
+    assert guided.params is not None
+    assert (guided.params.guidance, guided.params.apg_eta, guided.params.interval) == ("apg", 0.2, (0.28, 5.42))
+    ensemble = cells[1].params
+    assert ensemble is not None
+    assert ensemble.interval is None and ensemble.guidance == "rescale" and ensemble.rescale == 0.0
+    only_low = comparison_cells(SmoothieParams(sigma_min=1.0), 7.0)[2]
+    assert only_low.label.startswith("+ rescale φ=0.7 σ∈[1, ∞] at CFG")
+
+
+def test_sweep_cells_are_methods_by_cfg_at_one_setting():
+    from smoothie.generation import SWEEP_CFGS, sweep_cells
+
+    params = SmoothieParams(ensemble_size=4, rescale=0.0, sweep=True, comparison=True, sigma_max=8.0)
+    grid = sweep_cells(params)
+    assert SWEEP_CFGS == (7.0, 12.0, 20.0, 25.0)
+    assert grid.columns == ("CFG 7", "CFG 12", "CFG 20", "CFG 25")
+    assert grid.rows == ("plain CFG", "rescale φ=0.7", "APG η=0 r=15 β=-0.5")
+    assert len(grid.cells) == 12
+    methods = [c.params.guidance for c in grid.cells if c.params is not None]
+    assert methods == ["cfg"] * 4 + ["rescale"] * 4 + ["apg"] * 4
+    assert [c.params.cfg_boost for c in grid.cells[:4] if c.params is not None] == [7.0, 12.0, 20.0, 25.0]
+    for cell in grid.cells:
+        assert cell.params is not None
+        assert not cell.params.sweep and not cell.params.comparison, "a cell must not start another grid"
+        assert cell.params.ensemble_size == 4 and cell.params.sigma_max == 8.0
+    assert grid.cells[4].params is not None and grid.cells[4].params.rescale == 0.7
+    assert grid.cells[5].label == "rescale φ=0.7, CFG 12"
+
+
+def test_caption_image_adds_a_strip_below():
+    from PIL import Image
+
+    from smoothie.generation import caption_image
+
+    image = Image.new("RGB", (64, 32), (200, 10, 10))
+    out = caption_image(image, "sat 0.95 · clip 66.7% · HF 0.000")
+    assert out.height > image.height
+    assert out.width >= image.width
+    assert out.crop((0, 0, 64, 32)).tobytes() == image.tobytes()
+    import numpy as np
+
+    strip = np.asarray(out.crop((0, 32, out.width, out.height)).convert("L"))
+    assert strip.min() < 128 < strip.max(), "the text is drawn"

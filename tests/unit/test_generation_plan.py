@@ -152,3 +152,52 @@ def test_record_paraphrase_per_image():
     assert record.paraphrase_for(7) is None
     record.fail_ensemble("x")
     assert record.paraphrase_for(0) is None
+
+
+def test_apg_is_planned_and_its_infotext_records_the_settings():
+    plan = _plan(guidance="apg", apg_eta=0.25, apg_norm_threshold=10, apg_momentum=-0.4, negative_lora="")
+    g = plan.guidance
+    assert (g.mode, g.eta, g.norm_threshold, g.momentum, g.has_interval) == (GuidanceMode.APG, 0.25, 10.0, -0.4, False)
+    info = plan.infotext()
+    assert info["Smoothie guidance"] == "apg"
+    assert info["Smoothie rescale"] == "0"
+    assert (info["Smoothie APG eta"], info["Smoothie APG norm"], info["Smoothie APG momentum"]) == (
+        "0.25",
+        "10",
+        "-0.4",
+    )
+    assert "Smoothie sigma min" not in info and "Smoothie sigma max" not in info
+    assert "Smoothie sweep" not in info
+    pasted = SmoothieParams.from_infotext(info)
+    assert (pasted.guidance, pasted.apg_eta, pasted.apg_norm_threshold, pasted.apg_momentum) == ("apg", 0.25, 10, -0.4)
+
+
+def test_rescale_and_cfg_infotexts_carry_no_apg_keys_and_the_interval_only_where_set():
+    info = _plan(negative_lora="", sigma_max=5.42).infotext()
+    assert info["Smoothie guidance"] == "rescale"
+    assert info["Smoothie rescale"] == "0.7"
+    assert not any(k.startswith("Smoothie APG") for k in info)
+    assert info["Smoothie sigma max"] == "5.42" and "Smoothie sigma min" not in info
+    plain = _plan(negative_lora="", guidance="cfg").infotext()
+    assert plain["Smoothie guidance"] == "cfg"
+    assert _plan(negative_lora="", guidance="cfg").guidance.active is False
+    assert _plan(negative_lora="", guidance="cfg", sigma_min=0.5).guidance.active is True
+    phi0 = _plan(negative_lora="", rescale=0.0)
+    assert phi0.guidance.mode is GuidanceMode.CFG and phi0.infotext()["Smoothie guidance"] == "cfg"
+
+
+def test_a_guidance_skipped_at_run_time_leaves_no_claim():
+    plan = _plan(guidance="apg", sigma_min=0.3, negative_lora="")
+    record = RunRecord(plan)
+    record.skip_guidance("APG with a guidance interval not applied: unsupported sampler (DDIM)")
+    info = record.infotext()
+    assert info["Smoothie guidance"] == "cfg"
+    assert not any(k.startswith(("Smoothie APG", "Smoothie sigma")) for k in info)
+    assert "unsupported sampler" in info["Smoothie note"]
+
+
+def test_flow_models_skip_apg_and_say_so():
+    plan = _plan(family=ModelFamily.FLUX, guidance="apg", negative_lora="")
+    assert not plan.guidance.active
+    assert plan.notes and plan.notes[0].startswith("APG not applied")
+    assert plan.infotext()["Smoothie guidance"] == "cfg"

@@ -132,3 +132,51 @@ def test_round_trip_property(enabled, size, mode, rescale, boost, weight, keep):
     # infotext writes floats with %g (6 significant digits)
     assert back.replace(rescale=p.rescale, cfg_boost=p.cfg_boost, lora_weight=p.lora_weight) == p
     assert back.rescale == pytest.approx(p.rescale, rel=1e-5, abs=1e-6)
+
+
+def test_guidance_fields_default_to_the_papers_values_and_old_args_still_work():
+    from smoothie.params import APG_ETA, APG_MOMENTUM, APG_NORM_THRESHOLD
+
+    p = SmoothieParams()
+    assert (p.guidance, p.apg_eta, p.apg_norm_threshold, p.apg_momentum) == ("rescale", 0.0, 15.0, -0.5)
+    assert (APG_ETA, APG_NORM_THRESHOLD, APG_MOMENTUM) == (0.0, 15.0, -0.5)
+    assert p.interval is None and not p.sweep
+    # the guidance fields come after every older one: an old caller's positional args mean what they meant
+    names = list(FIELD_NAMES)
+    assert names.index("guidance") > names.index("paraphrase")
+    old = SmoothieParams.from_args([True, 8, "average", "rules", "", 0.3, 12.0])
+    assert (old.rescale, old.cfg_boost, old.guidance) == (0.3, 12.0, "rescale")
+    assert SmoothieParams(guidance="CFG Rescale").guidance == "rescale"
+    assert SmoothieParams(sigma_min=0.28, sigma_max=5.42).interval == (0.28, 5.42)
+    assert SmoothieParams(sigma_max=3).interval == (None, 3.0)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"guidance": "pag"}, "guidance must be one of"),
+        ({"apg_eta": 11}, "apg_eta must be a number within"),
+        ({"apg_norm_threshold": -1}, "apg_norm_threshold must be a number within"),
+        ({"apg_momentum": 2}, "apg_momentum must be a number within"),
+        ({"sigma_min": 5, "sigma_max": 1}, "sigma_min must be below sigma_max"),
+        ({"sigma_max": -1}, "sigma_max must be a number within"),
+        ({"sweep": "maybe"}, "sweep must be true or false"),
+    ],
+)
+def test_guidance_fields_are_validated(changes, message):
+    with pytest.raises(ParamsError, match=message):
+        SmoothieParams(**changes)
+
+
+def test_guidance_fields_round_trip():
+    p = SmoothieParams(
+        guidance="apg",
+        apg_eta=0.5,
+        apg_norm_threshold=7.5,
+        apg_momentum=-0.25,
+        sigma_min=0.28,
+        sigma_max=5.42,
+        sweep=True,
+    )
+    assert SmoothieParams.from_args(p.to_args()) == p
+    assert SmoothieParams.from_infotext(p.to_infotext()) == p
