@@ -150,20 +150,31 @@ class ForgeHost(A1111Host):
             run.set_attr("hr_cfg", scale)
 
     def before_sampling(self, run: SmoothieRun) -> None:
-        """Guidance as a post-CFG function on a clone of the pass's UNet patcher."""
-        if run.record is None or not run.record.guidance_active:
+        """Guidance as a post-CFG function on a clone of the pass's UNet patcher.
+
+        A conditioning modifier on the same clone sees each step's CFG scale and σ first: it records the scale
+        (Forge's post-CFG arguments lack it; APG needs it) and, outside the guidance interval, lowers it to 1 so
+        the host skips the unconditional pass and returns the conditional prediction.
+        """
+        if run.record is None or not run.record.guidance_active or run.plan is None:
             return
+        guidance = run.plan.guidance
+        label = guidance.label
         p = run.p
         forge_objects = getattr(getattr(p, "sd_model", None), "forge_objects", None)
         unet = getattr(forge_objects, "unet", None)
         if unet is None or not hasattr(unet, "set_model_sampler_post_cfg_function"):
-            run.skip_guidance(f"CFG rescale not applied: this {self.name} has no post-CFG hook on its UNet")
+            run.skip_guidance(f"{label} not applied: this {self.name} has no post-CFG hook on its UNet")
             return
         if is_flow_sampling(unet):
-            run.skip_guidance("CFG rescale not applied: the model samples by flow matching, which rescale does not fit")
+            run.skip_guidance(f"{label} not applied: the model samples by flow matching, which {label} does not fit")
             return
         self.check_other_cfg(run, unet)
-        session = run.plan.guidance.session()
+        session = guidance.session()
+        # the pass's CFG scale, for a host without conditioning modifiers (the hires pass has its own on Forge)
+        hires = bool(getattr(p, "is_hr_pass", False))
+        fallback = getattr(p, "hr_cfg", None) if hires else None
+        session.host_scale = float(fallback if fallback is not None else getattr(p, "cfg_scale", 7.0))
 
         def post_cfg(args: dict[str, Any]) -> Any:
             guided = args["denoised"]
@@ -180,16 +191,25 @@ class ForgeHost(A1111Host):
                 )
             except Exception as exc:  # a guidance failure must not fail the image: plain CFG from here on
                 logger.debug("Smoothie guidance failed", exc_info=True)
-                run.skip_guidance(f"CFG rescale failed ({exc}) and was turned off")
+                run.skip_guidance(f"{label} failed ({exc}) and was turned off")
                 return guided
+
+        def modifier(model: Any, x: Any, timestep: Any, uncond: Any, cond: Any, cond_scale: Any, *rest: Any) -> Any:
+            if run.record is not None and run.record.guidance_active:
+                cond_scale = session.step_scale(timestep, cond_scale)
+            return (model, x, timestep, uncond, cond, cond_scale, *rest)
 
         clone = unet.clone()
         clone.set_model_sampler_post_cfg_function(post_cfg)
+        if hasattr(clone, "add_conditioning_modifier"):
+            clone.add_conditioning_modifier(modifier)
+        elif guidance.has_interval:
+            run.note(f"this {self.name} cannot skip the unconditional pass outside the guidance interval")
         forge_objects.unet = clone
 
     def check_other_cfg(self, run: SmoothieRun, unet: Any) -> None:
         if "sampler_cfg_function" in (getattr(unet, "model_options", None) or {}):
-            run.note("another extension replaced the CFG function; Smoothie's rescale applies on top of its result")
+            run.note("another extension replaced the CFG function; Smoothie's guidance applies on top of its result")
 
 
 class _ForgeEncoder(ModelEncoder):

@@ -363,12 +363,20 @@ def on_cfg_denoiser(params: Any) -> None:
     run.step_sigma = params.sigma
     if "combine_denoised" in vars(denoiser):
         return
+    guidance = run.plan.guidance
     space = prediction_space(denoiser)
     if space is None:
-        run.skip_guidance(f"CFG rescale not applied: unsupported sampler ({type(denoiser).__name__})")
+        run.skip_guidance(f"{guidance.label} not applied: unsupported sampler ({type(denoiser).__name__})")
+        return
+    if space == "eps" and guidance.needs_x0:
+        sampler = type(getattr(denoiser, "sampler", None) or denoiser).__name__
+        run.skip_guidance(
+            f"{guidance.label} not applied: this sampler ({sampler}) works on noise predictions; "
+            "APG and the guidance interval need a k-diffusion sampler (Euler, DPM++, …)"
+        )
         return
     original = denoiser.combine_denoised
-    session = run.plan.guidance.session()  # one per denoiser: a hires pass builds a new one
+    session = guidance.session()  # one per denoiser: a hires pass builds a new one
     record = run.record
 
     def combine_denoised(x_out: Any, conds_list: Any, uncond: Any, cond_scale: float) -> Any:
@@ -391,7 +399,7 @@ def on_cfg_denoiser(params: Any) -> None:
             )
         except Exception as exc:  # a guidance failure must not fail the image: plain CFG from here on
             logger.debug("Smoothie guidance failed", exc_info=True)
-            run.skip_guidance(f"CFG rescale failed ({exc}) and was turned off")
+            run.skip_guidance(f"{guidance.label} failed ({exc}) and was turned off")
             return guided
 
     denoiser.combine_denoised = combine_denoised

@@ -9,8 +9,19 @@ from typing import Any
 import gradio as gr
 from modules import processing, scripts, shared
 
-from smoothie.generation import comparison_cells
-from smoothie.params import AUTO_LORA, FIELDS, MAX_ENSEMBLE, NO_LORA, EnsembleMode, ParamsError, SmoothieParams
+from smoothie.generation import caption_image, comparison_cells, sweep_cells
+from smoothie.guidance.burn import burn_measures
+from smoothie.params import (
+    AUTO_LORA,
+    FIELDS,
+    GUIDANCE_METHODS,
+    MAX_ENSEMBLE,
+    MAX_SIGMA,
+    NO_LORA,
+    EnsembleMode,
+    ParamsError,
+    SmoothieParams,
+)
 from smoothie.webui import settings
 from smoothie.webui.host import js
 from smoothie.webui.run import STATE_ATTR, SmoothieRun, list_lora_names
@@ -19,6 +30,8 @@ logger = logging.getLogger(__name__)
 
 TITLE = "Smoothie"
 OVERRIDES_ATTR = "smoothie_overrides"
+#: Infotext key of a CFG sweep cell's burn measures (in the API's infotexts of the sweep).
+BURN_KEY = "Smoothie burn"
 
 
 def _backends() -> list[str]:
@@ -138,6 +151,13 @@ class SmoothieScript(scripts.Script):
                     line = gr.Number(value=1, precision=0, label="Line", elem_id=f"smoothie_{tab}_line")
                     copy_line = gr.Button("Copy line → prompt", elem_id=f"smoothie_{tab}_copy_line")
             with gr.Row():
+                comps["guidance"] = gr.Radio(
+                    list(GUIDANCE_METHODS),
+                    value=d.guidance,
+                    label=label["guidance"],
+                    info=helps["guidance"],
+                    elem_id=f"smoothie_{tab}_guidance",
+                )
                 comps["rescale"] = gr.Slider(
                     0.0, 1.0, step=0.05, value=d.rescale, label=label["rescale"], elem_id=f"smoothie_{tab}_rescale"
                 )
@@ -148,6 +168,46 @@ class SmoothieScript(scripts.Script):
                     value=d.cfg_boost,
                     label=label["cfg_boost"] + " (0 = keep)",
                     elem_id=f"smoothie_{tab}_boost",
+                )
+            with gr.Row():
+                comps["apg_eta"] = gr.Slider(
+                    -1.0, 2.0, step=0.05, value=d.apg_eta, label=label["apg_eta"], elem_id=f"smoothie_{tab}_apg_eta"
+                )
+                comps["apg_norm_threshold"] = gr.Slider(
+                    0.0,
+                    50.0,
+                    step=0.5,
+                    value=d.apg_norm_threshold,
+                    label=label["apg_norm_threshold"] + " (0 = off)",
+                    elem_id=f"smoothie_{tab}_apg_norm",
+                )
+                comps["apg_momentum"] = gr.Slider(
+                    -1.0,
+                    1.0,
+                    step=0.05,
+                    value=d.apg_momentum,
+                    label=label["apg_momentum"],
+                    elem_id=f"smoothie_{tab}_apg_momentum",
+                )
+            with gr.Row():
+                comps["sigma_min"] = gr.Number(
+                    value=d.sigma_min,
+                    minimum=0,
+                    maximum=MAX_SIGMA,
+                    label=label["sigma_min"] + " (0 = no limit)",
+                    info=helps["sigma_min"],
+                    elem_id=f"smoothie_{tab}_sigma_min",
+                )
+                comps["sigma_max"] = gr.Number(
+                    value=d.sigma_max,
+                    minimum=0,
+                    maximum=MAX_SIGMA,
+                    label=label["sigma_max"] + " (0 = no limit)",
+                    info=helps["sigma_max"],
+                    elem_id=f"smoothie_{tab}_sigma_max",
+                )
+                comps["sweep"] = gr.Checkbox(
+                    label=label["sweep"], value=False, info=helps["sweep"], elem_id=f"smoothie_{tab}_sweep"
                 )
             with gr.Row():
                 choices = _lora_choices()
@@ -184,8 +244,10 @@ class SmoothieScript(scripts.Script):
         copy_generic.click(fn=None, **js(f"(t) => smoothieCopyLine('{tab}', 1, t)"), inputs=[generic], outputs=[])
 
         ordered = [comps[f.name] for f in FIELDS]
-        self.infotext_fields = [(comps[f.name], f.infotext) for f in FIELDS if f.name != "comparison"]
-        self.paste_field_names = [f.infotext for f in FIELDS if f.name != "comparison"]
+        # the grids are ways of running the script, not settings of an image: never pasted
+        pasted = [f for f in FIELDS if f.name not in ("comparison", "sweep")]
+        self.infotext_fields = [(comps[f.name], f.infotext) for f in pasted]
+        self.paste_field_names = [f.infotext for f in pasted]
         return ordered
 
     def run(self, p: Any, *args: Any) -> Any:
@@ -198,6 +260,8 @@ class SmoothieScript(scripts.Script):
             p.comment(message)
             p.extra_generation_params["Smoothie error"] = str(exc)
             return processing.process_images(p)
+        if params.sweep:
+            return sweep_grid(p, params)
         if params.comparison:
             return comparison_grid(p, params)
         with SmoothieRun(p, params, extra_names=settings.extra_names()):
@@ -325,4 +389,78 @@ def comparison_grid(p: Any, params: SmoothieParams) -> Any:
         infotexts=[grid_info, *infotexts],
         index_of_first_image=1,
         comments="\n".join(notes),
+    )
+
+
+def sweep_grid(p: Any, params: SmoothieParams) -> Any:
+    """The CFG sweep: rows plain CFG / rescale / APG, columns CFG 7, 12, 20, 25, each cell with its burn measures."""
+    from modules import images
+
+    p.seed = processing.get_fixed_seed(p.seed)
+    p.subseed = processing.get_fixed_seed(p.subseed)
+    p.batch_size = 1
+    p.n_iter = 1
+    grid_plan = sweep_cells(params)
+    cells = grid_plan.cells
+    shared.state.job_count = len(cells)
+    captioned: list[Any] = []
+    originals: list[Any] = []
+    infotexts: list[str] = []
+    notes: list[str] = []
+    lines: list[str] = []
+    for index, cell in enumerate(cells):
+        if shared.state.interrupted or shared.state.stopping_generation:
+            break
+        shared.state.job = f"Smoothie CFG sweep {index + 1}/{len(cells)}: {cell.label}"
+        pc = copy.copy(p)
+        pc.extra_generation_params = dict(p.extra_generation_params)
+        pc.comments = {}
+        pc.override_settings_restore_afterwards = True
+        assert cell.params is not None
+        with SmoothieRun(pc, cell.params, extra_names=settings.extra_names()):
+            proc = processing.process_images(pc)
+        if not proc.images:
+            break
+        image = proc.images[0]
+        measures = burn_measures(image)
+        lines.append(f"{cell.label}: {measures.label()}")
+        captioned.append(caption_image(image, measures.label()))
+        originals.append(image)
+        text = proc.infotexts[0] if proc.infotexts else proc.info
+        infotexts.append(f"{text}, {BURN_KEY}: {measures.label()}")
+        notes.extend(c for c in pc.comments if c not in notes)
+    summary = "Smoothie CFG sweep (saturation · clipped channels · high-frequency energy):\n" + "\n".join(lines)
+    if not captioned:
+        return processing.Processed(p, [], p.seed, "", comments="\n".join(notes))
+    columns = len(grid_plan.columns)
+    rows = -(-len(captioned) // columns)
+    width = max(im.width for im in captioned)
+    height = max(im.height for im in captioned)
+    grid = images.image_grid(captioned, rows=rows)
+    hor = [[images.GridAnnotation(c)] for c in grid_plan.columns]
+    ver = [[images.GridAnnotation(r)] for r in grid_plan.rows[:rows]]
+    grid = images.draw_grid_annotations(grid, width, height, hor, ver)
+    p.extra_generation_params.update({k: v for k, v in params.to_infotext().items() if v})
+    p.extra_generation_params["Script"] = TITLE
+    grid_info = infotexts[0]
+    if shared.opts.grid_save:
+        images.save_image(
+            grid,
+            p.outpath_grids,
+            "smoothie_sweep",
+            p.seed,
+            p.prompt,
+            shared.opts.grid_format,
+            info=grid_info,
+            p=p,
+            grid=True,
+        )
+    return processing.Processed(
+        p,
+        [grid, *originals],
+        p.seed,
+        grid_info,
+        infotexts=[grid_info, *infotexts],
+        index_of_first_image=1,
+        comments="\n".join([summary, *notes]),
     )

@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from smoothie.params import (
+    GUIDANCE_METHODS,
     MAX_CFG_BOOST,
     MAX_ENSEMBLE,
     MAX_LORA_WEIGHT,
@@ -26,6 +27,7 @@ DEFAULT_OPTIONS: dict[str, tuple[str, str]] = {
     "smoothie_default_mode": ("mode", "Default ensemble mode"),
     "smoothie_default_backend": ("backend", "Default paraphrase backend"),
     "smoothie_default_rescale": ("rescale", "Default CFG rescale φ"),
+    "smoothie_default_guidance": ("guidance", "Default guidance (cfg | rescale | apg)"),
     "smoothie_default_cfg_boost": ("cfg_boost", "Default boost CFG (0 = keep the CFG scale)"),
     "smoothie_default_lora_weight": ("lora_weight", "Default negative LoRA weight"),
     "smoothie_default_trigger": ("trigger", "Default negative trigger word"),
@@ -67,6 +69,13 @@ def on_ui_settings() -> None:
         DEFAULT_OPTIONS["smoothie_default_rescale"][1],
         gr.Slider,
         {"minimum": 0.0, "maximum": 1.0, "step": 0.05},
+    )
+    add(
+        "smoothie_default_guidance",
+        base.guidance,
+        DEFAULT_OPTIONS["smoothie_default_guidance"][1],
+        gr.Radio,
+        {"choices": list(GUIDANCE_METHODS)},
     )
     add(
         "smoothie_default_cfg_boost",

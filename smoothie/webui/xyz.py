@@ -1,11 +1,12 @@
-"""X/Y/Z plot axes for Smoothie: ensemble size, mode, CFG rescale φ and negative LoRA weight."""
+"""X/Y/Z plot axes for Smoothie: ensemble size, mode, guidance (method, rescale φ, APG η/r/β, the σ interval) and
+negative LoRA weight."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-from smoothie.params import EnsembleMode
+from smoothie.params import GUIDANCE_METHODS, EnsembleMode, SmoothieParams
 
 logger = logging.getLogger(__name__)
 
@@ -22,6 +23,10 @@ def _apply(field: str, convert: Any) -> Any:
 
 def _mode(x: Any) -> str:
     return EnsembleMode.parse(x).value
+
+
+def _guidance(x: Any) -> str:
+    return SmoothieParams(guidance=x).guidance
 
 
 def add_axes() -> None:
@@ -44,5 +49,11 @@ def add_axes() -> None:
             axis("Smoothie mode", str, _apply("mode", _mode), choices=lambda: [m.value for m in EnsembleMode]),
             axis("Smoothie rescale φ", float, _apply("rescale", float)),
             axis("Smoothie LoRA weight", float, _apply("lora_weight", float)),
+            axis("Smoothie guidance", str, _apply("guidance", _guidance), choices=lambda: list(GUIDANCE_METHODS)),
+            axis("Smoothie APG η", float, _apply("apg_eta", float)),
+            axis("Smoothie APG norm threshold", float, _apply("apg_norm_threshold", float)),
+            axis("Smoothie APG momentum", float, _apply("apg_momentum", float)),
+            axis("Smoothie guidance σ min", float, _apply("sigma_min", float)),
+            axis("Smoothie guidance σ max", float, _apply("sigma_max", float)),
         ]
     )

@@ -14,6 +14,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import threading
 import time
 import urllib.error
@@ -23,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from smoothie.params import FIELDS, MAX_ENSEMBLE
+from smoothie.params import FIELDS, MAX_ENSEMBLE, SmoothieParams
 from tests import hosts
 
 pytestmark = [pytest.mark.a1111, pytest.mark.slow]
@@ -169,6 +170,73 @@ def test_rescale_changes_the_image_and_the_infotext_is_true(api, plain_sd1):
     assert image_hash(api.txt2img(SD1)) == plain_sd1, "the next plain generation must be bit-identical"
 
 
+def _guided(**changes: Any) -> dict:
+    """The script's API args for a run without ensemble or LoRA at CFG 12 with the given guidance settings."""
+    return smoothie(*SmoothieParams(enabled=False, negative_lora="", cfg_boost=12, **changes).to_args())
+
+
+def test_apg_changes_the_image_and_png_info_restores_it(api, plain_sd1):
+    """APG (the paper's SD settings) against plain CFG at the same seed and CFG; the paste reproduces it."""
+    cfg = api.txt2img(SD1, **_guided(guidance="cfg"))
+    apg = api.txt2img(SD1, **_guided(guidance="apg"))
+    assert image_hash(apg) != image_hash(cfg)
+    text = infotext(apg)
+    for key in (
+        "Smoothie guidance: apg",
+        "Smoothie APG eta: 0",
+        "Smoothie APG norm: 15",
+        "Smoothie APG momentum: -0.5",
+    ):
+        assert key in text, text
+    assert "Smoothie rescale: 0" in text and "CFG scale: 12" in text
+    assert "Smoothie error" not in text and "Smoothie note" not in text, text
+    assert "Smoothie APG" not in infotext(cfg) and "Smoothie guidance: cfg" in infotext(cfg)
+    pasted = api.request("POST", "/sdapi/v1/png-info", {"image": "data:image/png;base64," + apg["images"][0]})
+    params = SmoothieParams.from_infotext(pasted["parameters"])
+    assert (params.guidance, params.apg_eta, params.apg_norm_threshold, params.apg_momentum) == ("apg", 0, 15, -0.5)
+    again = api.txt2img(SD1, **smoothie(*params.to_args()))
+    assert image_hash(again) == image_hash(apg), "the pasted settings reproduce the APG image"
+    assert image_hash(api.txt2img(SD1)) == plain_sd1, "the next plain generation must be bit-identical"
+
+
+def test_guidance_interval_changes_the_image_and_is_recorded(api, plain_sd1):
+    """CFG only for σ ≤ 2 (Euler, 4 steps: the first steps run on the conditional prediction alone)."""
+    full = api.txt2img(SD1, **_guided(guidance="cfg"))
+    limited = api.txt2img(SD1, **_guided(guidance="cfg", sigma_max=2.0))
+    assert image_hash(limited) != image_hash(full)
+    text = infotext(limited)
+    assert "Smoothie sigma max: 2" in text and "Smoothie sigma min" not in text, text
+    assert "Smoothie error" not in text and "Smoothie note" not in text, text
+    apg = api.txt2img(SD1, **_guided(guidance="apg", sigma_min=0.5, sigma_max=2.0))
+    assert "Smoothie sigma min: 0.5" in infotext(apg) and "Smoothie guidance: apg" in infotext(apg)
+    assert image_hash(api.txt2img(SD1)) == plain_sd1, "the next plain generation must be bit-identical"
+
+
+def test_apg_on_a_noise_prediction_sampler_is_not_claimed(api, plain_sd1):
+    if api.forge_like:
+        pytest.skip("Forge and reForge hand every sampler's predictions to the post-CFG function as x0")
+    result = api.txt2img(SD1, sampler_name="DDIM", **_guided(guidance="apg"))
+    text = infotext(result)
+    assert "Smoothie guidance: cfg" in text and "Smoothie APG" not in text, text
+    assert "need a k-diffusion sampler" in text
+
+
+def test_cfg_sweep_grid_renders_with_burn_measures(api):
+    result = api.txt2img(SD1, **smoothie(*SmoothieParams(enabled=False, negative_lora="", sweep=True).to_args()))
+    assert len(result["images"]) == 13  # the grid, then plain CFG / rescale / APG × CFG 7, 12, 20, 25
+    texts = json.loads(result["info"])["infotexts"]
+    for k, (method, cfg) in enumerate((m, c) for m in ("cfg", "rescale", "apg") for c in (7, 12, 20, 25)):
+        text = texts[1 + k]
+        assert f"CFG scale: {cfg}," in text and f"Smoothie guidance: {method}" in text, text
+        assert re.search(r"Smoothie burn: sat \d\.\d\d · clip \d+\.\d% · HF \d\.\d{3}", text), text
+    from PIL import Image
+
+    with Image.open(io.BytesIO(base64.b64decode(result["images"][0]))) as grid:
+        cell = Image.open(io.BytesIO(base64.b64decode(result["images"][1])))
+        assert grid.width >= 4 * cell.width and grid.height > 3 * cell.height  # captions and headers
+    assert len({image_hash(result, i) for i in (1, 4, 5, 8, 9, 12)}) == 6
+
+
 def test_boost_reaches_the_hires_pass(api):
     hires = {"enable_hr": True, "hr_scale": 1.5, "hr_upscaler": "Latent", "denoising_strength": 0.5}
     hires["hr_second_pass_steps"] = 2
@@ -191,7 +259,8 @@ def test_per_image_infotext_reproduces_each_image(api, plain_sd1):
     assert params["Smoothie paraphrase"] == "2"
     assert int(params["Seed"]) == 1234 + 2
     args = [params[f.infotext] for f in FIELDS if f.infotext in params]
-    assert len(args) == len(FIELDS) - 1  # every field but the grid's
+    # every field but the sweep's, APG's (guidance "cfg": rescale φ 0) and the interval's (none set)
+    assert len(args) == len(FIELDS) - 6
     again = api.txt2img(SD1, seed=int(params["Seed"]), **smoothie(*[params.get(f.infotext) for f in FIELDS]))
     assert "Smoothie paraphrase: 2" in infotext(again)
     assert image_distance(again, 0, result, 2) < min(image_distance(again, 0, result, k) for k in (0, 1))
@@ -386,7 +455,7 @@ def test_xyz_plot_axis_turns_smoothie_on_per_cell(api, plain_sd1):
     assert info, "X/Y/Z plot is missing from script-info"
     choices = info[0]["args"][0].get("choices") or []
     assert "Smoothie ensemble size" in choices, choices
-    for label in ("Smoothie mode", "Smoothie rescale φ", "Smoothie LoRA weight"):
+    for label in ("Smoothie mode", "Smoothie rescale φ", "Smoothie LoRA weight", "Smoothie guidance", "Smoothie APG η"):
         assert label in choices
     x_type = choices.index("Smoothie ensemble size")
     nothing = choices.index("Nothing")

@@ -579,7 +579,7 @@ def check_script_ui_order_matches_params():
     for comp, spec in zip(comps, FIELDS, strict=True):
         assert comp.label.startswith(spec.label), (comp.label, spec.label, labels)
     keys = [k for _, k in script.infotext_fields]
-    assert keys == [f.infotext for f in FIELDS if f.name != "comparison"]
+    assert keys == [f.infotext for f in FIELDS if f.name not in ("comparison", "sweep")]
 
 
 def main() -> int:
