@@ -137,7 +137,7 @@ def build_section() -> None:
 
 
 def _build() -> None:
-    with gr.Accordion("Negative 'wrong' LoRA for the loaded model", open=False):
+    with gr.Accordion("Negative 'wrong' LoRA for the loaded model", open=False, elem_id=ELEM):
         gr.Markdown(
             "Generate images of typical flaws (blur, JPEG artifacts, bad hands, extra fingers, deformed anatomy, "
             "oversaturation, overexposure, low resolution, watermarks, …) with the **loaded model**, captioned "
