@@ -461,6 +461,11 @@ def parse_prompt(prompt: str) -> Prompt:
     """
     if not isinstance(prompt, str):
         raise TypeError(f"prompt must be a string, got {type(prompt).__name__}")
+    return _parse(prompt)
+
+
+@lru_cache(maxsize=64)
+def _parse(prompt: str) -> Prompt:  # a candidate is parsed by restore, the validator and skeleton: once
     _check_balance(prompt)
     try:
         tree = _parser().parse(prompt) if prompt else Tree("start", [])

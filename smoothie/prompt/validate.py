@@ -175,7 +175,9 @@ def accepts(generic: str, candidate: str, *, names: Sequence[Any] = ()) -> bool:
 
 
 _SPLIT = re.compile(r"[\-'’]")
-_DIGIT = re.compile(r"\d")
+# Tokens (:data:`_TOKEN`) are ASCII letters, digits, ``_+`` and the joiners ``-'’``: set tests replace regexes.
+_NO_SPLIT = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_+")
+_DIGITS = frozenset("0123456789")
 _SYNTAX_CHARS = re.compile(r"[()\[\]{}<>\\]|__|\bBREAK\b|\bAND\b|:\s*[-+]?(?:\d+\.?|\d*\.\d+)\s*$")
 
 
@@ -184,7 +186,7 @@ def _view(text: str) -> _View | None:
     chunks: list[list[str]] = [[]]
     if not _SYNTAX_CHARS.search(text):  # plain words (most candidates): no need for the grammar
         plain = " ".join(text.split()).lower()
-        parsed = Prompt((Text(text),))
+        structure = skeleton(Prompt((Text(text),)))
     else:
         try:
             parsed = parse_prompt(text)
@@ -206,9 +208,11 @@ def _view(text: str) -> _View | None:
                 chunks[-1].append(seg.source)
                 words.append(" ")
         plain = " ".join("".join(words).split()).lower()
+        structure = skeleton(text)  # by text: cached, restore_checked has often just computed it
     tokens = _TOKEN.findall(plain)
-    parts = [p for t in tokens for p in ((t, *_SPLIT.split(t)) if _SPLIT.search(t) else (t,))]
+    parts = [p for t in tokens for p in ((t, *_SPLIT.split(t)) if not _NO_SPLIT.issuperset(t) else (t,))]
     content = [t for t in tokens if t not in _STOP]
+    colours, added = _colours_of(plain, tokens)
     grams: Counter[tuple[str, ...]] = Counter(itertools.pairwise(content))
     grams.update(zip(content, content[1:], content[2:], strict=False))
     return _View(
@@ -216,10 +220,10 @@ def _view(text: str) -> _View | None:
         plain=plain,
         parts=frozenset(parts),
         syntax=tuple(tuple(sorted(c)) for c in chunks),
-        structure=skeleton(parsed),
-        numbers=Counter([t for t in tokens if _DIGIT.search(t)] + [p for p in parts if p in COUNT_WORDS]),
-        colours=_colours(plain, COLOUR_WORDS),
-        added_colours=frozenset(_colours(plain, _ADDED_COLOURS)),
+        structure=structure,
+        numbers=Counter([t for t in tokens if not _DIGITS.isdisjoint(t)] + [p for p in parts if p in COUNT_WORDS]),
+        colours=colours,
+        added_colours=added,
         directions=Counter(p for p in parts if p in STRICT_DIRECTIONS),
         tags=_trained_tags(plain),
         grams=grams,
@@ -233,11 +237,28 @@ def _view(text: str) -> _View | None:
 
 def _colours(plain: str, vocabulary: frozenset[str]) -> Counter[str]:
     out: Counter[str] = Counter()
-    for t in _TOKEN.findall(_NO_COLOUR.sub(" ", plain)):
+    for t in _TOKEN.findall(_NO_COLOUR.sub(" ", plain)) if "golden" in plain else _TOKEN.findall(plain):
         for p in (t, *t.split("-")) if "-" in t else (t,):
             if p in vocabulary:
                 out[SAME_COLOUR.get(p, p)] += 1
     return out
+
+
+def _colours_of(plain: str, tokens: list[str]) -> tuple[Counter[str], frozenset[str]]:
+    """``(_colours(plain, COLOUR_WORDS), frozenset(_colours(plain, _ADDED_COLOURS)))`` in one pass over the
+    view's ``tokens`` (``_TOKEN.findall(plain)``)."""
+    if "golden" in plain:  # "golden hour" is no colour: tokens without it
+        tokens = _TOKEN.findall(_NO_COLOUR.sub(" ", plain))
+    out: Counter[str] = Counter()
+    added: set[str] = set()
+    for t in tokens:
+        for p in (t, *t.split("-")) if "-" in t else (t,):
+            if p in COLOUR_WORDS:
+                colour = SAME_COLOUR.get(p, p)
+                out[colour] += 1
+                if p in _ADDED_COLOURS:
+                    added.add(colour)
+    return out, frozenset(added)
 
 
 _TAG_RE = re.compile(
@@ -269,6 +290,16 @@ def _age_added(g: _View, c: _View, descriptions: tuple[str, ...]) -> bool:
 
 def _descriptions(names: Sequence[Any]) -> tuple[str, ...]:
     """The name descriptions (replacements and their variants), lower case, longest first."""
+    if not names:
+        return ()
+    try:
+        return _descriptions_of(tuple(names))  # the engine checks every candidate against the same names
+    except TypeError:  # unhashable name objects
+        return _descriptions_of.__wrapped__(names)
+
+
+@lru_cache(maxsize=64)
+def _descriptions_of(names: Sequence[Any]) -> tuple[str, ...]:
     texts = set()
     for name in names:
         for t in (getattr(name, "replacement", ""), *getattr(name, "variants", ())):
@@ -299,13 +330,18 @@ def _colour_changed(g: _View, c: _View, descriptions: tuple[str, ...] = ()) -> b
         if set(g.colours) - set(c.colours):
             return True  # a colour dropped
         return bool(c.added_colours - set(g.colours))  # a colour added
-    own = _colours(_without(g.plain, descriptions), COLOUR_WORDS)
+    own = _own_colours(g.plain, descriptions)
     if set(own) - set(c.colours):
         return True
     cand_outside = _colours(_without(c.plain, descriptions), _ADDED_COLOURS)
     if set(cand_outside) - set(g.colours):
         return True  # a colour added to the user's own words
     return bool(own and set(c.added_colours) - set(g.colours))
+
+
+@lru_cache(maxsize=64)
+def _own_colours(generic_plain: str, descriptions: tuple[str, ...]) -> Counter[str]:
+    return _colours(_without(generic_plain, descriptions), COLOUR_WORDS)
 
 
 def _garbled(g: _View, c: _View) -> bool:
@@ -333,11 +369,31 @@ _PLACEHOLDER_PHRASE = re.compile(r"(?<![\w])(?:" + "|".join(re.escape(p) for p i
 def _placeholder(g: _View, c: _View) -> bool:
     if _PLACEHOLDER_TEXT.search(c.raw) and not _PLACEHOLDER_TEXT.search(g.raw):
         return True
+    if not any(p in c.plain for p in _PLACEHOLDER_PHRASES):
+        return False
     return any(m.group(0) not in g.plain for m in _PLACEHOLDER_PHRASE.finditer(c.plain))
 
 
 def _has(text: str, phrase: str, flags: int = 0) -> bool:
-    return re.search(r"(?<![\w])" + re.escape(phrase) + r"(?![\w])", text, flags) is not None
+    """Whether ``phrase`` stands in ``text`` as whole words."""
+    if not flags and phrase not in text:  # a plain substring test rules out most texts at C speed
+        return False
+    return _phrase_re(phrase, flags).search(text) is not None
+
+
+@lru_cache(maxsize=1024)
+def _phrase_re(phrase: str, flags: int) -> re.Pattern[str]:
+    return re.compile(r"(?<![\w])" + re.escape(phrase) + r"(?![\w])", flags)
+
+
+@lru_cache(maxsize=256)
+def _name_words(text: str) -> tuple[tuple[str, bool], ...]:
+    """The words of a name (4+ letters) a paraphrase may not bring back alone, each with whether it is an
+    English word (then only its capitalised form counts: "Taylor Swift" vs "a swift bird")."""
+    words = [w for w in re.findall(r"[A-Za-z][\w\-']+", text) if len(w) >= 4]
+    if len(words) < 2:
+        return ()
+    return tuple((w, is_english_word(w)) for w in words)
 
 
 def _name_back(g: _View, c: _View, names: Sequence[Any]) -> bool:
@@ -348,11 +404,8 @@ def _name_back(g: _View, c: _View, names: Sequence[Any]) -> bool:
             continue  # a kept name (a place left in the prompt)
         if _has(c.plain, text.lower()) and not _has(g.plain, text.lower()):
             return True
-        words = [w for w in re.findall(r"[A-Za-z][\w\-']+", text) if len(w) >= 4]
-        if len(words) < 2:
-            continue
-        for w in words:  # "Brad Pitt" -> "Pitt" too; an English word ("Taylor Swift") only when capitalised
-            if not is_english_word(w):
+        for w, english in _name_words(text):  # "Brad Pitt" -> "Pitt" too; "Taylor Swift": only "Swift"
+            if not english:
                 if _has(c.plain, w.lower()) and not _has(g.plain, w.lower()):
                     return True
             elif w[:1].isupper() and _has(c.raw, w) and not _has(g.raw, w):

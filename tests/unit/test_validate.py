@@ -198,3 +198,59 @@ def test_a_name_description_may_vary_its_own_colours_but_not_the_users() -> None
     tom = Name("Tom Hanks", "person", "a genial middle-aged man", variants=("a kindly older man",))
     assert check("a genial middle-aged man holding a ball", "a kindly older man holding a ball", names=[tom]) == ()
     assert "age" in check("a genial middle-aged man holding a ball", "a genial young man holding a ball", names=[tom])
+
+
+# --- speed without new verdicts (issue 14 item 11: the engine checks many long candidates against one generic) --
+
+_TRICKY = st.lists(
+    st.sampled_from([*"abn go-'’_+ 19,.:()[]<>", "golden", " hour", "red", "green", "lime", "é", "ſ", "K"]),
+    max_size=30,
+).map("".join)
+
+
+@given(_TRICKY, _TRICKY)
+@settings(max_examples=300, deadline=None)
+def test_fast_text_tests_agree_with_the_regular_expressions_they_replace(text: str, phrase: str) -> None:
+    from smoothie.prompt import validate
+
+    naive = re.search(r"(?<![\w])" + re.escape(phrase) + r"(?![\w])", text) is not None
+    assert validate._has(text, phrase) == naive
+    for sub in (text[i:j] for i in range(0, len(text), 7) for j in (i + 3, i + 9)):
+        assert validate._has(text, sub) == (re.search(r"(?<![\w])" + re.escape(sub) + r"(?![\w])", text) is not None)
+    plain = text.lower()
+    tokens = validate._TOKEN.findall(plain)
+    colours = validate._colours(plain, COLOUR_WORDS)
+    added = frozenset(validate._colours(plain, validate._ADDED_COLOURS))
+    assert validate._colours_of(plain, tokens) == (colours, added)
+    for t in tokens:
+        assert validate._NO_SPLIT.issuperset(t) == (not re.search(r"[\-'’]", t))
+        assert (not validate._DIGITS.isdisjoint(t)) == bool(re.search(r"\d", t))
+
+
+def test_memoised_views_give_the_verdicts_of_fresh_ones() -> None:
+    """check() memoises the generic's view, its names' words and descriptions and the parse of each text:
+    the same calls with every cache emptied first give the same reasons."""
+    from smoothie.prompt import grammar, skeleton, validate
+
+    tom = Name("Tom Hanks", "person", "a genial middle-aged man", variants=("a kindly older man",))
+    generic = "masterpiece, (a genial middle-aged man:1.2) holding a red ball BREAK a park, left side, <lora:x:0.5>"
+    candidates = [
+        generic,
+        "masterpiece, (a kindly older man:1.2) holding a red ball BREAK a park, left side, <lora:x:0.5>",
+        "masterpiece, (a genial young man:1.2) holding a red ball BREAK a park, left side, <lora:x:0.5>",
+        "masterpiece, (Tom Hanks:1.2) holding a red ball BREAK a park, left side, <lora:x:0.5>",
+        "masterpiece, (a genial middle-aged man:1.2) holding a blue ball BREAK a park, right side, <lora:x:0.5>",
+        "masterpiece, (a genial middle-aged man:1.2) holding a red ball, a park, left side, <lora:x:0.5>",
+        "masterpiece, (a man:1.2) holding a a red ball BREAK a park, a park, left side, <lora:x:0.5>",
+    ]
+    warm = [check(generic, c, names=[tom]) for c in candidates for _ in range(2)]
+    cold = []
+    for c in candidates:
+        for _ in range(2):
+            for cache in (validate._view, validate._descriptions_of, validate._own_colours, validate._name_words):
+                cache.cache_clear()
+            grammar._parse.cache_clear()
+            skeleton._skeleton_of_text.cache_clear()
+            cold.append(check(generic, c, names=[tom]))
+    assert warm == cold
+    assert {r for reasons in warm for r in reasons} >= {"age", "name", "colour", "direction", "structure", "garbled"}
