@@ -13,9 +13,13 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import logging
+import marshal
 import os
+import sys
+import tempfile
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -237,8 +241,9 @@ class TagDatabase:
     """danbooru's tags by category (tagcomplete's ``tag,category,count,"alias,alias"`` CSV).
 
     Only the category and post count of each tag are kept (packed into one int), plus aliases of names; a
-    :class:`NameEntry` is built when a name is looked up. Loading 140k rows takes about a quarter of a second
-    (docs/BENCHMARKS.md) and happens once per file and modification time (:func:`load_tag_database`).
+    :class:`NameEntry` is built when a name is looked up. Parsing tagcomplete's 140k rows takes most of a second,
+    so the parsed tables are also kept in the user's cache directory (:func:`load_tag_database`); reading them
+    back takes about a twentieth of that (docs/BENCHMARKS.md).
     """
 
     def __init__(self, path: Path, rows: Iterable[list[str]]) -> None:
@@ -247,6 +252,20 @@ class TagDatabase:
         self._alias: dict[str, str] = {}  # alias key -> tag key (names only)
         self._entries: dict[str, NameEntry] = {}
         self.max_words = 1
+        self._parse(rows)
+
+    @classmethod
+    def from_parts(cls, path: Path, tags: dict[str, int], alias: dict[str, str], max_words: int) -> TagDatabase:
+        """A database from its parsed tables (:meth:`parts`), as the on-disk cache stores them."""
+        db = cls(path, ())
+        db._tags, db._alias, db.max_words = tags, alias, max_words
+        return db
+
+    def parts(self) -> tuple[dict[str, int], dict[str, str], int]:
+        return self._tags, self._alias, self.max_words
+
+    def _parse(self, rows: Iterable[list[str]]) -> None:
+        path = self.path
         bad = 0
         tags, aliases = self._tags, self._alias
         longest = 1
@@ -328,12 +347,86 @@ def _read_tag_rows(path: Path) -> list[list[str]]:
 _DB_CACHE: dict[tuple[str, int, int], TagDatabase] = {}
 _DB_LOCK = threading.Lock()
 
+# The parsed database on disk, one file per CSV path in the user's cache directory: MAGIC, the SHA-256 of the
+# payload, then the payload (marshal: a tuple of the format, the CSV's path, size and mtime, and the tables). A
+# file whose digest or fields do not match is rebuilt from the CSV; so is any file a different Python wrote.
+DISK_CACHE_MIN_BYTES = 256 * 1024  # smaller files parse faster than a cache file is checked
+_DISK_MAGIC = b"smoothie tag database cache\n"
+_DISK_FORMAT = 1
+
+
+def user_cache_dir() -> Path:
+    """Where Smoothie keeps files it can rebuild: ``$SMOOTHIE_CACHE_DIR``, else the platform's user cache
+    directory (``$XDG_CACHE_HOME`` or ``~/.cache`` on Linux, ``~/Library/Caches`` on macOS, ``%LOCALAPPDATA%``
+    on Windows) + ``smoothie``."""
+    env = os.environ.get("SMOOTHIE_CACHE_DIR", "").strip()
+    if env:
+        return Path(env).expanduser()
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Caches"
+    else:
+        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "smoothie"
+
+
+def _disk_cache_path(resolved: str) -> Path:
+    digest = hashlib.sha256(resolved.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    return user_cache_dir() / "tag-database" / f"{digest}.bin"
+
+
+def _disk_fields(key: tuple[str, int, int]) -> tuple[int, int, int, str, int, int]:
+    return (_DISK_FORMAT, sys.version_info[0], sys.version_info[1], *key)
+
+
+def _read_disk_cache(path: Path, key: tuple[str, int, int]) -> TagDatabase | None:
+    """The cached tables of the CSV version ``key`` (resolved path, size, mtime), or None (missing, stale,
+    damaged: every problem is a miss, logged at debug level)."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    head = len(_DISK_MAGIC)
+    payload = data[head + 32 :]
+    if data[:head] != _DISK_MAGIC or hashlib.sha256(payload).digest() != data[head : head + 32]:
+        log.debug("tag database cache %s: damaged, rebuilt", path)
+        return None
+    try:
+        fields, tags, alias, max_words = marshal.loads(payload)
+    except (EOFError, ValueError, TypeError) as exc:
+        log.debug("tag database cache %s: unreadable (%s), rebuilt", path, exc)
+        return None
+    if fields != _disk_fields(key) or not isinstance(tags, dict) or not isinstance(alias, dict):
+        return None  # another version of the CSV (or another Python): rebuilt and replaced
+    return TagDatabase.from_parts(Path(key[0]), tags, alias, int(max_words))
+
+
+def _write_disk_cache(path: Path, key: tuple[str, int, int], db: TagDatabase) -> None:
+    """Store ``db`` atomically (a temporary file moved into place); a read-only or full disk only costs the
+    next start its parse."""
+    payload = marshal.dumps((_disk_fields(key), *db.parts()), 4)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(_DISK_MAGIC + hashlib.sha256(payload).digest() + payload)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        log.info("tag database cache %s not written: %s", path, exc)
+
 
 def load_tag_database(path: str | Path) -> TagDatabase:
     """The tag database in ``path``, loaded once per (file, size, modification time).
 
-    Raises ``ValueError`` naming the file when it cannot be read or holds no tags (a wrong file given to
-    ``--tag-database``).
+    A large CSV is parsed once per version: the parsed tables are kept in :func:`user_cache_dir`
+    (``tag-database/``, one file per CSV path, replaced when the CSV changes), which a later process reads
+    instead. Raises ``ValueError`` naming the file when it cannot be read or holds no tags (a wrong file given
+    to ``--tag-database``).
     """
     p = Path(path).expanduser()
     try:
@@ -347,14 +440,20 @@ def load_tag_database(path: str | Path) -> TagDatabase:
         cached = _DB_CACHE.get(key)
         if cached is not None:
             return cached
-        try:
-            db = TagDatabase(p, _read_tag_rows(p))
-        except (OSError, UnicodeDecodeError, csv.Error) as exc:
-            raise ValueError(f"tag database {p}: cannot read: {exc}") from exc
-        if not len(db):
-            raise ValueError(
-                f"tag database {p}: no tags found (expected tagcomplete's tag,category,count,aliases rows)"
-            )
+        disk = _disk_cache_path(key[0]) if st.st_size >= DISK_CACHE_MIN_BYTES else None
+        db = _read_disk_cache(disk, key) if disk is not None else None
+        if db is None:
+            try:
+                db = TagDatabase(p, _read_tag_rows(p))
+            except (OSError, UnicodeDecodeError, csv.Error) as exc:
+                raise ValueError(f"tag database {p}: cannot read: {exc}") from exc
+            if not len(db):
+                raise ValueError(
+                    f"tag database {p}: no tags found (expected tagcomplete's tag,category,count,aliases rows)"
+                )
+            if disk is not None:
+                _write_disk_cache(disk, key, db)
+        db.path = p
         for old in [k for k in _DB_CACHE if k[0] == key[0]]:
             del _DB_CACHE[old]  # a changed file replaces its old version
         _DB_CACHE[key] = db

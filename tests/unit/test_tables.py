@@ -672,6 +672,89 @@ def test_a_directory_is_not_a_tag_database(tmp_path: Path) -> None:
         tables.load_tag_database(tmp_path)
 
 
+@pytest.fixture
+def disk_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private cache directory, and every tag database big enough to be cached there."""
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("SMOOTHIE_CACHE_DIR", str(cache))
+    monkeypatch.setattr(tables, "DISK_CACHE_MIN_BYTES", 0)
+    return cache
+
+
+def _new_process(monkeypatch: pytest.MonkeyPatch, *, csv_readable: bool) -> None:
+    """Forget what this process loaded; with ``csv_readable`` False, parsing the CSV fails the test."""
+    tables._DB_CACHE.clear()
+    if not csv_readable:
+
+        def parse(path: Path) -> list[list[str]]:
+            raise AssertionError(f"{path} was parsed again instead of read from the cache")
+
+        monkeypatch.setattr(tables, "_read_tag_rows", parse)
+
+
+def test_a_later_process_reads_the_parsed_database_from_the_user_cache(
+    extensions: Path, disk_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    csv_path = extensions / "a1111-sd-webui-tagcomplete" / "tags" / "danbooru.csv"
+    first = tables.load_tag_database(csv_path)
+    [cached] = (disk_cache / "tag-database").iterdir()
+    assert not list(csv_path.parent.glob("*.bin"))  # nothing written next to the CSV
+    _new_process(monkeypatch, csv_readable=False)
+    second = tables.load_tag_database(csv_path)
+    assert second is not first and second.path == csv_path
+    assert second.parts() == first.parts()
+    assert second.get("blorp").label == "copyright"  # type: ignore[union-attr]
+    assert second.lookup("saber") == ("saber", tables.GENERAL, 300)
+    assert [p.name for p in cached.parent.iterdir()] == [cached.name]  # no temporary file left
+
+
+def test_the_cache_follows_the_csv_and_survives_damage(
+    tmp_path: Path, disk_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    f = tmp_path / "tags.csv"
+    f.write_text("kivvo_(x),4,10,\n", encoding="utf-8")
+    tables.load_tag_database(f)
+    [cached] = (disk_cache / "tag-database").iterdir()
+    f.write_text("kivvo_(x),4,10,\nqapla,1,20,\n", encoding="utf-8")
+    os.utime(f, ns=(later := f.stat().st_mtime_ns + 10**9, later))
+    _new_process(monkeypatch, csv_readable=True)
+    assert tables.load_tag_database(f).get("qapla") is not None  # the changed CSV, not the stale cache
+    assert [p.name for p in cached.parent.iterdir()] == [cached.name]  # replaced, one file per CSV
+    for damage in (b"", cached.read_bytes()[:-7], cached.read_bytes()[:-1] + b"!", b"not a cache at all"):
+        cached.write_bytes(damage)
+        _new_process(monkeypatch, csv_readable=True)
+        assert tables.load_tag_database(f).get("qapla") is not None
+    _new_process(monkeypatch, csv_readable=False)  # and the last rebuild was written back
+    assert tables.load_tag_database(f).get("kivvo (x)") is not None
+
+
+def test_an_unwritable_cache_directory_only_costs_the_parse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    blocker = tmp_path / "a file"
+    blocker.write_text("x", encoding="utf-8")
+    monkeypatch.setenv("SMOOTHIE_CACHE_DIR", str(blocker / "cache"))
+    monkeypatch.setattr(tables, "DISK_CACHE_MIN_BYTES", 0)
+    f = tmp_path / "tags.csv"
+    f.write_text("plovrak,4,100,\n", encoding="utf-8")
+    assert tables.load_tag_database(f).get("plovrak") is not None
+
+
+def test_a_small_csv_is_not_cached_on_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SMOOTHIE_CACHE_DIR", str(tmp_path / "cache"))
+    f = tmp_path / "tags.csv"
+    f.write_text("plovrak,4,100,\n", encoding="utf-8")
+    tables.load_tag_database(f)
+    assert not (tmp_path / "cache").exists()
+
+
+def test_the_user_cache_directory(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("SMOOTHIE_CACHE_DIR", str(tmp_path))
+    assert tables.user_cache_dir() == tmp_path
+    monkeypatch.delenv("SMOOTHIE_CACHE_DIR")
+    monkeypatch.setattr(tables.sys, "platform", "linux")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert tables.user_cache_dir() == tmp_path / "xdg" / "smoothie"
+
+
 def test_tag_key_reads_every_spelling() -> None:
     for form in ("kafka_(honkai:_star_rail)", "kafka \\(honkai: star rail\\)", "Kafka (Honkai: Star Rail)"):
         assert tables.tag_key(form) == "kafka (honkai: star rail)"
