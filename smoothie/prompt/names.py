@@ -83,6 +83,33 @@ _STYLE_AFTER = re.compile(
     r"inspired|esque|look|brushwork|composition|mood|feel)\b",
     re.IGNORECASE,
 )
+# "trending on ArtStation", "featured on Pixiv", "ArtStation HQ": a site named for the acclaim its work gets. The
+# phrase is read whole, as acclaim for the kind of work the site shows ("trending concept art"), never as a
+# description of the site ("trending on concept-art showcase").
+_ACCLAIM_BEFORE = re.compile(
+    r"\b(?P<acclaim>(?:(?:very|most|highly|extremely|currently|now)\s+)?(?:trending|popular|featured|top[- ]rated|"
+    r"highly[- ]rated|best[- ]rated|award[- ]winning|prize[- ]winning|hot|viral|famous|acclaimed|upvoted|"
+    r"showcased|spotlighted))\s+(?:on|at|in)\s+(?:the\s+)?$",
+    re.IGNORECASE,
+)
+_ACCLAIM_AFTER = re.compile(
+    r"^\s+(?P<acclaim>hq|trending|featured|contest[- ]winner|contest[- ]winning|award[- ]winning|winner|"
+    r"daily[- ]deviation|front[- ]page|top[- ]picks?)\b",
+    re.IGNORECASE,
+)
+_ACCLAIM_WORDS = {
+    "hq": "high-quality",
+    "contest winner": "award-winning",
+    "contest winning": "award-winning",
+    "winner": "award-winning",
+    "daily deviation": "featured",
+    "front page": "front-page",
+    "top pick": "top-rated",
+    "top picks": "top-rated",
+}
+_LIST_GLUE = re.compile(r"\s*(?:,|/|&|\band\b|\bor\b)\s*(?:(?:and|or)\s+)?", re.IGNORECASE)
+# "Unreal Engine 5", "Octane Render 2023", "Blender 3.6": a product's version goes with its name
+_VERSION_AFTER = re.compile(r"^\s+v?\d+(?:\.\d+)*(?=\s*(?:[,.;:)\]|]|$))", re.IGNORECASE)
 _ARTICLE_BEFORE = re.compile(r"\b(?:a|an|the)\s+$", re.IGNORECASE)
 _FROM_BEFORE = re.compile(r"\s*\b(?:from|of|in)\s+(?:the\s+)?$", re.IGNORECASE)
 # "name \(series\)" in a tag: danbooru's qualifier. The name is the tag's words before the escaped bracket.
@@ -205,6 +232,7 @@ class Analysis:
     emitted: set[str] = field(default_factory=set)  # description tags already written (never twice)
     unescaped: set[str] = field(default_factory=set)  # series the user wrote without escapes: "rem (re:zero)"
     anime: bool = False  # the prompt names anime/game things (danbooru names, a "\(series\)" tag)
+    acclaimed: str = ""  # the last "trending <work>" written ("trending on A and B": B's work joins it)
 
 
 class _Lookup(Protocol):
@@ -570,6 +598,9 @@ class Genericiser:
             right = text[f.end :]
             analysis.before = tail  # what precedes ``left`` in this leaf, already rewritten (its end)
             new_left, replacement, consumed_right = self._render(left, text[f.start : f.end], right, f, analysis)
+            if f.entry.label == "brand" and replacement != text[f.start : f.end]:
+                version = _VERSION_AFTER.match(right[consumed_right:])  # "Unreal Engine 5": not "… render 5"
+                consumed_right += version.end() if version else 0
             qualifiers = self._qualifiers(text[f.start : f.end], f, analysis)
             if qualifiers:  # the user's escaped brackets stay (the prompt's structure), a series in them described
                 glue = ", " if analysis.style == "tags" and replacement else " " if replacement else ""
@@ -1023,6 +1054,13 @@ class Genericiser:
             analysis.found.append(Name(surface, label, "", entry.source))
             cut = len(left) - len(window) + named.start() if named else len(left.rstrip(" ,"))
             return left[:cut], "", _comma_after(right) if f.kind == "role" and left.rstrip().endswith(",") else 0
+        unknown = entry.source not in ("table", "user", "tagcomplete")  # found by spaCy or a rule
+        if (label == "brand" and (entry.showcases or not entry.generic)) or (
+            unknown and _ACCLAIM_BEFORE.search(window)  # "trending on Zorbnet": a site, whatever spaCy says
+        ):
+            acclaimed = self._render_acclaim(left, surface, right, entry, analysis)
+            if acclaimed is not None:
+                return acclaimed
         if analysis.style == "tags" and f.kind != "sibling":
             tagged = self._render_tag(left, surface, right, f, analysis)
             if tagged is not None:
@@ -1079,6 +1117,48 @@ class Genericiser:
             replacement = re.split(r"\s+(?:with|in|wearing|holding|and)\s+|,", replacement)[0]
         analysis.found.append(Name(surface, label, replacement, entry.source, variants))
         return left, replacement, 0
+
+    def _render_acclaim(
+        self, left: str, surface: str, right: str, entry: NameEntry, analysis: Analysis
+    ) -> tuple[str, str, int] | None:
+        """``trending on X`` / ``featured on X`` / ``X HQ`` with X a site: the whole phrase becomes acclaim for
+        the site's kind of work (an unknown site's: "artwork"); "on A and B" joins B's work to A's; a known site
+        alone in its comma item becomes its kind of work. None when the name is in none of these."""
+        window = left[-_CONTEXT:]
+        before = _ACCLAIM_BEFORE.search(window)
+        after = None if before else _ACCLAIM_AFTER.match(right)
+        works = entry.showcases or ("artwork",)
+        if before is None and after is None:
+            previous = analysis.acclaimed
+            alone = (analysis.before + left).rstrip().endswith(",") or not (analysis.before + left).strip()
+            if entry.showcases and alone and re.match(r"\s*(?:,|$)", right):
+                # "ArtStation" as a tag of its own: the look of its work ("concept art"), not the site
+                analysis.found.append(Name(surface, "brand", works[0], entry.source, works[1:]))
+                return left, works[0], 0
+            if not previous or not _LIST_GLUE.fullmatch(left) or not analysis.before.endswith(previous):
+                return None
+            work = works[0]  # "trending on ArtStation and Pixiv": "trending concept art and anime illustration"
+            if work in previous:  # the same kind of work again: the name goes with its "and"
+                analysis.found.append(Name(surface, "brand", "", entry.source))
+                return "", "", 0
+            analysis.found.append(Name(surface, "brand", work, entry.source, works[1:]))
+            analysis.acclaimed = previous + left + work
+            return left, work, 0
+        written = (before or after).group("acclaim")  # type: ignore[union-attr]
+        acclaim = _ACCLAIM_WORDS.get(re.sub(r"[\s-]+", " ", written.lower()), written)
+        replacement = f"{acclaim} {works[0]}"
+        variants = tuple(f"{acclaim} {w}" for w in works[1:])
+        head, consumed = left, 0
+        if before is not None:
+            head = left[: len(left) - len(window) + before.start()]
+        elif after is not None:
+            consumed = after.end()
+        preceding = (analysis.before + head).rstrip()
+        if head.strip() and not preceding.endswith((",", "(", "[", ":", "|")):
+            head = head.rstrip() + ", "  # "a knight trending on ArtStation" -> "a knight, trending concept art"
+        analysis.found.append(Name(surface, "brand", replacement, entry.source, variants))
+        analysis.acclaimed = replacement
+        return head, replacement, consumed
 
     def _artwork_follows(self, text: str) -> bool:
         words = list(_WORD.finditer(text[:80]))

@@ -46,6 +46,8 @@ class NameEntry:
     modifier_variants: tuple[str, ...] = ()
     lowercase: bool = False  # multi-word forms are names in any case ("greg rutkowski" in a tag prompt)
     tags: tuple[str, ...] = ()  # the same as danbooru general tags: a character's look, an artist's style
+    # a site's kind of work, noun phrases: "trending on ArtStation" reads as acclaim for it ("trending concept art")
+    showcases: tuple[str, ...] = ()
 
     def forms(self) -> tuple[str, ...]:
         return (self.name, *self.aliases)
@@ -128,6 +130,7 @@ def entry_from_dict(obj: Mapping, source: str = "table") -> NameEntry:
         modifier_variants=tuple(str(v).strip() for v in obj.get("modifier_variants", ()) if str(v).strip()),
         lowercase=obj.get("lowercase") is True,
         tags=tuple(str(t).strip() for t in obj.get("tags", ()) if str(t).strip()),
+        showcases=tuple(str(t).strip() for t in obj.get("showcases", ()) if str(t).strip()),
     )
 
 

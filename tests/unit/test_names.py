@@ -379,3 +379,45 @@ def test_keywords_glued_to_text_are_never_names(prompt: str) -> None:
     out = generic(prompt)
     assert skeleton(out) == skeleton(prompt), out
     assert out.count("BREAK") == prompt.count("BREAK") and out.count("AND") == prompt.count("AND")
+
+
+# --- sites in quality phrases ("trending on ArtStation") ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("prompt", "expected"),
+    [
+        ("a castle, trending on artstation, 8k", "a castle, trending concept art, 8k"),
+        ("a dragon, popular on DeviantArt", "a dragon, popular digital fan art"),
+        ("a city, artstation hq", "a city, high-quality concept art"),
+        ("a knight trending on ArtStation", "a knight, trending concept art"),
+        ("a fox (trending on artstation:1.2)", "a fox (trending concept art:1.2)"),
+        ("an old man, featured on artstation and pixiv", "an old man, featured concept art and anime illustration"),
+        ("1girl, solo, trending on artstation", "1girl, solo, trending concept art"),
+        ("artstation, a warrior", "concept art, a warrior"),  # the site alone: the look of its work
+        ("a photo featured in National Geographic", "a photo, featured nature photography"),
+    ],
+)
+def test_a_site_in_a_quality_phrase_is_read_whole(prompt: str, expected: str) -> None:
+    assert generic(prompt) == expected
+
+
+def test_an_unknown_site_in_a_quality_phrase_is_acclaim_for_artwork() -> None:
+    # whatever spaCy or the capitalisation rule take the name for, it is no person, figure or painting there
+    assert generic("a fox, trending on Zorbnet") == "a fox, trending artwork"
+    assert generic("a fox, featured on Glimmerstack, 4k") == "a fox, featured artwork, 4k"
+
+
+def test_a_site_names_variants_keep_the_acclaim() -> None:
+    [site] = genericise("a castle, trending on artstation").names
+    assert site.replacement == "trending concept art"
+    assert site.variants and all(v.startswith("trending ") for v in site.variants)
+    lines = rewrite("a castle, trending on artstation", n=8, seed=3).paraphrases
+    assert not any("artstation" in line.lower() or "showcase" in line for line in lines)
+
+
+def test_a_products_version_goes_with_its_name() -> None:
+    assert generic("a city at night, unreal engine 5, octane render") == (
+        "a city at night, real-time game-engine render, physically based 3d render"
+    )
+    assert "5" not in generic("Unreal Engine 5.1")

@@ -38,7 +38,9 @@ REQUIRED_KEYS = frozenset({"name", "label", "aliases", "generic", "modifier", "v
 # lowercase: the entry's multi-word forms (spaces or hyphens) are names even written in lower case, as tag
 # prompts write them ("will smith eating spaghetti", "octane render"); single words still need a capital.
 # tags: the same as danbooru general tags, for tag prompts (a character's look, an artist's style).
-OPTIONAL_KEYS = frozenset({"modifier_variants", "lowercase", "tags"})
+# showcases: a site's kind of work, noun phrases without article ("trending on ArtStation" -> "trending concept
+# art"; "artstation" alone -> "concept art").
+OPTIONAL_KEYS = frozenset({"modifier_variants", "lowercase", "tags", "showcases"})
 TAG_RE = re.compile(r"[a-z0-9][a-z0-9 '\-.]*")
 
 # Lower-case ASCII words, spaces, hyphens, apostrophes and commas: no capitalised word, no digit except in the
@@ -96,6 +98,7 @@ def replacements(entry: Mapping[str, Any]) -> list[tuple[str, str]]:
     out = [("generic", entry.get("generic", "")), ("modifier", entry.get("modifier", ""))]
     out += [("variants", v) for v in entry.get("variants", [])]
     out += [("modifier_variants", v) for v in entry.get("modifier_variants", [])]
+    out += [("showcases", v) for v in entry.get("showcases", [])]
     return out
 
 
@@ -202,6 +205,18 @@ def check_entry(entry: Mapping[str, Any]) -> list[str]:
         problems.append(f"{where}: {len(mvars)} modifier_variants, want 1 to 4")
     if len(set(mvars)) != len(mvars) or entry["modifier"] in mvars:
         problems.append(f"{where}: modifier_variants repeat each other or the modifier")
+
+    shows = entry.get("showcases", [])
+    if "showcases" in entry:
+        if label != "brand":
+            problems.append(f"{where}: showcases are for brands (sites), not a {label}")
+        if not 1 <= len(shows) <= 4 or len(set(shows)) != len(shows):
+            problems.append(f"{where}: showcases must be 1 to 4 distinct noun phrases")
+        for text in shows:
+            if text.split(" ", 1)[0] in ("a", "an", "the") or len(text.split()) > 4:
+                problems.append(f"{where}: showcase {text!r} must be a bare noun phrase of at most 4 words")
+            if text != shows[0] and not consistent(text, shows[0]):
+                problems.append(f"{where}: showcase {text!r} says more than {shows[0]!r}")
 
     # shape by label
     nouns = [("generic", entry["generic"])] + [("variants", v) for v in variants]
@@ -544,6 +559,10 @@ def test_a_good_entry_passes() -> None:
         ({"modifier_variants": []}, "0 modifier_variants"),
         ({"lowercase": True, "aliases": []}, "multi-word form"),
         ({"lowercase": "yes", "aliases": ["Rembrandt van Rijn"]}, "lowercase must be true"),
+        ({"showcases": ["dark oil painting"]}, "showcases are for brands"),
+        ({"label": "brand", "showcases": ["a dark oil painting"]}, "bare noun phrase"),
+        ({"label": "brand", "showcases": ["oil painting", "oil painting"]}, "distinct"),
+        ({"label": "brand", "showcases": ["oil painting", "red oil painting"]}, "says more than"),
     ],
 )
 def test_check_entry_catches(change: dict[str, Any], expected: str) -> None:
