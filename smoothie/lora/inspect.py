@@ -248,12 +248,10 @@ def _parse_header(raw: bytes, where: str) -> dict[str, Any]:
         )
     try:
         text = raw.decode("utf-8")
-        header = json.loads(
-            text,
-            parse_constant=_refuse_constant,
-            object_pairs_hook=_object,
-            parse_int=_parse_int if "-0" in text else None,
-        )
+        parse_int = _parse_int if "-0" in text else None
+        header = json.loads(text, parse_constant=_refuse_constant, parse_int=parse_int)
+        if isinstance(header, dict) and _may_repeat_a_key(raw, header):  # parse again, noting repeated keys
+            header = json.loads(text, parse_constant=_refuse_constant, parse_int=parse_int, object_pairs_hook=_object)
     except UnicodeDecodeError as exc:
         raise LoraFileError(f"{where} is not a safetensors file: header is not UTF-8 ({exc.reason})") from None
     except RecursionError:
@@ -263,6 +261,18 @@ def _parse_header(raw: bytes, where: str) -> dict[str, Any]:
     if not isinstance(header, dict):
         raise LoraFileError(f"{where} is not a safetensors file: header is a {type(header).__name__}, not an object")
     return header
+
+
+def _may_repeat_a_key(raw: bytes, header: Mapping[str, Any]) -> bool:
+    """Whether a tensor entry may give one of its fields twice, or the header ``__metadata__`` twice (the library
+    refuses both; Python's json keeps the last). Such a key is a literal ``"dtype"`` … in the raw text unless
+    spelled with ``\\u`` escapes. A field seen more often than there are tensors (or any escape) sends the header
+    through the slower parse that notes repeated keys; with no more than that, a repeated field means another
+    entry lacks it, and that file is refused anyway."""
+    if b"\\u" in raw or raw.count(b'"__metadata__"') > 1:
+        return True
+    tensors = len(header) - ("__metadata__" in header)
+    return any(raw.count(b'"' + key.encode() + b'"') > tensors for key in _ENTRY_FIELDS)
 
 
 def _check_entries(header: Mapping[str, Any], data_size: int, where: str) -> None:
@@ -275,6 +285,7 @@ def _check_entries(header: Mapping[str, Any], data_size: int, where: str) -> Non
     if "__metadata__" in getattr(header, "duplicated", ()):
         raise LoraFileError(f"{where}: the header has two __metadata__ entries")
     spans: list[tuple[int, int, str]] = []
+    known = library_dtypes()
     for name, entry in header.items():
         if name == "__metadata__":
             _check_metadata(entry, where)
@@ -283,41 +294,20 @@ def _check_entries(header: Mapping[str, Any], data_size: int, where: str) -> Non
             raise LoraFileError(f"{where}: a tensor name is not valid Unicode (lone surrogate)")
         if not isinstance(entry, dict):
             raise LoraFileError(f"{where}: tensor {_short(name)} is a {type(entry).__name__}, not an object")
-        twice = _ENTRY_FIELDS.intersection(getattr(entry, "duplicated", ()))
-        if twice:
-            raise LoraFileError(f"{where}: tensor {_short(name)} gives {', '.join(sorted(twice))} twice")
+        if type(entry) is _Duplicated and entry.duplicated & _ENTRY_FIELDS:
+            twice = ", ".join(sorted(entry.duplicated & _ENTRY_FIELDS))
+            raise LoraFileError(f"{where}: tensor {_short(name)} gives {twice} twice")
         dtype, shape, offsets = entry.get("dtype"), entry.get("shape"), entry.get("data_offsets")
         if not isinstance(dtype, str):
             raise LoraFileError(f"{where}: tensor {_short(name)} has no dtype string")
-        if dtype not in DTYPE_BITS:
-            raise LoraFileError(f"{where}: tensor {_short(name)} has an unknown dtype {_short(dtype, 20)}")
-        if dtype not in library_dtypes():
+        if dtype not in known:
             raise LoraFileError(
-                f"{where}: tensor {_short(name)} has dtype {dtype}, which the installed safetensors library "
+                f"{where}: tensor {_short(name)} has an unknown dtype {_short(dtype, 20)}"
+                if dtype not in DTYPE_BITS
+                else f"{where}: tensor {_short(name)} has dtype {dtype}, which the installed safetensors library "
                 "cannot read (a newer one can)"
             )
-        if not (
-            type(shape) is list
-            and len(shape) <= MAX_DIMS
-            and all(type(d) is int for d in shape)
-            and min(shape, default=0) >= 0
-        ):
-            raise LoraFileError(
-                f"{where}: tensor {_short(name)} has no valid shape (a list of at most {MAX_DIMS} "
-                "non-negative integers)"
-            )
-        if max(shape, default=0) > MAX_DIM:
-            raise LoraFileError(
-                f"{where}: tensor {_short(name)} has a dimension larger than {MAX_DIM} (2**63 - 1) in its shape"
-            )
-        product = 1
-        for dim in shape:
-            product *= dim
-            if product > _U64_MAX:
-                raise LoraFileError(
-                    f"{where}: tensor {_short(name)} has a shape whose size overflows 64 bits"
-                    + (" (the safetensors library refuses it even when a later dimension is 0)" if 0 in shape else "")
-                )
+        shape = _check_shape(name, shape, where)
         if (
             not (type(offsets) is list and len(offsets) == 2 and type(offsets[0]) is int and type(offsets[1]) is int)
             or offsets[0] < 0
@@ -352,6 +342,32 @@ def _check_entries(header: Mapping[str, Any], data_size: int, where: str) -> Non
             f"{where}: the tensors cover {position} bytes of a {data_size}-byte data section "
             "(corrupt file, or data appended after it)"
         )
+
+
+def _check_shape(name: str, shape: object, where: str) -> list[int]:
+    """A list of at most MAX_DIMS integers, each 0..MAX_DIM, whose running product fits in 64 bits."""
+    if type(shape) is not list or len(shape) > MAX_DIMS:
+        raise LoraFileError(
+            f"{where}: tensor {_short(name)} has no valid shape (a list of at most {MAX_DIMS} non-negative integers)"
+        )
+    product = 1
+    for dim in shape:
+        if type(dim) is not int or dim < 0:
+            raise LoraFileError(
+                f"{where}: tensor {_short(name)} has no valid shape (a list of at most {MAX_DIMS} "
+                "non-negative integers)"
+            )
+        if dim > MAX_DIM:
+            raise LoraFileError(
+                f"{where}: tensor {_short(name)} has a dimension larger than {MAX_DIM} (2**63 - 1) in its shape"
+            )
+        product *= dim
+        if product > _U64_MAX:
+            raise LoraFileError(
+                f"{where}: tensor {_short(name)} has a shape whose size overflows 64 bits"
+                + (" (the safetensors library refuses it even when a later dimension is 0)" if 0 in shape else "")
+            )
+    return shape
 
 
 def _check_span(name: str, shape: list[int], bits: int, span: int, where: str) -> None:

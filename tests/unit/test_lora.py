@@ -375,6 +375,22 @@ _DEEP = "[" * 100_000 + "]" * 100_000
         ),
         pytest.param('{"__metadata__":{},"__metadata__":{},' + _T + "}", b"x", "two __metadata__", id="dup-metadata"),
         pytest.param(
+            '{"t":{"dtype":"U8","d\\u0074ype":"U8","shape":[1],"data_offsets":[0,1]}}',
+            b"x",
+            "dtype twice",
+            id="dup-field-escaped",
+        ),
+        pytest.param(
+            '{"t":{"dtype":"U8","shape":[1],"data_offsets":[0,1],"shape":[1]},"dtype":{"dtype":"U8","shape":[0],'
+            '"data_offsets":[1,1]}}',
+            b"x",
+            "shape twice",
+            id="dup-field-beside-a-tensor-named-dtype",
+        ),
+        pytest.param(
+            '{"\\u005f_metadata__":{},"__metadata__":{},' + _T + "}", b"x", "two __metadata__", id="dup-meta-esc"
+        ),
+        pytest.param(
             '{"t":{"dtype":"FUTURE_TYPE","shape":[3],"data_offsets":[0,1]}}', b"x", "unknown dtype", id="dtype-unknown"
         ),
         pytest.param('{"t":{"dtype":"u8","shape":[1],"data_offsets":[0,1]}}', b"x", "unknown dtype", id="dtype-case"),
