@@ -117,6 +117,11 @@ class WebUIClient:
         answer = self.request("GET", "/sdapi/v1/cmd-flags")
         return answer if isinstance(answer, dict) else {}
 
+    def loras(self) -> list[dict[str, Any]]:
+        """The LoRAs the WebUI lists (``name``, ``alias``, ``path``, ``metadata``)."""
+        answer = self.request("GET", "/sdapi/v1/loras")
+        return [m for m in answer if isinstance(m, dict)] if isinstance(answer, list) else []
+
     def txt2img(self, payload: Mapping[str, Any]) -> tuple[list[Image], dict[str, Any]]:
         """Generate; returns the images and the parsed ``info`` (seeds, prompts, model name, infotexts)."""
         answer = self.request("POST", "/sdapi/v1/txt2img", dict(payload), timeout=self.generate_timeout)

@@ -86,6 +86,25 @@ def webui_folders(flags: Mapping[str, Any]) -> dict[str, Path]:
     return found
 
 
+def folders_from_files(checkpoint_files: list[str], lora_files: list[str]) -> dict[str, Path]:
+    """The WebUI's folders as far as the files it lists tell them (when ``cmd-flags`` cannot: Forge answers it
+    with HTTP 500 when started with ``--port``): the folders of its checkpoints and LoRAs, and, in the standard
+    ``models/Stable-diffusion`` / ``models/Lora`` layout, its models and data folders."""
+    found: dict[str, Path] = {}
+    for key, files in (("ckpt_dir", checkpoint_files), ("lora_dir", lora_files)):
+        parents = sorted({Path(f).parent for f in files if f and Path(f).is_absolute()}, key=lambda p: len(p.parts))
+        if not parents:
+            continue
+        found[key] = parents[0]  # the top one (LoRAs may sit in sub-folders)
+        for index, parent in enumerate(parents[1:], start=1):
+            found[f"{key}_{index}"] = parent
+        top = parents[0]
+        if top.parent.name == "models" and top.name.lower() in ("stable-diffusion", "lora"):
+            found.setdefault("models_dir", top.parent)
+            found.setdefault("data_dir", top.parent.parent)
+    return found
+
+
 class HttpBackend:
     """A WebUI over its HTTP API."""
 
@@ -114,11 +133,30 @@ class HttpBackend:
         return self._flags
 
     def folders(self) -> dict[str, Path]:
-        return webui_folders(self._cmd_flags())
+        found = webui_folders(self._cmd_flags())
+        if found:
+            return found
+        return self._folders_from_files()
+
+    def _folders_from_files(self) -> dict[str, Path]:
+        listed: dict[str, list[str]] = {}
+        for what, call, key in (("sd-models", self.client.sd_models, "filename"), ("loras", self.client.loras, "path")):
+            try:
+                listed[what] = [str(m.get(key) or "") for m in call()]
+            except ApiError as exc:  # no Lora extension, an old API: less to check, no failure
+                logger.info("%s not available at %s: %s", what, self.client.url, exc)
+                listed[what] = []
+        return folders_from_files(listed["sd-models"], listed["loras"])
 
     def lora_dir(self) -> Path | None:
         value = self._cmd_flags().get("lora_dir")
-        return Path(value) if isinstance(value, str) and value.strip() else None
+        if isinstance(value, str) and value.strip():
+            return Path(value)
+        found = self._folders_from_files()
+        if "lora_dir" in found:
+            return found["lora_dir"]
+        models = found.get("models_dir")
+        return models / "Lora" if models is not None and (models / "Lora").is_dir() else None
 
     def generate(self, generation: Generation, checkpoint: Checkpoint | None) -> tuple[Image, dict[str, Any]]:
         images, info = self.client.txt2img(generation.payload(checkpoint.title if checkpoint else None))

@@ -181,6 +181,38 @@ def test_an_output_inside_the_webuis_folders_is_refused(tmp_path, state, where):
     assert state.txt2img_calls == 0
 
 
+@pytest.mark.parametrize("where", ["models/Lora/wrong", "outputs/wrong", "."])
+def test_without_cmd_flags_the_folders_come_from_the_listed_files(tmp_path, state, where):
+    """Forge started with --port answers cmd-flags with HTTP 500: its checkpoints' and LoRAs' files still tell
+    where its models and data are."""
+    state.broken_cmd_flags = True
+    lora = tmp_path / "webui" / "models" / "Lora" / "styles" / "x.safetensors"
+    state.loras = [{"name": "x", "alias": "x", "path": str(lora), "metadata": {}}]
+    out = tmp_path / "webui" / where
+    before = _snapshot(tmp_path / "webui")
+    with fake_webui(state) as url, pytest.raises(KitError, match="is inside the WebUI's own folders"):
+        _run(url, out)
+    assert _snapshot(tmp_path / "webui") == before
+    assert state.txt2img_calls == 0
+
+
+def test_folders_from_files():
+    from smoothie.wronglora.backend import folders_from_files
+
+    found = folders_from_files(
+        ["/d/models/Stable-diffusion/a.safetensors", "/d/models/Stable-diffusion/sdxl/b.safetensors", "", "rel.ckpt"],
+        ["/loras/x.safetensors"],
+    )
+    assert found == {
+        "ckpt_dir": Path("/d/models/Stable-diffusion"),
+        "ckpt_dir_1": Path("/d/models/Stable-diffusion/sdxl"),
+        "models_dir": Path("/d/models"),
+        "data_dir": Path("/d"),
+        "lora_dir": Path("/loras"),
+    }
+    assert folders_from_files([], []) == {}
+
+
 def test_an_output_holding_the_webui_is_refused(tmp_path, state):
     with fake_webui(state) as url, pytest.raises(KitError, match="contains the WebUI's folder"):
         _run(url, tmp_path)

@@ -39,6 +39,8 @@ class FakeState:
     image_format: str = "PNG"
     auth: str | None = None  # "user:pass" required
     no_api: bool = False  # every /sdapi path answers 404 (a WebUI started without --api)
+    broken_cmd_flags: bool = False  # cmd-flags answers HTTP 500 (Forge started with --port)
+    loras: list[dict[str, Any]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def title_of(self, name: str) -> str | None:
@@ -118,7 +120,12 @@ class _Handler(BaseHTTPRequestHandler):
         elif self.path == "/sdapi/v1/options":
             self._send(200, {"sd_model_checkpoint": state.current, "samples_format": state.image_format.lower()})
         elif self.path == "/sdapi/v1/cmd-flags":
-            self._send(200, state.flags)
+            if state.broken_cmd_flags:
+                self._send(500, {"error": "ResponseValidationError", "detail": "", "body": "", "errors": ""})
+            else:
+                self._send(200, state.flags)
+        elif self.path == "/sdapi/v1/loras":
+            self._send(200, state.loras)
         else:
             self._send(404, {"detail": "Not Found"})
 
