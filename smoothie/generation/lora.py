@@ -132,16 +132,17 @@ def _auto(trigger: str, weight: float, family: ModelFamily, files: Sequence[Path
             ),
         )
     candidates = [p for p in files if trigger.strip().casefold() in p.stem.casefold()]
-    skipped: list[str] = []
+    skipped: list[str] = []  # "NAME (why)" for each trigger-named file that could not be read
     try:
-        chosen = choose_negative_lora(candidates, trigger, arch)
+        chosen = choose_negative_lora(candidates, trigger, arch, skipped=skipped)
     except Exception:
         # A file the header reader did not expect: try the candidates one by one, passing over those that fail.
         logger.debug("auto negative LoRA: a candidate raised; retrying one by one", exc_info=True)
         chosen = None
+        skipped.clear()
         for path in sorted(candidates, key=lambda p: p.stem.casefold()):
             try:
-                chosen = choose_negative_lora([path], trigger, arch)
+                chosen = choose_negative_lora([path], trigger, arch, skipped=skipped)
             except Exception as exc:
                 skipped.append(f"{path.name} ({_describe(exc)})")
                 continue
@@ -153,7 +154,8 @@ def _auto(trigger: str, weight: float, family: ModelFamily, files: Sequence[Path
             AUTO_LORA,
             weight=weight,
             note=(
-                f"no {arch.label} LoRA named like {trigger!r} installed: generated without a negative LoRA{passed_over}"
+                f"no {'readable ' if skipped else ''}{arch.label} LoRA named like {trigger!r} installed: "
+                f"generated without a negative LoRA{passed_over}"
             ),
         )
     return LoraChoice(AUTO_LORA, name=chosen.stem, path=chosen, weight=weight, note=passed_over[2:] or None)

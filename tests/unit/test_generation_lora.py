@@ -156,3 +156,18 @@ def test_auto_passes_over_a_file_that_makes_the_reader_raise(loras, monkeypatch)
     assert nothing.name is None
     assert nothing.note is not None
     assert "passed over unreadable wrong-sd1.safetensors" in nothing.note
+
+
+def test_auto_names_a_malformed_trigger_file_it_passed_over(loras):
+    bad = loras[0].parent / "wrong-broken.safetensors"
+    bad.write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{not json at all}")
+    choice = _choose(AUTO_LORA, ModelFamily.SD1, [*loras, bad])
+    assert choice.name == "wrong-sd1"  # the readable SD1 file is still chosen
+    assert choice.note is not None
+    assert choice.note.startswith("passed over unreadable wrong-broken.safetensors (")
+    assert str(bad.parent) not in choice.note  # the reason names the file, not its full path twice
+    nothing = _choose(AUTO_LORA, ModelFamily.SD1, [loras[1], bad])
+    assert nothing.name is None
+    assert nothing.note is not None
+    assert nothing.note.startswith("no readable SD1.x LoRA named like 'wrong' installed: generated without")
+    assert "a negative LoRA; passed over unreadable wrong-broken.safetensors (" in nothing.note
