@@ -30,11 +30,15 @@ GENERIC_KEY = "Smoothie generic"
 PARAPHRASE_KEY = INFOTEXT_KEYS["paraphrase"]
 
 
-def default_paraphraser(params: SmoothieParams, extra_names: Sequence[Any] = ()) -> Paraphraser:
+def default_paraphraser(
+    params: SmoothieParams, extra_names: Sequence[Any] = (), tag_database: str | None = None
+) -> Paraphraser:
     """The prompt engine with the run's settings and a fixed seed (so a paste reproduces the ensemble)."""
     from smoothie.prompt import rewrite
 
     kwargs: dict[str, Any] = {"extra_names": tuple(extra_names)} if extra_names else {}
+    if tag_database:
+        kwargs["tag_database"] = tag_database
     return functools.partial(
         rewrite, n=params.ensemble_size, backend=params.backend, seed=0, keep=params.keep, **kwargs
     )
@@ -92,12 +96,14 @@ def plan_run(
     placebo: bool = False,
     paraphraser: Paraphraser | None = None,
     extra_names: Iterable[Any] = (),
+    tag_database: str | None = None,
 ) -> RunPlan:
     """Decide the run of ``params`` on a model of ``family`` with the LoRA files the host can load.
 
     ``cfg_scale`` is the host's CFG scale (only used to say that a rescale at CFG 1 changes nothing).
     ``placebo`` is the comparison grid's control cell: the trigger in the negative prompt without its LoRA.
-    ``paraphraser`` replaces the prompt engine (tests; ``extra_names`` is the user's names list for it).
+    ``paraphraser`` replaces the prompt engine (tests; ``extra_names`` is the user's names list for it and
+    ``tag_database`` the tag database file, None for the default one).
     """
     errors: list[str] = []
     notes: list[str] = []
@@ -107,7 +113,7 @@ def plan_run(
         ensemble = EnsemblePlan(
             mode=params.mode,
             size=params.ensemble_size,
-            paraphraser=paraphraser or default_paraphraser(params, tuple(extra_names)),
+            paraphraser=paraphraser or default_paraphraser(params, tuple(extra_names), tag_database),
             first=params.paraphrase if params.mode is EnsembleMode.PER_IMAGE else 0,
         )
 

@@ -56,6 +56,7 @@ class SmoothieRun:
         record_script: bool = True,
         placebo: bool = False,
         extra_names: Any = (),
+        tag_database: str | None = None,
         host: hosts.A1111Host | None = None,
     ):
         self.p = p
@@ -63,6 +64,7 @@ class SmoothieRun:
         self.record_script = record_script
         self.placebo = placebo
         self.extra_names = tuple(extra_names)
+        self.tag_database = tag_database
         self.host = host or hosts.current()
         self.plan: RunPlan | None = None
         self.record: RunRecord | None = None
@@ -187,6 +189,7 @@ class SmoothieRun:
             cfg_scale=getattr(p, "cfg_scale", None),
             placebo=self.placebo,
             extra_names=self.extra_names,
+            tag_database=self.tag_database,
         )
         self.record = RunRecord(self.plan)
         for message in self.plan.errors:

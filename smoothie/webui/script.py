@@ -61,6 +61,7 @@ def preview(prompt: str, size: Any, backend: str, keep: str) -> tuple[str, list[
             seed=0,
             keep=params.keep,
             **({"extra_names": names} if (names := settings.extra_names()) else {}),
+            tag_database=settings.tag_database(),
         )
     except (ValueError, ParamsError) as exc:
         return "", [], "", f"**Smoothie:** {exc}"
@@ -264,7 +265,7 @@ class SmoothieScript(scripts.Script):
             return sweep_grid(p, params)
         if params.comparison:
             return comparison_grid(p, params)
-        with SmoothieRun(p, params, extra_names=settings.extra_names()):
+        with SmoothieRun(p, params, extra_names=settings.extra_names(), tag_database=settings.tag_database()):
             return processing.process_images(p)
 
 
@@ -303,7 +304,9 @@ class SmoothieHooks(scripts.Script):
             p.comment(f"Smoothie: {exc}")
             p.extra_generation_params["Smoothie error"] = str(exc)
             return
-        run = SmoothieRun(p, params, record_script=False, extra_names=settings.extra_names())
+        run = SmoothieRun(
+            p, params, record_script=False, extra_names=settings.extra_names(), tag_database=settings.tag_database()
+        )
         run.__enter__()
         p._smoothie_xyz_run = run
 
@@ -350,7 +353,13 @@ def comparison_grid(p: Any, params: SmoothieParams) -> Any:
         if cell.params is None:
             proc = processing.process_images(pc)
         else:
-            with SmoothieRun(pc, cell.params, placebo=cell.placebo, extra_names=settings.extra_names()) as run:
+            with SmoothieRun(
+                pc,
+                cell.params,
+                placebo=cell.placebo,
+                extra_names=settings.extra_names(),
+                tag_database=settings.tag_database(),
+            ) as run:
                 proc = processing.process_images(pc)
             lora = run.plan.lora if run.plan is not None else None
             if lora is not None and lora.requested and not cell.placebo:

@@ -33,6 +33,7 @@ DEFAULT_OPTIONS: dict[str, tuple[str, str]] = {
     "smoothie_default_trigger": ("trigger", "Default negative trigger word"),
 }
 NAMES_FILE_OPTION = "smoothie_names_file"
+TAG_DATABASE_OPTION = "smoothie_tag_database"
 
 
 def on_ui_settings() -> None:
@@ -98,6 +99,16 @@ def on_ui_settings() -> None:
         "Extra names list (file path)",
         comment="one name a line, optionally 'name | label | replacement'; these names are genericised too",
     )
+    add(
+        TAG_DATABASE_OPTION,
+        "",
+        "Tag database (file path)",
+        comment=(
+            "danbooru's tags in tagcomplete's CSV format (tag,category,count,aliases): its artist, series and "
+            "character tags are names. Empty: the SMOOTHIE_TAG_DATABASE environment variable, else the "
+            "tagcomplete extension's tags/danbooru.csv when it is installed"
+        ),
+    )
 
 
 def default_params() -> SmoothieParams:
@@ -133,3 +144,21 @@ def extra_names() -> tuple[Any, ...]:
     except (OSError, ValueError) as exc:
         logger.warning("Smoothie: cannot read the names list %s: %s", path, exc)
         return ()
+
+
+def tag_database() -> str | None:
+    """The tag database file set in Settings, when it can be read (None: the default one; a bad file is logged
+    and the default is used, never a failed generation)."""
+    from modules import shared
+
+    path = (getattr(shared.opts, TAG_DATABASE_OPTION, "") or "").strip()
+    if not path:
+        return None
+    try:
+        from smoothie.prompt.tables import load_tag_database
+
+        load_tag_database(path)  # read once per file version; the run reuses it
+    except ValueError as exc:
+        logger.warning("Smoothie: ignoring the Settings tag database: %s", exc)
+        return None
+    return path

@@ -201,3 +201,18 @@ def test_flow_models_skip_apg_and_say_so():
     assert not plan.guidance.active
     assert plan.notes and plan.notes[0].startswith("APG not applied")
     assert plan.infotext()["Smoothie guidance"] == "cfg"
+
+
+def test_the_tag_database_reaches_the_prompt_engine(tmp_path):
+    # Settings' tag database (a tagcomplete-format CSV): its artist tag is read as an artist, not a person.
+    db = tmp_path / "tags.csv"
+    db.write_text('1girl,0,100,""\nnight,0,50,""\nzenthari_mollowick,1,10,""\n', encoding="utf-8")
+    prompt = "1girl, zenthari mollowick, night"
+    labels = {}
+    for database in (None, str(db)):
+        plan = plan_run(SmoothieParams(ensemble_size=2), family=ModelFamily.SD1, tag_database=database)
+        assert plan.ensemble is not None
+        rewrite = plan.ensemble.paraphraser(prompt)
+        labels[database] = {n.text: n.label for n in rewrite.names}
+    assert labels[str(db)]["zenthari mollowick"] == "artist"
+    assert labels[None].get("zenthari mollowick") != "artist"

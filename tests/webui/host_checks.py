@@ -582,6 +582,33 @@ def check_script_ui_order_matches_params():
     assert keys == [f.infotext for f in FIELDS if f.name not in ("comparison", "sweep")]
 
 
+def check_settings_register_and_the_tag_database_setting_is_used_or_ignored():
+    """Every Smoothie setting registers in the host's Settings; the tag database set there reaches the run when
+    it can be read, and a bad one is ignored (the default is used), never a failed generation."""
+    import tempfile
+
+    from modules import shared
+
+    from smoothie.webui import settings
+
+    settings.on_ui_settings()
+    for key in [*settings.DEFAULT_OPTIONS, settings.NAMES_FILE_OPTION, settings.TAG_DATABASE_OPTION]:
+        assert key in shared.opts.data_labels, key
+    saved = shared.opts.data.get(settings.TAG_DATABASE_OPTION)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            good = Path(tmp) / "tags.csv"
+            good.write_text('1girl,0,100,""\nzenthari_mollowick,1,10,""\n', encoding="utf-8")
+            shared.opts.data[settings.TAG_DATABASE_OPTION] = f" {good} "
+            assert settings.tag_database() == str(good)
+            shared.opts.data[settings.TAG_DATABASE_OPTION] = str(Path(tmp) / "missing.csv")
+            assert settings.tag_database() is None
+            shared.opts.data[settings.TAG_DATABASE_OPTION] = ""
+            assert settings.tag_database() is None
+    finally:
+        shared.opts.data[settings.TAG_DATABASE_OPTION] = saved
+
+
 def main() -> int:
     host_dir, *names = sys.argv[1:]
     boot(host_dir)
