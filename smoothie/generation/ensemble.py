@@ -18,6 +18,7 @@ encoder. Nothing here modifies an encoding it was given: hosts cache conditionin
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
@@ -99,11 +100,16 @@ class EnsemblePlan:
         return (self.first + image) % len(self.paraphrases(prompt))
 
     def members(self, prompt: str, image: int) -> tuple[tuple[str, float], ...]:
-        """The texts that condition image ``image`` for ``prompt``, with their weights (summing to 1)."""
+        """The texts that condition image ``image`` for ``prompt``, with their weights (summing to 1).
+
+        A paraphrase that occurs k times (a prompt with few distinct paraphrases is repeated to the ensemble's
+        size) is one member of weight k/N: the same mean, and a prompt whose every paraphrase is itself is
+        conditioned exactly as without the ensemble (no rounding from summing N equal terms)."""
         paras = self.paraphrases(prompt)
         if self.mode is EnsembleMode.PER_IMAGE:
             return ((paras[self.index(prompt, image)], 1.0),)
-        return tuple((text, 1.0 / len(paras)) for text in paras)
+        counts = Counter(paras)
+        return tuple((text, count / len(paras)) for text, count in counts.items())
 
 
 @dataclass(frozen=True)

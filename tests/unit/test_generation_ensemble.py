@@ -51,6 +51,47 @@ def test_members_per_mode():
     assert [per_image.members(PROMPT, k) for k in range(5)] == [((f"v{(1 + k) % 4} {PROMPT}", 1.0),) for k in range(5)]
 
 
+class _Repeating:
+    """A prompt engine that found fewer distinct paraphrases than asked and repeated them (as rewrite does)."""
+
+    def __init__(self, texts):
+        self.texts = tuple(texts)
+
+    def __call__(self, prompt):
+        from smoothie.prompt import Rewrite
+
+        return Rewrite(prompt, prompt, (), self.texts, "fake", ())
+
+
+@pytest.mark.parametrize("mode", ["average", "composable"])
+def test_repeated_paraphrases_are_one_member_weighted_by_their_count(mode):
+    plan = EnsemblePlan(EnsembleMode.parse(mode), 8, _Repeating(["a", "b", "a", "c", "a", "b", "a", "a"]))
+    assert plan.members(PROMPT, 0) == (("a", 5 / 8), ("b", 2 / 8), ("c", 1 / 8))
+    enc = FakeEncoder()
+    result = _condition(plan, [PROMPT], enc)
+    weights = [5 / 8, 2 / 8, 1 / 8]
+    if mode == "average":
+        ((part,),) = result.positions
+        ((_, cond),) = part.schedule
+        expected = sum(w * enc.cross(t) for w, t in zip(weights, "abc", strict=True))
+        torch.testing.assert_close(cond, expected)
+    else:
+        (parts,) = result.positions
+        assert [p.weight for p in parts] == weights
+
+
+def test_a_prompt_that_is_its_only_paraphrase_is_conditioned_exactly_as_without_the_ensemble():
+    # "(:1.2) BREAK" has no words to paraphrase: all 8 members are the prompt. Summing 8 equal float32 terms of
+    # weight 1/8 is off by an ulp in about half the elements, which changes the image; one member of weight 1 is not.
+    plan = EnsemblePlan(EnsembleMode.AVERAGE, 8, _Repeating(["(:1.2) BREAK"] * 8))
+    assert plan.members("(:1.2) BREAK", 0) == (("(:1.2) BREAK", 1.0),)
+    enc = FakeEncoder()
+    ((part,),) = _condition(plan, ["(:1.2) BREAK"], enc).positions
+    assert part.weight == 1.0
+    ((_, cond),) = part.schedule
+    assert torch.equal(cond, enc.cross("(:1.2) BREAK"))
+
+
 def test_paraphrases_are_computed_once_per_prompt():
     plan = _plan()
     for image in range(6):
