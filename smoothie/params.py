@@ -315,6 +315,26 @@ class SmoothieParams:
         return self.cfg_boost or GRID_DEFAULT_BOOST
 
 
+def paste_value(name: str, params: Mapping[str, Any]) -> Any:
+    """What PNG Info / *Send to* puts into field ``name`` from an image's parsed infotext; None leaves it as is.
+
+    The infotext writes some keys only when they applied (APG's settings, the sides of a guidance interval), and
+    images made before the guidance option have no ``Smoothie guidance``. So for an image that carries Smoothie's
+    guidance keys at all, an absent interval side means "no limit" (0) and an absent method means ``rescale``
+    (what those images used); APG's settings are left as they are (they do not change a non-APG image).
+    """
+    key = INFOTEXT_KEYS[name]
+    if key in params:
+        return params[key]
+    if INFOTEXT_KEYS["guidance"] not in params and INFOTEXT_KEYS["rescale"] not in params:
+        return None  # not a Smoothie image: leave every field alone
+    if name == "guidance":
+        return "rescale"
+    if name in ("sigma_min", "sigma_max"):
+        return 0.0
+    return None
+
+
 def format_infotext_value(value: Any) -> str:
     if isinstance(value, bool):
         return "True" if value else "False"

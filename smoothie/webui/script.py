@@ -15,12 +15,14 @@ from smoothie.params import (
     AUTO_LORA,
     FIELDS,
     GUIDANCE_METHODS,
+    INFOTEXT_KEYS,
     MAX_ENSEMBLE,
     MAX_SIGMA,
     NO_LORA,
     EnsembleMode,
     ParamsError,
     SmoothieParams,
+    paste_value,
 )
 from smoothie.webui import settings
 from smoothie.webui.host import js
@@ -74,6 +76,14 @@ def preview(prompt: str, size: Any, backend: str, keep: str) -> tuple[str, list[
     if warnings:
         status += " — " + "; ".join(warnings)
     return r.generic, rows, "\n".join(r.paraphrases), status
+
+
+def _paste_key(name: str) -> Any:
+    """The infotext key of a field, or for the fields an infotext may leave out, a function of the parsed
+    infotext (the host calls it on paste; :func:`smoothie.params.paste_value` decides)."""
+    if name in ("guidance", "sigma_min", "sigma_max"):
+        return lambda params: paste_value(name, params)
+    return INFOTEXT_KEYS[name]
 
 
 class SmoothieScript(scripts.Script):
@@ -247,7 +257,7 @@ class SmoothieScript(scripts.Script):
         ordered = [comps[f.name] for f in FIELDS]
         # the grids are ways of running the script, not settings of an image: never pasted
         pasted = [f for f in FIELDS if f.name not in ("comparison", "sweep")]
-        self.infotext_fields = [(comps[f.name], f.infotext) for f in pasted]
+        self.infotext_fields = [(comps[f.name], _paste_key(f.name)) for f in pasted]
         self.paste_field_names = [f.infotext for f in pasted]
         return ordered
 

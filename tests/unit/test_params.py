@@ -180,3 +180,18 @@ def test_guidance_fields_round_trip():
     )
     assert SmoothieParams.from_args(p.to_args()) == p
     assert SmoothieParams.from_infotext(p.to_infotext()) == p
+
+
+def test_paste_fills_the_keys_an_infotext_leaves_out():
+    from smoothie.params import paste_value
+
+    apg = {"Smoothie guidance": "apg", "Smoothie APG eta": "0.2", "Smoothie rescale": "0"}
+    assert paste_value("guidance", apg) == "apg"
+    assert paste_value("apg_eta", apg) == "0.2"
+    assert paste_value("sigma_max", apg) == 0.0, "no interval recorded: no limit, not the field's old value"
+    assert paste_value("apg_momentum", {"Smoothie guidance": "rescale"}) is None, "irrelevant to the image: left"
+    old = {"Smoothie rescale": "0.7", "Smoothie size": "32"}  # an image from before the guidance option
+    assert paste_value("guidance", old) == "rescale"
+    assert paste_value("sigma_min", old) == 0.0
+    assert paste_value("guidance", {"Steps": "20"}) is None, "not a Smoothie image: fields left alone"
+    assert paste_value("sigma_min", {"Smoothie guidance": "cfg", "Smoothie sigma min": "0.28"}) == "0.28"

@@ -578,8 +578,16 @@ def check_script_ui_order_matches_params():
     labels = [c.label for c in comps]
     for comp, spec in zip(comps, FIELDS, strict=True):
         assert comp.label.startswith(spec.label), (comp.label, spec.label, labels)
+    pasted = [f for f in FIELDS if f.name not in ("comparison", "sweep")]
     keys = [k for _, k in script.infotext_fields]
-    assert keys == [f.infotext for f in FIELDS if f.name not in ("comparison", "sweep")]
+    assert len(keys) == len(pasted)
+    for key, spec in zip(keys, pasted, strict=True):
+        if callable(key):  # fields an infotext may leave out (guidance, the interval): decided from the whole text
+            assert key({spec.infotext: "7"}) == "7"
+            assert key({"Smoothie rescale": "0.7"}) in ("rescale", 0.0)
+            assert key({"Steps": "20"}) is None
+        else:
+            assert key == spec.infotext
 
 
 def check_settings_register_and_the_tag_database_setting_is_used_or_ignored():
