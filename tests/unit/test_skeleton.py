@@ -15,7 +15,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from smoothie.prompt import rewrite
@@ -124,6 +124,9 @@ def hostile_prompts(draw: st.DrawFn) -> str:
 
 
 @given(hostile_prompts(), st.integers(0, 3))
+@example(r"cat Emma Watson \(x\)", 0)  # counterexamples hypothesis found before (a name's qualifier, a moved :w)
+@example(r"Emma Watson \(x\)", 0)
+@example("cat:1.3, Tokyo Tokyo", 0)
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_every_paraphrase_has_the_generic_skeleton(prompt: str, seed: int) -> None:
     try:
