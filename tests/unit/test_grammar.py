@@ -186,3 +186,32 @@ def test_rebuilt_prompts_never_glue_a_separator_to_a_word() -> None:
     segments = [Text("<a person") if isinstance(s, Text) and "lora" in s.text else s for s in p.segments]
     assert Prompt(tuple(segments)).source == "<a person BREAK Tom"
     assert Prompt((Text("a cat"), Separator("AND", " AND"), Text("A dog"))).source == "a cat AND A dog"
+
+
+_FRAGMENTS = [*"abc ,:|.()[]{}<>_\\\n\u2028", "1.3", "AND", "BREAK", " AND ", "<lora:x:0.5>", "<a:]", "__x__", "__a_",
+              "\\(", "\\", "c>", "<3", ":0.7", "🙂", "猫"]  # fmt: skip
+
+
+@given(st.lists(st.sampled_from(_FRAGMENTS), max_size=40).map("".join))
+@settings(max_examples=600, deadline=None)
+def test_the_fast_scanner_reads_every_prompt_as_the_lark_grammar_does(prompt: str) -> None:
+    """parse_prompt scans with one regular expression (long prompts, issue 14 item 11); the lark grammar is the
+    reference: the same items for every prompt whose brackets balance, and lark decides where the scanner stops."""
+    from smoothie.prompt import grammar
+
+    try:
+        grammar._check_balance(prompt)
+    except PromptSyntaxError:
+        return
+    try:
+        expected = grammar._lark_items(prompt)
+    except PromptSyntaxError:
+        assert grammar._scan(prompt) is None  # a lone '\' at the end: lark words the error
+        return
+    assert grammar._scan(prompt) == expected
+
+
+def test_a_prompt_the_scanner_stops_on_is_refused_as_the_grammar_refuses_it() -> None:
+    with pytest.raises(PromptSyntaxError, match="cannot parse prompt"):
+        parse_prompt("a cat \\")
+    assert parse_prompt("(a \\) cat:1.2) __x__ <lora:y:1>").source == "(a \\) cat:1.2) __x__ <lora:y:1>"
