@@ -377,7 +377,8 @@ def _split_separators(items: list[Text | Atom | Group]) -> list[Segment]:
             out.append(item)
             continue
         pos = 0
-        for m in _RE_SEPARATOR.finditer(item.text):
+        keywords = "AND" in item.text or "BREAK" in item.text  # a substring test spares the regex most texts
+        for m in _RE_SEPARATOR.finditer(item.text) if keywords else ():
             keyword = "BREAK" if "BREAK" in m.group(0) else "AND"
             if keyword not in edges:
                 edges[keyword] = _neighbour_edges(items, dissolve=keyword == "BREAK")
