@@ -89,7 +89,8 @@ def webui_folders(flags: Mapping[str, Any]) -> dict[str, Path]:
 def folders_from_files(checkpoint_files: list[str], lora_files: list[str]) -> dict[str, Path]:
     """The WebUI's folders as far as the files it lists tell them (when ``cmd-flags`` cannot: Forge answers it
     with HTTP 500 when started with ``--port``): the folders of its checkpoints and LoRAs, and, in the standard
-    ``models/Stable-diffusion`` / ``models/Lora`` layout, its models and data folders."""
+    ``models/Stable-diffusion`` / ``models/Lora`` layout, its models folder, and its data folder when that holds
+    what a WebUI's data folder holds (a ``config.json``, ``launch.py``, ``extensions/`` …)."""
     found: dict[str, Path] = {}
     for key, files in (("ckpt_dir", checkpoint_files), ("lora_dir", lora_files)):
         parents = sorted({Path(f).parent for f in files if f and Path(f).is_absolute()}, key=lambda p: len(p.parts))
@@ -101,8 +102,20 @@ def folders_from_files(checkpoint_files: list[str], lora_files: list[str]) -> di
         top = parents[0]
         if top.parent.name == "models" and top.name.lower() in ("stable-diffusion", "lora"):
             found.setdefault("models_dir", top.parent)
-            found.setdefault("data_dir", top.parent.parent)
+            if _looks_like_webui_data(top.parent.parent):  # not a shared /home/me/models given by --ckpt-dir
+                found.setdefault("data_dir", top.parent.parent)
     return found
+
+
+#: Files and folders of a WebUI's install or data folder (``--data-dir``), one of which it always has.
+_WEBUI_MARKERS = ("config.json", "ui-config.json", "launch.py", "webui.py", "extensions")
+
+
+def _looks_like_webui_data(folder: Path) -> bool:
+    try:
+        return any((folder / marker).exists() for marker in _WEBUI_MARKERS)
+    except OSError:
+        return False
 
 
 class HttpBackend:

@@ -186,6 +186,7 @@ def test_without_cmd_flags_the_folders_come_from_the_listed_files(tmp_path, stat
     """Forge started with --port answers cmd-flags with HTTP 500: its checkpoints' and LoRAs' files still tell
     where its models and data are."""
     state.broken_cmd_flags = True
+    (tmp_path / "webui" / "config.json").write_text("{}")
     lora = tmp_path / "webui" / "models" / "Lora" / "styles" / "x.safetensors"
     state.loras = [{"name": "x", "alias": "x", "path": str(lora), "metadata": {}}]
     out = tmp_path / "webui" / where
@@ -196,20 +197,21 @@ def test_without_cmd_flags_the_folders_come_from_the_listed_files(tmp_path, stat
     assert state.txt2img_calls == 0
 
 
-def test_folders_from_files():
+def test_folders_from_files(tmp_path):
     from smoothie.wronglora.backend import folders_from_files
 
-    found = folders_from_files(
-        ["/d/models/Stable-diffusion/a.safetensors", "/d/models/Stable-diffusion/sdxl/b.safetensors", "", "rel.ckpt"],
-        ["/loras/x.safetensors"],
-    )
+    d = tmp_path / "d"
+    ckpts = [str(d / "models/Stable-diffusion/a.safetensors"), str(d / "models/Stable-diffusion/sdxl/b.ckpt")]
+    found = folders_from_files([*ckpts, "", "rel.ckpt"], ["/loras/x.safetensors"])
     assert found == {
-        "ckpt_dir": Path("/d/models/Stable-diffusion"),
-        "ckpt_dir_1": Path("/d/models/Stable-diffusion/sdxl"),
-        "models_dir": Path("/d/models"),
-        "data_dir": Path("/d"),
+        "ckpt_dir": d / "models/Stable-diffusion",
+        "ckpt_dir_1": d / "models/Stable-diffusion/sdxl",
+        "models_dir": d / "models",
         "lora_dir": Path("/loras"),
-    }
+    }  # no data folder: d holds nothing of a WebUI's (a shared models folder given by --ckpt-dir, say)
+    d.mkdir()
+    (d / "config.json").write_text("{}")
+    assert folders_from_files(ckpts, [])["data_dir"] == d
     assert folders_from_files([], []) == {}
 
 
