@@ -37,6 +37,16 @@ log = logging.getLogger(__name__)
 # costs text-encoder time, its average no longer moves.
 MAX_ENSEMBLE = _PARAMS_MAX_ENSEMBLE
 
+# When the rules backend's first ``n`` lines are not enough (a small prompt, or many rejected), up to this many
+# more rounds of rules variants are offered; a round that adds nothing ends them.
+EXTRA_ROUNDS = 4
+# Work budget of a rewrite, in characters of candidate text validated: WORK_PER_LINE × n lines of the
+# generic's length (at least WORK_FLOOR characters each). A 10,000-character prompt whose lines are rejected
+# then stops after about 2n candidates instead of 9n, so a rewrite stays linear in the prompt's length; a short
+# prompt is never cut short by it.
+WORK_PER_LINE = 2
+WORK_FLOOR = 2_000
+
 
 @dataclass(frozen=True)
 class Rewrite:
@@ -302,11 +312,15 @@ def rewrite(
             warnings.append(f"backend {chosen.name!r} gave {len(ensemble.texts)} usable of {n}; rules topped up")
     if not ensemble.full():
         ensemble.offer(rules.paraphrase(request), "rules", recheck=False)
-    for extra_seed in range(1, 5):  # a small prompt, or many rejected: more rules variants
-        if ensemble.full():
+    for extra_seed in range(1, 1 + EXTRA_ROUNDS):  # a small prompt, or many rejected: more rules variants
+        left = ensemble.work_left()
+        if ensemble.full() or left <= 0:
             break
-        more = ParaphraseRequest(**{**request.__dict__, "seed": seed * 7919 + extra_seed, "n": n * 2})
-        ensemble.offer(rules.paraphrase(more), "rules", recheck=False)
+        # each round asks for 2n lines (most repeat what was seen), no more than the work budget can validate
+        want = min(2 * n, max(1, left // max(len(generic), 1)))
+        more = ParaphraseRequest(**{**request.__dict__, "seed": seed * 7919 + extra_seed, "n": want})
+        if not ensemble.offer(rules.paraphrase(more), "rules", recheck=False, budgeted=True):
+            break  # a round that found nothing new: the next ones will not either
     if not ensemble.full():
         warnings.append(f"only {len(ensemble.texts)} distinct paraphrases exist for this prompt; repeated to {n}")
         ensemble.repeat()
@@ -335,11 +349,19 @@ class _Ensemble:
         self.sources: list[str] = []
         self.seen: set[str] = set()
         self.rejected: Counter[str] = Counter()
+        self.budget = WORK_PER_LINE * n * max(len(generic), WORK_FLOOR)
+        self.work = 0  # characters validated so far
 
     def full(self) -> bool:
         return len(self.texts) >= self.n
 
-    def offer(self, candidates: Iterable[str], source: str, *, recheck: bool) -> None:
+    def work_left(self) -> int:
+        return self.budget - self.work
+
+    def offer(self, candidates: Iterable[str], source: str, *, recheck: bool, budgeted: bool = False) -> int:
+        """Validate ``candidates`` until the ensemble is full (or, ``budgeted``, the work budget is spent);
+        returns how many were accepted."""
+        accepted = 0
         restored: list[str] = []
         for c in candidates:
             if not isinstance(c, str) or not c.strip():
@@ -353,18 +375,21 @@ class _Ensemble:
         if recheck and restored:  # a model may have written a name: genericise again, one spaCy batch
             restored = _regenericise(restored, self.options)
         for candidate in restored:
-            if self.full():
-                return
+            if self.full() or (budgeted and self.work_left() <= 0):
+                break
             text = candidate.strip()
             if not text or text in self.seen:
                 continue
             self.seen.add(text)
+            self.work += len(text)
             reasons = check(self.generic, text, names=self.names)
             if reasons:
                 self.rejected.update(reasons)
                 continue
             self.texts.append(text)
             self.sources.append(source)
+            accepted += 1
+        return accepted
 
     def repeat(self) -> None:
         """Fill up to ``n`` by repeating what was accepted (the generic prompt when nothing was)."""

@@ -21,7 +21,9 @@ variants. The reasons are short stable codes:
 ``name``        a name the engine replaced came back.
 
 Everything is compared on the words outside syntax; words the generic itself has never count against a
-candidate (a user who wrote "a young girl" keeps "young").
+candidate (a user who wrote "a young girl" keeps "young"), nor do the faults of the generic's own text
+(:func:`inherent`): a prompt that already says "a a street" or repeats "near the" forty times cannot have its
+paraphrases refused as ``garbled`` or ``repeat``.
 """
 
 from __future__ import annotations
@@ -138,6 +140,7 @@ def check(generic: str, candidate: str, *, names: Sequence[Any] = ()) -> tuple[s
     if c is None:
         return ("syntax",)
     reasons: list[str] = []
+    own = _inherent(generic)
     if c.syntax != g.syntax:
         reasons.append("syntax")
     if c.structure != g.structure:
@@ -155,15 +158,30 @@ def check(generic: str, candidate: str, *, names: Sequence[Any] = ()) -> tuple[s
         reasons.append("direction")
     if g.tags != c.tags:
         reasons.append("trained-tag")
-    if _garbled(g, c):
+    if "garbled" not in own and _garbled(g, c):
         reasons.append("garbled")
-    if _repeated(g, c):
+    if "repeat" not in own and _repeated(g, c):
         reasons.append("repeat")
     if _placeholder(g, c):
         reasons.append("placeholder")
     if names and _name_back(g, c, names):
         reasons.append("name")
     return tuple(reasons)
+
+
+def inherent(generic: str) -> frozenset[str]:
+    """The reasons ``generic`` triggers on its own text, which :func:`check` never counts against a
+    candidate: ``garbled`` when it already doubles an article or a word or puts "a" before a vowel, ``repeat``
+    when it already says a phrase twice (a long prompt that repeats "near the", a tag list with a tag twice).
+
+    >>> sorted(inherent("a a cat on a red sofa, a dog on a red sofa"))
+    ['garbled', 'repeat']
+    >>> inherent("a cat on a mat")
+    frozenset()
+    """
+    if _view(generic) is None:
+        raise PromptSyntaxError(f"the generic prompt does not parse: {generic!r}")
+    return _inherent(generic)
 
 
 def accepts(generic: str, candidate: str, *, names: Sequence[Any] = ()) -> bool:
@@ -230,6 +248,36 @@ def _view(text: str) -> _View | None:
         items=Counter(" ".join(i.split()) for i in plain.split(",") if i.strip()),
         little=len(LITTLE_PERSON.findall(plain)),
     )
+
+
+_BLANK = _View(
+    raw="",
+    plain="",
+    parts=frozenset(),
+    syntax=((),),
+    structure=None,
+    numbers=Counter(),
+    colours=Counter(),
+    added_colours=frozenset(),
+    directions=Counter(),
+    tags=Counter(),
+    grams=Counter(),
+    items=Counter(),
+    little=0,
+)
+
+
+@lru_cache(maxsize=256)
+def _inherent(generic: str) -> frozenset[str]:
+    g = _view(generic)
+    own: set[str] = set()
+    if g is None:
+        return frozenset()
+    if _garbled(_BLANK, g):
+        own.add("garbled")
+    if _repeated(_BLANK, g):
+        own.add("repeat")
+    return frozenset(own)
 
 
 # --- the checks --------------------------------------------------------------------------------------

@@ -122,6 +122,47 @@ def test_nothing_valid_falls_back_to_the_generic_prompt() -> None:
     assert r.sources == ("original",) * 3
 
 
+def _count_checks(monkeypatch: pytest.MonkeyPatch, reject: bool) -> list[str]:
+    from smoothie.prompt import engine
+
+    seen: list[str] = []
+    real = engine.check
+
+    def counting(generic: str, candidate: str, **kw: object) -> tuple[str, ...]:
+        seen.append(candidate)
+        return ("colour",) if reject else real(generic, candidate, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine, "check", counting)
+    return seen
+
+
+def test_rounds_stop_once_a_round_gives_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen = _count_checks(monkeypatch, reject=True)
+    r = rewrite("a fox in the snow at dawn, watercolour", n=8, seed=11)
+    # the rules round (8) and one extra round of 2n; the three rounds after it would not do better
+    assert len(seen) <= 8 + 16
+    assert r.sources == ("original",) * 8 and r.rejected == {"colour": len(seen)}
+    assert any("only 0 distinct" in w for w in r.warnings)
+
+
+def test_work_is_linear_in_the_prompt_length(monkeypatch: pytest.MonkeyPatch) -> None:
+    from smoothie.prompt.engine import WORK_PER_LINE
+
+    seen = _count_checks(monkeypatch, reject=True)
+    prompt = ", ".join(f"a lantern {i} by the river" for i in range(160))  # ~4,000 characters
+    rewrite(prompt, n=8, seed=12)
+    # the first rules round is always validated; the extra rounds stop at the work budget
+    assert sum(map(len, seen)) <= (WORK_PER_LINE + 1) * 8 * len(prompt) + len(max(seen, key=len))
+
+
+def test_a_prompt_that_repeats_itself_still_gets_paraphrases() -> None:
+    # "a a" and the repeated "red sofa" are the user's own: they never count against a paraphrase
+    prompt = ". ".join(f"a a cat on a red sofa near the door number {i}" for i in range(6))
+    r = rewrite(prompt, n=8, seed=2)
+    assert len(set(r.paraphrases)) == 8 and set(r.sources) == {"rules"}
+    assert "garbled" not in r.rejected and "repeat" not in r.rejected
+
+
 def test_tag_prompts_are_detected() -> None:
     assert detect_style(parse_prompt("1girl, solo, short hair, hoodie")) == "tags"
     assert detect_style(parse_prompt("a cat sitting on a windowsill in the rain")) == "natural"

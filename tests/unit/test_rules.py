@@ -23,6 +23,13 @@ def _body(line: str) -> str:
     return line.lower()
 
 
+def test_tidying_keeps_the_users_own_doubled_words() -> None:
+    from smoothie.prompt.backends.rules import _tidy
+
+    assert _tidy("a cat cat on a mat") == "a cat on a mat"  # a doubling the restatement made
+    assert _tidy("Envision a bora bora island", "a bora bora island") == "Envision a bora bora island"
+
+
 @needs_spacy
 def test_the_essays_example_varies_in_structure_not_only_in_its_opener() -> None:
     r = rewrite("a cat whose fur looks like a strawberry", n=32)

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from smoothie.prompt.invariants import AGE_WORDS, COLOUR_WORDS, COUNT_WORDS
 from smoothie.prompt.names import Name
-from smoothie.prompt.validate import REASONS, accepts, check
+from smoothie.prompt.validate import REASONS, accepts, check, inherent
 
 
 @pytest.mark.parametrize(
@@ -96,6 +96,19 @@ def test_reasons_are_stable_codes_in_order() -> None:
     assert reasons == ("age", "number", "colour", "direction")
     assert set(reasons) <= set(REASONS)
     assert accepts("a cat", "a cat, at night") and not accepts("a cat", "a kitten, 2 mice")
+
+
+def test_the_generics_own_faults_never_count_against_a_candidate() -> None:
+    clean = "a cat on a red sofa by the door"
+    assert inherent(clean) == frozenset()
+    assert check(clean, "a cat on a red sofa, a red sofa by the door") == ("repeat",)
+    assert check(clean, "a a cat on a red sofa by the door") == ("garbled",)
+    # the user already doubles an article and repeats "red sofa": those are theirs, not the paraphrase's
+    messy = "a a cat on a red sofa, a dog on a red sofa"
+    assert inherent(messy) == {"garbled", "repeat"}
+    assert check(messy, "an a cat resting on a red sofa, a dog lying on a red sofa, a red sofa") == ()
+    # every other reason still counts
+    assert check(messy, "a a kitten on a blue sofa, a dog on a red sofa") == ("colour",)
 
 
 def test_an_unparsable_generic_is_an_error() -> None:

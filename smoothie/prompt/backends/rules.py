@@ -59,6 +59,7 @@ class _Chunk:
     phrases: list[str]  # comma items, placeholders inside
     subject: int | None  # index of the subject phrase (the first with words)
     offset: int = 0  # where this prompt's cycle through the subject's restatements starts
+    source: str = ""  # the chunk as written, lower case
 
 
 class RulesBackend:
@@ -237,7 +238,7 @@ class RulesBackend:
         elif not head_items and chunk.phrases[s][:1].isupper() and body[:1].islower():
             text_body = body[:1].upper() + body[1:]
         text = ", ".join([*head_items, text_body, *kept])
-        return _tidy(text), plain
+        return _tidy(text, chunk.source), plain
 
     def _synonyms(self, toks: Parsed, rng: random.Random) -> dict[int, str]:
         """Token index -> a true synonym, for some of the tokens the lexicon knows in this sense."""
@@ -358,7 +359,7 @@ def _chunk(text: str, seed: int, descriptions: tuple[str, ...] = ()) -> _Chunk:
         (k for k, p in enumerate(phrases) if re.search(r"[A-Za-z]", _PH.sub("", p)) and not is_trained_tag(p)),
         None,
     )
-    return _Chunk(phrases, subject, seed % 101)
+    return _Chunk(phrases, subject, seed % 101, " ".join(text.lower().split()))
 
 
 def _split_commas(text: str, descriptions: tuple[str, ...]) -> list[str]:
@@ -479,9 +480,15 @@ def _lower_first(text: str) -> str:
     return text
 
 
-def _tidy(text: str) -> str:
+def _tidy(text: str, source: str = "") -> str:
+    """Spaces, doubled words and articles tidied after a restatement; a doubling the user wrote ("a right
+    right turn" in ``source``, lower case) is theirs to keep."""
     text = re.sub(r"\s+,", ",", re.sub(r"\s{2,}", " ", text)).strip()
-    return fix_articles(_RE_DOUBLED.sub(r"\1", text))
+
+    def single(m: re.Match[str]) -> str:
+        return m.group(0) if m.group(0).lower() in source else m.group(1)
+
+    return fix_articles(_RE_DOUBLED.sub(single, text))
 
 
 register_backend("rules", RulesBackend)
