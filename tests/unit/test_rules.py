@@ -31,6 +31,28 @@ def test_tidying_keeps_the_users_own_doubled_words() -> None:
 
 
 @needs_spacy
+def test_a_long_prompt_is_restated_in_its_opening_and_kept_after_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    from smoothie.prompt import restate
+    from smoothie.prompt.backends import rules
+
+    parsed: list[str] = []
+    real = restate.parse
+
+    def counting(texts: list[str]) -> object:
+        parsed.extend(texts)
+        return real(texts)
+
+    monkeypatch.setattr(restate, "parse", counting)
+    items = [f"a quiet lantern glowing near bridge {i}" for i in range(150)]  # ~6,000 characters
+    text = "a cat sleeping on a roof, " + ", ".join(items)
+    lines = RulesBackend().paraphrase(ParaphraseRequest(text=text, n=6, seed=5))
+    assert len(set(lines)) == 6
+    late = [i for i in items if text.index(i) > rules.VARY_CHARS + 100]
+    assert late and all(i in line for line in lines for i in late)  # kept word for word
+    assert len(parsed) < len(items) // 2  # only the opening phrases were parsed
+
+
+@needs_spacy
 def test_the_essays_example_varies_in_structure_not_only_in_its_opener() -> None:
     r = rewrite("a cat whose fur looks like a strawberry", n=32)
     bodies = {_body(p) for p in r.paraphrases}

@@ -11,6 +11,9 @@ colours, numbers and media and varies how they are put together (:mod:`smoothie.
 * a few true synonyms from :mod:`smoothie.prompt.thesaurus`, gated by part of speech;
 * a framing ("Envision …", "In this image, …") on top, never instead: the lines differ in their bodies first.
 
+A long prompt is restated in its opening (``VARY_CHARS``); the phrases after it keep their words, and each
+phrase is parsed once however many lines use it, so a 10,000-character prompt costs linear time.
+
 Tag prompts (``1girl, solo, …``) go to :mod:`smoothie.prompt.tagprompt` (tags verbatim, reordered, names
 described as tags). Placeholders (``[[k]]``) are never touched; the engine validates every line.
 """
@@ -43,6 +46,9 @@ _PH = re.compile(r"\[\[\d+\]\]")
 _RE_DOUBLED = re.compile(r"\b([A-Za-z]{3,})\s+\1\b", re.IGNORECASE)
 # After this many draws in a row without a new body, a known body may come back under another framing.
 _STALE = 24
+# A long prompt is parsed and restated in its first VARY_CHARS characters (at least its subject phrase); the
+# phrases after them keep their words, so 10,000 characters cost a few parses, not one a line.
+VARY_CHARS = 2_000
 # Before "a pencil sketch of …" only an imperative reads well ("Picture a pencil sketch of …").
 _PREFIX_FRAMINGS = ("Picture {x}", "Imagine {x}", "Envision {x}", "Visualize {x}", "Behold {x}")
 
@@ -60,6 +66,7 @@ class _Chunk:
     subject: int | None  # index of the subject phrase (the first with words)
     offset: int = 0  # where this prompt's cycle through the subject's restatements starts
     source: str = ""  # the chunk as written, lower case
+    varied: int = 0  # how many of its phrases (from the start) are parsed and restated: VARY_CHARS
 
 
 class RulesBackend:
@@ -141,7 +148,10 @@ class RulesBackend:
         if chunk.subject is None:
             text = ", ".join(phrases)
             return text, text
-        parsed = _parse_with_placeholders(phrases, descriptions)
+        # a long prompt is restated in its first VARY_CHARS characters; the phrases after them keep their words
+        # (their names' descriptions still vary, and they may be reordered), so a line costs linear time
+        parsed = _parse_with_placeholders(phrases[: chunk.varied], descriptions)
+        parsed += [None] * (len(phrases) - len(parsed))
         subs = [self._synonyms(toks, rng) if toks is not None else {} for toks in parsed]
         s = chunk.subject
         head_items = phrases[:s]  # a leading weight tag or wildcard stays first
@@ -359,7 +369,11 @@ def _chunk(text: str, seed: int, descriptions: tuple[str, ...] = ()) -> _Chunk:
         (k for k, p in enumerate(phrases) if re.search(r"[A-Za-z]", _PH.sub("", p)) and not is_trained_tag(p)),
         None,
     )
-    return _Chunk(phrases, subject, seed % 101, " ".join(text.lower().split()))
+    varied, length = 0, 0
+    while varied < len(phrases) and (length < VARY_CHARS or (subject is not None and varied <= subject)):
+        length += len(phrases[varied]) + 2
+        varied += 1
+    return _Chunk(phrases, subject, seed % 101, " ".join(text.lower().split()), varied)
 
 
 def _split_commas(text: str, descriptions: tuple[str, ...]) -> list[str]:
@@ -380,21 +394,25 @@ def _split_commas(text: str, descriptions: tuple[str, ...]) -> list[str]:
 
 
 _STAND_INS = ("thing", "someone", "something")
-_PARSED: dict[tuple[tuple[str, ...], tuple[str, ...]], list[Parsed | None]] = {}
+_PARSED: dict[tuple[str, tuple[str, ...]], Parsed | None] = {}
 
 
 def _parse_with_placeholders(phrases: list[str], descriptions: tuple[str, ...] = ()) -> list[Parsed | None]:
     """Parses of ``phrases`` with stand-ins: a placeholder is parsed as the noun "thing" and a name's
     description ("a caped vigilante in a dark cowl") as "someone" (or "something"), then put back in the
     tokens, so "[[0]] narrating in a studio" and "<description> feeding pigeons" restate like
-    "someone narrating in a studio": the parser never misreads a description's own words."""
-    key = (tuple(phrases), descriptions)
-    cached = _PARSED.get(key)
-    if cached is None:
-        if len(_PARSED) > 2048:
+    "someone narrating in a studio": the parser never misreads a description's own words.
+
+    Each phrase is parsed once (cached per phrase, the new ones of a call in one batch): a long prompt whose
+    lines differ in one name's description costs one parse of that phrase, not of the whole prompt."""
+    new = list(dict.fromkeys(p for p in phrases if (p, descriptions) not in _PARSED))
+    if new:
+        if len(_PARSED) + len(new) > 16_384:
             _PARSED.clear()
-        cached = _PARSED[key] = _parse_stand_ins(phrases, descriptions)
-    return cached
+            new = list(dict.fromkeys(phrases))
+        for phrase, toks in zip(new, _parse_stand_ins(new, descriptions), strict=True):
+            _PARSED[(phrase, descriptions)] = toks
+    return [_PARSED[(p, descriptions)] for p in phrases]
 
 
 def _parse_stand_ins(phrases: list[str], descriptions: tuple[str, ...]) -> list[Parsed | None]:
