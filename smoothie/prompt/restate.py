@@ -37,6 +37,13 @@ _FRONTABLE = frozenset(
     around against atop within above below during""".split()
 )
 _POSSESSIVES = frozenset("his her their its my our your".split())
+# After a verb without an object these prepositions complete the action ("looking through a microscope",
+# "staring at the sea", "walking across a bridge"): the phrase is not fronted away from its verb.
+_BOUND_PREPS = frozenset("at through across against along around toward towards into onto over".split())
+_LOOK_VERBS = frozenset(
+    """looking look looks gazing gaze gazes staring stare stares peering peer peers glancing glance glances
+    watching watch watches pointing point points smiling smiles waving waves""".split()
+)
 
 # Head nouns of people ("who" rather than "that"); words ending in -er/-ist/-ian/-man/-woman/-ess count too.
 _PERSON_NOUNS = frozenset(
@@ -536,6 +543,11 @@ def _front_pp(doc: _Doc, shape: _Shape) -> tuple[int, int] | None:
         return None
     if p.lower not in _FRONTABLE or p.left != p.i:
         return None
+    if last.kind in ("ing", "ed"):
+        verb = toks[last.head]
+        has_object = any(toks[c].dep in ("dobj", "obj", "attr") for c in verb.children)
+        if verb.lower in _LOOK_VERBS or (not has_object and p.lower in _BOUND_PREPS):
+            return None  # "looking through a microscope": the place completes the verb, it cannot leave it
     if any(t.tag.startswith("VB") for t in toks[p.i : n]):  # a misparse swallowed an action into the place
         return None
     span_words = [t.lower for t in toks[p.i : n]]
@@ -980,7 +992,12 @@ def fold(toks: Parsed | None, text: str) -> Fold | None:
     if len(roots) != 1:
         return None
     root = roots[0]
-    det = any(toks[c].dep in ("det", "poss", "nummod") for c in root.children if c < root.i)
+    # a count is a determiner ("3 robots"), a decade is not ("1950s advertisement")
+    det = any(
+        toks[c].dep in ("det", "poss") or (toks[c].dep == "nummod" and not _DECADE.fullmatch(toks[c].lower))
+        for c in root.children
+        if c < root.i
+    )
     article_det = any(toks[c].dep in ("det", "poss") for c in root.children if c < root.i)
     has_verb = any(t.tag.startswith("VB") for t in toks)
     if root.tag in NOUN_TAGS and root.left == 0 and not any(t.tag in (",", ":") for t in toks):
@@ -991,7 +1008,7 @@ def fold(toks: Parsed | None, text: str) -> Fold | None:
         )
         if head in _MEDIUM_HEADS and pre_only and adjectival and root.tag == "NN":
             lead = words if article_det else f"{article(words)} {words}"
-            verbs = ("captured in", "shown in") if head in _PHOTO_HEADS else ("depicted in", "shown in")
+            verbs = ("captured in", "shown in") if head in _PHOTO_HEADS else ("depicted in", "shown in", "rendered as")
             return Fold("medium", prefix=f"{lead} of", suffix=tuple(f"{v} {lead}" for v in verbs))
         if head in _DAY_PARTS and pre_only and adjectival and root.i > 0 and root.tag == "NN":
             lead = words if article_det else f"{article(words)} {words}"
@@ -999,7 +1016,8 @@ def fold(toks: Parsed | None, text: str) -> Fold | None:
         if head in _SEASONS and pre_only and not det:
             return Fold("time", (f"in {words}",), f"In {words}")  # "in late summer"
         if head in _LIGHT_HEADS and root.tag == "NN":
-            return Fold("light", (f"in {words}", f"bathed in {words}", f"lit by {words}"), f"In {words}")
+            light = (f"in {words}", f"bathed in {words}", f"lit by {words}", f"illuminated by {words}")
+            return Fold("light", light, f"In {words}")
         if head in _SETTINGS and adjectival and root.tag == "NN":
             prep, art = _SETTINGS[head]
             lead = words if det else f"{art if art == 'the' else article(words)} {words}"
@@ -1012,6 +1030,9 @@ def fold(toks: Parsed | None, text: str) -> Fold | None:
         if subj and toks[subj[0]].left == 0 and (toks[subj[0]].tag in _MASS_OR_PLURAL_OK or _has_det(toks, subj[0])):
             return Fold("object", (f"with {words}",))
     return None
+
+
+_DECADE = re.compile(r"(?:\d{2})?\d0['’]?s")
 
 
 def _has_det(toks: Parsed, i: int) -> bool:

@@ -103,6 +103,28 @@ gentle/JJ@light,lighting,glow,breeze,smile: soft
 harsh/JJ@light,lighting,shadows,sun,sunlight: hard | stark
 natural/JJ@light,lighting: ambient
 chaotic/JJ: frenzied | hectic
+dim/JJ@room,bedroom,kitchen,bar,hall,hallway,corridor,library,office,studio,cellar,basement,alley,tavern,pub: dimly lit
+dim/JJ@cafe,café,restaurant,diner,lounge,club,chamber,attic,cabin,apartment,stairwell,warehouse,interior: dimly lit
+deserted/JJ@island: uninhabited | desert
+deserted/JJ@street,road,beach,station,platform,highway,square,plaza: empty
+empty/JJ@street,road,beach,station,platform,highway,square,plaza: deserted
+busy/JJ@street,market,road,city,station,intersection,square,plaza,cafe,café,restaurant: bustling | crowded
+crowded/JJ: packed | bustling
+bustling/JJ: busy | lively
+abandoned/JJ: derelict
+derelict/JJ: abandoned
+lush/JJ: verdant
+verdant/JJ: lush
+desolate/JJ: bleak | barren
+barren/JJ: desolate
+delicious/JJ: tasty | mouth-watering
+shiny/JJ: glossy | gleaming
+glossy/JJ: shiny
+sparkling/JJ: glittering
+glittering/JJ: sparkling
+candlelit/JJ,VBN: candle-lit
+floating/VBG,JJ: hovering
+hovering/VBG: floating
 frantic/JJ: frenzied | hectic
 proud/JJ: dignified
 lonely/JJ: solitary | forlorn
@@ -123,6 +145,9 @@ by/IN@fire,fireplace,window,river,lake,sea,door,pool,pond,road,bed,table,stream,
 by/IN@campfire,hearth,wall,tree: beside | next to
 at/IN@pond,lake,river,stream,shore,fountain,creek,waterfall,seashore: by | beside
 near/IN: beside | close to
+on/IN@table,desk,shelf,pedestal,plinth,throne,stool,ledge,sill,windowsill,rock,boulder,hill,hilltop,cliff: atop | upon
+on/IN@horse,horseback,roof,rooftop,cake,stack,pile,branch,log,tree,pillar,tower,mountain,cabinet: atop | upon
+on/IN@grass,bench,wall,carpet,rug,bed,sofa,couch,floor,ground,blanket,towel,pillow,cushion,chair,armchair,sand: upon
 beside/IN: next to | alongside
 amid/IN: among | amidst
 among/IN: amid | amidst
@@ -145,6 +170,20 @@ car/NN: automobile
 table/NN@on: tabletop
 landscape/NN: scenery | vista
 cafe/NN: café
+grandmother/NN: grandma
+grandfather/NN: grandpa
+burger/NN: hamburger
+burgers/NNS: hamburgers
+bookshelf/NN: bookcase
+bookshelves/NNS: bookcases
+sill/NN: windowsill
+microphone/NN: mic
+backpack/NN: rucksack
+island/NN: isle
+shop/NN: store
+store/NN: shop
+sunset/NN: sundown
+dawn/NN: daybreak
 sitting/VBG: seated
 sofa/NN: couch
 couch/NN: sofa
@@ -187,6 +226,10 @@ PHRASES: dict[tuple[str, str], tuple[str, ...]] = {
     ("dressed", "in"): ("clad in",),
     ("clad", "in"): ("dressed in",),
     ("next", "to"): ("beside",),
+    ("looks", "like"): ("resembles", "mimics"),
+    ("look", "like"): ("resemble", "mimic"),
+    ("looking", "like"): ("resembling",),
+    ("lit", "by"): ("illuminated by",),
     ("filled", "with"): ("full of",),
     ("surrounded", "by"): ("encircled by",),
     ("reimagined", "as"): ("reinterpreted as", "recast as"),
@@ -204,9 +247,10 @@ class Entry:
 
 
 @lru_cache(maxsize=1)
-def lexicon() -> dict[str, Entry]:
-    """Lower-case word -> its entry, parsed once from the table above."""
-    table: dict[str, Entry] = {}
+def senses() -> dict[str, tuple[Entry, ...]]:
+    """Lower-case word -> its entries, parsed once from the table above. A word has several when its lines
+    give different alternatives for different heads ("on a pedestal" → "atop"/"upon", "on a wall" → "upon")."""
+    table: dict[str, list[Entry]] = {}
     for line in _RAW.strip().splitlines():
         key, _, rest = line.partition(":")
         word, _, spec = key.strip().partition("/")
@@ -220,28 +264,34 @@ def lexicon() -> dict[str, Entry]:
             frozenset(h.strip() for h in heads.split(",") if h.strip()),
             alts,
         )
-        known = table.get(word)
-        if known is not None and known.alternatives == alts and known.heads and entry.heads:
-            entry = Entry(word, known.tags | entry.tags, known.heads | entry.heads, alts)  # a long list, wrapped
-        table[word] = entry
-    return table
+        entries = table.setdefault(word, [])
+        same = next((k for k, e in enumerate(entries) if e.alternatives == alts and e.heads and entry.heads), None)
+        if same is not None:  # a long head list, wrapped over several lines
+            known = entries[same]
+            entries[same] = Entry(word, known.tags | entry.tags, known.heads | entry.heads, alts)
+        else:
+            entries.append(entry)
+    return {word: tuple(entries) for word, entries in table.items()}
+
+
+def lexicon() -> dict[str, Entry]:
+    """Lower-case word -> its first entry (:func:`senses` has them all)."""
+    return {word: entries[0] for word, entries in senses().items()}
 
 
 def alternatives(word: str, tag: str, head: str = "") -> tuple[str, ...]:
     """True synonyms of ``word`` read as part of speech ``tag`` (its head noun ``head``), or ``()``."""
-    entry = lexicon().get(word.lower())
-    if entry is None or tag not in entry.tags:
-        return ()
-    if entry.heads and head.lower() not in entry.heads:
-        return ()
-    return entry.alternatives
+    for entry in senses().get(word.lower(), ()):
+        if tag in entry.tags and (not entry.heads or head.lower() in entry.heads):
+            return entry.alternatives
+    return ()
 
 
 @lru_cache(maxsize=1)
 def vocabulary() -> frozenset[str]:
     """Every word the lexicon and the framings know: English by construction (name detection uses it)."""
     words: set[str] = set()
-    for entry in lexicon().values():
+    for entry in (e for entries in senses().values() for e in entries):
         for phrase in (entry.word, *entry.alternatives):
             words.update(w for w in phrase.replace("-", " ").split() if w.isalpha())
     for framing in (*NP_FRAMINGS, *CLAUSE_FRAMINGS):

@@ -60,6 +60,9 @@ def test_with_phrases_move_or_become_clauses() -> None:
         "a man lying on his back on the grass",  # "on his back": his = the subject's, never fronted
         "a woman in a yellow raincoat",  # clothing is not a place
         "portrait of a girl with freckles",
+        "a scientist in a lab coat looking through a microscope",  # the place completes the verb
+        "a man staring at the sea",
+        "a cat walking across a rooftop",
     ],
 )
 def test_no_fronting_where_it_would_misread(phrase: str) -> None:
@@ -106,6 +109,14 @@ def test_items_join_the_sentence(item: str, kind: str, joined: str) -> None:
     f = fold(parse_phrases([item])[0], item)
     assert f is not None and f.kind == kind
     assert joined in f.joined
+
+
+def test_a_decade_is_not_a_count() -> None:
+    # "3 robots selling noodles" joins as an object; a "1950s advertisement" is a medium, never "with 1950s …"
+    f = fold(parse_phrases(["1950s advertisement"])[0], "1950s advertisement")
+    assert f is None or f.kind != "object"
+    f = fold(parse_phrases(["3 robots"])[0], "3 robots")
+    assert f is not None and "with 3 robots" in f.joined
 
 
 def test_a_medium_becomes_the_head() -> None:
