@@ -37,6 +37,7 @@ from smoothie.prompt.restate import (
     describes_person,
     fold,
     parse_phrases,
+    present,
     restatements,
 )
 from smoothie.prompt.text import article, fix_articles
@@ -152,6 +153,8 @@ class RulesBackend:
         # (their names' descriptions still vary, and they may be reordered), so a line costs linear time
         parsed = _parse_with_placeholders(phrases[: chunk.varied], descriptions)
         parsed += [None] * (len(phrases) - len(parsed))
+        if chunk.subject is not None and chunk.subject < len(parsed):
+            parsed[chunk.subject] = _reparse_action(phrases[chunk.subject], parsed[chunk.subject], descriptions)
         subs = [self._synonyms(toks, rng) if toks is not None else {} for toks in parsed]
         s = chunk.subject
         head_items = phrases[:s]  # a leading weight tag or wildcard stays first
@@ -457,6 +460,37 @@ def _parse_stand_ins(phrases: list[str], descriptions: tuple[str, ...]) -> list[
         put = {i: (text, tag) for i, (_, text, tag) in zip(at, found, strict=True)}
         out.append(tuple(replace(t, text=put[t.i][0], tag=put[t.i][1]) if t.i in put else t for t in toks))
     return out
+
+
+_SEVERAL = re.compile(r"\b(?:and|or|\d+|two|three|four|five|six|seven|eight|nine|ten|dozens?|pairs?|couple)\b|&", re.I)
+_ACTION_FOLLOWERS = frozenset({"DT", "IN", "PRP$", "NN", "NNS", "CD", "JJ", "RP", "PH", "PHP", "PHT"})
+
+
+def _reparse_action(phrase: str, toks: Parsed | None, descriptions: tuple[str, ...]) -> Parsed | None:
+    """The small parser often misreads an action after a long noun phrase as a noun ("a man with a beard
+    drinking/NN coffee", "a knight kneeling/NN before a queen"), and the subject then has no restatement.
+    When an ``-ing`` verb right after a noun is not read as the noun's action, the phrase is parsed again
+    with everything before it as one stand-in ("someone kneeling before a queen", the way a name's
+    description is parsed), and that parse is kept when it reads the action as one."""
+    if toks is None:
+        return toks
+    for t in toks[2:]:
+        prev = toks[t.i - 1]
+        if not (t.lower.endswith("ing") and prev.tag in ("NN", "NNS", "JJ", "IN") and prev.text.isalpha()):
+            continue
+        if t.tag == "VBG" and t.dep == "acl":
+            return toks  # read right
+        if t.i + 1 >= len(toks) or toks[t.i + 1].tag not in _ACTION_FOLLOWERS or present(t.text, False) is None:
+            continue
+        head = "".join(x.text + x.ws for x in toks[: t.i]).strip()
+        if not re.match(r"(?:a|an)\s", head, re.IGNORECASE) or _PH.search(head) or _SEVERAL.search(head):
+            return toks  # one stand-in is one thing: "a bride and groom", "two foxes" stay as parsed
+        again = _parse_with_placeholders([phrase], tuple(sorted({*descriptions, head})))[0]
+        if again is None:
+            return toks
+        verb = next((x for x in again if x.text == t.text), None)
+        return again if verb is not None and verb.tag == "VBG" and verb.dep == "acl" else toks
+    return toks
 
 
 def _descriptions(request: ParaphraseRequest) -> tuple[str, ...]:
