@@ -987,7 +987,10 @@ def fold(toks: Parsed | None, text: str) -> Fold | None:
     ):
         first_noun = toks[-2]
         if first_noun.lower.endswith("s") or any(t.tag in ("DT", "CD") for t in toks[:-1]):
-            return Fold("object", (f"with {words}",))  # "sparks flying", "tools scattered"
+            # "sparks flying", "tools scattered"; an event also as a clause: "… as sparks fly"
+            several = first_noun.tag in _PLURAL_TAGS or bool(re.search(r"[^s]s$", first_noun.lower))
+            event = _as_event(toks[:-1], last, several)
+            return Fold("object", (f"with {words}", *event))
     roots = [t for t in toks if t.dep == "ROOT"]
     if len(roots) != 1:
         return None
@@ -1028,8 +1031,23 @@ def fold(toks: Parsed | None, text: str) -> Fold | None:
     if has_verb and root.tag == "VBG":  # "sparks flying", "smoke rising from chimneys"
         subj = [c for c in root.children if toks[c].dep == "nsubj" and c < root.i]
         if subj and toks[subj[0]].left == 0 and (toks[subj[0]].tag in _MASS_OR_PLURAL_OK or _has_det(toks, subj[0])):
-            return Fold("object", (f"with {words}",))
+            s = toks[subj[0]]
+            clause: tuple[str, ...] = ()
+            if s.right == root.i - 1 and not any(toks[c].dep in ("dobj", "obj") for c in root.children):
+                rest = "".join(t.text + t.ws for t in toks[root.i + 1 :]).strip()
+                clause = _as_event(toks[: root.i], root, s.tag in _PLURAL_TAGS, rest)
+            return Fold("object", (f"with {words}", *clause))
     return None
+
+
+def _as_event(subject: Sequence[Tok], verb: Tok, plural: bool, rest: str = "") -> tuple[str, ...]:
+    """An item that is an event said as a clause: "sparks flying" → "as sparks fly" (none when its verb has
+    no certain present tense)."""
+    said = present(verb.text, plural)
+    if said is None:
+        return ()
+    who = "".join(t.text + t.ws for t in subject).strip()
+    return (" ".join(x for x in ("as", who, said, rest) if x),)
 
 
 _DECADE = re.compile(r"(?:\d{2})?\d0['’]?s")

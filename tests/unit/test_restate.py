@@ -103,6 +103,8 @@ def test_present_tense(ing: str, singular: str, plural: str) -> None:
         ("warm light", "light", "in warm light"),
         ("2 chess clocks on the table", "object", "with 2 chess clocks on the table"),
         ("sparks flying", "object", "with sparks flying"),
+        ("sparks flying", "object", "as sparks fly"),
+        ("cherry blossoms falling", "object", "as cherry blossoms fall"),
     ],
 )
 def test_items_join_the_sentence(item: str, kind: str, joined: str) -> None:
