@@ -170,20 +170,8 @@ car/NN: automobile
 table/NN@on: tabletop
 landscape/NN: scenery | vista
 cafe/NN: café
-grandmother/NN: grandma
-grandfather/NN: grandpa
 burger/NN: hamburger
 burgers/NNS: hamburgers
-bookshelf/NN: bookcase
-bookshelves/NNS: bookcases
-sill/NN: windowsill
-microphone/NN: mic
-backpack/NN: rucksack
-island/NN: isle
-shop/NN: store
-store/NN: shop
-sunset/NN: sundown
-dawn/NN: daybreak
 sitting/VBG: seated
 sofa/NN: couch
 couch/NN: sofa
