@@ -111,6 +111,16 @@ _LIST_GLUE = re.compile(r"\s*(?:,|/|&|\band\b|\bor\b)\s*(?:(?:and|or)\s+)?", re.
 # "Unreal Engine 5", "Octane Render 2023", "Blender 3.6": a product's version goes with its name
 _VERSION_AFTER = re.compile(r"^\s+v?\d+(?:\.\d+)*(?=\s*(?:[,.;:)\]|]|$))", re.IGNORECASE)
 _ARTICLE_BEFORE = re.compile(r"\b(?:a|an|the)\s+$", re.IGNORECASE)
+# what follows a given name that opens a prompt and makes it someone: an -ing verb or a possessive
+_ACTS_AFTER = re.compile(r"(?:['’]s\b|\s+[a-z]+ing\b)")
+# ... and at a sentence's start, where a capital says nothing, what only a person does ("Rose blooming" is a flower)
+_PERSON_ACTS_AFTER = re.compile(
+    r"\s+(?:smiling|laughing|grinning|posing|waving|talking|singing|dancing|crying|reading|writing|sitting|"
+    r"standing|walking|running|jogging|wearing|holding|looking|playing|cooking|eating|drinking|sleeping|"
+    r"kneeling|hugging|kissing|riding|driving|painting|drawing|studying|working|shopping|jumping|swimming)\b|"
+    r"\s+[a-z]+ing\s+(?:(?:with|at|to|for|on)\s+)?(?:her|his)\b",
+    re.IGNORECASE,
+)
 _FROM_BEFORE = re.compile(r"\s*\b(?:from|of|in)\s+(?:the\s+)?$", re.IGNORECASE)
 # "name \(series\)" in a tag: danbooru's qualifier. The name is the tag's words before the escaped bracket.
 _SERIES = re.compile(r"\\\((?P<series>[^\\()]{1,60})\\\)")
@@ -543,6 +553,10 @@ class Genericiser:
             # "Rainy" opening a prompt is not a name; "Brad Pitt" (two capitals) or "Pearl" mid-prompt may be
             capitalised = [w for w in words if w[:1].isupper()]
             if len(words) == 1:
+                if capitalised and start == 0 and _ACTS_AFTER.match(context[start + len(text) :]):
+                    # "Sarah walking her dog", "Amber's smile": a given name doing something opens the prompt
+                    low = words[0].lower()
+                    return low in _given_names() or low in tables.word_names()
                 return bool(capitalised) and (start > 0 or words[0].isupper())
             return len(capitalised) >= 2
         return True
@@ -967,6 +981,18 @@ class Genericiser:
                 continue
             if (
                 token[:1].isupper()
+                and not token.isupper()
+                and low in tables.word_names()
+                and not re.search(r"\b(?:a|an|the|this|that|some|one|every)\s+$", left, re.IGNORECASE)
+                and (_PERSON_ACTS_AFTER if _sentence_start(text, w.start()) else _ACTS_AFTER).match(text[w.end() :])
+                and not (self.db is not None and self.db.is_general(token))
+            ):
+                # "Amber walking her dog", "a portrait of Hope smiling": a first name that is also a word, in
+                # name position (capitalised, doing something); "amber eyes" and "Rose garden" stay words
+                yield w.start(), _with_surname(text, words, i), "person"
+                continue
+            if (
+                token[:1].isupper()
                 and low in given
                 and low not in _SYNTAX_WORDS
                 and not is_english_word(token)
@@ -1127,14 +1153,18 @@ class Genericiser:
         window = left[-_CONTEXT:]
         before = _ACCLAIM_BEFORE.search(window)
         after = None if before else _ACCLAIM_AFTER.match(right)
-        works = entry.showcases or ("artwork",)
+        around = (analysis.before + left + " " + right).lower()
+        said = [w for w in entry.showcases if re.search(r"(?<![\w-])" + re.escape(w) + r"(?![\w-])", around)]
+        works = tuple(w for w in entry.showcases if not any(x in w for x in said)) or ("artwork",)  # never twice
         if before is None and after is None:
             previous = analysis.acclaimed
             alone = (analysis.before + left).rstrip().endswith(",") or not (analysis.before + left).strip()
             if entry.showcases and alone and re.match(r"\s*(?:,|$)", right):
-                # "ArtStation" as a tag of its own: the look of its work ("concept art"), not the site
-                analysis.found.append(Name(surface, "brand", works[0], entry.source, works[1:]))
-                return left, works[0], 0
+                # "ArtStation" as a tag of its own: the look of its work ("concept art"), not the site; nothing
+                # when the prompt says that already ("concept art, artstation")
+                work = "" if said else works[0]
+                analysis.found.append(Name(surface, "brand", work, entry.source, works[1:] if work else ()))
+                return left, work, 0
             if not previous or not _LIST_GLUE.fullmatch(left) or not analysis.before.endswith(previous):
                 return None
             work = works[0]  # "trending on ArtStation and Pixiv": "trending concept art and anime illustration"
@@ -1473,6 +1503,12 @@ def _name_case(word: str) -> str:
     if low in _NON_NOUN_NEXT or low.endswith(("ing", "ed")) or not word[:1].isalpha():
         return word
     return word[:1].upper() + word[1:]
+
+
+def _sentence_start(text: str, start: int) -> bool:
+    """Whether ``start`` opens ``text`` or a sentence in it (where a capital says nothing about a name)."""
+    head = text[:start].rstrip(" \t\"'([{")
+    return not head or head[-1] in ".!?\n:"
 
 
 def _given_names() -> frozenset[str]:

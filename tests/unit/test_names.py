@@ -421,3 +421,28 @@ def test_a_products_version_goes_with_its_name() -> None:
         "a city at night, real-time game-engine render, physically based 3d render"
     )
     assert "5" not in generic("Unreal Engine 5.1")
+
+
+def test_a_site_never_repeats_what_the_prompt_says() -> None:
+    assert generic("concept art, artstation, a fox") == "concept art, a fox"
+    assert generic("concept art of a fox, trending on artstation") == (
+        "concept art of a fox, trending polished digital painting"
+    )
+
+
+@pytest.mark.parametrize(
+    ("prompt", "expected"),
+    [
+        ("Sarah walking her dog", "a woman walking her dog"),  # a given name opening the prompt
+        ("Jordan running on a beach", "a man running on a beach"),
+        ("Amber walking her dog", "a woman walking her dog"),  # a word that is a name, doing what people do
+        ("Hope smiling", "a woman smiling"),
+        ("a portrait of Amber walking her dog", "a portrait of a woman walking her dog"),
+        ("Rose blooming in a vase", "Rose blooming in a vase"),  # a flower at the start of a sentence
+        ("Amber glowing in the dark", "Amber glowing in the dark"),
+        ("Amber light over the sea", "Amber light over the sea"),
+        ("Hope rising over the city", "Hope rising over the city"),
+    ],
+)
+def test_first_names_that_are_words_only_in_name_position(prompt: str, expected: str) -> None:
+    assert generic(prompt) == expected
