@@ -814,6 +814,9 @@ class Genericiser:
                             continue
                     else:
                         entry = self.db.get(key)
+                        base = self.user.get(name) or self.table.get(name)
+                        if hit[1] == tables.CHARACTER and base is not None and base.label == "character":
+                            entry = base  # "rem (re:zero)": the table's description, as without the database
             if entry is None:
                 qualifier = normalise_form(series).split()
                 marks_a_name = normalise_form(series) in ("cosplay", "character", "persona", "vtuber")

@@ -446,3 +446,11 @@ def test_a_site_never_repeats_what_the_prompt_says() -> None:
 )
 def test_first_names_that_are_words_only_in_name_position(prompt: str, expected: str) -> None:
     assert generic(prompt) == expected
+
+
+def test_the_tag_database_never_hides_the_tables_description(tmp_path: Path) -> None:
+    f = tmp_path / "tags.csv"
+    f.write_text("rem_(re:zero),4,9000,\nre:zero_kara_hajimeru_isekai_seikatsu,3,20000,re:zero\n", encoding="utf-8")
+    prompt = "1girl, solo, rem (re:zero), maid outfit, looking at viewer"
+    assert generic(prompt, tag_database=str(f)) == generic(prompt)
+    assert "short hair" in generic(prompt, tag_database=str(f))
