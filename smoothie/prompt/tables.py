@@ -361,7 +361,7 @@ _DISK_FORMAT = 1
 def user_cache_dir() -> Path:
     """Where Smoothie keeps files it can rebuild: ``$SMOOTHIE_CACHE_DIR``, else the platform's user cache
     directory (``$XDG_CACHE_HOME`` or ``~/.cache`` on Linux, ``~/Library/Caches`` on macOS, ``%LOCALAPPDATA%``
-    on Windows) + ``smoothie``."""
+    on Windows) + ``sd-webui-smoothie`` (the folder the test checkpoints use too)."""
     env = os.environ.get("SMOOTHIE_CACHE_DIR", "").strip()
     if env:
         return Path(env).expanduser()
@@ -371,7 +371,7 @@ def user_cache_dir() -> Path:
         base = Path.home() / "Library" / "Caches"
     else:
         base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "smoothie"
+    return base / "sd-webui-smoothie"
 
 
 def _disk_cache_path(resolved: str) -> Path:

@@ -771,7 +771,7 @@ def test_the_user_cache_directory(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
     monkeypatch.delenv("SMOOTHIE_CACHE_DIR")
     monkeypatch.setattr(tables.sys, "platform", "linux")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    assert tables.user_cache_dir() == tmp_path / "xdg" / "smoothie"
+    assert tables.user_cache_dir() == tmp_path / "xdg" / "sd-webui-smoothie"
 
 
 def test_tag_key_reads_every_spelling() -> None:
