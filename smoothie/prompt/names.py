@@ -481,6 +481,9 @@ class Genericiser:
             if label == "place" and acts and len(words) <= 2:
                 label, ner_label = "person", "PERSON"  # "Zorblax waving at the camera": someone, not somewhere
             surface = re.sub(r"['’]s$", "", ent.text)  # "Van Gogh's": the name without the possessive
+            surface = surface.strip(" \t|,;")  # "x, |Sarah": spaCy's span takes a stray "|" the prompt keeps
+            if not surface:
+                continue
             analysis.ner.setdefault(surface, (label, ner_label))
         for tok in doc:
             if (

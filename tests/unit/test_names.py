@@ -454,3 +454,9 @@ def test_the_tag_database_never_hides_the_tables_description(tmp_path: Path) -> 
     prompt = "1girl, solo, rem (re:zero), maid outfit, looking at viewer"
     assert generic(prompt, tag_database=str(f)) == generic(prompt)
     assert "short hair" in generic(prompt, tag_database=str(f))
+
+
+def test_a_stray_bar_before_a_name_stays() -> None:
+    # A1111 reads a stray "|" (it breaks its [a|b] parse): the name step keeps the characters around a name
+    assert generic("x, |Sarah") == "x, |a woman"
+    assert generic("a cat BREAK |Greg Rutkowski BREAK, dog").startswith("a cat BREAK |")
