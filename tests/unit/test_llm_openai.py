@@ -21,7 +21,7 @@ from smoothie.prompt.backends.openai import OpenAIBackend, create_backend, resol
 from smoothie.prompt.llm.cache import SHARED_MEMORY
 from smoothie.prompt.llm.deadline import Deadline
 from smoothie.prompt.llm.errors import BackendUnavailable
-from smoothie.prompt.llm.http import OpenAIClient
+from smoothie.prompt.llm.http import MAX_RESPONSE_BYTES, OpenAIClient
 
 SLACK = 1.0  # seconds a failing request may take beyond its timeout (thread scheduling on a busy CI machine)
 
@@ -331,6 +331,15 @@ def test_refusal_raises(server: LoopbackServer) -> None:
     server.reply = answer_with("I'm sorry, but I can't help with rewriting this prompt.")
     with pytest.raises(BackendUnavailable, match="refused"):
         backend(server).paraphrase(REQUEST)
+
+
+def test_an_oversized_answer_is_refused_naming_the_url_once(server: LoopbackServer) -> None:
+    server.reply = lambda path, body: (200, b"x" * (MAX_RESPONSE_BYTES + 1), 0.0)
+    with pytest.raises(BackendUnavailable) as info:
+        backend(server).paraphrase(REQUEST)
+    message = str(info.value)
+    assert f"{server.base_url}/chat/completions answered more than {MAX_RESPONSE_BYTES} bytes" in message
+    assert "/v1/v1" not in message
 
 
 def test_a_hanging_server_raises_within_the_timeout(server: LoopbackServer) -> None:

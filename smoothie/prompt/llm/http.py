@@ -189,7 +189,7 @@ class OpenAIClient:
                 size += len(chunk)
                 if size > MAX_RESPONSE_BYTES:
                     raise BackendUnavailable(
-                        f"{self.base_url}{path} answered more than {MAX_RESPONSE_BYTES} bytes; giving up"
+                        f"{self._url(path)} answered more than {MAX_RESPONSE_BYTES} bytes; giving up"
                     )
             if aborted.is_set():
                 raise _AbortedError
@@ -215,6 +215,13 @@ class OpenAIClient:
         finally:
             watchdog.cancel()
             conn.close()
+
+    def _url(self, path: str) -> str:
+        """The full URL of a request path that already carries the base URL's own path (``/v1/models``)."""
+        default = 443 if self._scheme == "https" else 80
+        port = "" if self._port == default else f":{self._port}"
+        host = f"[{self._host}]" if ":" in self._host else self._host
+        return f"{self._scheme}://{host}{port}{path}"
 
     def _timeout_error(self, deadline: Deadline | None = None) -> BackendUnavailable:
         limit = f"the {deadline.seconds:g} s timeout" if deadline is not None else "the timeout"

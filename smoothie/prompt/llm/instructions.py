@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from typing import TypedDict
 
 from smoothie.prompt.invariants import protected_words_in
+from smoothie.prompt.request import ParaphraseRequest
 from smoothie.prompt.llm.parse import PLACEHOLDER_RE
 from smoothie.prompt.request import ParaphraseRequest
 
