@@ -71,12 +71,14 @@ class Requirement:
     spec: str
     optional: bool = False
     why: str = ""
+    separate: bool = False  # optional, installed on its own (its failure must not cost spaCy)
 
 
 @dataclass
 class Plan:
     install: list[str] = field(default_factory=list)  # pip requirement strings, required ones
     install_optional: list[str] = field(default_factory=list)  # tried separately; failure is only a note
+    install_separately: list[str] = field(default_factory=list)  # each tried on its own; failure is only a note
     constraints: list[str] = field(default_factory=list)  # name==version lines
     notes: list[str] = field(default_factory=list)
     analysis: list[str] = field(default_factory=list)  # optional dataset-analysis packages
@@ -84,7 +86,13 @@ class Plan:
 
     @property
     def empty(self) -> bool:
-        return not self.install and not self.install_optional and not self.analysis and not self.analysis_nodeps
+        return (
+            not self.install
+            and not self.install_optional
+            and not self.install_separately
+            and not self.analysis
+            and not self.analysis_nodeps
+        )
 
 
 def canonical(name: str) -> str:
@@ -138,6 +146,9 @@ def requirements(installed: Mapping[str, str]) -> list[Requirement]:
         Requirement("click", ">=7.1", optional=True, why="imported by spaCy 3.7"),
         Requirement("spacy", spacy_spec(installed), optional=True, why="proper-noun detection"),
         Requirement(SPACY_MODEL, f"=={SPACY_MODEL_VERSION}", optional=True, why="spaCy's English model"),
+        # Pure Python (numpy, pyyaml, tqdm): lets the transformers backend read a GGUF model file on the
+        # WebUI's own transformers (A1111 pins 4.30.2, which reads none: Smoothie converts it once).
+        Requirement("gguf", ">=0.10", optional=True, separate=True, why="GGUF language-model files"),
     ]
 
 
@@ -199,7 +210,10 @@ def plan(installed: Mapping[str, str]) -> Plan:
             and not any(s.startswith("spacy") for s in result.install_optional)
         ):
             continue  # no spaCy and none planned: the model is useless
-        target = result.install_optional if req.optional else result.install
+        if req.separate:
+            target = result.install_separately
+        else:
+            target = result.install_optional if req.optional else result.install
         target.append(f"{req.name}{req.spec}")
     plan_analysis(inst, result)
     return result
@@ -267,6 +281,11 @@ def main() -> int:
                 "[Smoothie] the dataset analysis models could not be installed; the dataset tab uses OpenCV's "
                 f"Haar cascades and colour statistics instead.\n{log}"
             )
+    for package in todo.install_separately:
+        print(f"[Smoothie] installing optional {package} (host packages pinned)")
+        ok, log = pip_install([package], todo.constraints)
+        if not ok:
+            print(f"[Smoothie] could not install {package}; only what needs it is unavailable.\n{log}")
     return 0
 
 

@@ -32,7 +32,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("prompt", nargs="?", help="the prompt (quote it); omit with --jsonl")
     p.add_argument("--n", type=int, default=32, help="ensemble size (default 32)")
     p.add_argument(
-        "--backend", default="rules", help="paraphrase backend: rules (default, offline), openai, transformers"
+        "--backend",
+        default="rules",
+        help="paraphrase backend: rules (default, offline), auto (a local LLM server or --model, else rules), "
+        "openai, transformers",
     )
     p.add_argument("--seed", type=int, default=0, help="seed: the same seed gives the same ensemble (default 0)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
@@ -49,13 +52,18 @@ def register(sub: argparse._SubParsersAction) -> None:
         "character, copyright and artist tags from general ones; default: the tagcomplete extension's, "
         "when it is installed next to this one",
     )
-    llm = p.add_argument_group("LLM backends (openai, transformers)")
+    llm = p.add_argument_group("LLM backends (auto, openai, transformers)")
     llm.add_argument("--base-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:11434/v1 (Ollama)")
-    llm.add_argument("--model", help="model name (openai) or a local path / Hugging Face id (transformers)")
+    llm.add_argument(
+        "--model",
+        help="the server's model name (openai), or a GGUF file, model folder or Hugging Face id (transformers; "
+        "auto: a file or folder that exists is a local model)",
+    )
     llm.add_argument("--timeout", type=float, help="seconds before falling back to the rules backend")
     llm.add_argument("--rounds", type=int, help="recursive smoothing rounds (default 1)")
     llm.add_argument("--api-key-env", metavar="VAR", help="environment variable holding the API key")
     llm.add_argument("--device", help="transformers device: auto (default), cpu, cuda")
+    llm.add_argument("--threads", type=int, help="transformers: CPU threads for torch (1 is fastest on a busy machine)")
     llm.add_argument("--cache-dir", metavar="DIR", help="keep LLM results on disk here (also SMOOTHIE_LLM_CACHE_DIR)")
     p.set_defaults(func=run)
 
@@ -67,9 +75,12 @@ def _backend_options(args: argparse.Namespace) -> dict[str, Any]:
 
     accepted = backend_parameters(args.backend)
     opts: dict[str, Any] = {}
-    for key in ("base_url", "model", "timeout", "rounds", "device", "cache_dir"):
+    for key in ("base_url", "model", "timeout", "rounds", "device", "threads", "cache_dir"):
         value = getattr(args, key, None)
         if value is None:
+            continue
+        if key == "model" and args.backend == "auto" and (Path(value).expanduser().exists() or value.endswith(".gguf")):
+            opts["local_model"] = value  # auto: a file or folder is a local model, anything else a server's name
             continue
         if accepted is not None and key not in accepted:
             flag = "--" + key.replace("_", "-")

@@ -63,6 +63,9 @@ class Rewrite:
     sources: tuple[str, ...] = ()
     #: validator reason (``age``, ``number``, ``colour``, …) -> how many candidates it rejected
     rejected: Mapping[str, int] = field(default_factory=dict)
+    #: the backend and model that wrote the ``"model"`` paraphrases ("transformers SmolLM2-….gguf",
+    #: "openai llama3.2:1b at http://127.0.0.1:11434/v1"); "" when none of them did
+    model: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -72,6 +75,7 @@ class Rewrite:
             "paraphrases": list(self.paraphrases),
             "sources": list(self.sources),
             "rejected": dict(self.rejected),
+            "model": self.model,
         }
 
 
@@ -288,6 +292,7 @@ def rewrite(
         original=prompt,
         hints=hints,
         networks=tuple(f"[[{k}]]" for k, atom in enumerate(prot.atoms) if atom.startswith("<")),
+        check=lambda candidate: _verdict(candidate, prot, generic, g.names),
     )
     rules = get_backend("rules")
     chosen: Backend = rules
@@ -326,6 +331,7 @@ def rewrite(
         ensemble.repeat()
     for w in warnings:
         log.warning("%s", w)
+    sources = tuple(ensemble.sources[:n])
     result = Rewrite(
         prompt,
         generic,
@@ -333,11 +339,29 @@ def rewrite(
         tuple(ensemble.texts[:n]),
         backend_name,
         tuple(warnings),
-        tuple(ensemble.sources[:n]),
+        sources,
         dict(sorted(ensemble.rejected.items())),
+        _describe(chosen) if "model" in sources else "",
     )
     _CACHE.put(key, result)
     return result
+
+
+def _verdict(candidate: str, prot: Protected, generic: str, names: tuple[Name, ...]) -> tuple[str, ...]:
+    """``request.check`` for a backend: restore one protected candidate and validate it (``()`` accepts)."""
+    r = restore_checked(candidate, prot)
+    if r.text is None:
+        return (r.reason or "syntax",)
+    return check(generic, r.text, names=names)
+
+
+def _describe(backend: Backend) -> str:
+    """What a backend says it is (``describe()``: backend and model), else its name."""
+    describe = getattr(backend, "describe", None)
+    try:
+        return str(describe()) if callable(describe) else backend.name
+    except Exception:
+        return backend.name
 
 
 class _Ensemble:

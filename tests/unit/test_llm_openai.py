@@ -149,15 +149,28 @@ def test_good_answer_is_parsed_and_the_request_carries_the_instruction_set(serve
     assert body["temperature"] == 0.7
     assert body["seed"] == 7
     assert body["stream"] is False
-    system, *_, user = body["messages"]
-    assert system["role"] == "system"
+    assert "stop" not in body  # 4 lines in one answer: no stop at the first line break
+    assert [m["role"] for m in body["messages"]] == ["system", "user"]
+    system, user = body["messages"]
     assert "Never write the name of a person" in system["content"]
-    assert "Write 4 new descriptions" in system["content"]
+    assert "one new description a line" in system["content"]
     assert "[[0]]" in user["content"]
     assert REQUEST.text in user["content"]
-    assert "Words to keep exactly: red" in user["content"]
+    assert "Keep exactly: red" in user["content"]
     assert REQUEST.original in user["content"]  # context for the model, with the instruction not to copy names
-    assert [m["role"] for m in body["messages"]] == ["system", "user", "assistant", "user"]  # few-shot example
+    assert "Write 4 new rewrites of the image prompt, one per line, different from these." in user["content"]
+    shown = user["content"].split("Rewrites so far:\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert 1 <= len(shown) <= 6  # the rules backend's paraphrases as examples
+    assert all("[[0]]" in line and "red" in line for line in shown)
+
+
+def test_one_line_calls_ask_the_server_to_stop_at_the_line_break(server: LoopbackServer) -> None:
+    server.reply = answer_with(GOOD_LINES[0])
+    backend(server, per_call=1).paraphrase(REQUEST)
+    bodies = server.chats()
+    assert len(bodies) == REQUEST.n
+    assert all(body["stop"] == ["\n"] for body in bodies)
+    assert [body["seed"] for body in bodies] == [REQUEST.seed + i for i in range(REQUEST.n)]
 
 
 def test_a_leaked_name_is_returned_for_the_engine_to_remove(server: LoopbackServer) -> None:
@@ -237,28 +250,20 @@ SMOOTHED = [
 ]
 
 
-def test_smoothing_round_feeds_the_ensemble_back_and_uses_the_rewrite(server: LoopbackServer) -> None:
+def test_a_smoothing_round_shows_the_first_answer_as_examples(server: LoopbackServer) -> None:
     server.reply = answer_with("\n".join(GOOD_LINES), "\n".join(SMOOTHED))
-    out = backend(server, rounds=1).paraphrase(REQUEST)
-    assert out == SMOOTHED
-    _first, second = server.chats()
-    smooth_user = second["messages"][-1]["content"]
-    assert all(line in smooth_user for line in GOOD_LINES)
-    assert "less formulaic" in second["messages"][0]["content"]
-    assert second["seed"] == REQUEST.seed + 1
+    out = backend(server, rounds=1, examples=4).paraphrase(REQUEST)
+    assert out == SMOOTHED + GOOD_LINES  # the latest round first
+    first, second = server.chats()
+    assert "Rewrites so far:\n" + "\n".join(GOOD_LINES) in second["messages"][-1]["content"]
+    assert second["seed"] != first["seed"]
 
 
-def test_two_rounds_make_three_calls(server: LoopbackServer) -> None:
+def test_two_rounds_make_three_calls_and_a_copied_line_is_not_new(server: LoopbackServer) -> None:
     server.reply = answer_with("\n".join(GOOD_LINES), "\n".join(SMOOTHED), "\n".join(GOOD_LINES[::-1]))
     out = backend(server, rounds=2).paraphrase(REQUEST)
     assert len(server.chats()) == 3
-    assert out == GOOD_LINES[::-1]
-
-
-def test_a_short_smoothing_answer_is_filled_from_the_previous_lines(server: LoopbackServer) -> None:
-    server.reply = answer_with("\n".join(GOOD_LINES), "\n".join(SMOOTHED[:2]))
-    out = backend(server, rounds=1).paraphrase(REQUEST)
-    assert out == SMOOTHED[:2] + GOOD_LINES[2:]
+    assert out == SMOOTHED + GOOD_LINES  # round 2 only repeated round 0
 
 
 def test_a_failed_smoothing_round_keeps_the_first_answer(server: LoopbackServer) -> None:
@@ -394,7 +399,7 @@ def test_connection_refused_raises_fast() -> None:
 
 def test_a_server_with_no_models_says_so(server: LoopbackServer) -> None:
     server.reply = lambda path, body: (200, '{"object": "list", "data": []}', 0.0)
-    with pytest.raises(BackendUnavailable, match="lists no models"):
+    with pytest.raises(BackendUnavailable, match="lists no chat models"):
         backend(server, model=None).paraphrase(REQUEST)
 
 

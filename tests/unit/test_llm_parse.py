@@ -1,27 +1,21 @@
-"""Defensive parsing of LLM answers, the instruction set, the cache and the deadline (no model, no server)."""
+"""Defensive parsing of LLM answers (smoothie.prompt.llm.parse): no model, no server."""
 
 from __future__ import annotations
 
 import json
-import time
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from smoothie.prompt.backends import ParaphraseRequest
-from smoothie.prompt.llm import instructions
-from smoothie.prompt.llm.cache import MemoryLRU, ResultCache, cache_key
-from smoothie.prompt.llm.deadline import Deadline
 from smoothie.prompt.llm.parse import (
     clean_line,
+    copy_key,
     normalise_placeholders,
     parse_candidates,
     split_answer,
     strip_reasoning,
 )
-from smoothie.prompt.llm.pipeline import split_counts, token_budget
 
 SOURCE = "a cat whose fur looks like a strawberry, [[0]], sitting on a red cushion, 12 candles"
 PH = ("[[0]]",)
@@ -165,6 +159,30 @@ def test_clean_line_strips_markers_quotes_and_trailing_commas() -> None:
     assert clean_line("- **bold start** then text") == "bold start then text"
 
 
+def test_copies_of_the_prompt_or_of_an_example_are_dropped() -> None:
+    example = "A strawberry-furred cat on a red cushion, [[0]], 12 candles around it"
+    answer = "\n".join([SOURCE.upper(), f'"{example}."', LINES[0]])
+    result = parse_candidates(answer, SOURCE, PH, exclude=[example])
+    assert result.lines == [LINES[0]]
+    assert result.dropped["copy"] == 2
+    assert copy_key("A cat, [[0]]; red!") == copy_key("a cat [[0]] red")
+
+
+def test_a_line_that_tells_a_story_around_the_picture_is_dropped() -> None:
+    story = (
+        "A cat with strawberry fur, [[0]], on a red cushion, 12 candles, while a husband walks home through the "
+        "rainy village streets after the harvest festival ended at midnight"
+    )
+    vivid = "Envision a cat whose fur mimics the dotted texture of a strawberry, [[0]], red cushion, 12 candles"
+    result = parse_candidates("\n".join([story, vivid]), SOURCE, PH)
+    assert result.lines == [vivid]
+    assert result.dropped["added"] == 1
+    # words of the examples shown (synonyms the rules backend used) are the prompt's own
+    synonyms = "A cat, a feline with a berry-patterned pelt lounging on a red pillow, [[0]], 12 tapers, mellow glow"
+    assert parse_candidates(synonyms, SOURCE, PH).dropped["added"] == 1
+    assert parse_candidates(synonyms, SOURCE, PH, known=["feline berry pelt lounging pillow tapers mellow"]).lines
+
+
 # -- properties ----------------------------------------------------------------------------------------
 
 
@@ -191,156 +209,4 @@ def test_marked_lists_round_trip(lines: list[str], marker: str, preamble: bool) 
     answer = "\n".join(marker.format(line, i=i) for i, line in enumerate(lines, 1))
     if preamble:
         answer = f"Here are {len(lines)} descriptions:\n\n{answer}\n\nHope this helps!"
-    assert parse(answer) == lines
-
-
-# -- instructions ----------------------------------------------------------------------------------------
-
-
-def test_generation_messages_carry_the_rules_the_example_and_the_request() -> None:
-    request = ParaphraseRequest(
-        text="[[0]], a woman laughing in a field [[1]] a dog, 70 bottle caps, left",
-        n=32,
-        placeholders=("[[0]]", "[[1]]"),
-        separators=("[[1]]",),
-        original="(smile:1.2), Sarah laughing in a field AND a dog, 70 bottle caps, left",
-    )
-    messages = instructions.generation_messages(request, 32)
-    assert [m["role"] for m in messages] == ["system", "user", "assistant", "user"]
-    system = messages[0]["content"]
-    for needle in (
-        "Write 32 new descriptions",
-        "framing",
-        "vocabulary",
-        "sentence shape",
-        "Never write the name of a person, artist",
-        "brand",
-        "artwork",
-        "number, colour and direction",
-        "exactly once",
-        "[[1]] splits the prompt into two parts: keep it between them",
-        "one per line, no numbering",
-    ):
-        assert needle in system
-    user = messages[-1]["content"]
-    assert request.text in user
-    assert "Words to keep exactly: 70, left" in user
-    assert "Tokens to copy once into every description: [[0]], [[1]]" in user
-    assert "Sarah" in user  # the original as context, flagged as such
-    assert "never write them" in user
-    example_lines = messages[2]["content"].splitlines()
-    assert len(example_lines) == 4
-    assert all(line.count("[[0]]") == 1 and "red" in line for line in example_lines)
-
-
-def test_the_engines_hints_offer_alternatives() -> None:
-    request = ParaphraseRequest(
-        text="a rugged blond man drinking coffee in a diner",
-        n=8,
-        hints={"a rugged blond man": "a square-jawed blond man\na tousled blond gentleman", "absent phrase": "x"},
-    )
-    user = instructions.generation_messages(request, 8)[-1]["content"]
-    assert "- a rugged blond man: a square-jawed blond man / a tousled blond gentleman" in user
-    assert "absent phrase" not in user
-
-
-def test_tags_style_has_its_own_rule_and_example() -> None:
-    request = ParaphraseRequest(text="[[0]], 1girl, solo, long hair", n=8, placeholders=("[[0]]",), style="tags")
-    messages = instructions.generation_messages(request, 8, show_original=False, few_shot=True)
-    assert "comma-separated list of tags" in messages[0]["content"]
-    assert "1girl" in messages[2]["content"]
-    assert "original prompt" not in messages[-1]["content"]
-
-
-def test_smoothing_messages_list_every_line() -> None:
-    request = ParaphraseRequest(text=SOURCE, n=3, placeholders=PH)
-    messages = instructions.smoothing_messages(request, LINES)
-    assert "less formulaic" in messages[0]["content"]
-    assert "exactly as many lines as you were given" in messages[0]["content"]
-    assert all(line in messages[1]["content"] for line in LINES)
-    assert "Answer with exactly 3 lines" in messages[1]["content"]
-    with pytest.raises(ValueError, match="at least one description"):
-        instructions.smoothing_messages(request, [])
-
-
-def test_render_plain_ends_where_the_answer_begins() -> None:
-    text = instructions.render_plain(instructions.generation_messages(ParaphraseRequest(text=SOURCE, n=2), 2))
-    assert text.endswith("### Answer\n")
-    assert text.count("### Request") == 2
-
-
-def test_split_counts_and_token_budget() -> None:
-    assert split_counts(32, 8) == [8, 8, 8, 8]
-    assert split_counts(35, 16) == [12, 12, 11]
-    assert split_counts(3, 32) == [3]
-    assert sum(split_counts(1000, 7)) == 1000
-    with pytest.raises(ValueError, match="n=0"):
-        split_counts(0, 8)
-    assert token_budget("x" * 90, 32, 100_000) == 32 * (30 + 24) + 64
-    assert token_budget("x" * 90, 32, 512) == 512
-
-
-# -- cache and deadline -------------------------------------------------------------------------------------
-
-
-def test_cache_key_separates_what_changes_the_answer() -> None:
-    request = ParaphraseRequest(text=SOURCE, n=32, seed=1, placeholders=PH)
-    base = cache_key(request, "openai", "m", 1)
-    assert cache_key(request, "openai", "m", 1) == base
-    different = [
-        cache_key(ParaphraseRequest(text=SOURCE + "!", n=32, seed=1, placeholders=PH), "openai", "m", 1),
-        cache_key(ParaphraseRequest(text=SOURCE, n=16, seed=1, placeholders=PH), "openai", "m", 1),
-        cache_key(ParaphraseRequest(text=SOURCE, n=32, seed=2, placeholders=PH), "openai", "m", 1),
-        cache_key(request, "transformers", "m", 1),
-        cache_key(request, "openai", "other", 1),
-        cache_key(request, "openai", "m", 2),
-        cache_key(request, "openai", "m", 1, temperature=0.5),
-    ]
-    assert all(key != base for key in different)
-
-
-def test_lru_evicts_the_least_recently_used() -> None:
-    lru = MemoryLRU(max_entries=2)
-    lru.put("a", ["1"])
-    lru.put("b", ["2"])
-    assert lru.get("a") == ["1"]
-    lru.put("c", ["3"])
-    assert lru.get("b") is None
-    assert lru.get("a") == ["1"]
-    assert len(lru) == 2
-    with pytest.raises(ValueError, match="max_entries must be at least 1, got 0"):
-        MemoryLRU(0)
-
-
-def test_disk_cache_round_trip_and_corrupt_files(tmp_path: Path) -> None:
-    key = cache_key(ParaphraseRequest(text=SOURCE, n=3, placeholders=PH), "openai", "m", 1)
-    cache = ResultCache(tmp_path / "c", memory=MemoryLRU())
-    assert cache.get(key) is None
-    assert not (tmp_path / "c").exists()  # nothing created until the first write
-    cache.put(key, LINES)
-    assert ResultCache(tmp_path / "c", memory=MemoryLRU()).get(key) == LINES
-    (file,) = (tmp_path / "c").glob("*.json")
-    file.write_text("{not json", encoding="utf-8")
-    assert ResultCache(tmp_path / "c", memory=MemoryLRU()).get(key) is None
-    file.write_text(json.dumps({"key": {"other": 1}, "paraphrases": ["x"]}), encoding="utf-8")
-    assert ResultCache(tmp_path / "c", memory=MemoryLRU()).get(key) is None
-
-
-def test_a_cache_that_cannot_write_does_not_fail(tmp_path: Path) -> None:
-    blocker = tmp_path / "file"
-    blocker.write_text("x", encoding="utf-8")
-    key = cache_key(ParaphraseRequest(text=SOURCE, n=3), "openai", "m", 1)
-    cache = ResultCache(blocker / "sub", memory=MemoryLRU())
-    cache.put(key, LINES)  # logs a warning
-    assert cache.get(key) == LINES  # still in memory
-
-
-def test_deadline() -> None:
-    d = Deadline(0.05)
-    assert 0 < d.remaining() <= 0.05
-    time.sleep(0.06)
-    assert d.expired
-    assert d.remaining() == 0.0
-    for bad in (0, -1, float("nan"), float("inf"), True, "1"):
-        with pytest.raises(ValueError, match="timeout must be a positive number of seconds"):
-            Deadline(bad)  # type: ignore[arg-type]
+    assert parse(answer, known=_WORDS) == lines

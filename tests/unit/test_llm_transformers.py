@@ -67,8 +67,11 @@ def _one_thread() -> Any:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache() -> Any:
+def _fresh_cache(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """An empty results cache, and no rules-backend examples: each prompt here is exactly what the keyed
+    model expects (the examples' effect is tested in test_llm_pipeline and on the real model below)."""
     SHARED_MEMORY.clear()
+    monkeypatch.setattr("smoothie.prompt.backends.transformers.seed_examples", lambda request: [])
     yield
     SHARED_MEMORY.clear()
 
@@ -79,7 +82,7 @@ def tokenizer() -> Any:
 
     corpus = [
         instructions.render_plain(instructions.generation_messages(REQUEST, 4)),
-        instructions.render_plain(instructions.smoothing_messages(REQUEST, ANSWER)),
+        instructions.render_plain(instructions.generation_messages(REQUEST, 4, ANSWER)),
         "\n".join(ANSWER + SMOOTHED),
     ] * 2
     bpe = Tokenizer(models.BPE(unk_token="<unk>"))
@@ -168,34 +171,34 @@ def random_model(path: Path, tok: Any, kind: str, *, n_positions: int = 4096, wi
     return path
 
 
-def gen_prompt(tok: Any, request: ParaphraseRequest, *, template: bool, few_shot: bool = True) -> str:
-    messages = instructions.generation_messages(request, request.n, few_shot=few_shot)
-    if not few_shot:
-        messages = [messages[0], messages[-1]]
-    if template:
-        return str(tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=True))
-    return instructions.render_plain(messages)
-
-
-def smooth_prompt(tok: Any, request: ParaphraseRequest, lines: list[str], *, template: bool) -> str:
-    messages = instructions.smoothing_messages(request, lines)
+def gen_prompt(tok: Any, request: ParaphraseRequest, examples: list[str] = [], *, template: bool) -> str:  # noqa: B006
+    """The text the backend renders for one call asking for all ``request.n`` lines, showing ``examples``."""
+    messages = instructions.generation_messages(request, request.n, examples)
     if template:
         return str(tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=True))
     return instructions.render_plain(messages)
 
 
 def keyed_backend(tmp_path: Path, tok: Any, *, template: bool = False, **options: Any) -> TransformersBackend:
-    """A backend over a position-keyed GPT-2 that answers ANSWER, then SMOOTHED to the smoothing round."""
+    """A backend over a position-keyed GPT-2 that answers ANSWER, then SMOOTHED to the smoothing round (which
+    shows ANSWER as its examples)."""
     if template:
         tok = transformers.PreTrainedTokenizerFast(
             tokenizer_object=tok.backend_tokenizer, pad_token="<pad>", eos_token="</s>", unk_token="<unk>"
         )
         tok.chat_template = CHAT_TEMPLATE
     first = n_tokens(tok, gen_prompt(tok, REQUEST, template=template))
-    second = n_tokens(tok, smooth_prompt(tok, REQUEST, ANSWER, template=template))
+    second = n_tokens(tok, gen_prompt(tok, REQUEST, ANSWER, template=template))
     answers = {first: answer_ids(tok, ANSWER), second: answer_ids(tok, SMOOTHED)}
     path = position_keyed_gpt2(tmp_path / "keyed", tok, answers, n_positions=max(first, second) + 200)
-    opts: dict[str, Any] = {"model": str(path), "device": "cpu", "timeout": 60.0, "rounds": 0, "max_new_tokens": 150}
+    opts: dict[str, Any] = {
+        "model": str(path),
+        "device": "cpu",
+        "timeout": 60.0,
+        "rounds": 0,
+        "max_new_tokens": 150,
+        "per_call": REQUEST.n,
+    }
     opts.update(options)
     return TransformersBackend(**opts)
 
@@ -222,28 +225,28 @@ def test_keyed_model_answer_goes_through_generate_and_parse(tmp_path: Path, toke
     backend.close()
 
 
-def test_recursive_smoothing_round_uses_the_models_rewrite(tmp_path: Path, tokenizer: Any) -> None:
+def test_recursive_smoothing_shows_the_first_rounds_lines_and_uses_the_rewrite(tmp_path: Path, tokenizer: Any) -> None:
     backend = keyed_backend(tmp_path, tokenizer, rounds=1)
-    assert backend.paraphrase(REQUEST) == SMOOTHED
+    assert backend.paraphrase(REQUEST) == SMOOTHED + ANSWER  # the latest round first
+    stats = backend.stats.snapshot()
+    assert (stats["requests"], stats["asked"], stats["accepted"]) == (1, 8, 6)
     backend.close()
 
 
-def test_context_too_small_for_the_worked_example_drops_it(tmp_path: Path, tokenizer: Any) -> None:
-    compact = n_tokens(tokenizer, gen_prompt(tokenizer, REQUEST, template=False, few_shot=False))
-    full = n_tokens(tokenizer, gen_prompt(tokenizer, REQUEST, template=False))
+def test_a_context_with_little_room_shrinks_the_answer_budget(tmp_path: Path, tokenizer: Any) -> None:
+    length = n_tokens(tokenizer, gen_prompt(tokenizer, REQUEST, template=False))
     ids = answer_ids(tokenizer, ANSWER)
-    # Room for the compact prompt and its answer, not for the example.
-    n_positions = compact + len(ids) + 80
-    assert full + 16 > n_positions
-    path = position_keyed_gpt2(tmp_path / "small", tokenizer, {compact: ids}, n_positions=n_positions)
-    backend = TransformersBackend(model=str(path), device="cpu", timeout=60.0, rounds=0, max_new_tokens=1024)
+    path = position_keyed_gpt2(tmp_path / "small", tokenizer, {length: ids}, n_positions=length + len(ids) + 2)
+    backend = TransformersBackend(
+        model=str(path), device="cpu", timeout=60.0, rounds=0, max_new_tokens=1024, per_call=4
+    )
     assert backend.paraphrase(REQUEST) == ANSWER
     backend.close()
 
 
 def test_instructions_that_cannot_fit_raise(tmp_path: Path, tokenizer: Any) -> None:
     path = random_model(tmp_path / "tiny-context", tokenizer, "gpt2", n_positions=64)
-    backend = TransformersBackend(model=str(path), device="cpu", timeout=60.0, rounds=0)
+    backend = TransformersBackend(model=str(path), device="cpu", timeout=60.0, rounds=0, per_call=4)
     with pytest.raises(BackendUnavailable, match="leave no room in its 64-token context"):
         backend.paraphrase(REQUEST)
 
@@ -276,7 +279,9 @@ def test_disk_cache_answers_without_loading_the_model(tmp_path: Path, tokenizer:
     assert first.paraphrase(REQUEST) == ANSWER
     first.close()
     SHARED_MEMORY.clear()
-    again = TransformersBackend(model=first.model_id, device="cpu", rounds=0, max_new_tokens=150, cache_dir=str(cache))
+    again = TransformersBackend(
+        model=first.model_id, device="cpu", rounds=0, max_new_tokens=150, per_call=4, cache_dir=str(cache)
+    )
     assert again.paraphrase(REQUEST) == ANSWER
     assert not again.loaded
     assert again._load_thread is None
@@ -334,7 +339,7 @@ def test_random_model_generates_and_nonsense_is_rejected(tmp_path: Path, tokeniz
     backend.load()
     assert backend._loaded is not None
     assert backend._loaded.seq2seq is (kind == "t5")
-    conversations = [instructions.generation_messages(REQUEST, 4), instructions.generation_messages(REQUEST, 2)]
+    conversations = [instructions.generation_messages(REQUEST, 4), instructions.generation_messages(REQUEST, 1)]
     out = backend.complete(conversations, Deadline(60), seed=5, max_tokens=48)
     assert len(out) == 2
     assert all(isinstance(c.text, str) and c.text for c in out)

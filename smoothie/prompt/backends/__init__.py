@@ -30,6 +30,7 @@ __all__ = [
     "get_backend",
     "register_backend",
     "release_backends",
+    "seed_examples",
 ]
 
 BackendFactory = Callable[..., Backend]
@@ -101,8 +102,26 @@ def _close(backend: Backend) -> None:
             logging.getLogger(__name__).warning("closing backend %r failed: %s", getattr(backend, "name", backend), exc)
 
 
+def seed_examples(request: ParaphraseRequest, count: int = 8) -> list[str]:
+    """Up to ``count`` paraphrases of the rules backend that pass ``request.check``: the examples an LLM
+    backend shows in its first round (never fatal: any failure gives none)."""
+    import dataclasses
+    import logging
+
+    try:
+        lines = get_backend("rules").paraphrase(dataclasses.replace(request, n=max(count * 2, count)))
+    except Exception as exc:
+        logging.getLogger(__name__).debug("no rules examples for the LLM: %s", exc)
+        return []
+    return [line for line in lines if not request.reasons(line)][:count]
+
+
 _BUILTIN_MODULES = ("smoothie.prompt.backends.rules",)
-_OPTIONAL_MODULES = ("smoothie.prompt.backends.openai", "smoothie.prompt.backends.transformers")
+_OPTIONAL_MODULES = (
+    "smoothie.prompt.backends.openai",
+    "smoothie.prompt.backends.transformers",
+    "smoothie.prompt.backends.auto",
+)
 
 
 def _ensure_builtin() -> None:

@@ -22,8 +22,13 @@ Options (keyword arguments of :func:`create_backend`, ``backend_options`` of the
     Upper bound on the tokens of one answer (default 4096).
 ``cache_dir``
     Where to keep answers on disk as JSON (default ``$SMOOTHIE_LLM_CACHE_DIR``, else memory only).
-``few_shot`` / ``show_original``
-    Include the worked example (default true) / the user's original prompt as context (default true).
+``per_call``
+    Descriptions asked in one answer (default 32: an ensemble of 32 is one call).
+``examples``
+    Earlier rewrites shown in each request (default 6): the rules backend's validated paraphrases first,
+    then, in each smoothing round, the best round's accepted ones.
+``show_original``
+    Show the user's original prompt as context (default true; the instructions forbid copying its names).
 
 Import is cheap: the standard library only, no network until the first paraphrase.
 """
@@ -33,10 +38,11 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Sequence
 from typing import Any
 
-from smoothie.prompt.backends import ParaphraseRequest, register_backend
+from smoothie.prompt.backends import ParaphraseRequest, register_backend, seed_examples
 from smoothie.prompt.llm.cache import ResultCache, cache_key
 from smoothie.prompt.llm.deadline import Deadline
 from smoothie.prompt.llm.errors import BackendUnavailable
@@ -44,6 +50,7 @@ from smoothie.prompt.llm.http import Completion, OpenAIClient
 from smoothie.prompt.llm.instructions import Message
 from smoothie.prompt.llm.options import cache_dir_value, float_in, int_in, positive_seconds, rounds_value
 from smoothie.prompt.llm.pipeline import PipelineSettings, run_paraphrase
+from smoothie.prompt.llm.stats import Stats
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +60,15 @@ ENV_BASE_URL = "SMOOTHIE_OPENAI_BASE_URL"
 ENV_MODEL = "SMOOTHIE_OPENAI_MODEL"
 ENV_API_KEYS = ("SMOOTHIE_OPENAI_API_KEY", "OPENAI_API_KEY")
 MODEL_LIST_SECONDS = 10.0
+
+
+_NOT_CHAT = ("embed", "rerank", "whisper", "tts", "bge-", "minilm")
+
+
+def chat_models(models: Sequence[str]) -> list[str]:
+    """The ids of ``models`` that can chat: embedding, reranking and speech models (which Ollama and LM Studio
+    list beside the chat models) left out."""
+    return [m for m in models if not any(word in m.lower() for word in _NOT_CHAT)]
 
 
 def resolve_api_key(api_key: str | None, api_key_env: str | None) -> str | None:
@@ -79,7 +95,13 @@ class _ServerChat:
         self.label = f"model {model!r} at {client.base_url}"
 
     def complete(
-        self, conversations: Sequence[list[Message]], deadline: Deadline, *, seed: int, max_tokens: int
+        self,
+        conversations: Sequence[list[Message]],
+        deadline: Deadline,
+        *,
+        seed: int,
+        max_tokens: int,
+        one_line: bool = False,
     ) -> list[Completion]:
         out: list[Completion] = []
         for index, messages in enumerate(conversations):
@@ -92,6 +114,8 @@ class _ServerChat:
                 "seed": seed + index,
                 "stream": False,
             }
+            if one_line:
+                payload["stop"] = ["\n"]
             try:
                 out.append(self.client.chat(payload, deadline))
             except BackendUnavailable as exc:
@@ -122,7 +146,8 @@ class OpenAIBackend:
         temperature: float = 0.9,
         max_tokens: int = 4096,
         cache_dir: str | os.PathLike[str] | None = None,
-        few_shot: bool = True,
+        per_call: int = 32,
+        examples: int = 6,
         show_original: bool = True,
     ) -> None:
         base_url = base_url or os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL
@@ -137,12 +162,13 @@ class OpenAIBackend:
         self.temperature = float_in("temperature", temperature, 0.0, 2.0)
         self.settings = PipelineSettings(
             rounds=self.rounds,
-            per_call=32,
+            per_call=int_in("per_call", per_call, 1, 256),
             max_tokens=int_in("max_tokens", max_tokens, 64, 131072),
-            few_shot=bool(few_shot),
+            examples=int_in("examples", examples, 0, 32),
             show_original=bool(show_original),
         )
         self.cache = ResultCache(cache_dir_value(cache_dir))
+        self.stats = Stats()
         self._resolved: str | None = self.model
         self._lock = threading.Lock()
 
@@ -151,12 +177,12 @@ class OpenAIBackend:
             if self._resolved:
                 return self._resolved
         listing = Deadline(min(MODEL_LIST_SECONDS, max(0.01, deadline.remaining())))
-        models = self.client.list_models(listing)
+        models = chat_models(self.client.list_models(listing))
         if not models:
             raise BackendUnavailable(
-                f"{self.client.base_url} lists no models: pull or load one, or name it with the model option"
+                f"{self.client.base_url} lists no chat models: pull or load one, or name it with the model option"
             )
-        log.info("no model named: using %r, the first that %s lists", models[0], self.client.base_url)
+        log.info("no model named: using %r, the first chat model %s lists", models[0], self.client.base_url)
         with self._lock:
             self._resolved = models[0]
         return models[0]
@@ -169,16 +195,27 @@ class OpenAIBackend:
             self.rounds,
             base_url=self.client.base_url,
             temperature=self.temperature,
-            few_shot=self.settings.few_shot,
+            per_call=self.settings.per_call,
+            examples=self.settings.examples,
             show_original=self.settings.show_original,
         )
 
         def run() -> list[str]:
+            start = time.monotonic()
+            examples = seed_examples(request)  # local work (the rules backend): outside the server's timeout
             deadline = Deadline(self.timeout)
             chat = _ServerChat(self.client, self._model_name(deadline), self.temperature)
-            return run_paraphrase(chat, request, self.settings, deadline)
+            harvest = run_paraphrase(chat, request, self.settings, deadline, examples)
+            self.stats.add(harvest, time.monotonic() - start)
+            return harvest.lines
 
         return self.cache.cached(key, run, self.name)
+
+    def describe(self) -> str:
+        """What answered, for the infotext and the UI: ``openai llama3.2:1b at http://127.0.0.1:11434/v1``."""
+        with self._lock:
+            model = self._resolved or self.model or "(first listed)"
+        return f"openai {model} at {self.client.base_url}"
 
     def close(self) -> None:
         """Nothing to free: the server keeps its model. Present for symmetry with ``transformers``."""

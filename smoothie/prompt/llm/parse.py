@@ -11,7 +11,10 @@ A line is kept when it
 - has at least two words of letters outside placeholders and is not absurdly long,
 - keeps every protected word of the request (numbers, colours, directions: "70 bottle caps" stays 70),
 - shares at least one content word with the request when the request has three or more (a rewrite of "a cat
-  whose fur looks like a strawberry" mentions the cat or the strawberry; random text does not).
+  whose fur looks like a strawberry" mentions the cat or the strawberry; random text does not),
+- is not a copy of the request or of a line the model was shown (``copy``),
+- adds no more new content words than the request has (at least 4): a small model that tells a story around
+  the picture ("… the moon has just finished its evening walk") draws a different image (``added``).
 The prompt engine checks placeholders, separators and names again afterwards; this module only cleans.
 """
 
@@ -71,6 +74,17 @@ _STOPWORDS = frozenset(
 )
 MAX_LINE_FACTOR = 6
 MAX_LINE_SLACK = 300
+_COPY_TOKEN_RE = re.compile(r"\[\[\d+\]\]|[^\W_]+")
+# A line may add this many content words the prompt (and the examples shown) never had, or as many as the
+# prompt has, whichever is more: room to describe a thing in new words, not to tell a story around it.
+MIN_ADDED = 4
+# Words of framing and description that add nothing to the picture ("a depiction of", "an image showing").
+_FRAMING_STEMS = frozenset(
+    w[:5]
+    for w in """image picture photo photograph depiction depicted depicting scene shot view showing shows shown
+    featuring features portrait rendering render illustration artwork visual envision imagine picture behold
+    consider think glimpse capture captured captures captures frame framed composition presents presenting""".split()
+)
 
 
 @dataclass
@@ -205,17 +219,27 @@ def is_refusal(text: str) -> bool:
     return bool(_REFUSAL_RE.search(text))
 
 
+def copy_key(text: str) -> str:
+    """``text`` reduced to its words and placeholders, lower case: two lines with one key are the same line."""
+    return " ".join(_COPY_TOKEN_RE.findall(text.lower()))
+
+
 def parse_candidates(
     answer: str,
     source: str,
     placeholders: Sequence[str] = (),
     *,
     drop_last: bool = False,
+    exclude: Iterable[str] = (),
+    known: Iterable[str] = (),
 ) -> ParseResult:
     """Candidate paraphrases of ``source`` (the protected prompt) found in the model's ``answer``.
 
     ``placeholders``: the request's ``[[k]]`` tokens (others are removed). ``drop_last``: the answer was cut
-    off (token or time limit), so its last line is probably incomplete and is discarded.
+    off (token or time limit), so its last line is probably incomplete and is discarded. ``exclude``: lines
+    that are not new (the examples the model was shown, lines already had): a copy of one, or of ``source``
+    itself, is dropped as ``copy``. ``known``: texts whose words count as the prompt's own (examples, the
+    engine's alternatives for names) when judging whether a line ``added`` things to the picture.
     """
     result = ParseResult()
     if not isinstance(answer, str):
@@ -226,6 +250,11 @@ def parse_candidates(
         result.dropped["cut off"] += 1
     protected = {w.lower() for w in protected_words_in(PLACEHOLDER_RE.sub(" ", source))}
     source_stems = content_stems(source)
+    allowed_stems = source_stems | _FRAMING_STEMS
+    for text in known:
+        allowed_stems |= content_stems(text)
+    max_added = max(MIN_ADDED, len(source_stems))
+    copies = {copy_key(source)} | {copy_key(text) for text in exclude}
     max_len = MAX_LINE_FACTOR * len(source) + MAX_LINE_SLACK
     seen: set[str] = set()
     for item in raw:
@@ -255,9 +284,15 @@ def parse_candidates(
         if len(source_stems) >= 3 and not (content_stems(bare) & source_stems):
             result.dropped["unrelated"] += 1
             continue
-        key = " ".join(line.lower().split())
+        key = copy_key(line)
         if key in seen:
             result.dropped["duplicate"] += 1
+            continue
+        if key in copies:
+            result.dropped["copy"] += 1
+            continue
+        if len(content_stems(bare) - allowed_stems) > max_added:
+            result.dropped["added"] += 1
             continue
         seen.add(key)
         result.lines.append(line)

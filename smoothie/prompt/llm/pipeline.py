@@ -1,31 +1,37 @@
-"""What both LLM backends do with a chat model: ask for an ensemble, parse it, smooth it for ``rounds`` rounds.
+"""What both LLM backends do with a chat model: ask, parse, judge, and smooth recursively.
 
 A backend supplies a :class:`ChatModel` (an HTTP server or a local transformers model) that completes a
 batch of conversations within a :class:`~smoothie.prompt.llm.deadline.Deadline`. :func:`run_paraphrase`:
 
-1. asks for ``request.n`` descriptions, split into calls of at most ``per_call`` lines (a small local model
-   writes 8 good lines more reliably than 32, and a batch of 4×8 runs in parallel on a GPU);
-2. parses every answer defensively (:mod:`smoothie.prompt.llm.parse`); no usable line at all (garbage,
-   refusal, empty) raises :class:`~smoothie.prompt.llm.errors.BackendUnavailable`;
-3. recursive smoothing: for each of ``rounds`` rounds, feeds the ensemble back in groups and asks for each
-   line to be rewritten less formulaically, with the same parsing; a group whose answer parses to fewer than
-   half its lines keeps its previous lines, short answers are filled up from the previous lines, and a round
-   that fails or finds no time left ends smoothing with the ensemble as it stands (the first answer already
-   succeeded, so nothing is lost but polish).
+1. **round 0** asks for ``request.n`` new descriptions, in calls of at most ``per_call`` lines (a small local
+   model writes one good line more reliably than eight: it runs ``n`` one-line sequences as one batch; a
+   server model writes all of them in one answer). Each call shows up to ``examples`` earlier rewrites
+   (round 0: the validated paraphrases of the rules backend the backend passes in), a different few per call;
+2. every answer is parsed defensively (:mod:`smoothie.prompt.llm.parse`: chatter, refusals, garbage, copies
+   of the prompt or of an example, lines that add a story are dropped, counted per reason); no usable line
+   at all in round 0 raises :class:`~smoothie.prompt.llm.errors.BackendUnavailable`;
+3. every parsed line is judged by the engine's validator (``request.check``; counted per reason);
+4. **recursive smoothing**: each of ``rounds`` more rounds asks again, showing as examples the accepted lines
+   of the best round so far (the one with the most accepted lines), so later rounds write away from the
+   first formulations; a round that fails or finds no time left ends smoothing (round 0 already succeeded).
+
+The result lists the accepted lines first (latest round first), then the rest: the engine validates every
+line again, counts its rejections and tops up with the rules backend.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from smoothie.prompt.llm.deadline import Deadline
 from smoothie.prompt.llm.errors import BackendUnavailable
 from smoothie.prompt.llm.http import Completion, snippet
-from smoothie.prompt.llm.instructions import Message, generation_messages, smoothing_messages
+from smoothie.prompt.llm.instructions import Message, generation_messages
 from smoothie.prompt.llm.parse import ParseResult, parse_candidates
 from smoothie.prompt.request import ParaphraseRequest
 
@@ -40,11 +46,18 @@ class ChatModel(Protocol):
     label: str
 
     def complete(
-        self, conversations: Sequence[list[Message]], deadline: Deadline, *, seed: int, max_tokens: int
+        self,
+        conversations: Sequence[list[Message]],
+        deadline: Deadline,
+        *,
+        seed: int,
+        max_tokens: int,
+        one_line: bool = False,
     ) -> list[Completion]:
         """One completion per conversation, in order (an empty text for one that failed).
 
-        Raises :class:`BackendUnavailable` when none could be had.
+        ``one_line``: each conversation asks for a single line, so generation may stop at the first line
+        break. Raises :class:`BackendUnavailable` when none could be had.
         """
         ...
 
@@ -54,8 +67,21 @@ class PipelineSettings:
     rounds: int = 1
     per_call: int = 32
     max_tokens: int = 4096
-    few_shot: bool = True
+    examples: int = 3
     show_original: bool = True
+
+
+@dataclass
+class Harvest:
+    """What one request produced: the lines to return, and the tallies for benchmarks and logs."""
+
+    lines: list[str] = field(default_factory=list)
+    asked: int = 0
+    parsed: int = 0
+    accepted: int = 0
+    dropped: Counter[str] = field(default_factory=Counter)  # parse: chatter, copy, added, protected, …
+    rejected: Counter[str] = field(default_factory=Counter)  # the engine's validator: age, number, repeat, …
+    rounds: list[int] = field(default_factory=list)  # accepted lines per round
 
 
 def split_counts(n: int, per_call: int) -> list[int]:
@@ -68,15 +94,11 @@ def split_counts(n: int, per_call: int) -> list[int]:
 
 
 def token_budget(text: str, lines: int, cap: int) -> int:
-    """Tokens to allow for ``lines`` descriptions of ``text`` (about 4 characters a token, with room to vary)."""
-    per_line = len(text) // 3 + 24
-    return max(32, min(cap, lines * per_line + 64))
-
-
-def _parse(completion: Completion, request: ParaphraseRequest) -> ParseResult:
-    return parse_candidates(
-        completion.text, request.text, request.placeholders, drop_last=completion.finish_reason == "length"
-    )
+    """Tokens to allow for ``lines`` descriptions of ``text``: about twice its length each (4 characters a
+    token), with room for a short prompt to grow; a model that rambles past it is cut off and its last line
+    dropped."""
+    per_line = len(text) // 2 + 16
+    return max(24, min(cap, lines * per_line + (16 if lines > 1 else 0)))
 
 
 def _dedupe(lines: Sequence[str]) -> list[str]:
@@ -90,67 +112,111 @@ def _dedupe(lines: Sequence[str]) -> list[str]:
     return out
 
 
-def run_paraphrase(
-    model: ChatModel, request: ParaphraseRequest, settings: PipelineSettings, deadline: Deadline
-) -> list[str]:
-    """Candidate protected paraphrases of ``request`` from ``model`` (may be fewer than ``request.n``)."""
-    counts = split_counts(request.n, settings.per_call)
-    conversations = [
-        generation_messages(request, c, few_shot=settings.few_shot, show_original=settings.show_original)
-        for c in counts
-    ]
-    completions = model.complete(
-        conversations,
-        deadline,
-        seed=request.seed,
-        max_tokens=token_budget(request.text, max(counts), settings.max_tokens),
-    )
-    lines: list[str] = []
-    results = [_parse(c, request) for c in completions]
-    for result in results:
-        lines.extend(result.lines)
-    lines = _dedupe(lines)
-    if not lines:
-        answer = next((c.text for c in completions if c.text.strip()), "")
-        why = "; ".join(r.summary() for r in results)
-        if any(r.refusal for r in results):
-            raise BackendUnavailable(f"{model.label} refused to rewrite the prompt: {snippet(answer)!r}")
-        if not answer:
-            raise BackendUnavailable(f"{model.label} answered with empty text")
-        raise BackendUnavailable(f"{model.label} answered no usable description ({why}): {snippet(answer)!r}")
-    log.info("%s: %d candidates from %d call(s) in %.1f s", model.label, len(lines), len(counts), deadline.elapsed())
+def _pick(pool: Sequence[str], count: int, offset: int) -> list[str]:
+    """``count`` examples of ``pool``, starting at a different place for each call (all of them if fewer)."""
+    if count <= 0 or not pool:
+        return []
+    if len(pool) <= count:
+        return list(pool)
+    start = (offset * count) % len(pool)
+    return [pool[(start + i) % len(pool)] for i in range(count)]
 
-    for round_no in range(1, settings.rounds + 1):
-        if deadline.remaining() < MIN_ROUND_SECONDS:
-            log.warning(
-                "%s: smoothing stopped before round %d of %d: the %g s timeout is used up",
-                model.label,
-                round_no,
-                settings.rounds,
-                deadline.seconds,
-            )
-            break
-        groups = [lines[i : i + settings.per_call] for i in range(0, len(lines), settings.per_call)]
+
+def run_paraphrase(
+    model: ChatModel,
+    request: ParaphraseRequest,
+    settings: PipelineSettings,
+    deadline: Deadline,
+    seed_examples: Sequence[str] = (),
+) -> Harvest:
+    """Candidate protected paraphrases of ``request`` from ``model`` (see the module docstring)."""
+    harvest = Harvest()
+    counts = split_counts(request.n, settings.per_call)
+    seen: list[str] = []  # every line parsed so far, in order
+    accepted_rounds: list[list[str]] = []
+    for round_no in range(settings.rounds + 1):
+        if round_no:
+            if deadline.remaining() < MIN_ROUND_SECONDS:
+                log.warning(
+                    "%s: smoothing stopped before round %d of %d: the %g s timeout is used up",
+                    model.label,
+                    round_no,
+                    settings.rounds,
+                    deadline.seconds,
+                )
+                break
+            best = max(range(len(accepted_rounds)), key=lambda i: (len(accepted_rounds[i]), i))
+            pool = accepted_rounds[best] or list(seed_examples)
+        else:
+            pool = list(seed_examples)
+        shown = [_pick(pool, settings.examples, i) for i in range(len(counts))]
+        conversations = [
+            generation_messages(request, count, examples, show_original=settings.show_original)
+            for count, examples in zip(counts, shown, strict=True)
+        ]
         try:
-            smoothed = model.complete(
-                [smoothing_messages(request, g) for g in groups],
+            completions = model.complete(
+                conversations,
                 deadline,
-                seed=request.seed + round_no,
-                max_tokens=token_budget(request.text, max(len(g) for g in groups), settings.max_tokens),
+                seed=request.seed + 7919 * round_no,
+                max_tokens=token_budget(request.text, max(counts), settings.max_tokens),
+                one_line=max(counts) == 1,
             )
         except BackendUnavailable as exc:
+            if not round_no:
+                raise
             log.warning("%s: smoothing round %d of %d skipped: %s", model.label, round_no, settings.rounds, exc)
             break
-        merged: list[str] = []
-        replaced = 0
-        for group, completion in zip(groups, smoothed, strict=False):
-            result = _parse(completion, request)
-            if len(result.lines) * 2 >= len(group):
-                new = result.lines[: len(group)]
-                replaced += len(new)
-                merged.extend(new + group[len(new) :])
+        harvest.asked += sum(counts)
+        results: list[ParseResult] = []
+        fresh: list[str] = []
+        for completion, examples in zip(completions, shown, strict=False):
+            result = parse_candidates(
+                completion.text,
+                request.text,
+                request.placeholders,
+                drop_last=completion.finish_reason == "length",
+                exclude=[*examples, *seen, *fresh],
+                known=[*pool, *request.hints.keys(), *request.hints.values()],
+            )
+            results.append(result)
+            harvest.dropped.update(result.dropped)
+            fresh.extend(result.lines)
+        fresh = _dedupe(fresh)
+        if not round_no and not fresh:
+            _raise_unusable(model, completions, results)
+        accepted = []
+        for line in fresh:
+            reasons = request.reasons(line)
+            if reasons:
+                harvest.rejected.update(reasons)
             else:
-                merged.extend(group)
-        lines = _dedupe(merged)
-        log.info("%s: smoothing round %d rewrote %d of %d lines", model.label, round_no, replaced, len(lines))
-    return lines
+                accepted.append(line)
+        harvest.parsed += len(fresh)
+        harvest.accepted += len(accepted)
+        harvest.rounds.append(len(accepted))
+        accepted_rounds.append(accepted)
+        seen.extend(fresh)
+        log.info(
+            "%s: round %d: %d asked, %d parsed, %d accepted in %.1f s",
+            model.label,
+            round_no,
+            sum(counts),
+            len(fresh),
+            len(accepted),
+            deadline.elapsed(),
+        )
+    good = [line for round_lines in reversed(accepted_rounds) for line in round_lines]
+    good_keys = set(good)
+    harvest.lines = _dedupe(good + [line for line in seen if line not in good_keys])
+    return harvest
+
+
+def _raise_unusable(model: ChatModel, completions: Sequence[Completion], results: Sequence[ParseResult]) -> None:
+    answer = next((c.text for c in completions if c.text.strip()), "")
+    why = "; ".join(r.summary() for r in results)
+    if any(r.refusal for r in results):
+        raise BackendUnavailable(f"{model.label} refused to rewrite the prompt: {snippet(answer)!r}")
+    if not answer:
+        raise BackendUnavailable(f"{model.label} answered with empty text")
+    raise BackendUnavailable(f"{model.label} answered no usable description ({why}): {snippet(answer)!r}")
