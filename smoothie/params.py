@@ -72,7 +72,12 @@ FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("enabled", "Smoothie ensemble", "Prompt ensemble", "rewrite the prompt into noun-free paraphrases"),
     FieldSpec("ensemble_size", "Smoothie size", "Ensemble size", f"paraphrases, {MIN_ENSEMBLE}–{MAX_ENSEMBLE}"),
     FieldSpec("mode", "Smoothie mode", "Ensemble mode", "average | composable | per-image"),
-    FieldSpec("backend", "Smoothie backend", "Paraphrase backend", "the prompt engine's backend (rules, …)"),
+    FieldSpec(
+        "backend",
+        "Smoothie backend",
+        "Paraphrase backend",
+        "auto (a local LLM when there is one, else rules), rules, openai, transformers",
+    ),
     FieldSpec("keep", "Smoothie keep", "Names to keep", "comma-separated names left in the paraphrases"),
     FieldSpec("rescale", "Smoothie rescale", "CFG rescale φ", "0 = off, 1 = full rescale (Lin et al. 2023)"),
     FieldSpec("cfg_boost", "Smoothie CFG boost", "Boost CFG to", "CFG scale while the script runs; 0 = keep"),
@@ -184,7 +189,7 @@ class SmoothieParams:
     enabled: bool = True
     ensemble_size: int = 32
     mode: EnsembleMode = EnsembleMode.AVERAGE
-    backend: str = "rules"
+    backend: str = "auto"  # a local LLM when the machine has one, else rules (the CLI's default stays rules)
     keep: tuple[str, ...] = ()
     rescale: float = 0.7
     cfg_boost: float = 0.0

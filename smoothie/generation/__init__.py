@@ -27,11 +27,13 @@ from smoothie.generation.model import ModelFamily, detect_family
 from smoothie.generation.plan import (
     ERROR_KEY,
     GENERIC_KEY,
+    MODEL_KEY,
     NOTE_KEY,
     PARAPHRASE_KEY,
     RunPlan,
     RunRecord,
     default_paraphraser,
+    model_value,
     plan_run,
 )
 
@@ -39,6 +41,7 @@ __all__ = [
     "ENCODE_BATCH",
     "ERROR_KEY",
     "GENERIC_KEY",
+    "MODEL_KEY",
     "NOTE_KEY",
     "PARAPHRASE_KEY",
     "SWEEP_CFGS",
@@ -65,6 +68,7 @@ __all__ = [
     "encode_texts",
     "ensemble_conditioning",
     "find_lora_file",
+    "model_value",
     "plan_run",
     "split_batch",
     "sweep_cells",

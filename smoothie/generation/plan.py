@@ -10,11 +10,10 @@ written from plan and record together, so it never claims what did not happen.
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from smoothie.generation.ensemble import EnsemblePlan, Paraphraser
 from smoothie.generation.guidance import GuidanceMode, GuidancePlan
@@ -23,25 +22,71 @@ from smoothie.generation.model import ModelFamily
 from smoothie.lora import inject_lora, inject_trigger
 from smoothie.params import INFOTEXT_KEYS, EnsembleMode, SmoothieParams, format_infotext_value
 
+if TYPE_CHECKING:
+    from smoothie.prompt.engine import Rewrite
+
 #: Infotext keys written by the run itself (beside the parameters' own).
 ERROR_KEY = "Smoothie error"
 NOTE_KEY = "Smoothie note"
 GENERIC_KEY = "Smoothie generic"
+#: What wrote the ensemble: the backend and model that answered and its share ("transformers X (21 of 32)").
+MODEL_KEY = "Smoothie model"
 PARAPHRASE_KEY = INFOTEXT_KEYS["paraphrase"]
 
 
 def default_paraphraser(
-    params: SmoothieParams, extra_names: Sequence[Any] = (), tag_database: str | None = None
+    params: SmoothieParams,
+    extra_names: Sequence[Any] = (),
+    tag_database: str | None = None,
+    backend_options: Mapping[str, Any] | None = None,
 ) -> Paraphraser:
-    """The prompt engine with the run's settings and a fixed seed (so a paste reproduces the ensemble)."""
+    """The prompt engine with the run's settings and a fixed seed (so a paste reproduces the ensemble).
+
+    ``tag_database``: the tag database file (None: the default one). ``backend_options``: the LLM options from
+    Settings (the local model), for the backends that take them. A local model is moved off the GPU once the
+    ensemble is written, so sampling has the memory.
+    """
     from smoothie.prompt import rewrite
+    from smoothie.prompt.backends import offload_backends
 
     kwargs: dict[str, Any] = {"extra_names": tuple(extra_names)} if extra_names else {}
     if tag_database:
         kwargs["tag_database"] = tag_database
-    return functools.partial(
-        rewrite, n=params.ensemble_size, backend=params.backend, seed=0, keep=params.keep, **kwargs
-    )
+    options = backend_options_for(params.backend, backend_options)
+    if options:
+        kwargs["backend_options"] = options
+
+    def paraphrase(prompt: str) -> Rewrite:
+        try:
+            return rewrite(prompt, n=params.ensemble_size, backend=params.backend, seed=0, keep=params.keep, **kwargs)
+        finally:
+            offload_backends()
+
+    return paraphrase
+
+
+def backend_options_for(backend: str, options: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Of ``options``, those backend ``backend`` accepts (``local_model`` is ``model`` to ``transformers``)."""
+    if not options:
+        return {}
+    from smoothie.prompt.backends import backend_parameters
+
+    given = dict(options)
+    if backend == "transformers" and "local_model" in given:
+        given["model"] = given.pop("local_model")
+    try:
+        accepted = backend_parameters(backend)
+    except ValueError:  # an unknown backend: the engine says so
+        return {}
+    return given if accepted is None else {k: v for k, v in given.items() if k in accepted}
+
+
+def model_value(rewrite: Rewrite) -> str:
+    """The ``Smoothie model`` infotext value: what wrote the ensemble, and how much of it."""
+    used = rewrite.sources.count("model")
+    if used:
+        return f"{rewrite.model} ({used} of {len(rewrite.sources)})"
+    return "none (rules)" if rewrite.backend != "rules" else ""
 
 
 @dataclass(frozen=True)
@@ -97,13 +142,15 @@ def plan_run(
     paraphraser: Paraphraser | None = None,
     extra_names: Iterable[Any] = (),
     tag_database: str | None = None,
+    backend_options: Mapping[str, Any] | None = None,
 ) -> RunPlan:
     """Decide the run of ``params`` on a model of ``family`` with the LoRA files the host can load.
 
     ``cfg_scale`` is the host's CFG scale (only used to say that a rescale at CFG 1 changes nothing).
     ``placebo`` is the comparison grid's control cell: the trigger in the negative prompt without its LoRA.
-    ``paraphraser`` replaces the prompt engine (tests; ``extra_names`` is the user's names list for it and
-    ``tag_database`` the tag database file, None for the default one).
+    ``paraphraser`` replaces the prompt engine (tests; ``extra_names`` is the user's names list for it,
+    ``tag_database`` the tag database file, None for the default one, and ``backend_options`` the LLM options
+    from Settings).
     """
     errors: list[str] = []
     notes: list[str] = []
@@ -113,7 +160,8 @@ def plan_run(
         ensemble = EnsemblePlan(
             mode=params.mode,
             size=params.ensemble_size,
-            paraphraser=paraphraser or default_paraphraser(params, tuple(extra_names), tag_database),
+            paraphraser=paraphraser
+            or default_paraphraser(params, tuple(extra_names), tag_database, backend_options=backend_options),
             first=params.paraphrase if params.mode is EnsembleMode.PER_IMAGE else 0,
         )
 
@@ -215,6 +263,7 @@ class RunRecord:
     ensemble_failed: bool = False
     guidance_skipped: str | None = None
     generic: str | None = None
+    model: str = ""  # model_value() of the first prompt's rewrite
     paraphrase_used: dict[int, int] = field(default_factory=dict)
     encoded_texts: int = 0
 
@@ -271,6 +320,8 @@ class RunRecord:
             _guidance_infotext(info, None)
         if self.generic is not None and self.ensemble_active:
             info[GENERIC_KEY] = self.generic
+        if self.model and self.ensemble_active:
+            info[MODEL_KEY] = self.model
         if self.notes:
             info[NOTE_KEY] = "; ".join(self.notes)
         if self.errors:

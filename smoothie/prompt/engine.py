@@ -67,6 +67,19 @@ class Rewrite:
     #: "openai llama3.2:1b at http://127.0.0.1:11434/v1"); "" when none of them did
     model: str = ""
 
+    def source_summary(self) -> str:
+        """Where the paraphrases came from, for the UI: "21 from the model (transformers X), 11 from the rules
+        fallback", "32 from the rules backend"."""
+        counts = Counter(self.sources)
+        parts = []
+        if counts["model"]:
+            parts.append(f"{counts['model']} from the model" + (f" ({self.model})" if self.model else ""))
+        if counts["rules"]:
+            parts.append(f"{counts['rules']} from the rules " + ("fallback" if counts["model"] else "backend"))
+        if counts["original"]:
+            parts.append(f"{counts['original']} repeating the prompt")
+        return ", ".join(parts) or "none"
+
     def to_json(self) -> dict[str, Any]:
         return {
             "prompt": self.prompt,

@@ -27,6 +27,7 @@ from smoothie.generation import (
     RunPlan,
     RunRecord,
     ensemble_conditioning,
+    model_value,
     plan_run,
 )
 from smoothie.params import EnsembleMode, SmoothieParams
@@ -190,6 +191,7 @@ class SmoothieRun:
             placebo=self.placebo,
             extra_names=self.extra_names,
             tag_database=self.tag_database,
+            backend_options=_llm_options(),
         )
         self.record = RunRecord(self.plan)
         for message in self.plan.errors:
@@ -269,6 +271,12 @@ def _multicond(result: Any) -> Any:
     return prompt_parser.MulticondLearnedConditioning(shape=(len(batch),), batch=batch)
 
 
+def _llm_options() -> dict[str, Any]:
+    from smoothie.webui import settings
+
+    return settings.llm_options()
+
+
 def ensemble_multicond(run: SmoothieRun, sd_model: Any, prompts: Any, steps: int, hires_steps: Any) -> Any:
     """The ensemble's answer to ``get_multicond_learned_conditioning(prompts)`` for the current batch."""
     plan, record = run.plan, run.record
@@ -290,6 +298,7 @@ def ensemble_multicond(run: SmoothieRun, sd_model: Any, prompts: Any, steps: int
     if record.generic is None and len(prompts):
         rewrite = plan.ensemble.rewrite(prompts[0])
         record.generic = rewrite.generic
+        record.model = model_value(rewrite)
         for warning in rewrite.warnings:
             run.note(warning)
     run.sync_infotext()

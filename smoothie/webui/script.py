@@ -43,35 +43,58 @@ def _backends() -> list[str]:
         return available_backends()
     except Exception as exc:  # a broken optional backend must not break the UI
         logger.warning("Smoothie: cannot list paraphrase backends: %s", exc)
-        return ["rules"]
+        return ["auto", "rules"]
 
 
 def _lora_choices() -> list[str]:
     return [AUTO_LORA, NO_LORA, *list_lora_names()]
 
 
-def preview(prompt: str, size: Any, backend: str, keep: str) -> tuple[str, list[list[str]], str, str]:
-    """Generic prompt, names table, paraphrases (one a line) and a status line, without generating."""
+def preview(
+    prompt: str, size: Any, backend: str, keep: str, progress: Any = None
+) -> tuple[str, list[list[str]], str, str]:
+    """Generic prompt, names table, paraphrases (one a line) and a status line, without generating.
+
+    The status says where the paraphrases came from ("21 from the model …, 11 from the rules fallback"). A
+    local model from Settings that is not downloaded yet is downloaded first, with a progress bar.
+    """
+    from smoothie.generation.plan import backend_options_for
     from smoothie.prompt import rewrite
+    from smoothie.prompt.backends import offload_backends
+    from smoothie.prompt.llm.errors import BackendUnavailable
+    from smoothie.prompt.llm.local import cached, download
 
     try:
         params = SmoothieParams(ensemble_size=size, backend=backend, keep=keep)
-        r = rewrite(
-            prompt,
-            n=params.ensemble_size,
-            backend=params.backend,
-            seed=0,
-            keep=params.keep,
-            **({"extra_names": names} if (names := settings.extra_names()) else {}),
-            tag_database=settings.tag_database(),
-        )
+        options = backend_options_for(params.backend, settings.llm_options())
+        local = options.get("local_model") or (options.get("model") if params.backend == "transformers" else None)
+        if local and progress is not None and not cached(str(local)):
+            try:
+                download(str(local), lambda fraction, text: progress(fraction, desc=text))
+            except BackendUnavailable as exc:  # the engine falls back to rules and says why
+                logger.warning("Smoothie: %s", exc)
+        try:
+            r = rewrite(
+                prompt,
+                n=params.ensemble_size,
+                backend=params.backend,
+                seed=0,
+                keep=params.keep,
+                **({"backend_options": options} if options else {}),
+                **({"extra_names": names} if (names := settings.extra_names()) else {}),
+                tag_database=settings.tag_database(),
+            )
+        finally:
+            offload_backends()
     except (ValueError, ParamsError) as exc:
         return "", [], "", f"**Smoothie:** {exc}"
     except Exception as exc:
         logger.exception("Smoothie preview failed")
         return "", [], "", f"**Smoothie:** preview failed: {exc}"
     rows = [[n.text, n.label, n.replacement] for n in r.names]
-    status = f"{len(r.paraphrases)} paraphrases from backend `{r.backend}`"
+    status = f"{len(r.paraphrases)} paraphrases ({r.source_summary()}), backend `{r.backend}`"
+    if r.backend == "auto" and not r.model:
+        status += f": {_auto_description(options)}"
     warnings = list(getattr(r, "warnings", ()))
     if warnings:
         status += " — " + "; ".join(warnings)
@@ -84,6 +107,26 @@ def _paste_key(name: str) -> Any:
     if name in ("guidance", "sigma_min", "sigma_max"):
         return lambda params: paste_value(name, params)
     return INFOTEXT_KEYS[name]
+
+
+def _auto_description(options: dict[str, Any]) -> str:
+    try:
+        from smoothie.prompt.backends import get_backend
+
+        describe = getattr(get_backend("auto", **options), "describe", None)
+        return str(describe()) if callable(describe) else "auto"
+    except Exception as exc:
+        return f"auto unavailable ({exc})"
+
+
+# Gradio finds a Progress instance among an event function's defaults and fills it in (the download bar).
+_PROGRESS = gr.Progress()
+
+
+def _preview_with_progress(
+    prompt: str, size: Any, backend: str, keep: str, progress: Any = _PROGRESS
+) -> tuple[str, list[list[str]], str, str]:
+    return preview(prompt, size, backend, keep, progress)
 
 
 class SmoothieScript(scripts.Script):
@@ -132,7 +175,7 @@ class SmoothieScript(scripts.Script):
                 backends = _backends()
                 comps["backend"] = gr.Dropdown(
                     backends,
-                    value=d.backend if d.backend in backends else "rules",
+                    value=d.backend if d.backend in backends else "auto",
                     label=label["backend"],
                     elem_id=f"smoothie_{tab}_backend",
                 )
@@ -243,7 +286,7 @@ class SmoothieScript(scripts.Script):
         refresh.click(fn=lambda: gr.update(choices=_lora_choices()), inputs=[], outputs=[comps["negative_lora"]])
         # The prompt box belongs to A1111; smoothie.js reads it (first input) and writes to it.
         preview_btn.click(
-            fn=preview,
+            fn=_preview_with_progress,
             **js(f"(p, s, b, k) => smoothieWithPrompt('{tab}', [p, s, b, k])"),
             inputs=[generic, comps["ensemble_size"], comps["backend"], comps["keep"]],
             outputs=[generic, names, paraphrases, status],

@@ -34,6 +34,8 @@ DEFAULT_OPTIONS: dict[str, tuple[str, str]] = {
 }
 NAMES_FILE_OPTION = "smoothie_names_file"
 TAG_DATABASE_OPTION = "smoothie_tag_database"
+LLM_MODEL_OPTION = "smoothie_llm_model"
+LLM_DEVICE_OPTION = "smoothie_llm_device"
 
 
 def on_ui_settings() -> None:
@@ -63,7 +65,15 @@ def on_ui_settings() -> None:
         gr.Radio,
         {"choices": [m.value for m in EnsembleMode]},
     )
-    add("smoothie_default_backend", base.backend, DEFAULT_OPTIONS["smoothie_default_backend"][1])
+    add(
+        "smoothie_default_backend",
+        base.backend,
+        DEFAULT_OPTIONS["smoothie_default_backend"][1],
+        gr.Dropdown,
+        lambda: {"choices": _backend_choices()},
+        comment="auto: a language model already running here (Ollama, LM Studio, llama.cpp server) or the local "
+        "model below, else the rules backend; nothing leaves this machine",
+    )
     add(
         "smoothie_default_rescale",
         base.rescale,
@@ -93,6 +103,25 @@ def on_ui_settings() -> None:
         {"minimum": -MAX_LORA_WEIGHT, "maximum": MAX_LORA_WEIGHT, "step": 0.05},
     )
     add("smoothie_default_trigger", base.trigger, DEFAULT_OPTIONS["smoothie_default_trigger"][1])
+    from smoothie.prompt.llm.local import RECOMMENDED
+
+    add(
+        LLM_MODEL_OPTION,
+        "",
+        "Local language model for the auto and transformers backends",
+        gr.Dropdown,
+        {"choices": ["", *(r.model_id for r in RECOMMENDED)], "allow_custom_value": True},
+        comment="a Hugging Face id (downloaded on first use), a GGUF file or a model folder; empty: none. "
+        + "; ".join(r.label for r in RECOMMENDED),
+    )
+    add(
+        LLM_DEVICE_OPTION,
+        "auto",
+        "Device of the local language model",
+        gr.Radio,
+        {"choices": ["auto", "cuda", "cpu"]},
+        comment="auto: the GPU when there is one; the model leaves the GPU after each ensemble, for sampling",
+    )
     add(
         NAMES_FILE_OPTION,
         "",
@@ -128,6 +157,26 @@ def default_params() -> SmoothieParams:
             continue
         values[name] = value
     return base.replace(**values)
+
+
+def _backend_choices() -> list[str]:
+    try:
+        from smoothie.prompt.backends import available_backends
+
+        return available_backends()
+    except Exception:  # a broken optional backend must not break Settings
+        return ["auto", "rules"]
+
+
+def llm_options() -> dict[str, Any]:
+    """The local language model from Settings, as backend options (empty when none is set)."""
+    from modules import shared
+
+    from smoothie.prompt.llm.local import backend_options
+
+    model = str(getattr(shared.opts, LLM_MODEL_OPTION, "") or "")
+    device = str(getattr(shared.opts, LLM_DEVICE_OPTION, "auto") or "auto")
+    return backend_options(model, device)
 
 
 def extra_names() -> tuple[Any, ...]:

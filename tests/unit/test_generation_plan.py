@@ -216,3 +216,30 @@ def test_the_tag_database_reaches_the_prompt_engine(tmp_path):
         labels[database] = {n.text: n.label for n in rewrite.names}
     assert labels[str(db)]["zenthari mollowick"] == "artist"
     assert labels[None].get("zenthari mollowick") != "artist"
+
+
+def test_record_says_which_model_wrote_the_ensemble():
+    from smoothie.generation import MODEL_KEY, model_value
+    from smoothie.prompt.engine import Rewrite
+
+    mixed = Rewrite("p", "p", (), ("a",) * 4, "auto", sources=("model", "model", "model", "rules"), model="openai m")
+    assert model_value(mixed) == "openai m (3 of 4)"
+    assert model_value(Rewrite("p", "p", (), ("a",) * 2, "auto", sources=("rules", "rules"))) == "none (rules)"
+    assert model_value(Rewrite("p", "p", (), ("a",) * 2, "rules", sources=("rules", "rules"))) == ""
+    record = RunRecord(_plan(negative_lora=""))
+    record.model = model_value(mixed)
+    assert record.infotext()[MODEL_KEY] == "openai m (3 of 4)"
+    record.fail_ensemble("x")
+    assert MODEL_KEY not in record.infotext()  # no ensemble: nothing wrote it
+
+
+def test_settings_llm_options_reach_the_backends_that_take_them():
+    from smoothie.generation.plan import backend_options_for
+
+    options = {"local_model": "org/model", "device": "cuda"}
+    assert backend_options_for("auto", options) == options
+    assert backend_options_for("transformers", options) == {"model": "org/model", "device": "cuda"}
+    assert backend_options_for("openai", options) == {}
+    assert backend_options_for("rules", options) == {}
+    assert backend_options_for("no-such-backend", options) == {}
+    assert backend_options_for("auto", None) == {}

@@ -176,3 +176,32 @@ def test_importing_the_backends_is_cheap() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_source_summary_says_where_the_paraphrases_came_from() -> None:
+    from smoothie.prompt.engine import Rewrite
+
+    mixed = Rewrite("p", "p", (), ("a",) * 32, "auto", sources=("model",) * 21 + ("rules",) * 11, model="openai m")
+    assert mixed.source_summary() == "21 from the model (openai m), 11 from the rules fallback"
+    rules = Rewrite("p", "p", (), ("a",) * 32, "rules", sources=("rules",) * 32)
+    assert rules.source_summary() == "32 from the rules backend"
+    assert Rewrite("p", "p", (), ("p",) * 2, "rules", sources=("original",) * 2).source_summary() == (
+        "2 repeating the prompt"
+    )
+    assert mixed.to_json()["model"] == "openai m" and mixed.to_json()["sources"][0] == "model"
+
+
+def test_the_validator_reaches_the_backend_through_the_request(server: LoopbackServer) -> None:
+    seen: list[Any] = []
+
+    def reply(path: str, body: dict[str, Any] | None) -> Reply:
+        seen.append(body)
+        return 200, chat_body("a young woman sleeping on a red cushion\na woman dozing on a blue cushion"), 0.0
+
+    server.reply = reply
+    result = rewrite("a woman sleeping on a red cushion", n=4, backend="openai", backend_options=options(server))
+    assert result.rejected.get("age", 0) >= 1  # "young": the engine's validator, counted per reason
+    assert not any("young" in p for p in result.paraphrases)
+    assert set(result.sources) == {"rules"}  # the blue one never reached it: the parser drops a lost colour
+    shown = seen[0]["messages"][-1]["content"].split("Rewrites so far:\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert shown and all("red" in line for line in shown)  # rules paraphrases that passed it

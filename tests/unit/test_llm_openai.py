@@ -466,3 +466,42 @@ def test_defaults_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
     assert b.model == "qwen2.5-7b-instruct"
     monkeypatch.delenv("SMOOTHIE_OPENAI_BASE_URL")
     assert create_backend().client.base_url == "http://127.0.0.1:11434/v1"  # Ollama's
+
+
+# -- a real peer: the same pipeline against SmolLM2-135M-Instruct served over HTTP --------------------------
+
+
+@pytest.mark.slow
+def test_a_server_serving_smollm2_answers_through_the_engine() -> None:
+    from smoothie.prompt import rewrite
+    from tests.llm_server import ModelServer, smollm2
+
+    try:
+        model = smollm2()
+    except LookupError as exc:
+        pytest.skip(str(exc))
+    SHARED_MEMORY.clear()
+    with ModelServer(model) as served:
+        options = {"base_url": served.base_url, "timeout": 600.0, "rounds": 0, "per_call": 1, "examples": 3}
+        result = rewrite(
+            "a lighthouse in a storm, oil on canvas", n=8, seed=2, backend="openai", backend_options=options
+        )
+        assert "model" in result.sources, (result.rejected, result.warnings)
+        assert result.model == f"openai smollm2-135m-instruct at {served.base_url}"
+        assert len(served.requests) == 8  # one one-line call per paraphrase, each stopping at the line break
+        assert all(body["stop"] == ["\n"] and body["model"] == "smollm2-135m-instruct" for body in served.requests)
+        # and a server that then hangs still gives N paraphrases within the timeout
+        start = time.monotonic()
+        hanging = {**options, "timeout": 0.5}
+        served.model = _Hanging()  # type: ignore[assignment]
+        late = rewrite("a lighthouse in a storm, oil on canvas", n=8, seed=3, backend="openai", backend_options=hanging)
+        assert time.monotonic() - start < 0.5 + SLACK + 2.0
+        assert set(late.sources) == {"rules"} and any("did not answer within" in w for w in late.warnings)
+
+
+class _Hanging:
+    label = "hanging model"
+
+    def complete(self, *args: Any, **kwargs: Any) -> Any:
+        time.sleep(5)
+        raise BackendUnavailable("too late")

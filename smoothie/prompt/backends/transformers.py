@@ -71,6 +71,8 @@ DTYPES = ("auto", "float32", "float16", "bfloat16")
 MIN_NEW_TOKENS = 16
 GENERATE_MARGIN_S = 0.05
 NO_REPEAT_NGRAM = 3
+#: A recommended model every host's transformers runs (plain multi-head attention; A1111 pins 4.30.2).
+RECOMMENDED_EVERYWHERE = "HuggingFaceTB/SmolLM2-1.7B-Instruct"
 
 
 def _version_tuple(version: str) -> tuple[int, ...]:
@@ -244,7 +246,24 @@ class TransformersBackend:
         dtype = self._resolve_dtype(torch, device)
         folder, extra = self._files(transformers)
         common = {"trust_remote_code": self.trust_remote_code, **extra}
-        config = transformers.AutoConfig.from_pretrained(folder, **common)
+        try:
+            config = transformers.AutoConfig.from_pretrained(folder, **common)
+        except (KeyError, ValueError) as exc:
+            if "model_type" in str(exc) or isinstance(exc, KeyError):  # an architecture this version lacks
+                raise BackendUnavailable(
+                    f"transformers {transformers.__version__} does not know the architecture of {self.source.name} "
+                    f"({exc}): pick a Llama-family model such as {RECOMMENDED_EVERYWHERE}, or a GGUF file"
+                ) from exc
+            raise
+        heads = getattr(config, "num_attention_heads", None)
+        kv_heads = getattr(config, "num_key_value_heads", None) or heads
+        old = _version_tuple(transformers.__version__) < (4, 31)
+        if old and heads and kv_heads != heads and self.source.gguf_file is None:
+            raise BackendUnavailable(
+                f"{self.source.name} uses grouped-query attention, which transformers "
+                f"{transformers.__version__} cannot run (4.31 and later can): pick {RECOMMENDED_EVERYWHERE}, "
+                "or the model's GGUF file (converted for this version)"
+            )
         seq2seq = bool(getattr(config, "is_encoder_decoder", False))
         tokenizer = transformers.AutoTokenizer.from_pretrained(folder, **common)
         cls = transformers.AutoModelForSeq2SeqLM if seq2seq else transformers.AutoModelForCausalLM
