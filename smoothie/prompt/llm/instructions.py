@@ -1,26 +1,27 @@
 """The instruction set: what a language model is asked, written for a 135M model and a 70B one alike.
 
 One task, asked the same way every round: *describe exactly this image in new words*, ``count`` times, one
-description a line. A short system message states the rules, in the order a small model needs them most:
+description a line. The system message states the rules in short sentences, one a line (a small model follows
+short sentences; a large one loses nothing):
 
-1. the same image: every subject, object, count, action, setting, light, medium and style; nothing added;
-2. new words: new vocabulary, sentence shape and order; describe a thing rather than name it, as the essay's
-   strawberry cat does ("Envision a cat whose fur mimics the vibrant red and dotted texture of a
-   strawberry"); a tag prompt is answered with tags;
-3. every number, colour and direction word exactly as written;
-4. no names of people, artists, characters, brands or works (describe how they look);
-5. every ``[[k]]`` token copied once, unchanged (and ``BREAK``/``AND`` tokens kept in order);
-6. only the descriptions: one a line, no numbering, quotes or comments.
+- the same image in new words: new vocabulary, sentence shape and order; describe a thing rather than just
+  name it, as the essay's strawberry cat does ("Envision a cat whose fur mimics the vibrant red and dotted
+  texture of a strawberry");
+- every subject, object, action, setting, light and style, and every number, colour and direction word,
+  exactly as written; nothing added to the picture;
+- a tag prompt is answered with tags (quality tags and count tags such as ``1girl`` kept as they are);
+- no names of people, characters, artists, brands, products or artworks: describe how they look;
+- every ``[[k]]`` token copied once, unchanged (``BREAK``/``AND`` tokens kept in order);
+- only the descriptions: one a line, no numbering, quotes or comments.
 
-The request (user message) repeats what a small model forgets: the words to keep, the tokens to copy, other
-ways to say the engine's name descriptions, optionally the user's original prompt, and **earlier rewrites**:
-accepted paraphrases shown as examples "to write new ones, never to copy". Round 0 shows the validated
-paraphrases of the rules backend; each smoothing round (recursive smoothing, ``rounds``) shows the best
-round's accepted model paraphrases, so the ensemble drifts away from the first formulations as the essay's
-"recursive" prompting does.
+The request (user message) gives the image prompt, the words to keep, the engine's other ways to say its name
+descriptions, optionally the user's original prompt, and **rewrites so far**: accepted paraphrases shown as
+examples to write away from. Round 0 shows the validated paraphrases of the rules backend; each smoothing
+round (recursive smoothing, ``rounds``) shows the best round's accepted model paraphrases, so the ensemble
+drifts away from the first formulations, as the essay's "recursive" prompting does.
 
 :func:`render_plain` turns the messages into one instruction prompt for models without a chat template
-(seq2seq models such as T5, base models, tokenizers from before transformers 4.34 without a template).
+(seq2seq models such as T5, base models).
 """
 
 from __future__ import annotations
