@@ -183,6 +183,48 @@ def test_a_line_that_tells_a_story_around_the_picture_is_dropped() -> None:
     assert parse_candidates(synonyms, SOURCE, PH, known=["feline berry pelt lounging pillow tapers mellow"]).lines
 
 
+def test_a_line_that_leaves_out_the_picture_or_its_medium_is_dropped() -> None:
+    source = "a mustachioed plumber in a red cap jumping over a pipe, claymation"
+    kept = "A claymation plumber with a mustache and a red cap leaps over a pipe"
+    answer = "\n".join(
+        [
+            "The mustachioed plumber in a red cap leapt over a pipe",  # no claymation
+            "The sun was over a lazy claymation summer day in the red country",  # keeps almost nothing of it
+            kept,
+        ]
+    )
+    result = parse_candidates(answer, source)
+    assert result.lines == [kept]
+    assert (result.dropped["medium"], result.dropped["lost"]) == (1, 1)
+    # a synonym the model chose itself stands in for the word it replaced
+    feline = "A feline whose coat copies a strawberry rests on a red cushion, [[0]], 12 candles glowing"
+    assert parse_candidates(feline, SOURCE, PH).lines == [feline]
+
+
+def test_talk_about_the_task_and_the_instructions_example_are_dropped() -> None:
+    answer = "\n".join(
+        [
+            'The image prompt was: "a cat whose fur looks like a strawberry on a red cushion, [[0]], 12 candles"',
+            "I reworded it: a cat, [[0]], strawberry fur, red cushion, 12 candles",
+            "A cat with strawberry fur, [[0]], red cushion, 12 candles, vibrant red and dotted texture of a mimic",
+            LINES[0],
+        ]
+    )
+    result = parse_candidates(answer, SOURCE, PH, foreign=["the vibrant red and dotted texture that mimics"])
+    assert result.lines == [LINES[0]]
+    assert (result.dropped["chatter"], result.dropped["example"]) == (2, 1)
+
+
+def test_one_person_described_twice_is_dropped() -> None:
+    source = "a tall bearded man in a black frock coat as an astronaut"
+    hints = {"a tall bearded man": "a gaunt bearded statesman\na lanky bearded gentleman"}
+    twice = "A tall bearded man in a black frock coat, a gaunt bearded statesman, as an astronaut"
+    once = "A gaunt bearded statesman in a black frock coat as an astronaut"
+    result = parse_candidates("\n".join([twice, once]), source, hints=hints, known=list(hints.values()))
+    assert result.lines == [once]
+    assert result.dropped["repeat"] == 1
+
+
 # -- properties ----------------------------------------------------------------------------------------
 
 
@@ -198,7 +240,7 @@ def test_never_crashes_on_arbitrary_text(answer: str) -> None:
 
 _WORDS = ["cat", "strawberry", "cushion", "fur", "sitting", "resting", "feline", "coat", "seeds", "soft", "light"]
 _line = st.lists(st.sampled_from(_WORDS), min_size=3, max_size=12).map(
-    lambda ws: " ".join(ws) + ", [[0]], red cushion, 12 candles"
+    lambda ws: " ".join(ws) + ", [[0]], a cat with strawberry fur sitting on a red cushion, 12 candles"
 )
 _markers = st.sampled_from(["{}", "{i}. {}", "{i}) {}", "- {}", "* {}", '"{}"', "{i}. **{}**", "• {}"])
 

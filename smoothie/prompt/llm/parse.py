@@ -13,8 +13,14 @@ A line is kept when it
 - shares at least one content word with the request when the request has three or more (a rewrite of "a cat
   whose fur looks like a strawberry" mentions the cat or the strawberry; random text does not),
 - is not a copy of the request or of a line the model was shown (``copy``),
-- adds no more new content words than the request has (at least 4): a small model that tells a story around
-  the picture ("… the moon has just finished its evening walk") draws a different image (``added``).
+- adds no more new content words than half the request has (at least 3), not counting one new word for each
+  of the request's words it no longer says (a synonym): a small model that tells a story around the picture
+  ("… the moon has just finished its evening walk") draws a different image (``added``),
+- still says half of the request's content words, itself or by a synonym the examples used (``lost``), and
+  every medium word it has (``medium``: a "studio photo" or "claymation" left out is another picture),
+- is no talk about the task ("The image prompt was: …", "I reworded it"), borrows nothing from the
+  instructions' own example (``example``) and does not describe one person twice with two of the engine's
+  descriptions (``repeat``).
 The prompt engine checks placeholders, separators and names again afterwards; this module only cleans.
 """
 
@@ -22,9 +28,11 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 from smoothie.prompt.invariants import is_protected_word, protected_words_in
@@ -75,9 +83,28 @@ _STOPWORDS = frozenset(
 MAX_LINE_FACTOR = 6
 MAX_LINE_SLACK = 300
 _COPY_TOKEN_RE = re.compile(r"\[\[\d+\]\]|[^\W_]+")
-# A line may add this many content words the prompt (and the examples shown) never had, or as many as the
+# A line may add this many content words the prompt (and the examples shown) never had, or half as many as the
 # prompt has, whichever is more: room to describe a thing in new words, not to tell a story around it.
-MIN_ADDED = 4
+MIN_ADDED = 3
+ADDED_SHARE = 0.5
+# ... must still say at least half of the prompt's content words (itself, or by a synonym the examples used):
+# a small model's line that keeps a word or two of the prompt and tells its own story draws another picture;
+MIN_COVERAGE = 0.5
+# ... and every medium word the prompt has: a "studio photo" or "claymation" left out is another picture.
+_MEDIUM_WORDS = frozenset(
+    """photo photograph photography photographic polaroid film analog cinematic still painting painted oil acrylic
+    watercolor watercolour gouache canvas sketch sketched drawing drawn pencil charcoal ink pastel crayon
+    illustration illustrated lineart render rendered rendering 3d cgi claymation clay stop-motion animation
+    animated anime manga cartoon comic pixel voxel vector engraving etching woodcut linocut lithograph mosaic
+    sculpture statue figurine origami papercraft collage screenprint poster blueprint infographic""".split()
+)
+# Talk about the task rather than a description: "The image prompt was: …", "I reworded …", "the image is still
+# the same".
+_META_RE = re.compile(
+    r"\b(?:prompts?|reworded|rewrit\w*|rephras\w*|paraphras\w*|original\s+(?:message|description|image|text)"
+    r"|the\s+image\s+(?:is|remains)\s+(?:still\s+)?the\s+same|same\s+as\s+it\s+ever)\b",
+    re.IGNORECASE,
+)
 # Words of framing and description that add nothing to the picture ("a depiction of", "an image showing").
 _FRAMING_STEMS = frozenset(
     w[:5]
@@ -195,14 +222,27 @@ def normalise_placeholders(line: str, allowed: Iterable[str]) -> str:
     return " ".join(fixed.split()).strip(" ,;")
 
 
+def stem(word: str) -> str:
+    """A crude English stem, enough to match a word across inflections: ``sitting``/``sits`` → ``sit``,
+    ``laughing``/``laughs`` → ``laugh``, ``candles`` → ``candl``, ``photograph`` → ``photo`` (5 letters at most)."""
+    word = word.lower().replace("'", "")
+    for suffix in ("ing", "ed", "es", "s", "ly"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            word = word[: -len(suffix)]
+            break
+    if len(word) >= 4 and word[-1] == word[-2] and word[-1] not in "aeiouls":
+        word = word[:-1]  # sitt -> sit, runn -> run (but not "dress", "hall")
+    return word[:5]
+
+
 def content_stems(text: str) -> set[str]:
-    """Content words of ``text`` as 5-letter prefixes (cats/cat, laughing/laughs); placeholders, numbers, colours
-    and directions ignored (those are checked on their own)."""
+    """Content words of ``text`` as stems (:func:`stem`); placeholders, numbers, colours and directions ignored
+    (those are checked on their own)."""
     text = PLACEHOLDER_RE.sub(" ", text)
     stems = set()
     for word in _WORD_RE.findall(text.lower()):
         if len(word) >= 3 and word not in _STOPWORDS and not is_protected_word(word):
-            stems.add(word[:5])
+            stems.add(stem(word))
     return stems
 
 
@@ -219,6 +259,16 @@ def is_refusal(text: str) -> bool:
     return bool(_REFUSAL_RE.search(text))
 
 
+def coverage(source: AbstractSet[str], line: AbstractSet[str], synonyms: AbstractSet[str] = frozenset()) -> float:
+    """The share of the prompt's content words a line still says: itself, or by a synonym the examples used
+    (each such word stands in for one missing word)."""
+    if not source:
+        return 1.0
+    kept = len(source & line)
+    stand_ins = len((line & synonyms) - source)
+    return (kept + min(len(source) - kept, stand_ins)) / len(source)
+
+
 def copy_key(text: str) -> str:
     """``text`` reduced to its words and placeholders, lower case: two lines with one key are the same line."""
     return " ".join(_COPY_TOKEN_RE.findall(text.lower()))
@@ -232,14 +282,20 @@ def parse_candidates(
     drop_last: bool = False,
     exclude: Iterable[str] = (),
     known: Iterable[str] = (),
+    foreign: Iterable[str] = (),
+    hints: Mapping[str, str] | None = None,
 ) -> ParseResult:
     """Candidate paraphrases of ``source`` (the protected prompt) found in the model's ``answer``.
 
     ``placeholders``: the request's ``[[k]]`` tokens (others are removed). ``drop_last``: the answer was cut
     off (token or time limit), so its last line is probably incomplete and is discarded. ``exclude``: lines
     that are not new (the examples the model was shown, lines already had): a copy of one, or of ``source``
-    itself, is dropped as ``copy``. ``known``: texts whose words count as the prompt's own (examples, the
-    engine's alternatives for names) when judging whether a line ``added`` things to the picture.
+    itself, is dropped as ``copy``. ``known``: texts whose words count as the prompt's own (the examples, the
+    engine's alternatives for names: their synonyms) when judging whether a line ``added`` things to the
+    picture or ``lost`` part of it. ``foreign``: texts the line must not borrow from (the instructions' own
+    example sentence): two of their words the prompt does not have drop it as ``example``. ``hints``: the
+    engine's name descriptions and their alternatives; a line that says two of them describes one person
+    twice (``repeat``).
     """
     result = ParseResult()
     if not isinstance(answer, str):
@@ -250,10 +306,22 @@ def parse_candidates(
         result.dropped["cut off"] += 1
     protected = {w.lower() for w in protected_words_in(PLACEHOLDER_RE.sub(" ", source))}
     source_stems = content_stems(source)
-    allowed_stems = source_stems | _FRAMING_STEMS
+    known_stems: set[str] = set()
     for text in known:
-        allowed_stems |= content_stems(text)
-    max_added = max(MIN_ADDED, len(source_stems))
+        known_stems |= content_stems(text)
+    allowed_stems = source_stems | known_stems | _FRAMING_STEMS
+    synonym_stems = known_stems - source_stems - _FRAMING_STEMS  # words the examples used instead of the prompt's
+    foreign_stems: set[str] = set()
+    for text in foreign:
+        foreign_stems |= content_stems(text)
+    foreign_stems -= source_stems | known_stems
+    max_added = max(MIN_ADDED, math.ceil(len(source_stems) * ADDED_SHARE))
+    meta_ok = bool(_META_RE.search(source))
+    medium_stems = {stem(w) for w in _WORD_RE.findall(PLACEHOLDER_RE.sub(" ", source).lower()) if w in _MEDIUM_WORDS}
+    variants = [
+        [v.lower() for v in [phrase, *str(alternatives).splitlines()] if v.strip()]
+        for phrase, alternatives in (hints or {}).items()
+    ]
     copies = {copy_key(source)} | {copy_key(text) for text in exclude}
     max_len = MAX_LINE_FACTOR * len(source) + MAX_LINE_SLACK
     seen: set[str] = set()
@@ -264,7 +332,7 @@ def parse_candidates(
         if is_refusal(line):
             result.dropped["refusal"] += 1
             continue
-        if is_chatter(line):
+        if is_chatter(line) or (not meta_ok and _META_RE.search(line)):
             result.dropped["chatter"] += 1
             continue
         if _GARBLED_RE.search(line):
@@ -281,7 +349,8 @@ def parse_candidates(
         if any(not _has_word(bare, w) for w in protected):
             result.dropped["protected"] += 1
             continue
-        if len(source_stems) >= 3 and not (content_stems(bare) & source_stems):
+        stems = content_stems(bare)
+        if len(source_stems) >= 3 and not (stems & source_stems):
             result.dropped["unrelated"] += 1
             continue
         key = copy_key(line)
@@ -291,8 +360,22 @@ def parse_candidates(
         if key in copies:
             result.dropped["copy"] += 1
             continue
-        if len(content_stems(bare) - allowed_stems) > max_added:
+        # a new word may stand in for one the line no longer says (a synonym); the rest are additions
+        if len(stems - allowed_stems) - len(source_stems - stems) > max_added:
             result.dropped["added"] += 1
+            continue
+        if len(source_stems) >= 3 and coverage(source_stems, stems, synonym_stems) < MIN_COVERAGE:
+            result.dropped["lost"] += 1
+            continue
+        if not medium_stems <= stems:
+            result.dropped["medium"] += 1
+            continue
+        if len(stems & foreign_stems) >= 2:
+            result.dropped["example"] += 1
+            continue
+        lowered = line.lower()
+        if any(sum(v in lowered for v in group) >= 2 for group in variants):
+            result.dropped["repeat"] += 1
             continue
         seen.add(key)
         result.lines.append(line)

@@ -31,7 +31,7 @@ from typing import Protocol
 from smoothie.prompt.llm.deadline import Deadline
 from smoothie.prompt.llm.errors import BackendUnavailable
 from smoothie.prompt.llm.http import Completion, snippet
-from smoothie.prompt.llm.instructions import Message, generation_messages
+from smoothie.prompt.llm.instructions import STRAWBERRY_CAT, Message, generation_messages
 from smoothie.prompt.llm.parse import ParseResult, parse_candidates
 from smoothie.prompt.request import ParaphraseRequest
 
@@ -177,7 +177,11 @@ def run_paraphrase(
                 request.placeholders,
                 drop_last=completion.finish_reason == "length",
                 exclude=[*examples, *seen, *fresh],
-                known=[*pool, *request.hints.keys(), *request.hints.values()],
+                # the examples' synonyms, the engine's other descriptions, and the user's own words (a name
+                # the model copied stands for its description: the engine replaces it again)
+                known=[*pool, *request.hints.keys(), *request.hints.values(), request.original],
+                foreign=[STRAWBERRY_CAT],
+                hints=request.hints,
             )
             results.append(result)
             harvest.dropped.update(result.dropped)
