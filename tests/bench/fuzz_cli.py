@@ -413,7 +413,9 @@ class InjectingServer:
     @staticmethod
     def answer(request: dict[str, Any]) -> str:
         user = request["messages"][-1]["content"]
-        if "Image description:\n" in user:
+        if "Image prompt: " in user:  # the instruction set's request (smoothie/prompt/llm/instructions.py)
+            text = user.split("Image prompt: ", 1)[1].split("\n", 1)[0]
+        elif "Image description:\n" in user:
             text = user.split("Image description:\n", 1)[1].split("\n\n", 1)[0]
         else:  # a smoothing round
             text = user.split("The image: ", 1)[-1].split("\n", 1)[0]
