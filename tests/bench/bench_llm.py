@@ -169,8 +169,9 @@ def main() -> int:
         command = [
             sys.executable, str(ROOT.parent / "shared" / "bench" / "score_paraphrases.py"), subset,
             "--python", sys.executable, "--n", str(args.n), "--backend", "transformers",
-            "--extra", "--model", "--extra", model, "--extra", "--threads", "--extra", str(args.threads),
-            "--extra", "--rounds", "--extra", str(args.rounds), "--extra", "--timeout", "--extra", "3600",
+            # --extra=VALUE: a value that starts with "--" is otherwise read as an option of the scorer
+            "--extra=--model", f"--extra={model}", "--extra=--threads", f"--extra={args.threads}",
+            "--extra=--rounds", f"--extra={args.rounds}", "--extra=--timeout", "--extra=3600",
             "--min-model-share", "0.25",
         ]  # fmt: skip
         start = time.perf_counter()
