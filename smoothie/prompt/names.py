@@ -60,6 +60,8 @@ _CONTEXT = 160  # how far back a context rule looks ("in the style of", "named",
 
 # Words: letters/digits with inner apostrophes, hyphens and dots ("McDonald's", "Coca-Cola", "St.", "d.va").
 _WORD = re.compile(r"[A-Za-z0-9À-ÖØ-öø-ÿ](?:[\wÀ-ÖØ-öø-ÿ]|['’\-\.](?=[\wÀ-ÖØ-öø-ÿ]))*")
+# A weight-like ":1.3" inside a tag, before a "\\(qualifier\\)" (A1111 reads it as text there).
+_INNER_WEIGHT = re.compile(r":\s*[-+]?(?:\d|\.\d)")
 _BY_CONTEXT = re.compile(
     r"(?:\b(?P<noun>(?:(?:concept|digital|fantasy|poster|pixel|line|fan|cover|key|splash|comic|manga|anime|cel|"
     r"vector|oil|ink|pencil|watercolou?r)\s+)?(?:art|artwork|painting|paintings|illustration|drawing|photo|"
@@ -778,6 +780,10 @@ class Genericiser:
             # the name is the last words of its tag (at most four), after any "by" / "artist:" lead
             lead = re.match(r"\s*(?:(?:art\s+)?by\s+|artist:\s*)?", name, re.IGNORECASE)
             offset = lead.end() if lead else 0
+            if _INNER_WEIGHT.search(name, offset):
+                # "Emma Watson:1.3 \(x\)": a weight-like ":1.3" inside the tag (A1111 reads it as text) ends
+                # the name; the qualifier belongs to no name here, and the name itself is found as any other
+                continue
             words = list(_WORD.finditer(name, offset))
             if not words:
                 continue

@@ -10,6 +10,7 @@ import pytest
 from smoothie.prompt import NameOptions, rewrite, scrub
 from smoothie.prompt.engine import genericise
 from smoothie.prompt.names import Analysis, Genericiser, Name
+from smoothie.prompt.skeleton import skeleton
 
 PLACEHOLDERS = ("a person", "a fictional character", "branded product", "distinctive artistic style", "someone a ")
 
@@ -460,3 +461,12 @@ def test_a_stray_bar_before_a_name_stays() -> None:
     # A1111 reads a stray "|" (it breaks its [a|b] parse): the name step keeps the characters around a name
     assert generic("x, |Sarah") == "x, |a woman"
     assert generic("a cat BREAK |Greg Rutkowski BREAK, dog").startswith("a cat BREAK |")
+
+
+def test_a_weight_inside_a_tag_ends_the_name_before_a_qualifier() -> None:
+    # "Emma Watson:1.3 \\(x\\)" in a tag prompt: the person was taken as a character of the series "x" with
+    # no description and dropped whole (weight and all), and the glued BREAK after it was split off
+    result = rewrite(r"cat, cat, Emma Watson:1.3 \(x\)BREAK__colors__", n=4, seed=0)
+    assert "Emma" not in result.generic and "Watson" not in result.generic
+    assert "woman" in result.generic and ":1.3 \\(x\\)BREAK__colors__" in result.generic
+    assert skeleton(result.generic) == skeleton(r"cat, cat, Emma Watson:1.3 \(x\)BREAK__colors__")

@@ -127,6 +127,7 @@ def hostile_prompts(draw: st.DrawFn) -> str:
 @example(r"cat Emma Watson \(x\)", 0)  # counterexamples hypothesis found before (a name's qualifier, a moved :w)
 @example(r"Emma Watson \(x\)", 0)
 @example("cat:1.3, Tokyo Tokyo", 0)
+@example(r"cat, cat, cat, cat, Emma Watson:1.3 \(x\)BREAK__colors__", 0)
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_every_paraphrase_has_the_generic_skeleton(prompt: str, seed: int) -> None:
     try:
