@@ -5,8 +5,9 @@
 
 What it runs, all through the real CLI (subprocesses; the bad-input class also in-process, to afford many):
 
-1. **Generated prompts** (``--prompts``): tag and natural-language prompts with names, weights ``(x:1.2)``,
-   bare weights ``red hair:1.3`` and ``:0``, schedules, alternation, ``{a|b}``, wildcards, escapes, LoRAs,
+1. **Generated prompts** (``--prompts``; ``--replay FILE``: the prompts of an earlier ``--failures`` file
+   instead): tag and natural-language prompts with names, weights ``(x:1.2)``, bare weights ``red hair:1.3``
+   and ``:0``, schedules, alternation, ``{a|b}``, wildcards, escapes, LoRAs,
    ``BREAK``/``AND`` with and without commas and weights, AND inside brackets, stray ``<``/``>``/``:``/``_``,
    emoji, CJK, U+2028, control characters. The ones that parse go through ``--jsonl`` in chunks; every
    paraphrase must parse to the generic prompt's :func:`~smoothie.prompt.skeleton.skeleton` (BREAK/AND
@@ -517,12 +518,17 @@ def main() -> int:
     ap.add_argument("--injection-prompts", type=int, default=40)
     ap.add_argument("--skip", action="append", default=[], choices=["generated", "hostile", "injection", "long"])
     ap.add_argument("--failures", metavar="FILE", help="write the failures as JSON here")
+    ap.add_argument("--replay", metavar="FILE", help="check the prompts of an earlier --failures FILE instead of "
+                    "generated ones (a fix is verified on exactly what failed)")  # fmt: skip
     args = ap.parse_args()
     r = random.Random(args.seed)
     a1111 = load_a1111(os.environ["A1111_DIR"]) if os.environ.get("A1111_DIR") else None
     report = Report()
     t0 = time.perf_counter()
     prompts = [generate(r) for _ in range(args.prompts)]
+    if args.replay:
+        failed = json.loads(Path(args.replay).read_text(encoding="utf-8"))
+        prompts = list(dict.fromkeys(f["prompt"] for f in failed if isinstance(f.get("prompt"), str)))
     if "generated" not in args.skip:
         run_generated(report, prompts, args.n, a1111)
     if "hostile" not in args.skip:
@@ -541,7 +547,8 @@ def main() -> int:
     if "long" not in args.skip:
         run_long(report, r)
     report.figures["total seconds"] = round(time.perf_counter() - t0, 1)
-    print(f"# fuzz_cli: seed {args.seed}, {args.prompts} generated prompts, n={args.n}, A1111 check: {bool(a1111)}")
+    what = f"{len(prompts)} prompts replayed from {args.replay}" if args.replay else f"{args.prompts} generated prompts"
+    print(f"# fuzz_cli: seed {args.seed}, {what}, n={args.n}, A1111 check: {bool(a1111)}")
     for key, value in sorted(report.counts.items()):
         print(f"- {key}: {value}")
     for key, value in report.figures.items():
