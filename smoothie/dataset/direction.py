@@ -51,7 +51,10 @@ def part_offsets(maps: np.ndarray) -> np.ndarray:
     columns = maps.mean(axis=2)  # (N, C, W)
     total = columns.sum(axis=2)  # (N, C)
     overall = columns.sum(axis=1)  # (N, W)
-    centre = (overall * xs).sum(axis=1) / np.maximum(overall.sum(axis=1), 1e-12)  # (N,)
+    mass = overall.sum(axis=1)  # (N,)
+    # the centroid of all activation; the middle for an empty map. No epsilon in the division: a floor on a
+    # tiny mass would pull the centre towards the left edge and break d(mirror) = -d (hypothesis found it)
+    centre = np.divide((overall * xs).sum(axis=1), mass, out=np.full_like(mass, 0.5), where=mass > 0)
     offsets = (columns * (xs[None, None, :] - centre[:, None, None])).sum(axis=2) / (total + 1e-6)
     strength = np.sqrt(total / np.maximum(total.mean(axis=1, keepdims=True), 1e-12))
     out: np.ndarray = offsets * strength
