@@ -82,7 +82,13 @@ def test_running_the_tab_prepares_the_folder(tab: Tab, tmp_path: Path) -> None:
     assert len(gallery) == len(report["images"])  # before/after tiles (the State output stays server-side)
     assert cooc  # the co-occurrence picture (a file reference or a data URL, as gradio sends it)
     by = {e["source"]: e for e in report["images"]}
-    assert {by["astronaut.png"]["direction"], by["astronaut_mirror.png"]["direction"]} == {"left", "right"}
+    # A clear profile (the photographer at his camera) and its mirror face opposite ways; the astronaut looks
+    # straight at the camera (MediaPipe's face mesh: within 1 degree of frontal; Haar, where MediaPipe cannot run,
+    # calls her left or right): either way her mirror image is read as the mirror of her direction.
+    assert {by["camera.png"]["direction"], by["camera_mirror.png"]["direction"]} == {"left", "right"}
+    mirrored = {"left": "right", "right": "left", "frontal": "frontal", "unknown": "unknown"}
+    astronaut = by["astronaut.png"]["direction"]
+    assert by["astronaut_mirror.png"]["direction"] == mirrored.get(astronaut, "?"), astronaut
     assert by["bomb.png"]["reason"].startswith("decompression bomb refused")
 
     # Edit one caption from the tab: the .txt, the metadata and the report follow, and a re-run keeps it.
