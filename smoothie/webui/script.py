@@ -428,24 +428,26 @@ def comparison_grid(p: Any, params: SmoothieParams) -> Any:
     grid = images.image_grid([im for _, im in results], rows=1)
     labels = [[images.GridAnnotation(label)] for label, _ in results]
     grid = images.draw_grid_annotations(grid, results[0][1].width, results[0][1].height, labels, [[]])
+    return _grid_result(p, params, grid, [im for _, im in results], infotexts, "smoothie_grid", notes)
+
+
+def _grid_result(
+    p: Any, params: SmoothieParams, grid: Any, cells: list[Any], infotexts: list[str], name: str, notes: list[str]
+) -> Any:
+    """A grid and its cells as the host's result: the run's settings on ``p``, the grid saved as the user's grid
+    settings say (with the first cell's infotext), then the cells, each with its own infotext."""
+    from modules import images, processing, shared
+
     p.extra_generation_params.update({k: v for k, v in params.to_infotext().items() if v})
     p.extra_generation_params["Script"] = TITLE
     grid_info = infotexts[0]
     if shared.opts.grid_save:
         images.save_image(
-            grid,
-            p.outpath_grids,
-            "smoothie_grid",
-            p.seed,
-            p.prompt,
-            shared.opts.grid_format,
-            info=grid_info,
-            grid=True,
-            p=p,
+            grid, p.outpath_grids, name, p.seed, p.prompt, shared.opts.grid_format, info=grid_info, grid=True, p=p
         )
     return processing.Processed(
         p,
-        [grid] + [im for _, im in results],
+        [grid, *cells],
         p.seed,
         grid_info,
         infotexts=[grid_info, *infotexts],
@@ -502,27 +504,4 @@ def sweep_grid(p: Any, params: SmoothieParams) -> Any:
     hor = [[images.GridAnnotation(c)] for c in grid_plan.columns]
     ver = [[images.GridAnnotation(r)] for r in grid_plan.rows[:rows]]
     grid = images.draw_grid_annotations(grid, width, height, hor, ver)
-    p.extra_generation_params.update({k: v for k, v in params.to_infotext().items() if v})
-    p.extra_generation_params["Script"] = TITLE
-    grid_info = infotexts[0]
-    if shared.opts.grid_save:
-        images.save_image(
-            grid,
-            p.outpath_grids,
-            "smoothie_sweep",
-            p.seed,
-            p.prompt,
-            shared.opts.grid_format,
-            info=grid_info,
-            p=p,
-            grid=True,
-        )
-    return processing.Processed(
-        p,
-        [grid, *originals],
-        p.seed,
-        grid_info,
-        infotexts=[grid_info, *infotexts],
-        index_of_first_image=1,
-        comments="\n".join([summary, *notes]),
-    )
+    return _grid_result(p, params, grid, originals, infotexts, "smoothie_sweep", [summary, *notes])
