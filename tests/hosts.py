@@ -24,6 +24,7 @@ Run by hand: ``python -m tests.hosts forge`` starts one and prints its URL until
 
 from __future__ import annotations
 
+import argparse
 import base64
 import contextlib
 import json
@@ -608,9 +609,19 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
-def main(argv: list[str] | None = None) -> int:
-    import argparse
+def host_from_args(parser: argparse.ArgumentParser, key: str) -> tuple[HostKind, Host]:
+    """The host a command line names (its ``<HOST>_DIR``), or the parser's usage error saying what is missing."""
+    kind = next(k for k in HOSTS if k.key == key)
+    try:
+        host = kind.locate()
+    except HostError as exc:
+        parser.error(str(exc))
+    if host is None:
+        parser.error(f"{kind.env_dir} is not set: {kind.setup_help}")
+    return kind, host
 
+
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.hosts", description=__doc__.split("\n\n")[0])
     parser.add_argument("host", choices=[k.key for k in HOSTS], help="which WebUI (named by <HOST>_DIR)")
     parser.add_argument("--checkout", type=Path, default=REPO, help="extension folder to load (default: this one)")
@@ -620,13 +631,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     signal.signal(signal.SIGTERM, _interrupt)  # `kill PID` stops the WebUI too
-    kind = next(k for k in HOSTS if k.key == args.host)
-    try:
-        host = kind.locate()
-    except HostError as exc:
-        parser.error(str(exc))
-    if host is None:
-        parser.error(f"{kind.env_dir} is not set: {kind.setup_help}")
+    kind, host = host_from_args(parser, args.host)
     with running(
         host, args.checkout, port=args.port, model=args.model, run_install=False if args.skip_install else None
     ) as server:

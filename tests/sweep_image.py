@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 from smoothie.params import SmoothieParams
-from tests.hosts import HOSTS, HostError, models_for, running
+from tests.hosts import HOSTS, host_from_args, models_for, running
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,13 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--prompt", default="a photo of a lighthouse on a cliff at dusk, dramatic sky")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    kind = next(k for k in HOSTS if k.key == args.host)
-    try:
-        host = kind.locate()
-    except HostError as exc:
-        parser.error(str(exc))
-    if host is None:
-        parser.error(f"{kind.env_dir} is not set: {kind.setup_help}")
+    kind, host = host_from_args(parser, args.host)
     params = SmoothieParams(enabled=False, negative_lora="", sweep=True)
     payload = {
         "prompt": args.prompt,

@@ -17,7 +17,7 @@ import statistics
 import time
 
 from smoothie.params import SmoothieParams
-from tests.hosts import HOSTS, HostError, models_for, running
+from tests.hosts import HOSTS, host_from_args, models_for, running
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,13 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sigma-max", type=float, default=1.0)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
-    kind = next(k for k in HOSTS if k.key == args.host)
-    try:
-        host = kind.locate()
-    except HostError as exc:
-        parser.error(str(exc))
-    if host is None:
-        parser.error(f"{kind.env_dir} is not set: {kind.setup_help}")
+    kind, host = host_from_args(parser, args.host)
     base = {
         "prompt": "a photo of a lighthouse on a cliff at dusk",
         "seed": 1,
