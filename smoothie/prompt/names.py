@@ -123,6 +123,9 @@ _PERSON_ACTS_AFTER = re.compile(
     r"\s+[a-z]+ing\s+(?:(?:with|at|to|for|on)\s+)?(?:her|his)\b",
     re.IGNORECASE,
 )
+_DETERMINER_BEFORE = re.compile(
+    r"\b(?:a|an|the|this|that|these|those|some|every|each|one|another|any|no)\s+$", re.IGNORECASE
+)
 _FROM_BEFORE = re.compile(r"\s*\b(?:from|of|in)\s+(?:the\s+)?$", re.IGNORECASE)
 # "name \(series\)" in a tag: danbooru's qualifier. The name is the tag's words before the escaped bracket.
 _SERIES = re.compile(r"\\\((?P<series>[^\\()]{1,60})\\\)")
@@ -537,7 +540,7 @@ class Genericiser:
             ]
         return [
             self.analyse(t, (), doc, style=st)
-            for t, doc, st in zip(context_texts, nlp.pipe(context_texts), styles, strict=True)
+            for t, doc, st in zip(context_texts, nlp.pipe(_ner_text(t) for t in context_texts), styles, strict=True)
         ]
 
     def _plausible_entity(self, text: str, context: str, start: int) -> bool:
@@ -557,6 +560,8 @@ class Genericiser:
         if all(is_english_word(w) for w in words):
             # "Rainy" opening a prompt is not a name; "Brad Pitt" (two capitals) or "Pearl" mid-prompt may be
             capitalised = [w for w in words if w[:1].isupper()]
+            if len(words) == 1 and _DETERMINER_BEFORE.search(context[max(0, start - 20) : start]):
+                return False  # "a garden with a Rose blooming", "the Rose": a word after an article is that word
             if len(words) == 1:
                 if capitalised and start == 0 and _ACTS_AFTER.match(context[start + len(text) :]):
                     # "Sarah walking her dog", "Amber's smile": a given name doing something opens the prompt
@@ -633,7 +638,7 @@ class Genericiser:
             tail = (tail + new_left + replacement)[-_CONTEXT:]
             pos = f.end + consumed_right
         out.append(text[pos:])
-        return _tidy("".join(out))
+        return _tidy("".join(out), text)
 
     def _blocked(self, text: str) -> list[tuple[int, int]]:
         spans = []
@@ -728,6 +733,8 @@ class Genericiser:
                             continue
                     elif not self._case_ok(surface, entry, text, s, e):
                         continue
+                    if entry.word and not _name_position(text, s, e):
+                        continue  # "a donkey", "donkey, farm", "Donkey grazing": the word, not Shrek's Donkey
                     add(_Found(s, e, entry))
         # 1b. "Shrek and Donkey": a capitalised ordinary noun coordinated with a character is one too; it
         # becomes the noun it is ("a donkey")
@@ -1464,7 +1471,7 @@ def _tag_spans(text: str) -> Iterable[tuple[int, int]]:
 def _ner_pieces(text: str) -> list[str]:
     """What spaCy reads of a prompt: at most :data:`NER_MAX_CHARS` characters, in pieces cut at commas, with
     long runs without spaces (``<<<<…``, base64) blanked (spaCy's tokenizer is quadratic in a token's length)."""
-    text = re.sub(r"\S{48,}", " ", text[:NER_MAX_CHARS])
+    text = _ner_text(re.sub(r"\S{48,}", " ", text[:NER_MAX_CHARS]))
     if len(text) <= _NER_PIECE:
         return [text]
     pieces = []
@@ -1479,6 +1486,20 @@ def _ner_pieces(text: str) -> list[str]:
         pieces.append(text[pos:end])
         pos = end
     return pieces
+
+
+# What spaCy must not read as words: "<lora:x:1>" (the words inside are never names), wildcards, choice and
+# schedule brackets; BREAK/AND are separators ("lora x:1>BREAK Tom" was one PERSON, "|Sarah" one token).
+_NER_BLANK = re.compile(r"<[^<>]*>?|__[^_\s]+(?:/[^_\s]+)*__|[|\[\]{}]")
+_NER_KEYWORD = re.compile(r"(?<![A-Za-z])(?:BREAK|AND)(?![A-Za-z])")
+
+
+def _ner_text(text: str) -> str:
+    """``text`` as spaCy should read it: WebUI syntax blanked, BREAK/AND read as commas, spaces squeezed."""
+    if not any(c in text for c in "<_|[]{}BA"):
+        return text
+    text = _NER_KEYWORD.sub(", ", _NER_BLANK.sub(" ", text))
+    return re.sub(r"[ \t]{2,}", " ", text).strip()
 
 
 def _reparse(text: str) -> list[Text | Atom | Group | Separator]:
@@ -1523,6 +1544,20 @@ def _sentence_start(text: str, start: int) -> bool:
     return not head or head[-1] in ".!?\n:"
 
 
+def _name_position(text: str, start: int, end: int) -> bool:
+    """Whether the word at ``text[start:end]``, also an ordinary noun, stands where a name does: capitalised,
+    after no article or determiner, and at a sentence's start (where a capital says nothing) only doing what
+    people do, with a possessive, or listed with another capitalised name ("Donkey and Shrek")."""
+    if not text[start : start + 1].isupper() or _DETERMINER_BEFORE.search(text[max(0, start - 20) : start]):
+        return False
+    if not _sentence_start(text, start):
+        return True
+    right = text[end:]
+    return bool(
+        _PERSON_ACTS_AFTER.match(right) or re.match(r"['’]s\b", right) or re.match(r"\s*(?:,|&|\band\b)\s*[A-Z]", right)
+    )
+
+
 def _given_names() -> frozenset[str]:
     names = tables.first_names()
     return names["female"] | names["male"] | names["neutral"]
@@ -1531,11 +1566,19 @@ def _given_names() -> frozenset[str]:
 _RE_REPEATED_ITEM = re.compile(r"(?<![^,\s])([^,\[\]()<>\\]+?)(?:\s*(?:,|\band\b)\s*\1)+(?=\s*(?:,|$))")
 
 
-def _tidy(text: str) -> str:
-    """Collapse spaces and empty comma items a replacement left behind, keep outer whitespace."""
+def _tidy(text: str, original: str = "") -> str:
+    """Collapse spaces and empty comma items a replacement left behind, keep outer whitespace. An item
+    repeated by replacements ("by A, by B" → one style twice) is said once; the user's own repetition
+    ("cat, cat": emphasis) stays as written."""
     m = re.match(r"^(\s*)(.*?)(\s*)$", text, re.S)
     assert m is not None
     lead, body, trail = m.groups()
     body = squeeze(body)
-    body = _RE_REPEATED_ITEM.sub(r"\1", body)  # two unknown artists -> one style description, not two
+
+    def once(rep: re.Match[str]) -> str:
+        item = rep.group(1).strip()
+        written = len(re.findall(r"(?<![\w])" + re.escape(item) + r"(?![\w])", original)) if item else 0
+        return rep.group(0) if written >= 2 else rep.group(1)
+
+    body = _RE_REPEATED_ITEM.sub(once, body)
     return lead + fix_articles(body) + trail

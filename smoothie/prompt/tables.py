@@ -48,6 +48,9 @@ class NameEntry:
     tags: tuple[str, ...] = ()  # the same as danbooru general tags: a character's look, an artist's style
     # a site's kind of work, noun phrases: "trending on ArtStation" reads as acclaim for it ("trending concept art")
     showcases: tuple[str, ...] = ()
+    # the name is also an ordinary noun ("Donkey" of Shrek, "Stitch"): it names the character only written
+    # like a name, in a name's position (never "a donkey", "donkey, farm", "Donkey grazing" opening a prompt)
+    word: bool = False
 
     def forms(self) -> tuple[str, ...]:
         return (self.name, *self.aliases)
@@ -131,6 +134,7 @@ def entry_from_dict(obj: Mapping, source: str = "table") -> NameEntry:
         lowercase=obj.get("lowercase") is True,
         tags=tuple(str(t).strip() for t in obj.get("tags", ()) if str(t).strip()),
         showcases=tuple(str(t).strip() for t in obj.get("showcases", ()) if str(t).strip()),
+        word=obj.get("word") is True,
     )
 
 

@@ -470,3 +470,72 @@ def test_a_weight_inside_a_tag_ends_the_name_before_a_qualifier() -> None:
     assert "Emma" not in result.generic and "Watson" not in result.generic
     assert "woman" in result.generic and ":1.3 \\(x\\)BREAK__colors__" in result.generic
     assert skeleton(result.generic) == skeleton(r"cat, cat, Emma Watson:1.3 \(x\)BREAK__colors__")
+
+
+@pytest.mark.parametrize(
+    ("prompt", "gone", "kept"),
+    [
+        # a character whose name is an ordinary noun, in a name's position: described without the word
+        ("Shrek and Donkey walking through a swamp at sunset, 3d render", "donkey", "walking through a swamp"),
+        ("Donkey and Shrek in a swamp", "donkey", "in a swamp"),
+        ("Lilo and Stitch on a beach", "stitch", "on a beach"),
+    ],
+)
+def test_a_character_named_by_an_ordinary_noun_in_name_position(prompt: str, gone: str, kept: str) -> None:
+    out = generic(prompt)
+    assert gone not in words(out) and kept in out and "shrek" not in words(out)
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "Donkey grazing in a field",  # a capital opening a sentence says nothing: the animal
+        "a farm with a Donkey",  # after an article: the word
+        "donkey, farm, sunset",  # a lower-case tag
+        "1girl, stitch, embroidery",
+    ],
+)
+def test_a_character_named_by_an_ordinary_noun_elsewhere_is_the_noun(prompt: str) -> None:
+    assert generic(prompt) == prompt
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    ["a garden with a Rose blooming", "The Rose blooming in a garden", "a vase with one Lily", "a Rose, a Lily"],
+)
+def test_a_first_name_word_after_an_article_is_the_word(prompt: str) -> None:
+    # spaCy reads a capitalised "Rose" mid-sentence as PERSON; after an article or determiner it is the flower
+    assert generic(prompt) == prompt
+
+
+@pytest.mark.parametrize(
+    ("prompt", "expected"),
+    [
+        ("[a|b], |Sarah smiling", "[a|b], |a woman smiling"),  # spaCy read "|Sarah" as one token
+        ("Sarah| smiling", "a woman| smiling"),
+        ("__colors__ dress, Sarah smiling", "__colors__ dress, a woman smiling"),
+        ("<lora x:1>BREAK Tom", "<lora x:1>BREAK a man"),
+    ],
+)
+def test_names_next_to_webui_syntax_are_found(prompt: str, expected: str) -> None:
+    assert generic(prompt) == expected
+
+
+@pytest.mark.parametrize(
+    ("caption", "expected"),
+    [
+        ("<lora x:1>BREAK Tom walking", "<lora x:1>BREAK a man walking"),  # "lora x:1>BREAK" was one PERSON
+        ("a photo AND BREAK Sarah smiling", "a photo AND BREAK a woman smiling"),  # BREAK read as a verb
+        ("a man BREAK Nike shoes", "a man BREAK swoosh-logo athletic shoes"),
+    ],
+)
+def test_syntax_words_in_a_caption_are_no_names_and_hide_none(caption: str, expected: str) -> None:
+    out = scrub(caption, syntax=False)
+    assert out.text == expected
+    assert not any(re.search(r"[<>]|lora|BREAK|AND", n.text) for n in out.names)
+
+
+def test_the_users_own_repetition_is_kept() -> None:
+    # "cat, cat" is the user's emphasis; only an item repeated by replacements is said once
+    assert generic("cat, cat, Sarah smiling") == "cat, cat, a woman smiling"
+    assert generic("cat, cat, cat, cat, Emma Watson").startswith("cat, cat, cat, cat, a woman")

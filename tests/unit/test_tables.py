@@ -40,7 +40,8 @@ REQUIRED_KEYS = frozenset({"name", "label", "aliases", "generic", "modifier", "v
 # tags: the same as danbooru general tags, for tag prompts (a character's look, an artist's style).
 # showcases: a site's kind of work, noun phrases without article ("trending on ArtStation" -> "trending concept
 # art"; "artstation" alone -> "concept art").
-OPTIONAL_KEYS = frozenset({"modifier_variants", "lowercase", "tags", "showcases"})
+# word: the name is also an ordinary noun ("Donkey", "Stitch"): a name only capitalised, in a name's position.
+OPTIONAL_KEYS = frozenset({"modifier_variants", "lowercase", "tags", "showcases", "word"})
 TAG_RE = re.compile(r"[a-z0-9][a-z0-9 '\-.]*")
 
 # Lower-case ASCII words, spaces, hyphens, apostrophes and commas: no capitalised word, no digit except in the
@@ -153,6 +154,12 @@ def check_entry(entry: Mapping[str, Any]) -> list[str]:
         entry["lowercase"] is not True or not any(re.search(r"[\s\-]", str(f)) for f in forms(entry))
     ):
         problems.append(f"{where}: lowercase must be true and the entry needs a multi-word form")
+    if "word" in entry and (
+        entry["word"] is not True
+        or label not in ("person", "character")
+        or any(re.search(r"[\s\-]", str(f)) for f in forms(entry))
+    ):
+        problems.append(f"{where}: word must be true, on a person or character whose forms are single words")
     for key in ("aliases", "variants", *(k for k in ("modifier_variants",) if k in entry)):
         if not isinstance(entry[key], list) or not all(isinstance(x, str) for x in entry[key]):
             problems.append(f"{where}: {key} must be a list of strings")
