@@ -59,7 +59,12 @@ _NER_PIECE = 600  # ... in pieces of about this size, cut at commas or spaces
 _CONTEXT = 160  # how far back a context rule looks ("in the style of", "named", "my daughter")
 
 # Words: letters/digits with inner apostrophes, hyphens and dots ("McDonald's", "Coca-Cola", "St.", "d.va").
-_WORD = re.compile(r"[A-Za-z0-9À-ÖØ-öø-ÿ](?:[\wÀ-ÖØ-öø-ÿ]|['’\-\.](?=[\wÀ-ÖØ-öø-ÿ]))*")
+# A hyphen before a style word ends the word: "IKEA-style" is the name IKEA and "-style".
+_WORD = re.compile(
+    r"[A-Za-z0-9À-ÖØ-öø-ÿ](?:[\wÀ-ÖØ-öø-ÿ]|['’\.](?=[\wÀ-ÖØ-öø-ÿ])"
+    r"|-(?!(?:style|styled|inspired|esque|themed|aesthetic|looking)\b)(?=[\wÀ-ÖØ-öø-ÿ]))*",
+    re.IGNORECASE,
+)
 # A weight-like ":1.3" inside a tag, before a "\\(qualifier\\)" (A1111 reads it as text there).
 _INNER_WEIGHT = re.compile(r":\s*[-+]?(?:\d|\.\d)")
 _BY_CONTEXT = re.compile(
@@ -123,6 +128,25 @@ _PERSON_ACTS_AFTER = re.compile(
     r"\s+[a-z]+ing\s+(?:(?:with|at|to|for|on)\s+)?(?:her|his)\b",
     re.IGNORECASE,
 )
+# An unknown word in capitals is an acronym of the trade ("DSLR", "HDR", "VHS"), never a name spaCy guesses.
+_ACRONYM = re.compile(r"[A-Z]{2,5}s?")
+# Titles before a name, and who they say someone is when the name itself is unknown.
+_TITLE_NOUNS = {
+    **dict.fromkeys(("dr", "doctor"), "a doctor"),
+    **dict.fromkeys(("prof", "professor"), "a professor"),
+    **dict.fromkeys(("mr", "mister", "sir", "herr", "lord", "señor", "senor", "monsieur"), "a man"),
+    **dict.fromkeys(
+        ("mrs", "ms", "miss", "madam", "madame", "mme", "mlle", "frau", "dame", "lady", "señora", "senora"), "a woman"
+    ),
+    **dict.fromkeys(("captain", "capt"), "a captain"),
+    "king": "a king",
+    "queen": "a queen",
+    "prince": "a prince",
+    "princess": "a princess",
+}
+_TITLE = re.compile("|".join(_TITLE_NOUNS), re.IGNORECASE)
+_TITLE_BEFORE = re.compile(r"(?<![\w.])(?P<title>(?:" + "|".join(_TITLE_NOUNS) + r")\.?)\s+$", re.IGNORECASE)
+_TITLE_LEAD = re.compile(r"(?P<title>(?:" + "|".join(_TITLE_NOUNS) + r")\.?)\s+(?=[A-Z])", re.IGNORECASE)
 _DETERMINER_BEFORE = re.compile(
     r"\b(?:a|an|the|this|that|these|those|some|every|each|one|another|any|no)\s+$", re.IGNORECASE
 )
@@ -153,6 +177,12 @@ _NON_NOUN_NEXT = frozenset(
     """and or but with without in on at of for from to by as into onto over under near behind beside while
     who which that is are was were be being been has have had its their his her our your my this these
     those a an the""".split()
+)
+# Works an artist's name before them describes: "a Van Gogh painting" -> "a swirling post-impressionist painting".
+_ART_NOUNS = frozenset(
+    """painting paintings drawing drawings illustration illustrations artwork artworks art sketch sketches print
+    prints portrait portraits poster posters mural murals sculpture sculptures etching etchings engraving
+    engravings woodcut lithograph canvas canvases piece pieces landscape landscapes still-life""".split()
 )
 # Nouns a person or character name modifies as an adjective: "Batman mask" -> "bat-themed vigilante mask".
 _MERCH_NOUNS = frozenset(
@@ -494,6 +524,7 @@ class Genericiser:
             if (
                 tok.pos_ == "PROPN"
                 and tok.text[:1].isupper()
+                and not _ACRONYM.fullmatch(tok.text)
                 and tok.text not in analysis.ner
                 and not is_english_word(tok.text)
                 and not is_protected_word(tok.text)
@@ -549,6 +580,8 @@ class Genericiser:
             return False
         if any(re.search(r"\d", w) for w in words):
             return False  # "tag144 red hair": no name spaCy guesses has digits (the tables know "2b")
+        if len(words) == 1 and _ACRONYM.fullmatch(words[0]):
+            return False  # "RAW photo, DSLR, HDR, VHS style": terms of the trade (the tables know "NASA", "BMW")
         if any(w.lower() in _SYNTAX_WORDS or "BREAK" in w or "AND" in w for w in words):
             return False  # "lora", "BREAK": syntax written loosely
         if any(normalise_form(text) == k or normalise_form(text) in k for k in self.keep):
@@ -759,10 +792,16 @@ class Genericiser:
             for m in re.finditer(r"(?<![\w])" + re.escape(surface) + r"(?![\w])", text):
                 if free(m.start(), m.end()):
                     add(_Found(m.start(), m.end(), self._unknown_entry(surface, label, analysis), ner_label))
+        # 3b. "Dr. Watson", "Queen Amira": a title before a name goes with it and, for a name nobody knows,
+        # says who it is ("a doctor", "a queen"); a title alone is no name
+        found = self._with_titles(text, found)
         # 4. a whole tag of a tag prompt that is no general tag and holds a word that is no English word (nor two
         # run together: "sweatdrop"): a name the tables do not know ("toga himiko", "nekotoufu"); a Japanese
         # title ("watashi ga motenai no wa …") is a series
         if tags_style:
+            occupied = bytearray(len(text) + 1)
+            for f in found:
+                take(f.start, f.end)
             for s, e in _tag_spans(text):
                 if not free(s, e):
                     continue
@@ -771,6 +810,29 @@ class Genericiser:
                     add(_Found(s, e, NameEntry(text[s:e], kind, "", source="tag"), kind="tag"))
         found.sort(key=lambda f: f.start)
         return found
+
+    def _with_titles(self, text: str, found: list[_Found]) -> list[_Found]:
+        titles = [f for f in found if _TITLE.fullmatch(text[f.start : f.end].rstrip("."))]
+        out = [f for f in found if f not in titles]
+        for k, f in enumerate(out):
+            if f.entry.label not in ("person", "character") or f.kind in ("series", "tag"):
+                continue
+            before = text[max(0, f.start - 20) : f.start]
+            m = _TITLE_BEFORE.search(before)
+            start = f.start - (len(before) - m.start("title")) if m is not None else f.start
+            title = m.group("title") if m is not None else ""
+            if m is None:  # spaCy's span took the title: "Queen Amira"
+                inner = _TITLE_LEAD.match(text, f.start, f.end)
+                if inner is None:
+                    continue
+                title = inner.group("title")
+            entry = f.entry
+            if entry.source not in ("table", "user", "tagcomplete"):
+                who = _TITLE_NOUNS[title.lower().rstrip(".")]
+                entry = NameEntry(text[start : f.end], entry.label, who, source=entry.source)
+            out[k] = _Found(start, f.end, entry, f.ner_label, f.kind)
+        kept = [t for t in titles if not any(o.start <= t.start < o.end for o in out)]
+        return out + [t for t in kept if t.entry.source in ("table", "user", "tagcomplete")]
 
     def _series_spans(self, text: str, analysis: Analysis) -> Iterable[_Found]:
         """``kafka \\(honkai: star rail\\)``: a character of a series, unless the qualifier says the tag is a
@@ -1022,7 +1084,7 @@ class Genericiser:
                 yield w.start(), _with_surname(text, words, i), "person"
                 continue
             m = _STYLE_AFTER.match(text[w.end() : w.end() + 40])
-            if m and not is_english_word(token) and not is_protected_word(token) and token.isalpha():
+            if m and token.isalpha() and not is_protected_word(token) and _name_like_word(token):
                 yield w.start(), w.end(), "studio"
 
     def _artist_list(self, text: str, words: list[re.Match[str]], j: int) -> Iterable[tuple[int, int, str]]:
@@ -1127,7 +1189,16 @@ class Genericiser:
             (label == "brand" and nxt and nxt not in _NON_NOUN_NEXT and not nxt.endswith(("ing", "ed")))
             or (label in ("person", "character") and nxt in _MERCH_NOUNS and entry.modifier)
             or (label in _STYLE_LABELS and possessive and nxt and nxt not in _NON_NOUN_NEXT)
+            or (label in _STYLE_LABELS and nxt in _ART_NOUNS)  # "a Van Gogh painting": the artist's look
         )
+        if label == "artist" and not style_after and not possessive and _subject(window, right):
+            # "Frida Kahlo painting a self-portrait", "a portrait of Van Gogh": the artist as a person, not a style
+            replacement = _NEUTRAL[("person", _gender(entry.name, analysis))]
+            article = _ARTICLE_BEFORE.search(window)
+            if article:
+                left = left[: len(left) - len(window) + article.start()]
+            analysis.found.append(Name(surface, "person", replacement, entry.source))
+            return left, replacement, 0
         if possessive and label in _STYLE_LABELS and self._artwork_follows(right[2:]):
             # "Van Gogh's Starry Night": the artwork's own description says it all
             analysis.found.append(Name(surface, label, "", entry.source))
@@ -1147,7 +1218,11 @@ class Genericiser:
             )
             analysis.found.append(Name(surface, label, replacement, entry.source, alternatives))
             if style_after and style_after.group(0).startswith("-"):
-                return left, replacement + " " if replacement else "", 1  # "ghibli-style" -> "anime style"
+                if not replacement:  # "a Zorbco-style room": "a room", not "a style room"
+                    return left, "", len(style_after.group(0))
+                if re.match(r"-styled?\b", style_after.group(0), re.IGNORECASE):
+                    return left, replacement + " ", 1  # "ghibli-style" -> "anime style"
+                return left, replacement, 0  # "Van Gogh-inspired" -> "swirling post-impressionist-inspired"
             if not replacement and style_after:  # an unknown name's "X style": drop "style" too
                 return left, "", len(style_after.group(0))
             return left, replacement, consumed
@@ -1386,6 +1461,31 @@ def _english_or_compound(word: str) -> bool:
     return any(is_english_word(low[:i]) and is_english_word(low[i:]) for i in range(3, len(low) - 2) if len(low) >= 6)
 
 
+_DERIVING_SUFFIXES = ("y", "ey", "ish", "ic", "ical", "esque", "like", "core", "punk", "wave", "ware")
+
+
+def _name_like_word(word: str) -> bool:
+    """Whether an unknown word before "style"/"aesthetic"/"lighting" can be a studio's or artist's name: not
+    an English word, two run together ("cottagecore") or one derived ("witchy", "gothic"), not an acronym
+    ("VHS", "rgb": all capitals, or no vowel)."""
+    low = word.lower()
+    if _english_or_compound(word) or (word.isupper() and len(word) <= 5) or not re.search(r"[aeiouy]", low):
+        return False
+    for suffix in _DERIVING_SUFFIXES:
+        stem = low[: -len(suffix)]
+        if (
+            low.endswith(suffix)
+            and len(stem) >= 3
+            and (
+                is_english_word(stem)
+                or is_english_word(stem + "e")
+                or (stem[-1] == stem[-2] and is_english_word(stem[:-1]))
+            )
+        ):
+            return False
+    return True
+
+
 def _with_surname(text: str, words: list[re.Match[str]], i: int) -> int:
     """The end of the name starting at ``words[i]``: one capitalised non-English word right after it is its
     surname ("my daughter Hope Kowalski")."""
@@ -1556,6 +1656,32 @@ def _name_position(text: str, start: int, end: int) -> bool:
     return bool(
         _PERSON_ACTS_AFTER.match(right) or re.match(r"['’]s\b", right) or re.match(r"\s*(?:,|&|\band\b)\s*[A-Z]", right)
     )
+
+
+# What makes a name the subject of a sentence: doing something ("X sitting"; a verb-noun like "painting" only
+# with its object: "X painting a self-portrait"), or shown ("a portrait of X").
+_SUBJECT_AFTER = re.compile(
+    r"\s+(?:(?!(?:painting|drawing|lighting|shading|rendering|etching|engraving|sketching|styling|coloring|"
+    r"colouring|building|inking|clothing|setting)\b)[a-z]+ing\b|[a-z]+ing\s+(?:a|an|the|his|her|their|some)\b)",
+)
+_SHOWN_BEFORE = re.compile(
+    r"\b(?:portrait|photo|photograph|picture|statue|bust|sculpture|caricature|selfie)\s+of\s+$", re.IGNORECASE
+)
+
+
+def _subject(window: str, right: str) -> bool:
+    return bool(_SUBJECT_AFTER.match(right) or _SHOWN_BEFORE.search(window))
+
+
+def _gender(name: str, analysis: Analysis) -> str:
+    """``female``/``male`` from a name's given name, else the prompt's cue (``""`` when it has none)."""
+    first = (normalise_form(name).split() or [""])[0]
+    names = tables.first_names()
+    if first in names["female"]:
+        return "female"
+    if first in names["male"]:
+        return "male"
+    return analysis.cues.gender
 
 
 def _given_names() -> frozenset[str]:
