@@ -147,6 +147,7 @@ _TITLE_NOUNS = {
 _TITLE = re.compile("|".join(_TITLE_NOUNS), re.IGNORECASE)
 _TITLE_BEFORE = re.compile(r"(?<![\w.])(?P<title>(?:" + "|".join(_TITLE_NOUNS) + r")\.?)\s+$", re.IGNORECASE)
 _TITLE_LEAD = re.compile(r"(?P<title>(?:" + "|".join(_TITLE_NOUNS) + r")\.?)\s+(?=[A-Z])", re.IGNORECASE)
+_ARTICLE_LEAD = re.compile(r"(?:a|an)\s", re.IGNORECASE)
 _DETERMINER_BEFORE = re.compile(
     r"\b(?:a|an|the|this|that|these|those|some|every|each|one|another|any|no)\s+$", re.IGNORECASE
 )
@@ -213,6 +214,11 @@ _NER_LABELS = {
     "NORP": "place",
 }
 _PLACE_GENERIC = {"GPE": "a city", "LOC": "a landscape", "FAC": "a landmark", "NORP": ""}
+# Nouns after a one-word name that make it a place: "Gotham skyline", "Zorbia streets".
+_PLACE_AFTER = frozenset(
+    """skyline skylines streets street city harbour harbor port downtown outskirts rooftops alley alleys
+    countryside coast coastline valley mountains hills village town suburbs district""".split()
+)
 # An ORG or a FAC that is a building or a site is a place, never a brand ("the Treasury at Petra").
 _PLACE_HEADS = frozenset(
     """treasury temple cathedral church chapel basilica mosque synagogue palace castle tower bridge museum
@@ -511,6 +517,9 @@ class Genericiser:
                 and not acts
             ):
                 label, ner_label = "place", "GPE"  # "balloons over Cappadocia": somewhere, not someone
+            after = re.match(r"\s+([a-z]+)", text[ent.end_char : ent.end_char + 30])
+            if label == "person" and len(words) == 1 and after is not None and after.group(1) in _PLACE_AFTER:
+                label, ner_label = "place", "GPE"  # "Gotham skyline", "Zorbia harbour": somewhere, not someone
             if label == "place" and ent.label_ == "NORP":
                 continue  # "Japanese", "Gothic": adjectives a prompt needs, not names to replace
             if label == "place" and acts and len(words) <= 2:
@@ -595,11 +604,18 @@ class Genericiser:
             capitalised = [w for w in words if w[:1].isupper()]
             if len(words) == 1 and _DETERMINER_BEFORE.search(context[max(0, start - 20) : start]):
                 return False  # "a garden with a Rose blooming", "the Rose": a word after an article is that word
+            nxt = re.match(r"\s+([a-z][\w-]*)", context[start + len(text) : start + len(text) + 30])
+            if len(words) == 1 and nxt is not None and _modified(nxt.group(1)):
+                return False  # "Sarah, Rose garden", "Amber light": a word before a noun modifies it
             if len(words) == 1:
                 if capitalised and start == 0 and _ACTS_AFTER.match(context[start + len(text) :]):
                     # "Sarah walking her dog", "Amber's smile": a given name doing something opens the prompt
                     low = words[0].lower()
                     return low in _given_names() or low in tables.word_names()
+                low = words[0].lower()
+                if capitalised and start == 0 and low in _given_names() and low not in tables.word_names():
+                    # "Sarah, red dress, beach", "Sarah and Tom": a given name (no ordinary word) opening a list
+                    return re.match(r"\s*(?:,|$|\band\b|&)", context[start + len(text) :]) is not None
                 return bool(capitalised) and (start > 0 or words[0].isupper())
             return len(capitalised) >= 2
         return True
@@ -654,6 +670,8 @@ class Genericiser:
             left = text[pos : f.start]
             right = text[f.end :]
             analysis.before = tail  # what precedes ``left`` in this leaf, already rewritten (its end)
+            surface_key = normalise_form(text[f.start : f.end])
+            said = [n.replacement for n in analysis.found if normalise_form(n.text) != surface_key]
             new_left, replacement, consumed_right = self._render(left, text[f.start : f.end], right, f, analysis)
             if f.entry.label == "brand" and replacement != text[f.start : f.end]:
                 version = _VERSION_AFTER.match(right[consumed_right:])  # "Unreal Engine 5": not "… render 5"
@@ -666,6 +684,9 @@ class Genericiser:
             first = re.match(r"([A-Za-z][\w\-]*)\s+", replacement)
             if last and first and last.group(1).lower() == first.group(1).lower():
                 replacement = replacement[first.end() :]  # "a red Ferrari": "a red sports car", not "red red"
+            if f.entry.label in ("person", "character") and _ARTICLE_LEAD.match(replacement) and replacement in said:
+                # "Hope and Faith" -> "a woman and another woman", never "a woman and a woman" (one lost)
+                replacement = "another " + _strip_article(replacement)
             out.append(new_left)
             out.append(replacement)
             tail = (tail + new_left + replacement)[-_CONTEXT:]
@@ -757,10 +778,15 @@ class Genericiser:
                         continue
                     while e < len(text) and text[e] in "!?" and table.get(text[s : e + 1]) is not None:
                         e += 1  # "k-on!": the name's own punctuation goes with it
-                    if entry.label in ("character", "copyright", "item") and _BY_CONTEXT.search(
-                        text[max(0, s - _CONTEXT) : s]
+                    by = _BY_CONTEXT.search(text[max(0, s - _CONTEXT) : s])
+                    if (
+                        by
+                        and entry.label in ("character", "copyright", "item")
+                        and not (entry.label == "copyright" and entry.modifier and " of" in by.group(0).lower())
                     ):
-                        continue  # "by mika pikazo": after "by" comes an artist, whatever else the words name
+                        # "by mika pikazo": after "by" comes an artist, whatever else the words name (a series
+                        # with style words is itself a style: "in the style of Blade Runner")
+                        continue
                     if entry.source == "tagcomplete":
                         if not self._db_ok(surface, text, s, e, tags_style):
                             continue
@@ -769,16 +795,6 @@ class Genericiser:
                     if entry.word and not _name_position(text, s, e):
                         continue  # "a donkey", "donkey, farm", "Donkey grazing": the word, not Shrek's Donkey
                     add(_Found(s, e, entry))
-        # 1b. "Shrek and Donkey": a capitalised ordinary noun coordinated with a character is one too; it
-        # becomes the noun it is ("a donkey")
-        for f in [f for f in found if f.entry.label in ("character", "person")]:
-            m = re.match(r"\s+(?:and|&)\s+([A-Z][a-z]+)\b(?!['’]s)", text[f.end : f.end + 40])
-            if m is None:
-                continue
-            noun = m.group(1)
-            s, e = f.end + m.start(1), f.end + m.end(1)
-            if free(s, e) and is_english_word(noun) and noun.lower() in noun_lemmas() and not is_protected_word(noun):
-                add(_Found(s, e, NameEntry(noun, "character", f"{_article(noun)} {noun.lower()}", source="rule")))
         # 2. context rules for names nobody knows: "by X", "in the style of X", "named X", "X style"
         for s, e, label in self._rule_spans(text, words, analysis):
             if free(s, e):
@@ -792,6 +808,41 @@ class Genericiser:
             for m in re.finditer(r"(?<![\w])" + re.escape(surface) + r"(?![\w])", text):
                 if free(m.start(), m.end()):
                     add(_Found(m.start(), m.end(), self._unknown_entry(surface, label, analysis), ner_label))
+        # 3a. "Batman and Robin", "Tom and Jerry", "Hope and Faith": a capitalised word listed with a person or
+        # character (right after it, or before it off a sentence's start) names one too. A given name is a person;
+        # an ordinary singular noun becomes the noun it is ("Shrek and Donkey" -> "a donkey" when no table
+        # describes Donkey); any other word the neutral noun of a character.
+        for f in [f for f in found if f.entry.label in ("character", "person") and f.kind not in ("series", "tag")]:
+            after = re.match(r"(\s+(?:and|&)\s+|\s*,\s*)([A-Z][a-z]+)\b(?!['’]s|\s+[A-Z])", text[f.end : f.end + 40])
+            lo = max(0, f.start - 40)
+            before = re.search(r"(?<![\w'’.-])([A-Z][a-z]+)(\s+(?:and|&)\s+|\s*,\s*)$", text[lo : f.start])
+            for m, base in ((after, f.end), (before, lo)):
+                if m is None:
+                    continue
+                group = 2 if m is after else 1
+                word = m.group(group)
+                s, e = base + m.start(group), base + m.end(group)
+                low = word.lower()
+                if not free(s, e) or is_protected_word(word) or low in _NON_NOUN_NEXT or low in _SYNTAX_WORDS:
+                    continue
+                if _DETERMINER_BEFORE.search(text[max(0, s - 20) : s]):
+                    continue  # "a Rose and Sarah"
+                nxt = re.match(r"\s+([a-z][\w-]*)", text[e : e + 30])
+                if nxt is not None and _modified(nxt.group(1)):
+                    continue  # "Sarah, Rose garden": a word before a noun modifies it
+                given = low in _given_names() or low in tables.word_names()
+                if "," in m.group(1 if m is after else 2) and not given:
+                    continue  # a list at commas holds names only where they are given names ("Sarah, Emma")
+                if m is before and not given and _sentence_start(text, s):
+                    continue  # "Dogs and Snoopy": a capital opening a sentence says nothing
+                if self.db is not None and self.db.is_general(word) and not given:
+                    continue
+                if given:
+                    add(_Found(s, e, self._unknown_entry(word, "person", analysis), kind="listed"))
+                elif is_english_word(word) and low in noun_lemmas() and not _plural(low):
+                    add(_Found(s, e, NameEntry(word, "character", f"{_article(word)} {low}", source="rule")))
+                else:
+                    add(_Found(s, e, NameEntry(word, "character", "", source="rule"), kind="listed"))
         # 3b. "Dr. Watson", "Queen Amira": a title before a name goes with it and, for a name nobody knows,
         # says who it is ("a doctor", "a queen"); a title alone is no name
         found = self._with_titles(text, found)
@@ -1313,13 +1364,19 @@ class Genericiser:
         """A series, game or franchise: "from Genshin Impact" goes; "genshin impact style" takes the entry's
         style words when it has them; otherwise it is dropped."""
         style_after = _STYLE_AFTER.match(right)
-        if style_after or re.match(r"^\s+(?:character|fanart|fan art|art|cosplay|outfit|costume)\b", right):
+        if style_after or re.match(r"^\s+(?:characters?|fanart|fan art|art|cosplay|outfit|costume)\b", right):
             if entry.modifier:
                 analysis.found.append(Name(surface, "copyright", entry.modifier, entry.source, entry.modifier_variants))
                 return left, entry.modifier, 0
             if style_after:
                 analysis.found.append(Name(surface, "copyright", "", entry.source))
                 return left, "", len(style_after.group(0))
+        opening = not (analysis.before + left).strip() or (analysis.before + left).rstrip().endswith((".", "(", "["))
+        if entry.modifier and opening and re.match(r"\s+(?:[a-z]+ing|in|on|at|with|under|inside|near|by)\b", right):
+            # "Rick and Morty in a spaceship": the series is the sentence's subject, its characters are meant
+            replacement = f"{entry.modifier} characters"
+            analysis.found.append(Name(surface, "copyright", replacement, entry.source))
+            return left, replacement, 0
         return self._drop(left, surface, right, "copyright", entry, analysis)
 
     def _description(self, entry: NameEntry, analysis: Analysis) -> tuple[str, tuple[str, ...]]:
@@ -1682,6 +1739,20 @@ def _gender(name: str, analysis: Analysis) -> str:
     if first in names["male"]:
         return "male"
     return analysis.cues.gender
+
+
+def _modified(word: str) -> bool:
+    """Whether ``word``, right after a capitalised ordinary word, is a noun it modifies ("Rose garden",
+    "Amber light"), not what a name does ("Rose smiling", "Rose and Sam", "Rose in a dress")."""
+    if word in _NON_NOUN_NEXT or word.endswith(("ing", "ed")):
+        return False
+    nouns = noun_lemmas()
+    return word in nouns or (word.endswith("s") and word[:-1] in nouns)
+
+
+def _plural(word: str) -> bool:
+    """ "tails", "boots": a plural of a noun (its singular is a noun too)."""
+    return word.endswith("s") and not word.endswith("ss") and word[:-1] in noun_lemmas()
 
 
 def _given_names() -> frozenset[str]:

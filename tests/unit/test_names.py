@@ -602,3 +602,48 @@ def test_terms_of_the_trade_before_style_words_are_no_names(prompt: str) -> None
     out = generic(prompt)
     kept = [w for w in re.findall(r"[A-Za-z]+", prompt) if w not in ("PlayStation",)]
     assert all(w in out for w in kept), out
+
+
+@pytest.mark.parametrize(
+    ("prompt", "expected"),
+    [
+        ("Sarah and Tom at the beach", "a woman and a man at the beach"),  # "Tom" is a word: listed, a name
+        ("Hope and Faith walking in a park", "a woman and another woman walking in a park"),  # two, not one
+        ("Sarah, Emma and Lucy at a party", "a woman, another woman and another woman at a party"),
+        ("Sarah, red dress, beach", "a woman, red dress, beach"),  # a given name opening a list
+        ("Sarah, Rose garden", "a woman, Rose garden"),  # a word before a noun modifies it
+        ("Sarah smiling, Sarah laughing", "a woman smiling, a woman laughing"),  # the same person twice
+        ("a robin on a branch", "a robin on a branch"),
+    ],
+)
+def test_names_listed_together(prompt: str, expected: str) -> None:
+    assert generic(prompt) == expected
+
+
+@pytest.mark.parametrize(
+    ("prompt", "gone"),
+    [
+        ("Batman and Robin on a rooftop, rain", "robin"),
+        ("Sonic and Tails running through a green hill", "tails"),  # was "a tails"
+        ("Tom and Jerry chasing each other in a kitchen", "jerry"),
+    ],
+)
+def test_a_sidekick_listed_with_a_character_is_described(prompt: str, gone: str) -> None:
+    out = generic(prompt)
+    assert gone not in words(out) and "someone" not in out and "another" not in out
+
+
+def test_a_one_word_name_before_a_place_noun_is_a_place() -> None:
+    assert generic("a rooftop at night, Gotham skyline, rain") == "a rooftop at night, Gotham skyline, rain"
+
+
+@pytest.mark.parametrize(
+    ("prompt", "expected"),
+    [
+        ("Rick and Morty in a spaceship, cartoon", "adult sci-fi-cartoon characters in a spaceship, cartoon"),
+        ("Star Wars characters at a party", "space-opera characters at a party"),  # was " characters at a party"
+        ("a city in the style of Blade Runner, rain", "a city in a rain-soaked neon-noir sci-fi style, rain"),
+    ],
+)
+def test_a_series_as_subject_or_style_keeps_its_place(prompt: str, expected: str) -> None:
+    assert generic(prompt) == expected
