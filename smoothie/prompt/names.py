@@ -816,9 +816,10 @@ class Genericiser:
             after = re.match(r"(\s+(?:and|&)\s+|\s*,\s*)([A-Z][a-z]+)\b(?!['’]s|\s+[A-Z])", text[f.end : f.end + 40])
             lo = max(0, f.start - 40)
             before = re.search(r"(?<![\w'’.-])([A-Z][a-z]+)(\s+(?:and|&)\s+|\s*,\s*)$", text[lo : f.start])
-            for m, base in ((after, f.end), (before, lo)):
-                if m is None:
+            for listed, base in ((after, f.end), (before, lo)):
+                if listed is None:
                     continue
+                m = listed
                 group = 2 if m is after else 1
                 word = m.group(group)
                 s, e = base + m.start(group), base + m.end(group)
