@@ -85,6 +85,12 @@ _ROLE_CONTEXT = re.compile(
     r"rabbit|bunny|pet)\s*,?\s+$",
     re.IGNORECASE,
 )
+# "Greek goddess Athena", "detective Conan": a lower-case title noun right before a capitalised name says who.
+_TITLE_NOUN_CONTEXT = re.compile(
+    r"(?<![\w-])(?:god|goddess|king|queen|emperor|empress|prince|princess|pharaoh|saint|knight|wizard|witch|"
+    r"sorcerer|sorceress|detective|inspector|agent|officer|sergeant|admiral|chef|nurse|professor|doctor|"
+    r"captain|president|senator|general)\s+$"
+)
 _STYLE_AFTER = re.compile(
     r"^(?:['’]s)?(?:\s+|-)(?:style|styled|aesthetic|aesthetics|lighting|colou?rs|colou?ring|palette|vibes?|"
     r"inspired|esque|look|brushwork|composition|mood|feel)\b",
@@ -183,7 +189,14 @@ _NON_NOUN_NEXT = frozenset(
 _ART_NOUNS = frozenset(
     """painting paintings drawing drawings illustration illustrations artwork artworks art sketch sketches print
     prints portrait portraits poster posters mural murals sculpture sculptures etching etchings engraving
-    engravings woodcut lithograph canvas canvases piece pieces landscape landscapes still-life""".split()
+    engravings woodcut lithograph canvas canvases piece pieces landscape landscapes still-life self-portrait
+    self-portraits""".split()
+)
+# Nouns a series' name before them describes: "a Star Wars poster" -> "a space-opera poster".
+_SERIES_NOUNS = frozenset(
+    """race races game games world universe scene scenes movie film poster posters card cards figure figures
+    figurine toy toys lego battle level map landscape setting cosplay outfit costume costumes fanart fan-art art
+    artwork illustration screenshot wallpaper""".split()
 )
 # Nouns a person or character name modifies as an adjective: "Batman mask" -> "bat-themed vigilante mask".
 _MERCH_NOUNS = frozenset(
@@ -497,8 +510,9 @@ class Genericiser:
             words = normalise_form(ent.text).split()
             first = words[0]
             acts = ent.end < len(doc) and doc[ent.end].tag_ == "VBG"  # "X holding a cup": X is someone
-            if label == "brand" and len(words) > 1 and (first in _given_names() or acts):
-                label = "person"  # "Linus Sebastian" read as ORG: a given name first, or doing something
+            shown = _SHOWN_BEFORE.search(text[max(0, ent.start_char - 40) : ent.start_char]) is not None
+            if label == "brand" and len(words) > 1 and (first in _given_names() or acts or shown):
+                label = "person"  # "Linus Sebastian" read as ORG: a given name first, doing something, or shown
             ner_label = ent.label_
             before = text[max(0, ent.start_char - 12) : ent.start_char].lower()
             if label == "brand" and (
@@ -1107,7 +1121,12 @@ class Genericiser:
                 continue
             token = w.group()
             low = token.lower()
-            if token[:1].isupper() and not token.isupper() and _ROLE_CONTEXT.search(left):
+            if (
+                token[:1].isupper()
+                and not token.isupper()
+                and (_ROLE_CONTEXT.search(left) or _TITLE_NOUN_CONTEXT.search(left))
+                and not (self.table.get(token) is not None and _TITLE_NOUN_CONTEXT.search(left))
+            ):
                 # "my daughter Hope", "our dog Biscuit": a capitalised word right after the noun that says who is
                 # a name (words like Hope are names only here); a surname may follow
                 yield w.start(), _with_surname(text, words, i), "role"
@@ -1339,9 +1358,10 @@ class Genericiser:
     def _artwork_follows(self, text: str) -> bool:
         words = list(_WORD.finditer(text[:80]))
         for n in range(min(5, len(words)), 0, -1):
-            entry = self.table.get(text[words[0].start() : words[n - 1].end()])
-            if entry is not None and entry.label == "artwork":
-                return True
+            surface = text[words[0].start() : words[n - 1].end()]
+            entry = self.table.get(surface)
+            if entry is not None and entry.label == "artwork" and self._case_ok(surface, entry, text, 0, len(surface)):
+                return True  # "Van Gogh's Starry Night" (not "Monet's water lilies": no title, the words stay)
         return False
 
     def _drop(
@@ -1352,7 +1372,10 @@ class Genericiser:
         analysis.found.append(Name(surface, label, "", entry.source))
         window = left[-_CONTEXT:]
         base = len(left) - len(window)
-        m = _FROM_BEFORE.search(window) or _ARTICLE_BEFORE.search(window)
+        nxt = re.match(r"\s+([a-z][\w-]*)", right)
+        modifies = nxt is not None and nxt.group(1) not in _NON_NOUN_NEXT and not nxt.group(1).endswith("ing")
+        # "a Pokemon trainer" -> "a trainer": the article belongs to the noun the name modified
+        m = _FROM_BEFORE.search(window) or (None if modifies else _ARTICLE_BEFORE.search(window))
         if m and m.start() > 0 and not window[: m.start()].rstrip().endswith((",", "(", "[", "|", ":")):
             return left[: base + m.start()], "", 0
         if m and m.start() == 0 and not left[:base].strip():
@@ -1372,6 +1395,11 @@ class Genericiser:
             if style_after:
                 analysis.found.append(Name(surface, "copyright", "", entry.source))
                 return left, "", len(style_after.group(0))
+        nxt = re.match(r"\s+([a-z][\w-]*)", right)
+        if entry.modifier and nxt is not None and nxt.group(1) in _SERIES_NOUNS:
+            # "a Mario Kart race", "a Star Wars poster": the series' look before the noun
+            analysis.found.append(Name(surface, "copyright", entry.modifier, entry.source, entry.modifier_variants))
+            return left, entry.modifier, 0
         opening = not (analysis.before + left).strip() or (analysis.before + left).rstrip().endswith((".", "(", "["))
         if entry.modifier and opening and re.match(r"\s+(?:[a-z]+ing|in|on|at|with|under|inside|near|by)\b", right):
             # "Rick and Morty in a spaceship": the series is the sentence's subject, its characters are meant
