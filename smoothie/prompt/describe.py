@@ -107,7 +107,9 @@ _SLOT_OF = {
 }
 _THING = "|".join(sorted((re.escape(k) for k in _SLOT_OF), key=len, reverse=True))
 _COLOURED = re.compile(
-    rf"(?<![\w\-])(?P<colours>{_COLOUR}(?:(?:\s*(?:and|&|/|-)\s*|\s+){_COLOUR})*)[\s\-]+(?P<thing>{_THING})(?![\w\-])",
+    rf"(?<![\w\-])(?P<colours>{_COLOUR}(?:(?:\s*(?:and|&|/|-)\s*|\s+){_COLOUR})*)[\s\-]+(?P<thing>{_THING})(?![\w\-])"
+    # "red hair bow", "blue eye patch": the colour is the accessory's, not the hair's or the eyes'
+    r"(?!\s+(?:bows?|ribbons?|ornaments?|clips?|ties?|bands?|pins?|flowers?|accessor(?:y|ies)|patch|shadow|liner)\b)",
     re.IGNORECASE,
 )
 # Choices a prompt makes once: a description's hair length or hairstyle gives way to the user's.
@@ -256,8 +258,10 @@ def fit_phrase(phrase: str, cue: Cues) -> str:
             # "with X and Y": dropping X keeps "with Y"
             if kept and joiner.strip() == "and" and len(kept) > 1:
                 continue
-            if i + 1 < len(rest) and rest[i].strip() == "and":
-                rest[i] = joiner  # the next part takes this part's joiner ("in a green tunic and cap" -> "in cap")
+            if i + 1 < len(rest) and rest[i].strip() in ("and", ","):
+                # the next part takes this part's joiner ("in a green tunic and cap" -> "in cap", "with A, B" ->
+                # "with B")
+                rest[i] = joiner
             continue
         if (
             joiner.strip() in ("in", "with", "wearing", "holding")

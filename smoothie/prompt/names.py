@@ -1306,6 +1306,10 @@ class Genericiser:
         if possessive and label in ("person", "character"):
             # "Taylor Swift's cat": the description's head only ("a tall blonde woman's cat")
             replacement = re.split(r"\s+(?:with|in|wearing|holding|and)\s+|,", replacement)[0]
+        elif label in ("person", "character"):
+            # "Pinocchio with a long nose": the prompt says it next, the description does not say it first
+            replacement = _unsaid(replacement, right)
+            variants = tuple(dict.fromkeys(v for v in (_unsaid(v, right) for v in variants) if v != replacement))
         analysis.found.append(Name(surface, label, replacement, entry.source, variants))
         return left, replacement, 0
 
@@ -1768,6 +1772,47 @@ def _gender(name: str, analysis: Analysis) -> str:
     if first in names["male"]:
         return "male"
     return analysis.cues.gender
+
+
+def _unsaid(description: str, right: str) -> str:
+    """``description`` without a phrase ("with a long nose", "in an orange jumpsuit") that the prompt says right
+    after it: "a wooden puppet boy with a long nose with a long nose" says it twice."""
+    follows = " ".join(right.split()).lower()
+    if not re.match(r"(?:with|in|wearing|holding)\s", follows):
+        return description
+
+    def said(phrase: str) -> bool:
+        return re.match(re.escape(phrase.lower()) + r"(?![\w-])", follows) is not None
+
+    for m in _DESCRIPTION_PHRASE.finditer(description):
+        head, tail = description[: m.start()].rstrip(), description[m.end() :]
+        whole = re.match(r"\s+and\s+.+?(?=,|\s+(?:with|in|wearing|holding)\s+|$)", tail)
+        if whole is not None and said(m.group(0) + whole.group(0)):  # "in a red cap and blue overalls"
+            return re.sub(r"\s+", " ", f"{head}{tail[whole.end() :]}").strip(" ,")
+        if not said(m.group(0)):
+            continue
+        listed = re.match(r",\s*|\s+and\s+", tail)
+        if listed is not None:  # "with A, B and C" -> "with B and C"
+            return f"{head} {m.group('prep')} {tail[listed.end() :]}".strip()
+        return re.sub(r"\s+", " ", f"{head}{tail}").strip(" ,")
+    # an item of the description's list: "with A, <item> and C" -> "with A and C"
+    item = re.match(r"(?:with|in|wearing|holding)\s+(.+?)(?=,|\s+(?:and|with|in|wearing|holding)\s+|$)", follows)
+    if item is not None:
+        listed = re.search(
+            r"(,\s*|\s+and\s+)" + re.escape(item.group(1)) + r"(?=,|\s+and\s+|$)", description, re.IGNORECASE
+        )
+        if listed is not None:
+            head, tail = description[: listed.start()], description[listed.end() :]
+            if listed.group(1).strip() == "and" and "," in head:  # "with A, B and <item>" -> "with A and B"
+                cut = head.rindex(",")
+                head = head[:cut] + " and " + head[cut + 1 :].lstrip()
+            return f"{head}{tail}"
+    return description
+
+
+_DESCRIPTION_PHRASE = re.compile(
+    r"\b(?P<prep>with|in|wearing|holding)\s+.+?(?=,|\s+(?:and|with|in|wearing|holding)\s+|$)"
+)
 
 
 def _modified(word: str) -> bool:

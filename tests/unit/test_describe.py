@@ -62,3 +62,20 @@ def test_contradicts() -> None:
     assert contradicts("yellow eyes", c)
     assert not contradicts("blue tunic", c)
     assert not contradicts("green cap", c)
+
+
+def test_a_coloured_accessory_of_the_hair_is_no_hair_colour() -> None:
+    # "red hair bow": the bow is red; the description's black hair stays
+    cue = cues("a princess with a red hair bow")
+    assert "hair" not in cue.colours
+    assert (
+        fit_phrase("a princess with black hair and a white collar", cue)
+        == "a princess with black hair and a white collar"
+    )
+
+
+def test_a_dropped_first_item_of_a_list_leaves_its_joiner() -> None:
+    cue = cues("a girl with pink hair")
+    assert fit_phrase("a fair princess with a short black bob, a red bow and a white collar", cue) == (
+        "a fair princess with a red bow and a white collar"
+    )

@@ -679,3 +679,26 @@ def test_an_org_shown_in_a_picture_is_a_person() -> None:
     out = generic("a selfie of Kanye West in a studio")
     assert out.startswith("a selfie of ") and "Kanye" not in out and out.endswith(" in a studio")
     assert out != "a selfie in a studio"
+
+
+@pytest.mark.parametrize(
+    ("prompt", "expected"),
+    [
+        ("Pinocchio with a long nose, workshop", "a wooden puppet boy with a long nose, workshop"),
+        ("Mario in a red cap and blue overalls", "a mustachioed plumber in a red cap and blue overalls"),
+        (
+            "Naruto in an orange jumpsuit eating ramen",
+            "a spiky-blond ninja boy with whisker marks in an orange jumpsuit eating ramen",
+        ),
+        (
+            "Harry Potter with round glasses",
+            "a boy wizard with messy black hair and a lightning-bolt scar with round glasses",
+        ),
+        (
+            "Harry Potter with a lightning-bolt scar",
+            "a boy wizard with round glasses and messy black hair with a lightning-bolt scar",
+        ),
+    ],
+)
+def test_a_description_never_says_first_what_the_prompt_says_next(prompt: str, expected: str) -> None:
+    assert generic(prompt) == expected
