@@ -297,6 +297,7 @@ class Analysis:
     unescaped: set[str] = field(default_factory=set)  # series the user wrote without escapes: "rem (re:zero)"
     anime: bool = False  # the prompt names anime/game things (danbooru names, a "\(series\)" tag)
     acclaimed: str = ""  # the last "trending <work>" written ("trending on A and B": B's work joins it)
+    series_seen: dict[str, int] = field(default_factory=dict)  # series qualifiers described so far
 
 
 class _Lookup(Protocol):
@@ -959,7 +960,12 @@ class Genericiser:
                     else:
                         entry = self.db.get(key)
                         base = self.user.get(name) or self.table.get(name)
-                        if hit[1] == tables.CHARACTER and base is not None and base.label == "character":
+                        if (
+                            hit[1] == tables.CHARACTER
+                            and base is not None
+                            and base.label == "character"
+                            and not base.word
+                        ):
                             entry = base  # "rem (re:zero)": the table's description, as without the database
             if entry is None:
                 qualifier = normalise_form(series).split()
@@ -972,8 +978,12 @@ class Genericiser:
                     yield _Found(start, m.end(), NameEntry(surface, "general", ""), kind="series")
                     continue
                 base = self.user.get(name) or self.table.get(name)
-                if base is not None and base.label in ("character", "person", "item"):
-                    entry = base
+                if (
+                    base is not None
+                    and base.label in ("character", "person", "item")
+                    and not (base.word and self._is_copyright(series))
+                ):
+                    entry = base  # (a word entry is one character: "robin \(one piece\)" is not DC's Robin)
                 elif not marks_a_name and not self._series_like(name, series):
                     # "cat \(escaped\)": English words in escaped brackets, nothing says a series
                     yield _Found(start, m.end(), NameEntry(surface, "general", ""), kind="series")
@@ -1003,11 +1013,17 @@ class Genericiser:
                 words = "artist"
             elif self._names_a_series(qualifier):
                 series = self.table.get(qualifier)
-                words = (
-                    series.modifier
+                said = (
+                    [series.modifier, *series.modifier_variants]
                     if series is not None and series.label == "copyright" and series.modifier
-                    else "anime"
+                    else []
                 )
+                # a second character of the same series: its qualifier in other words ("2girls, hoshino
+                # \(blue archive\), shiroko \(blue archive\)": shuffled tags never repeat a phrase)
+                seen = analysis.series_seen.get(normalise_form(qualifier), 0)
+                analysis.series_seen[normalise_form(qualifier)] = seen + 1
+                options = [w for w in dict.fromkeys([*said, "anime"]) if w]
+                words = options[min(seen, len(options) - 1)]
                 analysis.found.append(Name(m.group(0), "copyright", f"\\({words}\\)", f.entry.source))
             else:
                 words = qualifier

@@ -702,3 +702,15 @@ def test_an_org_shown_in_a_picture_is_a_person() -> None:
 )
 def test_a_description_never_says_first_what_the_prompt_says_next(prompt: str, expected: str) -> None:
     assert generic(prompt) == expected
+
+
+def test_two_characters_of_one_series_describe_it_in_other_words() -> None:
+    # the same "\\(bright anime game\\)" twice: shuffled tags put the two side by side ("a phrase repeated")
+    out = generic("2girls, hoshino \\(blue archive\\), shiroko \\(blue archive\\), halo, classroom")
+    qualifiers = re.findall(r"\\\((.*?)\\\)", out)
+    assert len(qualifiers) == 2 and len(set(qualifiers)) == 2 and "blue archive" not in out
+
+
+def test_a_word_entry_is_not_a_character_of_another_series() -> None:
+    out = generic("2girls, nami \\(one piece\\), robin \\(one piece\\), beach")
+    assert "sidekick" not in out and "robin" not in words(out)
