@@ -251,9 +251,11 @@ def fit_phrase(phrase: str, cue: Cues) -> str:
             head = re.sub(r"\s{2,}", " ", head).strip()
     kept = [head]
     i = 0
+    inherited = False  # the joiner of a dropped part passed on to this one
     while i + 1 < len(rest):
         joiner, part = rest[i], rest[i + 1]
         i += 2
+        took, inherited = inherited, False
         if contradicts(part, cue):
             # "with X and Y": dropping X keeps "with Y"
             if kept and joiner.strip() == "and" and len(kept) > 1:
@@ -262,9 +264,11 @@ def fit_phrase(phrase: str, cue: Cues) -> str:
                 # the next part takes this part's joiner ("in a green tunic and cap" -> "in cap", "with A, B" ->
                 # "with B")
                 rest[i] = joiner
+                inherited = True
             continue
         if (
-            joiner.strip() in ("in", "with", "wearing", "holding")
+            took
+            and joiner.strip() in ("in", "with", "wearing", "holding")
             and not re.match(r"(?i)(?:a|an|the|his|her|their|its|\d)\b", part)
             and not re.search(r"(?i)\w(?:s|es)\b$", part.split(" and ")[0])
         ):

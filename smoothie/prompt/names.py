@@ -227,6 +227,12 @@ _NER_LABELS = {
     "NORP": "place",
 }
 _PLACE_GENERIC = {"GPE": "a city", "LOC": "a landscape", "FAC": "a landmark", "NORP": ""}
+# "a still from X", "an episode of X": X is a film, a show or a game ("a poster of X" may show someone).
+_WORK_BEFORE = re.compile(
+    r"\b(?:(?:screenshot|screencap|screen cap|still|scene|frame|clip|episode|trailer|cover|poster)s?\s+(?:from|in)|"
+    r"(?:episode|trailer|season)s?\s+of)\s+(?:the\s+)?$",
+    re.IGNORECASE,
+)
 # Nouns after a one-word name that make it a place: "Gotham skyline", "Zorbia streets".
 _PLACE_AFTER = frozenset(
     """skyline skylines streets street city harbour harbor port downtown outskirts rooftops alley alleys
@@ -532,6 +538,8 @@ class Genericiser:
                 and not acts
             ):
                 label, ner_label = "place", "GPE"  # "balloons over Cappadocia": somewhere, not someone
+            if label in ("person", "brand") and _WORK_BEFORE.search(text[max(0, ent.start_char - 40) : ent.start_char]):
+                label = "copyright"  # "a screenshot from Breaking Bad": a film or show, not someone
             after = re.match(r"\s+([a-z]+)", text[ent.end_char : ent.end_char + 30])
             if label == "person" and len(words) == 1 and after is not None and after.group(1) in _PLACE_AFTER:
                 label, ner_label = "place", "GPE"  # "Gotham skyline", "Zorbia harbour": somewhere, not someone
@@ -1400,6 +1408,9 @@ class Genericiser:
             return left[: base + m.start()], "", 0
         if m and m.start() == 0 and not left[:base].strip():
             return "", "", 0
+        glue = re.search(r"\s*(?:\band\b|&|\bor\b)\s*$", left)
+        if glue is not None and re.match(r"\s*(?:[,.;)\]|]|$)", right):
+            return left[: glue.start()], "", 0  # "by Greg Rutkowski and Zorblax": no dangling "and"
         return left, "", 0
 
     def _render_copyright(

@@ -714,3 +714,22 @@ def test_two_characters_of_one_series_describe_it_in_other_words() -> None:
 def test_a_word_entry_is_not_a_character_of_another_series() -> None:
     out = generic("2girls, nami \\(one piece\\), robin \\(one piece\\), beach")
     assert "sidekick" not in out and "robin" not in words(out)
+
+
+def test_a_dropped_unknown_artist_leaves_no_dangling_and() -> None:
+    assert generic("portrait by Greg Rutkowski and Zorblax Vinterquist, sunset") == (
+        "portrait, epic fantasy digital painting with dramatic lighting, sunset"
+    )
+
+
+def test_a_name_a_still_is_taken_from_is_a_work() -> None:
+    # spaCy reads "Breaking Bad" as PERSON: it was "a screenshot from someone"
+    out = generic("a screenshot from Breaking Bad showing a man in a lab")
+    assert out == "a screenshot showing a man in a lab"
+
+
+def test_a_description_keeps_its_own_articles() -> None:
+    # a colour in the prompt made the description's parts get an article: "with a shoulder-length … hair"
+    assert generic("Emma Watson in a green coat in the snow").startswith(
+        "a woman with shoulder-length light-brown hair"
+    )
