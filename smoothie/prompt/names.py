@@ -637,8 +637,10 @@ class Genericiser:
                     return low in _given_names() or low in tables.word_names()
                 low = words[0].lower()
                 if capitalised and start == 0 and low in _given_names() and low not in tables.word_names():
-                    # "Sarah, red dress, beach", "Sarah and Tom": a given name (no ordinary word) opening a list
-                    return re.match(r"\s*(?:,|$|\band\b|&)", context[start + len(text) :]) is not None
+                    # "Sarah, red dress, beach", "Sarah and Tom", "Sarah in a red dress": a given name (no ordinary
+                    # word) opening the prompt
+                    after = context[start + len(text) :]
+                    return re.match(r"\s*(?:[,.;]|$|&|(?:and|as|in|with|at|on|wearing|holding)\b)", after) is not None
                 return bool(capitalised) and (start > 0 or words[0].isupper())
             return len(capitalised) >= 2
         return True
@@ -867,6 +869,16 @@ class Genericiser:
                     add(_Found(s, e, NameEntry(word, "character", f"{_article(word)} {low}", source="rule")))
                 else:
                     add(_Found(s, e, NameEntry(word, "character", "", source="rule"), kind="listed"))
+        # 3c. "Jenna Ortega as Wednesday": the role a person plays, a character the table knows by one word of
+        # its name ("Wednesday" of "Wednesday Addams")
+        for f in [f for f in found if f.entry.label == "person"]:
+            role = re.match(r"\s+as\s+([A-Z][a-z]+)\b(?!\s+[A-Z])", text[f.end : f.end + 40])
+            if role is None:
+                continue
+            s, e = f.end + role.start(1), f.end + role.end(1)
+            entry = self.table.partial(role.group(1))
+            if free(s, e) and entry is not None and entry.label == "character":
+                add(_Found(s, e, entry, kind="sibling"))
         # 3b. "Dr. Watson", "Queen Amira": a title before a name goes with it and, for a name nobody knows,
         # says who it is ("a doctor", "a queen"); a title alone is no name
         found = self._with_titles(text, found)

@@ -733,3 +733,20 @@ def test_a_description_keeps_its_own_articles() -> None:
     assert generic("Emma Watson in a green coat in the snow").startswith(
         "a woman with shoulder-length light-brown hair"
     )
+
+
+def test_the_role_a_person_plays_is_a_character() -> None:
+    out = generic("Jenna Ortega as Wednesday")
+    assert "Wednesday" not in out and out.startswith("a woman") and " as a pale girl" in out
+
+
+@pytest.mark.parametrize(
+    ("prompt", "expected"),
+    [
+        ("Sarah in a red dress", "a woman in a red dress"),  # a given name opening the prompt
+        ("Maria at the beach", "a woman at the beach"),
+        ("Grace in a garden", "Grace in a garden"),  # a given name that is also a word: not at a sentence start
+    ],
+)
+def test_a_given_name_opening_the_prompt(prompt: str, expected: str) -> None:
+    assert generic(prompt) == expected
