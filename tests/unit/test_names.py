@@ -750,3 +750,24 @@ def test_the_role_a_person_plays_is_a_character() -> None:
 )
 def test_a_given_name_opening_the_prompt(prompt: str, expected: str) -> None:
     assert generic(prompt) == expected
+
+
+def test_every_description_names_who_it_is_after_its_adjectives() -> None:
+    """ "a glamorous with full lips" is not English: the word after the article, before "with"/"in", is a noun."""
+    import json
+    from pathlib import Path
+
+    from smoothie.prompt.nlp import noun_lemmas, parse
+
+    data = Path(__file__).resolve().parents[2] / "smoothie" / "prompt" / "data" / "names.jsonl"
+    found = []
+    for line in data.read_text(encoding="utf-8").splitlines():
+        entry = json.loads(line)
+        for text in (entry.get("generic", ""), *entry.get("variants", ())):
+            m = re.match(r"(?:a|an)\s+([\w-]+)\s+(?:with|in|wearing|holding|who)\b", text or "")
+            if m and m.group(1) not in noun_lemmas():
+                found.append((entry["name"], text))
+    docs = parse([text for _, text in found])
+    assert docs is not None, "spaCy's English model is part of the test environment"
+    bad = [(name, text) for (name, text), doc in zip(found, docs, strict=True) if not doc[1].tag_.startswith("NN")]
+    assert found and not bad, bad
