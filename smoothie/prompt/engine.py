@@ -13,6 +13,7 @@ backend never fails the rewrite: the rules backend answers and the warning is re
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import threading
@@ -388,6 +389,9 @@ class _Ensemble:
         self.rejected: Counter[str] = Counter()
         self.budget = WORK_PER_LINE * n * max(len(generic), WORK_FLOOR)
         self.work = 0  # characters validated so far
+        # a name described inside protected syntax ("(Keira Knightley:1.1)" → "(a slender woman …:1.1)") is out
+        # of a backend's reach: its variants are chosen here, per line, so the ensemble varies it too
+        self.inner = _inner_descriptions(prot, names)
 
     def full(self) -> bool:
         return len(self.texts) >= self.n
@@ -408,7 +412,7 @@ class _Ensemble:
                 self.rejected[r.reason or "syntax"] += 1
                 log.debug("rejected (%s, %s): %r", r.reason, r.detail, c)
             else:
-                restored.append(r.text)
+                restored.append(_vary_inner(r.text, self.inner))
         if recheck and restored:  # a model may have written a name: genericise again, one spaCy batch
             restored = _regenericise(restored, self.options)
         for candidate in restored:
@@ -437,6 +441,47 @@ class _Ensemble:
             text, source = base[i % len(base)]
             self.texts.append(text)
             self.sources.append(source)
+
+
+def _inner_descriptions(
+    prot: Protected, names: tuple[Name, ...]
+) -> tuple[tuple[str, tuple[tuple[str, tuple[str, ...]], ...]], ...]:
+    """(protected atom, (description, its variants) for each name description it holds), for the atoms that
+    hold a description with variants; () for most prompts."""
+    out: list[tuple[str, tuple[tuple[str, tuple[str, ...]], ...]]] = []
+    for atom in dict.fromkeys(prot.atoms):
+        if atom.startswith("<"):  # a network's file name is never a description
+            continue
+        held: list[tuple[str, tuple[str, ...]]] = []
+        for nm in names:
+            canonical = fix_articles(nm.replacement) if nm.replacement else ""
+            if not canonical or canonical == nm.text or canonical not in atom:
+                continue
+            variants = tuple(dict.fromkeys(fix_articles(v) for v in nm.variants if v and fix_articles(v) != canonical))
+            if variants and all(canonical != c for c, _ in held):
+                held.append((canonical, variants))
+        if held:
+            out.append((atom, tuple(held)))
+    return tuple(out)
+
+
+def _vary_inner(text: str, inner: tuple[tuple[str, tuple[tuple[str, tuple[str, ...]], ...]], ...]) -> str:
+    """``text`` with each protected atom that holds name descriptions said with one of their variants (or kept),
+    chosen evenly and deterministically from the line itself, each name on its own."""
+    for atom, held in inner:
+        if atom in text:
+            varied = atom
+            for k, (canonical, variants) in enumerate(held):
+                pick = _stable_index(f"{k}\x1f{text}", len(variants) + 1)
+                if pick:
+                    varied = varied.replace(canonical, variants[pick - 1], 1)
+            text = text.replace(atom, varied, 1)
+    return text
+
+
+def _stable_index(text: str, k: int) -> int:
+    digest = hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % k
 
 
 def _regenericise(texts: list[str], options: NameOptions) -> list[str]:

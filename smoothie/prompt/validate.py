@@ -141,7 +141,7 @@ def check(generic: str, candidate: str, *, names: Sequence[Any] = ()) -> tuple[s
         return ("syntax",)
     reasons: list[str] = []
     own = _inherent(generic)
-    if c.syntax != g.syntax:
+    if c.syntax != g.syntax and not _same_syntax_but_descriptions(g, candidate, names):
         reasons.append("syntax")
     if c.structure != g.structure:
         reasons.append("structure")
@@ -354,6 +354,24 @@ def _descriptions_of(names: Sequence[Any]) -> tuple[str, ...]:
             if isinstance(t, str) and t.strip() and t.strip().lower() != str(getattr(name, "text", "")).lower():
                 texts.add(" ".join(fix_articles(t).lower().split()))
     return tuple(sorted(texts, key=len, reverse=True))
+
+
+def _same_syntax_but_descriptions(g: _View, candidate: str, names: Sequence[Any]) -> bool:
+    """The candidate's syntax is the generic's once each name description variant inside it is read as the
+    replacement it varies ("(a slim woman with dark hair:1.1)" for "(a slender woman …:1.1)")."""
+    text = candidate
+    for name in names:
+        canonical = getattr(name, "replacement", "")
+        if not isinstance(canonical, str) or not canonical.strip():
+            continue
+        canonical = fix_articles(canonical)
+        for v in sorted(getattr(name, "variants", ()), key=len, reverse=True):
+            if isinstance(v, str) and v.strip() and fix_articles(v) != canonical:
+                text = text.replace(fix_articles(v), canonical)
+    if text == candidate:
+        return False
+    view = _view(text)
+    return view is not None and view.syntax == g.syntax
 
 
 def _without(plain: str, descriptions: tuple[str, ...]) -> str:

@@ -185,3 +185,15 @@ def test_fuzz_rewrite_never_crashes_never_loses_syntax(prompt: str) -> None:
         for tok in tokens:
             assert tok in p, (tok, p)
         assert [s.keyword for s in parse_prompt(p).segments if isinstance(s, Separator)] == keywords
+
+
+def test_a_name_described_inside_syntax_varies_too_and_the_syntax_stays() -> None:
+    """ "(Keira Knightley:1.1)": the weight is the user's, the description ours; its variants reach the
+    ensemble although no backend may touch protected syntax."""
+    r = rewrite("(Keira Knightley:1.1) as a pirate captain on a ship deck, storm", n=32)
+    inside = {m.group(1) for x in r.paraphrases for m in [re.search(r"\(([^()]*):1\.1\)", x)] if m}
+    assert len(inside) >= 2, inside
+    assert all(x.count(":1.1)") == 1 and "Keira" not in x and "Knightley" not in x for x in r.paraphrases)
+    both = rewrite("[Morgan Freeman|Samuel L. Jackson] narrating in a recording studio", n=32)
+    second = {re.search(r"\|([^\]]*)\]", x).group(1) for x in both.paraphrases}  # type: ignore[union-attr]
+    assert len(second) >= 2, second  # each name of the alternation varies on its own

@@ -267,3 +267,11 @@ def test_memoised_views_give_the_verdicts_of_fresh_ones() -> None:
             cold.append(check(generic, c, names=[tom]))
     assert warm == cold
     assert {r for reasons in warm for r in reasons} >= {"age", "name", "colour", "direction", "structure", "garbled"}
+
+
+def test_a_name_description_variant_inside_syntax_is_the_same_syntax() -> None:
+    name = Name("Keira Knightley", "person", "a slender woman with dark hair", variants=("an elegant woman in a gown",))
+    generic = "(a slender woman with dark hair:1.1) as a pirate captain"
+    assert check(generic, "(an elegant woman in a gown:1.1) as a pirate captain", names=[name]) == ()
+    assert "syntax" in check(generic, "(an elegant woman in a gown:1.2) as a pirate captain", names=[name])
+    assert "syntax" in check(generic, "(a tall man:1.1) as a pirate captain", names=[name])
