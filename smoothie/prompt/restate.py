@@ -937,6 +937,20 @@ _MASS_MEDIA = frozenset(
     cubism impressionism expressionism surrealism stop-motion""".split()
 ) | {"stop motion", "pixel art", "line art", "concept art", "digital art", "oil on canvas", "ink wash"}
 _PHOTO_HEADS = frozenset("photo photograph snapshot shot still polaroid selfie screenshot postcard scan".split())
+# How a medium is said after the sentence, in its own craft's words ("…, drawn as a pencil sketch").
+_MEDIUM_VERBS: Mapping[str, tuple[str, ...]] = {
+    **dict.fromkeys(_PHOTO_HEADS, ("captured in", "shown in", "shot as")),
+    **dict.fromkeys(
+        "painting watercolor watercolour mural fresco portrait".split(), ("painted as", "shown in", "depicted in")
+    ),
+    **dict.fromkeys("sketch drawing illustration doodle".split(), ("drawn as", "shown in", "depicted in")),
+    **dict.fromkeys("render rendering".split(), ("rendered as", "shown in", "depicted in")),
+    **dict.fromkeys(
+        "print poster engraving etching woodcut lithograph".split(), ("printed as", "shown in", "depicted in")
+    ),
+}
+# Resolution tags said with their noun ("…, 8k" / "…, 8k resolution").
+_RESOLUTIONS = frozenset("4k 8k 16k 2k uhd hd".split())
 _FALLS = {"dusk": "as dusk falls", "night": "as night falls", "dawn": "as dawn breaks", "twilight": "as twilight falls"}
 
 
@@ -975,6 +989,8 @@ def fold(toks: Parsed | None, text: str) -> Fold | None:
         return Fold("mood", items=(f"{low} mood", f"{low} atmosphere"))
     if low in _LOOKS:
         return Fold("mood", items=(f"{low} look", f"{low} style"))
+    if low in _RESOLUTIONS or (len(low.split()) == 2 and all(w in _RESOLUTIONS for w in low.split())):
+        return Fold("mood", items=(f"{words} resolution", f"in {words}"))
     if low in _ATTRIBUTES:
         return Fold("attribute", attribute=low)
     if toks is None:
@@ -1011,7 +1027,7 @@ def fold(toks: Parsed | None, text: str) -> Fold | None:
         )
         if head in _MEDIUM_HEADS and pre_only and adjectival and root.tag == "NN":
             lead = words if article_det else f"{article(words)} {words}"
-            verbs = ("captured in", "shown in") if head in _PHOTO_HEADS else ("depicted in", "shown in", "rendered as")
+            verbs = _MEDIUM_VERBS.get(head, ("depicted in", "shown in", "rendered as"))
             return Fold("medium", prefix=f"{lead} of", suffix=tuple(f"{v} {lead}" for v in verbs))
         if head in _DAY_PARTS and pre_only and adjectival and root.i > 0 and root.tag == "NN":
             lead = words if article_det else f"{article(words)} {words}"
@@ -1021,6 +1037,9 @@ def fold(toks: Parsed | None, text: str) -> Fold | None:
         if head in _LIGHT_HEADS and root.tag == "NN":
             light = (f"in {words}", f"bathed in {words}", f"lit by {words}", f"illuminated by {words}")
             return Fold("light", light, f"In {words}")
+        if head in ("background", "backdrop") and pre_only and adjectival and root.tag == "NN" and root.i > 0:
+            lead = words if article_det else f"{article(words)} {words}"  # "…, green background"
+            return Fold("setting", (f"against {lead}", f"set against {lead}"), f"Against {lead}")
         if head in _SETTINGS and adjectival and root.tag == "NN":
             prep, art = _SETTINGS[head]
             lead = words if det else f"{art if art == 'the' else article(words)} {words}"

@@ -148,6 +148,37 @@ near/IN: beside | close to
 on/IN@table,desk,shelf,pedestal,plinth,throne,stool,ledge,sill,windowsill,rock,boulder,hill,hilltop,cliff: atop | upon
 on/IN@horse,horseback,roof,rooftop,cake,stack,pile,branch,log,tree,pillar,tower,mountain,cabinet: atop | upon
 on/IN@grass,bench,wall,carpet,rug,bed,sofa,couch,floor,ground,blanket,towel,pillow,cushion,chair,armchair,sand: upon
+windy/JJ: windswept | wind-swept
+sunny/JJ: sunlit | sun-drenched
+sunlit/JJ: sun-drenched
+starry/JJ: star-filled | star-studded
+dusty/JJ: dust-covered
+icy/JJ: ice-covered | ice-coated
+snowy/JJ: snow-covered | snow-clad
+foggy/JJ: fog-filled
+muddy/JJ: mud-caked
+grassy/JJ: grass-covered
+moonlit/JJ,VBN: moon-lit
+highly/RB@detailed: intricately | richly | extremely
+big/JJ: large
+large/JJ: big
+huge/JJ: enormous | massive
+enormous/JJ: huge | massive
+in/IN@bakery,bookstore,bookshop,boutique,pharmacy,workshop,shed,barn,hut,cottage,igloo,yurt,bunker,vault: inside
+in/IN@restroom,locker,closet,wardrobe,pantry,nursery,dormitory,ballroom,auditorium,theater,theatre,cinema: inside
+in/IN@arcade,casino,nightclub,club,lounge,salon,parlor,parlour,studio,darkroom,observatory,planetarium,chapel: inside
+in/IN@mosque,shrine,monastery,dungeon,prison,cell,cellar,crypt,tomb,tunnel,mine,submarine,aquarium,library: inside
+in/IN@apartment,flat,loft,penthouse,hotel,lobby,motel,hospital,clinic,ward,office,cubicle,elevator,kitchen: inside
+in/IN@bathroom,bathtub,bedroom,classroom,laboratory,lab,factory,warehouse,hangar,garage,mall,supermarket: inside
+in/IN@tavern,inn,saloon,restaurant,diner,cafeteria,canteen,pub,bar,cafe,café,gym,arena,dojo,spaceship,cockpit: inside
+on/IN@counter,countertop,worktop,bar,ledge,mantel,mantelpiece,dresser,nightstand,bookshelf,crate,barrel: atop | upon
+on/IN@stage,platform,balcony,porch,deck,pier,dock,roof,rooftops,ridge,mountaintop,summit,peak,dune,cliffs: atop | upon
+on/IN@beach,shore,street,road,path,bridge,lawn,field,meadow,hillside,riverbank,bank,pavement,sidewalk: upon
+on/IN@table,tabletop,plate,tray,saucer,windowsill,sill,shelf,pillow,cushion,pad,leaf,lily,stone,skateboard: upon
+by/IN@fireside,lake,lakeside,window,windows,sea,seaside,ocean,bed,bedside: beside | next to
+by/IN@door,doorway,gate,road,roadside: beside | next to
+by/IN@canal,well,fountain,pond,pool,creek,brook,waterfall,river,riverside: beside | next to
+by/IN@shore,cliff,car,piano,tree,trees: beside | next to
 beside/IN: next to | alongside
 amid/IN: among | amidst
 among/IN: amid | amidst
@@ -222,6 +253,84 @@ PHRASES: dict[tuple[str, str], tuple[str, ...]] = {
     ("surrounded", "by"): ("encircled by",),
     ("reimagined", "as"): ("reinterpreted as", "recast as"),
 }
+
+
+# A state said after its noun, in the words of its own family ("a snowy ridge" → "a ridge covered in snow",
+# "a candlelit library" → "a library lit by candles"): the same picture, and the word a reader checks it by
+# (snow, candle) is still there. Only where the adjective sits right before its noun (:func:`rules._choices`).
+STATES: dict[str, tuple[str, ...]] = {
+    "snowy": ("covered in snow", "blanketed in snow"),
+    "snow-covered": ("covered in snow", "blanketed in snow"),
+    "foggy": ("shrouded in fog", "wrapped in fog"),
+    "misty": ("shrouded in mist", "veiled in mist"),
+    "rainy": ("wet with rain", "slick with rain"),
+    "rain-soaked": ("soaked by rain", "wet with rain"),
+    "sunny": ("bathed in sunshine", "full of sunshine"),
+    "sunlit": ("lit by the sun", "bathed in sunlight"),
+    "moonlit": ("lit by the moon", "bathed in moonlight"),
+    "candlelit": ("lit by candles", "lit by candlelight"),
+    "neon-lit": ("lit by neon", "glowing with neon"),
+    "starry": ("full of stars", "filled with stars"),
+    "star-filled": ("full of stars",),
+    "cloudy": ("full of clouds",),
+    "windy": ("swept by wind",),
+    "windswept": ("swept by wind",),
+    "dusty": ("covered in dust", "thick with dust"),
+    "icy": ("covered in ice", "coated in ice"),
+    "frosty": ("covered in frost", "rimed with frost"),
+    "muddy": ("covered in mud", "caked in mud"),
+    "smoky": ("filled with smoke", "thick with smoke"),
+    "sandy": ("covered in sand",),
+    "grassy": ("covered in grass",),
+    "mossy": ("covered in moss", "overgrown with moss"),
+    "crowded": ("packed with people", "full of people"),
+}
+# What a thing is made of, said after it ("a stone statue" → "a statue carved from stone"). Not for kinds that
+# only look like a material phrase ("ice cream", "crystal ball", "stained glass", "a bamboo grove").
+MATERIALS: dict[str, tuple[str, ...]] = {
+    "stone": ("made of stone", "carved from stone"),
+    "marble": ("made of marble", "carved from marble"),
+    "granite": ("made of granite", "carved from granite"),
+    "wooden": ("made of wood", "crafted from wood"),
+    "wood": ("made of wood", "crafted from wood"),
+    "glass": ("made of glass",),
+    "crystal": ("made of crystal",),
+    "ice": ("made of ice", "carved from ice"),
+    "velvet": ("made of velvet",),
+    "silk": ("made of silk",),
+    "satin": ("made of satin",),
+    "leather": ("made of leather",),
+    "wool": ("made of wool", "knitted from wool"),
+    "woolen": ("made of wool", "knitted from wool"),
+    "woollen": ("made of wool", "knitted from wool"),
+    "denim": ("made of denim",),
+    "lace": ("made of lace",),
+    "metal": ("made of metal",),
+    "metallic": ("made of metal",),
+    "steel": ("made of steel", "forged from steel"),
+    "iron": ("made of iron", "forged from iron"),
+    "brass": ("made of brass",),
+    "tin": ("made of tin",),
+    "chrome": ("made of chrome",),
+    "paper": ("made of paper",),
+    "cardboard": ("made of cardboard",),
+    "clay": ("made of clay", "sculpted from clay"),
+    "porcelain": ("made of porcelain",),
+    "ceramic": ("made of ceramic",),
+    "brick": ("made of brick", "built of brick"),
+    "concrete": ("made of concrete",),
+    "plastic": ("made of plastic",),
+    "wicker": ("woven from wicker",),
+    "lego": ("built from lego",),
+    "chocolate": ("made of chocolate", "crafted from chocolate"),
+}
+MATERIAL_NOT_BEFORE = frozenset(
+    """cream creams age ages rink rinks hockey skating skater skates cube cubes tea coffee cap caps pick bucket
+    ball balls ceiling ceilings grove groves forest field garden tree trees plant plants cake cakes cookie cookies
+    chip chips milk bar bars sauce pudding mousse truffle truffles frosting fountain fountains bunny curtain
+    queen king man woman girl boy golem giant maiden heart hearts clearing pond sea lake planet planets world
+    worlds""".split()
+)
 
 
 @dataclass(frozen=True)

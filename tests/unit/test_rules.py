@@ -162,3 +162,45 @@ def test_a_name_description_is_parsed_as_one_noun() -> None:
     assert any("a masked crime-fighter in a black cape" in line for line in lines)
     for line in lines:
         assert "a caped vigilante in a dark cowl" in line or "a masked crime-fighter in a black cape" in line
+
+
+def test_a_state_or_a_material_is_also_said_after_its_noun_in_its_own_words() -> None:
+    if get_nlp() is None:
+        pytest.skip("spaCy's English model is not installed")
+    lines = rewrite("a lone wolf howling at the moon on a snowy ridge", n=32).paraphrases
+    assert any("ridge covered in snow" in x or "ridge blanketed in snow" in x for x in lines)
+    assert all(re.search(r"snow", x) for x in lines)  # the family word is never lost
+    lines = rewrite("a steaming bowl of ramen on a wooden counter", n=32).paraphrases
+    assert any("counter made of wood" in x or "counter crafted from wood" in x for x in lines)
+    # kinds are not states or materials: a snowy owl is a species, ice cream is not cream made of ice
+    kinds = (
+        ("a snowy owl on a branch", "owl covered"),
+        ("a snowy owl on a branch", "snow-covered owl"),
+        ("a bowl of ice cream on a table", "made of ice"),
+        ("a snowy ridge of the Alps", "ridge covered"),
+    )
+    for prompt, never in kinds:
+        assert not any(never in x for x in rewrite(prompt, n=32).paraphrases), (prompt, never)
+
+
+def test_a_verb_in_its_familys_words_only_where_it_means_the_same() -> None:
+    if get_nlp() is None:
+        pytest.skip("spaCy's English model is not installed")
+    coat = rewrite("a man wearing a red coat in a park", n=32).paraphrases
+    assert any("dressed in a red coat" in x or "clad in a red coat" in x for x in coat)
+    glasses = rewrite("a corgi wearing sunglasses on a skateboard", n=32).paraphrases
+    assert not any("dressed in" in x or "clad in" in x for x in glasses)  # sunglasses are not a garment
+    foxes = rewrite("two foxes sleeping in a hollow log", n=32).paraphrases
+    assert any("asleep" in x for x in foxes) and not any("asleeps" in x for x in foxes)
+    assert not any("a asleep" in x or "an asleep" in x for x in rewrite("a sleeping cat on a sofa", n=32).paraphrases)
+    gaze = rewrite("a girl looking at the sea, watercolor", n=32).paraphrases
+    assert any("gazing at the sea" in x for x in gaze)
+    assert not any("gazing like" in x for x in rewrite("a cloud looking like a dragon", n=32).paraphrases)
+
+
+def test_a_background_item_may_join_the_sentence() -> None:
+    if get_nlp() is None:
+        pytest.skip("spaCy's English model is not installed")
+    lines = rewrite("a cat sitting on a chair, white background, studio photo", n=32).paraphrases
+    assert any("against a white background" in x for x in lines)
+    assert all("white background" in x for x in lines)

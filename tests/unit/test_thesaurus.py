@@ -58,7 +58,8 @@ def test_the_part_of_speech_and_the_head_noun_gate_the_sense() -> None:
     assert alternatives("sitting", "VBG") == ("seated",)
     # a preposition by its object: on a pedestal -> atop/upon, on a wall -> upon (a poster is not atop a wall)
     assert "atop" in alternatives("on", "IN", "pedestal") and "atop" not in alternatives("on", "IN", "wall")
-    assert alternatives("on", "IN", "beach") == ()
+    assert alternatives("on", "IN", "beach") == ("upon",) and alternatives("on", "IN", "fire") == ()  # on fire
+    assert alternatives("in", "IN", "bakery") == ("inside",) and alternatives("in", "IN", "rain") == ()
     assert alternatives("dim", "JJ", "room") == ("dimly lit",) and alternatives("dim", "JJ", "light") == ()
 
 
@@ -73,3 +74,26 @@ def test_alternatives_are_distinct_from_the_word(word: str) -> None:
     entry = lexicon()[word]
     assert entry.tags and entry.alternatives
     assert word not in entry.alternatives
+
+
+def test_states_and_materials_keep_their_family_word() -> None:
+    """ "a snowy ridge" → "a ridge covered in snow": the word a reader checks the picture by (snow, wood) stays,
+    and nothing adds an age, a colour, a number or a direction."""
+    from smoothie.prompt.thesaurus import MATERIALS, STATES
+
+    for word, phrases in {**STATES, **MATERIALS}.items():
+        stem = re.sub(r"(.)\1?y$", r"\1", word.split("-")[0])  # snowy -> snow, foggy -> fog, neon-lit -> neon
+        stem = {
+            "wooden": "wood",
+            "woolen": "wool",
+            "woollen": "wool",
+            "metallic": "metal",
+            "candlelit": "candle",
+            "moonlit": "moon",
+            "sunlit": "sun",
+            "windswept": "wind",
+            "crowded": "people",
+        }.get(stem, stem)
+        for phrase in phrases:
+            assert stem in phrase, (word, phrase)
+            assert not ((_words(phrase) - _words(word)) & _FORBIDDEN), (word, phrase)

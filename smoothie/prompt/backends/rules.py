@@ -34,6 +34,7 @@ from smoothie.prompt.restate import (
     Fold,
     Parsed,
     Restatement,
+    Tok,
     describes_person,
     fold,
     parse_phrases,
@@ -41,7 +42,17 @@ from smoothie.prompt.restate import (
     restatements,
 )
 from smoothie.prompt.text import article, fix_articles
-from smoothie.prompt.thesaurus import CLAUSE_FRAMINGS, MULTIWORD, NOUN_RATE, NP_FRAMINGS, PHRASES, alternatives
+from smoothie.prompt.thesaurus import (
+    CLAUSE_FRAMINGS,
+    MATERIAL_NOT_BEFORE,
+    MATERIALS,
+    MULTIWORD,
+    NOUN_RATE,
+    NP_FRAMINGS,
+    PHRASES,
+    STATES,
+    alternatives,
+)
 
 _PH = re.compile(r"\[\[\d+\]\]")
 _RE_DOUBLED = re.compile(r"\b([A-Za-z]{3,})\s+\1\b", re.IGNORECASE)
@@ -75,7 +86,7 @@ class RulesBackend:
 
     name = "rules"
 
-    def __init__(self, synonym_rate: float = 0.35, reorder_rate: float = 0.4) -> None:
+    def __init__(self, synonym_rate: float = 0.5, reorder_rate: float = 0.4) -> None:
         if not 0.0 <= synonym_rate <= 1.0:
             raise ValueError(f"synonym_rate must be within [0, 1], got {synonym_rate!r}")
         if not 0.0 <= reorder_rate <= 1.0:
@@ -259,11 +270,15 @@ class RulesBackend:
             return {}
         subs: dict[int, str] = {}
         for i, options in _choices(toks):
-            rate = self.synonym_rate * (NOUN_RATE if toks[i].tag.startswith("NN") else 1.0)
+            edit = isinstance(options[0], tuple) and isinstance(options[0][0], tuple)
+            rate = self.synonym_rate * (NOUN_RATE if toks[i].tag.startswith("NN") and not edit else 1.0)
             if i in subs or rng.random() >= rate:
                 continue
             choice = rng.choice(options)
-            if isinstance(choice, tuple):  # a two-word expression: its second word goes
+            if edit:  # words said after their noun: several tokens change together
+                if not any(k in subs for k, _ in choice):
+                    subs.update(dict(choice))
+            elif isinstance(choice, tuple):  # a two-word expression: its second word goes
                 subs[i], subs[i + 1] = choice[0], ""
             else:
                 subs[i] = choice
@@ -304,11 +319,26 @@ def _choices(toks: Parsed) -> list[tuple[int, tuple]]:
             and (t.i == 0 or toks[t.i - 1].dep != "compound")
         ):
             out.append((t.i, ((f"{u.text} of {_plural(t.text)}",),)))
+    for t in toks:  # what a verb says in its family's words: "wearing a raincoat" -> "dressed in a raincoat"
+        if t.i in blocked or t.dep == "amod":
+            continue
+        if t.lower == "wearing" and any(toks[c].dep == "dobj" and toks[c].lower in _GARMENTS for c in t.children):
+            out.append((t.i, ("dressed in", "clad in")))
+        elif t.lower == "looking" and t.tag == "VBG" and _looks_somewhere(toks, t):
+            out.append((t.i, ("gazing",)))
+        elif t.lower == "sleeping" and t.tag == "VBG" and not any(toks[c].dep == "dobj" for c in t.children):
+            out.append((t.i, ("asleep", "fast asleep")))
+    for t in toks:  # "a snowy ridge" -> "a ridge covered in snow", "a stone statue" -> "a statue carved from stone"
+        edits = _after_noun(toks, t, blocked)
+        if edits:
+            out.append((t.i, edits))
     for t in toks:
         if t.i in blocked or is_protected_word(t.text) or not t.text.isalpha():
             continue
         if t.tag.startswith("NN") and t.dep == "compound":
             continue  # "sea turtles", "storm clouds": a noun naming a kind of another noun stays
+        if t.dep == "amod" and toks[t.head].lower in _STATE_KINDS:
+            continue  # "a snowy owl" is a species
         if t.tag == "IN":  # a preposition is gated by its object: "in a kitchen" -> "inside a kitchen"
             obj = next((toks[c] for c in t.children if toks[c].dep == "pobj"), None)
             head = obj.lower if obj is not None else ""
@@ -322,6 +352,50 @@ def _choices(toks: Parsed) -> list[tuple[int, tuple]]:
         _CHOICES.clear()
     _CHOICES[toks] = out
     return out
+
+
+_GAZE_WORDS = frozenset("at up down right left into out toward towards over away back ahead".split())
+
+
+def _looks_somewhere(toks: Parsed, t: Tok) -> bool:
+    """ "looking at the sea", "looking right": a gaze ("gazing" says the same); not "looking like", "good-looking"."""
+    nxt = toks[t.i + 1].lower if t.i + 1 < len(toks) else ""
+    return nxt in _GAZE_WORDS and "-" not in t.text
+
+
+# What one is dressed in (not what one carries or puts on the face: "clad in sunglasses" is not English).
+_GARMENTS = frozenset(
+    """coat raincoat overcoat jacket dress gown kimono suit uniform armor armour robe robes shirt t-shirt hoodie
+    sweater cardigan skirt jeans trousers shorts bikini swimsuit leotard bodysuit plugsuit tunic cloak cape
+    outfit costume clothes attire tuxedo vest pajamas sari saree hanbok qipao overalls""".split()
+)
+# Kinds named by a state ("a snowy owl" is a species, not an owl covered in snow).
+_STATE_KINDS = frozenset("owl owls egret egrets plover plovers leopard leopards rose roses".split())
+
+
+def _after_noun(toks: Parsed, t: Tok, blocked: set[int]) -> tuple[tuple[tuple[int, str], ...], ...]:
+    """The edits that say modifier ``t`` after its noun in its own family's words ("a snowy mountain village" →
+    "a mountain village covered in snow"), or ``()``. Only for a modifier that sits right before its noun (other
+    modifiers of that noun may come between), whose noun ends the phrase there: "a snowy ridge of …" stays."""
+    low = t.lower
+    material = low not in STATES
+    phrases = MATERIALS.get(low, ()) if material else STATES[low]
+    if not phrases or t.i in blocked or t.dep not in ("amod", "compound") or t.children:
+        return ()
+    if is_protected_word(t.text) or not re.fullmatch(r"[A-Za-z][A-Za-z-]*", t.text):
+        return ()
+    head = toks[t.head]
+    if not (t.i < head.i <= t.i + 3) or head.tag not in ("NN", "NNS") or head.i in blocked:
+        return ()
+    if not head.text.isalpha() or is_protected_word(head.text) or any(c > head.i for c in head.children):
+        return ()
+    if any(toks[k].dep not in ("amod", "compound") or toks[k].children for k in range(t.i + 1, head.i)):
+        return ()
+    if material and (head.i != t.i + 1 or head.lower in MATERIAL_NOT_BEFORE):
+        return ()
+    if not material and head.lower in _STATE_KINDS:
+        return ()
+    return tuple(((t.i, ""), (head.i, f"{head.text} {phrase}")) for phrase in phrases)
 
 
 # Places named after what grows there: "a sunflower field" is "a field of sunflowers".
