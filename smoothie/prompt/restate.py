@@ -166,6 +166,10 @@ _ROLES_OK = frozenset(
 )
 
 
+# Roles that are a position, not a costume one can be "dressed as".
+_NOT_COSTUMES = frozenset({"grandmaster", "scientist", "doctor"})
+
+
 def _implied_on(head: Tok) -> bool:
     return head.lower in _STATIC_OBJECTS
 
@@ -606,6 +610,8 @@ def restatements(toks: Parsed, subs: Mapping[int, str] | None = None) -> list[Re
             role = next((toks[c] for c in toks[m.a].children if toks[c].dep == "pobj"), None)
             if role is not None and role.lower in _ROLES_OK and m.b == len(toks):
                 opts.append((f"in the role of {doc.span(m.a + 1, m.b)}", False, "role"))
+                if role.lower not in _NOT_COSTUMES:  # "X as a pirate captain" = X dressed as one
+                    opts.append((f"dressed as {doc.span(m.a + 1, m.b)}", False, "dressed-as"))
         options.append(opts)
 
     out: dict[str, Restatement] = {original.text: original}
@@ -949,6 +955,8 @@ _MEDIUM_VERBS: Mapping[str, tuple[str, ...]] = {
         "print poster engraving etching woodcut lithograph".split(), ("printed as", "shown in", "depicted in")
     ),
 }
+# How a camera sees, said with its noun ("…, macro" / "…, macro shot").
+_SHOTS = frozenset({"macro", "close-up", "closeup", "extreme close-up", "long exposure", "tilt-shift", "fisheye"})
 # Resolution tags said with their noun ("…, 8k" / "…, 8k resolution").
 _RESOLUTIONS = frozenset("4k 8k 16k 2k uhd hd".split())
 _FALLS = {"dusk": "as dusk falls", "night": "as night falls", "dawn": "as dawn breaks", "twilight": "as twilight falls"}
@@ -968,6 +976,10 @@ def fold(toks: Parsed | None, text: str) -> Fold | None:
         joined = [f"{prep} {low}"]
         if low in _FALLS:
             joined.append(_FALLS[low])
+        if low in ("sunset", "sunrise"):
+            joined.append(f"in the glow of {low}")
+        if low == "night":
+            joined.append("at nighttime")
         if low in ("golden hour", "blue hour"):
             joined.append(f"in {low} light")
         return Fold("time", tuple(joined), f"{prep.capitalize()} {low}")
@@ -989,6 +1001,8 @@ def fold(toks: Parsed | None, text: str) -> Fold | None:
         return Fold("mood", items=(f"{low} mood", f"{low} atmosphere"))
     if low in _LOOKS:
         return Fold("mood", items=(f"{low} look", f"{low} style"))
+    if low in _SHOTS:
+        return Fold("mood", items=(f"{words} shot", f"{words} view"))
     if low in _RESOLUTIONS or (len(low.split()) == 2 and all(w in _RESOLUTIONS for w in low.split())):
         return Fold("mood", items=(f"{words} resolution", f"in {words}"))
     if low in _ATTRIBUTES:
@@ -1035,7 +1049,13 @@ def fold(toks: Parsed | None, text: str) -> Fold | None:
         if head in _SEASONS and pre_only and not det:
             return Fold("time", (f"in {words}",), f"In {words}")  # "in late summer"
         if head in _LIGHT_HEADS and root.tag == "NN":
-            light = (f"in {words}", f"bathed in {words}", f"lit by {words}", f"illuminated by {words}")
+            light = (
+                f"in {words}",
+                f"bathed in {words}",
+                f"lit by {words}",
+                f"illuminated by {words}",
+                f"under {words}",
+            )
             return Fold("light", light, f"In {words}")
         if head in ("background", "backdrop") and pre_only and adjectival and root.tag == "NN" and root.i > 0:
             lead = words if article_det else f"{article(words)} {words}"  # "…, green background"

@@ -232,7 +232,7 @@ MULTIWORD = (
     "living room", "dining room", "coffee shop", "food truck", "fire truck", "street food", "street art",
     "fine art", "pop art", "still life", "low angle", "high angle", "close up", "close-up", "bird's eye view",
     "top view", "side view", "front view", "back view", "quiet place", "happy hour", "tiny house", "empty space",
-    "clean lines", "calm sea", "big bang", "dim sum",
+    "clean lines", "calm sea", "big bang", "dim sum", "stained glass", "glass ceiling", "stone age", "iron age",
 )  # fmt: skip
 
 
@@ -285,13 +285,13 @@ STATES: dict[str, tuple[str, ...]] = {
     "mossy": ("covered in moss", "overgrown with moss"),
     "crowded": ("packed with people", "full of people"),
 }
-# What a thing is made of, said after it ("a stone statue" → "a statue carved from stone"). Not for kinds that
-# only look like a material phrase ("ice cream", "crystal ball", "stained glass", "a bamboo grove").
+# What a thing is made of, said after it ("a stone statue" → "a statue carved from stone"). The material's own word
+# stays (an adjective such as "wooden" is not here: "made of wood" would lose it). Not for kinds that only look
+# like a material phrase ("ice cream", "crystal ball", "stained glass", "a bamboo grove").
 MATERIALS: dict[str, tuple[str, ...]] = {
     "stone": ("made of stone", "carved from stone"),
     "marble": ("made of marble", "carved from marble"),
     "granite": ("made of granite", "carved from granite"),
-    "wooden": ("made of wood", "crafted from wood"),
     "wood": ("made of wood", "crafted from wood"),
     "glass": ("made of glass",),
     "crystal": ("made of crystal",),
@@ -301,12 +301,9 @@ MATERIALS: dict[str, tuple[str, ...]] = {
     "satin": ("made of satin",),
     "leather": ("made of leather",),
     "wool": ("made of wool", "knitted from wool"),
-    "woolen": ("made of wool", "knitted from wool"),
-    "woollen": ("made of wool", "knitted from wool"),
     "denim": ("made of denim",),
     "lace": ("made of lace",),
     "metal": ("made of metal",),
-    "metallic": ("made of metal",),
     "steel": ("made of steel", "forged from steel"),
     "iron": ("made of iron", "forged from iron"),
     "brass": ("made of brass",),
@@ -331,6 +328,86 @@ MATERIAL_NOT_BEFORE = frozenset(
     queen king man woman girl boy golem giant maiden heart hearts clearing pond sea lake planet planets world
     worlds""".split()
 )
+
+
+# A kind said with the class it belongs to, the way people write it ("a samurai" → "a samurai warrior",
+# "ramen" → "ramen noodles", "corgis" → "corgi dogs"): the same thing, one more word to read it by. Only where
+# the word heads its noun phrase ("a katana sword", never "a samurai warrior sword").
+KINDS: dict[str, str] = {
+    "samurai": "samurai warrior",
+    "ninja": "ninja warrior",
+    "viking": "viking warrior",
+    "vikings": "viking warriors",
+    "gladiator": "gladiator warrior",
+    "spartan": "spartan warrior",
+    "katana": "katana sword",
+    "katanas": "katana swords",
+    "rapier": "rapier sword",
+    "scimitar": "scimitar sword",
+    "claymore": "claymore sword",
+    "ramen": "ramen noodles",
+    "udon": "udon noodles",
+    "soba": "soba noodles",
+    "spaghetti": "spaghetti pasta",
+    "corgi": "corgi dog",
+    "corgis": "corgi dogs",
+    "poodle": "poodle dog",
+    "beagle": "beagle dog",
+    "dachshund": "dachshund dog",
+    "husky": "husky dog",
+    "chihuahua": "chihuahua dog",
+    "pug": "pug dog",
+    "shiba": "shiba dog",
+    "dalmatian": "dalmatian dog",
+    "labrador": "labrador dog",
+    "tabby": "tabby cat",
+    "kraken": "kraken sea monster",
+    "leviathan": "leviathan sea monster",
+    "t-rex": "t-rex dinosaur",
+    "triceratops": "triceratops dinosaur",
+    "velociraptor": "velociraptor dinosaur",
+    "stegosaurus": "stegosaurus dinosaur",
+    "brachiosaurus": "brachiosaurus dinosaur",
+    "mech": "mech robot",
+    "mecha": "mecha robot",
+    "android": "android robot",
+    "cyborg": "cyborg robot",
+    "koi": "koi fish",
+    "tulip": "tulip flower",
+    "sunflower": "sunflower flower",
+    "daisy": "daisy flower",
+    "orchid": "orchid flower",
+    "lotus": "lotus flower",
+    "oak": "oak tree",
+    "willow": "willow tree",
+    "birch": "birch tree",
+    "maple": "maple tree",
+    "sequoia": "sequoia tree",
+    "baobab": "baobab tree",
+    "bonsai": "bonsai tree",
+    "croissant": "croissant pastry",
+    "croissants": "croissant pastries",
+    "espresso": "espresso coffee",
+    "cappuccino": "cappuccino coffee",
+    "latte": "latte coffee",
+    "sedan": "sedan car",
+    "convertible": "convertible car",
+    "limousine": "limousine car",
+    "zeppelin": "zeppelin airship",
+    "gondola": "gondola boat",
+    "canoe": "canoe boat",
+    "kayak": "kayak boat",
+    "yacht": "yacht boat",
+    "galleon": "galleon ship",
+    "schooner": "schooner ship",
+    "sphinx": "sphinx statue",
+    "gargoyle": "gargoyle statue",
+    "gargoyles": "gargoyle statues",
+    "pagoda": "pagoda temple",
+    "yurt": "yurt tent",
+    "teepee": "teepee tent",
+    "tipi": "tipi tent",
+}
 
 
 @dataclass(frozen=True)

@@ -170,14 +170,18 @@ def test_a_state_or_a_material_is_also_said_after_its_noun_in_its_own_words() ->
     lines = rewrite("a lone wolf howling at the moon on a snowy ridge", n=32).paraphrases
     assert any("ridge covered in snow" in x or "ridge blanketed in snow" in x for x in lines)
     assert all(re.search(r"snow", x) for x in lines)  # the family word is never lost
-    lines = rewrite("a steaming bowl of ramen on a wooden counter", n=32).paraphrases
-    assert any("counter made of wood" in x or "counter crafted from wood" in x for x in lines)
+    lines = rewrite("pigeons sitting on a stone statue, overcast", n=32).paraphrases
+    assert any("statue made of stone" in x or "statue carved from stone" in x for x in lines)
+    assert not any(
+        "made of wood" in x for x in rewrite("a bowl on a wooden counter", n=32).paraphrases
+    )  # "wooden" stays
     # kinds are not states or materials: a snowy owl is a species, ice cream is not cream made of ice
     kinds = (
         ("a snowy owl on a branch", "owl covered"),
         ("a snowy owl on a branch", "snow-covered owl"),
         ("a bowl of ice cream on a table", "made of ice"),
         ("a snowy ridge of the Alps", "ridge covered"),
+        ("a knight in a hall, stained glass windows", "made of glass"),
     )
     for prompt, never in kinds:
         assert not any(never in x for x in rewrite(prompt, n=32).paraphrases), (prompt, never)
@@ -204,3 +208,25 @@ def test_a_background_item_may_join_the_sentence() -> None:
     lines = rewrite("a cat sitting on a chair, white background, studio photo", n=32).paraphrases
     assert any("against a white background" in x for x in lines)
     assert all("white background" in x for x in lines)
+
+
+def test_what_one_wears_on_the_head_or_face_may_be_sported() -> None:
+    if get_nlp() is None:
+        pytest.skip("spaCy's English model is not installed")
+    beard = rewrite("an elderly man with a white beard playing the violin on a bridge", n=32).paraphrases
+    assert any("sporting a white beard" in x for x in beard) and all("white beard" in x for x in beard)
+    assert any(
+        "sporting sunglasses" in x for x in rewrite("a corgi wearing sunglasses on a skateboard", n=32).paraphrases
+    )
+    # only what is worn: a house with a red door is not sporting it
+    assert not any("sporting" in x for x in rewrite("a house with a red door, winter", n=32).paraphrases)
+
+
+def test_a_kind_may_be_said_with_its_class_where_it_heads_its_phrase() -> None:
+    if get_nlp() is None:
+        pytest.skip("spaCy's English model is not installed")
+    lines = rewrite("a samurai holding a katana in a bamboo grove", n=32).paraphrases
+    assert any("samurai warrior" in x for x in lines) and any("katana sword" in x for x in lines)
+    assert all("samurai" in x and "katana" in x for x in lines)
+    assert not any("warrior sword" in x for x in rewrite("a samurai sword on a table", n=32).paraphrases)
+    assert any("corgi dog" in x for x in rewrite("a corgi running on a beach, photo", n=32).paraphrases)

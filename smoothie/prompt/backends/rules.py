@@ -44,6 +44,7 @@ from smoothie.prompt.restate import (
 from smoothie.prompt.text import article, fix_articles
 from smoothie.prompt.thesaurus import (
     CLAUSE_FRAMINGS,
+    KINDS,
     MATERIAL_NOT_BEFORE,
     MATERIALS,
     MULTIWORD,
@@ -86,7 +87,7 @@ class RulesBackend:
 
     name = "rules"
 
-    def __init__(self, synonym_rate: float = 0.5, reorder_rate: float = 0.4) -> None:
+    def __init__(self, synonym_rate: float = 0.6, reorder_rate: float = 0.4) -> None:
         if not 0.0 <= synonym_rate <= 1.0:
             raise ValueError(f"synonym_rate must be within [0, 1], got {synonym_rate!r}")
         if not 0.0 <= reorder_rate <= 1.0:
@@ -322,12 +323,34 @@ def _choices(toks: Parsed) -> list[tuple[int, tuple]]:
     for t in toks:  # what a verb says in its family's words: "wearing a raincoat" -> "dressed in a raincoat"
         if t.i in blocked or t.dep == "amod":
             continue
-        if t.lower == "wearing" and any(toks[c].dep == "dobj" and toks[c].lower in _GARMENTS for c in t.children):
+        objects = [toks[c].lower for c in t.children if toks[c].dep in ("dobj", "pobj")]
+        if t.lower == "wearing" and any(o in _GARMENTS for o in objects):
             out.append((t.i, ("dressed in", "clad in")))
+        elif t.lower == "wearing" and any(o in _SPORTED for o in objects):
+            out.append((t.i, ("sporting",)))  # "a corgi sporting sunglasses"
+        elif t.lower == "with" and t.dep == "prep" and any(o in _SPORTED for o in objects):
+            if toks[t.head].tag in ("NN", "NNS") and t.head < t.i:  # "a man with a white beard"
+                out.append((t.i, ("sporting",)))
+        elif t.lower in ("light", "lighting") and t.tag == "NN" and _kind_of_light(toks, t):
+            out.append((t.i, ("lighting" if t.lower == "light" else "light",)))  # "warm light" = "warm lighting"
         elif t.lower == "looking" and t.tag == "VBG" and _looks_somewhere(toks, t):
             out.append((t.i, ("gazing",)))
         elif t.lower == "sleeping" and t.tag == "VBG" and not any(toks[c].dep == "dobj" for c in t.children):
             out.append((t.i, ("asleep", "fast asleep")))
+    for t in toks:  # "a samurai" -> "a samurai warrior": a kind with its class, where it heads its phrase
+        kind = KINDS.get(t.lower)
+        cls = kind.split()[-1] if kind else ""
+        nxt = toks[t.i + 1] if t.i + 1 < len(toks) else None
+        if (
+            kind
+            and t.tag in ("NN", "NNS")
+            and t.dep != "compound"
+            and t.i not in blocked
+            and (nxt is None or not nxt.tag.startswith("NN"))
+            and cls not in {x.lower for x in toks}
+        ):
+            said = kind if t.text.islower() else f"{t.text} {cls}"  # "Corgi" keeps its capital
+            out.append((t.i, (((t.i, said),),)))
     for t in toks:  # "a snowy ridge" -> "a ridge covered in snow", "a stone statue" -> "a statue carved from stone"
         edits = _after_noun(toks, t, blocked)
         if edits:
@@ -354,6 +377,18 @@ def _choices(toks: Parsed) -> list[tuple[int, tuple]]:
     return out
 
 
+def _kind_of_light(toks: Parsed, t: Tok) -> bool:
+    """ "warm light", "dramatic lighting": light as a quality (an adjective of its own, no article), not a lamp
+    ("a light in the window") nor part of a name ("city light", "light saber")."""
+    kids = [toks[c] for c in t.children]
+    return (
+        any(k.dep == "amod" and k.i == t.i - 1 for k in kids)
+        and not any(k.dep == "det" and k.lower in ("a", "an") for k in kids)
+        and not any(k.dep == "compound" for k in kids)
+        and (t.i + 1 == len(toks) or not toks[t.i + 1].tag.startswith("NN"))
+    )
+
+
 _GAZE_WORDS = frozenset("at up down right left into out toward towards over away back ahead".split())
 
 
@@ -368,6 +403,12 @@ _GARMENTS = frozenset(
     """coat raincoat overcoat jacket dress gown kimono suit uniform armor armour robe robes shirt t-shirt hoodie
     sweater cardigan skirt jeans trousers shorts bikini swimsuit leotard bodysuit plugsuit tunic cloak cape
     outfit costume clothes attire tuxedo vest pajamas sari saree hanbok qipao overalls""".split()
+)
+# What one wears or grows on the head or face, and may be said to be "sporting".
+_SPORTED = frozenset(
+    """beard mustache moustache goatee stubble sideburns mohawk tattoo tattoos hat cap beret fedora helmet crown
+    tiara glasses sunglasses spectacles goggles headband bandana earrings necklace scarf monocle eyepatch
+    headphones bowtie""".split()
 )
 # Kinds named by a state ("a snowy owl" is a species, not an owl covered in snow).
 _STATE_KINDS = frozenset("owl owls egret egrets plover plovers leopard leopards rose roses".split())
