@@ -304,6 +304,7 @@ class Analysis:
     anime: bool = False  # the prompt names anime/game things (danbooru names, a "\(series\)" tag)
     acclaimed: str = ""  # the last "trending <work>" written ("trending on A and B": B's work joins it)
     series_seen: dict[str, int] = field(default_factory=dict)  # series qualifiers described so far
+    choosing: bool = False  # replacing one choice of "{a|b}" / "[a:b:n]"
 
 
 class _Lookup(Protocol):
@@ -440,8 +441,22 @@ class Genericiser:
                 lead, body, trail = _outer_space(part)
                 if normalise_form(body) in siblings:
                     new_parts.append(lead + self._sibling(body, analysis) + trail)
-                else:
-                    new_parts.append(lead + self.replace(body, analysis) + trail)
+                    continue
+                analysis.choosing = bool(split_at)  # one of several: "{Sarah|Emma}" is one woman, not another
+                new = self.replace(body, analysis)
+                low = body.lower()
+                if (
+                    split_at
+                    and new == body
+                    and re.fullmatch(r"[A-Z][a-z]+", body)
+                    and low in _given_names()
+                    and low not in tables.word_names()
+                ):
+                    # "{Sarah|Emma}", "[Sarah:Emma:5]": spaCy read the choices as one name ("Sarah Emma")
+                    found = _Found(0, len(body), self._unknown_entry(body, "person", analysis))
+                    new = self._render("", body, "", found, analysis)[1]
+                analysis.choosing = False
+                new_parts.append(lead + new + trail)
             children.extend(c for c in _reparse("".join(new_parts)) if not isinstance(c, Separator))
             if tail:
                 children.append(Text(tail))
@@ -508,6 +523,7 @@ class Genericiser:
 
     def _read_doc(self, doc: Any, analysis: Analysis) -> None:
         text = doc.text
+        coordinated: set[str] = set()
         for ent in doc.ents:
             label = _NER_LABELS.get(ent.label_)
             if label is None or not self._plausible_entity(ent.text, text, ent.start_char):
@@ -547,6 +563,15 @@ class Genericiser:
                 continue  # "Japanese", "Gothic": adjectives a prompt needs, not names to replace
             if label == "place" and acts and len(words) <= 2:
                 label, ner_label = "person", "PERSON"  # "Zorblax waving at the camera": someone, not somewhere
+            if re.search(r"\s(?:and|&)\s", ent.text) and self.table.get(ent.text) is None:
+                # "Shrek & Donkey", "Lilo and Stitch" read as one ORG: two names (each found on its own), or none
+                if label == "person":
+                    for part in re.split(r"\s+(?:and|&)\s+", ent.text):
+                        if part[:1].isupper() and self._plausible_entity(part, text, ent.start_char):
+                            analysis.ner.setdefault(part.strip(), (label, ner_label))
+                else:
+                    coordinated.update(t.text for t in ent)  # "Procter & Gamble": no single proper noun either
+                continue
             surface = re.sub(r"['’]s$", "", ent.text)  # "Van Gogh's": the name without the possessive
             surface = surface.strip(" \t|,;")  # "x, |Sarah": spaCy's span takes a stray "|" the prompt keeps
             if not surface:
@@ -557,6 +582,7 @@ class Genericiser:
                 tok.pos_ == "PROPN"
                 and tok.text[:1].isupper()
                 and not _ACRONYM.fullmatch(tok.text)
+                and tok.text not in coordinated
                 and tok.text not in analysis.ner
                 and not is_english_word(tok.text)
                 and not is_protected_word(tok.text)
@@ -709,7 +735,12 @@ class Genericiser:
             first = re.match(r"([A-Za-z][\w\-]*)\s+", replacement)
             if last and first and last.group(1).lower() == first.group(1).lower():
                 replacement = replacement[first.end() :]  # "a red Ferrari": "a red sports car", not "red red"
-            if f.entry.label in ("person", "character") and _ARTICLE_LEAD.match(replacement) and replacement in said:
+            if (
+                f.entry.label in ("person", "character")
+                and _ARTICLE_LEAD.match(replacement)
+                and replacement in said
+                and not analysis.choosing
+            ):
                 # "Hope and Faith" -> "a woman and another woman", never "a woman and a woman" (one lost)
                 replacement = "another " + _strip_article(replacement)
             out.append(new_left)
@@ -1719,15 +1750,16 @@ def _ner_pieces(text: str) -> list[str]:
 
 # What spaCy must not read as words: "<lora:x:1>" (the words inside are never names), wildcards, choice and
 # schedule brackets; BREAK/AND are separators ("lora x:1>BREAK Tom" was one PERSON, "|Sarah" one token).
-_NER_BLANK = re.compile(r"<[^<>]*>?|__[^_\s]+(?:/[^_\s]+)*__|[|\[\]{}]")
+_NER_BLANK = re.compile(r"<[^<>]*>?|__[^_\s]+(?:/[^_\s]+)*__|[\[\]{}]")
+_NER_APART = re.compile(r"\s*\|\s*|(?<=[A-Za-z]):(?=[A-Za-z])")  # "{Sarah|Emma}", "[Sarah:Emma:5]": two names
 _NER_KEYWORD = re.compile(r"(?<![A-Za-z])(?:BREAK|AND)(?![A-Za-z])")
 
 
 def _ner_text(text: str) -> str:
     """``text`` as spaCy should read it: WebUI syntax blanked, BREAK/AND read as commas, spaces squeezed."""
-    if not any(c in text for c in "<_|[]{}BA"):
+    if not any(c in text for c in "<_|[]{}:BA"):
         return text
-    text = _NER_KEYWORD.sub(", ", _NER_BLANK.sub(" ", text))
+    text = _NER_KEYWORD.sub(", ", _NER_APART.sub(", ", _NER_BLANK.sub(" ", text)))
     return re.sub(r"[ \t]{2,}", " ", text).strip()
 
 

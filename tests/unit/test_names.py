@@ -771,3 +771,22 @@ def test_every_description_names_who_it_is_after_its_adjectives() -> None:
     assert docs is not None, "spaCy's English model is part of the test environment"
     bad = [(name, text) for (name, text), doc in zip(found, docs, strict=True) if not doc[1].tag_.startswith("NN")]
     assert found and not bad, bad
+
+
+@pytest.mark.parametrize(
+    ("prompt", "expected"),
+    [
+        ("{Sarah|Emma} smiling in a park", "{a woman|a woman} smiling in a park"),  # spaCy read "Sarah Emma"
+        ("[Sarah:Emma:5] reading", "[a woman:a woman:5] reading"),
+        ("{Sarah|Tom} and Emma", "{a woman|a man} and another woman"),  # one choice is one person
+    ],
+)
+def test_given_names_as_choices_are_found(prompt: str, expected: str) -> None:
+    assert generic(prompt) == expected
+
+
+def test_names_joined_into_one_org_are_read_apart() -> None:
+    # "Shrek & Donkey" read as one ORG was dropped whole as an unknown brand ("")
+    out = generic("Shrek & Donkey")
+    assert out.startswith("a big green ogre") and "& a chatty grey burro" in out
+    assert generic("Procter & Gamble headquarters") == "Procter & Gamble headquarters"  # no "a figure & Gamble"
