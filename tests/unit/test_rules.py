@@ -182,6 +182,10 @@ def test_a_state_or_a_material_is_also_said_after_its_noun_in_its_own_words() ->
         ("a bowl of ice cream on a table", "made of ice"),
         ("a snowy ridge of the Alps", "ridge covered"),
         ("a knight in a hall, stained glass windows", "made of glass"),
+        ("a Tesla parked in front of a bakery, rainy evening", "evening wet"),  # a rainy evening is not wet
+        ("a Tesla parked in front of a bakery, rainy evening", "evening slick"),
+        ("Mickey Mouse as a stone statue in a park", "carved from stone of"),  # "a stone statue of X" stays
+        ("Mickey Mouse as a stone statue in a park", "made of stone of"),
     )
     for prompt, never in kinds:
         assert not any(never in x for x in rewrite(prompt, n=32).paraphrases), (prompt, never)
@@ -230,3 +234,11 @@ def test_a_kind_may_be_said_with_its_class_where_it_heads_its_phrase() -> None:
     assert all("samurai" in x and "katana" in x for x in lines)
     assert not any("warrior sword" in x for x in rewrite("a samurai sword on a table", n=32).paraphrases)
     assert any("corgi dog" in x for x in rewrite("a corgi running on a beach, photo", n=32).paraphrases)
+
+
+def test_what_joins_after_a_state_said_after_its_noun_takes_a_comma() -> None:
+    if get_nlp() is None:
+        pytest.skip("spaCy's English model is not installed")
+    lines = rewrite("a boy flying a kite on a windy hill, orange glow", n=32).paraphrases
+    assert any("swept by wind" in x for x in lines)
+    assert not any(re.search(r"swept by wind (?:bathed|lit|illuminated|under|in)\b", x) for x in lines)

@@ -235,7 +235,7 @@ class RulesBackend:
         if prefix:
             body = f"{prefix} {_lower_first(body)}"
         if joined:  # after a comma-led ending ("…, with a white beard") the joined items take a comma too
-            sep = ", " if re.search(r",\s(?:with|its|their)\s[^,]*$", body) else " "
+            sep = ", " if re.search(r",\s(?:with|its|their)\s[^,]*$", body) or _ends_said_after(body) else " "
             body = body + sep + " ".join(joined)
         if withs:
             body = body + ", " + ", ".join(withs)
@@ -410,8 +410,23 @@ _SPORTED = frozenset(
     tiara glasses sunglasses spectacles goggles headband bandana earrings necklace scarf monocle eyepatch
     headphones bowtie""".split()
 )
+# Times a state describes ("a rainy evening", "a sunny day"): said after them, a state would mean another thing.
+_TIMES_OF = frozenset(
+    """day days evening evenings night nights morning mornings afternoon afternoons dawn dusk twilight weather
+    season summer winter spring autumn fall week weekend hour hours time moment mood atmosphere""".split()
+)
 # Kinds named by a state ("a snowy owl" is a species, not an owl covered in snow).
 _STATE_KINDS = frozenset("owl owls egret egrets plover plovers leopard leopards rose roses".split())
+
+
+_SAID_AFTER = tuple(sorted({p for phrases in (*STATES.values(), *MATERIALS.values()) for p in phrases}, key=len))
+
+
+def _ends_said_after(body: str) -> bool:
+    """The sentence ends in a state or material said after its noun ("a hill swept by wind"): what joins it next
+    takes a comma, or it would read as part of that phrase ("swept by wind bathed in orange glow")."""
+    low = body.lower()
+    return any(low.endswith(" " + p) for p in _SAID_AFTER)
 
 
 def _after_noun(toks: Parsed, t: Tok, blocked: set[int]) -> tuple[tuple[tuple[int, str], ...], ...]:
@@ -434,6 +449,10 @@ def _after_noun(toks: Parsed, t: Tok, blocked: set[int]) -> tuple[tuple[tuple[in
         return ()
     if material and (head.i != t.i + 1 or head.lower in MATERIAL_NOT_BEFORE):
         return ()
+    if head.dep == "pobj" and toks[head.head].lower == "as":
+        return ()  # "X as a stone statue" is restated as "a stone statue of X": the material stays before it
+    if not material and head.lower in _TIMES_OF:
+        return ()  # "a rainy evening" is an evening when it rains, not one wet with rain
     if not material and head.lower in _STATE_KINDS:
         return ()
     return tuple(((t.i, ""), (head.i, f"{head.text} {phrase}")) for phrase in phrases)
