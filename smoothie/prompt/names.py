@@ -154,6 +154,11 @@ _TITLE = re.compile("|".join(_TITLE_NOUNS), re.IGNORECASE)
 _TITLE_BEFORE = re.compile(r"(?<![\w.])(?P<title>(?:" + "|".join(_TITLE_NOUNS) + r")\.?)\s+$", re.IGNORECASE)
 _TITLE_LEAD = re.compile(r"(?P<title>(?:" + "|".join(_TITLE_NOUNS) + r")\.?)\s+(?=[A-Z])", re.IGNORECASE)
 _ARTICLE_LEAD = re.compile(r"(?:a|an)\s", re.IGNORECASE)
+_WHEN_AFTER = re.compile(
+    r"\s+(?:at|in|during|under|by)\s+(?:the\s+)?(?:night|nighttime|dawn|dusk|sunset|sunrise|twilight|noon|midnight|"
+    r"winter|summer|autumn|fall|spring|rain|snow|fog|mist|evening|morning|daytime|daylight|moonlight|christmas)\b",
+    re.IGNORECASE,
+)
 _DETERMINER_BEFORE = re.compile(
     r"\b(?:a|an|the|this|that|these|those|some|every|each|one|another|any|no)\s+$", re.IGNORECASE
 )
@@ -666,6 +671,8 @@ class Genericiser:
                     # "Sarah, red dress, beach", "Sarah and Tom", "Sarah in a red dress": a given name (no ordinary
                     # word) opening the prompt
                     after = context[start + len(text) :]
+                    if _WHEN_AFTER.match(after):
+                        return False  # "Austin at night", "Florence in autumn": a city's name, whatever spaCy says
                     return re.match(r"\s*(?:[,.;]|$|&|(?:and|as|in|with|at|on|wearing|holding)\b)", after) is not None
                 return bool(capitalised) and (start > 0 or words[0].isupper())
             return len(capitalised) >= 2

@@ -746,6 +746,7 @@ def test_the_role_a_person_plays_is_a_character() -> None:
         ("Sarah in a red dress", "a woman in a red dress"),  # a given name opening the prompt
         ("Maria at the beach", "a woman at the beach"),
         ("Grace in a garden", "Grace in a garden"),  # a given name that is also a word: not at a sentence start
+        ("Austin at night, skyline", "Austin at night, skyline"),  # a city's name before a time of day
     ],
 )
 def test_a_given_name_opening_the_prompt(prompt: str, expected: str) -> None:
