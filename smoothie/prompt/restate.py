@@ -552,6 +552,8 @@ def _front_pp(doc: _Doc, shape: _Shape) -> tuple[int, int] | None:
         has_object = any(toks[c].dep in ("dobj", "obj", "attr") for c in verb.children)
         if verb.lower in _LOOK_VERBS or (not has_object and p.lower in _BOUND_PREPS):
             return None  # "looking through a microscope": the place completes the verb, it cannot leave it
+        if last.kind == "ed" and not has_object and p.i == verb.i + 1:
+            return None  # "covered in ivy", "made of glass", "lit by candles": the participle's own complement
     if any(t.tag.startswith("VB") for t in toks[p.i : n]):  # a misparse swallowed an action into the place
         return None
     span_words = [t.lower for t in toks[p.i : n]]

@@ -123,8 +123,6 @@ glossy/JJ: shiny
 sparkling/JJ: glittering
 glittering/JJ: sparkling
 candlelit/JJ,VBN: candle-lit
-floating/VBG,JJ: hovering
-hovering/VBG: floating
 frantic/JJ: frenzied | hectic
 proud/JJ: dignified
 lonely/JJ: solitary | forlorn

@@ -242,3 +242,22 @@ def test_what_joins_after_a_state_said_after_its_noun_takes_a_comma() -> None:
     lines = rewrite("a boy flying a kite on a windy hill, orange glow", n=32).paraphrases
     assert any("swept by wind" in x for x in lines)
     assert not any(re.search(r"swept by wind (?:bathed|lit|illuminated|under|in)\b", x) for x in lines)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "never"),
+    [
+        ("a knight in shining armor riding through a misty forest at dawn", "in who"),  # shining is no action
+        ("a knight in shining armor riding through a misty forest at dawn", "in shines"),
+        ("a knight in shining armor riding through a misty forest at dawn", "in is shining"),
+        ("a brick house covered in ivy, overcast", "in ivy, a brick house"),  # the participle's complement stays
+        ("a little girl jumping in puddles, rainy day", "rain-slicked day"),  # a rainy day is no wet day
+        ("a man with a mustache wearing a top hat, sepia", "sporting a mustache is sporting"),
+        ("a paper boat floating on a puddle", "hovering"),  # floating on water is not hovering
+        ("a dusty library with a marble floor", "floor carved"),  # a floor is not carved
+    ],
+)
+def test_found_on_unseen_prompts_never_again(prompt: str, never: str) -> None:
+    if get_nlp() is None:
+        pytest.skip("spaCy's English model is not installed")
+    assert not any(never in x for x in rewrite(prompt, n=32).paraphrases), never

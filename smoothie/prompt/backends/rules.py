@@ -276,6 +276,8 @@ class RulesBackend:
             if i in subs or rng.random() >= rate:
                 continue
             choice = rng.choice(options)
+            if choice == "sporting" and "sporting" in subs.values():
+                continue  # "a man sporting a mustache is sporting a top hat"
             if edit:  # words said after their noun: several tokens change together
                 if not any(k in subs for k, _ in choice):
                     subs.update(dict(choice))
@@ -362,6 +364,8 @@ def _choices(toks: Parsed) -> list[tuple[int, tuple]]:
             continue  # "sea turtles", "storm clouds": a noun naming a kind of another noun stays
         if t.dep == "amod" and toks[t.head].lower in _STATE_KINDS:
             continue  # "a snowy owl" is a species
+        if t.lower in STATES and toks[t.head].lower in _TIMES_OF:
+            continue  # "a rainy day" is not "a rain-slicked day"
         if t.tag == "IN":  # a preposition is gated by its object: "in a kitchen" -> "inside a kitchen"
             obj = next((toks[c] for c in t.children if toks[c].dep == "pobj"), None)
             head = obj.lower if obj is not None else ""
@@ -415,6 +419,11 @@ _TIMES_OF = frozenset(
     """day days evening evenings night nights morning mornings afternoon afternoons dawn dusk twilight weather
     season summer winter spring autumn fall week weekend hour hours time moment mood atmosphere""".split()
 )
+# What is carved ("a statue carved from stone"; a floor is not).
+_CARVINGS = frozenset(
+    """statue statues bust busts sculpture sculptures figurine figurines idol idols column columns pillar pillars
+    relief reliefs gargoyle gargoyles angel angels lion lions head heads mask masks totem totems""".split()
+)
 # Kinds named by a state ("a snowy owl" is a species, not an owl covered in snow).
 _STATE_KINDS = frozenset("owl owls egret egrets plover plovers leopard leopards rose roses".split())
 
@@ -455,6 +464,8 @@ def _after_noun(toks: Parsed, t: Tok, blocked: set[int]) -> tuple[tuple[tuple[in
         return ()  # "a rainy evening" is an evening when it rains, not one wet with rain
     if not material and head.lower in _STATE_KINDS:
         return ()
+    if material and head.lower not in _CARVINGS:
+        phrases = tuple(p for p in phrases if not p.startswith("carved")) or phrases[:1]
     return tuple(((t.i, ""), (head.i, f"{head.text} {phrase}")) for phrase in phrases)
 
 
@@ -610,8 +621,10 @@ def _reparse_action(phrase: str, toks: Parsed | None, descriptions: tuple[str, .
         return toks
     for t in toks[2:]:
         prev = toks[t.i - 1]
-        if not (t.lower.endswith("ing") and prev.tag in ("NN", "NNS", "JJ", "IN") and prev.text.isalpha()):
-            continue
+        if not (t.lower.endswith("ing") and prev.tag in ("NN", "NNS", "JJ") and prev.text.isalpha()):
+            continue  # after a preposition an -ing word is no action of the subject: "a knight in shining armor"
+        if t.dep == "amod" and t.head == t.i + 1:
+            continue  # it describes the next noun
         if t.tag == "VBG" and t.dep == "acl":
             return toks  # read right
         if t.i + 1 >= len(toks) or toks[t.i + 1].tag not in _ACTION_FOLLOWERS or present(t.text, False) is None:
