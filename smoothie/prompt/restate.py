@@ -67,7 +67,15 @@ _PERSON_SUFFIXES = ("er", "ist", "ian", "man", "woman", "ess", "men", "women", "
 _NOT_PERSON = frozenset(
     """computer controller flower tower water paper poster river corner dinner letter container cover
     number weather shower sweater burger hamburger character-less counter copper silver amber feather
-    lighter laser monster charger speaker ladder leather timber thunder summer winter finger""".split()
+    lighter laser monster charger speaker ladder leather timber thunder summer winter finger typewriter printer
+    heater cooler locker drawer blender trailer scooter helicopter spider sticker marker rubber cylinder boulder
+    shoulder border chamber saucer zipper slipper sneaker sneakers jumper heather freighter steamer tanker
+    bomber thriller blister glacier pier manor harbor harbour anchor chandelier easter""".split()
+)
+# Women's titles in -ress; any other word so ending is a thing ("a dress", "a fortress", "a mattress").
+_PERSONS_RESS = frozenset(
+    """actress empress waitress seamstress songstress temptress heiress mistress sorceress enchantress huntress
+    murderess""".split()
 )
 
 # A fronted "in <clothing>" reads as a place ("In a yellow raincoat, a woman"): never front these.
@@ -109,6 +117,10 @@ _TIMES = {
     "winter": "in",
     "autumn": "in",
     "spring": "in",
+    "christmas": "at",
+    "christmastime": "at",
+    "halloween": "at",
+    "easter": "at",
 }
 _SEASONS = frozenset({"summer", "winter", "autumn", "spring"})
 _DAY_PARTS = frozenset({"morning", "afternoon", "evening", "night", "day", "dusk", "dawn"})
@@ -337,6 +349,8 @@ def _is_person(tok: Tok) -> bool:
         return True
     if w in _NOT_PERSON or tok.tag not in NOUN_TAGS:
         return False
+    if w.endswith(("ness", "ress")) and w not in _PERSONS_RESS:
+        return False  # "darkness", "a dress", "a fortress"
     return w.endswith(_PERSON_SUFFIXES) and len(w) > 4
 
 
@@ -999,8 +1013,8 @@ def fold(toks: Parsed | None, text: str) -> Fold | None:
         return Fold("medium", suffix=(f"in the style of {words}", f"done in {words}"))
     if low in _WEATHER:
         return Fold("weather", _WEATHER[low], _WEATHER[low][0][:1].upper() + _WEATHER[low][0][1:])
-    if low in _MOODS:
-        return Fold("mood", items=(f"{low} mood", f"{low} atmosphere"))
+    if low in _MOODS:  # "moody" is not said "moody mood"
+        return Fold("mood", items=tuple(f"{low} {n}" for n in ("mood", "atmosphere") if not low.startswith(n)))
     if low in _LOOKS:
         return Fold("mood", items=(f"{low} look", f"{low} style"))
     if low in _SHOTS:
@@ -1066,6 +1080,8 @@ def fold(toks: Parsed | None, text: str) -> Fold | None:
             prep, art = _SETTINGS[head]
             lead = words if det else f"{art if art == 'the' else article(words)} {words}"
             return Fold("setting", (f"{prep} {lead}",), f"{prep.capitalize()} {lead}")
+        if head in _MEDIUM_HEADS:
+            return None  # "children's book illustration" is how it is drawn, not something with it
         if root.tag in _MASS_OR_PLURAL_OK or det:
             return Fold("object", (f"with {words}",))
         return None

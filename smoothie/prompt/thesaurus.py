@@ -190,7 +190,7 @@ dog/NN: canine | hound
 dogs/NNS: canines | hounds
 cat/NN: feline
 cats/NNS: felines
-forest/NN: woods | woodland
+forest/NN: woodland
 river/NN: stream
 sea/NN: ocean
 ocean/NN: sea
@@ -205,7 +205,6 @@ sitting/VBG: seated
 sofa/NN: couch
 couch/NN: sofa
 woods/NNS: forest
-woodland/NN: woods
 automobile/NN: car
 cellphone/NN: mobile phone | smartphone
 smartphone/NN: mobile phone | phone

@@ -255,6 +255,13 @@ def test_what_joins_after_a_state_said_after_its_noun_takes_a_comma() -> None:
         ("a man with a mustache wearing a top hat, sepia", "sporting a mustache is sporting"),
         ("a paper boat floating on a puddle", "hovering"),  # floating on water is not hovering
         ("a dusty library with a marble floor", "floor carved"),  # a floor is not carved
+        ("a monk meditating in a misty temple courtyard, ink wash", "temple shrouded"),  # temple is a kind here
+        ("a monk meditating in a misty temple courtyard, ink wash", "temple veiled"),
+        ("a snow-covered cabin in the woods, smoke from the chimney, christmas", "with christmas"),
+        ("a fox wearing a scarf, children's book illustration", "with children's book"),  # a medium, no object
+        ("a vintage typewriter on a wooden desk with a cup of coffee, moody", "who has"),  # a typewriter is a thing
+        ("a vintage typewriter on a wooden desk with a cup of coffee, moody", "moody mood"),
+        ("a girl with glowing eyes standing in a dark forest, horror", "a dark woods"),
     ],
 )
 def test_found_on_unseen_prompts_never_again(prompt: str, never: str) -> None:

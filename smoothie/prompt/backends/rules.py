@@ -452,6 +452,8 @@ def _after_noun(toks: Parsed, t: Tok, blocked: set[int]) -> tuple[tuple[tuple[in
     head = toks[t.head]
     if not (t.i < head.i <= t.i + 3) or head.tag not in ("NN", "NNS") or head.i in blocked:
         return ()
+    if head.dep == "compound":  # "a misty temple courtyard": temple names a kind of courtyard
+        return ()
     if not head.text.isalpha() or is_protected_word(head.text) or any(c > head.i for c in head.children):
         return ()
     if any(toks[k].dep not in ("amod", "compound") or toks[k].children for k in range(t.i + 1, head.i)):
