@@ -141,8 +141,15 @@ def _name_options(
 def detect_style(prompt: Prompt) -> Style:
     """``tags`` for comma-separated tag prompts (``1girl, solo, short hair, …``), else ``natural``
     (:func:`smoothie.prompt.tagprompt.looks_like_tags`)."""
-    text = " , ".join(s.text for s in prompt.segments if isinstance(s, Text))
-    return "tags" if looks_like_tags(text.split(",")) else "natural"
+    parts: list[str] = []
+    for seg in prompt.segments:  # a weighted word stays inside its phrase: "a (misty:1.3) lake at dawn" is one
+        if isinstance(seg, Text):
+            parts.append(seg.text)
+        elif isinstance(seg, Group):
+            parts.append(" " + " ".join(t.strip() for t in seg.texts()) + " ")
+        else:
+            parts.append(" , ")
+    return "tags" if looks_like_tags("".join(parts).split(",")) else "natural"
 
 
 def _context_text(prompt: Prompt) -> str:

@@ -197,3 +197,10 @@ def test_a_name_described_inside_syntax_varies_too_and_the_syntax_stays() -> Non
     both = rewrite("[Morgan Freeman|Samuel L. Jackson] narrating in a recording studio", n=32)
     second = {re.search(r"\|([^\]]*)\]", x).group(1) for x in both.paraphrases}  # type: ignore[union-attr]
     assert len(second) >= 2, second  # each name of the alternation varies on its own
+
+
+def test_a_weighted_word_inside_a_sentence_keeps_it_a_sentence() -> None:
+    """ "a (misty:1.3) lake at dawn, a wooden boat, soft light" is natural language, not four tags: the weight
+    does not cut its phrase in two."""
+    assert detect_style(parse_prompt("a (misty:1.3) lake at dawn, a wooden boat, soft light")) == "natural"
+    assert detect_style(parse_prompt("masterpiece, 1girl, (red hair:1.2), smile, <lora:x:0.5>, night")) == "tags"
