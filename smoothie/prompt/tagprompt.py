@@ -72,6 +72,8 @@ def looks_like_tags(phrases: Sequence[str]) -> bool:
         return False
     if any(len(p.split()) >= 5 for p in body):
         return False  # "in the style of Hayao Miyazaki": a phrase of a sentence, which tags never are
+    if any(re.match(r"(?:a|an|the)\s", p.strip(), re.IGNORECASE) for p in body):
+        return False  # "a cozy cottage, glowing windows, …": an article, which no tag has
     # the first phrase after the quality tags says what the picture is: a sentence there means natural text
     return not body or len(body[0].split()) <= 3
 

@@ -137,3 +137,15 @@ def test_property_same_tags_head_first_distinct(tags: list[str], seed: int) -> N
         assert _tags(line)[0] == "1girl"
         if not re.search(r":\d", tags[-1]):
             assert not re.search(r":\d", _tags(line)[-1])
+
+
+def test_short_phrases_with_an_article_are_sentences_not_tags() -> None:
+    """ "a cozy cottage, Thomas Kinkade, glowing windows, by Bob Ross": four short phrases, but no danbooru tag
+    has an article; read as tags it had only 24 orders to give 32 lines."""
+    from smoothie.prompt import rewrite
+    from smoothie.prompt.tagprompt import looks_like_tags
+
+    assert not looks_like_tags(["a cozy cottage", "Thomas Kinkade", "glowing windows", "by Bob Ross"])
+    assert looks_like_tags(["1girl", "solo", "red hair", "smile"])
+    r = rewrite("a cozy cottage, Thomas Kinkade, glowing windows, by Bob Ross", n=32)
+    assert len(set(r.paraphrases)) == 32, r.warnings
