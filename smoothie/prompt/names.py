@@ -552,8 +552,11 @@ class Genericiser:
                 label, ner_label = "place", "FAC"
             if (
                 label == "person"
-                and re.search(
-                    r"\b(?:over|above|across|in|near|around|through|outside|beyond|at)\s+(?:the\s+)?$", before
+                and (
+                    re.search(
+                        r"\b(?:over|above|across|in|near|around|through|outside|beyond|at)\s+(?:the\s+)?$", before
+                    )
+                    or (_place_preposition(doc, ent.start) and first not in _given_names())
                 )
                 and not _STYLE_AFTER.match(text[ent.end_char : ent.end_char + 40])
                 and not acts
@@ -1150,6 +1153,8 @@ class Genericiser:
         the context says name: ``disney style``, ``by homer``, or a whole tag ``, batman,`` of a
         person/character/artist/studio/copyright (never a brand or artwork: ``apple`` stays a fruit)."""
         words = _WORD.findall(surface)
+        if entry.source != "user" and entry.label == "artwork" and self._plain_phrase(surface, text, start, end):
+            return False  # "starry night, a campfire": a sky, not Van Gogh's painting
         if entry.source == "user" or (entry.lowercase and len(re.split(r"[\s\-]+", surface.strip())) > 1):
             return True
         if not all(is_english_word(w) or is_protected_word(w) for w in words):
@@ -1172,6 +1177,23 @@ class Genericiser:
         if len(words) == 1:
             return bool(caps)
         return len(caps) >= 2 or (len(caps) == 1 and not words[0][:1].isupper())
+
+    def _plain_phrase(self, surface: str, text: str, start: int, end: int) -> bool:
+        """Whether an artwork's title written in lower case is the ordinary phrase it is made of ("starry night",
+        "last supper"): two English words, no "the", no artist, "painting" or "by" around it."""
+        words = surface.split()
+        if surface != surface.lower() or len(words) != 2 or not all(is_english_word(w) for w in words):
+            return False
+        left, right = text[max(0, start - _CONTEXT) : start].lower(), text[end : end + _CONTEXT].lower()
+        if re.search(r"(?:\bthe|['’]s|\bby|\bof)\s+$", left) or re.match(
+            r"\s*(?:\(?\s*(?:painting|artwork|masterpiece|by)\b|['’]s\b)", right
+        ):
+            return False
+        before = re.findall(r"[a-z][\w\-]*", left)[-3:]
+        return not any(
+            (entry := self.table.get(" ".join(before[i:]))) is not None and entry.label in _STYLE_LABELS
+            for i in range(len(before))
+        )
 
     def _rule_spans(self, text: str, words: list[re.Match[str]], analysis: Analysis) -> Iterable[tuple[int, int, str]]:
         given = _given_names()
@@ -1859,8 +1881,16 @@ def _unsaid(description: str, right: str) -> str:
     if not re.match(r"(?:with|in|wearing|holding)\s", follows):
         return description
 
+    # the prompt's own first phrase ("with a long grey beard"): its preposition and the thing it names
+    own = re.match(r"(with|in|wearing|holding)\s+(.+?)(?=,|\s+(?:and|with|in|wearing|holding|[a-z]+ing)\s|$)", follows)
+    own_head = (own.group(1), _head_noun(own.group(2))) if own is not None and _head_noun(own.group(2)) else None
+
     def said(phrase: str) -> bool:
-        return re.match(re.escape(phrase.lower()) + r"(?![\w-])", follows) is not None
+        if re.match(_spelled(phrase.lower()) + r"(?![\w-])", follows) is not None:
+            return True
+        # "with a long gray beard" when the prompt says "with a white beard": the prompt's beard, not a second one
+        prep, _, rest = phrase.partition(" ")
+        return own_head is not None and own_head == (prep.lower(), _head_noun(rest.lower()))
 
     for m in _DESCRIPTION_PHRASE.finditer(description):
         head, tail = description[: m.start()].rstrip(), description[m.end() :]
@@ -1871,13 +1901,18 @@ def _unsaid(description: str, right: str) -> str:
             continue
         listed = re.match(r",\s*|\s+and\s+", tail)
         if listed is not None:  # "with A, B and C" -> "with B and C"
-            return f"{head} {m.group('prep')} {tail[listed.end() :]}".strip()
+            rest = tail[listed.end() :]
+            dropped = m.group(0)[len(m.group("prep")) :].split()
+            nxt = re.match(r"([a-z][\w\-]*(?:\s+[a-z][\w\-]*)?)(?=,|\s+and\s|$)", rest)
+            if dropped and dropped[0].lower() in ("a", "an") and nxt is not None and _countable(nxt.group(1)):
+                rest = f"{'an' if rest[:1].lower() in 'aeiou' else 'a'} {rest}"  # "with a pointed hat and staff"
+            return f"{head} {m.group('prep')} {rest}".strip()
         return re.sub(r"\s+", " ", f"{head}{tail}").strip(" ,")
     # an item of the description's list: "with A, <item> and C" -> "with A and C"
     item = re.match(r"(?:with|in|wearing|holding)\s+(.+?)(?=,|\s+(?:and|with|in|wearing|holding)\s+|$)", follows)
     if item is not None:
         listed = re.search(
-            r"(,\s*|\s+and\s+)" + re.escape(item.group(1)) + r"(?=,|\s+and\s+|$)", description, re.IGNORECASE
+            r"(,\s*|\s+and\s+)" + _spelled(item.group(1)) + r"(?=,|\s+and\s+|$)", description, re.IGNORECASE
         )
         if listed is not None:
             head, tail = description[: listed.start()], description[listed.end() :]
@@ -1886,6 +1921,65 @@ def _unsaid(description: str, right: str) -> str:
                 head = head[:cut] + " and " + head[cut + 1 :].lstrip()
             return f"{head}{tail}"
     return description
+
+
+# Spellings of one word ("grey beard" is a "gray beard"): a description says it in either.
+_SPELLINGS = (
+    ("grey", "gray"),
+    ("colour", "color"),
+    ("armour", "armor"),
+    ("moustache", "mustache"),
+    ("jewellery", "jewelry"),
+    ("centre", "center"),
+    ("blonde", "blond"),
+    ("greyish", "grayish"),
+    ("coloured", "colored"),
+)
+_SPELLING = {w: f"(?:{a}|{b})" for a, b in _SPELLINGS for w in (a, b)}
+
+
+_PLACE_PREPOSITIONS = frozenset("over above across in near around through outside beyond at".split())
+
+
+def _place_preposition(doc: Any, start: int) -> bool:
+    """Whether the tokens before ``start`` are a place's preposition, an article and adjectives only:
+    "in a stormy Gotham", "across the rain-soaked Zorbia" (spaCy's PERSON there is somewhere, not someone)."""
+    i, adjectives = start - 1, 0
+    while i >= 0 and (doc[i].tag_ in ("JJ", "JJR", "JJS", "VBN", "HYPH") or doc[i].text == "-") and adjectives < 5:
+        i, adjectives = i - 1, adjectives + 1
+    if adjectives == 0:
+        return False
+    if i >= 0 and doc[i].lower_ in ("a", "an", "the"):
+        i -= 1
+    return i >= 0 and doc[i].lower_ in _PLACE_PREPOSITIONS
+
+
+def _spelled(text: str) -> str:
+    """A regex for ``text`` that takes either spelling of its words ("grey" or "gray")."""
+    return "".join(_SPELLING.get(piece.lower(), re.escape(piece)) for piece in re.split(r"([A-Za-z]+)", text) if piece)
+
+
+_MASS_NOUNS = frozenset(
+    """hair fur skin makeup armor armour stubble clothing clothes gear jewelry jewellery lipstick eyeliner eyeshadow
+    facepaint paint fabric leather silk lace denim""".split()
+)
+
+
+def _countable(item: str) -> bool:
+    """Whether a bare list item ("pointed hat") takes "a" once the item before it is gone ("long hair" does not)."""
+    words = item.lower().split()
+    if not words or words[0] in ("a", "an", "the", "his", "her", "their", "its", "some", "two", "three"):
+        return False
+    return not (words[-1].endswith("s") or words[-1] in _MASS_NOUNS)
+
+
+def _head_noun(phrase: str) -> str:
+    """The thing a short phrase names ("a long grey beard" -> "gray beard"... its last word, one spelling)."""
+    words = re.findall(r"[a-z][a-z\-]*", phrase.lower())
+    if not words or len(words) > 5 or " and " in f" {phrase.lower()} ":
+        return ""
+    last = words[-1]
+    return next((b for a, b in _SPELLINGS if last in (a, b)), last)
 
 
 _DESCRIPTION_PHRASE = re.compile(

@@ -704,6 +704,60 @@ def test_a_description_never_says_first_what_the_prompt_says_next(prompt: str, e
     assert generic(prompt) == expected
 
 
+@pytest.mark.parametrize(
+    ("prompt", "expected"),
+    [
+        # "grey" and "gray" are one word: the description's beard was said twice
+        (
+            "Gandalf with a long grey beard sitting by a campfire",
+            "an old wizard with a pointed hat and staff with a long grey beard sitting by a campfire",
+        ),
+        # the prompt's own beard, not a second one of another colour
+        ("Gandalf with a white beard, forest", "an old wizard with a pointed hat and staff with a white beard, forest"),
+    ],
+)
+def test_a_description_never_says_what_the_prompt_says_in_other_spelling_or_words(prompt: str, expected: str) -> None:
+    assert generic(prompt) == expected
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "a wizard by a campfire, starry night, oil painting",
+        "a lighthouse under a starry night sky",
+        "a family at their last supper before the war",
+    ],
+)
+def test_an_artwork_title_in_lower_case_is_the_ordinary_phrase(prompt: str) -> None:
+    assert generic(prompt) == prompt
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "a city, The Starry Night, oil",
+        "a city in the style of the starry night",
+        "van gogh's starry night, museum",
+        "a cat, starry night by van gogh",
+        "a cat in Starry Night, oil",
+    ],
+)
+def test_an_artwork_title_named_as_one_is_the_artwork(prompt: str) -> None:
+    assert "starry night" not in generic(prompt).lower()
+
+
+@pytest.mark.parametrize(
+    ("prompt", "kept"),
+    [
+        ("Batman standing on a gargoyle in a stormy Gotham, dramatic lighting", "in a stormy Gotham"),
+        ("a knight riding across the rain-soaked Zorbavia, dusk", "Zorbavia"),
+    ],
+)
+def test_a_name_after_a_place_preposition_and_adjectives_is_a_place(prompt: str, kept: str) -> None:
+    out = generic(prompt)
+    assert kept in out and "someone" not in out
+
+
 def test_two_characters_of_one_series_describe_it_in_other_words() -> None:
     # the same "\\(bright anime game\\)" twice: shuffled tags put the two side by side ("a phrase repeated")
     out = generic("2girls, hoshino \\(blue archive\\), shiroko \\(blue archive\\), halo, classroom")
