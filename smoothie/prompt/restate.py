@@ -1083,11 +1083,19 @@ def fold(toks: Parsed | None, text: str) -> Fold | None:
         if head in _MEDIUM_HEADS:
             return None  # "children's book illustration" is how it is drawn, not something with it
         if root.tag in _MASS_OR_PLURAL_OK or det:
-            return Fold("object", (f"with {words}",))
+            return Fold("object", (f"with {words}", *_acl_event(toks, root)))
         return None
     if has_verb and root.tag == "VBG":  # "sparks flying", "smoke rising from chimneys"
         subj = [c for c in root.children if toks[c].dep == "nsubj" and c < root.i]
-        if subj and toks[subj[0]].left == 0 and (toks[subj[0]].tag in _MASS_OR_PLURAL_OK or _has_det(toks, subj[0])):
+        if (
+            subj
+            and toks[subj[0]].left == 0
+            and (
+                toks[subj[0]].tag in _MASS_OR_PLURAL_OK
+                or _has_det(toks, subj[0])
+                or toks[subj[0]].lower in _MASS_NOUNS  # "smoke rising from chimneys"
+            )
+        ):
             s = toks[subj[0]]
             clause: tuple[str, ...] = ()
             if s.right == root.i - 1 and not any(toks[c].dep in ("dobj", "obj") for c in root.children):
@@ -1095,6 +1103,22 @@ def fold(toks: Parsed | None, text: str) -> Fold | None:
                 clause = _as_event(toks[: root.i], root, s.tag in _PLURAL_TAGS, rest)
             return Fold("object", (f"with {words}", *clause))
     return None
+
+
+# Stuff, not things: it needs no article to act ("smoke rising", "steam curling").
+_MASS_NOUNS = frozenset(
+    """smoke steam fog mist snow rain water fire dust sand lava ice blood sunlight moonlight starlight light
+    wind foam spray ash ink paint""".split()
+)
+
+
+def _acl_event(toks: Parsed, root: Tok) -> tuple[str, ...]:
+    """ "3 robots selling noodles" (a noun with its action) also as a clause: "as 3 robots sell noodles"."""
+    acts = [toks[c] for c in root.children if toks[c].dep == "acl" and toks[c].tag == "VBG" and c == root.i + 1]
+    if not acts or (root.tag not in _MASS_OR_PLURAL_OK and not _has_det(toks, root.i)):
+        return ()
+    rest = "".join(t.text + t.ws for t in toks[acts[0].i + 1 :]).strip()
+    return _as_event(toks[: root.i + 1], acts[0], root.tag in _PLURAL_TAGS, rest)
 
 
 def _as_event(subject: Sequence[Tok], verb: Tok, plural: bool, rest: str = "") -> tuple[str, ...]:

@@ -465,7 +465,7 @@ def vocabulary() -> frozenset[str]:
     for entry in (e for entries in senses().values() for e in entries):
         for phrase in (entry.word, *entry.alternatives):
             words.update(w for w in phrase.replace("-", " ").split() if w.isalpha())
-    for framing in (*NP_FRAMINGS, *CLAUSE_FRAMINGS):
+    for framing in (*NP_FRAMINGS, *CLAUSE_FRAMINGS, *SPARE_FRAMINGS):
         words.update(w.lower() for w in framing.replace("{x}", " ").replace(":", " ").replace(",", " ").split())
     return frozenset(words)
 
@@ -503,6 +503,9 @@ NP_FRAMINGS: tuple[str, ...] = (
     "What we see: {x}",
     "A rendition of {x}",
 )
+# Openings used only when a short prompt has fewer distinct lines than asked for ("a castle": 30 with the
+# framings above); a longer prompt never needs them, so they never crowd the others out.
+SPARE_FRAMINGS: tuple[str, ...] = ("Here is {x}", "Observe {x}", "A study of {x}", "Consider {x}", "Look: {x}")
 # Openings for a full clause ("a woman is laughing in a field"): a noun-phrase framing would not parse.
 CLAUSE_FRAMINGS: tuple[str, ...] = (
     "In this image, {x}",

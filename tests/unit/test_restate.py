@@ -158,3 +158,16 @@ def test_media_artworks_roles_and_what_things_do_where_they_are() -> None:
 def test_the_parsers_misreading_of_a_closing_action_is_repaired() -> None:
     forms = _restate("a mustachioed plumber in a red cap and blue overalls jumping over a pipe")
     assert forms["clause"] == "a mustachioed plumber in a red cap and blue overalls is jumping over a pipe"
+
+
+def test_an_item_that_is_a_thing_doing_something_may_also_be_a_clause() -> None:
+    from smoothie.prompt.backends.rules import _parse_with_placeholders
+    from smoothie.prompt.restate import fold
+
+    def joined(text: str) -> tuple[str, ...]:
+        f = fold(_parse_with_placeholders([text])[0], text)
+        return f.joined if f is not None else ()
+
+    assert "as 3 robots sell noodles" in joined("3 robots selling noodles")
+    assert "as smoke rises from chimneys" in joined("smoke rising from chimneys")  # stuff needs no article
+    assert joined("dozens of balloons") == ("with dozens of balloons",)  # no action: no clause

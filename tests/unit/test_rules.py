@@ -268,3 +268,11 @@ def test_found_on_unseen_prompts_never_again(prompt: str, never: str) -> None:
     if get_nlp() is None:
         pytest.skip("spaCy's English model is not installed")
     assert not any(never in x for x in rewrite(prompt, n=32).paraphrases), never
+
+
+@pytest.mark.parametrize("prompt", ["a castle", "sunset", "portrait of a woman", "flowers"])
+def test_a_short_prompt_still_gets_n_distinct_lines(prompt: str) -> None:
+    if get_nlp() is None:
+        pytest.skip("spaCy's English model is not installed")
+    r = rewrite(prompt, n=32)
+    assert len(set(r.paraphrases)) == 32 and not r.warnings, r.warnings

@@ -51,6 +51,7 @@ from smoothie.prompt.thesaurus import (
     NOUN_RATE,
     NP_FRAMINGS,
     PHRASES,
+    SPARE_FRAMINGS,
     STATES,
     alternatives,
 )
@@ -148,6 +149,17 @@ class RulesBackend:
             out.append(cand)
             if len(out) >= request.n:
                 break
+        if len(out) < request.n and len(pieces) == 1 and chunks[0] is not None and chunks[0].subject == 0:
+            # a short prompt ran out of lines: its sentences once more under the spare openings
+            for line in list(out):
+                body = _unframed(line)
+                for framing in SPARE_FRAMINGS:
+                    cand = framing.replace("{x}", _lower_first(body))
+                    if cand not in seen:
+                        seen.add(cand)
+                        out.append(cand)
+                    if len(out) >= request.n:
+                        return out
         return out
 
     # --- natural language --------------------------------------------------------------------------------
@@ -256,7 +268,7 @@ class RulesBackend:
                 or pick.kind in ("artwork-of", "medium-showing", "medium-after")
                 or pick.kind.startswith("medium")
             ):
-                framing = _PREFIX_FRAMINGS[i % len(_PREFIX_FRAMINGS)]
+                framing = _PREFIX_FRAMINGS[(i + rng.randrange(len(_PREFIX_FRAMINGS))) % len(_PREFIX_FRAMINGS)]
             if head_items:
                 framing = framing[:1].lower() + framing[1:]
             text_body = framing.replace("{x}", _lower_first(body))
@@ -665,6 +677,15 @@ def _substituted(text: str, toks: Parsed | None, subs: dict[int, str]) -> str:
     if toks is None or not subs:
         return text
     return "".join(subs.get(t.i, t.text) + t.ws for t in toks).strip()
+
+
+def _unframed(line: str) -> str:
+    """``line`` without the opening a framing gave it ("Envision a cat …" → "a cat …")."""
+    for framing in (*NP_FRAMINGS, *CLAUSE_FRAMINGS, *_PREFIX_FRAMINGS):
+        lead = framing.split("{x}")[0]
+        if lead and line.startswith(lead):
+            return line[len(lead) :]
+    return line
 
 
 def _bare_noun(toks: Parsed | None) -> bool:
