@@ -313,6 +313,50 @@ def check_names(entries: Iterable[Mapping[str, Any]], first_names: Mapping[str, 
     return problems
 
 
+# A person's or character's description says how they look, never where they are or what they do: it stands where
+# the name stood, so "a corgi dressed as Napoleon atop a white horse" must not become "... dressed as a general on a
+# rearing horse atop a white horse", nor "Einstein writing on a blackboard" "a scientist at a chalkboard ... writing".
+# A place or prop phrase: a preposition of place and an article ("at a podium", "on a rooftop", "beside a car").
+_SCENE_PHRASE = re.compile(
+    r"\b(?:at|on|atop|beside|behind|under|beneath|below|next to|in front of|over|across|through|from|among|amid|"
+    r"before|by|against|inside|into|onto)\s+(?:a|an|the|some)\s+(?P<what>[^,]+?)(?=,|\s+(?:and|with|in|wearing)\s|$)"
+)
+# ... except where it says where something is worn or on the body: "a scar over an eye", "a ring on a chain",
+# "a lightning emblem on a red suit", "curly hair under a top hat".
+_WORN_OR_BODY = frozenset(
+    """eye eyes forehead cheek cheeks chest arm arms shoulder shoulders head back chain suit hat cap collar neck
+    wrist belt cloak dress robe coat jacket""".split()
+)
+# "wearing a hat" is a look; any other -ing verb after the noun is an action ("holding a sign", "dunking").
+_LOOK_VERBS = frozenset({"wearing"})
+
+
+def check_looks(entries: Iterable[Mapping[str, Any]], nlp: Any = None) -> list[str]:
+    """Person and character descriptions that describe a scene or an action instead of a look: a place or prop
+    phrase, a relative clause ("whose nose grows"), and, with a spaCy pipeline, an -ing verb after the noun
+    ("a professor sticking out their tongue", "a player dunking")."""
+    texts = [
+        (str(e.get("name")), str(t))
+        for e in entries
+        if e.get("label") in ("person", "character")
+        for t in [e.get("generic", ""), *e.get("variants", [])]
+    ]
+    problems: list[str] = []
+    for name, text in texts:
+        for m in _SCENE_PHRASE.finditer(text):
+            if m.group("what").split()[-1].lower() not in _WORN_OR_BODY:
+                problems.append(f"{name!r}: {text!r} places them: {m.group(0)!r}")
+        if re.search(r"\b(?:who|whose|which|that)\b", text):
+            problems.append(f"{name!r}: {text!r} is a clause, not a look")
+    if nlp is not None:
+        for (name, text), doc in zip(texts, nlp.pipe([t for _, t in texts]), strict=True):
+            for i, tok in enumerate(doc):
+                after_noun = i == len(doc) - 1 or (i > 0 and doc[i - 1].tag_ in ("NN", "NNS", "NNP", ",", "RB"))
+                if tok.tag_ == "VBG" and tok.lower_ not in _LOOK_VERBS and after_noun:
+                    problems.append(f"{name!r}: {text!r} does something: {tok.text!r}")
+    return problems
+
+
 def check_first_names(data: Mapping[str, Any]) -> list[str]:
     problems: list[str] = []
     if set(data) != {"female", "male", "neutral"}:
@@ -423,6 +467,34 @@ def _report(problems: list[str]) -> str:
 def test_names_table_follows_the_rules(name_entries: list[dict[str, Any]], first_names_data: dict[str, Any]) -> None:
     problems = check_names(name_entries, first_names_data)
     assert not problems, _report(problems)
+
+
+def test_people_and_characters_are_described_by_their_look(name_entries: list[dict[str, Any]]) -> None:
+    from smoothie.prompt.nlp import get_nlp
+
+    problems = check_looks(name_entries, get_nlp())
+    assert not problems, _report(problems)
+
+
+def test_check_looks_catches_scenes_and_actions() -> None:
+    from smoothie.prompt.nlp import get_nlp
+
+    def entry(text: str) -> dict[str, Any]:
+        return {**GOOD, "name": "Napoleon", "label": "person", "generic": "a short emperor", "variants": [text]}
+
+    for scene in (
+        "a general on a rearing horse",
+        "a scientist at a chalkboard full of equations",
+        "a boy whose nose grows",
+    ):
+        assert check_looks([entry(scene)]), scene
+    for look in ("a boy with a scar over an eye", "a hobbit with a ring on a chain", "a girl wearing a red hat"):
+        assert not check_looks([entry(look)], get_nlp()), look
+    nlp = get_nlp()
+    if nlp is None:
+        pytest.skip("no spaCy English model: the verb check needs its tagger")
+    for action in ("a rumpled professor sticking out their tongue", "a muscular basketball player dunking"):
+        assert check_looks([entry(action)], nlp), action
 
 
 def test_names_table_is_broad(name_entries: list[dict[str, Any]]) -> None:
