@@ -124,6 +124,11 @@ _LIST_GLUE = re.compile(r"\s*(?:,|/|&|\band\b|\bor\b)\s*(?:(?:and|or)\s+)?", re.
 # "Unreal Engine 5", "Octane Render 2023", "Blender 3.6": a product's version goes with its name
 _VERSION_AFTER = re.compile(r"^\s+v?\d+(?:\.\d+)*(?=\s*(?:[,.;:)\]|]|$))", re.IGNORECASE)
 _ARTICLE_BEFORE = re.compile(r"\b(?:a|an|the)\s+$", re.IGNORECASE)
+# an article and one to three lower-case adjectives right before a name ("a young ", "the tiny smiling ")
+_ARTICLE_ADJECTIVES_BEFORE = re.compile(
+    r"(?:^|[\s(\[{|,])(?:a|an|the)\s+"
+    r"(?:(?!(?:of|in|on|at|with|by|for|from|to|and|or|as|like|near|over|under|named|called)\s)[a-z][a-z\-]*\s+){1,3}$"
+)
 # what follows a given name that opens a prompt and makes it someone: an -ing verb or a possessive
 _ACTS_AFTER = re.compile(r"(?:['’]s\b|\s+[a-z]+ing\b)")
 # ... and at a sentence's start, where a capital says nothing, what only a person does ("Rose blooming" is a flower)
@@ -543,6 +548,8 @@ class Genericiser:
                 label = "person"  # "Linus Sebastian" read as ORG: a given name first, doing something, or shown
             ner_label = ent.label_
             before = text[max(0, ent.start_char - 12) : ent.start_char].lower()
+            if label in ("brand", "person") and len(words) > 1 and words[-1] in _PLACE_HEADS:
+                label, ner_label = "place", "FAC"  # "Wembley Stadium" read as PERSON: a place
             if label == "brand" and (
                 words[-1] in _PLACE_HEADS
                 or words[0] in _PLACE_HEADS
@@ -1329,6 +1336,17 @@ class Genericiser:
             cut = len(left) - len(window) + named.start() if named else len(left.rstrip(" ,"))
             return left[:cut], "", _comma_after(right) if f.kind == "role" and left.rstrip().endswith(",") else 0
         unknown = entry.source not in ("table", "user", "tagcomplete")  # found by spaCy or a rule
+        if (
+            unknown
+            and label == "person"
+            and f.kind != "sibling"
+            and normalise_form(surface).split()[0] not in _given_names()
+            and re.search(r"(?:^|[,(\[{|])\s*$", left)
+            and re.match(r"\s*(?:[,)\]}|]|$)", right)
+        ):
+            # "..., Weta Digital, ...", "Super Saiyan": an unknown name alone in its item, no given name: a studio,
+            # a term or a place more often than a person; "someone" there says nothing the picture needs
+            return self._drop(left, surface, right, label, entry, analysis)
         if (label == "brand" and (entry.showcases or not entry.generic)) or (
             unknown and _ACCLAIM_BEFORE.search(window)  # "trending on Zorbnet": a site, whatever spaCy says
         ):
@@ -1399,6 +1417,13 @@ class Genericiser:
         article = _ARTICLE_BEFORE.search(window)
         if article and re.match(r"(?i)(a|an|the|someone)\s", replacement + " "):
             left = left[: len(left) - len(window) + article.start()]
+        elif _ARTICLE_ADJECTIVES_BEFORE.search(window) and label in ("person", "character"):
+            # "a young Clint Eastwood", "a tiny Totoro": the prompt's article and adjectives, the description's noun
+            sized = set(window.lower().split()) & _SIZE_WORDS
+            replacement, *others = (
+                _without_size(re.sub(r"(?i)^(?:a|an|the)\s+", "", v), sized) for v in (replacement, *variants)
+            )
+            variants = tuple(others)
         if possessive and label in ("person", "character"):
             # "Taylor Swift's cat": the description's head only ("a tall blonde woman's cat")
             replacement = re.split(r"\s+(?:with|in|wearing|holding|and)\s+|,", replacement)[0]
@@ -1878,6 +1903,15 @@ def _unsaid(description: str, right: str) -> str:
     """``description`` without a phrase ("with a long nose", "in an orange jumpsuit") that the prompt says right
     after it: "a wooden puppet boy with a long nose with a long nose" says it twice."""
     follows = " ".join(right.split()).lower()
+    acting = re.match(r"[a-z]+ing\s+([^,]+)", follows)  # "smoking a pipe in foggy london": what the name does
+    if acting is not None:
+        # "a lean detective ... with a pipe smoking a pipe": the prompt's own pipe, not the description's
+        used = set(re.findall(r"[a-z]+", acting.group(1)))
+        for m in _DESCRIPTION_PHRASE.finditer(description):
+            if m.group("prep") in ("with", "holding") and _head_noun(m.group(0).partition(" ")[2]) in used:
+                head, tail = description[: m.start()].rstrip(), description[m.end() :]
+                return re.sub(r"\s+", " ", f"{head}{tail}").strip(" ,")
+        return description
     if not re.match(r"(?:with|in|wearing|holding)\s", follows):
         return description
 
@@ -1952,6 +1986,26 @@ def _place_preposition(doc: Any, start: int) -> bool:
     if i >= 0 and doc[i].lower_ in ("a", "an", "the"):
         i -= 1
     return i >= 0 and doc[i].lower_ in _PLACE_PREPOSITIONS
+
+
+_SIZE_WORDS = frozenset("tiny small little huge giant big large colossal massive enormous towering".split())
+
+
+def _without_size(description: str, sized: set[str]) -> str:
+    """``description`` without its own size words where the prompt gives one ("a tiny Totoro": not "huge")."""
+    if not sized:
+        return description
+    words = description.split()
+    # a size word that is the noun itself ("a forest giant with ...") stays
+    kept = [
+        w
+        for i, w in enumerate(words)
+        if w.lower() not in _SIZE_WORDS
+        or w.endswith(",")
+        or i + 1 == len(words)
+        or words[i + 1].lower() in ("with", "in", "wearing", "holding", "and", "of")
+    ]
+    return " ".join(kept) or description
 
 
 def _spelled(text: str) -> str:

@@ -845,3 +845,44 @@ def test_names_joined_into_one_org_are_read_apart() -> None:
     out = generic("Shrek & Donkey")
     assert out.startswith("a big green ogre") and "& a chatty grey burro" in out
     assert generic("Procter & Gamble headquarters") == "Procter & Gamble headquarters"  # no "a figure & Gamble"
+
+
+@pytest.mark.parametrize(
+    ("prompt", "expected"),
+    [
+        # the prompt's article and adjectives, the description's noun: was "a young a lean squinting man"
+        ("a young Clint Eastwood as a cowboy", "a young lean squinting man in a poncho and cowboy hat as a cowboy"),
+        # the prompt's size wins over the description's ("a tiny a huge round gray forest spirit")
+        (
+            "a tiny Totoro on a mossy rock",
+            "a tiny round gray forest spirit with pointed ears and a wide grin on a mossy rock",
+        ),
+    ],
+)
+def test_adjectives_before_a_name_keep_their_article(prompt: str, expected: str) -> None:
+    assert generic(prompt) == expected
+
+
+def test_a_description_does_not_carry_what_the_name_does_with() -> None:
+    # was "a lean detective in a deerstalker cap and caped coat with a pipe smoking a pipe"
+    out = generic("Sherlock Holmes smoking a pipe in foggy London, 1890s")
+    assert out == "a lean detective in a deerstalker cap and caped coat smoking a pipe in foggy London, 1890s"
+
+
+@pytest.mark.parametrize(
+    ("prompt", "expected"),
+    [
+        # spaCy's PERSON alone in its item, no given name: was ", someone"
+        (
+            "Gollum holding a golden ring in a dark cave, Weta Digital",
+            "a gaunt pale creature with huge eyes and wisps of hair holding a golden ring in a dark cave",
+        ),
+        # a PERSON ending in a place's noun is that place
+        ("a concert at Wembley Stadium, crowd", "a concert at Wembley Stadium, crowd"),
+        ("a stage, Wembley Stadium, crowd", "a stage, Wembley Stadium, crowd"),
+        # a given name alone in its item is still someone
+        ("a beach at sunset, Sarah, smiling", "a beach at sunset, a woman, smiling"),
+    ],
+)
+def test_an_unknown_name_alone_in_its_item_is_no_someone(prompt: str, expected: str) -> None:
+    assert generic(prompt) == expected
