@@ -683,7 +683,14 @@ class Genericiser:
                     after = context[start + len(text) :]
                     if _WHEN_AFTER.match(after):
                         return False  # "Austin at night", "Florence in autumn": a city's name, whatever spaCy says
-                    return re.match(r"\s*(?:[,.;]|$|&|(?:and|as|in|with|at|on|wearing|holding)\b)", after) is not None
+                    return (
+                        re.match(
+                            r"\s*(?:[,.;]|$|&|(?:and|as|in|with|at|on|wearing|holding)\b"
+                            r"|from\s+(?!above|below|afar|space|orbit|the\s+(?:air|sky|sea|water|ground|distance)\b))",
+                            after,
+                        )
+                        is not None
+                    )
                 return bool(capitalised) and (start > 0 or words[0].isupper())
             return len(capitalised) >= 2
         return True
@@ -1353,6 +1360,20 @@ class Genericiser:
             acclaimed = self._render_acclaim(left, surface, right, entry, analysis)
             if acclaimed is not None:
                 return acclaimed
+        if label in ("person", "character") and analysis.style != "tags":
+            sequel = re.match(r"\s+(?:\d{1,4}|II|III|IV)(?=\s*(?:[,.;)\]}|]|$))", right)
+            if sequel is not None:  # "The Witcher 3", "Zorblax 2": a game's or a film's title, not the character
+                new_left, replacement, _ = self._drop(left, surface, right, "copyright", entry, analysis)
+                return new_left, replacement, len(sequel.group(0))
+            previous = analysis.found[-1] if analysis.found else None
+            if (
+                previous is not None
+                and previous.label == "character"
+                and previous.replacement
+                and re.fullmatch(r"\s+from\s+(?:the\s+)?", left) is not None
+            ):
+                # "Link from Zelda": the series the character comes from, not a second character
+                return self._drop(left, surface, right, "copyright", entry, analysis)
         if analysis.style == "tags" and f.kind != "sibling":
             tagged = self._render_tag(left, surface, right, f, analysis)
             if tagged is not None:

@@ -886,3 +886,25 @@ def test_a_description_does_not_carry_what_the_name_does_with() -> None:
 )
 def test_an_unknown_name_alone_in_its_item_is_no_someone(prompt: str, expected: str) -> None:
     assert generic(prompt) == expected
+
+
+@pytest.mark.parametrize(
+    ("prompt", "expected"),
+    [
+        # "X from Y" after a character: Y is where X comes from (was "... from a graceful elf-eared princess ...")
+        (
+            "Link from Zelda standing on a cliff",
+            "an elf-eared hero in a green tunic and pointed cap with a sword and shield standing on a cliff",
+        ),
+        # a name with a sequel's number is a game's or a film's title (was "another white-haired monster slayer ... 3")
+        (
+            "Geralt of Rivia in a misty forest, The Witcher 3",
+            "a white-haired monster slayer with a scarred face and a sword on his back in a misty forest",
+        ),
+        # a given name opening the prompt before "from" is a person (was kept: a leak)
+        ("Sarah from accounting at her desk", "a woman from accounting at her desk"),
+        ("Sydney from above, harbour, aerial photo", "Sydney from above, harbour, aerial photo"),
+    ],
+)
+def test_a_name_where_a_title_or_an_origin_stands(prompt: str, expected: str) -> None:
+    assert generic(prompt) == expected
