@@ -1523,7 +1523,11 @@ class Genericiser:
         # "a Pokemon trainer" -> "a trainer": the article belongs to the noun the name modified
         m = _FROM_BEFORE.search(window) or (None if modifies else _ARTICLE_BEFORE.search(window))
         if m and m.start() > 0 and not window[: m.start()].rstrip().endswith((",", "(", "[", "|", ":")):
-            return left[: base + m.start()], "", 0
+            kept = left[: base + m.start()]
+            dangling = re.search(r"\s+(?:with|alongside|beside|featuring|and|for|to)\s*$", kept)
+            if dangling is not None and re.match(r"\s*(?:[,.;)\]|]|$|BREAK\b|AND\b)", right):
+                kept = kept[: dangling.start()]  # "drinking tea with the Zorbtubbies": not "drinking tea with"
+            return kept, "", 0
         if m and m.start() == 0 and not left[:base].strip():
             return "", "", 0
         glue = re.search(r"\s*(?:\band\b|&|\bor\b)\s*$", left)

@@ -908,3 +908,9 @@ def test_an_unknown_name_alone_in_its_item_is_no_someone(prompt: str, expected: 
 )
 def test_a_name_where_a_title_or_an_origin_stands(prompt: str, expected: str) -> None:
     assert generic(prompt) == expected
+
+
+def test_a_dropped_name_leaves_no_dangling_preposition() -> None:
+    # an unknown group spaCy reads as ORG: was "an elderly queen ... drinking tea with "
+    out = generic("Queen Elizabeth II drinking tea with the Teletubbies")
+    assert out.endswith("drinking tea") and "Teletubbies" not in out

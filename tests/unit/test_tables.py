@@ -346,6 +346,8 @@ def check_looks(entries: Iterable[Mapping[str, Any]], nlp: Any = None) -> list[s
         for m in _SCENE_PHRASE.finditer(text):
             if m.group("what").split()[-1].lower() not in _WORN_OR_BODY:
                 problems.append(f"{name!r}: {text!r} places them: {m.group(0)!r}")
+        if re.search(r"\bno humans\b|\b[1-6](?:girl|boy)s?\b|\bsolo\b", text):
+            problems.append(f"{name!r}: {text!r} says a tag of the picture, not a look")
         if re.search(r"\bmid-(?!century)[a-z]+", text):
             problems.append(f"{name!r}: {text!r} does something: caught mid-action")
         if re.search(r"\b(?:who|whose|which|that)\b", text):
