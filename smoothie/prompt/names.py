@@ -1440,7 +1440,8 @@ class Genericiser:
             left = left[: len(left) - len(window) + article.start()]
         elif _ARTICLE_ADJECTIVES_BEFORE.search(window) and label in ("person", "character"):
             # "a young Clint Eastwood", "a tiny Totoro": the prompt's article and adjectives, the description's noun
-            sized = set(window.lower().split()) & _SIZE_WORDS
+            said_words = set(window.lower().split())
+            sized = {w for group in _SAID_ONCE for w in group if said_words & group}
             replacement, *others = (
                 _without_size(re.sub(r"(?i)^(?:a|an|the)\s+", "", v), sized) for v in (replacement, *variants)
             )
@@ -2014,10 +2015,14 @@ def _place_preposition(doc: Any, start: int) -> bool:
 
 
 _SIZE_WORDS = frozenset("tiny small little huge giant big large colossal massive enormous towering".split())
+_AGE_WORDS = frozenset("young old elderly older younger aged aging ageing teenage youthful middle-aged".split())
+# what a prompt's adjectives before a name say once for the whole phrase: its size, its age
+_SAID_ONCE = (_SIZE_WORDS, _AGE_WORDS)
 
 
 def _without_size(description: str, sized: set[str]) -> str:
-    """``description`` without its own size words where the prompt gives one ("a tiny Totoro": not "huge")."""
+    """``description`` without its own size (or age) words where the prompt gives one ("a tiny Totoro": not
+    "huge"; "a young Queen Victoria": not "elderly")."""
     if not sized:
         return description
     words = description.split()
@@ -2025,7 +2030,7 @@ def _without_size(description: str, sized: set[str]) -> str:
     kept = [
         w
         for i, w in enumerate(words)
-        if w.lower() not in _SIZE_WORDS
+        if w.lower() not in sized
         or w.endswith(",")
         or i + 1 == len(words)
         or words[i + 1].lower() in ("with", "in", "wearing", "holding", "and", "of")

@@ -863,6 +863,20 @@ def test_adjectives_before_a_name_keep_their_article(prompt: str, expected: str)
     assert generic(prompt) == expected
 
 
+@pytest.mark.parametrize(
+    ("prompt", "expected"),
+    [
+        # was "a young stout elderly queen ...": the prompt's age wins
+        (
+            "a portrait of a young Queen Victoria, oil painting",
+            "a portrait of a young stout queen in black mourning dress and a lace cap, oil painting",
+        ),
+    ],
+)
+def test_an_age_before_a_name_beats_the_descriptions(prompt: str, expected: str) -> None:
+    assert generic(prompt) == expected
+
+
 def test_a_description_does_not_carry_what_the_name_does_with() -> None:
     # was "a lean detective in a deerstalker cap and caped coat with a pipe smoking a pipe"
     out = generic("Sherlock Holmes smoking a pipe in foggy London, 1890s")
