@@ -685,7 +685,7 @@ class Genericiser:
                         return False  # "Austin at night", "Florence in autumn": a city's name, whatever spaCy says
                     return (
                         re.match(
-                            r"\s*(?:[,.;]|$|&|(?:and|as|in|with|at|on|wearing|holding)\b"
+                            r"\s*(?:[,.;]|$|&|(?:and|as|in|with|at|on|wearing|holding|the)\b"
                             r"|from\s+(?!above|below|afar|space|orbit|the\s+(?:air|sky|sea|water|ground|distance)\b))",
                             after,
                         )
@@ -1360,6 +1360,15 @@ class Genericiser:
             acclaimed = self._render_acclaim(left, surface, right, entry, analysis)
             if acclaimed is not None:
                 return acclaimed
+        if (
+            unknown
+            and label in ("person", "character")
+            and f.kind != "sibling"
+            and re.match(r"\s+the\s+(?:[a-z][\w\-]*\s+){0,2}[a-z][\w\-]*\b(?!\s+(?:of|and)\b)", right)
+        ):
+            # "Ariel the little mermaid": the words after the name say who (was "someone the little mermaid")
+            analysis.found.append(Name(surface, label, "", entry.source))
+            return left, "", len(right) - len(right.lstrip())
         if label in ("person", "character") and analysis.style != "tags":
             sequel = re.match(r"\s+(?:\d{1,4}|II|III|IV)(?=\s*(?:[,.;)\]}|]|$))", right)
             if sequel is not None:  # "The Witcher 3", "Zorblax 2": a game's or a film's title, not the character

@@ -928,3 +928,16 @@ def test_a_dropped_name_leaves_no_dangling_preposition() -> None:
     # an unknown group spaCy reads as ORG: was "an elderly queen ... drinking tea with "
     out = generic("Queen Elizabeth II drinking tea with the Teletubbies")
     assert out.endswith("drinking tea") and "Teletubbies" not in out
+
+
+@pytest.mark.parametrize(
+    ("prompt", "expected"),
+    [
+        # the words after an unknown name say who: was "someone the little mermaid"
+        ("Ariel the little mermaid sitting on a rock", "the little mermaid sitting on a rock"),
+        ("Sarah the baker in her shop", "the baker in her shop"),  # was kept: a leak
+        ("Zorblax painting the fence", "someone painting the fence"),
+    ],
+)
+def test_an_appositive_after_an_unknown_name_says_who(prompt: str, expected: str) -> None:
+    assert generic(prompt) == expected
