@@ -13,7 +13,6 @@ backend never fails the rewrite: the rules backend answers and the warning is re
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 import threading
@@ -29,7 +28,7 @@ from smoothie.prompt.names import Analysis, Genericiser, Name, NameOptions
 from smoothie.prompt.protect import PLACEHOLDER, Protected, keep_part_weights, protect, restore_checked
 from smoothie.prompt.tables import NameEntry
 from smoothie.prompt.tagprompt import looks_like_tags
-from smoothie.prompt.text import fix_articles
+from smoothie.prompt.text import fix_articles, stable_seed
 from smoothie.prompt.validate import check
 
 log = logging.getLogger(__name__)
@@ -479,16 +478,11 @@ def _vary_inner(text: str, inner: tuple[tuple[str, tuple[tuple[str, tuple[str, .
         if atom in text:
             varied = atom
             for k, (canonical, variants) in enumerate(held):
-                pick = _stable_index(f"{k}\x1f{text}", len(variants) + 1)
+                pick = stable_seed(k, text) % (len(variants) + 1)
                 if pick:
                     varied = varied.replace(canonical, variants[pick - 1], 1)
             text = text.replace(atom, varied, 1)
     return text
-
-
-def _stable_index(text: str, k: int) -> int:
-    digest = hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest()
-    return int.from_bytes(digest, "big") % k
 
 
 def _regenericise(texts: list[str], options: NameOptions) -> list[str]:

@@ -20,7 +20,6 @@ engine repeats them to fill the ensemble and says so).
 
 from __future__ import annotations
 
-import hashlib
 import math
 import random
 import re
@@ -28,6 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from smoothie.prompt.request import ParaphraseRequest
+from smoothie.prompt.text import stable_seed
 
 _PH = re.compile(r"\[\[\d+\]\]")
 _ONLY_PLACEHOLDERS = re.compile(r"(?:\s*\[\[\d+\]\]\s*)+")
@@ -79,11 +79,6 @@ def looks_like_tags(phrases: Sequence[str]) -> bool:
 
 
 _COUNT = re.compile(r"(?:\d+\+?(?:girl|boy|other)s?|multiple (?:girls|boys|others)|no humans)$")
-
-
-def _stable_seed(*parts: object) -> int:
-    digest = hashlib.blake2b("\x1f".join(map(str, parts)).encode("utf-8"), digest_size=8).digest()
-    return int.from_bytes(digest, "big")
 
 
 @dataclass(frozen=True)
@@ -177,7 +172,7 @@ def paraphrase(request: ParaphraseRequest) -> list[str]:
     networks = frozenset(request.networks)
     parts: list[str | _Piece] = [p if p in seps else _piece(p, hints, networks) for p in pieces_text]
     total = math.prod(p.orders() for p in parts if isinstance(p, _Piece))
-    base = _stable_seed(request.text, request.seed)
+    base = stable_seed(request.text, request.seed)
     out: list[str] = []
     seen: set[str] = set()
     budget = max(8 * request.n, 64)

@@ -2,12 +2,20 @@
 
 * :func:`squeeze` — collapse the spaces and empty comma items a removed name or a dropped placeholder leaves;
 * :func:`fix_articles` — ``a apple`` → ``an apple`` after a substitution changed the next word;
-* :func:`article` / :func:`strip_article` — the indefinite article a phrase takes, and a phrase without its own.
+* :func:`article` / :func:`strip_article` — the indefinite article a phrase takes, and a phrase without its own;
+* :func:`stable_seed` — a seed from text that is the same in every process (``hash()`` is salted per process).
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
+
+
+def stable_seed(*parts: object) -> int:
+    """A 64-bit number from ``parts`` (joined by U+001F), the same on every run and machine."""
+    digest = hashlib.blake2b("\x1f".join(map(str, parts)).encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "big")
 
 
 def squeeze(text: str) -> str:

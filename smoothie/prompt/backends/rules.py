@@ -20,7 +20,6 @@ described as tags). Placeholders (``[[k]]``) are never touched; the engine valid
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import random
 import re
@@ -41,7 +40,7 @@ from smoothie.prompt.restate import (
     present,
     restatements,
 )
-from smoothie.prompt.text import article, fix_articles
+from smoothie.prompt.text import article, fix_articles, stable_seed
 from smoothie.prompt.thesaurus import (
     CLAUSE_FRAMINGS,
     KINDS,
@@ -65,11 +64,6 @@ _STALE = 24
 VARY_CHARS = 2_000
 # Before "a pencil sketch of …" only an imperative reads well ("Picture a pencil sketch of …").
 _PREFIX_FRAMINGS = ("Picture {x}", "Imagine {x}", "Envision {x}", "Visualize {x}", "Behold {x}")
-
-
-def _stable_seed(*parts: object) -> int:
-    digest = hashlib.blake2b("\x1f".join(map(str, parts)).encode("utf-8"), digest_size=8).digest()
-    return int.from_bytes(digest, "big")
 
 
 @dataclass
@@ -106,7 +100,7 @@ class RulesBackend:
             pieces = re.split(r"\s*(" + "|".join(re.escape(x) for x in request.separators) + r")\s*", request.text)
         else:
             pieces = [request.text]
-        base = _stable_seed(request.text, request.seed)
+        base = stable_seed(request.text, request.seed)
         descriptions = _descriptions(request)
         chunks = [None if p in seps else _chunk(p, base, descriptions) for p in pieces]
         np_framings = list(NP_FRAMINGS)
