@@ -65,6 +65,10 @@ AGE_WORDS = frozenset(
     old older oldest elderly aged ageing aging senior seniors middle-aged grey-haired elder elders adult adults
     newborn newborns youngster youngsters""".split()
 )
+# The words that say someone is old: one may stand for another ("an old man" = "an elderly man").
+OLDER_WORDS = frozenset(
+    "old older oldest elderly aged ageing aging senior seniors middle-aged grey-haired elder elders".split()
+)
 # "little" is an age only before a person: "a little girl", "the little ones", never "a little house".
 LITTLE_PERSON = re.compile(
     r"\b(?:little|tiny|small)\s+(?:girls?|boys?|kids?|child|children|ones?|sisters?|brothers?|lady|ladies|"

@@ -164,8 +164,50 @@ _STATIC_OBJECTS = frozenset(
 # Buildings and plants stand where they are ("a lighthouse in a storm" = a lighthouse standing in a storm).
 _STRUCTURES = frozenset(
     """lighthouse castle tower house cabin mansion church chapel cathedral temple shrine windmill barn cottage hut
-    pagoda skyscraper monument obelisk tree oak pine willow lighthouse fortress palace ruin ruins""".split()
+    pagoda skyscraper monument obelisk tree oak pine willow lighthouse fortress palace ruin ruins booth kiosk
+    farmhouse manor villa bungalow treehouse igloo tent yurt lodge inn tavern mill watermill gazebo pavilion
+    monastery abbey mosque fort citadel keep observatory village villages hamlet town""".split()
 )
+# Settlements sit in their landscape; they do not stand ("a village nestled in the mountains").
+_SETTLEMENTS = frozenset("village villages hamlet town".split())
+# Heights a building is perched on ("a castle perched on a cliff").
+_HEIGHTS = frozenset(
+    """hill hilltop hills cliff cliffs clifftop ridge rock rocks crag mountain mountaintop mountainside summit peak
+    bluff outcrop promontory headland""".split()
+)
+# Places a building is nestled in ("a cabin nestled in the woods").
+_NESTS = frozenset(
+    """woods forest forests valley valleys hills mountains trees pines jungle snow meadow glade clearing garden
+    gardens countryside cove""".split()
+)
+
+
+_WHEN = frozenset(
+    """dawn dusk sunrise sunset night nighttime midnight noon twilight morning evening afternoon day daybreak
+    nightfall sundown winter summer spring autumn fall christmas halloween""".split()
+)
+_WEATHERS = frozenset("storm storms rain fog mist wind blizzard thunderstorm tempest hurricane downpour".split())
+
+
+def _standing_verbs(toks: Parsed, prep: int, head: Tok) -> tuple[str, ...]:
+    """How a building or a tree is where it is ("standing on a hill", "perched on a cliff", "nestled in the
+    woods"): the same picture, said with the verb its place takes."""
+    obj = next((toks[c].lower for c in toks[prep].children if toks[c].dep == "pobj"), "")
+    p = toks[prep].lower
+    if not obj or obj in _WHEN:
+        return ()  # "a village at dawn": a time, not where it stands
+    if obj in _WEATHERS:
+        return ("standing",)  # "a lighthouse standing in a storm" (a lighthouse "set in a storm" is a story)
+    if head.lower in _SETTLEMENTS:
+        return ("nestled", "set") if p in ("in", "among", "amid", "within") else ("set",)
+    verbs = ["standing", "set"]
+    if p in ("on", "atop") and obj in _HEIGHTS:
+        verbs.append("perched")
+    if p in ("in", "among", "amid", "within") and obj in _NESTS:
+        verbs.append("nestled")
+    return tuple(verbs)
+
+
 # "X as a bronze bust": the person rendered in that form.
 _ARTWORK_FORMS = frozenset(
     """bust statue sculpture figurine doll plush toy painting portrait mosaic marionette puppet cartoon
@@ -337,6 +379,23 @@ def describes_person(description: str) -> bool:
     return any(
         w in _PERSON_NOUNS or (w.endswith(_PERSON_SUFFIXES) and len(w) > 4 and w not in _NOT_PERSON) for w in words
     )
+
+
+def is_creature(tok: Tok) -> bool:
+    """Whether ``tok`` names a person or an animal (one that can wear, ride or perch)."""
+    return _is_person(tok) or _is_animal(tok)
+
+
+def is_bird(tok: Tok) -> bool:
+    return tok.lower in _BIRDS
+
+
+_BIRDS = frozenset(
+    """bird birds owl owls crow crows raven ravens eagle eagles hawk hawks falcon falcons parrot parrots sparrow
+    sparrows robin robins pigeon pigeons dove doves hummingbird hummingbirds kingfisher kingfishers magpie magpies
+    finch finches bluebird bluebirds cardinal cardinals seagull seagulls gull gulls vulture vultures songbird
+    songbirds woodpecker woodpeckers macaw macaws cockatoo cockatoos""".split()
+)
 
 
 def _is_person(tok: Tok) -> bool:
@@ -561,6 +620,9 @@ def _front_pp(doc: _Doc, shape: _Shape) -> tuple[int, int] | None:
         return None
     if p.lower not in _FRONTABLE or p.left != p.i:
         return None
+    said = doc.word(p.i).split()
+    if not said or said[0].lower() not in _FRONTABLE:
+        return None  # said as a verb ("riding a horse"), or part of a phrase said another way: it stays put
     if last.kind in ("ing", "ed"):
         verb = toks[last.head]
         has_object = any(toks[c].dep in ("dobj", "obj", "attr") for c in verb.children)
@@ -621,7 +683,8 @@ def restatements(toks: Parsed, subs: Mapping[int, str] | None = None) -> list[Re
             opts.append((f"{_ON_VERBS[(m.a + len(toks)) % len(_ON_VERBS)]} {plain}", False, "resting"))
             opts.append((f"{_ON_VERBS[(m.a + len(toks) + 1) % len(_ON_VERBS)]} {plain}", False, "resting"))
         elif m.kind == "pp" and toks[m.a].lower in _FRONTABLE and head.lower in _STRUCTURES and m.a == shape.head + 1:
-            opts.append((f"standing {plain}", False, "standing"))
+            for verb in _standing_verbs(toks, m.a, head):
+                opts.append((f"{verb} {plain}", False, "standing"))
         elif m.kind == "pp" and toks[m.a].lower == "as" and person and not plural:
             role = next((toks[c] for c in toks[m.a].children if toks[c].dep == "pobj"), None)
             if role is not None and role.lower in _ROLES_OK and m.b == len(toks):

@@ -213,6 +213,47 @@ trash/NN: garbage | rubbish
 garbage/NN: trash | rubbish
 chaos/NN: turmoil | mayhem
 sweat/NN: perspiration
+floating/VBG: drifting
+drifting/VBG: floating
+shouting/VBG: yelling
+yelling/VBG: shouting
+repairing/VBG: fixing | mending
+fixing/VBG: repairing | mending
+mending/VBG: repairing | fixing
+hugging/VBG: embracing
+embracing/VBG: hugging
+jumping/VBG: leaping
+leaping/VBG: jumping
+crying/VBG: weeping
+weeping/VBG: crying
+wandering/VBG: roaming
+roaming/VBG: wandering
+massive/JJ: huge | enormous
+colossal/JJ: huge | enormous
+old/JJ@man,woman,men,women,lady,ladies,gentleman,fisherman,sailor,farmer,couple,monk,priest: elderly | aged
+old/JJ@beggar,wizard,witch,king,queen,soldier,knight,hermit,shopkeeper,craftsman,carpenter: elderly | aged
+old/JJ@librarian,professor,shepherd,woodcutter,painter,artist,musician,fishermen,sailors: elderly | aged
+old/JJ@book,books,map,maps,photo,photograph,letter,letters,manuscript,scroll,newspaper,journal,diary: aged | worn
+elderly/JJ: old | aged
+weathered/JJ@face,hands,skin: weather-beaten | lined
+alley/NN: alleyway
+alleyway/NN: alley
+motorcycle/NN: motorbike
+motorcycles/NNS: motorbikes
+motorbike/NN: motorcycle
+lab/NN: laboratory
+laboratory/NN: lab
+bicycle/NN: bike
+sunlight/NN: sunshine
+sunshine/NN: sunlight
+airplane/NN: plane
+television/NN: TV
+path/NN: pathway
+pathway/NN: path
+coast/NN: coastline
+shore/NN: shoreline
+shoreline/NN: shore
+store/NN: shop
 """
 
 
@@ -230,6 +271,7 @@ MULTIWORD = (
     "fine art", "pop art", "still life", "low angle", "high angle", "close up", "close-up", "bird's eye view",
     "top view", "side view", "front view", "back view", "quiet place", "happy hour", "tiny house", "empty space",
     "clean lines", "calm sea", "big bang", "dim sum", "stained glass", "glass ceiling", "stone age", "iron age",
+    "old man's beard", "old master", "old masters",
 )  # fmt: skip
 
 
@@ -249,6 +291,44 @@ PHRASES: dict[tuple[str, str], tuple[str, ...]] = {
     ("filled", "with"): ("full of",),
     ("surrounded", "by"): ("encircled by",),
     ("reimagined", "as"): ("reinterpreted as", "recast as"),
+    ("full", "of"): ("filled with",),
+    ("close", "to"): ("near",),
+}
+
+
+# An action said as a state or a noun phrase ("kissing" → "sharing a kiss", "kneeling" → "on bended knee"): the
+# same moment in other words. Only for the verb without an object; those marked bare only when nothing hangs on
+# them either ("smiling at the camera" is not "wearing a smile at the camera").
+ACTION_PHRASES: dict[str, tuple[str, ...]] = {
+    "kissing": ("sharing a kiss", "locked in a kiss"),
+    "meditating": ("in meditation", "deep in meditation"),
+    "praying": ("in prayer",),
+    "crying": ("in tears",),
+    "weeping": ("in tears",),
+    "posing": ("striking a pose",),
+    "smiling": ("wearing a smile",),
+    "resting": ("at rest",),
+}
+ACTION_PHRASES_BARE = frozenset({"smiling", "posing", "resting", "crying", "weeping"})
+# Verbs with a true synonym in one use only: without an object ("two friends talking in a cafe" → "chatting") or
+# with one ("climbing a mountain" → "scaling a mountain", but "climbing up" stays; "petting a cat" → "stroking").
+# A verb that narrows the action ("walking" → "strolling", "flying" → "soaring", "drinking" → "sipping") or
+# loses the word a reader checks it by ("kneeling" → "on bended knee") is not here.
+INTRANSITIVE: dict[str, tuple[str, ...]] = {
+    "talking": ("chatting",),
+    "chatting": ("talking",),
+}
+TRANSITIVE: dict[str, tuple[str, ...]] = {
+    "climbing": ("scaling",),
+    "scaling": ("climbing",),
+    "petting": ("stroking",),
+    "stroking": ("petting",),
+    "examining": ("inspecting",),
+    "inspecting": ("examining",),
+    "fighting": ("battling",),
+    "battling": ("fighting",),
+    "chasing": ("pursuing",),
+    "pursuing": ("chasing",),
 }
 
 

@@ -45,6 +45,7 @@ from smoothie.prompt.invariants import (
     FEMALE_WORDS,
     LITTLE_PERSON,
     MALE_WORDS,
+    OLDER_WORDS,
     SAME_COLOUR,
     SCORE_TAG,
     STRICT_DIRECTIONS,
@@ -321,13 +322,13 @@ def _trained_tags(plain: str) -> Counter[str]:
     return found
 
 
-_OLDER = frozenset(
-    "old older oldest elderly aged ageing aging senior seniors middle-aged grey-haired elder elders".split()
-)
+_OLDER = OLDER_WORDS
 
 
 def _age_added(g: _View, c: _View, descriptions: tuple[str, ...]) -> bool:
     added = (c.parts & AGE_WORDS) - g.parts
+    if added and added <= _OLDER and (g.parts & _OLDER) - c.parts:
+        added = frozenset()  # "an old man" said "an elderly man": the same age in another word, not one more
     if added & _OLDER and g.parts & _OLDER and descriptions:
         # one description of a named person says "middle-aged", another "older": the same adult, when the
         # words come from the name's descriptions, not from the user's sentence

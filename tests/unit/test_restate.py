@@ -150,7 +150,22 @@ def test_media_artworks_roles_and_what_things_do_where_they_are() -> None:
     assert forms["artwork-of"] == "a bronze bust of a woman on a pedestal"
     assert forms["form-of"] == "a woman in the form of a bronze bust on a pedestal"
     assert _restate("a serious man as an astronaut")["role"] == "a serious man in the role of an astronaut"
-    assert _restate("a lighthouse in a storm")["standing"] == "a lighthouse standing in a storm"
+    toks = parse_phrases(["a lighthouse in a storm"])[0]
+    assert toks is not None
+    standing = {r.text for r in restatements(toks) if r.kind == "standing"}
+    assert standing == {"a lighthouse standing in a storm"}  # weather: never "set in a storm" (a story's setting)
+    toks = parse_phrases(["a village at dawn"])[0]
+    assert toks is not None
+    assert not [r for r in restatements(toks) if r.kind == "standing"]  # a time is not where it stands
+    toks = parse_phrases(["a castle on a cliff"])[0]
+    assert toks is not None
+    assert "a castle perched on a cliff" in {r.text for r in restatements(toks)}  # a height: perched
+    toks = parse_phrases(["a village in the mountains"])[0]
+    assert toks is not None  # a village is nestled or set, never standing
+    assert {r.text for r in restatements(toks) if r.kind == "standing"} == {
+        "a village nestled in the mountains",
+        "a village set in the mountains",
+    }
     assert "resting" in _restate("a bottle on a beach towel")
     assert "resting" not in _restate("a cat on a roof")  # a cat on a roof may be walking: nothing is implied
 

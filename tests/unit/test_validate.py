@@ -20,6 +20,7 @@ from smoothie.prompt.validate import REASONS, accepts, check, inherent
         ("a girl reading a book", "a young girl reading a book", "age"),
         ("a woman laughing in a field", "a young woman laughing in a field", "age"),
         ("a man on a bench", "an elderly man on a bench", "age"),
+        ("an old man on a bench", "an old, elderly man on a bench", "age"),  # one more age word, not another
         ("a knight on a horse", "a teenage knight on a horse", "age"),
         ("12 candles on a cake", "candles on a cake", "number"),
         ("12 candles on a cake", "twelve candles on a cake", "number"),
@@ -74,6 +75,7 @@ def test_each_reason(generic: str, candidate: str, reason: str) -> None:
         ("a gray cat", "a grey cat"),
         ("a blond man", "a blonde man"),
         ("a woman, golden hour", "a woman in the golden hour light"),
+        ("an old fisherman on a pier", "an elderly fisherman on a pier"),  # the same age in another word
     ],
 )
 def test_true_paraphrases_pass(generic: str, candidate: str) -> None:

@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 
 from smoothie.prompt import tagprompt
 from smoothie.prompt.backends import ParaphraseRequest, register_backend
-from smoothie.prompt.invariants import is_protected_word, is_trained_tag
+from smoothie.prompt.invariants import AGE_WORDS, COLOUR_WORDS, is_protected_word, is_trained_tag
 from smoothie.prompt.nlp import is_english_word
 from smoothie.prompt.restate import (
     Fold,
@@ -36,13 +36,18 @@ from smoothie.prompt.restate import (
     Tok,
     describes_person,
     fold,
+    is_bird,
+    is_creature,
     parse_phrases,
     present,
     restatements,
 )
 from smoothie.prompt.text import article, fix_articles, stable_seed
 from smoothie.prompt.thesaurus import (
+    ACTION_PHRASES,
+    ACTION_PHRASES_BARE,
     CLAUSE_FRAMINGS,
+    INTRANSITIVE,
     KINDS,
     MATERIAL_NOT_BEFORE,
     MATERIALS,
@@ -52,6 +57,7 @@ from smoothie.prompt.thesaurus import (
     PHRASES,
     SPARE_FRAMINGS,
     STATES,
+    TRANSITIVE,
     alternatives,
 )
 
@@ -328,11 +334,37 @@ def _choices(toks: Parsed) -> list[tuple[int, tuple]]:
             and (t.i == 0 or toks[t.i - 1].dep != "compound")
         ):
             out.append((t.i, ((f"{u.text} of {_plural(t.text)}",),)))
+    for t, u in itertools.pairwise(toks):  # "a mountain village" -> "a village in the mountains"
+        where = _SETTING_OF.get(t.lower)
+        if (
+            where
+            and u.lower in _SET_THINGS
+            and t.dep == "compound"
+            and t.head == u.i
+            and u.dep != "compound"
+            and t.tag == "NN"
+            and u.tag in ("NN", "NNS")
+            and t.text.islower()
+            and t.i not in blocked
+            and u.i not in blocked
+            and (t.i == 0 or toks[t.i - 1].dep != "compound")
+            and not any(toks[c].dep in ("acl", "relcl") for c in u.children)  # "a temple covered in vines"
+        ):
+            out.append((t.i, ((f"{u.text} {where}",),)))
     for t in toks:  # what a verb says in its family's words: "wearing a raincoat" -> "dressed in a raincoat"
         if t.i in blocked or t.dep == "amod":
             continue
         objects = [toks[c].lower for c in t.children if toks[c].dep in ("dobj", "pobj")]
-        if t.lower == "wearing" and any(o in _GARMENTS for o in objects):
+        wearer = toks[t.head] if t.head < t.i else None
+        if t.lower == "in" and t.dep == "prep" and wearer is not None and _worn(toks, t, wearer, objects):
+            # "a woman in a red kimono" = "a woman wearing a red kimono"
+            out.append((t.i, ("wearing", "dressed in", "clad in") if objects[0] in _GARMENTS else ("wearing",)))
+        elif t.lower == "on" and t.dep == "prep" and wearer is not None and wearer.i == t.i - 1:
+            if objects and objects[0] in _RIDDEN and (is_creature(wearer) or wearer.tag == "PHP"):
+                out.append((t.i, ("riding", "astride") if objects[0] in _ASTRIDE else ("riding",)))
+            elif is_bird(wearer):  # "an owl on a branch" = perched on it
+                out.append((t.i, ("perched on", "perched upon")))
+        elif t.lower == "wearing" and any(o in _GARMENTS for o in objects):
             out.append((t.i, ("dressed in", "clad in")))
         elif t.lower == "wearing" and any(o in _SPORTED for o in objects):
             out.append((t.i, ("sporting",)))  # "a corgi sporting sunglasses"
@@ -345,6 +377,20 @@ def _choices(toks: Parsed) -> list[tuple[int, tuple]]:
             out.append((t.i, ("gazing",)))
         elif t.lower == "sleeping" and t.tag == "VBG" and not any(toks[c].dep == "dobj" for c in t.children):
             out.append((t.i, ("asleep", "fast asleep")))
+        elif (
+            t.lower in ACTION_PHRASES
+            and t.tag == "VBG"
+            and not any(toks[c].dep in ("dobj", "prt") for c in t.children)
+            and (t.lower not in ACTION_PHRASES_BARE or not t.children)
+            and len(toks) > 1  # "…, smiling, …" on its own is a tag the model knows
+        ):
+            out.append((t.i, ACTION_PHRASES[t.lower]))
+        elif t.tag == "VBG" and (t.lower in INTRANSITIVE or t.lower in TRANSITIVE):
+            kids = {toks[c].dep for c in t.children}
+            transitive = bool(kids & {"dobj", "obj"}) and "prt" not in kids
+            table = TRANSITIVE if transitive else INTRANSITIVE
+            if t.lower in table and not (kids & {"dobj", "obj"} and not transitive):
+                out.append((t.i, table[t.lower]))
     for t in toks:  # "a samurai" -> "a samurai warrior": a kind with its class, where it heads its phrase
         kind = KINDS.get(t.lower)
         cls = kind.split()[-1] if kind else ""
@@ -368,6 +414,8 @@ def _choices(toks: Parsed) -> list[tuple[int, tuple]]:
             continue
         if t.tag.startswith("NN") and t.dep == "compound":
             continue  # "sea turtles", "storm clouds": a noun naming a kind of another noun stays
+        if t.tag.startswith("NN") and t.i > 0 and toks[t.i - 1].lower in _BOUND_BEFORE_NOUN:
+            continue  # "a black cat", "a little boy" are read as one thing: "a black feline", "a little lad" are not
         if t.dep == "amod" and toks[t.head].lower in _STATE_KINDS:
             continue  # "a snowy owl" is a species
         if t.lower in STATES and toks[t.head].lower in _TIMES_OF:
@@ -408,18 +456,65 @@ def _looks_somewhere(toks: Parsed, t: Tok) -> bool:
     return nxt in _GAZE_WORDS and "-" not in t.text
 
 
+# A place a thing is named by, said as where it is ("a mountain village" = "a village in the mountains").
+_SETTING_OF = {
+    "mountain": "in the mountains",
+    "beach": "on the beach",
+    "lake": "by the lake",
+    "lakeside": "by the lake",
+    "forest": "in the forest",
+    "jungle": "in the jungle",
+    "desert": "in the desert",
+    "city": "in the city",
+    "river": "by the river",
+    "riverside": "by the river",
+    "seaside": "by the sea",
+    "swamp": "in the swamp",
+    "valley": "in the valley",
+    "village": "in the village",
+    "countryside": "in the countryside",
+}
+# What may be said to be in such a place (not "a forest spirit", "a beach towel", "a city skyline").
+_SET_THINGS = frozenset(
+    """village villages town hamlet cabin cabins cottage cottages house houses hut huts lodge chalet road roads path
+    trail street streets alley temple temples shrine castle ruins camp campsite market cafe bar tavern inn lake
+    stream waterfall monastery church chapel canyon pond cave clearing hotel resort villa farm farmhouse park
+    bridge square plaza""".split()
+)
+
+
+def _worn(toks: Parsed, prep: Tok, wearer: Tok, objects: list[str]) -> bool:
+    """ "in" + what a person or an animal wears, right after it ("a woman in a red kimono", "a corgi in a
+    sweater"): not a place ("a woman in a dress shop"), not a misparse of a longer phrase."""
+    if len(objects) != 1 or objects[0] not in _WORN or not (is_creature(wearer) or wearer.tag == "PHP"):
+        return False
+    obj = next(toks[c] for c in prep.children if toks[c].dep == "pobj")
+    return obj.tag in ("NN", "NNS", "NNP") and not any(c > obj.i for c in obj.children) and wearer.i < prep.i
+
+
+# What one rides ("a samurai on a horse" = riding it), and what one also sits astride.
+_RIDDEN = frozenset(
+    """horse horses pony ponies bicycle bike motorcycle motorbike scooter moped skateboard surfboard snowboard camel
+    camels elephant unicorn donkey mule broomstick broom unicycle tricycle""".split()
+)
+_ASTRIDE = frozenset(
+    "horse pony bicycle bike motorcycle motorbike camel elephant unicorn donkey mule broomstick".split()
+)
 # What one is dressed in (not what one carries or puts on the face: "clad in sunglasses" is not English).
 _GARMENTS = frozenset(
     """coat raincoat overcoat jacket dress gown kimono suit uniform armor armour robe robes shirt t-shirt hoodie
     sweater cardigan skirt jeans trousers shorts bikini swimsuit leotard bodysuit plugsuit tunic cloak cape
     outfit costume clothes attire tuxedo vest pajamas sari saree hanbok qipao overalls""".split()
 )
+# What one is said to be "in" and may be said to wear: garments, and what covers the head or feet.
+_WORN_EXTRA = frozenset("hat cap beret fedora helmet hood boots sneakers shoes sandals gloves mittens".split())
 # What one wears or grows on the head or face, and may be said to be "sporting".
 _SPORTED = frozenset(
     """beard mustache moustache goatee stubble sideburns mohawk tattoo tattoos hat cap beret fedora helmet crown
     tiara glasses sunglasses spectacles goggles headband bandana earrings necklace scarf monocle eyepatch
     headphones bowtie""".split()
 )
+_WORN = _GARMENTS | _WORN_EXTRA
 # Times a state describes ("a rainy evening", "a sunny day"): said after them, a state would mean another thing.
 _TIMES_OF = frozenset(
     """day days evening evenings night nights morning mornings afternoon afternoons dawn dusk twilight weather
@@ -430,6 +525,8 @@ _CARVINGS = frozenset(
     """statue statues bust busts sculpture sculptures figurine figurines idol idols column columns pillar pillars
     relief reliefs gargoyle gargoyles angel angels lion lions head heads mask masks totem totems""".split()
 )
+# Words that bind to the noun after them (its colour, its age or size): the pair stays whole.
+_BOUND_BEFORE_NOUN = COLOUR_WORDS | AGE_WORDS | frozenset("little tiny small baby".split())
 # Kinds named by a state ("a snowy owl" is a species, not an owl covered in snow).
 _STATE_KINDS = frozenset("owl owls egret egrets plover plovers leopard leopards rose roses".split())
 
