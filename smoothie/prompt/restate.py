@@ -61,7 +61,8 @@ _PERSON_NOUNS = frozenset(
     hero heroine sage celebrity icon star actor athlete player singer rapper president politician leader general
     officer spy agent assassin thief bandit hunter explorer adventurer scholar professor genius inventor physicist
     painter poet writer author monarch ruler noble nobleman noblewoman youth elder hobbit alien humanoid
-    grandmaster captain sailor gentleman lady plumber warlord chancellor statesman aviator diva starlet""".split()
+    grandmaster captain sailor gentleman lady plumber warlord chancellor statesman aviator diva starlet geisha
+    geishas maiko shaman jester bard shepherd sheriff clown mime pope cheerleader nurse ballerina""".split()
 )
 _PERSON_SUFFIXES = ("er", "ist", "ian", "man", "woman", "ess", "men", "women", "ers", "ists", "ians")
 _NOT_PERSON = frozenset(
@@ -871,6 +872,8 @@ def _inverted(doc: _Doc, shape: _Shape, person: bool) -> str | None:
     obj = next((toks[c] for c in prep.children if toks[c].dep == "pobj"), None)
     if obj is None or obj.tag != "NN" or obj.right != obj.i or obj.i != len(toks) - 1 or obj.lower in _NOT_CONTAINERS:
         return None  # only a plain place: "a cliff above a stormy sea with a castle on it" would be ambiguous
+    if obj.lower in _CLOTHING:
+        return None  # "a dog in a sweater" is not "a sweater with a dog in it"
     det = next((toks[c] for c in obj.children if toks[c].dep == "det" and c < obj.i), None)
     if det is None or det.lower not in ("a", "an", "the") or det.i != prep.i + 1:
         return None

@@ -234,6 +234,38 @@ def test_an_old_person_may_be_elderly_and_a_bound_pair_stays_whole() -> None:
     assert any("embracing" in x for x in boy)
 
 
+def test_what_one_is_in_may_be_worn_and_what_one_is_on_may_be_ridden() -> None:
+    if get_nlp() is None:
+        pytest.skip("spaCy's English model is not installed")
+    girl = rewrite("a girl in a yellow raincoat on a bicycle, rainy street", n=32).paraphrases
+    assert any("wearing a yellow raincoat" in x for x in girl)
+    assert any("dressed in a yellow raincoat" in x or "clad in a yellow raincoat" in x for x in girl)
+    assert not any(x.lower().startswith("wearing") for x in girl)  # said as a verb, it stays with its subject
+    couple = rewrite("a man in a tuxedo kissing a woman in a red dress, rain", n=32).paraphrases
+    assert not any("dressed in a red dress" in x for x in couple)  # says "dress" twice
+    shop = rewrite("a woman in a dress shop", n=32).paraphrases
+    assert not any("wearing" in x for x in shop)  # a shop is a place, not a garment
+    geisha = rewrite("a geisha in a silk kimono, cherry blossoms, ukiyo-e", n=32).paraphrases
+    assert not any("with a geisha in it" in x for x in geisha)  # a garment is not a container
+    rider = rewrite("a cowboy on a horse in the desert, sunset", n=32).paraphrases
+    assert any("riding a horse" in x for x in rider) and any("astride a horse" in x for x in rider)
+    crows = rewrite("two crows on a fence, foggy morning", n=32).paraphrases
+    assert any("perched on a fence" in x or "perched upon a fence" in x for x in crows)
+
+
+def test_a_place_a_thing_is_named_by_may_be_said_as_where_it_is() -> None:
+    if get_nlp() is None:
+        pytest.skip("spaCy's English model is not installed")
+    house = rewrite("a lake house at dusk, fireflies, watercolor", n=32).paraphrases
+    assert any("a house by the lake" in x for x in house)
+    temple = rewrite("a jungle temple covered in vines", n=32).paraphrases
+    assert not any("temple in the jungle covered" in x for x in temple)  # what covers it would move to the jungle
+    village = rewrite("a snowy mountain village at dawn, smoke rising from chimneys", n=32).paraphrases
+    assert any("village in the mountains" in x for x in village)
+    spirit = rewrite("a forest spirit, lush green hills", n=32).paraphrases
+    assert not any("spirit in the forest" in x for x in spirit)  # a forest spirit is a kind of spirit
+
+
 def test_a_building_stands_sits_or_is_perched_where_it_is() -> None:
     if get_nlp() is None:
         pytest.skip("spaCy's English model is not installed")

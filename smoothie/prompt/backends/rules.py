@@ -358,14 +358,16 @@ def _choices(toks: Parsed) -> list[tuple[int, tuple]]:
         wearer = toks[t.head] if t.head < t.i else None
         if t.lower == "in" and t.dep == "prep" and wearer is not None and _worn(toks, t, wearer, objects):
             # "a woman in a red kimono" = "a woman wearing a red kimono"
-            out.append((t.i, ("wearing", "dressed in", "clad in") if objects[0] in _GARMENTS else ("wearing",)))
+            said = ("wearing", "dressed in", "clad in") if objects[0] in _GARMENTS else ("wearing",)
+            out.append((t.i, tuple(w for w in said if not (w == "dressed in" and objects[0] in _DRESSES))))
         elif t.lower == "on" and t.dep == "prep" and wearer is not None and wearer.i == t.i - 1:
             if objects and objects[0] in _RIDDEN and (is_creature(wearer) or wearer.tag == "PHP"):
                 out.append((t.i, ("riding", "astride") if objects[0] in _ASTRIDE else ("riding",)))
             elif is_bird(wearer):  # "an owl on a branch" = perched on it
                 out.append((t.i, ("perched on", "perched upon")))
         elif t.lower == "wearing" and any(o in _GARMENTS for o in objects):
-            out.append((t.i, ("dressed in", "clad in")))
+            # "dressed in a red dress" says it twice: a dress is only worn or clad in
+            out.append((t.i, ("clad in",) if any(o in _DRESSES for o in objects) else ("dressed in", "clad in")))
         elif t.lower == "wearing" and any(o in _SPORTED for o in objects):
             out.append((t.i, ("sporting",)))  # "a corgi sporting sunglasses"
         elif t.lower == "with" and t.dep == "prep" and any(o in _SPORTED for o in objects):
@@ -515,6 +517,7 @@ _SPORTED = frozenset(
     headphones bowtie""".split()
 )
 _WORN = _GARMENTS | _WORN_EXTRA
+_DRESSES = frozenset({"dress", "dresses"})
 # Times a state describes ("a rainy evening", "a sunny day"): said after them, a state would mean another thing.
 _TIMES_OF = frozenset(
     """day days evening evenings night nights morning mornings afternoon afternoons dawn dusk twilight weather
