@@ -358,8 +358,8 @@ def _choices(toks: Parsed) -> list[tuple[int, tuple]]:
         wearer = toks[t.head] if t.head < t.i else None
         if t.lower == "in" and t.dep == "prep" and wearer is not None and _worn(toks, t, wearer, objects):
             # "a woman in a red kimono" = "a woman wearing a red kimono"
-            said = ("wearing", "dressed in", "clad in") if objects[0] in _GARMENTS else ("wearing",)
-            out.append((t.i, tuple(w for w in said if not (w == "dressed in" and objects[0] in _DRESSES))))
+            worn = ("wearing", "dressed in", "clad in") if objects[0] in _GARMENTS else ("wearing",)
+            out.append((t.i, tuple(w for w in worn if not (w == "dressed in" and objects[0] in _DRESSES))))
         elif t.lower == "on" and t.dep == "prep" and wearer is not None and wearer.i == t.i - 1:
             if objects and objects[0] in _RIDDEN and (is_creature(wearer) or wearer.tag == "PHP"):
                 out.append((t.i, ("riding", "astride") if objects[0] in _ASTRIDE else ("riding",)))
