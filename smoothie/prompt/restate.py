@@ -26,6 +26,7 @@ from dataclasses import dataclass, replace
 
 from smoothie.prompt.nlp import parse, verb_lemmas
 from smoothie.prompt.text import article
+from smoothie.prompt.thesaurus import alternatives
 
 # PH: a syntax placeholder in a noun's place; PHP / PHT: a name's description (a person / a thing)
 NOUN_TAGS = frozenset({"NN", "NNS", "NNP", "NNPS", "PH", "PHP", "PHT"})
@@ -36,6 +37,7 @@ _FRONTABLE = frozenset(
     """in on at inside beneath under underneath near beside by behind outside across through among amid along
     around against atop within above below during""".split()
 )
+_SURFACE_PREPS = frozenset("on onto upon atop into against".split())
 _POSSESSIVES = frozenset("his her their its my our your".split())
 # After a verb without an object these prepositions complete the action ("looking through a microscope",
 # "staring at the sea", "walking across a bridge"): the phrase is not fronted away from its verb.
@@ -142,9 +144,12 @@ _SETTINGS: Mapping[str, tuple[str, str]] = {
         alley alleyway city town village forest jungle swamp desert canyon valley cave garden park meadow
         field courtyard yard greenhouse temple church cathedral castle palace mansion cabin tent laboratory
         lab gym arena stadium theater theatre museum gallery train subway bus car classroom dojo factory
-        warehouse spaceship cockpit tavern inn hotel lobby prison dungeon ruin ruins""".split(),
+        warehouse spaceship cockpit tavern inn hotel lobby prison dungeon ruin ruins forge smithy stable barn
+        harbor harbour port marketplace bazaar plaza square ballroom nursery chapel mosque shrine monastery
+        bookstore bookshop arcade casino nightclub club lounge salon spa sauna kitchenette""".split(),
         ("in", "a"),
     ),
+    **dict.fromkeys("lake pond river stream waterfall fountain creek brook".split(), ("by", "a")),
     **dict.fromkeys(
         "counter table desk window bus-stop station crossroads intersection campfire fireplace".split(), ("at", "a")
     ),
@@ -631,6 +636,10 @@ def _front_pp(doc: _Doc, shape: _Shape) -> tuple[int, int] | None:
             return None  # "looking through a microscope": the place completes the verb, it cannot leave it
         if last.kind == "ed" and not has_object and p.i == verb.i + 1:
             return None  # "covered in ivy", "made of glass", "lit by candles": the participle's own complement
+        if has_object and p.lower in _SURFACE_PREPS:
+            obj = next((toks[c] for c in p.children if toks[c].dep == "pobj"), None)
+            if obj is None or _SETTINGS.get(obj.lower, ("",))[0] != "on":
+                return None  # "hammering a sword on an anvil": the sword is on it, not the smith (but "on a bridge")
     if any(t.tag.startswith("VB") for t in toks[p.i : n]):  # a misparse swallowed an action into the place
         return None
     span_words = [t.lower for t in toks[p.i : n]]
@@ -1145,7 +1154,10 @@ def fold(toks: Parsed | None, text: str) -> Fold | None:
         if head in _SETTINGS and adjectival and root.tag == "NN":
             prep, art = _SETTINGS[head]
             lead = words if det else f"{art if art == 'the' else article(words)} {words}"
-            return Fold("setting", (f"{prep} {lead}",), f"{prep.capitalize()} {lead}")
+            said = [f"{prep} {lead}"]
+            if prep == "in" and "inside" in alternatives("in", "IN", head):  # "inside a forge", never "inside rain"
+                said.append(f"inside {lead}")
+            return Fold("setting", tuple(said), f"{prep.capitalize()} {lead}")
         if head in _MEDIUM_HEADS:
             return None  # "children's book illustration" is how it is drawn, not something with it
         if root.tag in _MASS_OR_PLURAL_OK or det:

@@ -169,6 +169,7 @@ in/IN@mosque,shrine,monastery,dungeon,prison,cell,cellar,crypt,tomb,tunnel,mine,
 in/IN@apartment,flat,loft,penthouse,hotel,lobby,motel,hospital,clinic,ward,office,cubicle,elevator,kitchen: inside
 in/IN@bathroom,bathtub,bedroom,classroom,laboratory,lab,factory,warehouse,hangar,garage,mall,supermarket: inside
 in/IN@tavern,inn,saloon,restaurant,diner,cafeteria,canteen,pub,bar,cafe,café,gym,arena,dojo,spaceship,cockpit: inside
+in/IN@forge,smithy,stable,ballroom,nursery,bookstore,bookshop,arcade,casino,nightclub,spa,sauna,kitchenette: inside
 on/IN@counter,countertop,worktop,bar,ledge,mantel,mantelpiece,dresser,nightstand,bookshelf,crate,barrel: atop | upon
 on/IN@stage,platform,balcony,porch,deck,pier,dock,roof,rooftops,ridge,mountaintop,summit,peak,dune,cliffs: atop | upon
 on/IN@beach,shore,street,road,path,bridge,lawn,field,meadow,hillside,riverbank,bank,pavement,sidewalk: upon

@@ -266,6 +266,18 @@ def test_a_place_a_thing_is_named_by_may_be_said_as_where_it_is() -> None:
     assert not any("spirit in the forest" in x for x in spirit)  # a forest spirit is a kind of spirit
 
 
+def test_a_noun_the_parser_tags_as_a_preposition_still_gets_its_action_restated() -> None:
+    if get_nlp() is None:
+        pytest.skip("spaCy's English model is not installed")
+    smith = rewrite("a medieval blacksmith hammering a glowing sword on an anvil, sparks flying, forge", n=32)
+    assert any("blacksmith who is hammering" in x or "blacksmith hammers" in x for x in smith.paraphrases)
+    # the anvil holds the sword: never fronted as where the smith is
+    assert not any(re.match(r"(?:on|atop|upon) an anvil,", x, re.I) for x in smith.paraphrases)
+    assert any("inside a forge" in x or "in a forge" in x for x in smith.paraphrases)  # a place item joins
+    violin = rewrite("an elderly man playing the violin on a bridge in Prague, dusk", n=32).paraphrases
+    assert any(re.match(r"(?:on|upon|atop) a bridge in Prague,", x, re.I) for x in violin)  # a place one stands on
+
+
 def test_a_building_stands_sits_or_is_perched_where_it_is() -> None:
     if get_nlp() is None:
         pytest.skip("spaCy's English model is not installed")

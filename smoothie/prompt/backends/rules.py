@@ -715,6 +715,15 @@ def _parse_stand_ins(phrases: list[str], descriptions: tuple[str, ...]) -> list[
     return out
 
 
+# The words that are prepositions: the small parser sometimes tags a noun as one ("a medieval blacksmith/IN
+# hammering a sword").
+_PREPOSITIONS = frozenset(
+    """about above across after against along amid amidst among around as at atop before behind below beneath
+    beside besides between beyond by despite down during except for from in inside into like near of off on onto
+    opposite out outside over past per since than through throughout till to toward towards under underneath
+    unlike until up upon versus via with within without whether while because if though although unless once
+    that so""".split()
+)
 _SEVERAL = re.compile(r"\b(?:and|or|\d+|two|three|four|five|six|seven|eight|nine|ten|dozens?|pairs?|couple)\b|&", re.I)
 _ACTION_FOLLOWERS = frozenset({"DT", "IN", "PRP$", "NN", "NNS", "CD", "JJ", "RP", "PH", "PHP", "PHT"})
 
@@ -729,7 +738,8 @@ def _reparse_action(phrase: str, toks: Parsed | None, descriptions: tuple[str, .
         return toks
     for t in toks[2:]:
         prev = toks[t.i - 1]
-        if not (t.lower.endswith("ing") and prev.tag in ("NN", "NNS", "JJ") and prev.text.isalpha()):
+        noun_before = prev.tag in ("NN", "NNS", "JJ") or (prev.tag == "IN" and prev.lower not in _PREPOSITIONS)
+        if not (t.lower.endswith("ing") and noun_before and prev.text.isalpha()):
             continue  # after a preposition an -ing word is no action of the subject: "a knight in shining armor"
         if t.dep == "amod" and t.head == t.i + 1:
             continue  # it describes the next noun
