@@ -37,6 +37,8 @@ _FRONTABLE = frozenset(
     """in on at inside beneath under underneath near beside by behind outside across through among amid along
     around against atop within above below during""".split()
 )
+# What a preposition may be said as and still open the phrase ("upon a ridge, …", "next to a lake, …").
+_SAID_PREPS = frozenset("upon next close amidst".split())
 _SURFACE_PREPS = frozenset("on onto upon atop into against".split())
 _POSSESSIVES = frozenset("his her their its my our your".split())
 # After a verb without an object these prepositions complete the action ("looking through a microscope",
@@ -627,7 +629,7 @@ def _front_pp(doc: _Doc, shape: _Shape) -> tuple[int, int] | None:
     if p.lower not in _FRONTABLE or p.left != p.i:
         return None
     said = doc.word(p.i).split()
-    if not said or said[0].lower() not in _FRONTABLE:
+    if not said or said[0].lower() not in _FRONTABLE | _SAID_PREPS:
         return None  # said as a verb ("riding a horse"), or part of a phrase said another way: it stays put
     if last.kind in ("ing", "ed"):
         verb = toks[last.head]

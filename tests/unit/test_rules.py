@@ -276,6 +276,8 @@ def test_a_noun_the_parser_tags_as_a_preposition_still_gets_its_action_restated(
     assert any("inside a forge" in x or "in a forge" in x for x in smith.paraphrases)  # a place item joins
     violin = rewrite("an elderly man playing the violin on a bridge in Prague, dusk", n=32).paraphrases
     assert any(re.match(r"(?:on|upon|atop) a bridge in Prague,", x, re.I) for x in violin)  # a place one stands on
+    wolf = rewrite("a lone wolf howling at the moon on a snowy ridge, 8k", n=32).paraphrases
+    assert any(re.match(r"(?:upon|atop) a (?:snowy|snow-covered) ridge,", x, re.I) for x in wolf)  # said another way
 
 
 def test_a_building_stands_sits_or_is_perched_where_it_is() -> None:
