@@ -1051,6 +1051,8 @@ _MEDIUM_VERBS: Mapping[str, tuple[str, ...]] = {
 # How a camera sees, said with its noun ("…, macro" / "…, macro shot").
 _SHOTS = frozenset({"macro", "close-up", "closeup", "extreme close-up", "long exposure", "tilt-shift", "fisheye"})
 # Resolution tags said with their noun ("…, 8k" / "…, 8k resolution").
+# A camera lens named as an item ("fisheye lens", "85mm lens", "wide-angle lens"): how the picture was shot.
+_LENS = re.compile(r"(?:[a-z0-9\-]+\s){1,2}lens")
 _RESOLUTIONS = frozenset("4k 8k 16k 2k uhd hd".split())
 _FALLS = {"dusk": "as dusk falls", "night": "as night falls", "dawn": "as dawn breaks", "twilight": "as twilight falls"}
 
@@ -1096,6 +1098,9 @@ def fold(toks: Parsed | None, text: str) -> Fold | None:
         return Fold("mood", items=(f"{low} look", f"{low} style"))
     if low in _SHOTS:
         return Fold("mood", items=(f"{words} shot", f"{words} view"))
+    if _LENS.fullmatch(low):  # "…, fisheye lens" = "…, shot with a fisheye lens" / "…, through a fisheye lens"
+        lead = f"{article(words)} {words}"
+        return Fold("mood", items=(f"shot with {lead}", f"seen through {lead}"))
     if low in _RESOLUTIONS or (len(low.split()) == 2 and all(w in _RESOLUTIONS for w in low.split())):
         return Fold("mood", items=(f"{words} resolution", f"in {words}"))
     if low in _ATTRIBUTES:

@@ -29,6 +29,11 @@ def squeeze(text: str) -> str:
 def article(phrase: str) -> str:
     """``a`` or ``an`` for ``phrase`` by its sound (hour, honest → an; unicorn, user, one → a)."""
     low = phrase.lower()
+    number = re.match(r"\d+", low)
+    if number:  # said aloud: "an 85mm lens", "an 11mm lens", "an 18th-century…", "a 35mm film", "a 180mm lens"
+        digits = number.group(0)
+        eleven = len(digits) in (2, 4, 5) and digits[:2] in ("11", "18")
+        return "an" if digits[0] == "8" or eleven else "a"
     if low.startswith(("one", "uni", "use", "usu", "eu", "ur")) and not low.startswith("und"):
         return "a"
     return "an" if re.match(r"(?i)[aeio]|u(?!n[iu]|s[eu])|hon|hour", phrase) else "a"

@@ -361,3 +361,27 @@ def test_a_short_prompt_still_gets_n_distinct_lines(prompt: str) -> None:
         pytest.skip("spaCy's English model is not installed")
     r = rewrite(prompt, n=32)
     assert len(set(r.paraphrases)) == 32 and not r.warnings, r.warnings
+
+
+def test_an_article_before_a_number_follows_how_it_is_said() -> None:
+    from smoothie.prompt.text import article
+
+    said = {w: article(w) for w in ("85mm lens", "8k", "11mm", "18th century", "1800s", "35mm", "180mm", "1950s")}
+    assert said == {
+        "85mm lens": "an",
+        "8k": "an",
+        "11mm": "an",
+        "18th century": "an",
+        "1800s": "an",
+        "35mm": "a",
+        "180mm": "a",
+        "1950s": "a",
+    }
+
+
+def test_a_lens_item_says_how_the_picture_was_shot() -> None:
+    if get_nlp() is None:
+        pytest.skip("spaCy's English model is not installed")
+    lines = rewrite("portrait of an old fisherman, 85mm lens, bokeh", n=32).paraphrases
+    assert any("shot with an 85mm lens" in x or "seen through an 85mm lens" in x for x in lines)
+    assert not any("a 85mm" in x for x in lines)
