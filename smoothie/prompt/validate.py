@@ -161,7 +161,7 @@ def check(generic: str, candidate: str, *, names: Sequence[Any] = ()) -> tuple[s
         reasons.append("trained-tag")
     if "garbled" not in own and _garbled(g, c):
         reasons.append("garbled")
-    if "repeat" not in own and _repeated(g, c):
+    if _repeated(g, c) if "repeat" not in own else _repeated_anew(g, c):
         reasons.append("repeat")
     if _placeholder(g, c):
         reasons.append("placeholder")
@@ -422,6 +422,14 @@ def _garbled(g: _View, c: _View) -> bool:
         if not _A_EXCEPTIONS.match(m.group(1)) and m.group(0) not in gp:
             return True
     return any(not _AN_EXCEPTIONS.match(m.group(1)) and m.group(0) not in gp for m in _AN_BEFORE_CONSONANT.finditer(cp))
+
+
+def _repeated_anew(g: _View, c: _View) -> bool:
+    """For a generic that already repeats itself: a phrase said twice that the user said once, with a word the
+    user said once ("a man with shoulder-length dark hair … as a man with shoulder-length dark hair"). Phrases
+    built only of the user's own repeated words (items reordered) stay theirs."""
+    once = {w for w, k in Counter(t for t in _TOKEN.findall(g.plain) if t not in _STOP).items() if k == 1}
+    return any(k > 1 and g.grams.get(gram, 0) <= 1 and once.intersection(gram) for gram, k in c.grams.items())
 
 
 def _repeated(g: _View, c: _View) -> bool:

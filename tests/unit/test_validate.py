@@ -111,6 +111,11 @@ def test_the_generics_own_faults_never_count_against_a_candidate() -> None:
     assert check(messy, "an a cat resting on a red sofa, a dog lying on a red sofa, a red sofa") == ()
     # every other reason still counts
     assert check(messy, "a a kitten on a blue sofa, a dog on a red sofa") == ("colour",)
+    # and a phrase the user said once, said twice, is still a repeat ("dark hair" is theirs twice, not this)
+    wick = "a lean man with shoulder-length dark hair as a bearded man with long dark hair in a nightclub"
+    assert inherent(wick) == {"repeat"}
+    twice = "a lean man with shoulder-length dark hair as a bearded man with shoulder-length dark hair in a nightclub"
+    assert check(wick, twice) == ("repeat",)
 
 
 def test_an_unparsable_generic_is_an_error() -> None:
