@@ -149,7 +149,7 @@ def check(generic: str, candidate: str, *, names: Sequence[Any] = ()) -> tuple[s
     descriptions = _descriptions(names)
     if _age_added(g, c, descriptions):
         reasons.append("age")
-    if g.numbers != c.numbers:
+    if g.numbers != c.numbers or _style_digits_dropped(g, c, descriptions):
         reasons.append("number")
     if _gender_added(g, c):
         reasons.append("gender")
@@ -240,7 +240,10 @@ def _view(text: str) -> _View | None:
         parts=frozenset(parts),
         syntax=tuple(tuple(sorted(c)) for c in chunks),
         structure=structure,
-        numbers=Counter([t for t in tokens if not _DIGITS.isdisjoint(t)] + [p for p in parts if p in COUNT_WORDS]),
+        numbers=Counter(
+            [t for t in tokens if not _DIGITS.isdisjoint(t) and t not in _STYLE_DIGITS]
+            + [p for p in parts if p in COUNT_WORDS]
+        ),
         colours=colours,
         added_colours=added,
         directions=Counter(p for p in parts if p in STRICT_DIRECTIONS),
@@ -422,6 +425,21 @@ def _garbled(g: _View, c: _View) -> bool:
         if not _A_EXCEPTIONS.match(m.group(1)) and m.group(0) not in gp:
             return True
     return any(not _AN_EXCEPTIONS.match(m.group(1)) and m.group(0) not in gp for m in _AN_BEFORE_CONSONANT.finditer(cp))
+
+
+# Words with a digit that name a style, not a number ("a 3d render", "2d art"): a description may say them or not.
+_STYLE_DIGITS = frozenset({"2d", "3d"})
+
+
+def _style_digits_dropped(g: _View, c: _View, descriptions: tuple[str, ...]) -> bool:
+    """The user's own "3d"/"2d" (outside a name's description, whose variants may say it or not) kept."""
+    if "3d" not in g.plain and "2d" not in g.plain:
+        return False
+
+    def count(plain: str) -> int:
+        return sum(1 for t in _TOKEN.findall(_without(plain, descriptions)) if t in _STYLE_DIGITS)
+
+    return count(c.plain) < count(g.plain)
 
 
 def _repeated_anew(g: _View, c: _View) -> bool:

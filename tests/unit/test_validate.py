@@ -118,6 +118,16 @@ def test_the_generics_own_faults_never_count_against_a_candidate() -> None:
     assert check(wick, twice) == ("repeat",)
 
 
+def test_3d_is_a_style_not_a_number_but_the_users_own_stays() -> None:
+    assert check("a cat, 3d render", "a 3d render of a cat") == ()
+    assert check("a cat, 3d render", "a cat, digital render") == ("number",)  # the user's medium dropped
+    assert check("a 3d render of 3 cats", "a 3d render of 4 cats") == ("number",)  # a count is still a count
+    from smoothie.prompt import rewrite
+
+    city = rewrite("a dystopian city, by Beeple, octane render", n=32)  # descriptions with and without "3d"
+    assert len(set(city.paraphrases)) == 32
+
+
 def test_an_unparsable_generic_is_an_error() -> None:
     with pytest.raises(ValueError, match="does not parse"):
         check("a (cat", "a cat")
