@@ -179,6 +179,11 @@ by/IN@door,doorway,gate,road,roadside: beside | next to
 by/IN@canal,well,fountain,pond,pool,creek,brook,waterfall,river,riverside: beside | next to
 by/IN@shore,cliff,car,piano,tree,trees: beside | next to
 beside/IN: next to | alongside
+under/IN@moon,stars,sky,skies,tree,trees,bridge,table,umbrella,arch,archway,blanket,blankets: beneath | underneath
+under/IN@covers,bed,sea,ocean,waves,clouds,canopy,blossoms,leaves,branches,streetlight: beneath | underneath
+under/IN@streetlamp,lamppost,lamp,lights,sun,moonlight,starlight,stairs,staircase,desk,rock: beneath | underneath
+under/IN@dome,roof,awning,porch,tent,quilt,duvet,boughs,willow: beneath | underneath
+beneath/IN@moon,stars,sky,skies,tree,trees,bridge,table,umbrella,arch,archway,blanket,clouds,canopy,blossoms: under
 amid/IN: among | amidst
 among/IN: amid | amidst
 woman/NN: lady

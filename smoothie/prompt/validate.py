@@ -246,7 +246,7 @@ def _view(text: str) -> _View | None:
         ),
         colours=colours,
         added_colours=added,
-        directions=Counter(p for p in parts if p in STRICT_DIRECTIONS),
+        directions=Counter(_SAME_DIRECTION.get(p, p) for p in parts if p in STRICT_DIRECTIONS or p == "under"),
         tags=_trained_tags(plain),
         grams=grams,
         items=Counter(" ".join(i.split()) for i in plain.split(",") if i.strip()),
@@ -427,6 +427,8 @@ def _garbled(g: _View, c: _View) -> bool:
     return any(not _AN_EXCEPTIONS.match(m.group(1)) and m.group(0) not in gp for m in _AN_BEFORE_CONSONANT.finditer(cp))
 
 
+# Words that say the same direction: "under a full moon" = "beneath a full moon" = "underneath a full moon".
+_SAME_DIRECTION = {"beneath": "under", "underneath": "under"}
 # Words with a digit that name a style, not a number ("a 3d render", "2d art"): a description may say them or not.
 _STYLE_DIGITS = frozenset({"2d", "3d"})
 

@@ -280,6 +280,15 @@ def test_a_noun_the_parser_tags_as_a_preposition_still_gets_its_action_restated(
     assert any(re.match(r"(?:upon|atop) a (?:snowy|snow-covered) ridge,", x, re.I) for x in wolf)  # said another way
 
 
+def test_under_may_be_beneath_where_it_is_a_place() -> None:
+    if get_nlp() is None:
+        pytest.skip("spaCy's English model is not installed")
+    moon = rewrite("a Victorian mansion on a hill under a full moon, bats", n=32).paraphrases
+    assert any("beneath a full moon" in x or "underneath a full moon" in x for x in moon)
+    age = rewrite("a girl under the age of ten reading, watercolor", n=32).paraphrases
+    assert not any("beneath the age" in x or "underneath the age" in x for x in age)
+
+
 def test_a_building_stands_sits_or_is_perched_where_it_is() -> None:
     if get_nlp() is None:
         pytest.skip("spaCy's English model is not installed")

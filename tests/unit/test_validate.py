@@ -118,6 +118,13 @@ def test_the_generics_own_faults_never_count_against_a_candidate() -> None:
     assert check(wick, twice) == ("repeat",)
 
 
+def test_under_beneath_and_underneath_are_one_direction() -> None:
+    assert check("a cat under a table", "a cat beneath a table") == ()
+    assert check("a cat under a table", "a cat underneath a table") == ()
+    assert check("a cat under a table", "a cat on a table") == ("direction",)
+    assert check("a cat on a table", "a cat beneath a table") == ("direction",)
+
+
 def test_3d_is_a_style_not_a_number_but_the_users_own_stays() -> None:
     assert check("a cat, 3d render", "a 3d render of a cat") == ()
     assert check("a cat, 3d render", "a cat, digital render") == ("number",)  # the user's medium dropped
