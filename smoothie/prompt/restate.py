@@ -1023,6 +1023,14 @@ _MOODS = frozenset(
     """dramatic moody atmospheric dreamy whimsical eerie serene peaceful melancholic melancholy nostalgic gloomy
     mysterious epic surreal ethereal romantic cozy cosy tranquil ominous somber sombre joyful playful""".split()
 )
+# A genre named alone as an item, said with what it gives the picture.
+_GENRES = frozenset(
+    {
+        *"gothic horror|film noir|noir|cyberpunk|steampunk|dieselpunk|solarpunk|dark fantasy|high fantasy".split("|"),
+        *"sci-fi|science fiction|horror|fantasy|gothic|vaporwave|synthwave|retrowave|cottagecore".split("|"),
+        *"dark academia|art deco|western|space opera|post-apocalyptic|dystopian|utopian".split("|"),
+    }
+)
 _LOOKS = frozenset("cinematic photorealistic hyperrealistic realistic minimalist vintage retro futuristic".split())
 # How someone is, said as a separate item ("cashier wearing a cap, tired" = "a tired cashier wearing a cap").
 _ATTRIBUTES = frozenset(
@@ -1096,6 +1104,8 @@ def fold(toks: Parsed | None, text: str) -> Fold | None:
         return Fold("mood", items=tuple(f"{low} {n}" for n in ("mood", "atmosphere") if not low.startswith(n)))
     if low in _LOOKS:
         return Fold("mood", items=(f"{low} look", f"{low} style"))
+    if low in _GENRES:  # "…, gothic horror" / "…, gothic horror atmosphere"
+        return Fold("mood", items=(f"{low} style", f"{low} aesthetic", f"{low} atmosphere"))
     if low in _SHOTS:
         return Fold("mood", items=(f"{words} shot", f"{words} view"))
     if _LENS.fullmatch(low):  # "…, fisheye lens" = "…, shot with a fisheye lens" / "…, through a fisheye lens"

@@ -280,6 +280,14 @@ def test_a_noun_the_parser_tags_as_a_preposition_still_gets_its_action_restated(
     assert any(re.match(r"(?:upon|atop) a (?:snowy|snow-covered) ridge,", x, re.I) for x in wolf)  # said another way
 
 
+def test_a_genre_item_may_say_what_it_gives_the_picture() -> None:
+    if get_nlp() is None:
+        pytest.skip("spaCy's English model is not installed")
+    lines = rewrite("a Victorian mansion on a hill, bats, gothic horror, oil painting", n=32).paraphrases
+    assert any(re.search(r"gothic horror (?:style|aesthetic|atmosphere)", x) for x in lines)
+    assert all("gothic horror" in x for x in lines)  # the genre's own words stay
+
+
 def test_under_may_be_beneath_where_it_is_a_place() -> None:
     if get_nlp() is None:
         pytest.skip("spaCy's English model is not installed")
