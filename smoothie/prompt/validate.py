@@ -155,8 +155,10 @@ def check(generic: str, candidate: str, *, names: Sequence[Any] = ()) -> tuple[s
         reasons.append("gender")
     if _colour_changed(g, c, descriptions):
         reasons.append("colour")
-    if g.directions != c.directions:
-        reasons.append("direction")
+    if g.directions != c.directions and (
+        not descriptions or _directions_outside(g, descriptions) != _directions_outside(c, descriptions)
+    ):
+        reasons.append("direction")  # a name's description variant may say "a mole under one eye" or not
     if g.tags != c.tags:
         reasons.append("trained-tag")
     if "garbled" not in own and _garbled(g, c):
@@ -431,6 +433,12 @@ def _garbled(g: _View, c: _View) -> bool:
 _SAME_DIRECTION = {"beneath": "under", "underneath": "under"}
 # Words with a digit that name a style, not a number ("a 3d render", "2d art"): a description may say them or not.
 _STYLE_DIGITS = frozenset({"2d", "3d"})
+
+
+def _directions_outside(v: _View, descriptions: tuple[str, ...]) -> Counter[str]:
+    """The directions the user's own words say (outside the names' descriptions)."""
+    words = re.findall(r"[a-z]+", _without(v.plain, descriptions))
+    return Counter(_SAME_DIRECTION.get(w, w) for w in words if w in STRICT_DIRECTIONS or w == "under")
 
 
 def _style_digits_dropped(g: _View, c: _View, descriptions: tuple[str, ...]) -> bool:

@@ -235,6 +235,19 @@ def test_a_name_description_may_vary_its_own_colours_but_not_the_users() -> None
     tom = Name("Tom Hanks", "person", "a genial middle-aged man", variants=("a kindly older man",))
     assert check("a genial middle-aged man holding a ball", "a kindly older man holding a ball", names=[tom]) == ()
     assert "age" in check("a genial middle-aged man holding a ball", "a genial young man holding a ball", names=[tom])
+    ei = Name(
+        "Raiden Shogun",
+        "character",
+        "a regal woman with a long braid",
+        variants=("a regal woman with a mole under the eye",),
+    )
+    generic = "a cosplayer dressed as a regal woman with a long braid, looking left"
+    assert (
+        check(generic, "a cosplayer dressed as a regal woman with a mole under the eye, looking left", names=[ei]) == ()
+    )
+    assert "direction" in check(
+        generic, "a cosplayer dressed as a regal woman with a long braid, looking right", names=[ei]
+    )
 
 
 # --- speed without new verdicts (issue 14 item 11: the engine checks many long candidates against one generic) --
