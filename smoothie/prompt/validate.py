@@ -155,10 +155,9 @@ def check(generic: str, candidate: str, *, names: Sequence[Any] = ()) -> tuple[s
         reasons.append("gender")
     if _colour_changed(g, c, descriptions):
         reasons.append("colour")
-    if g.directions != c.directions and (
-        not descriptions or _directions_outside(g, descriptions) != _directions_outside(c, descriptions)
-    ):
-        reasons.append("direction")  # a name's description variant may say "a mole under one eye" or not
+    under = "under" in g.plain or "beneath" in c.plain or "underneath" in c.plain
+    if (g.directions != c.directions or under) and _direction_changed(g.plain, c.plain, descriptions):
+        reasons.append("direction")  # a name's description variant may say "a mole under the eye" or not
     if g.tags != c.tags:
         reasons.append("trained-tag")
     if "garbled" not in own and _garbled(g, c):
@@ -243,12 +242,12 @@ def _view(text: str) -> _View | None:
         syntax=tuple(tuple(sorted(c)) for c in chunks),
         structure=structure,
         numbers=Counter(
-            [t for t in tokens if not _DIGITS.isdisjoint(t) and t not in _STYLE_DIGITS]
+            [t for t in tokens if not _DIGITS.isdisjoint(t) and not _style_digit(t)]
             + [p for p in parts if p in COUNT_WORDS]
         ),
         colours=colours,
         added_colours=added,
-        directions=Counter(_SAME_DIRECTION.get(p, p) for p in parts if p in STRICT_DIRECTIONS or p == "under"),
+        directions=Counter(p for p in parts if p in STRICT_DIRECTIONS),
         tags=_trained_tags(plain),
         grams=grams,
         items=Counter(" ".join(i.split()) for i in plain.split(",") if i.strip()),
@@ -431,14 +430,31 @@ def _garbled(g: _View, c: _View) -> bool:
 
 # Words that say the same direction: "under a full moon" = "beneath a full moon" = "underneath a full moon".
 _SAME_DIRECTION = {"beneath": "under", "underneath": "under"}
+_UNDER_WORDS = frozenset({"under", "beneath", "underneath"})
 # Words with a digit that name a style, not a number ("a 3d render", "2d art"): a description may say them or not.
 _STYLE_DIGITS = frozenset({"2d", "3d"})
 
 
-def _directions_outside(v: _View, descriptions: tuple[str, ...]) -> Counter[str]:
-    """The directions the user's own words say (outside the names' descriptions)."""
-    words = re.findall(r"[a-z]+", _without(v.plain, descriptions))
-    return Counter(_SAME_DIRECTION.get(w, w) for w in words if w in STRICT_DIRECTIONS or w == "under")
+def _direction_changed(generic: str, candidate: str, descriptions: tuple[str, ...]) -> bool:
+    """Whether the candidate says another direction than the user's own words (outside the names'
+    descriptions, whose variants may say "under the eye" or not). "beneath" and "underneath" are "under" said
+    another way: a candidate may use them where the user said any of the three ("under a full moon" →
+    "beneath a full moon"), never elsewhere, and never says fewer of them than the user did."""
+
+    def said(plain: str) -> tuple[Counter[str], int, int]:
+        words = re.findall(r"[a-z]+", _without(plain, descriptions) if descriptions else plain)
+        strict = Counter(w for w in words if w in STRICT_DIRECTIONS and w not in _SAME_DIRECTION)
+        return strict, sum(w in _SAME_DIRECTION for w in words), sum(w in _UNDER_WORDS for w in words)
+
+    g_strict, _, g_under = said(generic)
+    c_strict, c_beneath, c_under = said(candidate)
+    return g_strict != c_strict or c_beneath > g_under or c_under < g_under
+
+
+def _style_digit(token: str) -> bool:
+    """ "3d", "2d", "3d-animated": a style word, every part of it with a digit a "2d"/"3d"."""
+    parts = [p for p in token.split("-") if not _DIGITS.isdisjoint(p)]
+    return bool(parts) and all(p in _STYLE_DIGITS for p in parts)
 
 
 def _style_digits_dropped(g: _View, c: _View, descriptions: tuple[str, ...]) -> bool:
@@ -447,7 +463,7 @@ def _style_digits_dropped(g: _View, c: _View, descriptions: tuple[str, ...]) -> 
         return False
 
     def count(plain: str) -> int:
-        return sum(1 for t in _TOKEN.findall(_without(plain, descriptions)) if t in _STYLE_DIGITS)
+        return sum(1 for t in _TOKEN.findall(_without(plain, descriptions)) if _style_digit(t))
 
     return count(c.plain) < count(g.plain)
 

@@ -121,15 +121,20 @@ def test_the_generics_own_faults_never_count_against_a_candidate() -> None:
 def test_under_beneath_and_underneath_are_one_direction() -> None:
     assert check("a cat under a table", "a cat beneath a table") == ()
     assert check("a cat under a table", "a cat underneath a table") == ()
+    assert check("a cat beneath a table", "a cat under a table") == ()
     assert check("a cat under a table", "a cat on a table") == ("direction",)
     assert check("a cat on a table", "a cat beneath a table") == ("direction",)
+    assert check("a house, overcast", "a house under an overcast sky") == ()  # a sky one stands under, as before
 
 
 def test_3d_is_a_style_not_a_number_but_the_users_own_stays() -> None:
     assert check("a cat, 3d render", "a 3d render of a cat") == ()
     assert check("a cat, 3d render", "a cat, digital render") == ("number",)  # the user's medium dropped
     assert check("a 3d render of 3 cats", "a 3d render of 4 cats") == ("number",)  # a count is still a count
+    assert check("a cat, 3d-animated", "a cat, cgi") == ("number",)
     from smoothie.prompt import rewrite
+
+    assert len(set(rewrite("a forest, Pixar style", n=32).paraphrases)) == 32  # "3d-animated" / "glossy cgi"
 
     city = rewrite("a dystopian city, by Beeple, octane render", n=32)  # descriptions with and without "3d"
     assert len(set(city.paraphrases)) == 32
