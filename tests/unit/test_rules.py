@@ -206,17 +206,20 @@ def test_a_verb_in_its_familys_words_only_where_it_means_the_same() -> None:
     assert not any("gazing like" in x for x in rewrite("a cloud looking like a dragon", n=32).paraphrases)
 
 
-def test_an_action_may_be_said_in_other_words_only_in_the_use_where_it_means_the_same() -> None:
+def test_an_action_may_be_said_in_its_own_familys_words_only() -> None:
     if get_nlp() is None:
         pytest.skip("spaCy's English model is not installed")
-    monk = rewrite("a monk meditating on a mountain top", n=32).paraphrases
-    assert any("in meditation on a mountain top" in x for x in monk)
-    climber = rewrite("a hiker climbing a mountain, 1970s photo", n=32).paraphrases
-    assert any("scaling a mountain" in x for x in climber)
-    up = rewrite("a cat climbing up a curtain", n=32).paraphrases
-    assert not any("scaling" in x for x in up)  # "scaling up a curtain" is not English
-    knight = rewrite("a knight kneeling before a queen in a throne room", n=32).paraphrases
-    assert all("kneel" in x for x in knight)  # the word a reader checks the picture by stays
+    kiss = rewrite("two lovers kissing in the rain, film noir", n=32).paraphrases
+    assert any("sharing a kiss" in x or "locked in a kiss" in x for x in kiss)
+    for prompt, verb in [
+        ("a knight kneeling before a queen in a throne room", "kneel"),
+        ("a monk meditating on a mountain top", "meditat"),
+        ("a knight fighting a dragon on a cliff", "fight"),
+        ("a woman walking along the beach at dusk", "walk"),
+        ("a girl hugging a puppy on a porch", "hug"),
+    ]:
+        lines = rewrite(prompt, n=32).paraphrases
+        assert all(verb in x for x in lines), (prompt, [x for x in lines if verb not in x][:2])  # the verb stays
     smile = rewrite("a girl smiling at the camera", n=32).paraphrases
     assert not any("wearing a smile" in x for x in smile)  # "wearing a smile at the camera" is not English
 
@@ -231,7 +234,6 @@ def test_an_old_person_may_be_elderly_and_a_bound_pair_stays_whole() -> None:
     assert all("black cat" in x for x in cat)  # never "a black feline": the colour and its noun are one thing
     boy = rewrite("a little boy hugging a golden retriever puppy on a porch", n=32).paraphrases
     assert all("little boy" in x for x in boy)
-    assert any("embracing" in x for x in boy)
 
 
 def test_what_one_is_in_may_be_worn_and_what_one_is_on_may_be_ridden() -> None:

@@ -47,7 +47,6 @@ from smoothie.prompt.thesaurus import (
     ACTION_PHRASES,
     ACTION_PHRASES_BARE,
     CLAUSE_FRAMINGS,
-    INTRANSITIVE,
     KINDS,
     MATERIAL_NOT_BEFORE,
     MATERIALS,
@@ -57,7 +56,6 @@ from smoothie.prompt.thesaurus import (
     PHRASES,
     SPARE_FRAMINGS,
     STATES,
-    TRANSITIVE,
     alternatives,
 )
 
@@ -387,12 +385,6 @@ def _choices(toks: Parsed) -> list[tuple[int, tuple]]:
             and len(toks) > 1  # "…, smiling, …" on its own is a tag the model knows
         ):
             out.append((t.i, ACTION_PHRASES[t.lower]))
-        elif t.tag == "VBG" and (t.lower in INTRANSITIVE or t.lower in TRANSITIVE):
-            kids = {toks[c].dep for c in t.children}
-            transitive = bool(kids & {"dobj", "obj"}) and "prt" not in kids
-            table = TRANSITIVE if transitive else INTRANSITIVE
-            if t.lower in table and not (kids & {"dobj", "obj"} and not transitive):
-                out.append((t.i, table[t.lower]))
     for t in toks:  # "a samurai" -> "a samurai warrior": a kind with its class, where it heads its phrase
         kind = KINDS.get(t.lower)
         cls = kind.split()[-1] if kind else ""
