@@ -66,7 +66,11 @@ _PERSON_NOUNS = frozenset(
     officer spy agent assassin thief bandit hunter explorer adventurer scholar professor genius inventor physicist
     painter poet writer author monarch ruler noble nobleman noblewoman youth elder hobbit alien humanoid
     grandmaster captain sailor gentleman lady plumber warlord chancellor statesman aviator diva starlet geisha
-    geishas maiko shaman jester bard shepherd sheriff clown mime pope cheerleader nurse ballerina""".split()
+    geishas maiko shaman jester bard shepherd sheriff clown mime pope cheerleader nurse ballerina blonde brunette
+    quarterback conqueror cosmonaut host rebel tramp vagabond boss revolutionary guerrilla dandy aesthete pontiff
+    socialite heartthrob bombshell troubadour idol guard champion official orator khan aristocrat entrepreneur
+    playwright cleric narrator mogul billionaire tycoon magnate influencer streamer quintet sextet septet octet
+    analyst legend""".split()
 )
 _PERSON_SUFFIXES = ("er", "ist", "ian", "man", "woman", "ess", "men", "women", "ers", "ists", "ians")
 _NOT_PERSON = frozenset(

@@ -186,3 +186,16 @@ def test_an_item_that_is_a_thing_doing_something_may_also_be_a_clause() -> None:
     assert "as 3 robots sell noodles" in joined("3 robots selling noodles")
     assert "as smoke rises from chimneys" in joined("smoke rising from chimneys")  # stuff needs no article
     assert joined("dozens of balloons") == ("with dozens of balloons",)  # no action: no clause
+
+
+def test_a_description_of_a_famous_person_reads_as_a_person() -> None:
+    from smoothie.prompt.restate import describes_person
+
+    for text in (
+        "a tech entrepreneur in a t-shirt",
+        "a septet of stylish pop idols",
+        "a stern bearded analyst with round glasses",
+        "a glamorous socialite with platinum waves",
+    ):
+        assert describes_person(text), text
+    assert not describes_person("a small yellow electric mouse creature with red cheeks")
