@@ -1407,12 +1407,15 @@ class Genericiser:
             or (label in _STYLE_LABELS and nxt in _ART_NOUNS)  # "a Van Gogh painting": the artist's look
         )
         if label == "artist" and not style_after and not possessive and _subject(window, right):
-            # "Frida Kahlo painting a self-portrait", "a portrait of Van Gogh": the artist as a person, not a style
-            replacement = _NEUTRAL[("person", _gender(entry.name, analysis))]
+            # "Frida Kahlo painting a self-portrait", "a portrait of Van Gogh": the artist as a person, not a style,
+            # described by their own look where the table knows it, else by the neutral noun
+            looks = [fix_articles(fit_phrase(v, analysis.cues)) for v in entry.looks]
+            replacement = looks[0] if looks else _NEUTRAL[("person", _gender(entry.name, analysis))]
+            variants = tuple(dict.fromkeys(v for v in looks[1:] if v != replacement and consistent(v, replacement)))
             article = _ARTICLE_BEFORE.search(window)
             if article:
                 left = left[: len(left) - len(window) + article.start()]
-            analysis.found.append(Name(surface, "person", replacement, entry.source))
+            analysis.found.append(Name(surface, "person", replacement, entry.source, variants))
             return left, replacement, 0
         if possessive and label in _STYLE_LABELS and self._artwork_follows(right[2:]):
             # "Van Gogh's Starry Night": the artwork's own description says it all

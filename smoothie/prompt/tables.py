@@ -51,6 +51,9 @@ class NameEntry:
     # the name is also an ordinary noun ("Donkey" of Shrek, "Stitch"): it names the character only written
     # like a name, in a name's position (never "a donkey", "donkey, farm", "Donkey grazing" opening a prompt)
     word: bool = False
+    # an artist's own look, noun phrases with their article, for where the artist is the picture's subject
+    # ("Frida Kahlo painting a self-portrait"): the first is the canonical one, the rest its variants
+    looks: tuple[str, ...] = ()
 
     def forms(self) -> tuple[str, ...]:
         return (self.name, *self.aliases)
@@ -135,6 +138,7 @@ def entry_from_dict(obj: Mapping, source: str = "table") -> NameEntry:
         tags=tuple(str(t).strip() for t in obj.get("tags", ()) if str(t).strip()),
         showcases=tuple(str(t).strip() for t in obj.get("showcases", ()) if str(t).strip()),
         word=obj.get("word") is True,
+        looks=tuple(str(t).strip() for t in obj.get("looks", ()) if str(t).strip()),
     )
 
 

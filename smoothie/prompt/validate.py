@@ -472,8 +472,14 @@ def _repeated_anew(g: _View, c: _View) -> bool:
     """For a generic that already repeats itself: a phrase said twice that the user said once, with a word the
     user said once ("a man with shoulder-length dark hair … as a man with shoulder-length dark hair"). Phrases
     built only of the user's own repeated words (items reordered) stay theirs."""
-    once = {w for w, k in Counter(t for t in _TOKEN.findall(g.plain) if t not in _STOP).items() if k == 1}
+    once = _said_once(g.plain)
     return any(k > 1 and g.grams.get(gram, 0) <= 1 and once.intersection(gram) for gram, k in c.grams.items())
+
+
+@lru_cache(maxsize=64)
+def _said_once(plain: str) -> frozenset[str]:
+    """The content words a generic says once (computed once per generic: the engine checks many candidates)."""
+    return frozenset(w for w, k in Counter(t for t in _TOKEN.findall(plain) if t not in _STOP).items() if k == 1)
 
 
 def _repeated(g: _View, c: _View) -> bool:

@@ -562,13 +562,25 @@ def test_a_title_before_a_known_name_goes_with_it() -> None:
 @pytest.mark.parametrize(
     ("prompt", "expected"),
     [
-        ("Frida Kahlo painting a self-portrait in her garden", "a woman painting a self-portrait in her garden"),
-        ("Van Gogh sitting in a cafe", "a man sitting in a cafe"),
-        ("a portrait of Picasso", "a portrait of a man"),
+        (
+            "Frida Kahlo painting a self-portrait in her garden",
+            "a woman with a dark unibrow and flowers braided into her black hair painting a self-portrait"
+            " in her garden",
+        ),
+        ("Van Gogh sitting in a cafe", "a gaunt red-bearded man in a straw hat sitting in a cafe"),
+        ("a portrait of Picasso", "a portrait of a bald man with intense dark eyes in a striped sailor shirt"),
+        ("Thomas Kinkade sitting in a cafe", "a man sitting in a cafe"),  # no look in the table: the neutral noun
     ],
 )
 def test_an_artist_doing_something_is_a_person_not_a_style(prompt: str, expected: str) -> None:
     assert generic(prompt) == expected
+
+
+def test_an_artists_look_has_consistent_variants_and_the_style_stays_a_style() -> None:
+    frida = next(n for n in genericise("Frida Kahlo sitting in her garden").names if n.text == "Frida Kahlo")
+    assert frida.label == "person" and len(frida.variants) >= 2
+    assert all("woman" in v for v in frida.variants)  # the same person, never another
+    assert generic("a cat, by Frida Kahlo").startswith("a cat, vivid folk-art")  # by X: her style, not her face
 
 
 def test_an_artist_before_a_work_describes_the_work() -> None:

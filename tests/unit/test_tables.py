@@ -41,7 +41,9 @@ REQUIRED_KEYS = frozenset({"name", "label", "aliases", "generic", "modifier", "v
 # showcases: a site's kind of work, noun phrases without article ("trending on ArtStation" -> "trending concept
 # art"; "artstation" alone -> "concept art").
 # word: the name is also an ordinary noun ("Donkey", "Stitch"): a name only capitalised, in a name's position.
-OPTIONAL_KEYS = frozenset({"modifier_variants", "lowercase", "tags", "showcases", "word"})
+# looks: an artist's own look (noun phrases with their article), for where the artist is the subject ("Frida
+# Kahlo painting a self-portrait"); the first is the canonical one.
+OPTIONAL_KEYS = frozenset({"modifier_variants", "lowercase", "tags", "showcases", "word", "looks"})
 TAG_RE = re.compile(r"[a-z0-9][a-z0-9 '\-.]*")
 
 # Lower-case ASCII words, spaces, hyphens, apostrophes and commas: no capitalised word, no digit except in the
@@ -100,6 +102,7 @@ def replacements(entry: Mapping[str, Any]) -> list[tuple[str, str]]:
     out += [("variants", v) for v in entry.get("variants", [])]
     out += [("modifier_variants", v) for v in entry.get("modifier_variants", [])]
     out += [("showcases", v) for v in entry.get("showcases", [])]
+    out += [("looks", v) for v in entry.get("looks", [])]
     return out
 
 
@@ -213,6 +216,24 @@ def check_entry(entry: Mapping[str, Any]) -> list[str]:
     if len(set(mvars)) != len(mvars) or entry["modifier"] in mvars:
         problems.append(f"{where}: modifier_variants repeat each other or the modifier")
 
+    looks = entry.get("looks", [])
+    if "looks" in entry:
+        if (
+            label != "artist"
+            or not isinstance(looks, list)
+            or not 1 <= len(looks) <= 4
+            or len(set(looks)) != len(looks)
+        ):
+            problems.append(f"{where}: looks are 1 to 4 distinct noun phrases, for an artist")
+            return problems
+        for text in looks:
+            first, _, rest = text.partition(" ")
+            if first not in ("a", "an") or not rest or first != expected_article(rest):
+                problems.append(f"{where}: look {text!r} needs the article {expected_article(rest)!r}")
+            if len(text.split()) > 20:
+                problems.append(f"{where}: look {text!r} is longer than 20 words")
+            if text != looks[0] and not consistent(text, looks[0]):
+                problems.append(f"{where}: look {text!r} says an age, gender, number or colour {looks[0]!r} does not")
     shows = entry.get("showcases", [])
     if "showcases" in entry:
         if label != "brand":
@@ -340,7 +361,7 @@ def check_looks(entries: Iterable[Mapping[str, Any]], nlp: Any = None) -> list[s
         for e in entries
         if e.get("label") in ("person", "character")
         for t in [e.get("generic", ""), *e.get("variants", [])]
-    ]
+    ] + [(str(e.get("name")), str(t)) for e in entries for t in e.get("looks", [])]
     problems: list[str] = []
     for name, text in texts:
         for m in _SCENE_PHRASE.finditer(text):
