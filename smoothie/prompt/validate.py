@@ -162,7 +162,7 @@ def check(generic: str, candidate: str, *, names: Sequence[Any] = ()) -> tuple[s
         reasons.append("trained-tag")
     if "garbled" not in own and _garbled(g, c):
         reasons.append("garbled")
-    if _repeated(g, c) if "repeat" not in own else _repeated_anew(g, c):
+    if _repeated(g, c) if "repeat" not in own else _repeated_anew(g, c, descriptions):
         reasons.append("repeat")
     if _placeholder(g, c):
         reasons.append("placeholder")
@@ -331,7 +331,7 @@ _OLDER = OLDER_WORDS
 
 def _age_added(g: _View, c: _View, descriptions: tuple[str, ...]) -> bool:
     added = (c.parts & AGE_WORDS) - g.parts
-    if added and added <= _OLDER and (g.parts & _OLDER) - c.parts:
+    if added and added <= _OLDER and g.parts & _OLDER and _older_count(c.plain) <= _older_count(g.plain):
         added = frozenset()  # "an old man" said "an elderly man": the same age in another word, not one more
     if added & _OLDER and g.parts & _OLDER and descriptions:
         # one description of a named person says "middle-aged", another "older": the same adult, when the
@@ -339,6 +339,10 @@ def _age_added(g: _View, c: _View, descriptions: tuple[str, ...]) -> bool:
         outside = _without(c.plain, descriptions)
         added -= {w for w in added & _OLDER if not _has(outside, w)}
     return bool(added) or c.little > g.little
+
+
+def _older_count(plain: str) -> int:
+    return sum(1 for w in re.findall(r"[a-z]+(?:-[a-z]+)*", plain) if w in _OLDER)
 
 
 def _descriptions(names: Sequence[Any]) -> tuple[str, ...]:
@@ -468,10 +472,13 @@ def _style_digits_dropped(g: _View, c: _View, descriptions: tuple[str, ...]) -> 
     return count(c.plain) < count(g.plain)
 
 
-def _repeated_anew(g: _View, c: _View) -> bool:
+def _repeated_anew(g: _View, c: _View, descriptions: tuple[str, ...] = ()) -> bool:
     """For a generic that already repeats itself: a phrase said twice that the user said once, with a word the
     user said once ("a man with shoulder-length dark hair … as a man with shoulder-length dark hair"). Phrases
-    built only of the user's own repeated words (items reordered) stay theirs."""
+    built only of the user's own repeated words (items reordered) stay theirs, and so does everything when the
+    user repeats a name: its description variants then say their phrases as often as the user said the name."""
+    if any(g.plain.count(d) > 1 for d in descriptions):
+        return False
     once = _said_once(g.plain)
     return any(k > 1 and g.grams.get(gram, 0) <= 1 and once.intersection(gram) for gram, k in c.grams.items())
 

@@ -317,3 +317,20 @@ def test_a_name_description_variant_inside_syntax_is_the_same_syntax() -> None:
     assert check(generic, "(an elegant woman in a gown:1.1) as a pirate captain", names=[name]) == ()
     assert "syntax" in check(generic, "(an elegant woman in a gown:1.2) as a pirate captain", names=[name])
     assert "syntax" in check(generic, "(a tall man:1.1) as a pirate captain", names=[name])
+
+
+def test_a_long_prompt_that_repeats_itself_still_gets_32_lines() -> None:
+    """Issue 14's long prompts: the user's own repetition (a name said forty times, "old" said often) never
+    makes the validator refuse the variety the engine gives it (an "old" → "elderly" swap, a repeated name's
+    description variants)."""
+    import random
+
+    from smoothie.prompt import rewrite
+    from tests.bench.fuzz_cli import long_prompts
+
+    prompts = long_prompts(random.Random(14))
+    for kind in ("natural", "names"):
+        r = rewrite(prompts[kind], n=32)
+        assert len(set(r.paraphrases)) == 32, (kind, r.rejected)
+    assert check("an old man, an old boat", "an elderly man, an old boat") == ()
+    assert check("an old man, an old boat", "an elderly man, an elderly boat, an old oar") == ("age",)
