@@ -164,9 +164,8 @@ def test_a_name_description_is_parsed_as_one_noun() -> None:
         assert "a caped vigilante in a dark cowl" in line or "a masked crime-fighter in a black cape" in line
 
 
+@needs_spacy
 def test_a_state_or_a_material_is_also_said_after_its_noun_in_its_own_words() -> None:
-    if get_nlp() is None:
-        pytest.skip("spaCy's English model is not installed")
     lines = rewrite("a lone wolf howling at the moon on a snowy ridge", n=32).paraphrases
     assert any("ridge covered in snow" in x or "ridge blanketed in snow" in x for x in lines)
     assert all(re.search(r"snow", x) for x in lines)  # the family word is never lost
@@ -191,9 +190,8 @@ def test_a_state_or_a_material_is_also_said_after_its_noun_in_its_own_words() ->
         assert not any(never in x for x in rewrite(prompt, n=32).paraphrases), (prompt, never)
 
 
+@needs_spacy
 def test_a_verb_in_its_familys_words_only_where_it_means_the_same() -> None:
-    if get_nlp() is None:
-        pytest.skip("spaCy's English model is not installed")
     coat = rewrite("a man wearing a red coat in a park", n=32).paraphrases
     assert any("dressed in a red coat" in x or "clad in a red coat" in x for x in coat)
     glasses = rewrite("a corgi wearing sunglasses on a skateboard", n=32).paraphrases
@@ -206,9 +204,8 @@ def test_a_verb_in_its_familys_words_only_where_it_means_the_same() -> None:
     assert not any("gazing like" in x for x in rewrite("a cloud looking like a dragon", n=32).paraphrases)
 
 
+@needs_spacy
 def test_an_action_may_be_said_in_its_own_familys_words_only() -> None:
-    if get_nlp() is None:
-        pytest.skip("spaCy's English model is not installed")
     kiss = rewrite("two lovers kissing in the rain, film noir", n=32).paraphrases
     assert any("sharing a kiss" in x or "locked in a kiss" in x for x in kiss)
     for prompt, verb in [
@@ -224,9 +221,8 @@ def test_an_action_may_be_said_in_its_own_familys_words_only() -> None:
     assert not any("wearing a smile" in x for x in smile)  # "wearing a smile at the camera" is not English
 
 
+@needs_spacy
 def test_an_old_person_may_be_elderly_and_a_bound_pair_stays_whole() -> None:
-    if get_nlp() is None:
-        pytest.skip("spaCy's English model is not installed")
     man = rewrite("an old man feeding pigeons in a park", n=32).paraphrases
     assert any("elderly man" in x or "aged man" in x for x in man)
     assert not any(re.search(r"\b(?:old|elderly|aged)\b.*\b(?:old|elderly|aged) man", x) for x in man)
@@ -236,9 +232,8 @@ def test_an_old_person_may_be_elderly_and_a_bound_pair_stays_whole() -> None:
     assert all("little boy" in x for x in boy)
 
 
+@needs_spacy
 def test_what_one_is_in_may_be_worn_and_what_one_is_on_may_be_ridden() -> None:
-    if get_nlp() is None:
-        pytest.skip("spaCy's English model is not installed")
     girl = rewrite("a girl in a yellow raincoat on a bicycle, rainy street", n=32).paraphrases
     assert any("wearing a yellow raincoat" in x for x in girl)
     assert any("dressed in a yellow raincoat" in x or "clad in a yellow raincoat" in x for x in girl)
@@ -255,9 +250,8 @@ def test_what_one_is_in_may_be_worn_and_what_one_is_on_may_be_ridden() -> None:
     assert any("perched on a fence" in x or "perched upon a fence" in x for x in crows)
 
 
+@needs_spacy
 def test_a_place_a_thing_is_named_by_may_be_said_as_where_it_is() -> None:
-    if get_nlp() is None:
-        pytest.skip("spaCy's English model is not installed")
     house = rewrite("a lake house at dusk, fireflies, watercolor", n=32).paraphrases
     assert any("a house by the lake" in x for x in house)
     temple = rewrite("a jungle temple covered in vines", n=32).paraphrases
@@ -268,9 +262,8 @@ def test_a_place_a_thing_is_named_by_may_be_said_as_where_it_is() -> None:
     assert not any("spirit in the forest" in x for x in spirit)  # a forest spirit is a kind of spirit
 
 
+@needs_spacy
 def test_a_noun_the_parser_tags_as_a_preposition_still_gets_its_action_restated() -> None:
-    if get_nlp() is None:
-        pytest.skip("spaCy's English model is not installed")
     smith = rewrite("a medieval blacksmith hammering a glowing sword on an anvil, sparks flying, forge", n=32)
     assert any("blacksmith who is hammering" in x or "blacksmith hammers" in x for x in smith.paraphrases)
     # the anvil holds the sword: never fronted as where the smith is
@@ -282,26 +275,23 @@ def test_a_noun_the_parser_tags_as_a_preposition_still_gets_its_action_restated(
     assert any(re.match(r"(?:upon|atop) a (?:snowy|snow-covered) ridge,", x, re.I) for x in wolf)  # said another way
 
 
+@needs_spacy
 def test_a_genre_item_may_say_what_it_gives_the_picture() -> None:
-    if get_nlp() is None:
-        pytest.skip("spaCy's English model is not installed")
     lines = rewrite("a Victorian mansion on a hill, bats, gothic horror, oil painting", n=32).paraphrases
     assert any(re.search(r"gothic horror (?:style|aesthetic|atmosphere)", x) for x in lines)
     assert all("gothic horror" in x for x in lines)  # the genre's own words stay
 
 
+@needs_spacy
 def test_under_may_be_beneath_where_it_is_a_place() -> None:
-    if get_nlp() is None:
-        pytest.skip("spaCy's English model is not installed")
     moon = rewrite("a Victorian mansion on a hill under a full moon, bats", n=32).paraphrases
     assert any("beneath a full moon" in x or "underneath a full moon" in x for x in moon)
     age = rewrite("a girl under the age of ten reading, watercolor", n=32).paraphrases
     assert not any("beneath the age" in x or "underneath the age" in x for x in age)
 
 
+@needs_spacy
 def test_a_building_stands_sits_or_is_perched_where_it_is() -> None:
-    if get_nlp() is None:
-        pytest.skip("spaCy's English model is not installed")
     castle = rewrite("a castle on a cliff at sunset", n=32).paraphrases
     assert any("castle perched on a cliff" in x for x in castle)
     assert any("castle standing" in x for x in castle)
@@ -310,17 +300,15 @@ def test_a_building_stands_sits_or_is_perched_where_it_is() -> None:
     assert not any("perched in" in x for x in cabin)
 
 
+@needs_spacy
 def test_a_background_item_may_join_the_sentence() -> None:
-    if get_nlp() is None:
-        pytest.skip("spaCy's English model is not installed")
     lines = rewrite("a cat sitting on a chair, white background, studio photo", n=32).paraphrases
     assert any("against a white background" in x for x in lines)
     assert all("white background" in x for x in lines)
 
 
+@needs_spacy
 def test_what_one_wears_on_the_head_or_face_may_be_sported() -> None:
-    if get_nlp() is None:
-        pytest.skip("spaCy's English model is not installed")
     beard = rewrite("an elderly man with a white beard playing the violin on a bridge", n=32).paraphrases
     assert any("sporting a white beard" in x for x in beard) and all("white beard" in x for x in beard)
     assert any(
@@ -330,9 +318,8 @@ def test_what_one_wears_on_the_head_or_face_may_be_sported() -> None:
     assert not any("sporting" in x for x in rewrite("a house with a red door, winter", n=32).paraphrases)
 
 
+@needs_spacy
 def test_a_kind_may_be_said_with_its_class_where_it_heads_its_phrase() -> None:
-    if get_nlp() is None:
-        pytest.skip("spaCy's English model is not installed")
     lines = rewrite("a samurai holding a katana in a bamboo grove", n=32).paraphrases
     assert any("samurai warrior" in x for x in lines) and any("katana sword" in x for x in lines)
     assert all("samurai" in x and "katana" in x for x in lines)
@@ -340,9 +327,8 @@ def test_a_kind_may_be_said_with_its_class_where_it_heads_its_phrase() -> None:
     assert any("corgi dog" in x for x in rewrite("a corgi running on a beach, photo", n=32).paraphrases)
 
 
+@needs_spacy
 def test_what_joins_after_a_state_said_after_its_noun_takes_a_comma() -> None:
-    if get_nlp() is None:
-        pytest.skip("spaCy's English model is not installed")
     lines = rewrite("a boy flying a kite on a windy hill, orange glow", n=32).paraphrases
     assert any("swept by wind" in x for x in lines)
     assert not any(re.search(r"swept by wind (?:bathed|lit|illuminated|under|in)\b", x) for x in lines)
@@ -368,16 +354,14 @@ def test_what_joins_after_a_state_said_after_its_noun_takes_a_comma() -> None:
         ("a girl with glowing eyes standing in a dark forest, horror", "a dark woods"),
     ],
 )
+@needs_spacy
 def test_found_on_unseen_prompts_never_again(prompt: str, never: str) -> None:
-    if get_nlp() is None:
-        pytest.skip("spaCy's English model is not installed")
     assert not any(never in x for x in rewrite(prompt, n=32).paraphrases), never
 
 
 @pytest.mark.parametrize("prompt", ["a castle", "sunset", "portrait of a woman", "flowers"])
+@needs_spacy
 def test_a_short_prompt_still_gets_n_distinct_lines(prompt: str) -> None:
-    if get_nlp() is None:
-        pytest.skip("spaCy's English model is not installed")
     r = rewrite(prompt, n=32)
     assert len(set(r.paraphrases)) == 32 and not r.warnings, r.warnings
 
@@ -398,9 +382,8 @@ def test_an_article_before_a_number_follows_how_it_is_said() -> None:
     }
 
 
+@needs_spacy
 def test_a_lens_item_says_how_the_picture_was_shot() -> None:
-    if get_nlp() is None:
-        pytest.skip("spaCy's English model is not installed")
     lines = rewrite("portrait of an old fisherman, 85mm lens, bokeh", n=32).paraphrases
     assert any("shot with an 85mm lens" in x or "seen through an 85mm lens" in x for x in lines)
     assert not any("a 85mm" in x for x in lines)
