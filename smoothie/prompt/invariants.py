@@ -50,6 +50,8 @@ DIRECTION_WORDS = frozenset(
     clockwise counterclockwise horizontal vertical diagonal""".split()
 )
 
+# One direction in three words: "under a full moon" = "beneath a full moon" = "underneath a full moon".
+UNDER_WORDS = frozenset({"under", "beneath", "underneath"})
 # Directions whose count a paraphrase keeps ("facing left", "looking up", "from above", "top view").
 STRICT_DIRECTIONS = frozenset(
     """left right leftward rightward up upward upwards down downward downwards above below top bottom behind

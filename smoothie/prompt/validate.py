@@ -50,6 +50,7 @@ from smoothie.prompt.invariants import (
     SCORE_TAG,
     STRICT_DIRECTIONS,
     TRAINED_TAGS,
+    UNDER_WORDS,
 )
 from smoothie.prompt.nlp import is_english_word
 from smoothie.prompt.skeleton import skeleton
@@ -434,7 +435,6 @@ def _garbled(g: _View, c: _View) -> bool:
 
 # Words that say the same direction: "under a full moon" = "beneath a full moon" = "underneath a full moon".
 _SAME_DIRECTION = {"beneath": "under", "underneath": "under"}
-_UNDER_WORDS = frozenset({"under", "beneath", "underneath"})
 # Words with a digit that name a style, not a number ("a 3d render", "2d art"): a description may say them or not.
 _STYLE_DIGITS = frozenset({"2d", "3d"})
 
@@ -448,7 +448,7 @@ def _direction_changed(generic: str, candidate: str, descriptions: tuple[str, ..
     def said(plain: str) -> tuple[Counter[str], int, int]:
         words = re.findall(r"[a-z]+", _without(plain, descriptions) if descriptions else plain)
         strict = Counter(w for w in words if w in STRICT_DIRECTIONS and w not in _SAME_DIRECTION)
-        return strict, sum(w in _SAME_DIRECTION for w in words), sum(w in _UNDER_WORDS for w in words)
+        return strict, sum(w in _SAME_DIRECTION for w in words), sum(w in UNDER_WORDS for w in words)
 
     g_strict, _, g_under = said(generic)
     c_strict, c_beneath, c_under = said(candidate)

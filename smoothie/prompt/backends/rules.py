@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 
 from smoothie.prompt import tagprompt
 from smoothie.prompt.backends import ParaphraseRequest, register_backend
-from smoothie.prompt.invariants import AGE_WORDS, COLOUR_WORDS, is_protected_word, is_trained_tag
+from smoothie.prompt.invariants import AGE_WORDS, COLOUR_WORDS, UNDER_WORDS, is_protected_word, is_trained_tag
 from smoothie.prompt.nlp import is_english_word
 from smoothie.prompt.restate import (
     Fold,
@@ -404,7 +404,7 @@ def _choices(toks: Parsed) -> list[tuple[int, tuple]]:
         if edits:
             out.append((t.i, edits))
     for t in toks:
-        same_direction = t.lower in _UNDER  # "under" / "beneath" / "underneath": one direction in other words
+        same_direction = t.lower in UNDER_WORDS  # "under" / "beneath" / "underneath": one direction in other words
         if t.i in blocked or (is_protected_word(t.text) and not same_direction) or not t.text.isalpha():
             continue
         if t.tag.startswith("NN") and t.dep == "compound":
@@ -521,7 +521,6 @@ _CARVINGS = frozenset(
     """statue statues bust busts sculpture sculptures figurine figurines idol idols column columns pillar pillars
     relief reliefs gargoyle gargoyles angel angels lion lions head heads mask masks totem totems""".split()
 )
-_UNDER = frozenset({"under", "beneath", "underneath"})
 # Words that bind to the noun after them (its colour, its age or size): the pair stays whole.
 _BOUND_BEFORE_NOUN = COLOUR_WORDS | AGE_WORDS | frozenset("little tiny small baby".split())
 # Kinds named by a state ("a snowy owl" is a species, not an owl covered in snow).
