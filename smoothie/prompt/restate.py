@@ -87,12 +87,13 @@ _PERSONS_RESS = frozenset(
     murderess""".split()
 )
 
-# A fronted "in <clothing>" reads as a place ("In a yellow raincoat, a woman"): never front these.
-_CLOTHING = frozenset(
+# What is worn. A fronted "in <clothing>" reads as a place ("In a yellow raincoat, a woman"): never front these;
+# the rules backend says "a woman in a coat" as "wearing a coat".
+CLOTHING = frozenset(
     """coat raincoat overcoat jacket dress gown kimono suit uniform armor armour robe robes shirt t-shirt hoodie
     sweater cardigan skirt jeans trousers pants shorts bikini swimsuit leotard bodysuit plugsuit tunic cloak
     cape hat cap helmet mask scarf apron boots shoes sneakers gloves outfit costume clothes clothing attire
-    tuxedo vest pajamas sari saree hanbok qipao""".split()
+    tuxedo vest pajamas sari saree hanbok qipao beret fedora hood sandals mittens""".split()
 )
 
 # Media a prompt names; "…, pencil sketch" may become "a pencil sketch of …".
@@ -655,7 +656,7 @@ def _front_pp(doc: _Doc, shape: _Shape) -> tuple[int, int] | None:
     if not objs:
         return None
     obj = toks[objs[0]]
-    if p.lower in ("in", "on") and obj.lower in _CLOTHING:
+    if p.lower in ("in", "on") and obj.lower in CLOTHING:
         return None
     if obj.tag in ("PRP", "WP"):
         return None
@@ -887,7 +888,7 @@ def _inverted(doc: _Doc, shape: _Shape, person: bool) -> str | None:
     obj = next((toks[c] for c in prep.children if toks[c].dep == "pobj"), None)
     if obj is None or obj.tag != "NN" or obj.right != obj.i or obj.i != len(toks) - 1 or obj.lower in _NOT_CONTAINERS:
         return None  # only a plain place: "a cliff above a stormy sea with a castle on it" would be ambiguous
-    if obj.lower in _CLOTHING:
+    if obj.lower in CLOTHING:
         return None  # "a dog in a sweater" is not "a sweater with a dog in it"
     det = next((toks[c] for c in obj.children if toks[c].dep == "det" and c < obj.i), None)
     if det is None or det.lower not in ("a", "an", "the") or det.i != prep.i + 1:

@@ -15,6 +15,7 @@ from smoothie.prompt.invariants import (
     OLDER_WORDS,
     STRICT_DIRECTIONS,
     TRAINED_TAGS,
+    UNDER_WORDS,
 )
 from smoothie.prompt.thesaurus import CLAUSE_FRAMINGS, NP_FRAMINGS, PHRASES, alternatives, lexicon, senses
 
@@ -31,8 +32,8 @@ def test_no_entry_adds_an_age_a_colour_a_number_or_a_direction() -> None:
             added = (_words(alt) - _words(entry.word)) & _FORBIDDEN
             if _words(entry.word) & OLDER_WORDS:
                 added -= OLDER_WORDS  # "old" said "elderly": the same age in another word
-            if entry.word in ("under", "beneath", "underneath"):
-                added -= {"beneath", "underneath", "under"}  # one direction in other words (the validator agrees)
+            if entry.word in UNDER_WORDS:
+                added -= UNDER_WORDS  # one direction in other words (the validator agrees)
             assert not added, (entry.word, alt, added)
     for pair, alts in PHRASES.items():
         for alt in alts:

@@ -30,6 +30,7 @@ from smoothie.prompt.backends import ParaphraseRequest, register_backend
 from smoothie.prompt.invariants import AGE_WORDS, COLOUR_WORDS, UNDER_WORDS, is_protected_word, is_trained_tag
 from smoothie.prompt.nlp import is_english_word
 from smoothie.prompt.restate import (
+    CLOTHING,
     Fold,
     Parsed,
     Restatement,
@@ -501,15 +502,14 @@ _GARMENTS = frozenset(
     sweater cardigan skirt jeans trousers shorts bikini swimsuit leotard bodysuit plugsuit tunic cloak cape
     outfit costume clothes attire tuxedo vest pajamas sari saree hanbok qipao overalls""".split()
 )
-# What one is said to be "in" and may be said to wear: garments, and what covers the head or feet.
-_WORN_EXTRA = frozenset("hat cap beret fedora helmet hood boots sneakers shoes sandals gloves mittens".split())
 # What one wears or grows on the head or face, and may be said to be "sporting".
 _SPORTED = frozenset(
     """beard mustache moustache goatee stubble sideburns mohawk tattoo tattoos hat cap beret fedora helmet crown
     tiara glasses sunglasses spectacles goggles headband bandana earrings necklace scarf monocle eyepatch
     headphones bowtie""".split()
 )
-_WORN = _GARMENTS | _WORN_EXTRA
+# What one is said to be "in" and may be said to wear: garments, and what covers the head, hands or feet.
+_WORN = _GARMENTS | CLOTHING
 _DRESSES = frozenset({"dress", "dresses"})
 # Times a state describes ("a rainy evening", "a sunny day"): said after them, a state would mean another thing.
 _TIMES_OF = frozenset(
