@@ -1064,6 +1064,28 @@ _MEDIUM_VERBS: Mapping[str, tuple[str, ...]] = {
 # How a camera sees, said with its noun ("…, macro" / "…, macro shot").
 _SHOTS = frozenset({"macro", "close-up", "closeup", "extreme close-up", "long exposure", "tilt-shift", "fisheye"})
 # Resolution tags said with their noun ("…, 8k" / "…, 8k resolution").
+# A view said another way, its words kept (never "top view" → "from above": that is a direction of its own).
+_VIEWS = {
+    "side view": ("side-on view", "view from the side"),
+    "aerial view": ("view from the air",),
+    "profile view": ("view in profile",),
+}
+# What is in the sky, said as what the subject is under (the sky's own words kept: "clouds" stays "clouds").
+_SKY_THINGS = {
+    "clouds": ("with clouds", "under the clouds", "with clouds overhead"),
+    "stars": ("with stars", "under the stars", "with stars overhead"),
+    "full moon": ("with a full moon", "under a full moon", "with a full moon overhead"),
+    "moon": ("with the moon", "under the moon"),
+    "starry sky": ("under a starry sky",),
+    "night sky": ("under the night sky",),
+    "blue sky": ("under a blue sky",),
+    "cloudy sky": ("under a cloudy sky",),
+    "stormy sky": ("under a stormy sky",),
+    "dramatic sky": ("under a dramatic sky",),
+    "milky way": ("under the milky way", "with the milky way overhead"),
+    "aurora": ("under the aurora", "with the aurora overhead"),
+    "northern lights": ("under the northern lights", "with the northern lights overhead"),
+}
 # A camera lens named as an item ("fisheye lens", "85mm lens", "wide-angle lens"): how the picture was shot.
 _LENS = re.compile(r"(?:[a-z0-9\-]+\s){1,2}lens")
 _RESOLUTIONS = frozenset("4k 8k 16k 2k uhd hd".split())
@@ -1113,6 +1135,10 @@ def fold(toks: Parsed | None, text: str) -> Fold | None:
         return Fold("mood", items=(f"{low} style", f"{low} aesthetic", f"{low} atmosphere"))
     if low in _SHOTS:
         return Fold("mood", items=(f"{words} shot", f"{words} view"))
+    if low in _VIEWS:  # "…, side view" / "…, view from the side"
+        return Fold("mood", items=_VIEWS[low])
+    if low in _SKY_THINGS:  # "…, clouds" / "… under the clouds" / "…, with clouds overhead"
+        return Fold("object", _SKY_THINGS[low])
     if _LENS.fullmatch(low):  # "…, fisheye lens" = "…, shot with a fisheye lens" / "…, through a fisheye lens"
         lead = f"{article(words)} {words}"
         return Fold("mood", items=(f"shot with {lead}", f"seen through {lead}"))

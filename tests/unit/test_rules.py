@@ -283,6 +283,17 @@ def test_a_genre_item_may_say_what_it_gives_the_picture() -> None:
 
 
 @needs_spacy
+def test_what_is_in_the_sky_may_be_what_the_subject_is_under() -> None:
+    kite = rewrite("a boy flying a kite on a windy hill, clouds, watercolor illustration", n=32).paraphrases
+    assert any("under the clouds" in x or "with clouds overhead" in x for x in kite)
+    assert all("clouds" in x for x in kite)  # the sky's own word stays
+    dogs = rewrite("a woman walking 3 dogs, rainy street, side view, facing left", n=32).paraphrases
+    assert any("view from the side" in x or "side-on view" in x for x in dogs)
+    top = rewrite("a woman called Priya painting a mural of 5 elephants, top view", n=32).paraphrases
+    assert all("top view" in x for x in top)  # never "from above": a direction of its own
+
+
+@needs_spacy
 def test_under_may_be_beneath_where_it_is_a_place() -> None:
     moon = rewrite("a Victorian mansion on a hill under a full moon, bats", n=32).paraphrases
     assert any("beneath a full moon" in x or "underneath a full moon" in x for x in moon)
