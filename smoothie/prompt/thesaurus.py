@@ -290,6 +290,11 @@ PHRASES: dict[tuple[str, str], tuple[str, ...]] = {
     ("surrounded", "by"): ("encircled by",),
     ("reimagined", "as"): ("reinterpreted as", "recast as"),
     ("full", "of"): ("filled with",),
+    # a time said with what happens then, its own word kept ("at dawn" → "as dawn breaks"; "at night" stays:
+    # "nighttime" would lose the word, "as night falls" is dusk)
+    ("at", "dawn"): ("as dawn breaks",),
+    ("at", "dusk"): ("as dusk falls",),
+    ("at", "twilight"): ("as twilight falls",),
     ("close", "to"): ("near",),
 }
 

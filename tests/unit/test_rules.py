@@ -294,6 +294,14 @@ def test_what_is_in_the_sky_may_be_what_the_subject_is_under() -> None:
 
 
 @needs_spacy
+def test_a_time_may_be_said_with_what_happens_then_its_word_kept() -> None:
+    dawn = rewrite("a castle on a cliff at dawn", n=32).paraphrases
+    assert any("as dawn breaks" in x for x in dawn) and all("dawn" in x for x in dawn)
+    night = rewrite("a girl sitting on a rooftop at night, city skyline", n=32).paraphrases
+    assert not any("nighttime" in x or "night falls" in x for x in night)  # "at night" stays: night, not dusk
+
+
+@needs_spacy
 def test_under_may_be_beneath_where_it_is_a_place() -> None:
     moon = rewrite("a Victorian mansion on a hill under a full moon, bats", n=32).paraphrases
     assert any("beneath a full moon" in x or "underneath a full moon" in x for x in moon)
