@@ -30,7 +30,7 @@ import logging
 import random
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from smoothie.prompt import tables
@@ -1409,9 +1409,12 @@ class Genericiser:
         if label == "artist" and not style_after and not possessive and _subject(window, right):
             # "Frida Kahlo painting a self-portrait", "a portrait of Van Gogh": the artist as a person, not a style,
             # described by their own look where the table knows it, else by the neutral noun
-            looks = [fix_articles(fit_phrase(v, analysis.cues)) for v in entry.looks]
-            replacement = looks[0] if looks else _NEUTRAL[("person", _gender(entry.name, analysis))]
-            variants = tuple(dict.fromkeys(v for v in looks[1:] if v != replacement and consistent(v, replacement)))
+            if entry.looks:  # fitted to the prompt like any person's description
+                person = replace(entry, label="person", generic=entry.looks[0], variants=entry.looks[1:])
+                replacement, variants = self._description(person, analysis)
+                variants = tuple(dict.fromkeys(v for v in variants if v != replacement))
+            else:
+                replacement, variants = _NEUTRAL[("person", _gender(entry.name, analysis))], ()
             article = _ARTICLE_BEFORE.search(window)
             if article:
                 left = left[: len(left) - len(window) + article.start()]

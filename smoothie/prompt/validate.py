@@ -433,8 +433,8 @@ def _garbled(g: _View, c: _View) -> bool:
     return any(not _AN_EXCEPTIONS.match(m.group(1)) and m.group(0) not in gp for m in _AN_BEFORE_CONSONANT.finditer(cp))
 
 
-# Words that say the same direction: "under a full moon" = "beneath a full moon" = "underneath a full moon".
-_SAME_DIRECTION = {"beneath": "under", "underneath": "under"}
+# "under" said another way: "beneath a full moon" = "underneath a full moon" = "under a full moon".
+_BENEATH = UNDER_WORDS - {"under"}
 # Words with a digit that name a style, not a number ("a 3d render", "2d art"): a description may say them or not.
 _STYLE_DIGITS = frozenset({"2d", "3d"})
 
@@ -447,8 +447,8 @@ def _direction_changed(generic: str, candidate: str, descriptions: tuple[str, ..
 
     def said(plain: str) -> tuple[Counter[str], int, int]:
         words = re.findall(r"[a-z]+", _without(plain, descriptions) if descriptions else plain)
-        strict = Counter(w for w in words if w in STRICT_DIRECTIONS and w not in _SAME_DIRECTION)
-        return strict, sum(w in _SAME_DIRECTION for w in words), sum(w in UNDER_WORDS for w in words)
+        strict = Counter(w for w in words if w in STRICT_DIRECTIONS and w not in _BENEATH)
+        return strict, sum(w in _BENEATH for w in words), sum(w in UNDER_WORDS for w in words)
 
     g_strict, _, g_under = said(generic)
     c_strict, c_beneath, c_under = said(candidate)
