@@ -741,8 +741,9 @@ def restatements(toks: Parsed, subs: Mapping[int, str] | None = None) -> list[Re
             merged = (first[0] + " and " + second[0].split(" ", 1)[1], True, "rel2")
             add(join([merged, *base[2:]]), kind="rel2")
 
-    # the first action as the predicate: "a woman is laughing in a field"
-    ing = next((k for k, m in enumerate(shape.mods) if m.kind in ("ing",)), None)
+    # the first action as the predicate: "a woman is laughing in a field" (not for a wildcard or a choice: what
+    # it becomes, one thing or several, is not known here, so the action stays a participle)
+    ing = next((k for k, m in enumerate(shape.mods) if m.kind in ("ing",)), None) if not unknown else None
     if ing is not None:
         verb_text = base[ing][0]
         pre = join(base[:ing]) if ing else subj

@@ -91,7 +91,6 @@ luxurious/JJ: opulent | lavish
 opulent/JJ: luxurious | lavish
 fancy/JJ: elegant | posh
 sweaty/JJ: sweat-soaked
-surreal/JJ: dreamlike | otherworldly
 dreamy/JJ: dreamlike | ethereal
 ethereal/JJ: otherworldly | dreamy
 magical/JJ: enchanted | mystical
@@ -112,8 +111,6 @@ empty/JJ@street,road,beach,station,platform,highway,square,plaza: deserted
 busy/JJ@street,market,road,city,station,intersection,square,plaza,cafe,café,restaurant: bustling | crowded
 crowded/JJ: packed | bustling
 bustling/JJ: busy | lively
-abandoned/JJ: derelict
-derelict/JJ: abandoned
 lush/JJ: verdant
 verdant/JJ: lush
 desolate/JJ: bleak | barren
@@ -147,7 +144,7 @@ near/IN: beside | close to
 on/IN@table,desk,shelf,pedestal,plinth,throne,stool,ledge,sill,windowsill,rock,boulder,hill,hilltop,cliff: atop | upon
 on/IN@horse,horseback,roof,rooftop,cake,stack,pile,branch,log,tree,pillar,tower,mountain,cabinet: atop | upon
 on/IN@grass,bench,wall,carpet,rug,bed,sofa,couch,floor,ground,blanket,towel,pillow,cushion,chair,armchair,sand: upon
-windy/JJ: windswept | wind-swept
+windy/JJ: wind-swept
 sunny/JJ: sunlit | sun-drenched
 sunlit/JJ: sun-drenched
 starry/JJ: star-filled | star-studded
@@ -220,10 +217,16 @@ trash/NN: garbage | rubbish
 garbage/NN: trash | rubbish
 chaos/NN: turmoil | mayhem
 sweat/NN: perspiration
-floating/VBG: drifting
+floating/VBG@astronaut,astronauts,cosmonaut,diver,swimmer,man,woman,girl,boy,person,cat,dog,balloon: drifting
+floating/VBG@balloons,lantern,lanterns,boat,boats,raft,leaf,leaves,petals,feather,feathers,cloud,clouds: drifting
+floating/VBG@jellyfish,bubble,bubbles,iceberg,ice,bottle,ship,debris,snowflakes,embers,orbs,orb,candles: drifting
+floating/VBG@books,jellyfishes: drifting
 repairing/VBG: fixing
 fixing/VBG: repairing
-drifting/VBG: floating
+drifting/VBG@astronaut,astronauts,cosmonaut,diver,swimmer,man,woman,girl,boy,person,cat,dog,balloon: floating
+drifting/VBG@balloons,lantern,lanterns,boat,boats,raft,leaf,leaves,petals,feather,feathers,cloud,clouds: floating
+drifting/VBG@jellyfish,bubble,bubbles,iceberg,ice,bottle,ship,debris,snowflakes,embers,orbs,orb,candles: floating
+drifting/VBG@books,jellyfishes: floating
 shouting/VBG: yelling
 yelling/VBG: shouting
 massive/JJ: huge | enormous
@@ -231,7 +234,47 @@ colossal/JJ: huge | enormous
 old/JJ@man,woman,men,women,lady,ladies,gentleman,fisherman,sailor,farmer,couple,monk,priest: elderly | aged
 old/JJ@beggar,wizard,witch,king,queen,soldier,knight,hermit,shopkeeper,craftsman,carpenter: elderly | aged
 old/JJ@librarian,professor,shepherd,woodcutter,painter,artist,musician,fishermen,sailors: elderly | aged
-old/JJ@book,books,map,maps,photo,photograph,letter,letters,manuscript,scroll,newspaper,journal,diary: aged | worn
+heavy/JJ@rain,rainfall,downpour: pouring | driving
+scared/JJ: frightened | afraid
+frightened/JJ: scared | afraid
+surprised/JJ: astonished | amazed
+astonished/JJ: amazed | astounded
+shocked/JJ: stunned | aghast
+confused/JJ: puzzled | bewildered
+puzzled/JJ: confused | perplexed
+nervous/JJ: anxious | uneasy
+anxious/JJ: nervous | uneasy
+worried/JJ: anxious | concerned
+determined/JJ: resolute | steely
+pensive/JJ: thoughtful | contemplative
+thoughtful/JJ: pensive | contemplative
+shy/JJ: bashful | timid
+grumpy/JJ: grouchy | cranky
+excited/JJ: thrilled | elated
+bored/JJ: listless | uninterested
+relaxed/JJ: laid-back | unhurried
+focused/JJ: intent | absorbed
+cheeky/JJ: impish | mischievous
+mischievous/JJ: impish | cheeky
+sinister/JJ: menacing | malevolent
+menacing/JJ: threatening | sinister
+nostalgic/JJ: wistful | sentimental
+bleak/JJ: grim | desolate
+dynamic/JJ@pose,poses,action,movement: energetic | lively
+quaint/JJ: charming | picturesque
+picturesque/JJ: scenic | charming
+scenic/JJ: picturesque
+charming/JJ: delightful
+bustling/JJ: busy | lively | teeming
+mighty/JJ: powerful | formidable
+powerful/JJ: mighty
+brave/JJ: courageous | valiant
+heroic/JJ: valiant | gallant
+wise/JJ: sage | learned
+fearsome/JJ: formidable | terrifying
+noisy/JJ: loud
+silent/JJ: hushed | quiet
+hushed/JJ: quiet | silent
 elderly/JJ: old | aged
 weathered/JJ@face,hands,skin: weather-beaten | lined
 alley/NN: alleyway
@@ -269,7 +312,8 @@ MULTIWORD = (
     "fine art", "pop art", "still life", "low angle", "high angle", "close up", "close-up", "bird's eye view",
     "top view", "side view", "front view", "back view", "quiet place", "happy hour", "tiny house", "empty space",
     "clean lines", "calm sea", "big bang", "dim sum", "stained glass", "glass ceiling", "stone age", "iron age",
-    "old man's beard", "old master", "old masters",
+    "old man's beard", "old master", "old masters", "cast iron", "cast-iron", "wrought iron", "wrought-iron",
+    "stainless steel", "brushed steel", "sheet metal", "sea glass", "steel wool", "ice age", "iron man",
 )  # fmt: skip
 
 

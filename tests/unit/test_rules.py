@@ -85,6 +85,13 @@ def test_the_essays_example_varies_in_structure_not_only_in_its_opener() -> None
         ("a boy eating a hot dog in a kitchen", r"hound|galley|cookhouse"),
         ("an old man painting a landscape at a table", r"artwork|desk|counter"),
         ("a knight holding a sword at night", r"naginata|wielding|darkness|\bhis\b"),
+        # a noun that a compound names a kind of keeps its word: the kind and its class are one thing
+        ("a red sports car in a rain forest, snow storm", r"automobile|woodland|tempest"),
+        ("a house cat on a wooden table, police car outside", r"feline|automobile"),
+        # a car drifts on a road; it does not float
+        ("a red sports car drifting on a mountain road at night", r"floating"),
+        # "cast iron" is one material, not a cast thing made of iron
+        ("an enamel kettle on a cast iron stove, wrought iron gate", r"made of iron|from iron|cast stove"),
     ],
 )
 def test_nothing_that_draws_another_picture(prompt: str, never: str) -> None:
@@ -406,3 +413,17 @@ def test_a_lens_item_says_how_the_picture_was_shot() -> None:
     lines = rewrite("portrait of an old fisherman, 85mm lens, bokeh", n=32).paraphrases
     assert any("shot with an 85mm lens" in x or "seen through an 85mm lens" in x for x in lines)
     assert not any("a 85mm" in x for x in lines)
+
+
+def test_the_users_own_words_that_match_a_description_stay_as_written() -> None:
+    # Alphonse Mucha's style is "art nouveau": only the name's phrase varies, never the user's "art nouveau border"
+    r = rewrite("portrait of a fox wearing a Victorian coat, Alphonse Mucha style, art nouveau border, gold leaf", n=32)
+    assert all("art nouveau border" in p for p in r.paraphrases)
+    assert any("art nouveau style" not in p for p in r.paraphrases)  # the name's own phrase still varies
+
+
+def test_a_wildcard_subject_keeps_its_action_as_a_participle() -> None:
+    # "a __animals__ is reading" / "reads": whether the wildcard draws one animal or several is not known here
+    r = rewrite("a __animals__ reading the newspaper in a cafe, oil painting", n=32)
+    for p in r.paraphrases:
+        assert "__animals__ reading the newspaper" in p, p

@@ -410,6 +410,8 @@ def _choices(toks: Parsed) -> list[tuple[int, tuple]]:
             continue
         if t.tag.startswith("NN") and t.dep == "compound":
             continue  # "sea turtles", "storm clouds": a noun naming a kind of another noun stays
+        if t.tag.startswith("NN") and any(toks[c].dep == "compound" for c in t.children):
+            continue  # and so does the noun it names a kind of: a "rain forest" is no "rain woodland"
         if t.tag.startswith("NN") and t.i > 0 and toks[t.i - 1].lower in _BOUND_BEFORE_NOUN:
             continue  # "a black cat", "a little boy" are read as one thing: "a black feline", "a little lad" are not
         if t.dep == "amod" and toks[t.head].lower in _STATE_KINDS:
@@ -760,9 +762,12 @@ def _descriptions(request: ParaphraseRequest) -> tuple[str, ...]:
 
 
 def _apply_hints(phrase: str, request: ParaphraseRequest, rng: random.Random) -> str:
-    """A name's description, chosen evenly among the canonical one and its variants (the names module's)."""
+    """A name's description, chosen evenly among the canonical one and its variants (the names module's). A
+    phrase the user wrote as it stands holds no description, even when it says the same words ("Alphonse Mucha
+    style, art nouveau border": the border stays "art nouveau", only the style varies)."""
+    original = request.original or ""
     for canonical, alternatives_text in request.hints.items():
-        if canonical and canonical in phrase:
+        if canonical and canonical in phrase and not (canonical in original and phrase.strip() in original):
             options = [canonical, *(a for a in alternatives_text.split("\n") if a and a != canonical)]
             choice = rng.choice(options)
             if choice != canonical:
