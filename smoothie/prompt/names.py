@@ -569,6 +569,8 @@ class Genericiser:
                 and not acts
             ):
                 label, ner_label = "place", "GPE"  # "balloons over Cappadocia": somewhere, not someone
+            if label in ("person", "brand") and self._period_place(words, ent.text):
+                label, ner_label = "place", "GPE"  # "Victorian London", "Medieval Europe": a place in its time
             if label in ("person", "brand") and _WORK_BEFORE.search(text[max(0, ent.start_char - 40) : ent.start_char]):
                 label = "copyright"  # "a screenshot from Breaking Bad": a film or show, not someone
             after = re.match(r"\s+([a-z]+)", text[ent.end_char : ent.end_char + 30])
@@ -1308,6 +1310,26 @@ class Genericiser:
             return True  # "a girl named hope"
         return not is_english_word(word)
 
+    def _period_place(self, words: list[str], surface: str) -> bool:
+        """ "Victorian London", "Feudal Japan": a period's adjective before somewhere spaCy knows on its own, which
+        its model reads as one PERSON or ORG (and a prompt would lose the place). Never a name the table knows,
+        a given name ("Christian Bale") or a title ("Captain America" has no period adjective)."""
+        first, rest = words[0], " ".join(surface.split()[1:])
+        if (
+            len(words) < 2
+            or self.table.get(surface) is not None
+            or first in _given_names()
+            or not is_english_word(first)
+            or not (first.endswith(_PERIOD_ENDINGS) or first in _PERIOD_WORDS)
+            or any(w in _given_names() for w in words[1:])
+        ):
+            return False
+        nlp = get_nlp()
+        if nlp is None:
+            return False
+        ents = nlp(f"a street in {rest}").ents
+        return len(ents) == 1 and ents[0].text == rest and ents[0].label_ in ("GPE", "LOC")
+
     def _unknown_entry(self, surface: str, label: str, analysis: Analysis) -> NameEntry:
         if label in ("person", "role"):
             words = normalise_form(surface).split()
@@ -1326,7 +1348,18 @@ class Genericiser:
     # --- rendering ------------------------------------------------------------------------------------
 
     def _render(self, left: str, surface: str, right: str, f: _Found, analysis: Analysis) -> tuple[str, str, int]:
-        """(new left text, replacement, characters of ``right`` consumed)."""
+        """(new left text, replacement, characters of ``right`` consumed). A fictional setting (the table's
+        "setting": Hogwarts, Gotham, the Shire) is said the way a brand is, a noun phrase where it stands and its
+        modifier before a noun ("the Shire countryside" -> "the pastoral green-hill countryside"), and reported
+        as a setting."""
+        if f.entry.label != "setting":
+            return self._render_as(left, surface, right, f, analysis)
+        seen = len(analysis.found)
+        out = self._render_as(left, surface, right, replace(f, entry=replace(f.entry, label="brand")), analysis)
+        analysis.found[seen:] = [replace(n, label="setting") for n in analysis.found[seen:]]
+        return out
+
+    def _render_as(self, left: str, surface: str, right: str, f: _Found, analysis: Analysis) -> tuple[str, str, int]:
         entry = f.entry
         label = entry.label
         if label == "place" and not analysis.options.scrub_places:
@@ -2013,6 +2046,9 @@ _SPELLINGS = (
 _SPELLING = {w: f"(?:{a}|{b})" for a, b in _SPELLINGS for w in (a, b)}
 
 
+# A period's adjective before a place: "Victorian London", "Medieval Europe", "Elizabethan England".
+_PERIOD_ENDINGS = ("ian", "an", "al", "ic", "ent", "ern")
+_PERIOD_WORDS = frozenset({"soviet", "feudal", "baroque", "renaissance", "gothic", "prehistoric", "futuristic"})
 _PLACE_PREPOSITIONS = frozenset("over above across in near around through outside beyond at".split())
 
 

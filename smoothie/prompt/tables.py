@@ -29,7 +29,7 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 DATA_DIR = Path(__file__).with_name("data")
-LABELS = ("person", "artist", "character", "brand", "artwork", "studio", "place", "copyright", "item")
+LABELS = ("person", "artist", "character", "brand", "artwork", "studio", "setting", "place", "copyright", "item")
 
 
 @dataclass(frozen=True)

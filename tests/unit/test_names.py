@@ -953,3 +953,22 @@ def test_a_dropped_name_leaves_no_dangling_preposition() -> None:
 )
 def test_an_appositive_after_an_unknown_name_says_who(prompt: str, expected: str) -> None:
     assert generic(prompt) == expected
+
+
+@pytest.mark.parametrize(
+    ("prompt", "place"),
+    [
+        ("a detective in the snow, Victorian London, foggy evening", "Victorian London"),
+        ("a castle, Medieval Europe", "Medieval Europe"),
+        ("Elizabethan England, a queen on a throne", "Elizabethan England"),
+    ],
+)
+def test_a_place_in_its_period_is_kept(prompt: str, place: str) -> None:
+    # spaCy reads "Victorian London" as one PERSON: the prompt would lose its setting
+    r = rewrite(prompt, n=4)
+    assert place in r.generic
+    assert all(place in p for p in r.paraphrases)
+
+
+def test_a_name_with_a_period_adjective_is_still_a_name() -> None:
+    assert "Christian Bale" not in rewrite("Christian Bale in a suit", n=4).generic

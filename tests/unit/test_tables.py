@@ -26,7 +26,7 @@ FIRST_NAMES = DATA_DIR / "first_names.json"
 GENERAL_TAGS = DATA_DIR / "general_tags.txt"
 TAG_PHRASES = DATA_DIR / "tag_phrases.json"
 
-LABELS = frozenset({"person", "artist", "character", "brand", "artwork", "studio", "copyright", "item"})
+LABELS = frozenset({"person", "artist", "character", "brand", "artwork", "studio", "setting", "copyright", "item"})
 STYLE_LABELS = frozenset({"artist", "studio"})  # a style description, used where "by X" / "X style" stood
 ARTICLE_LABELS = frozenset({"person", "character", "artwork", "item"})  # a noun phrase with its article
 # A copyright (series, game, franchise) is dropped where it stands ("1girl, genshin impact" loses the tag): it has
@@ -206,8 +206,8 @@ def check_entry(entry: Mapping[str, Any]) -> list[str]:
     if label in UNDESCRIBED_LABELS:
         if entry["generic"] or variants:
             problems.append(f"{where}: a {label} is dropped, not described: generic and variants must be empty")
-    elif not (0 if label in FEW_VARIANT_LABELS else 2) <= len(variants) <= 4:
-        problems.append(f"{where}: {len(variants)} variants, want 2 to 4")
+    elif not (0 if label in FEW_VARIANT_LABELS else 2) <= len(variants) <= 6:
+        problems.append(f"{where}: {len(variants)} variants, want 2 to 6")
     if len(set(variants)) != len(variants) or entry["generic"] in variants:
         problems.append(f"{where}: variants repeat each other or the generic")
     mvars = entry.get("modifier_variants", [])
