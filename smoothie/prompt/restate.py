@@ -1132,6 +1132,10 @@ def fold(toks: Parsed | None, text: str) -> Fold | None:
         return Fold("mood", items=tuple(f"{low} {n}" for n in ("mood", "atmosphere") if not low.startswith(n)))
     if low in _LOOKS:
         return Fold("mood", items=(f"{low} look", f"{low} style"))
+    style = re.fullmatch(r"([a-z0-9][a-z0-9\- ]*?) style", low)
+    if style and words.lower() == low and not style.group(1).endswith(("-", " in", " of", " the")):
+        # "…, comic style" / "…, comic aesthetic" / "…, done in comic style": the same look
+        return Fold("mood", items=(f"{style.group(1)} aesthetic", f"done in {low}"))
     if low in _GENRES:  # "…, gothic horror" / "…, gothic horror atmosphere"
         return Fold("mood", items=(f"{low} style", f"{low} aesthetic", f"{low} atmosphere"))
     if low in _SHOTS:
