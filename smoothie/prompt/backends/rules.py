@@ -52,7 +52,6 @@ from smoothie.prompt.thesaurus import (
     MATERIAL_NOT_BEFORE,
     MATERIALS,
     MULTIWORD,
-    NOT_ALONE,
     NOUN_RATE,
     NP_FRAMINGS,
     PHRASES,
@@ -418,8 +417,6 @@ def _choices(toks: Parsed) -> list[tuple[int, tuple]]:
             and any(toks[c].dep == "compound" for c in t.children)
         ):
             continue  # and so does the noun it names a kind of: a "rain forest" is no "rain woodland"
-        if len(toks) == 1 and t.lower in NOT_ALONE:
-            continue
         if t.tag.startswith("NN") and t.i > 0 and toks[t.i - 1].lower in _BOUND_BEFORE_NOUN:
             continue  # "a black cat", "a little boy" are read as one thing: "a black feline", "a little lad" are not
         if t.dep == "amod" and toks[t.head].lower in _STATE_KINDS:
