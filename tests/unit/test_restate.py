@@ -199,3 +199,17 @@ def test_a_description_of_a_famous_person_reads_as_a_person() -> None:
     ):
         assert describes_person(text), text
     assert not describes_person("a small yellow electric mouse creature with red cheeks")
+
+
+@pytest.mark.parametrize(
+    ("item", "said"),
+    [
+        ("85mm", ("85mm lens", "taken with an 85mm lens")),
+        ("50mm", ("50mm lens", "taken with a 50mm lens")),
+        ("comic style", ("comic aesthetic", "done in comic style")),
+        ("retro 90s anime style", ("retro 90s anime aesthetic", "done in retro 90s anime style")),
+    ],
+)
+def test_a_lens_or_a_style_item_is_said_with_its_own_words(item: str, said: tuple[str, ...]) -> None:
+    f = fold(parse_phrases([item])[0], item)
+    assert f is not None and f.kind == "mood" and f.items == said
