@@ -232,7 +232,7 @@ def _view(text: str) -> _View | None:
         structure = skeleton(text)  # by text: cached, restore_checked has often just computed it
     tokens = _TOKEN.findall(plain)
     parts = [p for t in tokens for p in ((t, *_SPLIT.split(t)) if not _NO_SPLIT.issuperset(t) else (t,))]
-    content = [t for t in tokens if t not in _STOP]
+    content = _content_words(plain)  # "fantasy album-cover" repeats "fantasy album cover"
     colours, added = _colours_of(plain, tokens)
     grams: Counter[tuple[str, ...]] = Counter(itertools.pairwise(content))
     grams.update(zip(content, content[1:], content[2:], strict=False))
@@ -486,7 +486,12 @@ def _repeated_anew(g: _View, c: _View, descriptions: tuple[str, ...] = ()) -> bo
 @lru_cache(maxsize=64)
 def _said_once(plain: str) -> frozenset[str]:
     """The content words a generic says once (computed once per generic: the engine checks many candidates)."""
-    return frozenset(w for w, k in Counter(t for t in _TOKEN.findall(plain) if t not in _STOP).items() if k == 1)
+    return frozenset(w for w, k in Counter(_content_words(plain)).items() if k == 1)
+
+
+def _content_words(plain: str) -> list[str]:
+    """The content words of ``plain``, a hyphenated compound read as its parts, as a reader counts them."""
+    return [p for t in _TOKEN.findall(plain) for p in (_SPLIT.split(t) if "-" in t else (t,)) if p and p not in _STOP]
 
 
 def _repeated(g: _View, c: _View) -> bool:

@@ -334,3 +334,10 @@ def test_a_long_prompt_that_repeats_itself_still_gets_32_lines() -> None:
         assert len(set(r.paraphrases)) == 32, (kind, r.rejected)
     assert check("an old man, an old boat", "an elderly man, an old boat") == ()
     assert check("an old man, an old boat", "an elderly man, an elderly boat, an old oar") == ("age",)
+
+
+def test_a_hyphenated_compound_repeats_its_words() -> None:
+    # an artist's "vivid fantasy album-cover illustration" after the user's "fantasy album cover" says it twice
+    g = "fantasy album cover, sharp-edged fantasy illustration with sinuous curves"
+    assert "repeat" in check(g, "fantasy album cover, vivid fantasy album-cover illustration with thorny curves")
+    assert "repeat" not in check(g, "fantasy album cover, crisp bright fantasy painting with twisting lines")
