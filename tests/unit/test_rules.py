@@ -427,3 +427,17 @@ def test_a_wildcard_subject_keeps_its_action_as_a_participle() -> None:
     r = rewrite("a __animals__ reading the newspaper in a cafe, oil painting", n=32)
     for p in r.paraphrases:
         assert "__animals__ reading the newspaper" in p, p
+
+
+def test_a_bare_noun_phrase_said_in_a_sentence_gets_its_article() -> None:
+    # "Featuring cozy reading nook", "Here, cashier is sporting a cap" were not English
+    for prompt, head in (
+        ("cozy reading nook with a window seat, rain outside", "cozy reading nook"),
+        ("cashier wearing a cap, fast food counter", "cashier"),
+    ):
+        for p in rewrite(prompt, n=32).paraphrases:
+            said = re.search(rf"(\w+\s+)?{head}", p)
+            assert said is not None
+            assert said.group(1) is None or said.group(1).strip().lower() in ("a", "weary", "tired", "exhausted"), p
+    # stuff keeps no article: "fog over a lake", never "a fog over a lake"
+    assert not any(re.search(r"\ba fog\b", p) for p in rewrite("fog over a lake, dawn", n=32).paraphrases)

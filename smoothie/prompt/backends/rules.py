@@ -31,6 +31,7 @@ from smoothie.prompt.invariants import AGE_WORDS, COLOUR_WORDS, UNDER_WORDS, is_
 from smoothie.prompt.nlp import is_english_word
 from smoothie.prompt.restate import (
     CLOTHING,
+    MASS_NOUNS,
     Fold,
     Parsed,
     Restatement,
@@ -244,6 +245,16 @@ class RulesBackend:
                 body = re.sub(r"^(?:a|an)\s", f"{article(attribute)} {attribute} ", body, count=1)
             else:  # "cashier wearing a cap, tired": the user left the article out
                 body = f"{article(attribute)} {attribute} {body}"
+        # "cozy reading nook with a window seat" said in a sentence: "Picture a cozy reading nook …", "a cashier is
+        # sporting a cap"; a line that keeps the user's phrase as it stands keeps their words as written
+        bare = (
+            not attribute
+            and subject_toks is not None
+            and _bare_count_np(subject_toks)
+            and body.startswith(subject_toks[0].text)
+        )
+        if bare and (body != phrases[s] or prefix or joined or front):
+            body, bare = f"{article(body)} {body}", False
         if prefix:
             body = f"{prefix} {_lower_first(body)}"
         if joined:  # after a comma-led ending ("…, with a white beard") the joined items take a comma too
@@ -271,6 +282,8 @@ class RulesBackend:
                 framing = _PREFIX_FRAMINGS[(i + rng.randrange(len(_PREFIX_FRAMINGS))) % len(_PREFIX_FRAMINGS)]
             if head_items:
                 framing = framing[:1].lower() + framing[1:]
+            if bare:
+                body = f"{article(body)} {body}"
             text_body = framing.replace("{x}", _lower_first(body))
         elif not head_items and chunk.phrases[s][:1].isupper() and body[:1].islower():
             text_body = body[:1].upper() + body[1:]
@@ -793,6 +806,26 @@ def _unframed(line: str) -> str:
         if lead and line.startswith(lead):
             return line[len(lead) :]
     return line
+
+
+# Stuff, said without an article ("fog over a lake", "sunlight through the trees").
+_UNCOUNTED = MASS_NOUNS | frozenset(
+    """darkness silence chaos snowfall rainfall sunshine grass foliage smoke lightning thunder laughter music art
+    food coffee tea wine beer bread chocolate candy fashion clothing furniture jewelry jewellery scenery""".split()
+)
+
+
+def _bare_count_np(toks: Parsed) -> bool:
+    """The phrase opens with a bare singular countable noun phrase ("cozy reading nook with a window seat",
+    "cashier wearing a cap", "portrait of a fox"): a sentence would say it with "a"."""
+    if not toks or not toks[0].text.islower() or toks[0].tag not in ("NN", "JJ", "VBG", "VBN"):
+        return False
+    for k, t in enumerate(toks[:5]):
+        if t.tag in ("NN", "NNS") and (k + 1 == len(toks) or toks[k + 1].tag not in ("NN", "NNS", "HYPH")):
+            return (t.tag == "NN" and t.lower not in _UNCOUNTED and t.text.isalpha()) or "-" in t.text
+        if t.tag not in ("NN", "JJ", "VBG", "VBN", "HYPH", ","):
+            return False
+    return False
 
 
 def _bare_noun(toks: Parsed | None) -> bool:
