@@ -846,6 +846,9 @@ class Genericiser:
                     if not free(s, e):
                         continue
                     surface = text[s:e]
+                    if table is self.db and n >= 2 and self.db.is_general(surface):
+                        take(s, e)  # "San Francisco", "Hong Kong": a general tag, whatever its words name alone
+                        continue
                     entry = table.get(surface)
                     if entry is None and e < len(text) and text[e] in "!?":
                         bang = re.match(r"[!?]+", text[e:])

@@ -186,6 +186,14 @@ def test_rewrite_and_scrub_take_the_tag_database(db: str) -> None:
     assert "zanthe" not in scrub("a poster by zanthe orrow", tag_database=db).text
 
 
+def test_a_general_tag_of_several_words_is_no_name_inside(tmp_path: Path) -> None:
+    # danbooru has a character "san" and a general tag "san_francisco": the city is not "an anime character a figure"
+    f = tmp_path / "danbooru.csv"
+    f.write_text(DB + "san_(mononoke_hime),4,3000,\nfrancisco_(x),4,50,\nsan_francisco,0,69,\n", encoding="utf-8")
+    out = generic("a man riding a skateboard down a hill in San Francisco, looking right", tag_database=str(f))
+    assert out == "a man riding a skateboard down a hill in San Francisco, looking right"
+
+
 def test_a_bad_tag_database_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="tag database"):
         rewrite("1girl, smile", n=2, tag_database=str(tmp_path / "missing.csv"))
