@@ -49,7 +49,7 @@ from smoothie.prompt.invariants import (
 from smoothie.prompt.nlp import get_nlp, is_english_word, noun_lemmas
 from smoothie.prompt.tables import NameEntry, NameTable, TagDatabase, normalise_form, tag_key
 from smoothie.prompt.text import article as _article
-from smoothie.prompt.text import fix_articles, squeeze
+from smoothie.prompt.text import counted, fix_articles, squeeze
 from smoothie.prompt.text import strip_article as _strip_article
 
 log = logging.getLogger(__name__)
@@ -1488,7 +1488,7 @@ class Genericiser:
             return self._drop(left, surface, right, label, entry, analysis)
         if label == "brand" and _NEEDS_ARTICLE_BEFORE.search(window):
             # "coffee at Starbucks" -> "coffee at a coffee shop with a green mermaid logo", not "at coffee shop …"
-            replacement, *others = (_counted(v) for v in (replacement, *variants))
+            replacement, *others = (counted(v) for v in (replacement, *variants))
             variants = tuple(others)
         article = _ARTICLE_BEFORE.search(window)
         if article and re.match(r"(?i)(a|an|the|someone)\s", replacement + " "):
@@ -2058,28 +2058,6 @@ _NEEDS_ARTICLE_BEFORE = re.compile(
     r"(?:^|\s)(?:at|in|into|inside|on|onto|of|from|through|across|near|by|beside|under|over|above|with|for|to|"
     r"towards?|around|outside|behind|beyond|within|like|as|[a-z]+ing)\s+$"
 )
-# Heads said without an article: stuff, not a thing ("luxury fashion", "cherry soda", "nature photography").
-_MASS_HEADS = frozenset(
-    """fashion clothing apparel sportswear streetwear menswear womenswear couture tailoring wear footwear eyewear
-    jewelry jewellery makeup cosmetics skincare fragrance perfume design furniture luggage equipment gear software
-    technology music photography photojournalism art artwork illustration imagery animation cgi food cuisine
-    coffee tea beer wine soda cola juice water chocolate candy cereal ice cream pizza candy snacks merchandise
-    branding advertising packaging style""".split()
-)
-
-
-def _counted(phrase: str) -> str:
-    """``phrase`` (a description without article) with ``a``/``an`` when its head is one countable thing."""
-    if re.match(r"(?i)(?:a|an|the|some|someone)\s", phrase + " "):
-        return phrase
-    head_part = re.split(r"\s+(?:with|of|in|on|and|for|from|by|at|under|over|that|where|[a-z]+ing)\s+|,", phrase)[0]
-    head = head_part.split()[-1].lower() if head_part.split() else ""
-    plural = head.endswith("s") and not head.endswith(("ss", "us", "is"))
-    if not head or plural or head in _MASS_HEADS or head.split("-")[-1] in _MASS_HEADS:
-        return phrase
-    return f"{_article(phrase)} {phrase}"
-
-
 # A period's adjective before a place: "Victorian London", "Medieval Europe", "Elizabethan England".
 _PERIOD_ENDINGS = ("ian", "an", "al", "ic", "ent", "ern")
 _PERIOD_WORDS = frozenset({"soviet", "feudal", "baroque", "renaissance", "gothic", "prehistoric", "futuristic"})

@@ -1226,7 +1226,7 @@ def fold(toks: Parsed | None, text: str) -> Fold | None:
             and (
                 toks[subj[0]].tag in _MASS_OR_PLURAL_OK
                 or _has_det(toks, subj[0])
-                or toks[subj[0]].lower in MASS_NOUNS  # "smoke rising from chimneys"
+                or toks[subj[0]].lower in _MASS_NOUNS  # "smoke rising from chimneys"
             )
         ):
             s = toks[subj[0]]
@@ -1239,7 +1239,7 @@ def fold(toks: Parsed | None, text: str) -> Fold | None:
 
 
 # Stuff, not things: it needs no article to act ("smoke rising", "steam curling").
-MASS_NOUNS = frozenset(
+_MASS_NOUNS = frozenset(
     """smoke steam fog mist snow rain water fire dust sand lava ice blood sunlight moonlight starlight light
     wind foam spray ash ink paint""".split()
 )

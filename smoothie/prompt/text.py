@@ -3,6 +3,7 @@
 * :func:`squeeze` — collapse the spaces and empty comma items a removed name or a dropped placeholder leaves;
 * :func:`fix_articles` — ``a apple`` → ``an apple`` after a substitution changed the next word;
 * :func:`article` / :func:`strip_article` — the indefinite article a phrase takes, and a phrase without its own;
+* :func:`counted` / :data:`UNCOUNTED` — ``a``/``an`` before a description whose head is one countable thing;
 * :func:`stable_seed` — a seed from text that is the same in every process (``hash()`` is salted per process).
 """
 
@@ -59,3 +60,28 @@ def fix_articles(text: str) -> str:
         return f"{new} {word}"
 
     return _RE_ARTICLE.sub(sub, text)
+
+
+# Heads said without an article: stuff, not a thing ("fog over a lake", "luxury fashion", "nature photography").
+UNCOUNTED = frozenset(
+    """smoke steam fog mist snow rain water fire dust sand lava ice blood sunlight moonlight starlight light wind
+    foam spray ash ink paint darkness silence chaos snowfall rainfall sunshine grass foliage lightning thunder
+    laughter music art food coffee tea wine beer bread chocolate candy fashion clothing furniture jewelry jewellery
+    scenery apparel sportswear streetwear menswear womenswear couture tailoring wear footwear eyewear makeup
+    cosmetics skincare fragrance perfume luggage equipment gear software technology photography
+    photojournalism artwork illustration imagery animation cgi cuisine soda cola juice cereal cream pizza snacks
+    merchandise branding advertising packaging style""".split()
+)
+
+
+def counted(phrase: str) -> str:
+    """``phrase`` (a description without article) with ``a``/``an`` when its head is one countable thing
+    ("coffee shop with a green mermaid logo" → "a coffee shop …"; "luxury fashion", "swoosh-logo shoes" stay)."""
+    if re.match(r"(?i)(?:a|an|the|some|someone)\s", phrase + " "):
+        return phrase
+    head_part = re.split(r"\s+(?:with|of|in|on|and|for|from|by|at|under|over|that|where|[a-z]+ing)\s+|,", phrase)[0]
+    head = head_part.split()[-1].lower() if head_part.split() else ""
+    plural = head.endswith("s") and not head.endswith(("ss", "us", "is"))
+    if not head or plural or head in UNCOUNTED or head.split("-")[-1] in UNCOUNTED:
+        return phrase
+    return f"{article(phrase)} {phrase}"

@@ -31,7 +31,6 @@ from smoothie.prompt.invariants import AGE_WORDS, COLOUR_WORDS, UNDER_WORDS, is_
 from smoothie.prompt.nlp import is_english_word
 from smoothie.prompt.restate import (
     CLOTHING,
-    MASS_NOUNS,
     Fold,
     Parsed,
     Restatement,
@@ -44,7 +43,7 @@ from smoothie.prompt.restate import (
     present,
     restatements,
 )
-from smoothie.prompt.text import article, fix_articles, stable_seed
+from smoothie.prompt.text import UNCOUNTED, article, fix_articles, stable_seed
 from smoothie.prompt.thesaurus import (
     ACTION_PHRASES,
     ACTION_PHRASES_BARE,
@@ -808,13 +807,6 @@ def _unframed(line: str) -> str:
     return line
 
 
-# Stuff, said without an article ("fog over a lake", "sunlight through the trees").
-_UNCOUNTED = MASS_NOUNS | frozenset(
-    """darkness silence chaos snowfall rainfall sunshine grass foliage smoke lightning thunder laughter music art
-    food coffee tea wine beer bread chocolate candy fashion clothing furniture jewelry jewellery scenery""".split()
-)
-
-
 def _bare_count_np(toks: Parsed) -> bool:
     """The phrase opens with a bare singular countable noun phrase ("cozy reading nook with a window seat",
     "cashier wearing a cap", "portrait of a fox"): a sentence would say it with "a"."""
@@ -822,7 +814,7 @@ def _bare_count_np(toks: Parsed) -> bool:
         return False
     for k, t in enumerate(toks[:5]):
         if t.tag in ("NN", "NNS") and (k + 1 == len(toks) or toks[k + 1].tag not in ("NN", "NNS", "HYPH")):
-            return (t.tag == "NN" and t.lower not in _UNCOUNTED and t.text.isalpha()) or "-" in t.text
+            return (t.tag == "NN" and t.lower not in UNCOUNTED and t.text.isalpha()) or "-" in t.text
         if t.tag not in ("NN", "JJ", "VBG", "VBN", "HYPH", ","):
             return False
     return False
