@@ -192,3 +192,12 @@ def test_a_names_file_that_is_not_text_is_named(tmp_path: Path, capsys: pytest.C
     code, _, err = _run(capsys, "--names-file", str(names), "a cat")
     assert code == 2
     assert f"--names-file {names}: not UTF-8 text (byte 0: invalid start byte)" in _one_error_line(err)
+
+
+def test_a_names_file_may_name_a_fictional_setting(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    names = tmp_path / "names.txt"
+    names.write_text("Zorbheim | setting | misty mountain kingdom of stone towers\n", "utf-8")
+    code, out, _ = _run(capsys, "--names-file", str(names), "--n", "2", "a knight riding through Zorbheim at dawn")
+    assert code == 0
+    assert "setting   'Zorbheim' -> 'a misty mountain kingdom of stone towers'" in out
+    assert "Zorbheim" not in out.split("->", 1)[1]
