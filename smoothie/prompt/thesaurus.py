@@ -21,9 +21,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
+# What floats or drifts (a car drifting on a road does neither): the heads of "floating" <-> "drifting".
+_AFLOAT = (
+    "astronaut,astronauts,cosmonaut,diver,swimmer,man,woman,girl,boy,person,cat,dog,balloon,balloons,lantern,"
+    "lanterns,boat,boats,raft,leaf,leaves,petals,feather,feathers,cloud,clouds,jellyfish,bubble,bubbles,iceberg,"
+    "ice,bottle,ship,debris,snowflakes,embers,orbs,orb,candles,books,jellyfishes"
+)
+
 # word/TAGS[@head,head…]: alternative | alternative   (a word on several lines with the same alternatives: the
 # head lists add up)
-_RAW = """
+_RAW = f"""
 beautiful/JJ: lovely | gorgeous
 pretty/JJ: lovely
 lovely/JJ: beautiful | charming
@@ -217,16 +224,10 @@ trash/NN: garbage | rubbish
 garbage/NN: trash | rubbish
 chaos/NN: turmoil | mayhem
 sweat/NN: perspiration
-floating/VBG@astronaut,astronauts,cosmonaut,diver,swimmer,man,woman,girl,boy,person,cat,dog,balloon: drifting
-floating/VBG@balloons,lantern,lanterns,boat,boats,raft,leaf,leaves,petals,feather,feathers,cloud,clouds: drifting
-floating/VBG@jellyfish,bubble,bubbles,iceberg,ice,bottle,ship,debris,snowflakes,embers,orbs,orb,candles: drifting
-floating/VBG@books,jellyfishes: drifting
+floating/VBG@{_AFLOAT}: drifting
 repairing/VBG: fixing
 fixing/VBG: repairing
-drifting/VBG@astronaut,astronauts,cosmonaut,diver,swimmer,man,woman,girl,boy,person,cat,dog,balloon: floating
-drifting/VBG@balloons,lantern,lanterns,boat,boats,raft,leaf,leaves,petals,feather,feathers,cloud,clouds: floating
-drifting/VBG@jellyfish,bubble,bubbles,iceberg,ice,bottle,ship,debris,snowflakes,embers,orbs,orb,candles: floating
-drifting/VBG@books,jellyfishes: floating
+drifting/VBG@{_AFLOAT}: floating
 shouting/VBG: yelling
 yelling/VBG: shouting
 massive/JJ: huge | enormous
