@@ -1016,3 +1016,15 @@ def test_a_magazine_is_a_brand_the_table_knows() -> None:
     r = rewrite("a fox reading the newspaper, by Norman Rockwell, Saturday Evening Post cover", n=8)
     assert all("Saturday" not in p and "Rockwell" not in p for p in r.paraphrases)
     assert all("cover" in p for p in r.paraphrases)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "gone", "kept"),
+    [
+        ("a scientist on the cover of TIME magazine", "TIME", "on the cover of a "),
+        ("a cat, Wired magazine cover", "Wired", "a cat, "),
+    ],
+)
+def test_a_magazine_named_with_its_word_magazine_is_found(prompt: str, gone: str, kept: str) -> None:
+    out = generic(prompt)
+    assert gone not in out and kept in out, out
