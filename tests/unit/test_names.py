@@ -98,6 +98,9 @@ def test_named_items_are_names() -> None:
         ("Van Gogh's sunflowers in a vase", "Gogh", "sunflowers in a vase"),
         ("Gojo Satoru from Jujutsu Kaisen eating ice cream", "Jujutsu", "eating ice cream"),
         ("a lighthouse in a storm, by Zdzislaw Qwertyowski, oil on canvas", "Qwertyowski", "oil on canvas"),
+        # a magazine named with its word "magazine" is found in any case
+        ("a scientist on the cover of TIME magazine", "TIME", "on the cover of a "),
+        ("a cat, Wired magazine cover", "Wired", "a cat, "),
     ],
 )
 def test_names_in_sentences(prompt: str, gone: str, kept: str) -> None:
@@ -1016,15 +1019,3 @@ def test_a_magazine_is_a_brand_the_table_knows() -> None:
     r = rewrite("a fox reading the newspaper, by Norman Rockwell, Saturday Evening Post cover", n=8)
     assert all("Saturday" not in p and "Rockwell" not in p for p in r.paraphrases)
     assert all("cover" in p for p in r.paraphrases)
-
-
-@pytest.mark.parametrize(
-    ("prompt", "gone", "kept"),
-    [
-        ("a scientist on the cover of TIME magazine", "TIME", "on the cover of a "),
-        ("a cat, Wired magazine cover", "Wired", "a cat, "),
-    ],
-)
-def test_a_magazine_named_with_its_word_magazine_is_found(prompt: str, gone: str, kept: str) -> None:
-    out = generic(prompt)
-    assert gone not in out and kept in out, out
