@@ -26,11 +26,13 @@ at a bounded window, and spaCy sees at most :data:`NER_MAX_CHARS` characters in 
 
 from __future__ import annotations
 
+import itertools
 import logging
 import random
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any, Protocol
 
 from smoothie.prompt import tables
@@ -179,6 +181,11 @@ GENERAL_QUALIFIERS = frozenset(
     mtf ftm sexual basic generic concept weather season holiday nationality language letter number color colour
     pattern material liquid mineral gem gemstone""".split()
 )
+# Qualifiers that say what kind of a character's tag it is, not its series ("\(cosplay\)", "\(female\)").
+_KIND_QUALIFIERS = frozenset(
+    """cosplay character persona vtuber female male human young adult child alternate costume real life
+    actress actor artist singer""".split()
+)
 # Short series qualifiers of danbooru's character tags that are also English words ("saber \(fate\)"): as a
 # qualifier they name a series (others, like "honkai" or "kancolle", are no English word and need no list).
 SERIES_QUALIFIERS = frozenset(
@@ -315,6 +322,7 @@ class Analysis:
     acclaimed: str = ""  # the last "trending <work>" written ("trending on A and B": B's work joins it)
     series_seen: dict[str, int] = field(default_factory=dict)  # series qualifiers described so far
     choosing: bool = False  # replacing one choice of "{a|b}" / "[a:b:n]"
+    weighted_in_sentence: bool = False  # replacing the words of a weight inside a sentence ("of (X:1.3) in")
 
 
 class _Lookup(Protocol):
@@ -391,7 +399,26 @@ class Genericiser:
                 i = j
                 continue
             if isinstance(seg, Group):
-                out.append(self._group(seg, analysis))
+                before = "".join(s.source for s in segments[:i]).rstrip()
+                after = "".join(s.source for s in segments[i + 1 :]).lstrip()
+                analysis.weighted_in_sentence = (
+                    seg.kind == "weight"
+                    and not re.search(r"(?:^|[,(\[{|])$", before)
+                    and not re.match(r"(?:$|[,)\]}|])", after)
+                )
+                new_group = self._group(seg, analysis)
+                analysis.weighted_in_sentence = False
+                words = "".join(c.source for c in new_group.children)
+                if seg.kind == "weight" and not re.sub(r":\s*[-+]?[\d.]+\s*$", "", words).strip():
+                    # "…, (Weta Digital:1.2), …": the name dropped leaves no empty weight, nor its comma, behind
+                    nxt_seg = segments[i + 1] if i + 1 < len(segments) else None
+                    if isinstance(nxt_seg, Text) and re.match(r"\s*,", nxt_seg.source):
+                        segments[i + 1] = Text(re.sub(r"^\s*,\s*", "", nxt_seg.source))
+                    elif out and isinstance(out[-1], Text) and not after:
+                        out[-1] = Text(re.sub(r",\s*$", "", out[-1].source))
+                    i += 1
+                    continue
+                out.append(new_group)
             else:
                 out.append(seg)
             i += 1
@@ -710,6 +737,8 @@ class Genericiser:
         if any(re.search(r"\d", w) or is_protected_word(w) or w.lower() in _SYNTAX_WORDS for w in words):
             return ""
         foreign = [w for w in words if not _english_or_compound(w)]
+        if len(words) >= 2 and words[-1].lower() in _GENERAL_HEADS():
+            return ""  # "ferris wheel", "rgb lighting", "paopu fruit": a kind of thing a general tag names
         if not foreign or (len(words) == 1 and len(words[0]) < 5):
             return ""  # a short single word ("dojo") is more often a loanword than a name
         if len(words) >= 3 and sum(w.lower() in _PARTICLES for w in words) >= 1 and len(foreign) >= 2:
@@ -717,6 +746,22 @@ class Genericiser:
         if len(words) > 4 and len(foreign) < 2:
             return ""
         return "artist" if lead else "copyright" if len(words) > 4 else "character"
+
+    def _series_after_character(self, tag: str) -> bool:
+        """Whether ``tag``, right after a character's tag, reads as that character's series: no general tag
+        (nor one by its last word: "sunflower field", "cat ears"), no colour, count or number, and either several
+        words or a word that is no English word ("vshojo")."""
+        if "\\" in tag or any(ch in tag for ch in "[]()<>:{}|"):
+            return False
+        key = normalise_form(tag)
+        words = key.split()
+        if not words or len(words) > 8 or key in tables.general_tags() or re.search(r"\d", key):
+            return False
+        if self.db is not None and self.db.lookup(tag) is not None:
+            return False  # the database knows it (a copyright it would have named already)
+        if words[-1] in _GENERAL_HEADS() or any(w in COLOUR_WORDS or is_protected_word(w) for w in words):
+            return False
+        return len(words) >= 2 or not _english_or_compound(words[0])
 
     def _suspicious_tag(self, tag: str) -> bool:
         norm = normalise_form(re.sub(r"[^\w\s'\-]", " ", tag))
@@ -754,6 +799,8 @@ class Genericiser:
                 version = _VERSION_AFTER.match(right[consumed_right:])  # "Unreal Engine 5": not "… render 5"
                 consumed_right += version.end() if version else 0
             qualifiers = self._qualifiers(text[f.start : f.end], f, analysis)
+            if qualifiers and analysis.style == "tags" and not replacement and f.entry.label == "copyright":
+                qualifiers = ""  # "kirby \(series\)" (a copyright tag) goes whole: no bracket is left on its own
             if qualifiers:  # the user's escaped brackets stay (the prompt's structure), a series in them described
                 glue = ", " if analysis.style == "tags" and replacement else " " if replacement else ""
                 replacement = replacement + glue + qualifiers
@@ -813,6 +860,17 @@ class Genericiser:
                     take(f.start, f.end)
                 else:
                     add(f)
+        if tags_style:  # "hornet \(hollow knight\), hollow knight": the qualifier's series as a tag of its own
+            series_named = {normalise_form(m.group("series")) for m in _SERIES.finditer(text)}
+            series_named -= {q for q in series_named if q.split()[-1:] and q.split()[-1] in GENERAL_QUALIFIERS}
+            for s, e in _tag_spans(text):
+                tag = normalise_form(text[s:e])
+                if (
+                    free(s, e)
+                    and "\\(" not in text[s:e]
+                    and any(tag == q or tag.startswith(q + " ") for q in series_named if len(q) >= 2)
+                ):
+                    add(_Found(s, e, NameEntry(text[s:e], "copyright", "", source="series"), kind="tag"))
         if self.db is not None:
             for s, e in _tag_spans(text):
                 if not free(s, e) or self.table.get(text[s:e]) is not None:
@@ -859,6 +917,13 @@ class Genericiser:
                         entry = table.get(surface[:-2])
                         e -= 2 if entry is not None else 0
                         surface = text[s:e]
+                    if entry is not None and entry.label == "brand" and inside_ner(s, e):
+                        # "Land Rover Defender", "Porsche 911 Turbo": a brand opening a longer name is the brand's
+                        # product, said as the brand ("a vintage off-road 4x4"), not a stranger
+                        model_end = max((b for a, b in ner_spans if a == s and b > e), default=e)
+                        if model_end > e and free(s, model_end):
+                            e = model_end
+                            surface = text[s:e]
                     if entry is None or inside_ner(s, e):
                         continue
                     while e < len(text) and text[e] in "!?" and table.get(text[s : e + 1]) is not None:
@@ -955,6 +1020,27 @@ class Genericiser:
                 kind = self._unknown_tag(text[s:e])
                 if kind:
                     add(_Found(s, e, NameEntry(text[s:e], kind, "", source="tag"), kind="tag"))
+            for s, e in _tag_spans(text):  # "by lack", "by as109": a tag "by X" of a tag prompt names an artist
+                by_tag = re.fullmatch(r"(?:art\s+)?by\s+([\w\-.']+(?:\s+[\w\-.']+){0,2})", text[s:e], re.IGNORECASE)
+                if by_tag is None or not free(s, e):
+                    continue
+                who = normalise_form(by_tag.group(1))
+                if who.split()[0] in ("the", "a", "an", "my", "his", "her", "their", "night", "day", "hand"):
+                    continue  # "by the window", "by hand"
+                if who in tables.general_tags() or (self.db is not None and self.db.is_general(who)):
+                    continue
+                add(_Found(s + by_tag.start(1), e, self._unknown_entry(by_tag.group(1), "artist", analysis)))
+            # "raven \(dc\), teen titans", "mabel pines, gravity falls": right after a character's tag comes its
+            # series (danbooru's order); a tag there that is no general tag nor reads as one is that series
+            spans = list(_tag_spans(text))
+            characters = {  # a one-word tag read as a name only for its spelling ("pocky") says too little
+                f.end
+                for f in found
+                if f.entry.label == "character" and not (f.kind == "tag" and " " not in f.entry.name)
+            }
+            for (_, prev_end), (s, e) in itertools.pairwise(spans):
+                if prev_end in characters and free(s, e) and self._series_after_character(text[s:e]):
+                    add(_Found(s, e, NameEntry(text[s:e], "copyright", "", source="tag"), kind="tag"))
         found.sort(key=lambda f: f.start)
         return found
 
@@ -1064,7 +1150,7 @@ class Genericiser:
                     and not (base.word and self._is_copyright(series))
                 ):
                     entry = base  # (a word entry is one character: "robin \(one piece\)" is not DC's Robin)
-                elif not marks_a_name and not self._series_like(name, series):
+                elif not marks_a_name and analysis.style != "tags" and not self._series_like(name, series):
                     # "cat \(escaped\)": English words in escaped brackets, nothing says a series
                     yield _Found(start, m.end(), NameEntry(surface, "general", ""), kind="series")
                     continue
@@ -1091,7 +1177,11 @@ class Genericiser:
             qualifier = m.group("series").strip()
             if f.entry.label == "artist":
                 words = "artist"
-            elif self._names_a_series(qualifier):
+            elif self._names_a_series(qualifier) or (
+                analysis.style == "tags"
+                and f.entry.source == "series"
+                and normalise_form(qualifier) not in _KIND_QUALIFIERS
+            ):  # "adora \(she-ra\)": in a tag prompt, an unknown character's qualifier is its series
                 series = self.table.get(qualifier)
                 said = (
                     [series.modifier, *series.modifier_variants]
@@ -1386,6 +1476,7 @@ class Genericiser:
             and normalise_form(surface).split()[0] not in _given_names()
             and re.search(r"(?:^|[,(\[{|])\s*$", left)
             and re.match(r"\s*(?:[,)\]}|]|$)", right)
+            and not analysis.weighted_in_sentence  # "portrait of (X:1.3) in a garden": the sentence's subject
         ):
             # "..., Weta Digital, ...", "Super Saiyan": an unknown name alone in its item, no given name: a studio,
             # a term or a place more often than a person; "someone" there says nothing the picture needs
@@ -1852,6 +1943,12 @@ def _trim_like(old: str, new: str) -> str:
 
 def _items(text: str) -> list[str]:
     return [p.strip() for p in text.split(",") if p.strip()]
+
+
+@lru_cache(maxsize=1)
+def _GENERAL_HEADS() -> frozenset[str]:  # noqa: N802 - a constant, computed once
+    """The last words of the built-in general tags ("hair", "field", "ears"): what a general tag ends in."""
+    return frozenset(t.split()[-1] for t in tables.general_tags() if t.split())
 
 
 def _tag_spans(text: str) -> Iterable[tuple[int, int]]:

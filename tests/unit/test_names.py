@@ -35,6 +35,35 @@ def test_an_unknown_series_character_goes_and_its_series_is_described() -> None:
     assert out == "1girl, \\(anime\\), grey hair, black dress, night"
 
 
+def test_a_tag_prompt_character_of_english_words_goes_with_its_series() -> None:
+    # "raven \(dc\)": English words, but a qualifier that is no kind of thing makes the tag a character; the
+    # tag right after it that no general tag reads like is its series
+    out = generic("1girl, raven \\(dc\\), teen titans, grey skin, purple hair")
+    assert out == "1girl, \\(anime\\), grey skin, purple hair"
+    out = generic("1girl, zorvessa \\(blimpquest saga\\), gravity falls, brown hair")
+    assert "gravity falls" not in out and out.endswith("brown hair")
+    # what follows a character and reads as a general tag stays: a kind of field, a colour, a one-word tag
+    kept = "1girl, zorvessa \\(blimpquest saga\\), sunflower field, smile"
+    assert generic(kept).endswith("sunflower field, smile")
+    assert generic("1girl, zorvessa \\(blimpquest saga\\), red dress").endswith("red dress")
+
+
+def test_a_series_tag_named_by_a_qualifier_is_the_copyright_not_a_character() -> None:
+    # "hollow knight" is a character the table knows, but after "hornet \(hollow knight\)" it is the series
+    found = names("no humans, hornet \\(hollow knight\\), hollow knight, red cloak")
+    assert ("hornet \\(hollow knight\\)", "character") in [(t, label) for t, label, _ in found]
+    assert [label for t, label, _ in found if t == "hollow knight"] == ["copyright"]
+    assert "knight" not in generic("no humans, hornet \\(hollow knight\\), hollow knight, red cloak")
+    # a copyright tag with the "\(series\)" qualifier goes whole: no bracket is left behind
+    assert generic("no humans, kirby \\(series\\), warp star, riding") == "no humans, warp star, riding"
+
+
+def test_a_by_tag_of_a_tag_prompt_is_an_artist_whatever_its_words() -> None:
+    assert generic("1girl, solo, straw hat, orchard, by lack") == "1girl, solo, straw hat, orchard"
+    assert generic("2girls, red cape, snow, by as109") == "2girls, red cape, snow"
+    assert generic("1girl, solo, sitting by the window, rain") == "1girl, solo, sitting by the window, rain"
+
+
 def test_a_general_tag_with_a_qualifier_is_kept() -> None:
     prompt = "1girl, bow \\(weapon\\), holding bow \\(weapon\\), star \\(symbol\\), forest"
     assert generic(prompt) == prompt
@@ -159,6 +188,25 @@ def test_each_replacement_has_consistent_variants() -> None:
     assert len(miku.variants) >= 2
     whole = set(miku.replacement.split(", "))
     assert all(set(v.split(", ")) <= whole for v in miku.variants)  # a variant never says more
+
+
+def test_a_weighted_name_leaves_no_empty_weight() -> None:
+    # inside a sentence the weight keeps its subject; alone in its item, a name nobody knows goes with its weight
+    assert generic("portrait of (Zorblax Quenton:1.3) in a garden") == "portrait of (someone:1.3) in a garden"
+    assert generic("a castle, (Zorblax Quenton:1.3), oil painting") == "a castle, oil painting"
+    assert generic("a castle at dusk, (Zorblax Quenton:1.2)") == "a castle at dusk"
+
+
+def test_a_brand_with_its_model_name_is_the_brand() -> None:
+    # spaCy reads "Land Rover Defender" as one name: the brand the table knows opens it, so it is the brand's car
+    for prompt in (
+        "a vintage Land Rover Defender fording a river",
+        "a vintage (Land Rover Defender:1.2) fording a river",
+    ):
+        found = names(prompt)
+        assert [(t, label) for t, label, _ in found] == [("Land Rover Defender", "brand")], found
+        out = generic(prompt)
+        assert "someone" not in out and "Defender" not in out and "(:" not in out
 
 
 # --- the tag database ----------------------------------------------------------------------------------
