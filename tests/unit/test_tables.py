@@ -188,6 +188,8 @@ def check_entry(entry: Mapping[str, Any]) -> list[str]:
     # the replacements
     texts = replacements(entry)
     own = {k for k in norm if k}
+    if label == "person" and len(norm[0].split()) >= 2 and len(norm[0].split()[-1]) >= 3:
+        own.add(norm[0].split()[-1])  # a surname is a name on its own ("Brown" of Millie Bobby Brown: no "brown hair")
     own_longest = max((len(k.split()) for k in own), default=1)
     for field, text in texts:
         if not text and (field == "modifier" or label in UNDESCRIBED_LABELS):
@@ -656,6 +658,10 @@ def test_a_good_entry_passes() -> None:
         ({"variants": ["dark oil painting", "dark oil painting"]}, "repeat"),
         ({"aliases": ["rembrandt"]}, "repeats the name"),
         ({"aliases": ["Rijn 1606"]}, "bare number"),
+        (
+            {"label": "person", "name": "Ada Brown", "aliases": [], "generic": "a woman with brown hair"},
+            "own name 'brown'",
+        ),
         ({"generic": "three dark figures in oil"}, "count/direction word 'three'"),
         ({"generic": "dark oil painting lit from the left"}, "count/direction word 'left'"),
         ({"generic": "dutch oil painting"}, "place or nationality"),
