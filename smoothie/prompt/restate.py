@@ -150,8 +150,8 @@ _SETTINGS: Mapping[str, tuple[str, str]] = {
         attic basement cellar bar pub cafe café diner restaurant bakery shop store market supermarket mall
         alley alleyway city town village forest jungle swamp desert canyon valley cave garden park meadow
         field courtyard yard greenhouse temple church cathedral castle palace mansion cabin tent laboratory
-        lab gym arena stadium theater theatre museum gallery train subway bus car classroom dojo factory
-        warehouse spaceship cockpit tavern inn hotel lobby prison dungeon ruin ruins forge smithy stable barn
+        lab gym arena stadium theater theatre museum gallery classroom dojo factory
+        warehouse cockpit tavern inn hotel lobby prison dungeon ruin ruins forge smithy stable barn
         harbor harbour port marketplace bazaar plaza square ballroom nursery chapel mosque shrine monastery
         bookstore bookshop arcade casino nightclub club lounge salon spa sauna kitchenette""".split(),
         ("in", "a"),
@@ -1063,7 +1063,10 @@ _MEDIUM_VERBS: Mapping[str, tuple[str, ...]] = {
     ),
 }
 # How a camera sees, said with its noun ("…, macro" / "…, macro shot").
-_SHOTS = frozenset({"macro", "close-up", "closeup", "extreme close-up", "long exposure", "tilt-shift", "fisheye"})
+_SHOTS = frozenset({
+    "macro", "close-up", "closeup", "extreme close-up", "long exposure", "tilt-shift", "fisheye", "wide angle",
+    "wide-angle", "low angle", "high angle", "dutch angle", "overhead", "aerial",
+})  # fmt: skip
 # Resolution tags said with their noun ("…, 8k" / "…, 8k resolution").
 # A view said another way, its words kept (never "top view" → "from above": that is a direction of its own).
 _VIEWS = {

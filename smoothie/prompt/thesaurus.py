@@ -76,8 +76,6 @@ vivid/JJ: vibrant
 intricate/JJ: elaborate | ornate
 ornate/JJ: elaborate | decorative
 elaborate/JJ: intricate | ornate
-modern/JJ: contemporary
-contemporary/JJ: modern
 messy/JJ: cluttered | untidy
 cluttered/JJ,VBN: messy | untidy
 tidy/JJ: neat | orderly
@@ -190,6 +188,9 @@ under/IN@streetlamp,lamppost,lamp,lights,sun,moonlight,starlight,stairs,staircas
 under/IN@dome,roof,awning,porch,tent,quilt,duvet,boughs,willow: beneath | underneath
 beneath/IN@moon,stars,sky,skies,tree,trees,bridge,table,umbrella,arch,archway,blanket,clouds,canopy,blossoms: under
 amid/IN: among | amidst
+in/IN@desert,wilderness,countryside,rain,snow,snowfall,storm,cold,wind,fields,field,meadow,woods,prairie: out in
+asleep/JJ: fast asleep | sound asleep
+jumping/VBG: leaping
 among/IN: amid | amidst
 woman/NN: lady
 women/NNS: ladies
@@ -202,7 +203,6 @@ dogs/NNS: canines | hounds
 cat/NN: feline
 cats/NNS: felines
 forest/NN: woodland
-river/NN: stream
 sea/NN: ocean
 ocean/NN: sea
 storm/NN: tempest
@@ -223,7 +223,6 @@ rubbish/NN: trash | garbage
 trash/NN: garbage | rubbish
 garbage/NN: trash | rubbish
 chaos/NN: turmoil | mayhem
-sweat/NN: perspiration
 floating/VBG@{_AFLOAT}: drifting
 repairing/VBG: fixing
 fixing/VBG: repairing
@@ -322,7 +321,9 @@ MULTIWORD = (
     "top view", "side view", "front view", "back view", "quiet place", "happy hour", "tiny house", "empty space",
     "clean lines", "calm sea", "big bang", "dim sum", "stained glass", "glass ceiling", "stone age", "iron age",
     "old man's beard", "old master", "old masters", "cast iron", "cast-iron", "wrought iron", "wrought-iron",
-    "stainless steel", "brushed steel", "sheet metal", "sea glass", "steel wool", "ice age", "iron man",
+    "stainless steel", "brushed steel", "silent film", "silent films", "silent movie", "silent era",
+    "clay court", "clay courts", "grass court", "clay pigeon", "sheet metal", "sea glass", "steel wool", "ice age",
+    "iron man",
 )  # fmt: skip
 
 
@@ -348,6 +349,8 @@ PHRASES: dict[tuple[str, str], tuple[str, ...]] = {
     ("at", "dawn"): ("as dawn breaks",),
     ("at", "dusk"): ("as dusk falls",),
     ("at", "twilight"): ("as twilight falls",),
+    ("at", "sunset"): ("in the glow of sunset",),
+    ("at", "sunrise"): ("in the glow of sunrise",),
     ("close", "to"): ("near",),
 }
 

@@ -113,6 +113,19 @@ def test_items_join_the_sentence(item: str, kind: str, joined: str) -> None:
     assert joined in f.joined
 
 
+def test_a_camera_angle_item_is_said_with_its_noun() -> None:
+    for item in ("wide angle", "low angle", "overhead", "aerial"):
+        f = fold(parse_phrases([item])[0], item)
+        assert f is not None and f.items == (f"{item} shot", f"{item} view"), (item, f)
+
+
+def test_a_vehicle_item_is_a_thing_in_the_picture_not_where_it_happens() -> None:
+    # "…, a single car at the pump" is not "… in a single car at the pump"; a room still is a setting
+    for item in ("a single car at the pump", "train", "bus"):
+        f = fold(parse_phrases([item])[0], item)
+        assert f is None or f.kind != "setting", (item, f)
+
+
 def test_a_decade_is_not_a_count() -> None:
     # "3 robots selling noodles" joins as an object; a "1950s advertisement" is a medium, never "with 1950s …"
     f = fold(parse_phrases(["1950s advertisement"])[0], "1950s advertisement")

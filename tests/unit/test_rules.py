@@ -441,3 +441,11 @@ def test_a_bare_noun_phrase_said_in_a_sentence_gets_its_article() -> None:
             assert said.group(1) is None or said.group(1).strip().lower() in ("a", "weary", "tired", "exhausted"), p
     # stuff keeps no article: "fog over a lake", never "a fog over a lake"
     assert not any(re.search(r"\ba fog\b", p) for p in rewrite("fog over a lake, dawn", n=32).paraphrases)
+
+
+@needs_spacy
+def test_a_medium_said_after_its_subject_takes_no_second_medium_before_it() -> None:
+    # "a mural of a girl …, street photo": "a street photo of a girl …, a mural" would photograph the girl
+    r = rewrite("a mural of a girl releasing birds on a brick wall, street photo", n=32, seed=1)
+    assert not any(re.search(r"street photo of a girl", p) for p in r.paraphrases), r.paraphrases
+    assert any("mural" in p and "street photo" in p for p in r.paraphrases)

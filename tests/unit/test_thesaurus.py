@@ -65,7 +65,7 @@ def test_the_part_of_speech_and_the_head_noun_gate_the_sense() -> None:
     # a preposition by its object: on a pedestal -> atop/upon, on a wall -> upon (a poster is not atop a wall)
     assert "atop" in alternatives("on", "IN", "pedestal") and "atop" not in alternatives("on", "IN", "wall")
     assert alternatives("on", "IN", "beach") == ("upon",) and alternatives("on", "IN", "fire") == ()  # on fire
-    assert alternatives("in", "IN", "bakery") == ("inside",) and alternatives("in", "IN", "rain") == ()
+    assert alternatives("in", "IN", "bakery") == ("inside",) and alternatives("in", "IN", "rain") == ("out in",)
     assert alternatives("dim", "JJ", "room") == ("dimly lit",) and alternatives("dim", "JJ", "light") == ()
 
 
@@ -103,3 +103,13 @@ def test_states_and_materials_keep_their_family_word() -> None:
         for phrase in phrases:
             assert stem in phrase, (word, phrase)
             assert not ((_words(phrase) - _words(word)) & _FORBIDDEN), (word, phrase)
+
+
+def test_a_time_said_with_its_light_and_a_state_said_more_fully() -> None:
+    assert PHRASES[("at", "sunset")] == ("in the glow of sunset",)  # the word "sunset" stays
+    assert alternatives("asleep", "JJ") == ("fast asleep", "sound asleep")
+    assert alternatives("jumping", "VBG") == ("leaping",)
+    # out in the open only: never "out in a bakery"
+    assert alternatives("in", "IN", "desert") == ("out in",) and "out in" not in alternatives("in", "IN", "bakery")
+    # words of a kind, not twins: a stream is no river, "modern" design no "contemporary" one
+    assert alternatives("river", "NN") == () and alternatives("modern", "JJ") == ()

@@ -211,7 +211,17 @@ class RulesBackend:
                 continue
             if f.kind == "medium":
                 free = not prefix and not suffix
-                if free and f.prefix and pick.np and not fronted and not head_items and rng.random() < 0.6:
+                # "a girl releasing birds, a mural": a photo "of" it would show the girl, not the mural
+                after = pick.kind == "medium-after"
+                if (
+                    free
+                    and f.prefix
+                    and pick.np
+                    and not fronted
+                    and not head_items
+                    and not after
+                    and rng.random() < 0.6
+                ):
                     prefix = f.prefix
                 elif free and f.suffix:
                     suffix = rng.choice(f.suffix)
