@@ -94,7 +94,9 @@ _TITLE_NOUN_CONTEXT = re.compile(
     r"captain|president|senator|general)\s+$"
 )
 _STYLE_AFTER = re.compile(
-    r"^(?:['’]s)?(?:\s+|-)(?:style|styled|aesthetic|aesthetics|lighting|colou?rs|colou?ring|palette|vibes?|"
+    r"^(?:['’]s)?(?:\s+|-)(?:style|styled|aesthetic|aesthetics|colou?rs|colou?ring|palette|vibes?|"
+    # "Vermeer lighting" is a look; "Gandalf lighting his pipe" an action (the verb takes an object)
+    r"lighting(?!\s+(?:a|an|the|his|her|their|its|my|our|your|one|up|some|candles?|fires?|lanterns?|torch)\b)|"
     r"inspired|esque|look|brushwork|composition|mood|feel)\b",
     re.IGNORECASE,
 )

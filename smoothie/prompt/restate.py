@@ -51,7 +51,7 @@ _LOOK_VERBS = frozenset(
 
 # Head nouns of people ("who" rather than "that"); words ending in -er/-ist/-ian/-man/-woman/-ess count too.
 _PERSON_NOUNS = frozenset(
-    """person people man men woman women girl girls boy boys child children kid kids lady ladies gentleman
+    """someone somebody person people man men woman women girl girls boy boys child children kid kids lady ladies gentleman
     gentlemen guy guys baby babies toddler teen teenager adult adults couple family crowd friend friends
     knight knights samurai astronaut astronauts soldier soldiers wizard witch king queen prince princess
     bride groom monk nun priest pilot chef cook doctor nurse scientist student students teacher artist
@@ -690,7 +690,7 @@ def restatements(toks: Parsed, subs: Mapping[int, str] | None = None) -> list[Re
             pass
         elif m.kind in {"ing", "ed"}:
             opts.append((f"{who} {be} {plain}", True, "rel"))
-        elif m.kind == "with" and not any(t.tag.startswith("VB") for t in toks[m.a : m.b]):
+        elif m.kind == "with" and not any(t.tag.startswith("VB") and t.dep != "amod" for t in toks[m.a : m.b]):
             obj = doc.span(m.a + 1, m.b)
             if obj:
                 opts.append((f"{who} {have} {obj}", True, "has"))

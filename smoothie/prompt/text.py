@@ -70,7 +70,8 @@ UNCOUNTED = frozenset(
     scenery apparel sportswear streetwear menswear womenswear couture tailoring wear footwear eyewear makeup
     cosmetics skincare fragrance perfume luggage equipment gear software technology photography
     photojournalism artwork illustration imagery animation cgi cuisine soda cola juice cereal cream pizza snacks
-    merchandise branding advertising packaging style""".split()
+    merchandise branding advertising packaging style someone somebody something everyone everybody anyone
+    nobody""".split()
 )
 
 

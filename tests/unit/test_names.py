@@ -190,6 +190,13 @@ def test_each_replacement_has_consistent_variants() -> None:
     assert all(set(v.split(", ")) <= whole for v in miku.variants)  # a variant never says more
 
 
+def test_a_name_lighting_something_is_a_person_not_a_look() -> None:
+    # "Vermeer lighting" is the painter's light; "Gandalf lighting his pipe" is the wizard, doing something
+    out = generic("Gandalf lighting his pipe at a tavern table")
+    assert out.endswith("lighting his pipe at a tavern table") and "wizardly lighting" not in out
+    assert [label for _, label, _ in names("Gandalf lighting his pipe")] == ["character"]
+
+
 def test_a_weighted_name_leaves_no_empty_weight() -> None:
     # inside a sentence the weight keeps its subject; alone in its item, a name nobody knows goes with its weight
     assert generic("portrait of (Zorblax Quenton:1.3) in a garden") == "portrait of (someone:1.3) in a garden"

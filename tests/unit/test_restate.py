@@ -126,6 +126,19 @@ def test_a_vehicle_item_is_a_thing_in_the_picture_not_where_it_happens() -> None
         assert f is None or f.kind != "setting", (item, f)
 
 
+def test_a_with_phrase_whose_participle_describes_its_noun_is_had() -> None:
+    # "glowing jellyfish" are jellyfish that glow: a castle "that has" them; "with jellyfish glowing" is an event
+    assert (
+        _restate("an underwater city with glowing jellyfish")["has"] == "an underwater city that has glowing jellyfish"
+    )
+
+
+def test_someone_takes_no_article_and_is_a_who() -> None:
+    said = set(_restate("someone eating a lollipop in a car").values())
+    assert "someone who is eating a lollipop in a car" in said
+    assert not any(re.search(r"\ba someone\b|someone that\b", t) for t in said), said
+
+
 def test_a_decade_is_not_a_count() -> None:
     # "3 robots selling noodles" joins as an object; a "1950s advertisement" is a medium, never "with 1950s …"
     f = fold(parse_phrases(["1950s advertisement"])[0], "1950s advertisement")
