@@ -51,7 +51,8 @@ _LOOK_VERBS = frozenset(
 
 # Head nouns of people ("who" rather than "that"); words ending in -er/-ist/-ian/-man/-woman/-ess count too.
 _PERSON_NOUNS = frozenset(
-    """someone somebody person people man men woman women girl girls boy boys child children kid kids lady ladies gentleman
+    """someone somebody person people man men woman women girl girls boy boys child children kid kids lady ladies
+    gentleman
     gentlemen guy guys baby babies toddler teen teenager adult adults couple family crowd friend friends
     knight knights samurai astronaut astronauts soldier soldiers wizard witch king queen prince princess
     bride groom monk nun priest pilot chef cook doctor nurse scientist student students teacher artist
