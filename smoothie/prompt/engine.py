@@ -26,6 +26,7 @@ from smoothie.prompt.backends import Backend, ParaphraseRequest, Style, get_back
 from smoothie.prompt.grammar import Group, Prompt, Separator, Text, parse_prompt
 from smoothie.prompt.names import Analysis, Genericiser, Name, NameOptions
 from smoothie.prompt.protect import PLACEHOLDER, Protected, keep_part_weights, protect, restore_checked
+from smoothie.prompt.restate import describes_person
 from smoothie.prompt.tables import NameEntry
 from smoothie.prompt.tagprompt import looks_like_tags
 from smoothie.prompt.text import fix_articles, stable_seed
@@ -312,6 +313,7 @@ def rewrite(
         original=prompt,
         hints=hints,
         networks=tuple(f"[[{k}]]" for k, atom in enumerate(prot.atoms) if atom.startswith("<")),
+        people=_weighted_people(prot, g.names),
         check=lambda candidate: _verdict(candidate, prot, generic, g.names),
     )
     rules = get_backend("rules")
@@ -447,6 +449,22 @@ class _Ensemble:
             text, source = base[i % len(base)]
             self.texts.append(text)
             self.sources.append(source)
+
+
+def _weighted_people(prot: Protected, names: tuple[Name, ...]) -> tuple[str, ...]:
+    """The placeholders of weights that hold exactly one person's description ("(Marilyn Monroe:1.3)" →
+    "(a glamorous woman with platinum curls:1.3)"): one person, whom a sentence may say "who is …" of."""
+    people = {
+        fix_articles(nm.replacement)
+        for nm in names
+        if nm.label in ("person", "character") and nm.replacement and describes_person(nm.replacement)
+    }
+    out = []
+    for k, atom in enumerate(prot.atoms):
+        m = re.fullmatch(r"(\(+)([^():]+?)(?::\s*[-+]?(?:\d+\.?\d*|\.\d+))?(\)+)", atom)  # "(x:1.3)", "((x))"
+        if m is not None and len(m.group(1)) == len(m.group(3)) and fix_articles(m.group(2).strip()) in people:
+            out.append(f"[[{k}]]")
+    return tuple(out)
 
 
 def _inner_descriptions(

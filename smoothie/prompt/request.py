@@ -32,6 +32,8 @@ class ParaphraseRequest:
     ``networks``: the placeholders that stand for extra networks (``<lora:…>``): text the encoder never reads,
     so moving one changes nothing (a tag-prompt reordering keeps them in place rather than count a move as a
     new paraphrase).
+    ``people``: the placeholders that stand for one person's description in a weight ("(Marilyn Monroe:1.3)"
+    → "(a glamorous woman …:1.3)"): a backend may restate around them as around "someone".
     ``check``: the engine's validator for one *protected* candidate (restored and checked against the generic
     prompt): the reasons to reject it, ``()`` when it is accepted. A backend may use it to choose examples or
     rounds; the engine checks every returned candidate again either way. ``None``: no validator (a backend
@@ -48,6 +50,7 @@ class ParaphraseRequest:
     original: str = ""
     hints: Mapping[str, str] = field(default_factory=dict)
     networks: tuple[str, ...] = ()
+    people: tuple[str, ...] = ()
     check: Check | None = field(default=None, compare=False, repr=False)
 
     def reasons(self, candidate: str) -> tuple[str, ...]:

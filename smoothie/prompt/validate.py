@@ -375,9 +375,13 @@ def _same_syntax_but_descriptions(g: _View, candidate: str, names: Sequence[Any]
         if not isinstance(canonical, str) or not canonical.strip():
             continue
         canonical = fix_articles(canonical)
-        for v in sorted(getattr(name, "variants", ()), key=len, reverse=True):
-            if isinstance(v, str) and v.strip() and fix_articles(v) != canonical:
-                text = text.replace(fix_articles(v), canonical)
+        said = {fix_articles(v) for v in getattr(name, "variants", ()) if isinstance(v, str) and v.strip()}
+        if not said - {canonical}:
+            continue
+        # one pass, longest first: a variant that opens another ("a glamorous woman" of "a glamorous woman with
+        # platinum curls") or the canonical itself is read once, never inside what was just put back
+        forms = sorted(said | {canonical}, key=len, reverse=True)
+        text = re.sub("|".join(re.escape(f) for f in forms), canonical, text)
     if text == candidate:
         return False
     view = _view(text)

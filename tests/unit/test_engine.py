@@ -199,6 +199,18 @@ def test_a_name_described_inside_syntax_varies_too_and_the_syntax_stays() -> Non
     assert len(second) >= 2, second  # each name of the alternation varies on its own
 
 
+def test_a_weighted_person_is_restated_like_anyone_and_all_their_descriptions_are_used() -> None:
+    """ "(Marilyn Monroe:1.3) sipping a milkshake": 32 distinct lines (was 7, each repeated: the variants that
+    open with another variant's words were refused as changed syntax), and the weighted person is a "who"."""
+    r = rewrite("(Marilyn Monroe:1.3) sipping a milkshake", n=32)
+    assert len(set(r.paraphrases)) == 32 and not r.rejected, r.rejected
+    inside = {m.group(1) for x in r.paraphrases for m in [re.search(r"\(([^()]*):1\.3\)", x)] if m}
+    assert len(inside) >= 5, inside
+    assert any(re.search(r":1\.3\) (?:who is sipping|is sipping|sips|who sips)\b", x) for x in r.paraphrases)
+    nested = rewrite("((Emma Watson)) reading in a library", n=32)
+    assert any(re.search(r"\)\) (?:who is reading|is reading|reads|who reads)\b", x) for x in nested.paraphrases)
+
+
 def test_a_weighted_word_inside_a_sentence_keeps_it_a_sentence() -> None:
     """ "a (misty:1.3) lake at dawn, a wooden boat, soft light" is natural language, not four tags: the weight
     does not cut its phrase in two."""

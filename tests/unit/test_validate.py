@@ -341,3 +341,23 @@ def test_a_hyphenated_compound_repeats_its_words() -> None:
     g = "fantasy album cover, sharp-edged fantasy illustration with sinuous curves"
     assert "repeat" in check(g, "fantasy album cover, vivid fantasy album-cover illustration with thorny curves")
     assert "repeat" not in check(g, "fantasy album cover, crisp bright fantasy painting with twisting lines")
+
+
+def test_a_description_variant_that_opens_another_is_still_the_same_syntax() -> None:
+    # "a glamorous woman" opens both the canonical description and a longer variant: each is read once
+    marilyn = [
+        Name(
+            "Marilyn Monroe",
+            "person",
+            "a glamorous woman with platinum curls and a beauty mark",
+            variants=(
+                "a glamorous woman with platinum curls",
+                "a glamorous woman",
+                "a curvy woman with platinum waves",
+            ),
+        )
+    ]
+    generic = "(a glamorous woman with platinum curls and a beauty mark:1.3) sipping a milkshake"
+    for said in ("a glamorous woman with platinum curls", "a glamorous woman", "a curvy woman with platinum waves"):
+        assert "syntax" not in check(generic, f"({said}:1.3) sipping a milkshake", names=marilyn), said
+    assert "syntax" in check(generic, "(a woman in a red dress:1.3) sipping a milkshake", names=marilyn)

@@ -705,7 +705,9 @@ def _parse_stand_ins(phrases: list[str], descriptions: tuple[str, ...]) -> list[
 
         def stand_in(m: re.Match[str], found: list[tuple[str, str, str]] = found) -> str:
             text = m.group(0)
-            if _PH.fullmatch(text):
+            if _PH.fullmatch(text) and text in descriptions:
+                word, tag = "someone", "PHP"  # a weighted person: "(a glamorous woman …:1.3) sipping a milkshake"
+            elif _PH.fullmatch(text):
                 word, tag = "thing", "PH"
             elif describes_person(text):
                 word, tag = "someone", "PHP"
@@ -785,6 +787,7 @@ def _descriptions(request: ParaphraseRequest) -> tuple[str, ...]:
     out: list[str] = []
     for canonical, variants in request.hints.items():
         out.extend(x for x in (canonical, *variants.split("\n")) if x.strip())
+    out.extend(request.people)  # "[[0]]" for "(a glamorous woman …:1.3)": parsed as "someone"
     return tuple(sorted(set(out)))
 
 
