@@ -183,6 +183,11 @@ GENERAL_QUALIFIERS = frozenset(
     mtf ftm sexual basic generic concept weather season holiday nationality language letter number color colour
     pattern material liquid mineral gem gemstone""".split()
 )
+# A Japanese honorific on a tag's word ("ranma-chan", "cheese-kun"): a name.
+_HONORIFIC = re.compile(r"\w-(?:chan|kun|san|sama|tan|senpai|sensei|dono|chin|nyan)\b", re.IGNORECASE)
+_HONORIFIC_WORD = re.compile(
+    r"(?<![\w-])[a-z][a-z']*-(?:chan|kun|san|sama|tan|senpai|sensei|dono)(?![\w-])", re.IGNORECASE
+)
 # Qualifiers that say what kind of a character's tag it is, not its series ("\(cosplay\)", "\(female\)").
 _KIND_QUALIFIERS = frozenset(
     """cosplay character persona vtuber female male human young adult child alternate costume real life
@@ -753,16 +758,21 @@ class Genericiser:
         """Whether ``tag``, right after a character's tag, reads as that character's series: no general tag
         (nor one by its last word: "sunflower field", "cat ears"), no colour, count or number, and either several
         words or a word that is no English word ("vshojo")."""
-        if "\\" in tag or any(ch in tag for ch in "[]()<>:{}|"):
-            return False
+        if "\\" in tag or any(ch in tag for ch in "[]()<>{}|") or re.search(r":\s*[-+]?[\d.]", tag):
+            return False  # syntax, or a weight ("avatar: the last airbender" is a title)
         key = normalise_form(tag)
         words = key.split()
-        if not words or len(words) > 8 or key in tables.general_tags() or re.search(r"\d", key):
+        if not words or len(words) > 8 or key in tables.general_tags():
             return False
+        if re.fullmatch(r"\d+\+?(?:girls?|boys?|others?)|\d{2,4}s?|\d+k", key) or not re.search(r"[a-z]{2}", key):
+            return False  # a count, a year or decade ("ranma 1/2", "persona 5" are titles)
         if self.db is not None and self.db.lookup(tag) is not None:
             return False  # the database knows it (a copyright it would have named already)
-        if words[-1] in _GENERAL_HEADS() or any(w in COLOUR_WORDS or is_protected_word(w) for w in words):
-            return False
+        foreign = any(not _english_or_compound(w) for w in words if w.isalpha())
+        if words[-1] in _GENERAL_HEADS() or any(
+            w in COLOUR_WORDS or (is_protected_word(w) and not (foreign and re.fullmatch(r"[\d/.]+", w))) for w in words
+        ):
+            return False  # a colour, a count ("ranma 1/2", a title with a word no English word, keeps its number)
         return len(words) >= 2 or not _english_or_compound(words[0])
 
     def _suspicious_tag(self, tag: str) -> bool:
@@ -873,6 +883,25 @@ class Genericiser:
                     and any(tag == q or tag.startswith(q + " ") for q in series_named if len(q) >= 2)
                 ):
                     add(_Found(s, e, NameEntry(text[s:e], "copyright", "", source="series"), kind="tag"))
+        if tags_style:
+            for s, e in _tag_spans(text):  # "by lack", "by as109": a tag "by X" of a tag prompt names an artist
+                by_tag = re.fullmatch(r"(?:art\s+)?by\s+([\w\-.']+(?:\s+[\w\-.']+){0,2})", text[s:e], re.IGNORECASE)
+                if by_tag is None or not free(s, e):
+                    continue
+                who = normalise_form(by_tag.group(1))
+                if who.split()[0] in ("the", "a", "an", "my", "his", "her", "their", "night", "day", "hand"):
+                    continue  # "by the window", "by hand"
+                if who in tables.general_tags() or (self.db is not None and self.db.is_general(who)):
+                    continue
+                entry = next(  # "by kubo tite": the table's artist, in either order of the names
+                    (
+                        x
+                        for x in (self.table.get(who), self.table.get(" ".join(reversed(who.split()))))
+                        if x is not None and x.label in _STYLE_LABELS
+                    ),
+                    None,
+                )
+                add(_Found(s + by_tag.start(1), e, entry or self._unknown_entry(by_tag.group(1), "artist", analysis)))
         if self.db is not None:
             for s, e in _tag_spans(text):
                 if not free(s, e) or self.table.get(text[s:e]) is not None:
@@ -1022,23 +1051,17 @@ class Genericiser:
                 kind = self._unknown_tag(text[s:e])
                 if kind:
                     add(_Found(s, e, NameEntry(text[s:e], kind, "", source="tag"), kind="tag"))
-            for s, e in _tag_spans(text):  # "by lack", "by as109": a tag "by X" of a tag prompt names an artist
-                by_tag = re.fullmatch(r"(?:art\s+)?by\s+([\w\-.']+(?:\s+[\w\-.']+){0,2})", text[s:e], re.IGNORECASE)
-                if by_tag is None or not free(s, e):
-                    continue
-                who = normalise_form(by_tag.group(1))
-                if who.split()[0] in ("the", "a", "an", "my", "his", "her", "their", "night", "day", "hand"):
-                    continue  # "by the window", "by hand"
-                if who in tables.general_tags() or (self.db is not None and self.db.is_general(who)):
-                    continue
-                add(_Found(s + by_tag.start(1), e, self._unknown_entry(by_tag.group(1), "artist", analysis)))
+            for m in _HONORIFIC_WORD.finditer(text):  # "hugging cheese-kun": a name inside a tag goes, the tag stays
+                if free(m.start(), m.end()) and not is_english_word(m.group(0)):
+                    add(_Found(m.start(), m.end(), NameEntry(m.group(0), "item", "", source="tag"), kind="tag"))
             # "raven \(dc\), teen titans", "mabel pines, gravity falls": right after a character's tag comes its
             # series (danbooru's order); a tag there that is no general tag nor reads as one is that series
             spans = list(_tag_spans(text))
             characters = {  # a one-word tag read as a name only for its spelling ("pocky") says too little
                 f.end
                 for f in found
-                if f.entry.label == "character" and not (f.kind == "tag" and " " not in f.entry.name)
+                if f.entry.label in ("character", "person")
+                and not (f.kind == "tag" and " " not in f.entry.name and not _HONORIFIC.search(f.entry.name))
             }
             for (_, prev_end), (s, e) in itertools.pairwise(spans):
                 if prev_end in characters and free(s, e) and self._series_after_character(text[s:e]):
@@ -1135,6 +1158,9 @@ class Genericiser:
                             and not base.word
                         ):
                             entry = base  # "rem (re:zero)": the table's description, as without the database
+            if entry is None and normalise_form(series) in ("series", "franchise"):
+                # "sonic \(series\)": a copyright tag (however its first words read alone), gone whole
+                entry = NameEntry(surface, "copyright", "", source="series")
             if entry is None:
                 qualifier = normalise_form(series).split()
                 marks_a_name = normalise_form(series) in ("cosplay", "character", "persona", "vtuber")

@@ -58,9 +58,25 @@ def test_a_series_tag_named_by_a_qualifier_is_the_copyright_not_a_character() ->
     assert generic("no humans, kirby \\(series\\), warp star, riding") == "no humans, warp star, riding"
 
 
+def test_a_series_tag_after_a_character_may_hold_a_colon_or_a_number() -> None:
+    out = generic("masterpiece, 1girl, toph beifong, avatar: the last airbender, black hair")
+    assert out == "masterpiece, 1girl, black hair"
+    assert generic("1girl, ranma-chan, ranma 1/2, red hair") == "1girl, red hair"
+    # a "\\(series\\)" qualifier makes the whole tag a copyright: "sonic \\(series\\)" is no Sonic
+    found = names("solo, shadow the hedgehog, sonic \\(series\\), black fur")
+    assert [label for t, label, _ in found if t.startswith("sonic")] == ["copyright"], found
+    assert "sonic" not in generic("solo, shadow the hedgehog, sonic \\(series\\), black fur")
+    # a name with a Japanese honorific inside a tag goes; the tag's action stays
+    assert generic("1girl, green hair, hugging cheese-kun, stuffed toy").startswith("1girl, green hair, hugging")
+    assert "cheese" not in generic("1girl, green hair, hugging cheese-kun, stuffed toy")
+
+
 def test_a_by_tag_of_a_tag_prompt_is_an_artist_whatever_its_words() -> None:
     assert generic("1girl, solo, straw hat, orchard, by lack") == "1girl, solo, straw hat, orchard"
     assert generic("2girls, red cape, snow, by as109") == "2girls, red cape, snow"
+    # an artist the table knows is found in either order of the names ("kubo tite" = Tite Kubo)
+    assert [label for _, label, _ in names("1girl, black kimono, by kubo tite")] == ["artist"]
+    assert "tite" not in generic("1girl, black kimono, by kubo tite")
     assert generic("1girl, solo, sitting by the window, rain") == "1girl, solo, sitting by the window, rain"
 
 
