@@ -1072,6 +1072,19 @@ _SHOTS = frozenset({
 # A view said another way, its words kept (never "top view" → "from above": that is a direction of its own).
 _VIEWS = {
     "side view": ("side-on view", "view from the side"),
+    "overhead shot": ("overhead view", "shot from overhead"),
+    "aerial shot": ("aerial view", "shot from the air"),
+    "drone shot": ("shot from a drone", "drone view"),
+    "aerial drone shot": ("aerial shot from a drone", "aerial view from a drone"),
+    "low angle shot": ("low angle view", "shot from a low angle"),
+    "low-angle shot": ("low-angle view", "shot from a low angle"),
+    "high angle shot": ("high angle view", "shot from a high angle"),
+    "high-angle shot": ("high-angle view", "shot from a high angle"),
+    "wide shot": ("wide view",),
+    "close-up shot": ("close-up view",),
+    "top-down shot": ("top-down view",),
+    "top-down view": ("top-down shot",),
+    "overhead view": ("overhead shot", "view from overhead"),
     "aerial view": ("view from the air",),
     "profile view": ("view in profile",),
 }

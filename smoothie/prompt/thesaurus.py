@@ -352,6 +352,16 @@ PHRASES: dict[tuple[str, str], tuple[str, ...]] = {
     ("at", "sunset"): ("in the glow of sunset",),
     ("at", "sunrise"): ("in the glow of sunrise",),
     ("close", "to"): ("near",),
+    ("at", "noon"): ("at midday",),
+    ("at", "midday"): ("at noon",),
+    ("rays", "of"): ("shafts of",),
+    ("shafts", "of"): ("rays of",),
+    # a colour scheme said with its other nouns ("warm colors" = "warm tones" = "warm hues")
+    **{
+        (adj, noun): tuple(f"{adj} {alt}" for alt in ("tones", "hues", "colors") if alt != noun)
+        for adj in ("warm", "cool", "pastel", "muted", "vibrant", "earthy", "soft", "neon", "vivid", "bright", "dark")
+        for noun in ("colors", "colours", "tones", "hues")
+    },
 }
 
 
@@ -397,6 +407,7 @@ STATES: dict[str, tuple[str, ...]] = {
     "sandy": ("covered in sand",),
     "grassy": ("covered in grass",),
     "mossy": ("covered in moss", "overgrown with moss"),
+    "ruined": ("in ruins", "lying in ruins"),
     "crowded": ("packed with people", "full of people"),
 }
 # What a thing is made of, said after it ("a stone statue" → "a statue carved from stone"). The material's own word

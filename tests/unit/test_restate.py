@@ -119,6 +119,12 @@ def test_a_camera_angle_item_is_said_with_its_noun() -> None:
         assert f is not None and f.items == (f"{item} shot", f"{item} view"), (item, f)
 
 
+def test_a_named_shot_is_also_said_as_a_view() -> None:
+    for item, said in [("overhead shot", "shot from overhead"), ("aerial drone shot", "aerial shot from a drone")]:
+        f = fold(parse_phrases([item])[0], item)
+        assert f is not None and said in f.items, (item, f)
+
+
 def test_a_vehicle_item_is_a_thing_in_the_picture_not_where_it_happens() -> None:
     # "…, a single car at the pump" is not "… in a single car at the pump"; a room still is a setting
     for item in ("a single car at the pump", "train", "bus"):

@@ -17,7 +17,7 @@ from smoothie.prompt.invariants import (
     TRAINED_TAGS,
     UNDER_WORDS,
 )
-from smoothie.prompt.thesaurus import CLAUSE_FRAMINGS, NP_FRAMINGS, PHRASES, alternatives, lexicon, senses
+from smoothie.prompt.thesaurus import CLAUSE_FRAMINGS, NP_FRAMINGS, PHRASES, STATES, alternatives, lexicon, senses
 
 _FORBIDDEN = AGE_WORDS | COLOUR_WORDS | COUNT_WORDS | STRICT_DIRECTIONS | {"little"}
 
@@ -99,6 +99,7 @@ def test_states_and_materials_keep_their_family_word() -> None:
             "sunlit": "sun",
             "windswept": "wind",
             "crowded": "people",
+            "ruined": "ruin",
         }.get(stem, stem)
         for phrase in phrases:
             assert stem in phrase, (word, phrase)
@@ -109,6 +110,8 @@ def test_a_time_said_with_its_light_and_a_state_said_more_fully() -> None:
     assert PHRASES[("at", "sunset")] == ("in the glow of sunset",)  # the word "sunset" stays
     assert alternatives("asleep", "JJ") == ("fast asleep", "sound asleep")
     assert alternatives("jumping", "VBG") == ("leaping",)
+    assert PHRASES[("at", "noon")] == ("at midday",) and PHRASES[("warm", "colors")] == ("warm tones", "warm hues")
+    assert STATES["ruined"][0] == "in ruins"  # "a ruined tower" = "a tower in ruins": the word a reader checks stays
     # out in the open only: never "out in a bakery"
     assert alternatives("in", "IN", "desert") == ("out in",) and "out in" not in alternatives("in", "IN", "bakery")
     # words of a kind, not twins: a stream is no river, "modern" design no "contemporary" one
