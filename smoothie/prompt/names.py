@@ -126,7 +126,11 @@ _ACCLAIM_WORDS = {
 }
 _LIST_GLUE = re.compile(r"\s*(?:,|/|&|\band\b|\bor\b)\s*(?:(?:and|or)\s+)?", re.IGNORECASE)
 # "Unreal Engine 5", "Octane Render 2023", "Blender 3.6": a product's version goes with its name
-_VERSION_AFTER = re.compile(r"^\s+v?\d+(?:\.\d+)*(?=\s*(?:[,.;:)\]|]|$))", re.IGNORECASE)
+# A brand's version or model after it ("Unreal Engine 5", "a Porsche 911 in guards red", "a Leica M6"): the
+# brand's product, gone with it (a bare number only where an item ends; a model code anywhere)
+_VERSION_AFTER = re.compile(
+    r"^\s+(?:v?\d+(?:\.\d+)*(?=\s*(?:[,.;:)\]|]|$))|[A-Za-z]{0,3}\d{2,}[A-Za-z]{0,3}\b|[A-Za-z]{1,3}\d[A-Za-z0-9]*\b)"
+)
 _ARTICLE_BEFORE = re.compile(r"\b(?:a|an|the)\s+$", re.IGNORECASE)
 # an article and one to three lower-case adjectives right before a name ("a young ", "the tiny smiling ")
 _ARTICLE_ADJECTIVES_BEFORE = re.compile(
@@ -687,6 +691,13 @@ class Genericiser:
         words = _WORD.findall(text)
         if not words or all(is_protected_word(w) for w in words):
             return False
+        key = normalise_form(text)
+        if (
+            key in _STYLE_TERMS
+            or (" " in key and key in tables.general_tags())
+            or all(w.lower() in _STYLE_TERMS for w in words)
+        ):
+            return False  # "Art Deco", "Brutalist", "Dutch Golden Age": a movement or a period, never a name
         if any(re.search(r"\d", w) for w in words):
             return False  # "tag144 red hair": no name spaCy guesses has digits (the tables know "2b")
         if len(words) == 1 and _ACRONYM.fullmatch(words[0]):
@@ -1066,6 +1077,13 @@ class Genericiser:
             for (_, prev_end), (s, e) in itertools.pairwise(spans):
                 if prev_end in characters and free(s, e) and self._series_after_character(text[s:e]):
                     add(_Found(s, e, NameEntry(text[s:e], "copyright", "", source="tag"), kind="tag"))
+        # "A Brutalist library", "an Art Deco lobby": a movement or a period no rule nor spaCy may call a name
+        found = [
+            f
+            for f in found
+            if f.entry.source in ("table", "user", "tagcomplete")
+            or normalise_form(text[f.start : f.end]) not in _STYLE_TERMS
+        ]
         found.sort(key=lambda f: f.start)
         return found
 
@@ -1875,6 +1893,10 @@ def _english_or_compound(word: str) -> bool:
     return any(is_english_word(low[:i]) and is_english_word(low[i:]) for i in range(3, len(low) - 2) if len(low) >= 6)
 
 
+_DERIVING_PREFIXES = (
+    "de", "un", "re", "over", "under", "non", "semi", "hyper", "ultra", "multi", "pre", "post", "anti", "sub",
+    "super", "mis", "out", "micro", "macro", "mono", "poly", "neo", "retro",
+)  # fmt: skip
 _DERIVING_SUFFIXES = ("y", "ey", "ish", "ic", "ical", "esque", "like", "core", "punk", "wave", "ware")
 
 
@@ -1885,6 +1907,10 @@ def _name_like_word(word: str) -> bool:
     low = word.lower()
     if _english_or_compound(word) or (word.isupper() and len(word) <= 5) or not re.search(r"[aeiouy]", low):
         return False
+    for prefix in _DERIVING_PREFIXES:  # "desaturated", "overexposed", "ultrawide": English words, prefixed
+        rest = low[len(prefix) :]
+        if low.startswith(prefix) and len(rest) >= 4 and _english_or_compound(rest):
+            return False
     for suffix in _DERIVING_SUFFIXES:
         stem = low[: -len(suffix)]
         if (
@@ -2185,6 +2211,24 @@ _NEEDS_ARTICLE_BEFORE = re.compile(
 )
 # A period's adjective before a place: "Victorian London", "Medieval Europe", "Elizabethan England".
 _PERIOD_ENDINGS = ("ian", "an", "al", "ic", "ent", "ern")
+# Art movements, architectural styles and periods: capitalised, spaCy may call them people or brands, but they
+# say how a picture looks ("Art Deco hotel lobby", "Renaissance sfumato", "Dutch Golden Age technique").
+_STYLE_TERMS = frozenset(
+    (
+        "art deco", "art nouveau", "brutalist", "brutalism", "renaissance", "high renaissance", "baroque", "rococo",
+        "gothic", "neo-gothic", "bauhaus", "impressionism", "impressionist", "post-impressionism",
+        "post-impressionist", "expressionism", "expressionist", "cubism", "cubist", "surrealism", "surrealist",
+        "dada", "dadaism", "futurism", "futurist", "constructivism", "constructivist", "minimalism", "minimalist",
+        "modernism", "modernist", "mid-century modern", "postmodern", "postmodernism", "pop art", "op art",
+        "romanticism", "romantic", "neoclassical", "neoclassicism", "pre-raphaelite", "pointillism", "fauvism",
+        "art brut", "de stijl", "belle epoque", "belle époque", "golden age", "dutch golden age", "victorian",
+        "edwardian", "georgian", "tudor", "elizabethan", "regency", "byzantine", "romanesque", "ukiyo-e", "sumi-e",
+        "streamline moderne", "memphis design", "vaporwave", "synthwave", "cyberpunk", "steampunk", "solarpunk",
+        "dieselpunk", "biopunk", "art informel", "abstract expressionism", "photorealism", "hyperrealism", "realism",
+        "naturalism", "tenebrism", "chiaroscuro", "sfumato", "japonisme", "chinoiserie", "americana", "flemish",
+        "dutch", "italian renaissance", "northern renaissance", "old masters", "hudson river school",
+    )
+)  # fmt: skip
 _PERIOD_WORDS = frozenset({"soviet", "feudal", "baroque", "renaissance", "gothic", "prehistoric", "futuristic"})
 _PLACE_PREPOSITIONS = frozenset("over above across in near around through outside beyond at".split())
 

@@ -1166,6 +1166,8 @@ def fold(toks: Parsed | None, text: str) -> Fold | None:
         return Fold("mood", items=(f"shot with {lead}", f"seen through {lead}"))
     if re.fullmatch(r"\d{2,3}mm", low):  # "…, 85mm" = "…, 85mm lens" / "taken with an 85mm lens"
         return Fold("mood", items=(f"{low} lens", f"taken with {article(low)} {low} lens"))
+    if _DECADE.fullmatch(low):  # "…, 1840s" = "… in the 1840s" (never "with 1840s": a decade is no thing)
+        return Fold("time", (f"in the {low}",), f"In the {low}")
     if low in _RESOLUTIONS or (len(low.split()) == 2 and all(w in _RESOLUTIONS for w in low.split())):
         return Fold("mood", items=(f"{words} resolution", f"in {words}"))
     if low in _ATTRIBUTES:

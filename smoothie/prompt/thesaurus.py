@@ -76,11 +76,11 @@ vivid/JJ: vibrant
 intricate/JJ: elaborate | ornate
 ornate/JJ: elaborate | decorative
 elaborate/JJ: intricate | ornate
-messy/JJ: cluttered | untidy
-cluttered/JJ,VBN: messy | untidy
+messy/JJ: cluttered
+cluttered/JJ,VBN: messy
 tidy/JJ: neat | orderly
 clean/JJ: spotless | tidy
-minimalist/JJ: minimal | pared-back
+minimalist/JJ: minimal
 sleepy/JJ: drowsy
 curious/JJ: inquisitive
 fierce/JJ: ferocious
@@ -285,8 +285,6 @@ motorbike/NN: motorcycle
 lab/NN: laboratory
 laboratory/NN: lab
 bicycle/NN: bike
-sunlight/NN: sunshine
-sunshine/NN: sunlight
 airplane/NN: plane
 television/NN: TV
 path/NN: pathway

@@ -213,6 +213,27 @@ def test_a_name_lighting_something_is_a_person_not_a_look() -> None:
     assert [label for _, label, _ in names("Gandalf lighting his pipe")] == ["character"]
 
 
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "A grand 1920s Art Deco hotel lobby with black marble floors",
+        "an Art Nouveau poster of a woman holding a lantern",
+        "A Brutalist concrete library on a windswept headland in fog",
+        "a weary office worker, Renaissance sfumato technique",
+        "A baroque still life of a lemon, Dutch Golden Age technique",
+        "a model on a salt flat, desaturated palette, high contrast",
+    ],
+)
+def test_a_movement_a_period_or_a_look_is_no_name(prompt: str) -> None:
+    assert generic(prompt) == prompt and names(prompt) == []
+
+
+def test_a_brand_takes_its_model_code_with_it() -> None:
+    for prompt, code in [("A vintage Porsche 911 in guards red", "911"), ("a Nikon F3 on a wooden table", "F3")]:
+        out = generic(prompt)
+        assert code not in out and "Porsche" not in out and "Nikon" not in out, out
+
+
 def test_a_weighted_name_leaves_no_empty_weight() -> None:
     # inside a sentence the weight keeps its subject; alone in its item, a name nobody knows goes with its weight
     assert generic("portrait of (Zorblax Quenton:1.3) in a garden") == "portrait of (someone:1.3) in a garden"

@@ -97,6 +97,8 @@ def test_present_tense(ing: str, singular: str, plural: str) -> None:
     ("item", "kind", "joined"),
     [
         ("golden hour", "time", "at golden hour"),
+        ("1840s", "time", "in the 1840s"),
+        ("90s", "time", "in the 90s"),
         ("dusk", "time", "at dusk"),
         ("rainy street", "setting", "on a rainy street"),
         ("dim room", "setting", "in a dim room"),

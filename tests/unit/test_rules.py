@@ -449,3 +449,11 @@ def test_a_medium_said_after_its_subject_takes_no_second_medium_before_it() -> N
     r = rewrite("a mural of a girl releasing birds on a brick wall, street photo", n=32, seed=1)
     assert not any(re.search(r"street photo of a girl", p) for p in r.paraphrases), r.paraphrases
     assert any("mural" in p and "street photo" in p for p in r.paraphrases)
+
+
+@needs_spacy
+def test_an_opening_article_is_lowered_under_a_framing_and_a_choice_of_media_takes_no_of() -> None:
+    r = rewrite("A grand Art Deco hotel lobby with black marble floors, interior photography", n=32, seed=2)
+    assert not any(re.search(r"\w A grand", p) for p in r.paraphrases), r.paraphrases
+    r = rewrite("{oil painting|charcoal sketch} of a tired ballerina unlacing her pointe shoes", n=32)
+    assert not any(re.search(r"\bof \{[^}]*\} of\b", p) for p in r.paraphrases), r.paraphrases

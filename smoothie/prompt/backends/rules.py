@@ -154,6 +154,8 @@ class RulesBackend:
             for line in list(out):
                 body = _unframed(line)
                 for framing in SPARE_FRAMINGS:
+                    if framing.endswith(" of {x}") and re.match(r"\[\[\d+\]\]\s+of\b", body):
+                        continue  # "A study of {oil painting|sketch} of …": no such opening
                     cand = framing.replace("{x}", _lower_first(body))
                     if cand not in seen:
                         seen.add(cand)
@@ -287,6 +289,7 @@ class RulesBackend:
                 prefix
                 or pick.kind in ("artwork-of", "medium-showing", "medium-after")
                 or pick.kind.startswith("medium")
+                or re.match(r"\[\[\d+\]\]\s+of\b", body)  # "{oil painting|sketch} of …": never "A view of {…} of"
             ):
                 framing = _PREFIX_FRAMINGS[(i + rng.randrange(len(_PREFIX_FRAMINGS))) % len(_PREFIX_FRAMINGS)]
             if head_items:
@@ -842,7 +845,7 @@ def _lower_first(text: str) -> str:
     """``text`` with its first letter lowered when that word is an ordinary English word ("The scene" →
     "the scene"), not a name ("Eiffel Tower") or an acronym."""
     m = re.match(r"([A-Z][a-z]+)\b(?!\s+[A-Z])", text)
-    if m and is_english_word(m.group(1)):
+    if (m and is_english_word(m.group(1))) or re.match(r"(?:A|An)\s", text):  # "A glimpse of a grand lobby"
         return text[:1].lower() + text[1:]
     return text
 
