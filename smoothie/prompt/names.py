@@ -419,16 +419,6 @@ class Genericiser:
                 )
                 new_group = self._group(seg, analysis)
                 analysis.weighted_in_sentence = False
-                words = "".join(c.source for c in new_group.children)
-                if seg.kind == "weight" and not re.sub(r":\s*[-+]?[\d.]+\s*$", "", words).strip():
-                    # "…, (Weta Digital:1.2), …": the name dropped leaves no empty weight, nor its comma, behind
-                    nxt_seg = segments[i + 1] if i + 1 < len(segments) else None
-                    if isinstance(nxt_seg, Text) and re.match(r"\s*,", nxt_seg.source):
-                        segments[i + 1] = Text(re.sub(r"^\s*,\s*", "", nxt_seg.source))
-                    elif out and isinstance(out[-1], Text) and not after:
-                        out[-1] = Text(re.sub(r",\s*$", "", out[-1].source))
-                    i += 1
-                    continue
                 out.append(new_group)
             else:
                 out.append(seg)

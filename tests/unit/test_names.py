@@ -234,11 +234,11 @@ def test_a_brand_takes_its_model_code_with_it() -> None:
         assert code not in out and "Porsche" not in out and "Nikon" not in out, out
 
 
-def test_a_weighted_name_leaves_no_empty_weight() -> None:
-    # inside a sentence the weight keeps its subject; alone in its item, a name nobody knows goes with its weight
+def test_a_weighted_name_inside_a_sentence_keeps_its_subject() -> None:
+    # inside a sentence the weight keeps a subject ("portrait of (:1.3) in a garden" said nothing); alone in its
+    # item, a name nobody knows goes and its weight stays (the prompt's skeleton is the user's)
     assert generic("portrait of (Zorblax Quenton:1.3) in a garden") == "portrait of (someone:1.3) in a garden"
-    assert generic("a castle, (Zorblax Quenton:1.3), oil painting") == "a castle, oil painting"
-    assert generic("a castle at dusk, (Zorblax Quenton:1.2)") == "a castle at dusk"
+    assert generic("a castle, (Zorblax Quenton:1.3), oil painting") == "a castle, (:1.3), oil painting"
 
 
 def test_a_brand_with_its_model_name_is_the_brand() -> None:
