@@ -744,7 +744,9 @@ class Genericiser:
             return ""
         if any(re.search(r"\d", w) or is_protected_word(w) or w.lower() in _SYNTAX_WORDS for w in words):
             return ""
-        foreign = [w for w in words if not _english_or_compound(w)]
+        foreign = [
+            w for w in words if not _english_or_compound(w) and not (self.db is not None and self.db.is_general(w))
+        ]  # "holding pocky": a general tag's word is no stranger's name
         if len(words) >= 2 and words[-1].lower() in _GENERAL_HEADS():
             return ""  # "ferris wheel", "rgb lighting", "paopu fruit": a kind of thing a general tag names
         if not foreign or (len(words) == 1 and len(words[0]) < 5):
@@ -905,7 +907,16 @@ class Genericiser:
                 add(_Found(s + by_tag.start(1), e, entry or self._unknown_entry(by_tag.group(1), "artist", analysis)))
         if self.db is not None:
             for s, e in _tag_spans(text):
-                if not free(s, e) or self.table.get(text[s:e]) is not None:
+                known = self.table.get(text[s:e])
+                if (
+                    tags_style
+                    and known is not None
+                    and known.label == "brand"  # a series' named thing ("master sword") is still described
+                    and self.db.is_general(text[s:e])
+                ):
+                    take(s, e)  # "pocky", "coca-cola" in a tag prompt: the general tag a model was trained on stays
+                    continue
+                if not free(s, e) or known is not None:
                     continue
                 if self.db.is_general(text[s:e]):
                     take(s, e)
@@ -969,6 +980,14 @@ class Genericiser:
                         # "by mika pikazo": after "by" comes an artist, whatever else the words name (a series
                         # with style words is itself a style: "in the style of Blade Runner")
                         continue
+                    if (
+                        tags_style
+                        and entry.label == "brand"
+                        and self.db is not None
+                        and table is not self.db
+                        and self.db.is_general(surface)
+                    ):
+                        continue  # "holding pocky": a general tag a model was trained on, whatever brand it names
                     if entry.source == "tagcomplete":
                         if not self._db_ok(surface, text, s, e, tags_style):
                             continue

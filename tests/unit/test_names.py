@@ -260,6 +260,7 @@ plugblade,0,800,
 qorvath_(blimpquest),4,1200,
 blimpquest,3,1900,"blimp_quest"
 zanthe_orrow,1,600,
+pocky,0,9000,
 """
 
 
@@ -273,6 +274,12 @@ def db(tmp_path: Path) -> str:
 def test_the_tag_database_names_characters_copyrights_and_artists(db: str) -> None:
     out = generic("1girl, qorvath \\(blimpquest\\), blimp quest, zanthe orrow, plugblade, smile", tag_database=db)
     assert out == "1girl, \\(anime\\), plugblade, smile"  # a general tag that no English word is stays
+
+
+def test_a_brand_the_database_calls_a_general_tag_stays_in_a_tag_prompt(db: str) -> None:
+    # "pocky" is a brand the table describes, and a general tag a model was trained on: in a tag prompt it stays
+    assert generic("1girl, holding pocky, pocky, smile", tag_database=db) == "1girl, holding pocky, pocky, smile"
+    assert "Pocky" not in generic("a girl eating Pocky on a train", tag_database=db)
 
 
 def test_rewrite_and_scrub_take_the_tag_database(db: str) -> None:
