@@ -410,12 +410,10 @@ class Genericiser:
                 i = j
                 continue
             if isinstance(seg, Group):
-                before = "".join(s.source for s in segments[:i]).rstrip()
-                after = "".join(s.source for s in segments[i + 1 :]).lstrip()
                 analysis.weighted_in_sentence = (
                     seg.kind == "weight"
-                    and not re.search(r"(?:^|[,(\[{|])$", before)
-                    and not re.match(r"(?:$|[,)\]}|])", after)
+                    and _next_char(reversed(segments[:i]), last=True) not in ("", ",", "(", "[", "{", "|")
+                    and _next_char(segments[i + 1 :]) not in ("", ",", ")", "]", "}", "|")
                 )
                 new_group = self._group(seg, analysis)
                 analysis.weighted_in_sentence = False
@@ -2012,6 +2010,16 @@ def _items(text: str) -> list[str]:
 def _GENERAL_HEADS() -> frozenset[str]:  # noqa: N802 - a constant, computed once
     """The last words of the built-in general tags ("hair", "field", "ears"): what a general tag ends in."""
     return frozenset(t.split()[-1] for t in tables.general_tags() if t.split())
+
+
+def _next_char(segments: Iterable[Any], *, last: bool = False) -> str:
+    """The first character that is no space in ``segments`` (read from the end when ``last``), or ``""``: what
+    stands next to a weight, looked up without joining the whole prompt."""
+    for seg in segments:
+        text = seg.source.rstrip() if last else seg.source.lstrip()
+        if text:
+            return text[-1] if last else text[0]
+    return ""
 
 
 def _tag_spans(text: str) -> Iterable[tuple[int, int]]:
