@@ -218,7 +218,7 @@ _ART_NOUNS = frozenset(
     """painting paintings drawing drawings illustration illustrations artwork artworks art sketch sketches print
     prints portrait portraits poster posters mural murals sculpture sculptures etching etchings engraving
     engravings woodcut lithograph canvas canvases piece pieces landscape landscapes still-life self-portrait
-    self-portraits""".split()
+    self-portraits photo photos photograph photographs photography""".split()
 )
 # Nouns a series' name before them describes: "a Star Wars poster" -> "a space-opera poster".
 _SERIES_NOUNS = frozenset(
@@ -326,6 +326,7 @@ class Analysis:
     cues: Cues = field(default_factory=Cues)
     found: list[Name] = field(default_factory=list)
     before: str = ""  # the rewritten text just before the current name (a bounded tail)
+    following: str = ""  # the prompt's text right after the weight being read ("(Frida Kahlo:1.2) tending …")
     described: set[str] = field(default_factory=set)  # entries already described (a second mention is dropped)
     emitted: set[str] = field(default_factory=set)  # description tags already written (never twice)
     unescaped: set[str] = field(default_factory=set)  # series the user wrote without escapes: "rem (re:zero)"
@@ -415,8 +416,10 @@ class Genericiser:
                     and _next_char(reversed(segments[:i]), last=True) not in ("", ",", "(", "[", "{", "|")
                     and _next_char(segments[i + 1 :]) not in ("", ",", ")", "]", "}", "|")
                 )
+                analysis.following = "".join(s.source for s in segments[i + 1 : i + 4])[:60]
                 new_group = self._group(seg, analysis)
                 analysis.weighted_in_sentence = False
+                analysis.following = ""
                 out.append(new_group)
             else:
                 out.append(seg)
@@ -600,8 +603,15 @@ class Genericiser:
             if label in ("person", "brand") and _WORK_BEFORE.search(text[max(0, ent.start_char - 40) : ent.start_char]):
                 label = "copyright"  # "a screenshot from Breaking Bad": a film or show, not someone
             after = re.match(r"\s+([a-z]+)", text[ent.end_char : ent.end_char + 30])
-            if label == "person" and len(words) == 1 and after is not None and after.group(1) in _PLACE_AFTER:
-                label, ner_label = "place", "GPE"  # "Gotham skyline", "Zorbia harbour": somewhere, not someone
+            if (
+                len(words) == 1
+                and after is not None
+                and after.group(1) in _PLACE_AFTER
+                and (label == "person" or (label == "brand" and re.search(r"\bthe\s+$", before)))
+                and self.table.get(ent.text) is None
+            ):
+                # "Gotham skyline", "Zorbia harbour", "on the Amalfi coast": somewhere, not someone or something
+                label, ner_label = "place", "GPE"
             if label == "place" and ent.label_ == "NORP":
                 continue  # "Japanese", "Gothic": adjectives a prompt needs, not names to replace
             if label == "place" and acts and len(words) <= 2:
@@ -1586,7 +1596,12 @@ class Genericiser:
             or (label in _STYLE_LABELS and possessive and nxt and nxt not in _NON_NOUN_NEXT)
             or (label in _STYLE_LABELS and nxt in _ART_NOUNS)  # "a Van Gogh painting": the artist's look
         )
-        if label == "artist" and not style_after and not possessive and _subject(window, right):
+        if (
+            label == "artist"
+            and not style_after
+            and not possessive
+            and _subject(window, right if right.strip() else analysis.following)
+        ):
             # "Frida Kahlo painting a self-portrait", "a portrait of Van Gogh": the artist as a person, not a style,
             # described by their own look where the table knows it, else by the neutral noun
             if entry.looks:  # fitted to the prompt like any person's description
@@ -1647,7 +1662,9 @@ class Genericiser:
             variants = tuple(others)
         if possessive and label in ("person", "character"):
             # "Taylor Swift's cat": the description's head only ("a tall blonde woman's cat")
-            replacement = re.split(r"\s+(?:with|in|wearing|holding|and)\s+|,", replacement)[0]
+            head = lambda d: re.split(r"\s+(?:with|in|wearing|holding|and)\s+|,", d)[0]  # noqa: E731
+            replacement = head(replacement)
+            variants = tuple(dict.fromkeys(h for h in map(head, variants) if h != replacement))
         elif label in ("person", "character"):
             # "Pinocchio with a long nose": the prompt says it next, the description does not say it first
             replacement = _unsaid(replacement, right)
@@ -2125,11 +2142,11 @@ def _name_position(text: str, start: int, end: int) -> bool:
 # What makes a name the subject of a sentence: doing something ("X sitting"; a verb-noun like "painting" only
 # with its object: "X painting a self-portrait"), or shown ("a portrait of X").
 _SUBJECT_AFTER = re.compile(
-    r"\s+(?:(?!(?:painting|drawing|lighting|shading|rendering|etching|engraving|sketching|styling|coloring|"
+    r"(?::\s*-?\d*\.?\d+)?\)*\s+(?:(?!(?:painting|drawing|lighting|shading|rendering|etching|engraving|sketching|styling|coloring|"
     r"colouring|building|inking|clothing|setting)\b)[a-z]+ing\b|[a-z]+ing\s+(?:a|an|the|his|her|their|some)\b)",
 )
 _SHOWN_BEFORE = re.compile(
-    r"\b(?:portrait|photo|photograph|picture|statue|bust|sculpture|caricature|selfie)\s+of\s+$", re.IGNORECASE
+    r"\b(?:portrait|photo|photograph|picture|statue|bust|sculpture|caricature|selfie)\s+of\s+\(*$", re.IGNORECASE
 )
 
 

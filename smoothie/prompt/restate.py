@@ -80,7 +80,11 @@ _NOT_PERSON = frozenset(
     lighter laser monster charger speaker ladder leather timber thunder summer winter finger typewriter printer
     heater cooler locker drawer blender trailer scooter helicopter spider sticker marker rubber cylinder boulder
     shoulder border chamber saucer zipper slipper sneaker sneakers jumper heather freighter steamer tanker
-    bomber thriller blister glacier pier manor harbor harbour anchor chandelier easter""".split()
+    bomber thriller blister glacier pier manor harbor harbour anchor chandelier easter motorscooter cruiser roadster
+    speedster tourer airliner jetliner trawler schooner copter quadcopter chopper blaster booster canister
+    chronometer lager pilsner trainers loafers wrapper wafer revolver sequencer viewfinder rangefinder tracker
+    render wallpaper newspaper trousers windbreaker puffer plaster polyester butter lobster rooster terrier tiger
+    critter crater geyser skyscraper diner banner""".split()
 )
 # Women's titles in -ress; any other word so ending is a thing ("a dress", "a fortress", "a mattress").
 _PERSONS_RESS = frozenset(
@@ -391,7 +395,7 @@ def describes_person(description: str) -> bool:
     if any(w in _ANIMALS for w in words):
         return False
     return any(
-        w in _PERSON_NOUNS or (w.endswith(_PERSON_SUFFIXES) and len(w) > 4 and w not in _NOT_PERSON) for w in words
+        w in _PERSON_NOUNS or (w.endswith(_PERSON_SUFFIXES) and len(w) > 4 and not _not_person(w)) for w in words
     )
 
 
@@ -412,6 +416,11 @@ _BIRDS = frozenset(
 )
 
 
+def _not_person(word: str) -> bool:
+    """A thing whose name ends like an agent noun ("a scooter", "towers")."""
+    return word in _NOT_PERSON or (word.endswith("s") and word[:-1] in _NOT_PERSON)
+
+
 def _is_person(tok: Tok) -> bool:
     if tok.tag == "PHP":
         return True
@@ -420,7 +429,7 @@ def _is_person(tok: Tok) -> bool:
     w = tok.lower
     if w in _PERSON_NOUNS:
         return True
-    if w in _NOT_PERSON or tok.tag not in NOUN_TAGS:
+    if _not_person(w) or tok.tag not in NOUN_TAGS:
         return False
     if w.endswith(("ness", "ress")) and w not in _PERSONS_RESS:
         return False  # "darkness", "a dress", "a fortress"

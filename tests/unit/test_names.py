@@ -167,6 +167,29 @@ def test_places_are_kept_and_never_brands() -> None:
     assert "Rome" not in scrubbed
 
 
+def test_a_one_word_name_before_a_place_noun_after_the_is_a_place() -> None:
+    # "the Amalfi coast": spaCy reads "Amalfi" as an organisation; the coast makes it somewhere
+    assert "Amalfi coast" in generic("a Vespa parked under a lemon tree on the Amalfi coast")
+    assert ("Amalfi", "place", "Amalfi") in names("a cottage on the Amalfi coast")
+
+
+def test_a_possessive_name_is_said_by_the_heads_of_all_its_descriptions() -> None:
+    out = genericise("Ernest Hemingway's typewriter on a desk", NameOptions())
+    (name,) = out.names
+    for said in (name.replacement, *name.variants):
+        assert not re.search(r"\b(?:with|in|wearing|and)\b", said), said  # never "a man with a beard's typewriter"
+
+
+def test_an_artist_inside_a_weight_who_does_something_is_a_person() -> None:
+    out = generic("(Frida Kahlo:1.2) tending a garden of cacti")
+    assert out.startswith("(a ") and "woman" in out and "style" not in out and ":1.2) tending" in out
+
+
+def test_a_photographers_photo_gets_the_photographers_look_once() -> None:
+    out = generic("Ansel Adams photograph of a waterfall in winter")
+    assert "photography photograph" not in out and out.endswith("photograph of a waterfall in winter")
+
+
 def test_names_inside_choices_alternations_and_weights() -> None:
     out = generic("{Zelda|Peach} in a {castle|forest}, [Morgan Freeman|Samuel L. Jackson], (Keira Knightley:1.1)")
     for name in ("Zelda", "Peach", "Freeman", "Jackson", "Knightley"):

@@ -247,3 +247,11 @@ def test_a_description_of_a_famous_person_reads_as_a_person() -> None:
 def test_a_lens_or_a_style_item_is_said_with_its_own_words(item: str, said: tuple[str, ...]) -> None:
     f = fold(parse_phrases([item])[0], item)
     assert f is not None and f.kind == "mood" and f.items == said
+
+
+def test_a_thing_whose_name_ends_like_an_agent_noun_is_no_one() -> None:
+    from smoothie.prompt.restate import describes_person
+
+    for thing in ("a curvy vintage motorscooter", "a chrome cruiser", "two tigers", "a red roadster"):
+        assert not describes_person(thing), thing
+    assert describes_person("a tired baker") and describes_person("two dancers")
