@@ -1116,6 +1116,18 @@ _SKY_THINGS = {
 # A camera lens named as an item ("fisheye lens", "85mm lens", "wide-angle lens"): how the picture was shot.
 _LENS = re.compile(r"(?:[a-z0-9\-]+\s){1,2}lens")
 _RESOLUTIONS = frozenset("4k 8k 16k 2k uhd hd".split())
+_SUN = {"sunset": "as the sun sets", "sunrise": "as the sun rises"}
+# How a light is, said of what it lights ("dramatic lighting" = "dramatically lit").
+_LIGHT_ADVERBS = {
+    "soft": "softly",
+    "dramatic": "dramatically",
+    "dim": "dimly",
+    "bright": "brightly",
+    "harsh": "harshly",
+    "warm": "warmly",
+    "gentle": "gently",
+    "natural": "naturally",
+}
 _FALLS = {"dusk": "as dusk falls", "night": "as night falls", "dawn": "as dawn breaks", "twilight": "as twilight falls"}
 
 
@@ -1136,7 +1148,11 @@ def fold(toks: Parsed | None, text: str) -> Fold | None:
         if low in ("sunset", "sunrise"):
             joined.append(f"in the glow of {low}")
         if low == "night":
-            joined.append("at nighttime")
+            joined += ["at nighttime", "by night"]
+        if low in _SUN:  # "at sunset" = "as the sun sets": the same moment, the sun named
+            joined.append(_SUN[low])
+        if low == "dawn":
+            joined.append("at daybreak")
         if low in ("golden hour", "blue hour"):
             joined.append(f"in {low} light")
         return Fold("time", tuple(joined), f"{prep.capitalize()} {low}")
@@ -1223,13 +1239,17 @@ def fold(toks: Parsed | None, text: str) -> Fold | None:
         if head in _SEASONS and pre_only and not det:
             return Fold("time", (f"in {words}",), f"In {words}")  # "in late summer"
         if head in _LIGHT_HEADS and root.tag == "NN":
-            light = (
+            light: tuple[str, ...] = (
                 f"in {words}",
                 f"bathed in {words}",
                 f"lit by {words}",
                 f"illuminated by {words}",
                 f"under {words}",
             )
+            adverb = _LIGHT_ADVERBS.get(toks[0].lower) if toks[0].dep == "amod" and len(toks) >= 2 else None
+            if adverb and head in ("light", "lighting"):  # "soft window light" = "softly lit by window light"
+                rest = "".join(t.text + t.ws for t in toks[1:]).strip()
+                light += (f"{adverb} lit by {rest}",) if len(toks) > 2 else (f"{adverb} lit",)
             return Fold("light", light, f"In {words}")
         if head in ("background", "backdrop") and pre_only and adjectival and root.tag == "NN" and root.i > 0:
             lead = words if article_det else f"{article(words)} {words}"  # "…, green background"

@@ -270,7 +270,8 @@ class RulesBackend:
             body = f"{prefix} {_lower_first(body)}"
         if joined:  # after a comma-led ending ("…, with a white beard") the joined items take a comma too
             sep = ", " if re.search(r",\s(?:with|its|their)\s[^,]*$", body) or _ends_said_after(body) else " "
-            body = body + sep + " ".join(joined)
+            for k, part in enumerate(joined):  # "…, softly lit by window light": a participle of its own
+                body += (", " if re.match(r"[a-z]+ly lit\b", part) else sep if k == 0 else " ") + part
         if withs:
             body = body + ", " + ", ".join(withs)
         if suffix:
