@@ -261,6 +261,12 @@ _WORK_BEFORE = re.compile(
     r"(?:episode|trailer|season)s?\s+of)\s+(?:the\s+)?$",
     re.IGNORECASE,
 )
+# A tag that is one token with letters after digits reads as a handle ("mx2j", "96yottea"), unless its letters
+# are a unit or a count ("1girl", "8k", "1080p", "35mm", "1990s", "4koma", "20th").
+_HANDLE = re.compile(r"(?=(?:.*[a-z]){2})[a-z]*\d+[a-z]+[a-z\d]*")
+_UNIT_AFTER_DIGITS = re.compile(
+    r"\d+(?:girls?|boys?|others?|k|d|p|fps|s|mm|cm|th|st|nd|rd|koma|x|hz|bit|kb|mb|gb|px|am|pm|ft|in|m|kg|g)"
+)
 # Nouns after a one-word name that make it a place: "Gotham skyline", "Zorbia streets".
 _PLACE_AFTER = frozenset(
     """skyline skylines streets street city harbour harbor port downtown outskirts rooftops alley alleys
@@ -777,14 +783,47 @@ class Genericiser:
             return False
         if re.fullmatch(r"\d+\+?(?:girls?|boys?|others?)|\d{2,4}s?|\d+k", key) or not re.search(r"[a-z]{2}", key):
             return False  # a count, a year or decade ("ranma 1/2", "persona 5" are titles)
-        if self.db is not None and self.db.lookup(tag) is not None:
-            return False  # the database knows it (a copyright it would have named already)
+        if self.db is not None:
+            return False  # the database names every series it knows; one it does not know is no series
+        if words[0].endswith("ing") and is_english_word(words[0]):
+            return False  # "holding scissor blade", "wearing senketsu": what the character does or wears
         foreign = any(not _english_or_compound(w) for w in words if w.isalpha())
         if words[-1] in _GENERAL_HEADS() or any(
             w in COLOUR_WORDS or (is_protected_word(w) and not (foreign and re.fullmatch(r"[\d/.]+", w))) for w in words
         ):
             return False  # a colour, a count ("ranma 1/2", a title with a word no English word, keeps its number)
         return len(words) >= 2 or not _english_or_compound(words[0])
+
+    def _general_naming(self, tag: str) -> str | None:
+        """A general tag of the database that still says a name in a word no English word ("roswaal mansion maid
+        uniform", "pokemon \\(creature\\)"): the general tag it says without the name ("maid uniform",
+        "creature"; "" when none is left), else None."""
+        db = self.db
+        m = re.fullmatch(r"(.*?)\s*\\\((.*)\\\)", tag.strip())
+        body, qualifier = (m.group(1), normalise_form(m.group(2))) if m else (tag, "")
+        words = normalise_form(body).split()
+
+        def names(word: str) -> bool:
+            if db is not None:
+                return db.name_word(word)
+            known = self.table.get(word)
+            return known is not None and known.label in ("copyright", "character") and not known.word
+
+        named = [k for k, w in enumerate(words) if w.isalpha() and not is_english_word(w) and names(w)]
+        if not named:
+            return None
+        rest = words[max(named) + 1 :]
+        spans = sorted(
+            ((i, j) for i in range(len(rest)) for j in range(i + 1, len(rest) + 1)), key=lambda p: (p[0] - p[1], -p[0])
+        )
+        for i, j in spans:  # the longest general tag left, the last of equals ("maid" of "mansion maid uniform")
+            said = " ".join(rest[i:j])
+            if said in tables.general_tags() or (db is not None and db.is_general(said)):
+                return said
+        general_qualifier = qualifier.split()[-1:] and qualifier.split()[-1] in GENERAL_QUALIFIERS
+        if qualifier and (general_qualifier or qualifier in tables.general_tags() or (db and db.is_general(qualifier))):
+            return qualifier
+        return ""
 
     def _suspicious_tag(self, tag: str) -> bool:
         norm = normalise_form(re.sub(r"[^\w\s'\-]", " ", tag))
@@ -879,7 +918,12 @@ class Genericiser:
         # 0. "name \(series\)" tags, and whole tags the tag database calls general (kept verbatim)
         for f in self._series_spans(text, analysis):
             if free(f.start, f.end):
-                if f.entry.label == "general":
+                said = (
+                    self._general_naming(text[f.start : f.end]) if f.entry.label == "general" and tags_style else None
+                )
+                if said is not None:  # "pokemon \(creature\)" -> "creature"
+                    add(_Found(f.start, f.end, NameEntry(text[f.start : f.end], "item", said)))
+                elif f.entry.label == "general":
                     take(f.start, f.end)
                 else:
                     add(f)
@@ -913,6 +957,18 @@ class Genericiser:
                     None,
                 )
                 add(_Found(s + by_tag.start(1), e, entry or self._unknown_entry(by_tag.group(1), "artist", analysis)))
+        if tags_style:
+            for s, e in _tag_spans(text):  # "mx2j", "96yottea": an artist's handle, letters after digits
+                handle = text[s:e].strip().lower()
+                if (
+                    free(s, e)
+                    and _HANDLE.fullmatch(handle)
+                    and not _UNIT_AFTER_DIGITS.fullmatch(handle)
+                    and handle not in tables.general_tags()
+                    and (self.db is None or self.db.lookup(handle) is None)
+                    and self.table.get(handle) is None
+                ):
+                    add(_Found(s, e, self._unknown_entry(text[s:e], "artist", analysis)))
         if self.db is not None:
             for s, e in _tag_spans(text):
                 known = self.table.get(text[s:e])
@@ -927,7 +983,11 @@ class Genericiser:
                 if not free(s, e) or known is not None:
                     continue
                 if self.db.is_general(text[s:e]):
-                    take(s, e)
+                    said = self._general_naming(text[s:e]) if tags_style else None
+                    if said is None:
+                        take(s, e)
+                    else:  # "roswaal mansion maid uniform" -> "maid uniform": the tag without its name
+                        add(_Found(s, e, NameEntry(text[s:e], "item", said)))
                 elif tags_style and (entry := self.db.get(text[s:e])) is not None:
                     add(_Found(s, e, entry))  # a whole tag the database names, however long
 

@@ -1117,7 +1117,7 @@ _SKY_THINGS = {
 _LENS = re.compile(r"(?:[a-z0-9\-]+\s){1,2}lens")
 _RESOLUTIONS = frozenset("4k 8k 16k 2k uhd hd".split())
 _SUN = {"sunset": "as the sun sets", "sunrise": "as the sun rises"}
-# How a light is, said of what it lights ("dramatic lighting" = "dramatically lit").
+# How a light is, said of what it lights ("soft window light" = "softly lit by window light").
 _LIGHT_ADVERBS = {
     "soft": "softly",
     "dramatic": "dramatically",
@@ -1246,10 +1246,10 @@ def fold(toks: Parsed | None, text: str) -> Fold | None:
                 f"illuminated by {words}",
                 f"under {words}",
             )
-            adverb = _LIGHT_ADVERBS.get(toks[0].lower) if toks[0].dep == "amod" and len(toks) >= 2 else None
+            adverb = _LIGHT_ADVERBS.get(toks[0].lower) if toks[0].dep == "amod" and len(toks) > 2 else None
             if adverb and head in ("light", "lighting"):  # "soft window light" = "softly lit by window light"
                 rest = "".join(t.text + t.ws for t in toks[1:]).strip()
-                light += (f"{adverb} lit by {rest}",) if len(toks) > 2 else (f"{adverb} lit",)
+                light += (f"{adverb} lit by {rest}",)
             return Fold("light", light, f"In {words}")
         if head in ("background", "backdrop") and pre_only and adjectival and root.tag == "NN" and root.i > 0:
             lead = words if article_det else f"{article(words)} {words}"  # "…, green background"

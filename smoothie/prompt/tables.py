@@ -345,6 +345,11 @@ class TagDatabase:
             self._entries[key] = entry
         return entry
 
+    def name_word(self, word: str) -> bool:
+        """Whether ``word`` alone is a character or copyright tag of the database ("pokemon", "touhou"; never
+        "senshi", which only names a character with its series)."""
+        return self.category(word) in (COPYRIGHT, CHARACTER)
+
     def post_count(self, form: str) -> int:
         found = self.lookup(form)
         return 0 if found is None else found[2]
