@@ -457,3 +457,17 @@ def test_an_opening_article_is_lowered_under_a_framing_and_a_choice_of_media_tak
     assert not any(re.search(r"\w A grand", p) for p in r.paraphrases), r.paraphrases
     r = rewrite("{oil painting|charcoal sketch} of a tired ballerina unlacing her pointe shoes", n=32)
     assert not any(re.search(r"\bof \{[^}]*\} of\b", p) for p in r.paraphrases), r.paraphrases
+
+
+def test_someones_action_after_a_misread_noun_is_restated_and_their_words_vary() -> None:
+    # spaCy reads "fisherman mending nets" as nets that mend: after someone, an -ing word is what they do
+    lines = rewrite("an old fisherman mending nets on a wooden dock, seagulls", n=32).paraphrases
+    assert any("mends nets" in p or "is mending nets" in p for p in lines)
+    assert any("elderly fisherman" in p or "aged fisherman" in p for p in lines)  # the stand-in's own words
+    assert all("fisherman" in p and "nets" in p for p in lines)
+
+
+def test_a_place_is_never_at_a_setting_someone_is() -> None:
+    lines = rewrite("cozy cabin interior during a blizzard, fireplace, knitted blanket", n=32).paraphrases
+    assert not any("at a fireplace" in p for p in lines)
+    assert any("at a fireplace" in p for p in rewrite("an old man reading, fireplace", n=32).paraphrases)

@@ -207,7 +207,11 @@ class RulesBackend:
         withs: list[str] = []
         kept: list[str] = []
         fronted = pick.fronted
-        for text, f in zip(rendered_items, folds, strict=True):
+        roots = [t for t in subject_toks or () if t.dep == "ROOT"]
+        someone = bool(roots) and (is_creature(roots[0]) or roots[0].tag == "VBG" or roots[0].tag.startswith("VB"))
+        for text, fold_ in zip(rendered_items, folds, strict=True):
+            at = fold_ is not None and fold_.kind == "setting" and fold_.joined[0].startswith("at ")
+            f = None if at and not someone else fold_  # "a cozy cabin interior at a fireplace": only someone is
             if f is None or rng.random() < 0.45:
                 kept.append(text)
                 continue
@@ -308,6 +312,10 @@ class RulesBackend:
         if self.synonym_rate <= 0:
             return {}
         subs: dict[int, str] = {}
+        for t in toks:
+            inner = _HEADS.get(t.text) if t.tag in ("PHP", "PHT") else None
+            if inner is not None and (said := self._synonyms(inner, rng)):
+                subs[t.i] = fix_articles(_substituted(t.text, inner, said))
         for i, options in _choices(toks):
             edit = isinstance(options[0], tuple) and isinstance(options[0][0], tuple)
             rate = self.synonym_rate * (NOUN_RATE if toks[i].tag.startswith("NN") and not edit else 1.0)
@@ -677,6 +685,9 @@ def _split_commas(text: str, descriptions: tuple[str, ...]) -> list[str]:
 
 _STAND_INS = ("thing", "someone", "something")
 _PARSED: dict[tuple[str, tuple[str, ...]], Parsed | None] = {}
+# The subject before an action that was parsed as one stand-in ("an old fisherman" of "an old fisherman mending
+# nets"), with its own parse: its words take synonyms like any other ("an elderly fisherman mending nets").
+_HEADS: dict[str, Parsed | None] = {}
 
 
 def _parse_with_placeholders(phrases: list[str], descriptions: tuple[str, ...] = ()) -> list[Parsed | None]:
@@ -769,8 +780,8 @@ def _reparse_action(phrase: str, toks: Parsed | None, descriptions: tuple[str, .
         noun_before = prev.tag in ("NN", "NNS", "JJ") or (prev.tag == "IN" and prev.lower not in _PREPOSITIONS)
         if not (t.lower.endswith("ing") and noun_before and prev.text.isalpha()):
             continue  # after a preposition an -ing word is no action of the subject: "a knight in shining armor"
-        if t.dep == "amod" and t.head == t.i + 1:
-            continue  # it describes the next noun
+        if t.dep == "amod" and t.head == t.i + 1 and not describes_person(prev.text):
+            continue  # it describes the next noun (after someone it is what they do: "a fisherman mending nets")
         if t.tag == "VBG" and t.dep == "acl":
             return toks  # read right
         if t.i + 1 >= len(toks) or toks[t.i + 1].tag not in _ACTION_FOLLOWERS or present(t.text, False) is None:
@@ -782,7 +793,13 @@ def _reparse_action(phrase: str, toks: Parsed | None, descriptions: tuple[str, .
         if again is None:
             return toks
         verb = next((x for x in again if x.text == t.text), None)
-        return again if verb is not None and verb.tag == "VBG" and verb.dep == "acl" else toks
+        if verb is None or verb.tag != "VBG" or verb.dep != "acl":
+            return toks
+        if not any(d.lower() in head.lower() for d in descriptions):  # the user's own words: they may vary
+            if len(_HEADS) > 4096:
+                _HEADS.clear()
+            _HEADS[head] = _parse_with_placeholders([head], descriptions)[0]
+        return again
     return toks
 
 
