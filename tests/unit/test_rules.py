@@ -471,3 +471,10 @@ def test_a_place_is_never_at_a_setting_someone_is() -> None:
     lines = rewrite("cozy cabin interior during a blizzard, fireplace, knitted blanket", n=32).paraphrases
     assert not any("at a fireplace" in p for p in lines)
     assert any("at a fireplace" in p for p in rewrite("an old man reading, fireplace", n=32).paraphrases)
+
+
+def test_dressed_as_someone_is_in_their_costume() -> None:
+    lines = rewrite("my daughter dressed as a bumblebee in a pumpkin patch", n=32).paraphrases
+    said = [p for p in lines if "costume" in p]
+    assert said and all(re.search(r"(?:in|wearing) a bumblebee costume", p) for p in said)
+    assert all("bumblebee" in p and "pumpkin" in p for p in lines)

@@ -385,6 +385,25 @@ def _choices(toks: Parsed) -> list[tuple[int, tuple]]:
             and not any(toks[c].dep in ("acl", "relcl") for c in u.children)  # "a temple covered in vines"
         ):
             out.append((t.i, ((f"{u.text} {where}",),)))
+    for t in toks:  # "dressed as a bumblebee" = "in a bumblebee costume" = "wearing a bumblebee costume"
+        if t.lower != "dressed" or t.i in blocked or t.i + 3 >= len(toks) + 1:
+            continue
+        prep = next((toks[c] for c in t.children if toks[c].lower == "as" and c == t.i + 1), None)
+        role = next((toks[c] for c in prep.children if toks[c].dep == "pobj"), None) if prep else None
+        if (
+            prep is None
+            or role is None
+            or role.tag != "NN"
+            or not role.text.isalpha()
+            or toks[prep.i + 1].lower not in ("a", "an")
+            or any(toks[k].dep not in ("amod", "compound") or toks[k].children for k in range(prep.i + 2, role.i))
+            or any(c > role.i and toks[c].dep != "prep" for c in role.children)
+            or (role.i + 1 < len(toks) and toks[role.i + 1].tag in ("NN", "NNS", "POS"))
+            or {t.i, prep.i, role.i} & blocked
+        ):
+            continue
+        costume = f"{role.text} costume"
+        out.append((t.i, tuple(((t.i, verb), (prep.i, ""), (role.i, costume)) for verb in ("in", "wearing"))))
     for t in toks:  # what a verb says in its family's words: "wearing a raincoat" -> "dressed in a raincoat"
         if t.i in blocked or t.dep == "amod":
             continue
