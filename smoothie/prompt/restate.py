@@ -1063,9 +1063,8 @@ _PHOTO_HEADS = frozenset("photo photograph snapshot shot still polaroid selfie s
 # How a medium is said after the sentence, in its own craft's words ("…, drawn as a pencil sketch").
 _MEDIUM_VERBS: Mapping[str, tuple[str, ...]] = {
     **dict.fromkeys(_PHOTO_HEADS, ("captured in", "shown in", "shot as")),
-    **dict.fromkeys(
-        "painting watercolor watercolour mural fresco portrait".split(), ("painted as", "shown in", "depicted in")
-    ),
+    **dict.fromkeys("painting watercolor watercolour mural fresco".split(), ("painted as", "shown in", "depicted in")),
+    "portrait": ("shown in", "depicted in"),  # a studio portrait is no painting
     **dict.fromkeys("sketch drawing illustration doodle".split(), ("drawn as", "shown in", "depicted in")),
     **dict.fromkeys("render rendering".split(), ("rendered as", "shown in", "depicted in")),
     **dict.fromkeys(

@@ -255,3 +255,11 @@ def test_a_thing_whose_name_ends_like_an_agent_noun_is_no_one() -> None:
     for thing in ("a curvy vintage motorscooter", "a chrome cruiser", "two tigers", "a red roadster"):
         assert not describes_person(thing), thing
     assert describes_person("a tired baker") and describes_person("two dancers")
+
+
+def test_a_portrait_said_after_its_subject_is_never_painted() -> None:
+    (toks,) = parse_phrases(["studio portrait"])
+    said = fold(toks, "studio portrait")
+    assert said is not None and said.suffix and not any("painted" in s for s in said.suffix)
+    (toks,) = parse_phrases(["oil painting"])
+    assert any("painted as" in s for s in fold(toks, "oil painting").suffix)  # type: ignore[union-attr]
