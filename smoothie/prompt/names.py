@@ -2233,6 +2233,7 @@ def _unsaid(description: str, right: str) -> str:
     if acting is not None:
         # "a lean detective ... with a pipe smoking a pipe": the prompt's own pipe, not the description's
         used = set(re.findall(r"[a-z]+", acting.group(1)))
+        used |= {w + "s" for w in used} | {w + "es" for w in used}  # "with glowing vials holding a glowing vial"
         for m in _DESCRIPTION_PHRASE.finditer(description):
             if m.group("prep") in ("with", "holding") and _head_noun(m.group(0).partition(" ")[2]) in used:
                 head, tail = description[: m.start()].rstrip(), description[m.end() :]

@@ -84,7 +84,7 @@ _NOT_PERSON = frozenset(
     speedster tourer airliner jetliner trawler schooner copter quadcopter chopper blaster booster canister
     chronometer lager pilsner trainers loafers wrapper wafer revolver sequencer viewfinder rangefinder tracker
     render wallpaper newspaper trousers windbreaker puffer plaster polyester butter lobster rooster terrier tiger
-    critter crater geyser skyscraper diner banner""".split()
+    critter crater geyser skyscraper diner banner breaker""".split()
 )
 # Women's titles in -ress; any other word so ending is a thing ("a dress", "a fortress", "a mattress").
 _PERSONS_RESS = frozenset(

@@ -321,7 +321,7 @@ MULTIWORD = (
     "old man's beard", "old master", "old masters", "cast iron", "cast-iron", "wrought iron", "wrought-iron",
     "stainless steel", "brushed steel", "silent film", "silent films", "silent movie", "silent era",
     "clay court", "clay courts", "grass court", "clay pigeon", "sheet metal", "sea glass", "steel wool", "ice age",
-    "iron man",
+    "iron man", "large format", "large-format", "big band", "big top",
 )  # fmt: skip
 
 

@@ -1169,3 +1169,9 @@ def test_a_handle_of_letters_after_digits_is_an_unknown_artist() -> None:
     assert generic("1girl, grey hair, city street, mx2j") == "1girl, grey hair, city street"
     kept = "1girl, 4koma, 8k, 1080p, 2girls, 35mm, 1990s, 3d"
     assert generic(kept) == kept
+
+
+def test_a_description_never_holds_what_the_name_holds_in_the_prompt_in_the_plural_either() -> None:
+    out = genericise("portrait of Marie Curie holding a glowing vial, sepia", NameOptions())
+    (name,) = out.names
+    assert not any("vials" in d for d in (name.replacement, *name.variants))

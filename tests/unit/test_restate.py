@@ -252,7 +252,13 @@ def test_a_lens_or_a_style_item_is_said_with_its_own_words(item: str, said: tupl
 def test_a_thing_whose_name_ends_like_an_agent_noun_is_no_one() -> None:
     from smoothie.prompt.restate import describes_person
 
-    for thing in ("a curvy vintage motorscooter", "a chrome cruiser", "two tigers", "a red roadster"):
+    for thing in (
+        "a curvy vintage motorscooter",
+        "a chrome cruiser",
+        "two tigers",
+        "a red roadster",
+        "a cresting breaker",
+    ):
         assert not describes_person(thing), thing
     assert describes_person("a tired baker") and describes_person("two dancers")
 

@@ -478,3 +478,10 @@ def test_dressed_as_someone_is_in_their_costume() -> None:
     said = [p for p in lines if "costume" in p]
     assert said and all(re.search(r"(?:in|wearing) a bumblebee costume", p) for p in said)
     assert all("bumblebee" in p and "pumpkin" in p for p in lines)
+
+
+def test_a_style_description_is_read_as_one_thing_and_a_camera_format_stays() -> None:
+    # "impasto oil painting with bold swirling strokes" (Van Gogh's look) is no one "painting"
+    lines = rewrite("a laundromat at night in the style of Van Gogh BREAK a figure folding clothes", n=32).paraphrases
+    assert not any(" is painting" in p or " paints " in p for p in lines)
+    assert all("large format" in p for p in rewrite("a waterfall in winter, large format", n=32).paraphrases)

@@ -729,8 +729,18 @@ def _parse_with_placeholders(phrases: list[str], descriptions: tuple[str, ...] =
 
 def _parse_stand_ins(phrases: list[str], descriptions: tuple[str, ...]) -> list[Parsed | None]:
     nps = sorted({d for d in descriptions if re.match(r"(?:a|an|the)\s", d, re.IGNORECASE)}, key=len, reverse=True)
+    # a style's description after "in the style of" is one thing too: "impasto oil painting with bold strokes"
+    # must not be parsed as someone "painting"
+    styles = sorted({d for d in descriptions if d not in nps and len(d.split()) >= 3}, key=len, reverse=True)
     target = re.compile(
-        "|".join([_PH.pattern, *(r"(?<![\w])" + re.escape(d) + r"(?![\w])" for d in nps)]), re.IGNORECASE
+        "|".join(
+            [
+                _PH.pattern,
+                *(r"(?<![\w])" + re.escape(d) + r"(?![\w])" for d in nps),
+                *(r"(?<=style of )" + re.escape(d) + r"(?![\w])" for d in styles),
+            ]
+        ),
+        re.IGNORECASE,
     )
     texts: list[str] = []
     records: list[list[tuple[str, str, str]]] = []
@@ -756,7 +766,7 @@ def _parse_stand_ins(phrases: list[str], descriptions: tuple[str, ...]) -> list[
             texts.append("" if _PH.search(p) else p)
             records.append([])
             continue
-        texts.append(target.sub(stand_in, p) if nps or _PH.search(p) else p)
+        texts.append(target.sub(stand_in, p) if nps or styles or _PH.search(p) else p)
         records.append(found)
     parsed = parse_phrases(texts)
     out: list[Parsed | None] = []
