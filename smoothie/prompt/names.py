@@ -517,7 +517,13 @@ class Genericiser:
             return set()
         out = set()
         for o in options:
-            if o in known or not o[:1].isupper():
+            if not o[:1].isupper():
+                continue
+            if o in known:
+                entry = self.table.get(o)
+                others = [x for x in options if x != o and (x in known or self.table.partial(x) is not None)]
+                if others and entry is not None and entry.word:
+                    out.add(normalise_form(o))  # "{Sonic|Tails}": the word is a name beside another name
                 continue
             if self.table.partial(o) is not None:
                 out.add(normalise_form(o))
@@ -531,7 +537,7 @@ class Genericiser:
         return False
 
     def _sibling(self, text: str, analysis: Analysis) -> str:
-        entry = self.table.partial(text)
+        entry = self.table.partial(text) or self.table.get(text)
         if entry is None:
             return self.replace(text, analysis)
         found = _Found(0, len(text), entry, kind="sibling")
@@ -1059,7 +1065,7 @@ class Genericiser:
                     if entry.source == "tagcomplete":
                         if not self._db_ok(surface, text, s, e, tags_style):
                             continue
-                    elif not self._case_ok(surface, entry, text, s, e):
+                    elif not self._case_ok(surface, entry, text, s, e, tags=tags_style):
                         continue
                     if entry.word and not _name_position(text, s, e):
                         continue  # "a donkey", "donkey, farm", "Donkey grazing": the word, not Shrek's Donkey
@@ -1380,10 +1386,11 @@ class Genericiser:
             return len(words) > 1 and len(caps) == len(words)
         return len(words) > 1 or surface[:1].isupper()
 
-    def _case_ok(self, surface: str, entry: NameEntry, text: str, start: int, end: int) -> bool:
+    def _case_ok(self, surface: str, entry: NameEntry, text: str, start: int, end: int, *, tags: bool = True) -> bool:
         """Common words ("Homer", "Pearl Earring") count as names only when written like names, or when
         the context says name: ``disney style``, ``by homer``, or a whole tag ``, batman,`` of a
-        person/character/artist/studio/copyright (never a brand or artwork: ``apple`` stays a fruit)."""
+        person/character/artist/studio/copyright (never a brand or artwork: ``apple`` stays a fruit; in a
+        sentence's comma items only a person or a character: ``…, blizzard, …`` is the weather there)."""
         words = _WORD.findall(surface)
         if entry.source != "user" and entry.label == "artwork" and self._plain_phrase(surface, text, start, end):
             return False  # "starry night, a campfire": a sky, not Van Gogh's painting
@@ -1398,10 +1405,12 @@ class Genericiser:
         if tag_start and entry.label == "copyright" and "," in text and len(words) > 1:
             return True  # "fire emblem fates": a series title opening a tag, with or without its subtitle
         whole_tag = tag_start and re.match(r"\s*(?:,|$)", text[end:])
+        # in a sentence's comma items only someone stands alone as a name ("…, blizzard, …" is weather there)
+        alone = ("person", "character", "artist", "studio", "copyright", "item") if tags else ("person", "character")
         if (
             whole_tag
             and "," in text
-            and entry.label in ("person", "character", "artist", "studio", "copyright", "item")
+            and entry.label in alone
             and not (self.db is not None and self.db.is_general(surface))
         ):
             return True

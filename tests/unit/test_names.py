@@ -1175,3 +1175,19 @@ def test_a_description_never_holds_what_the_name_holds_in_the_prompt_in_the_plur
     out = genericise("portrait of Marie Curie holding a glowing vial, sepia", NameOptions())
     (name,) = out.names
     assert not any("vials" in d for d in (name.replacement, *name.variants))
+
+
+def test_a_studio_named_by_a_word_is_the_word_in_a_sentences_comma_items() -> None:
+    assert "blizzard" in generic("a snow leopard on a rocky ledge, blizzard, telephoto")
+    assert "blizzard" not in generic("1girl, solo, blizzard, overwatch")  # a whole tag of a tag prompt: the studio
+
+
+def test_a_word_name_beside_another_name_in_a_choice_is_a_name() -> None:
+    for prompt in ("{Sonic|Tails} running through a loop", "{Tails|Knuckles} racing"):
+        assert "Tails" not in generic(prompt), prompt
+    assert generic("{tails|heads} on a coin") == "{tails|heads} on a coin"
+
+
+def test_surnames_and_teams_people_write_alone() -> None:
+    out = generic("[Chopin|Liszt] at a grand piano, portrait of a boy in a Dodgers cap")
+    assert "Chopin" not in out and "Liszt" not in out and "Dodgers" not in out and "cap" in out
