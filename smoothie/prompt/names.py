@@ -677,6 +677,9 @@ class Genericiser:
                 whole = (start, end) == (0, len(tag))
                 if ent.label_ == "PERSON" or (foreign and whole):
                     surface = tag[start:end]
+                    if not whole and " " not in surface and is_english_word(surface):
+                        continue  # "moon" of "bishoujo senshi sailor moon": a word, matched everywhere after
+
                     given = normalise_form(surface).split()[0] in _given_names()
                     analysis.ner.setdefault(surface, ("person" if given else "character", ent.label_))
             if foreign and not tdoc.ents and len(propn) >= len(words):
@@ -945,8 +948,10 @@ class Genericiser:
                 ):
                     add(_Found(s, e, NameEntry(text[s:e], "copyright", "", source="series"), kind="tag"))
         if tags_style:
-            for s, e in _tag_spans(text):  # "by lack", "by as109": a tag "by X" of a tag prompt names an artist
-                by_tag = re.fullmatch(r"(?:art\s+)?by\s+([\w\-.']+(?:\s+[\w\-.']+){0,2})", text[s:e], re.IGNORECASE)
+            for s, e in _tag_spans(text):  # "by lack", "artist:as109": a tag "by X" of a tag prompt names an artist
+                by_tag = re.fullmatch(
+                    r"(?:(?:art\s+)?by\s+|artist:\s*)([\w\-.']+(?:\s+[\w\-.']+){0,2})", text[s:e], re.IGNORECASE
+                )
                 if by_tag is None or not free(s, e):
                     continue
                 who = normalise_form(by_tag.group(1))
@@ -1308,9 +1313,10 @@ class Genericiser:
                 words = "artist"
             elif self._names_a_series(qualifier) or (
                 analysis.style == "tags"
-                and f.entry.source == "series"
+                and f.entry.source in ("series", "table")
                 and normalise_form(qualifier) not in _KIND_QUALIFIERS
-            ):  # "adora \(she-ra\)": in a tag prompt, an unknown character's qualifier is its series
+                and not (self.db is not None and self.db.is_general(qualifier))
+            ):  # "adora \(she-ra\)", "yuna \(ff10\)": in a tag prompt, a character's qualifier is its series
                 series = self.table.get(qualifier)
                 said = (
                     [series.modifier, *series.modifier_variants]

@@ -1191,3 +1191,14 @@ def test_a_word_name_beside_another_name_in_a_choice_is_a_name() -> None:
 def test_surnames_and_teams_people_write_alone() -> None:
     out = generic("[Chopin|Liszt] at a grand piano, portrait of a boy in a Dodgers cap")
     assert "Chopin" not in out and "Liszt" not in out and "Dodgers" not in out and "cap" in out
+
+
+def test_a_word_spacy_reads_as_a_name_inside_a_title_is_no_name_elsewhere() -> None:
+    out = generic("1girl, tsukino usagi, sailor moon, bishoujo senshi sailor moon, crescent moon, night sky")
+    assert out.endswith("crescent moon, night sky") and "sailor" not in out.split("senshi")[-1]
+
+
+def test_an_artist_prefix_tag_is_found_in_either_name_order_and_a_characters_qualifier_is_its_series() -> None:
+    out = generic("1girl, yuna \\(ff10\\), blue eyes, artist:nomura tetsuya")
+    assert "ff10" not in out and "nomura" not in out and "tetsuya" not in out and "blue eyes" in out
+    assert "\\(cosplay\\)" in generic("1girl, hatsune miku \\(cosplay\\), smile")
