@@ -1274,6 +1274,7 @@ class Genericiser:
                     qualifier
                     and not marks_a_name
                     and (qualifier[-1] in GENERAL_QUALIFIERS or normalise_form(series) in tables.general_tags())
+                    and not self._is_copyright(series)  # "falchion \(fire emblem\)": a series, not an emblem
                 ):
                     yield _Found(start, m.end(), NameEntry(surface, "general", ""), kind="series")
                     continue

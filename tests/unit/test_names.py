@@ -1202,3 +1202,9 @@ def test_an_artist_prefix_tag_is_found_in_either_name_order_and_a_characters_qua
     out = generic("1girl, yuna \\(ff10\\), blue eyes, artist:nomura tetsuya")
     assert "ff10" not in out and "nomura" not in out and "tetsuya" not in out and "blue eyes" in out
     assert "\\(cosplay\\)" in generic("1girl, hatsune miku \\(cosplay\\), smile")
+
+
+def test_a_qualifier_that_is_a_known_series_is_a_series_whatever_its_last_word() -> None:
+    out = generic("1girl, holding sword, falchion \\(fire emblem\\), castle")
+    assert "falchion" not in out and "emblem" not in out and "holding sword" in out
+    assert generic("1girl, bow \\(weapon\\), star \\(symbol\\)") == "1girl, bow \\(weapon\\), star \\(symbol\\)"
