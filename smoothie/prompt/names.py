@@ -959,6 +959,8 @@ class Genericiser:
                     continue  # "by the window", "by hand"
                 if who in tables.general_tags() or (self.db is not None and self.db.is_general(who)):
                     continue
+                if all(w in tables.general_tags() for w in who.split()):
+                    continue  # "by cat cat": general tags after "by", no one's name
                 entry = next(  # "by kubo tite": the table's artist, in either order of the names
                     (
                         x

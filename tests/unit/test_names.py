@@ -1208,3 +1208,7 @@ def test_a_qualifier_that_is_a_known_series_is_a_series_whatever_its_last_word()
     out = generic("1girl, holding sword, falchion \\(fire emblem\\), castle")
     assert "falchion" not in out and "emblem" not in out and "holding sword" in out
     assert generic("1girl, bow \\(weapon\\), star \\(symbol\\)") == "1girl, bow \\(weapon\\), star \\(symbol\\)"
+
+
+def test_by_and_general_tags_is_no_artist() -> None:
+    assert generic("cat, cat, ((by cat cat))") == "cat, cat, ((by cat cat))"  # found by the grammar fuzz
