@@ -679,7 +679,6 @@ class Genericiser:
                     surface = tag[start:end]
                     if not whole and " " not in surface and is_english_word(surface):
                         continue  # "moon" of "bishoujo senshi sailor moon": a word, matched everywhere after
-
                     given = normalise_form(surface).split()[0] in _given_names()
                     analysis.ner.setdefault(surface, ("person" if given else "character", ent.label_))
             if foreign and not tdoc.ents and len(propn) >= len(words):
@@ -829,8 +828,7 @@ class Genericiser:
             said = " ".join(rest[i:j])
             if said in tables.general_tags() or (db is not None and db.is_general(said)):
                 return said
-        general_qualifier = qualifier.split()[-1:] and qualifier.split()[-1] in GENERAL_QUALIFIERS
-        if qualifier and (general_qualifier or qualifier in tables.general_tags() or (db and db.is_general(qualifier))):
+        if qualifier and (_says_a_kind(qualifier) or (db is not None and db.is_general(qualifier))):
             return qualifier
         return ""
 
@@ -1270,12 +1268,11 @@ class Genericiser:
                 # "sonic \(series\)": a copyright tag (however its first words read alone), gone whole
                 entry = NameEntry(surface, "copyright", "", source="series")
             if entry is None:
-                qualifier = normalise_form(series).split()
-                marks_a_name = normalise_form(series) in ("cosplay", "character", "persona", "vtuber")
+                qualifier = normalise_form(series)
+                marks_a_name = qualifier in ("cosplay", "character", "persona", "vtuber")
                 if (
-                    qualifier
-                    and not marks_a_name
-                    and (qualifier[-1] in GENERAL_QUALIFIERS or normalise_form(series) in tables.general_tags())
+                    not marks_a_name
+                    and _says_a_kind(qualifier)
                     and not self._is_copyright(series)  # "falchion \(fire emblem\)": a series, not an emblem
                 ):
                     yield _Found(start, m.end(), NameEntry(surface, "general", ""), kind="series")
@@ -2201,6 +2198,13 @@ def _sentence_start(text: str, start: int) -> bool:
     """Whether ``start`` opens ``text`` or a sentence in it (where a capital says nothing about a name)."""
     head = text[:start].rstrip(" \t\"'([{")
     return not head or head[-1] in ".!?\n:"
+
+
+def _says_a_kind(qualifier: str) -> bool:
+    """Whether a normalised qualifier says what kind of thing its tag is ("weapon", "fruit"): its last word
+    is a general qualifier, or the whole is a general tag."""
+    words = qualifier.split()
+    return bool(words) and (words[-1] in GENERAL_QUALIFIERS or qualifier in tables.general_tags())
 
 
 def _name_position(text: str, start: int, end: int) -> bool:

@@ -208,7 +208,7 @@ class RulesBackend:
         kept: list[str] = []
         fronted = pick.fronted
         roots = [t for t in subject_toks or () if t.dep == "ROOT"]
-        someone = bool(roots) and (is_creature(roots[0]) or roots[0].tag == "VBG" or roots[0].tag.startswith("VB"))
+        someone = bool(roots) and (is_creature(roots[0]) or roots[0].tag.startswith("VB"))
         for text, fold_ in zip(rendered_items, folds, strict=True):
             at = fold_ is not None and fold_.kind == "setting" and fold_.joined[0].startswith("at ")
             f = None if at and not someone else fold_  # "a cozy cabin interior at a fireplace": only someone is
@@ -386,7 +386,7 @@ def _choices(toks: Parsed) -> list[tuple[int, tuple]]:
         ):
             out.append((t.i, ((f"{u.text} {where}",),)))
     for t in toks:  # "dressed as a bumblebee" = "in a bumblebee costume" = "wearing a bumblebee costume"
-        if t.lower != "dressed" or t.i in blocked or t.i + 3 >= len(toks) + 1:
+        if t.lower != "dressed" or t.i in blocked:
             continue
         prep = next((toks[c] for c in t.children if toks[c].lower == "as" and c == t.i + 1), None)
         role = next((toks[c] for c in prep.children if toks[c].dep == "pobj"), None) if prep else None
