@@ -53,6 +53,7 @@ from smoothie.prompt.tables import NameEntry, NameTable, TagDatabase, normalise_
 from smoothie.prompt.text import article as _article
 from smoothie.prompt.text import counted, fix_articles, squeeze
 from smoothie.prompt.text import strip_article as _strip_article
+from smoothie.prompt.thesaurus import senses
 
 log = logging.getLogger(__name__)
 
@@ -426,7 +427,11 @@ class Genericiser:
                 new_group = self._group(seg, analysis)
                 analysis.weighted_in_sentence = False
                 analysis.following = ""
-                out.append(new_group)
+                if _emptied(seg, new_group):
+                    # "((by Zorbert Quill))": the group held only an unknown name; it goes with its list comma
+                    _drop_list_glue(out, segments, i)
+                else:
+                    out.append(new_group)
             else:
                 out.append(seg)
             i += 1
@@ -959,6 +964,8 @@ class Genericiser:
                     continue
                 if all(w in tables.general_tags() for w in who.split()):
                     continue  # "by cat cat": general tags after "by", no one's name
+                if self.table.get(who) is None and _says_how(who):
+                    continue  # "by gloomy lake", "by red lanterns": a place described, no one's name
                 entry = next(  # "by kubo tite": the table's artist, in either order of the names
                     (
                         x
@@ -1450,11 +1457,14 @@ class Genericiser:
             if by or named:
                 label = "person" if named else "artist"
                 j = i
-                while (
-                    j < len(words) and j - i < 4 and self._name_like(words[j].group(), first=j == i, named=bool(named))
-                ):
+                while j < len(words) and j - i < 4:
                     between = text[words[j - 1].end() : words[j].start()] if j > i else " "
                     if j > i and not re.fullmatch(r"\s+", between):
+                        break
+                    if j > i and (k := _after_particles(text, words, j)) > j:
+                        j = k  # "Jacob van Ruisdael", "Leonardo da Vinci": the particles go with the surname
+                        continue
+                    if not self._name_like(words[j].group(), first=j == i, named=bool(named)):
                         break
                     j += 1
                 if j > i:
@@ -1605,7 +1615,9 @@ class Genericiser:
         if named or f.kind == "role":  # "a woman named Sarah" -> "a woman"; "my daughter Hope" -> "my daughter"
             analysis.found.append(Name(surface, label, "", entry.source))
             cut = len(left) - len(window) + named.start() if named else len(left.rstrip(" ,"))
-            return left[:cut], "", _comma_after(right) if f.kind == "role" and left.rstrip().endswith(",") else 0
+            # "my grandmother Edith's table" -> "my grandmother's table": the possessive stays with the role
+            owner = "'s" if f.kind == "role" and re.search(r"['’]s$", surface) else ""
+            return left[:cut], owner, _comma_after(right) if f.kind == "role" and left.rstrip().endswith(",") else 0
         unknown = entry.source not in ("table", "user", "tagcomplete")  # found by spaCy or a rule
         if (
             unknown
@@ -1654,7 +1666,7 @@ class Genericiser:
                 return tagged
         by = _BY_CONTEXT.search(window)
         if by:
-            return self._render_style(left, len(left) - len(window), surface, by, entry, analysis)
+            return self._render_style(left, right, len(left) - len(window), surface, by, entry, analysis)
         if label == "copyright":
             return self._render_copyright(left, surface, right, entry, analysis)
         generic, variants = self._description(entry, analysis)
@@ -1875,7 +1887,7 @@ class Genericiser:
         return generic, variants
 
     def _render_style(
-        self, left: str, base: int, surface: str, by: re.Match[str], entry: NameEntry, analysis: Analysis
+        self, left: str, right: str, base: int, surface: str, by: re.Match[str], entry: NameEntry, analysis: Analysis
     ) -> tuple[str, str, int]:
         """``by X`` / ``in the style of X`` / ``painted by X``: the name becomes a style description; an
         unknown name is dropped with its ``by`` (nothing is invented)."""
@@ -1894,6 +1906,15 @@ class Genericiser:
             analysis.found.append(Name(surface, label, "", entry.source))
             if " of " in context or context.startswith(("inspired", "à")) or context.strip().startswith("in"):
                 return _strip_dangling(left[:start]), "", 0
+            medium = _MEDIUM_OF_VERB.get(verb, "")
+            if medium and not noun and re.match(r"\s*(?:[,.;)\]}|]|$|BREAK\b|AND\b)", right):
+                # "a windmill painted by <unknown>": what it is made as stays, the name goes ("a windmill, painting")
+                head = _strip_dangling(left[:start]).rstrip()
+                said = re.search(rf"\b{medium[:5]}", (analysis.before + head).lower()) is not None
+                if said or not head:
+                    return (head + " ") if head and not said else _strip_dangling(left[:start]), "", 0
+                glue = " " if head.endswith((",", "(", "[", ":", "|")) else ", "
+                return head + glue + medium, "", 0
             keep = (
                 f"{verb} "
                 if verb and verb not in ("painted", "drawn", "illustrated", "made", "done", "created")
@@ -2023,6 +2044,74 @@ def _name_like_word(word: str) -> bool:
         ):
             return False
     return True
+
+
+def _says_how(words: str) -> bool:
+    """Whether the words after a tag's "by" describe a thing rather than name someone: a colour, number, age or
+    gender word first, or a word the lexicon knows as an adjective before an English noun ("gloomy lake")."""
+    first, *rest = words.split()
+    if first in _KEPT_WORDS:
+        return True
+    adjective = any("JJ" in e.tags for e in senses().get(first, ()))
+    return adjective and bool(rest) and all(is_english_word(w) for w in rest)
+
+
+def _emptied(old: Group, new: Group) -> bool:
+    """Whether a bracket group (emphasis or alternation, not a weight: its ``:1.3`` stays) lost all its words."""
+
+    def words(g: Group) -> str:
+        return "".join(c.source if not isinstance(c, Group) else words(c) for c in g.children)
+
+    return (
+        old.kind in ("emphasis", "deemphasis", "alternate")
+        and re.search(r"\w", words(old)) is not None
+        and re.search(r"\w", words(new)) is None
+    )
+
+
+def _drop_list_glue(out: list[Any], segments: list[Any], i: int) -> None:
+    """Remove the comma that joined a dropped group to the list: the one before it, or else the one after it."""
+    prev = out[-1] if out else None
+    nxt = segments[i + 1] if i + 1 < len(segments) else None
+    if isinstance(prev, Text) and prev.text.rstrip().endswith(","):
+        if nxt is None or isinstance(nxt, Separator) or (isinstance(nxt, Text) and re.match(r"\s*,", nxt.text)):
+            out[-1] = Text(prev.text.rstrip()[:-1].rstrip())
+    elif (prev is None or isinstance(prev, Separator)) and isinstance(nxt, Text) and re.match(r"\s*,", nxt.text):
+        segments[i + 1] = Text(re.sub(r"^\s*,\s*", "", nxt.text))
+
+
+# "painted by <unknown artist>": the medium the verb says, kept as a noun when the name goes.
+_MEDIUM_OF_VERB = {
+    "painted": "painting",
+    "drawn": "drawing",
+    "sketched": "sketch",
+    "illustrated": "illustration",
+    "photographed": "photograph",
+    "etched": "etching",
+    "engraved": "engraving",
+    "inked": "ink drawing",
+    "sculpted": "sculpture",
+    "carved": "carving",
+}
+
+# Surname particles: lower-case words inside a name ("Jacob van Ruisdael", "Anthony van Dyck", "Leonardo da Vinci").
+_NAME_PARTICLES = frozenset("van von der den de da di du del della des la le ter ten zu dos das y".split())
+
+
+def _after_particles(text: str, words: list[re.Match[str]], j: int) -> int:
+    """The index after ``words[j:]``'s surname particles and the capitalised surname they lead to, or ``j`` when
+    ``words[j]`` starts no such run ("van" alone, "de" before a lower-case word)."""
+    k = j
+    while k < len(words) and k - j < 3 and words[k].group() in _NAME_PARTICLES:
+        if not re.fullmatch(r"\s+", text[words[k].end() : words[k + 1].start()] if k + 1 < len(words) else ","):
+            return j
+        k += 1
+    if k == j or k >= len(words):
+        return j
+    surname = words[k].group()
+    if not surname[:1].isupper() or is_protected_word(surname):
+        return j
+    return k + 1
 
 
 def _with_surname(text: str, words: list[re.Match[str]], i: int) -> int:

@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 
 from smoothie.prompt.nlp import parse, verb_lemmas
 from smoothie.prompt.text import article
-from smoothie.prompt.thesaurus import alternatives
+from smoothie.prompt.thesaurus import alternatives, senses
 
 # PH: a syntax placeholder in a noun's place; PHP / PHT: a name's description (a person / a thing)
 NOUN_TAGS = frozenset({"NN", "NNS", "NNP", "NNPS", "PH", "PHP", "PHT"})
@@ -340,6 +340,7 @@ def parse_phrases(phrases: Sequence[str]) -> list[Parsed | None]:
                 )
                 for t in doc
             )
+            _CACHE[p] = _adjectives_before_nouns(_CACHE[p])
         if len(_CACHE) > 4096:
             for key in list(_CACHE)[:1024]:
                 del _CACHE[key]
@@ -347,6 +348,19 @@ def parse_phrases(phrases: Sequence[str]) -> list[Parsed | None]:
 
 
 _CACHE: dict[str, Parsed] = {}
+
+
+def _adjectives_before_nouns(toks: Parsed) -> Parsed:
+    """A word the lexicon knows only as an adjective, tagged a noun in a compound before a noun ("cozy/NN cabin
+    interior" in a fragment): an adjective modifying that noun."""
+    out = list(toks)
+    for k, t in enumerate(toks[:-1]):
+        if t.tag != "NN" or t.dep != "compound" or toks[k + 1].tag not in ("NN", "NNS"):
+            continue
+        entries = senses().get(t.lower, ())
+        if entries and all(e.tags <= {"JJ", "VBN"} for e in entries):
+            out[k] = replace(t, tag="JJ", dep="amod")
+    return tuple(out)
 
 
 def _tag(tag: str, text: str) -> str:
@@ -399,6 +413,26 @@ def describes_person(description: str) -> bool:
     )
 
 
+_SECOND_ONE = re.compile(
+    r"\band\s+(?:a|an|the|his|her|their|its)\s+((?:[a-z-]+\s+){0,3}?[a-z-]+)\b(?=\s*(?:,|$|\s+(?:in|with|on|at)\b))"
+)
+
+
+def describes_several(description: str) -> bool:
+    """Whether a name's description is of more than one ("a thin comedian and a stout comedian in bowler hats",
+    "a pair of star-crossed lovers"): its verb is plural."""
+    text = re.split(r"\b(?:who|that|wearing|holding)\b", description.lower())[0]
+    if re.match(r"\s*(?:a\s+pair|a\s+couple|a\s+group|a\s+band|two|three|four|several)\s+of\b", text):
+        return True
+    # "a cartoon boy with spiky hair and a stuffed tiger" (not "a hat and a scarf")
+    return any(describes_person(m.group(1)) or m.group(1).split()[-1] in _ANIMALS for m in _SECOND_ONE.finditer(text))
+
+
+def _several(tok: Tok) -> bool:
+    """A plural noun, or a name's description of more than one."""
+    return tok.tag in _PLURAL_TAGS or (tok.tag in ("PHP", "PHT") and describes_several(tok.text))
+
+
 def is_creature(tok: Tok) -> bool:
     """Whether ``tok`` names a person or an animal (one that can wear, ride or perch)."""
     return _is_person(tok) or _is_animal(tok)
@@ -438,7 +472,7 @@ def _is_person(tok: Tok) -> bool:
 
 def _plural(doc: _Doc, head: int) -> bool:
     t = doc.toks[head]
-    if t.tag in _PLURAL_TAGS:
+    if _several(t):
         return True
     alive = _is_person(t) or _is_animal(t)  # "a plumber in a cap and overalls": the overalls are not a second one
     return any(
@@ -1207,7 +1241,7 @@ def fold(toks: Parsed | None, text: str) -> Fold | None:
         first_noun = toks[-2]
         if first_noun.lower.endswith("s") or any(t.tag in ("DT", "CD") for t in toks[:-1]):
             # "sparks flying", "tools scattered"; an event also as a clause: "… as sparks fly"
-            several = first_noun.tag in _PLURAL_TAGS or bool(re.search(r"[^s]s$", first_noun.lower))
+            several = _several(first_noun) or bool(re.search(r"[^s]s$", first_noun.lower))
             event = _as_event(toks[:-1], last, several)
             return Fold("object", (f"with {words}", *event))
     roots = [t for t in toks if t.dep == "ROOT"]
@@ -1253,7 +1287,8 @@ def fold(toks: Parsed | None, text: str) -> Fold | None:
         if head in ("background", "backdrop") and pre_only and adjectival and root.tag == "NN" and root.i > 0:
             lead = words if article_det else f"{article(words)} {words}"  # "…, green background"
             return Fold("setting", (f"against {lead}", f"set against {lead}"), f"Against {lead}")
-        if head in _SETTINGS and adjectival and root.tag == "NN":
+        where = any(toks[c].dep == "advmod" and c > root.i for c in root.children)  # "rain outside": it says where
+        if head in _SETTINGS and adjectival and root.tag == "NN" and not where:
             prep, art = _SETTINGS[head]
             lead = words if det else f"{art if art == 'the' else article(words)} {words}"
             said = [f"{prep} {lead}"]
@@ -1280,7 +1315,7 @@ def fold(toks: Parsed | None, text: str) -> Fold | None:
             clause: tuple[str, ...] = ()
             if s.right == root.i - 1 and not any(toks[c].dep in ("dobj", "obj") for c in root.children):
                 rest = "".join(t.text + t.ws for t in toks[root.i + 1 :]).strip()
-                clause = _as_event(toks[: root.i], root, s.tag in _PLURAL_TAGS, rest)
+                clause = _as_event(toks[: root.i], root, _several(s), rest)
             return Fold("object", (f"with {words}", *clause))
     return None
 
@@ -1298,7 +1333,7 @@ def _acl_event(toks: Parsed, root: Tok) -> tuple[str, ...]:
     if not acts or (root.tag not in _MASS_OR_PLURAL_OK and not _has_det(toks, root.i)):
         return ()
     rest = "".join(t.text + t.ws for t in toks[acts[0].i + 1 :]).strip()
-    return _as_event(toks[: root.i + 1], acts[0], root.tag in _PLURAL_TAGS, rest)
+    return _as_event(toks[: root.i + 1], acts[0], _several(root), rest)
 
 
 def _as_event(subject: Sequence[Tok], verb: Tok, plural: bool, rest: str = "") -> tuple[str, ...]:

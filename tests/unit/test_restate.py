@@ -269,3 +269,29 @@ def test_a_portrait_said_after_its_subject_is_never_painted() -> None:
     assert said is not None and said.suffix and not any("painted" in s for s in said.suffix)
     (toks,) = parse_phrases(["oil painting"])
     assert any("painted as" in s for s in fold(toks, "oil painting").suffix)  # type: ignore[union-attr]
+
+
+def test_an_item_that_says_where_is_not_the_subjects_setting() -> None:
+    if parse_phrases(["heavy rain"])[0] is None:
+        pytest.skip("no spaCy English model")
+    heavy = fold(parse_phrases(["heavy rain"])[0], "heavy rain")
+    assert heavy is not None and heavy.kind == "setting"
+    # "rain outside" is rain beyond the cabin, not a cabin in the rain
+    assert fold(parse_phrases(["rain outside"])[0], "rain outside") is None
+
+
+def test_a_lexicon_adjective_tagged_a_noun_before_a_noun_is_an_adjective() -> None:
+    toks = parse_phrases(["cozy cabin interior"])[0]
+    if toks is None:
+        pytest.skip("no spaCy English model")
+    assert (toks[0].tag, toks[0].dep) == ("JJ", "amod")
+
+
+def test_a_description_of_two_takes_a_plural_verb() -> None:
+    from smoothie.prompt.restate import describes_several
+
+    assert describes_several("a thin comedian and a stout comedian in bowler hats")
+    assert describes_several("a cartoon boy with spiky hair and a stuffed tiger")
+    assert describes_several("a pair of star-crossed lovers")
+    assert not describes_several("a woman with a hat and a scarf")
+    assert not describes_several("a plumber in a red cap and blue overalls")

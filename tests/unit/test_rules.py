@@ -485,3 +485,10 @@ def test_a_style_description_is_read_as_one_thing_and_a_camera_format_stays() ->
     lines = rewrite("a laundromat at night in the style of Van Gogh BREAK a figure folding clothes", n=32).paraphrases
     assert not any(" is painting" in p or " paints " in p for p in lines)
     assert all("large format" in p for p in rewrite("a waterfall in winter, large format", n=32).paraphrases)
+
+
+def test_a_bare_phrase_takes_its_article_whichever_synonym_opens_it() -> None:
+    lines = rewrite("cozy cabin interior, rain outside", n=32).paraphrases
+    framed = [p for p in lines if re.match(r"(?:A rendition of|Behold|Picture|Imagine|A view of) ", p)]
+    assert all(re.search(r"(?:of|Behold|Picture|Imagine) (?:a|an) ", p) for p in framed), framed
+    assert not any("in the rain" in p for p in lines)

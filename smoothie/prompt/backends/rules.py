@@ -266,7 +266,7 @@ class RulesBackend:
             not attribute
             and subject_toks is not None
             and _bare_count_np(subject_toks)
-            and body.startswith(subject_toks[0].text)
+            and body.startswith(subs[s].get(0, subject_toks[0].text))  # the first word as said (a synonym too)
         )
         if bare and (body != phrases[s] or prefix or joined or front):
             body, bare = f"{article(body)} {body}", False
