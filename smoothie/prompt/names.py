@@ -654,6 +654,7 @@ class Genericiser:
                 and not _ACRONYM.fullmatch(tok.text)
                 and tok.text not in coordinated
                 and tok.text not in analysis.ner
+                and not _hyphen_piece(tok)  # "Pre-Raphaelite"
                 and not is_english_word(tok.text)
                 and not is_protected_word(tok.text)
                 and len(tok.text) > 2
@@ -715,6 +716,12 @@ class Genericiser:
             or all(w.lower() in _STYLE_TERMS for w in words)
         ):
             return False  # "Art Deco", "Brutalist", "Dutch Golden Age": a movement or a period, never a name
+        if re.match(r"-[A-Za-z]", context[start + len(text) : start + len(text) + 2]) or (
+            start > 0 and re.search(r"[A-Za-z]-$", context[max(0, start - 2) : start])
+        ):
+            return False  # "Pre-Raphaelite": a piece of a hyphenated word is no name on its own
+        if len(words) == 1 and words[0].lower() in _CELESTIAL:
+            return False  # "Earth rising behind", "Mars on the horizon": the planet, not a person
         if any(re.search(r"\d", w) for w in words):
             return False  # "tag144 red hair": no name spaCy guesses has digits (the tables know "2b")
         if len(words) == 1 and _ACRONYM.fullmatch(words[0]):
@@ -2080,6 +2087,22 @@ def _drop_list_glue(out: list[Any], segments: list[Any], i: int) -> None:
         segments[i + 1] = Text(re.sub(r"^\s*,\s*", "", nxt.text))
 
 
+def _hyphen_piece(tok: Any) -> bool:
+    """Whether a spaCy token is one piece of a hyphenated word ("Pre" of "Pre-Raphaelite")."""
+    doc = tok.doc
+    after = tok.i + 1 < len(doc) and not tok.whitespace_ and doc[tok.i + 1].text == "-"
+    before = tok.i > 0 and doc[tok.i - 1].text == "-" and not doc[tok.i - 1].whitespace_
+    return after or before
+
+
+# What dresses the whole figure: the prompt's own one replaces a description's ("in a feather dress").
+_OUTFITS = frozenset(
+    "dress gown outfit robe robes kimono suit costume uniform armor armour tracksuit jumpsuit bodysuit".split()
+)
+
+# Bodies of the sky spaCy may read as a person or a place: the thing itself in a picture.
+_CELESTIAL = frozenset("earth moon sun mars venus jupiter saturn neptune uranus pluto".split())
+
 # "painted by <unknown artist>": the medium the verb says, kept as a noun when the name goes.
 _MEDIUM_OF_VERB = {
     "painted": "painting",
@@ -2355,14 +2378,25 @@ def _unsaid(description: str, right: str) -> str:
 
     # the prompt's own first phrase ("with a long grey beard"): its preposition and the thing it names
     own = re.match(r"(with|in|wearing|holding)\s+(.+?)(?=,|\s+(?:and|with|in|wearing|holding|[a-z]+ing)\s|$)", follows)
-    own_head = (own.group(1), _head_noun(own.group(2))) if own is not None and _head_noun(own.group(2)) else None
+    thing = re.split(r"\s+(?:made|covered|crafted|woven|of|from|that|which)\b", own.group(2))[0] if own else ""
+    own_head = (own.group(1), _head_noun(thing)) if own is not None and _head_noun(thing) else None
 
     def said(phrase: str) -> bool:
         if re.match(_spelled(phrase.lower()) + r"(?![\w-])", follows) is not None:
             return True
         # "with a long gray beard" when the prompt says "with a white beard": the prompt's beard, not a second one
         prep, _, rest = phrase.partition(" ")
-        return own_head is not None and own_head == (prep.lower(), _head_noun(rest.lower()))
+        if own_head is None:
+            return False
+        theirs = (prep.lower(), _head_noun(rest.lower()))
+        if own_head == theirs:
+            return True
+        # "a singer with a swan dress" before the prompt's "in a dress made of feathers": one outfit, the prompt's
+        worn = {own_head[0], theirs[0]} <= {"in", "wearing", "with"}
+        return worn and (
+            (own_head[1] == theirs[1] and own_head[1] in _OUTFITS)
+            or (own_head[1] in _OUTFITS and theirs[1] in _OUTFITS)
+        )
 
     for m in _DESCRIPTION_PHRASE.finditer(description):
         head, tail = description[: m.start()].rstrip(), description[m.end() :]

@@ -727,10 +727,13 @@ def restatements(toks: Parsed, subs: Mapping[int, str] | None = None) -> list[Re
 
     # each modifier's renderings: (text, is a relative clause that needs a comma before what follows)
     options: list[list[tuple[str, bool, str]]] = []
-    for m in shape.mods:
+    # "my dog in a raincoat that jumps": after another modifier, "that" would tie the clause to its noun
+    # (the raincoat jumps); "who" can only mean the person
+    ambiguous = [k > 0 and not person for k in range(len(shape.mods))]
+    for k, m in enumerate(shape.mods):
         plain = doc.span(m.a, m.b)
         opts = [(plain, False, "")]
-        if unknown:
+        if unknown or (ambiguous[k] and m.kind in {"ing", "ed", "with"}):
             pass
         elif m.kind in {"ing", "ed"}:
             opts.append((f"{who} {be} {plain}", True, "rel"))
@@ -803,7 +806,7 @@ def restatements(toks: Parsed, subs: Mapping[int, str] | None = None) -> list[Re
             said = f"{simple} {after}".strip()
             pre = join(base[:ing]) if ing else subj
             rest = ", ".join(p[0] for p in base[ing + 1 :])
-            if not unknown:
+            if not unknown and not ambiguous[ing]:
                 parts = list(base)
                 parts[ing] = (f"{who} {said}", True, "rel-present")
                 add(join(parts), kind="rel-present")

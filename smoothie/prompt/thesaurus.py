@@ -198,8 +198,8 @@ man/NN: gentleman
 men/NNS: gentlemen
 boy/NN: lad
 boys/NNS: lads
-dog/NN: canine | hound
-dogs/NNS: canines | hounds
+dog/NN: canine
+dogs/NNS: canines
 cat/NN: feline
 cats/NNS: felines
 forest/NN: woodland

@@ -1252,3 +1252,15 @@ def test_a_group_left_empty_by_an_unknown_name_goes_with_its_comma() -> None:
     assert generic("((by Zorbert Quill)), a fox") == "a fox"
     assert generic("a fox, [by Zorbert Quill]") == "a fox"
     assert "(:1.2)" in generic("masterpiece, (by zorbertquill:1.2), 1girl")  # a weight's number stays
+
+
+def test_a_piece_of_a_hyphenated_word_and_the_planets_are_no_names() -> None:
+    assert generic("a knight kneeling, Pre-Raphaelite painting") == "a knight kneeling, Pre-Raphaelite painting"
+    assert generic("astronaut sitting on the moon, Earth rising behind") == (
+        "astronaut sitting on the moon, Earth rising behind"
+    )
+
+
+def test_the_prompts_own_outfit_replaces_the_descriptions() -> None:
+    out = generic("Björk in a dress made of white feathers standing on a glacier")
+    assert "swan dress" not in out and "in a dress made of white feathers" in out

@@ -492,3 +492,16 @@ def test_a_bare_phrase_takes_its_article_whichever_synonym_opens_it() -> None:
     framed = [p for p in lines if re.match(r"(?:A rendition of|Behold|Picture|Imagine|A view of) ", p)]
     assert all(re.search(r"(?:of|Behold|Picture|Imagine) (?:a|an) ", p) for p in framed), framed
     assert not any("in the rain" in p for p in lines)
+
+
+def test_a_clause_after_another_modifier_never_ties_the_action_to_its_noun() -> None:
+    # "my dog in a raincoat that jumps" would make the raincoat jump; "who" can only mean a person
+    lines = rewrite("my dog in a tiny yellow raincoat jumping into a puddle", n=32).paraphrases
+    assert not any(re.search(r"raincoat that\b", p) for p in lines), lines
+    people = rewrite("a woman in a red dress dancing in the rain", n=32).paraphrases
+    assert any("dress who" in p for p in people), people
+
+
+def test_the_support_of_a_painting_is_its_medium_not_a_thing() -> None:
+    lines = rewrite("portrait of a merchant, oil on oak", n=32).paraphrases
+    assert not any("oak tree" in p for p in lines)

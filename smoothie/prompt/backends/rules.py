@@ -449,6 +449,7 @@ def _choices(toks: Parsed) -> list[tuple[int, tuple]]:
             and t.tag in ("NN", "NNS")
             and t.dep != "compound"
             and t.i not in blocked
+            and not (t.i >= 2 and toks[t.i - 1].lower == "on" and toks[t.i - 2].lower in _PAINTS)  # "oil on oak"
             and (nxt is None or not nxt.tag.startswith("NN"))
             and cls not in {x.lower for x in toks}
         ):
@@ -584,6 +585,8 @@ _CARVINGS = frozenset(
 # Words that bind to the noun after them (its colour, its age or size): the pair stays whole.
 _BOUND_BEFORE_NOUN = COLOUR_WORDS | AGE_WORDS | frozenset("little tiny small baby".split())
 # Kinds named by a state ("a snowy owl" is a species, not an owl covered in snow).
+# What a picture is painted in, before "on <support>" ("oil on oak", "tempera on panel"): the support is a medium.
+_PAINTS = frozenset("oil oils acrylic acrylics tempera gouache ink watercolor watercolour encaustic enamel".split())
 _STATE_KINDS = frozenset("owl owls egret egrets plover plovers leopard leopards rose roses".split())
 
 
