@@ -475,8 +475,11 @@ def _plural(doc: _Doc, head: int) -> bool:
     if _several(t):
         return True
     alive = _is_person(t) or _is_animal(t)  # "a plumber in a cap and overalls": the overalls are not a second one
+    # a conjunct after the head's own preposition belongs to it, whatever the parse says ("a piazza with long
+    # shadows and a distant train": one piazza)
+    prep = min((c for c in t.children if doc.toks[c].dep == "prep" and c > head), default=len(doc.toks))
     return any(
-        doc.toks[c].dep == "conj" and (not alive or _is_person(doc.toks[c]) or _is_animal(doc.toks[c]))
+        doc.toks[c].dep == "conj" and c < prep and (not alive or _is_person(doc.toks[c]) or _is_animal(doc.toks[c]))
         for c in t.children
     )  # "a boy and his grandmother"
 
@@ -739,7 +742,7 @@ def restatements(toks: Parsed, subs: Mapping[int, str] | None = None) -> list[Re
             opts.append((f"{who} {be} {plain}", True, "rel"))
         elif m.kind == "with" and not any(t.tag.startswith("VB") and t.dep != "amod" for t in toks[m.a : m.b]):
             obj = doc.span(m.a + 1, m.b)
-            if obj:
+            if obj and not re.search(r"\b(?:and|or)$", obj):  # "that has long shadows and": the parse lost the rest
                 opts.append((f"{who} {have} {obj}", True, "has"))
         elif m.kind == "whose":
             opts.extend(_whose_options(doc, m, person, plural))

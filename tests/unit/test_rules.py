@@ -505,3 +505,8 @@ def test_a_clause_after_another_modifier_never_ties_the_action_to_its_noun() -> 
 def test_the_support_of_a_painting_is_its_medium_not_a_thing() -> None:
     lines = rewrite("portrait of a merchant, oil on oak", n=32).paraphrases
     assert not any("oak tree" in p for p in lines)
+
+
+def test_a_conjunct_inside_a_with_phrase_is_not_a_second_subject() -> None:
+    lines = rewrite("an empty piazza with long shadows and a distant train, metaphysical painting", n=32).paraphrases
+    assert not any(re.search(r"\bthat have\b|\band,", p) for p in lines), lines
