@@ -98,7 +98,7 @@ TRAINED_TAGS = frozenset(
         "masterpiece", "best quality", "high quality", "amazing quality", "great quality", "good quality",
         "normal quality", "medium quality", "bad quality", "low quality", "worst quality", "very aesthetic",
         "absurdres", "incredibly absurdres", "highres", "lowres", "newest", "nsfw", "sfw", "ultra detailed",
-        "extremely detailed", "hdr", "uhd", "8k", "4k",
+        "extremely detailed", "hdr", "uhd", "8k", "4k", "very awa",
     )
 )  # fmt: skip
 AMBIGUOUS_TAGS = frozenset(

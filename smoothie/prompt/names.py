@@ -47,6 +47,7 @@ from smoothie.prompt.invariants import (
     SAME_COLOUR,
     STRICT_DIRECTIONS,
     is_protected_word,
+    is_trained_tag,
 )
 from smoothie.prompt.nlp import get_nlp, is_english_word, noun_lemmas
 from smoothie.prompt.tables import NameEntry, NameTable, TagDatabase, normalise_form, tag_key
@@ -1064,6 +1065,8 @@ class Genericiser:
                         continue
                     while e < len(text) and text[e] in "!?" and table.get(text[s : e + 1]) is not None:
                         e += 1  # "k-on!": the name's own punctuation goes with it
+                    if text[e : e + 1] == "." and _ABBREVIATED.search(surface):
+                        e += 1  # "super mario bros.": the abbreviation's full stop goes with it
                     by = _BY_CONTEXT.search(text[max(0, s - _CONTEXT) : s])
                     if (
                         by
@@ -1086,7 +1089,7 @@ class Genericiser:
                             continue
                     elif not self._case_ok(surface, entry, text, s, e, tags=tags_style):
                         continue
-                    if entry.word and not _name_position(text, s, e):
+                    if entry.word and " " not in surface.strip() and not _name_position(text, s, e):
                         continue  # "a donkey", "donkey, farm", "Donkey grazing": the word, not Shrek's Donkey
                     add(_Found(s, e, entry))
         # 2. context rules for names nobody knows: "by X", "in the style of X", "named X", "X style"
@@ -1183,8 +1186,11 @@ class Genericiser:
         found = [
             f
             for f in found
-            if f.entry.source in ("table", "user", "tagcomplete")
-            or normalise_form(text[f.start : f.end]) not in _STYLE_TERMS
+            if (
+                f.entry.source in ("table", "user", "tagcomplete")
+                or normalise_form(text[f.start : f.end]) not in _STYLE_TERMS
+            )
+            and not is_trained_tag(text[f.start : f.end])  # "very awa": a tag a model was trained on is no name
         ]
         found.sort(key=lambda f: f.start)
         return found
@@ -1579,6 +1585,10 @@ class Genericiser:
         return len(ents) == 1 and ents[0].text == rest and ents[0].label_ in ("GPE", "LOC")
 
     def _unknown_entry(self, surface: str, label: str, analysis: Analysis) -> NameEntry:
+        if label == "person" and analysis.style == "tags":
+            # "1girl, solo, tony taka": a name nobody knows among tags is a character or an artist, never "a
+            # man" added to the picture
+            return NameEntry(surface, "character", "", source="ner")
         if label in ("person", "role"):
             words = normalise_form(surface).split()
             first = words[0] if words else ""
@@ -2094,6 +2104,9 @@ def _hyphen_piece(tok: Any) -> bool:
     before = tok.i > 0 and doc[tok.i - 1].text == "-" and not doc[tok.i - 1].whitespace_
     return after or before
 
+
+# Abbreviations that end a name ("Super Mario Bros.", "Martin Luther King Jr."): their full stop is the name's.
+_ABBREVIATED = re.compile(r"\b(?:bros|jr|sr|inc|co|ltd|vol)$", re.IGNORECASE)
 
 # What dresses the whole figure: the prompt's own one replaces a description's ("in a feather dress").
 _OUTFITS = frozenset(

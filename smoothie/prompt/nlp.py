@@ -152,6 +152,7 @@ def verb_lemmas() -> tuple[frozenset[str], dict[str, str]]:
         return frozenset(), {}
 
 
+_COMBINING = re.compile(r"(?:hydro|pyro|cryo|electro|aero|geo|thermo|chrono|necro|bio)")
 _SUFFIXES = ("'s", "ies", "es", "s", "ing", "ed", "er", "est", "ly", "ness")
 
 
@@ -170,4 +171,7 @@ def is_english_word(word: str) -> bool:
                 return True
             if len(stem) > 2 and stem[-1] == stem[-2] and stem[:-1] in lex:  # running -> run
                 return True
+    prefix = _COMBINING.match(w)
+    if prefix and len(w) - prefix.end() >= 5 and w[prefix.end() :] in lex:
+        return True  # "hydrokinesis", "cryosleep": a Greek combining form before an English word
     return all(part in lex for part in w.split("-")) if "-" in w else False

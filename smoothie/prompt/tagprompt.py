@@ -37,7 +37,7 @@ _BARE_WEIGHT = re.compile(r":\s*[-+]?(?:\d+\.?|\d*\.\d+)\s*$")
 # (Animagine, NoobAI, Illustrious), and who is in the picture.
 QUALITY_TAGS = frozenset(
     """masterpiece|best quality|high quality|good quality|normal quality|medium quality|low quality|worst quality|
-    bad quality|amazing quality|great quality|very aesthetic|aesthetic|displeasing|very displeasing|absurdres|
+    bad quality|amazing quality|great quality|very aesthetic|very awa|aesthetic|displeasing|very displeasing|absurdres|
     highres|incredibly absurdres|lowres|ultra detailed|ultra-detailed|extremely detailed|highly detailed|
     detailed|8k|4k|hdr|uhd|official art|newest|recent|mid|early|old|oldest|safe|sensitive|nsfw|sfw|general|
     questionable|explicit|anime screencap|anime coloring|illustration|best aesthetic|top quality|

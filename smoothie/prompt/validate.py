@@ -207,6 +207,7 @@ def _view(text: str) -> _View | None:
     chunks: list[list[str]] = [[]]
     if not _SYNTAX_CHARS.search(text):  # plain words (most candidates): no need for the grammar
         plain = " ".join(text.split()).lower()
+        read = plain
         structure = skeleton(Prompt((Text(text),)))
     else:
         try:
@@ -214,28 +215,35 @@ def _view(text: str) -> _View | None:
         except PromptSyntaxError:
             return None
         words: list[str] = []
+        said: list[str] = []  # the words with the keywords a reader reads too ("BREAK 1girl, holding …" twice)
         for seg in parsed.segments:
             if isinstance(seg, Text):
                 words.append(seg.text)
+                said.append(seg.text)
             elif isinstance(seg, Separator):
                 chunks.append([])
                 words.append(" ")  # read through, as a reader does: "… in the storm AND a kraken" is garbled
+                said.append(f" {seg.source.strip().lower()} ")
             elif isinstance(seg, Group):
                 chunks[-1].append(seg.source)
                 words.append(" " + " ".join(seg.texts()) + " ")
+                said.append(words[-1])
             elif isinstance(seg, Atom) and seg.kind == "and_weight":
                 pass  # part of the skeleton
             else:
                 chunks[-1].append(seg.source)
                 words.append(" ")
+                said.append(" ")
         plain = " ".join("".join(words).split()).lower()
+        read = " ".join("".join(said).split()).lower()
         structure = skeleton(text)  # by text: cached, restore_checked has often just computed it
     tokens = _TOKEN.findall(plain)
     parts = [p for t in tokens for p in ((t, *_SPLIT.split(t)) if not _NO_SPLIT.issuperset(t) else (t,))]
     content = _content_words(plain)  # "fantasy album-cover" repeats "fantasy album cover"
     colours, added = _colours_of(plain, tokens)
-    grams: Counter[tuple[str, ...]] = Counter(itertools.pairwise(content))
-    grams.update(zip(content, content[1:], content[2:], strict=False))
+    said_words = content if read == plain else _content_words(read)
+    grams: Counter[tuple[str, ...]] = Counter(itertools.pairwise(said_words))
+    grams.update(zip(said_words, said_words[1:], said_words[2:], strict=False))
     return _View(
         raw=text,
         plain=plain,
@@ -479,12 +487,16 @@ def _style_digits_dropped(g: _View, c: _View, descriptions: tuple[str, ...]) -> 
 def _repeated_anew(g: _View, c: _View, descriptions: tuple[str, ...] = ()) -> bool:
     """For a generic that already repeats itself: a phrase said twice that the user said once, with a word the
     user said once ("a man with shoulder-length dark hair … as a man with shoulder-length dark hair"). Phrases
-    built only of the user's own repeated words (items reordered) stay theirs, and so does everything when the
-    user repeats a name: its description variants then say their phrases as often as the user said the name."""
+    built only of the user's own repeated words (items reordered) stay theirs, except two BREAK chunks that open
+    alike where the user's did not; and everything stays when the user repeats a name: its description variants
+    then say their phrases as often as the user said the name."""
     if any(g.plain.count(d) > 1 for d in descriptions):
         return False
     once = _said_once(g.plain)
-    return any(k > 1 and g.grams.get(gram, 0) <= 1 and once.intersection(gram) for gram, k in c.grams.items())
+    return any(
+        k > 1 and g.grams.get(gram, 0) <= 1 and (once.intersection(gram) or ("break" in gram and gram not in g.grams))
+        for gram, k in c.grams.items()
+    )  # "BREAK 1girl, holding fan … BREAK 1girl, holding candy apple": the user's words, in a phrase never said
 
 
 @lru_cache(maxsize=64)

@@ -1179,7 +1179,9 @@ def test_a_description_never_holds_what_the_name_holds_in_the_prompt_in_the_plur
 
 def test_a_studio_named_by_a_word_is_the_word_in_a_sentences_comma_items() -> None:
     assert "blizzard" in generic("a snow leopard on a rocky ledge, blizzard, telephoto")
-    assert "blizzard" not in generic("1girl, solo, blizzard, overwatch")  # a whole tag of a tag prompt: the studio
+    # a tag prompt's "blizzard" is danbooru's weather tag (its studio tag is "blizzard entertainment")
+    assert "blizzard" in generic("1girl, solo, snow, blizzard, from side")
+    assert "blizzard" not in generic("1girl, solo, blizzard entertainment, overwatch")
 
 
 def test_a_word_name_beside_another_name_in_a_choice_is_a_name() -> None:
@@ -1264,3 +1266,23 @@ def test_a_piece_of_a_hyphenated_word_and_the_planets_are_no_names() -> None:
 def test_the_prompts_own_outfit_replaces_the_descriptions() -> None:
     out = generic("Björk in a dress made of white feathers standing on a glacier")
     assert "swan dress" not in out and "in a dress made of white feathers" in out
+
+
+def test_a_trained_aesthetic_tag_is_no_name() -> None:
+    # NoobAI's "very awa" (a word no dictionary knows) stays first, verbatim
+    assert generic("very awa, masterpiece, best quality, 1girl, solo").startswith("very awa, masterpiece")
+
+
+def test_an_abbreviated_name_takes_its_full_stop_along() -> None:
+    out = generic("score_9, 2girls, princess peach, super mario bros., pink dress, castle")
+    assert "mario" not in out.lower() and not re.search(r",\s*\.\s*,", out), out
+
+
+def test_an_unknown_person_among_tags_is_never_a_person_added_to_the_picture() -> None:
+    for prompt in ("masterpiece, 1girl, solo, tony taka, sundress", "1girl, solo, [kantoku|tony taka], sundress"):
+        out = generic(prompt)
+        assert "a man" not in out and "taka" not in out and "[|" not in out, out
+
+
+def test_a_word_of_a_greek_combining_form_is_english_not_a_name() -> None:
+    assert "hydrokinesis" in generic("1girl, solo, blue eyes, hydrokinesis, ocean")

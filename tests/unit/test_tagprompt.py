@@ -149,3 +149,14 @@ def test_short_phrases_with_an_article_are_sentences_not_tags() -> None:
     assert looks_like_tags(["1girl", "solo", "red hair", "smile"])
     r = rewrite("a cozy cottage, Thomas Kinkade, glowing windows, by Bob Ross", n=32)
     assert len(set(r.paraphrases)) == 32, r.warnings
+
+
+def test_break_chunks_never_open_alike_where_the_users_did_not() -> None:
+    prompt = (
+        "score_9, score_8_up, 2girls, summer festival, night BREAK 1girl, red hair, ponytail, red kimono, holding fan,"
+        " left side BREAK 1girl, black hair, bob cut, blue kimono, holding candy apple, right side"
+    )
+    for line in rewrite(prompt, n=32).paraphrases:
+        words = re.findall(r"[\w+]+", line.lower())
+        grams = Counter(g for g in zip(words, words[1:], words[2:], strict=False) if "break" in g)
+        assert not [g for g, k in grams.items() if k > 1], line  # "BREAK 1girl, holding …" twice
