@@ -696,6 +696,11 @@ def _front_pp(doc: _Doc, shape: _Shape) -> tuple[int, int] | None:
                 return None  # "hammering a sword on an anvil": the sword is on it, not the smith (but "on a bridge")
     if any(t.tag.startswith("VB") for t in toks[p.i : n]):  # a misparse swallowed an action into the place
         return None
+    if any(  # "in a yellow tutu dancing/NN in a puddle": an -ing verb the tagger took for a noun, with its phrase
+        t.lower.endswith("ing") and toks[k + 1].tag in ("IN", "DT", "PRP$") and present(t.lower, False) is not None
+        for k, t in enumerate(toks[p.i : n - 1], start=p.i)
+    ):
+        return None
     span_words = [t.lower for t in toks[p.i : n]]
     if any(w in _POSSESSIVES for w in span_words):  # "on his back": his = the subject's
         return None
@@ -1155,7 +1160,6 @@ _SKY_THINGS = {
 # A camera lens named as an item ("fisheye lens", "85mm lens", "wide-angle lens"): how the picture was shot.
 _LENS = re.compile(r"(?:[a-z0-9\-]+\s){1,2}lens")
 _RESOLUTIONS = frozenset("4k 8k 16k 2k uhd hd".split())
-_SUN = {"sunset": "as the sun sets", "sunrise": "as the sun rises"}
 # How a light is, said of what it lights ("soft window light" = "softly lit by window light").
 _LIGHT_ADVERBS = {
     "soft": "softly",
@@ -1188,8 +1192,6 @@ def fold(toks: Parsed | None, text: str) -> Fold | None:
             joined.append(f"in the glow of {low}")
         if low == "night":
             joined += ["at nighttime", "by night"]
-        if low in _SUN:  # "at sunset" = "as the sun sets": the same moment, the sun named
-            joined.append(_SUN[low])
         if low == "dawn":
             joined.append("at daybreak")
         if low in ("golden hour", "blue hour"):

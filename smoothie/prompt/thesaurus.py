@@ -269,7 +269,8 @@ bustling/JJ: busy | lively | teeming
 mighty/JJ: powerful | formidable
 powerful/JJ: mighty
 brave/JJ: courageous | valiant
-heroic/JJ: valiant | gallant
+heroic/JJ@knight,knights,warrior,warriors,soldier,soldiers,hero,heroes,man,men,woman,women: valiant | gallant
+heroic/JJ@king,queen,prince,princess,pose,stance,deed,deeds,rescue,charge,sacrifice: valiant | gallant
 wise/JJ: sage | learned
 fearsome/JJ: formidable | terrifying
 noisy/JJ: loud

@@ -510,3 +510,19 @@ def test_the_support_of_a_painting_is_its_medium_not_a_thing() -> None:
 def test_a_conjunct_inside_a_with_phrase_is_not_a_second_subject() -> None:
     lines = rewrite("an empty piazza with long shadows and a distant train, metaphysical painting", n=32).paraphrases
     assert not any(re.search(r"\bthat have\b|\band,", p) for p in lines), lines
+
+
+def test_an_age_with_a_number_is_one_subject_whose_action_is_restated() -> None:
+    lines = rewrite("a 5-year-old girl in a yellow tutu dancing in a puddle, slow shutter", n=32).paraphrases
+    assert not any(re.search(r"tutu dancing in a puddle, a 5-year-old", p) for p in lines), lines
+    assert any(re.search(r"\b(?:dances|is dancing)\b", p) for p in lines), lines
+
+
+def test_a_time_of_day_keeps_its_own_word() -> None:
+    lines = rewrite("a vintage motorcycle parked in front of a diner, chrome, sunset", n=32).paraphrases
+    assert all("sunset" in p for p in lines), lines
+
+
+def test_heroic_is_said_another_way_only_of_someone() -> None:
+    lines = rewrite("a llama crossing the Alps, heroic oil painting", n=32).paraphrases
+    assert not any(re.search(r"\b(?:valiant|gallant) oil painting", p) for p in lines), lines

@@ -159,10 +159,12 @@ def check_entry(entry: Mapping[str, Any]) -> list[str]:
         problems.append(f"{where}: lowercase must be true and the entry needs a multi-word form")
     if "word" in entry and (
         entry["word"] is not True
-        or label not in ("person", "character")
-        or any(re.search(r"[\s\-]", str(f)) for f in forms(entry))
+        or label not in ("person", "character", "studio", "brand")
+        or re.search(r"[\s\-]", entry["name"])
+        or (label in ("person", "character") and any(re.search(r"[\s\-]", str(f)) for f in forms(entry)))
     ):
-        problems.append(f"{where}: word must be true, on a person or character whose forms are single words")
+        # a studio or brand may have a longer form ("Blizzard Entertainment"): the flag is for its one word
+        problems.append(f"{where}: word must be true, on a person, character, studio or brand named by one word")
     for key in ("aliases", "variants", *(k for k in ("modifier_variants",) if k in entry)):
         if not isinstance(entry[key], list) or not all(isinstance(x, str) for x in entry[key]):
             problems.append(f"{where}: {key} must be a list of strings")

@@ -795,7 +795,9 @@ _PREPOSITIONS = frozenset(
     unlike until up upon versus via with within without whether while because if though although unless once
     that so""".split()
 )
-_SEVERAL = re.compile(r"\b(?:and|or|\d+|two|three|four|five|six|seven|eight|nine|ten|dozens?|pairs?|couple)\b|&", re.I)
+_SEVERAL = re.compile(  # a count, never an age ("a 5-year-old girl")
+    r"\b(?:and|or|\d+(?!-)|two|three|four|five|six|seven|eight|nine|ten|dozens?|pairs?|couple)\b|&", re.I
+)
 _ACTION_FOLLOWERS = frozenset({"DT", "IN", "PRP$", "NN", "NNS", "CD", "JJ", "RP", "PH", "PHP", "PHT"})
 
 
