@@ -1286,3 +1286,10 @@ def test_an_unknown_person_among_tags_is_never_a_person_added_to_the_picture() -
 
 def test_a_word_of_a_greek_combining_form_is_english_not_a_name() -> None:
     assert "hydrokinesis" in generic("1girl, solo, blue eyes, hydrokinesis, ocean")
+
+
+def test_a_famous_talk_and_machine_are_described() -> None:
+    out = generic("Kermit the Frog giving a TED talk on a dark stage")
+    assert "TED" not in out and "talk" in out, out
+    out = generic("Ada Lovelace studying the gears of the Difference Engine by candlelight")
+    assert "Difference Engine" not in out and "calculating" in out, out
