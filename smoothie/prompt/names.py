@@ -734,6 +734,10 @@ class Genericiser:
         if self.db is not None and self.db.is_general(text):
             return False  # "yuri", "miko", "gyaru": danbooru's general tags
         if text == text.lower():  # spaCy is unreliable on lower case ("cashier" as ORG)
+            if len(words) >= 2 and (
+                words[-1] in _GENERAL_HEADS() or (words[-1] in noun_lemmas() and words[0] not in _given_names())
+            ):
+                return False  # "ferris wheel", "petri dish": a kind of thing its last word names ("taylor swift" stays)
             return not all(is_english_word(w) for w in words)
         if all(is_english_word(w) for w in words):
             # "Rainy" opening a prompt is not a name; "Brad Pitt" (two capitals) or "Pearl" mid-prompt may be
@@ -779,6 +783,8 @@ class Genericiser:
             return ""
         if any(re.search(r"\d", w) or is_protected_word(w) or w.lower() in _SYNTAX_WORDS for w in words):
             return ""
+        if not lead and len(words) >= 2 and words[0].lower().endswith("ing") and is_english_word(words[0]):
+            return ""  # "holding bokken", "eating dango": what someone does with a thing a loanword names
         foreign = [
             w for w in words if not _english_or_compound(w) and not (self.db is not None and self.db.is_general(w))
         ]  # "holding pocky": a general tag's word is no stranger's name
@@ -880,6 +886,7 @@ class Genericiser:
             if f.entry.label == "brand" and replacement != text[f.start : f.end]:
                 version = _VERSION_AFTER.match(right[consumed_right:])  # "Unreal Engine 5": not "… render 5"
                 consumed_right += version.end() if version else 0
+            replacement = _without_said_tail(replacement, right[consumed_right:], analysis)
             qualifiers = self._qualifiers(text[f.start : f.end], f, analysis)
             if qualifiers and analysis.style == "tags" and not replacement and f.entry.label == "copyright":
                 qualifiers = ""  # "kirby \(series\)" (a copyright tag) goes whole: no bracket is left on its own
@@ -1041,7 +1048,8 @@ class Genericiser:
                     if not free(s, e):
                         continue
                     surface = text[s:e]
-                    if table is self.db and n >= 2 and self.db.is_general(surface):
+                    mixed = surface[:1].islower() and words[i + n - 1].group()[:1].isupper()  # "our dog Biscuit"
+                    if table is self.db and n >= 2 and self.db.is_general(surface) and not (mixed and not tags_style):
                         take(s, e)  # "San Francisco", "Hong Kong": a general tag, whatever its words name alone
                         continue
                     entry = table.get(surface)
@@ -1103,6 +1111,8 @@ class Genericiser:
         # 3. NER surfaces (exact, whole word)
         for surface, (label, ner_label) in sorted(analysis.ner.items(), key=lambda kv: -len(kv[0])):
             for m in re.finditer(r"(?<![\w])" + re.escape(surface) + r"(?![\w])", text):
+                if tags_style and _object_of_action(text, m.start()):
+                    continue  # "holding bokken": spaCy's person on lower case is the thing a tag's verb takes
                 if free(m.start(), m.end()):
                     add(_Found(m.start(), m.end(), self._unknown_entry(surface, label, analysis), ner_label))
         # 3a. "Batman and Robin", "Tom and Jerry", "Hope and Faith": a capitalised word listed with a person or
@@ -1161,6 +1171,8 @@ class Genericiser:
             occupied = bytearray(len(text) + 1)
             for f in found:
                 take(f.start, f.end)
+            for s, e in self._blocked(text):  # a name to keep (an embedding's word) is never an unknown tag
+                take(s, e)
             for s, e in _tag_spans(text):
                 if not free(s, e):
                     continue
@@ -1182,6 +1194,7 @@ class Genericiser:
             for (_, prev_end), (s, e) in itertools.pairwise(spans):
                 if prev_end in characters and free(s, e) and self._series_after_character(text[s:e]):
                     add(_Found(s, e, NameEntry(text[s:e], "copyright", "", source="tag"), kind="tag"))
+            found = self._whole_titles(text, spans, found)
         # "A Brutalist library", "an Art Deco lobby": a movement or a period no rule nor spaCy may call a name
         found = [
             f
@@ -1193,6 +1206,33 @@ class Genericiser:
             and not is_trained_tag(text[f.start : f.end])  # "very awa": a tag a model was trained on is no name
         ]
         found.sort(key=lambda f: f.start)
+        return found
+
+    def _whole_titles(self, text: str, spans: list[tuple[int, int]], found: list[_Found]) -> list[_Found]:
+        """``komi-san wa komyushou desu``: a tag holding names whose other words are no English words either is
+        a title around a name; it goes whole (a series), never leaving ``wa`` behind. A name described inside
+        such a tag stays, unless the prompt describes that name elsewhere already."""
+        for s, e in spans:
+            inner = [f for f in found if s <= f.start and f.end <= e and (f.start, f.end) != (s, e)]
+            if not inner:
+                continue
+            rest = text[s:e]
+            for f in sorted(inner, key=lambda f: -f.start):
+                rest = rest[: f.start - s] + " " + rest[f.end - s :]
+            left = _WORD.findall(rest)
+            if not left or any(
+                (_english_or_compound(w) and w.lower() not in _PARTICLES)
+                or is_protected_word(w)
+                or w.lower() in _SYNTAX_WORDS
+                or (self.db is not None and self.db.is_general(w))
+                for w in left
+            ):
+                continue
+            elsewhere = {f.entry for f in found if f not in inner}
+            if any(f.entry.generic and f.entry not in elsewhere for f in inner):
+                continue
+            found = [f for f in found if f not in inner]
+            found.append(_Found(s, e, NameEntry(text[s:e], "copyright", "", source="tag"), kind="tag"))
         return found
 
     def _with_titles(self, text: str, found: list[_Found]) -> list[_Found]:
@@ -2004,7 +2044,19 @@ class Genericiser:
         elif label in ("person", "character", "item") and not entry.generic:
             tags = []  # an unknown character or thing of a tag prompt: its tag goes, the user's other tags stay
         elif label in ("person", "character"):
-            return None  # a known person without tags: described in words ("a rugged blond man smiling")
+            # a known person without tags: the words of the description, as tags ("busty blonde woman, twin low
+            # pigtails, green jacket"): a tag prompt is read, and shuffled, one tag at a time
+            if entry.name in analysis.described:
+                tags = []
+            else:
+                phrase = fit_phrase(entry.generic, analysis.cues)
+                tags = [
+                    t
+                    for t in fit_tags(_phrase_tags(phrase), analysis.cues)
+                    if normalise_form(t) not in analysis.emitted
+                ]
+                if not tags:
+                    return None
         else:
             tags = [_strip_article(entry.generic)] if entry.generic else []
         rest_tag = rest.strip()
@@ -2016,6 +2068,24 @@ class Genericiser:
         analysis.emitted.update(normalise_form(t) for t in tags)
         analysis.found.append(Name(surface, label, replacement, entry.source, variants))
         return keep_left, replacement, len(rest)
+
+
+_PHRASE_PARTS = re.compile(r",\s*|\s+(?:with|and|in|wearing|who|that)\s+|\s+(?=holding\s)")
+
+
+def _phrase_tags(phrase: str) -> list[str]:
+    """A description phrase as tags: "a busty blonde woman with twin low pigtails and a green jacket" ->
+    ["busty blonde woman", "twin low pigtails", "green jacket"] (articles go; "on her forehead" stays with its
+    part). [] when a part is no short noun phrase (a clause the split would break)."""
+    tags = []
+    for piece in _PHRASE_PARTS.split(phrase):
+        part = re.sub(r"^(?:a|an|the|some|his|her|their)\s+", "", piece.strip(" .;"), flags=re.IGNORECASE).strip()
+        if not part:
+            continue
+        if len(part.split()) > 6 or re.search(r"\b(?:is|are|was|were|has|have)\b", part):
+            return []
+        tags.append(part)
+    return tags
 
 
 # Japanese particles: a tag of several foreign words held together by them is a title ("… no … wa …").
@@ -2073,14 +2143,39 @@ def _says_how(words: str) -> bool:
     return adjective and bool(rest) and all(is_english_word(w) for w in rest)
 
 
+def _without_said_tail(replacement: str, right: str, analysis: Analysis) -> str:
+    """``in the style of J.M.W. Turner, hazy golden light``: a description ending in what the user's next items
+    say ("… seascape with hazy golden light") ends before it, so the user's words stay the user's (a variant of
+    the description never takes them away) and nothing is said twice. The recorded name says the same."""
+    m = re.search(r"\s+(?:with|and|in|under)\s+([^,()]+)$", replacement)
+    if m is None or not re.match(r"\s*,\s*[^,]*?(?<![\w-])" + re.escape(m.group(1).strip()) + r"\s*(?:,|$)", right):
+        return replacement
+    trimmed = replacement[: m.start()]
+    for k in range(len(analysis.found) - 1, -1, -1):
+        if analysis.found[k].replacement == replacement:
+            analysis.found[k] = replace(analysis.found[k], replacement=trimmed)
+            break
+    return trimmed
+
+
+def _object_of_action(text: str, start: int) -> bool:
+    """Whether the word at ``start`` follows an English -ing verb opening its tag ("holding bokken",
+    "eating dango"): the thing the verb takes, not a person."""
+    lo = max(text.rfind(",", 0, start), text.rfind("(", 0, start), text.rfind("|", 0, start)) + 1
+    lead = text[lo:start].split()
+    return bool(lead) and lead[0].lower().endswith("ing") and is_english_word(lead[0])
+
+
 def _emptied(old: Group, new: Group) -> bool:
-    """Whether a bracket group (emphasis or alternation, not a weight: its ``:1.3`` stays) lost all its words."""
+    """Whether a bracket group (emphasis, alternation or weight) lost all its words: ``(lazypos:0.9)`` or
+    ``(artist:hews:0.8)`` with the name gone is no ``(:0.9)`` (a weight of nothing), it goes whole."""
 
     def words(g: Group) -> str:
-        return "".join(c.source if not isinstance(c, Group) else words(c) for c in g.children)
+        text = "".join(c.source if not isinstance(c, Group) else words(c) for c in g.children)
+        return re.sub(r":\s*[-+]?(?:\d+\.?\d*|\.\d+)\s*$", "", text) if g.kind == "weight" else text
 
     return (
-        old.kind in ("emphasis", "deemphasis", "alternate")
+        old.kind in ("emphasis", "deemphasis", "alternate", "weight")
         and re.search(r"\w", words(old)) is not None
         and re.search(r"\w", words(new)) is None
     )

@@ -1295,7 +1295,8 @@ def fold(toks: Parsed | None, text: str) -> Fold | None:
         if head in ("background", "backdrop") and pre_only and adjectival and root.tag == "NN" and root.i > 0:
             lead = words if article_det else f"{article(words)} {words}"  # "…, green background"
             return Fold("setting", (f"against {lead}", f"set against {lead}"), f"Against {lead}")
-        where = any(toks[c].dep == "advmod" and c > root.i for c in root.children)  # "rain outside": it says where
+        # "rain outside", "rain on the window": it says where itself, so it is no setting ("in the rain on …")
+        where = any(toks[c].dep in ("advmod", "prep") and c > root.i for c in root.children)
         if head in _SETTINGS and adjectival and root.tag == "NN" and not where:
             prep, art = _SETTINGS[head]
             lead = words if det else f"{art if art == 'the' else article(words)} {words}"

@@ -214,6 +214,11 @@ burger/NN: hamburger
 burgers/NNS: hamburgers
 sitting/VBG: seated
 sofa/NN: couch
+colors/NNS: hues
+colours/NNS: hues
+muted/JJ,VBN@colors,colours,tones,palette,hues,light,lighting: subdued
+examining/VBG: inspecting | studying
+crossing/VBG: traversing
 couch/NN: sofa
 woods/NNS: forest
 automobile/NN: car

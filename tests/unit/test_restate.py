@@ -278,6 +278,9 @@ def test_an_item_that_says_where_is_not_the_subjects_setting() -> None:
     assert heavy is not None and heavy.kind == "setting"
     # "rain outside" is rain beyond the cabin, not a cabin in the rain
     assert fold(parse_phrases(["rain outside"])[0], "rain outside") is None
+    # "rain on the window" is on the window, not a reading corner "in the rain on the window"
+    on_window = fold(parse_phrases(["rain on the window"])[0], "rain on the window")
+    assert on_window is None or on_window.kind != "setting"
 
 
 def test_a_lexicon_adjective_tagged_a_noun_before_a_noun_is_an_adjective() -> None:
