@@ -10,6 +10,7 @@ written from plan and record together, so it never claims what did not happen.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,17 +35,48 @@ MODEL_KEY = "Smoothie model"
 PARAPHRASE_KEY = INFOTEXT_KEYS["paraphrase"]
 
 
+#: The file types a WebUI loads as textual-inversion embeddings (the word is the file's name without it).
+EMBEDDING_SUFFIXES = (".pt", ".safetensors", ".bin")
+
+
+def embedding_words(folders: Iterable[Path]) -> tuple[str, ...]:
+    """The words of the textual-inversion embeddings in ``folders`` (subfolders too): a prompt's ``lazypos`` or
+    ``(easynegative:0.9)`` calls an embedding by its file name, a word the prompt engine must keep as written,
+    never read as a name. A folder that is missing or unreadable adds nothing."""
+    words: set[str] = set()
+    for folder in folders:
+        try:
+            for path in Path(folder).rglob("*"):
+                if path.suffix.lower() in EMBEDDING_SUFFIXES and path.is_file() and path.stem.strip():
+                    words.add(path.stem)
+        except OSError:
+            continue
+    return tuple(sorted(words))
+
+
+def keep_for(prompt: str, keep: Sequence[str], embeddings: Sequence[str]) -> tuple[str, ...]:
+    """The names to keep for ``prompt``: the user's, then each embedding word the prompt holds (a whole word,
+    any case), so the engine's cache key grows only by what the prompt uses."""
+    low = prompt.lower()
+    used = [
+        w for w in embeddings if w.lower() in low and re.search(rf"(?<![\w-]){re.escape(w)}(?![\w-])", prompt, re.I)
+    ]
+    return tuple(dict.fromkeys([*keep, *used]))
+
+
 def default_paraphraser(
     params: SmoothieParams,
     extra_names: Sequence[Any] = (),
     tag_database: str | None = None,
     backend_options: Mapping[str, Any] | None = None,
+    embeddings: Sequence[str] = (),
 ) -> Paraphraser:
     """The prompt engine with the run's settings and a fixed seed (so a paste reproduces the ensemble).
 
     ``tag_database``: the tag database file (None: the default one). ``backend_options``: the LLM options from
-    Settings (the local model), for the backends that take them. A local model is moved off the GPU once the
-    ensemble is written, so sampling has the memory.
+    Settings (the local model), for the backends that take them. ``embeddings``: the words of the host's
+    textual-inversion embeddings (:func:`embedding_words`), kept as written. A local model is moved off the GPU
+    once the ensemble is written, so sampling has the memory.
     """
     from smoothie.prompt import rewrite
     from smoothie.prompt.backends import offload_backends
@@ -58,7 +90,8 @@ def default_paraphraser(
 
     def paraphrase(prompt: str) -> Rewrite:
         try:
-            return rewrite(prompt, n=params.ensemble_size, backend=params.backend, seed=0, keep=params.keep, **kwargs)
+            keep = keep_for(prompt, params.keep, embeddings)
+            return rewrite(prompt, n=params.ensemble_size, backend=params.backend, seed=0, keep=keep, **kwargs)
         finally:
             offload_backends()
 
@@ -143,6 +176,7 @@ def plan_run(
     extra_names: Iterable[Any] = (),
     tag_database: str | None = None,
     backend_options: Mapping[str, Any] | None = None,
+    embeddings: Sequence[str] = (),
 ) -> RunPlan:
     """Decide the run of ``params`` on a model of ``family`` with the LoRA files the host can load.
 
@@ -150,7 +184,7 @@ def plan_run(
     ``placebo`` is the comparison grid's control cell: the trigger in the negative prompt without its LoRA.
     ``paraphraser`` replaces the prompt engine (tests; ``extra_names`` is the user's names list for it,
     ``tag_database`` the tag database file, None for the default one, and ``backend_options`` the LLM options
-    from Settings).
+    from Settings); ``embeddings`` the words of the host's textual-inversion embeddings, kept as written.
     """
     errors: list[str] = []
     notes: list[str] = []
@@ -161,7 +195,9 @@ def plan_run(
             mode=params.mode,
             size=params.ensemble_size,
             paraphraser=paraphraser
-            or default_paraphraser(params, tuple(extra_names), tag_database, backend_options=backend_options),
+            or default_paraphraser(
+                params, tuple(extra_names), tag_database, backend_options=backend_options, embeddings=embeddings
+            ),
             first=params.paraphrase if params.mode is EnsembleMode.PER_IMAGE else 0,
         )
 

@@ -100,6 +100,13 @@ class A1111Host:
         dirs = [getattr(shared.cmd_opts, n, None) for n in names]
         return list(dict.fromkeys(Path(d) for d in dirs if d))
 
+    def embedding_dirs(self) -> list[Path]:
+        """The textual-inversion folder (``--embeddings-dir``; every host has it)."""
+        from modules import shared
+
+        folder = getattr(getattr(shared, "cmd_opts", None), "embeddings_dir", None)
+        return [Path(folder)] if folder else []
+
     def syntax(self) -> HostSyntax:
         return HostSyntax()
 

@@ -26,6 +26,7 @@ from smoothie.generation import (
     PARAPHRASE_KEY,
     RunPlan,
     RunRecord,
+    embedding_words,
     ensemble_conditioning,
     model_value,
     plan_run,
@@ -192,6 +193,7 @@ class SmoothieRun:
             extra_names=self.extra_names,
             tag_database=self.tag_database,
             backend_options=_llm_options(),
+            embeddings=embedding_words(self.host.embedding_dirs()),
         )
         self.record = RunRecord(self.plan)
         for message in self.plan.errors:

@@ -58,11 +58,12 @@ def preview(
     The status says where the paraphrases came from ("21 from the model …, 11 from the rules fallback"). A
     local model from Settings that is not downloaded yet is downloaded first, with a progress bar.
     """
-    from smoothie.generation.plan import backend_options_for
+    from smoothie.generation.plan import backend_options_for, embedding_words, keep_for
     from smoothie.prompt import rewrite
     from smoothie.prompt.backends import offload_backends
     from smoothie.prompt.llm.errors import BackendUnavailable
     from smoothie.prompt.llm.local import cached, download
+    from smoothie.webui.host import current
 
     try:
         params = SmoothieParams(ensemble_size=size, backend=backend, keep=keep)
@@ -79,7 +80,7 @@ def preview(
                 n=params.ensemble_size,
                 backend=params.backend,
                 seed=0,
-                keep=params.keep,
+                keep=keep_for(prompt, params.keep, embedding_words(current().embedding_dirs())),
                 **({"backend_options": options} if options else {}),
                 **({"extra_names": names} if (names := settings.extra_names()) else {}),
                 tag_database=settings.tag_database(),

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from smoothie.generation import GuidanceMode, ModelFamily, RunRecord, plan_run
+from smoothie.generation import GuidanceMode, ModelFamily, RunRecord, embedding_words, keep_for, plan_run
 from smoothie.params import SmoothieParams
 from tests.unit.generation_fakes import FakeParaphraser
 from tests.unit.test_generation_lora import write_lora
@@ -216,6 +216,33 @@ def test_the_tag_database_reaches_the_prompt_engine(tmp_path):
         labels[database] = {n.text: n.label for n in rewrite.names}
     assert labels[str(db)]["zenthari mollowick"] == "artist"
     assert labels[None].get("zenthari mollowick") != "artist"
+
+
+def test_embedding_words_are_the_file_names_in_the_folders(tmp_path):
+    (tmp_path / "neg").mkdir()
+    for name in ("lazypos.safetensors", "neg/EasyNegative.pt", "badhand.bin", "notes.txt", "preview.png"):
+        (tmp_path / name).write_bytes(b"x")
+    assert embedding_words([tmp_path, tmp_path / "missing"]) == ("EasyNegative", "badhand", "lazypos")
+
+
+def test_keep_for_adds_only_the_embeddings_a_prompt_uses():
+    keep = keep_for("1girl, (lazypos:0.9), night", ("Mona Lisa",), ("lazypos", "lazy", "EasyNegative"))
+    assert keep == ("Mona Lisa", "lazypos")
+    assert keep_for("an easynegative look", (), ("EasyNegative",)) == ("EasyNegative",)
+
+
+def test_an_embedding_in_the_prompt_is_kept_as_written():
+    # "(lazypos:0.9)": an embedding's word, which no table knows and which reads like a name among tags
+    prompt = "masterpiece, 1girl, solo, mermaid, fish tail, coral reef, (lazypos:0.9), night"
+    generics = {}
+    for embeddings in ((), ("lazypos",)):
+        plan = plan_run(SmoothieParams(ensemble_size=4), family=ModelFamily.SD1, embeddings=embeddings)
+        assert plan.ensemble is not None
+        generics[embeddings] = plan.ensemble.paraphraser(prompt)
+    kept = generics[("lazypos",)]
+    assert all("(lazypos:0.9)" in p for p in kept.paraphrases)
+    assert not any(n.text == "lazypos" for n in kept.names)
+    assert "(:0.9)" not in generics[()].generic  # without the folder: never a weight of nothing
 
 
 def test_record_says_which_model_wrote_the_ensemble():
