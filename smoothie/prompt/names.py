@@ -594,15 +594,19 @@ class Genericiser:
             if label == "brand" and len(words) > 1 and (first in _given_names() or acts or shown):
                 label = "person"  # "Linus Sebastian" read as ORG: a given name first, doing something, or shown
             ner_label = ent.label_
-            before = text[max(0, ent.start_char - 12) : ent.start_char].lower()
+            before = text[max(0, ent.start_char - 16) : ent.start_char].lower()
             if label in ("brand", "person") and len(words) > 1 and words[-1] in _PLACE_HEADS:
                 label, ner_label = "place", "FAC"  # "Wembley Stadium" read as PERSON: a place
             if label == "brand" and (
                 words[-1] in _PLACE_HEADS
                 or words[0] in _PLACE_HEADS
-                or re.search(r"\b(?:in|at|near|from|outside|around|across|over)\s+(?:the\s+)?$", before)
+                or re.search(
+                    r"\b(?:in|at|near|from|outside|around|across|over|inside|beside|behind|beneath|under|towards?"
+                    r"|front\s+of|next\s+to|top\s+of|steps\s+of|foot\s+of)\s+(?:the\s+)?$",
+                    before,
+                )
             ):
-                # "the Treasury", "Temple of Artemis", "at Petra": a place, never a brand
+                # "the Treasury", "Temple of Artemis", "at Petra", "in front of the Taj Mahal": a place, never a brand
                 label, ner_label = "place", "FAC"
             if (
                 label == "person"

@@ -37,7 +37,7 @@ def article(phrase: str) -> str:
         return "an" if digits[0] == "8" or eleven else "a"
     if low.startswith(("one", "uni", "use", "usu", "eu", "ur")) and not low.startswith("und"):
         return "a"
-    return "an" if re.match(r"(?i)[aeio]|u(?!n[iu]|s[eu])|hon|hour", phrase) else "a"
+    return "an" if re.match(r"(?i)[aeio]|u(?!n[iu]|s[eu])|hon(?:est|ou?r)|hour|heir", phrase) else "a"
 
 
 def strip_article(text: str) -> str:

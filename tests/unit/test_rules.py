@@ -526,3 +526,11 @@ def test_a_time_of_day_keeps_its_own_word() -> None:
 def test_heroic_is_said_another_way_only_of_someone() -> None:
     lines = rewrite("a llama crossing the Alps, heroic oil painting", n=32).paraphrases
     assert not any(re.search(r"\b(?:valiant|gallant) oil painting", p) for p in lines), lines
+
+
+def test_a_place_named_for_its_use_is_no_place_of_things() -> None:
+    # "a sunflower field" is "a field of sunflowers"; a "farm field" is never "a field of farms"
+    lines = rewrite("a giant rusted robot lying in a farm field, two kids on bicycles staring at it", n=32).paraphrases
+    assert not any("of farms" in p for p in lines), lines
+    lines = rewrite("a scarecrow standing in a sunflower field at dusk", n=32).paraphrases
+    assert any("field of sunflowers" in p for p in lines), lines

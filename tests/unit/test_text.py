@@ -8,6 +8,15 @@ from smoothie.prompt.text import article, counted, fix_articles, squeeze, strip_
 def test_article_follows_how_a_phrase_is_said() -> None:
     assert [article(p) for p in ("apple", "hour", "unicorn", "85mm lens", "35mm film")] == ["an", "an", "a", "an", "a"]
     assert strip_article("an apple") == "apple"
+    # an h is silent only in a few words: "an honest", "an honour", "an heir", but "a honey jar", "a Honda"
+    assert [article(p) for p in ("honey jar", "honest face", "honour guard", "heir", "Honda")] == [
+        "a",
+        "an",
+        "an",
+        "an",
+        "a",
+    ]
+    assert fix_articles("a bear stuck in an honey jar") == "a bear stuck in a honey jar"
     assert fix_articles("a apple on a orange") == "an apple on an orange"
     assert squeeze("a cat , , on  a sofa") == "a cat, on a sofa"
 

@@ -358,6 +358,7 @@ def _choices(toks: Parsed) -> list[tuple[int, tuple]]:
     for t, u in itertools.pairwise(toks):  # "a sunflower field" -> "a field of sunflowers"
         if (
             u.lower in _OF_PLACES
+            and t.lower not in _NOT_GROWN
             and t.dep == "compound"
             and t.head == u.i
             and t.tag == "NN"
@@ -635,6 +636,14 @@ def _after_noun(toks: Parsed, t: Tok, blocked: set[int]) -> tuple[tuple[tuple[in
 
 # Places named after what grows there: "a sunflower field" is "a field of sunflowers".
 _OF_PLACES = frozenset("field meadow grove forest garden orchard patch plantation".split())
+# What a place is for or made of, not what grows in it: a "farm field" is no "field of farms", a "rain forest" no
+# "forest of rains", a "soccer field" no "field of soccers".
+_NOT_GROWN = frozenset(
+    """farm battle soccer football baseball sports sport tennis golf cricket rugby hockey training parade camp
+    prison school play ice snow oil gas rain rock stone zen roof rooftop kitchen beer mine air force energy lava
+    debris asteroid star magnetic cloud sky city town castle palace temple community botanical memorial sculpture
+    water""".split()
+)
 _MASS = frozenset("bamboo wheat rice corn grass tea barley hay clover moss ivy heather cotton".split())
 
 
