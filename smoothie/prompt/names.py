@@ -81,13 +81,16 @@ _BY_CONTEXT = re.compile(
 )
 _NAMED_CONTEXT = re.compile(r"\s*\b(?:named|called|nicknamed)\s+$", re.IGNORECASE)
 # "my daughter Hope", "her friend Marco", "our dog Biscuit": the noun says who; the name goes.
-_ROLE_CONTEXT = re.compile(
-    r"\b(?:my|our|his|her|their|your|a|the)\s+(?:(?:little|baby|big|older|younger|best|old|new|pet)\s+)?"
+_ROLE_NOUN = (
+    r"(?:(?:little|baby|big|older|younger|best|old|new|pet)\s+)?"
     r"(?:daughter|son|wife|husband|mother|father|mom|mum|dad|sister|brother|grandmother|grandfather|grandma|"
     r"grandpa|granddaughter|grandson|aunt|uncle|niece|nephew|cousin|friend|girlfriend|boyfriend|fiancee|"
     r"fiance|partner|baby|child|kid|boss|teacher|neighbou?r|dog|cat|puppy|kitten|horse|pony|parrot|hamster|"
-    r"rabbit|bunny|pet)\s*,?\s+$",
-    re.IGNORECASE,
+    r"rabbit|bunny|pet)"
+)
+# "my dog Biscuit", "my dog, Biscuit", "a dog Biscuit"; never "a cat, Zorblax" (a list: the next item)
+_ROLE_CONTEXT = re.compile(
+    rf"\b(?:(?:my|our|his|her|their|your)\s+{_ROLE_NOUN}\s*,?\s+|(?:a|the)\s+{_ROLE_NOUN}\s+)$", re.IGNORECASE
 )
 # "Greek goddess Athena", "detective Conan": a lower-case title noun right before a capitalised name says who.
 _TITLE_NOUN_CONTEXT = re.compile(
@@ -343,6 +346,8 @@ class Analysis:
     series_seen: dict[str, int] = field(default_factory=dict)  # series qualifiers described so far
     choosing: bool = False  # replacing one choice of "{a|b}" / "[a:b:n]"
     weighted_in_sentence: bool = False  # replacing the words of a weight inside a sentence ("of (X:1.3) in")
+    prior: str = ""  # the prompt's text before the leaf being read (bounded: where a tag prompt names its characters)
+    after: str = ""  # the prompt's text after the leaf being read (bounded: whether a tag closes the prompt)
 
 
 class _Lookup(Protocol):
@@ -415,7 +420,10 @@ class Genericiser:
                         out.append(nxt)
                     i = j + 1
                     continue
+                analysis.prior = "".join(s.source for s in segments[:i])[-_PRIOR:]
+                analysis.after = "".join(s.source for s in segments[j:])[:_PRIOR]
                 out.extend(_reparse(_trim_like(run, self.replace(run, analysis))))
+                analysis.prior = analysis.after = ""
                 i = j
                 continue
             if isinstance(seg, Group):
@@ -628,7 +636,7 @@ class Genericiser:
             if (
                 len(words) == 1
                 and after is not None
-                and after.group(1) in _PLACE_AFTER
+                and (after.group(1) in _PLACE_AFTER or after.group(1) in _PLACE_HEADS)  # "Neuschwanstein castle"
                 and (label == "person" or (label == "brand" and re.search(r"\bthe\s+$", before)))
                 and self.table.get(ent.text) is None
             ):
@@ -802,6 +810,19 @@ class Genericiser:
             return ""
         return "artist" if lead else "copyright" if len(words) > 4 else "character"
 
+    def _lone_stranger(self, tag: str) -> bool:
+        """A single word of three letters or more that is no English word, no general tag, no syntax: a handle."""
+        word = tag.strip()
+        return (
+            re.fullmatch(r"[a-z][a-z'’-]{2,}", word) is not None
+            and not _ROMAJI.fullmatch(word)  # "dojo", "onsen", "torii": a loanword as likely as a name, kept
+            and not _english_or_compound(word)
+            and not is_protected_word(word)
+            and word not in _SYNTAX_WORDS
+            and normalise_form(word) not in tables.general_tags()
+            and not (self.db is not None and self.db.lookup(word) is not None)
+        )
+
     def _series_after_character(self, tag: str) -> bool:
         """Whether ``tag``, right after a character's tag, reads as that character's series: no general tag
         (nor one by its last word: "sunflower field", "cat ears"), no colour, count or number, and either several
@@ -891,6 +912,10 @@ class Genericiser:
                 version = _VERSION_AFTER.match(right[consumed_right:])  # "Unreal Engine 5": not "… render 5"
                 consumed_right += version.end() if version else 0
             replacement = _without_said_tail(replacement, right[consumed_right:], analysis)
+            if not replacement and re.match(r"['’]s\b", right[consumed_right:]) and not new_left.endswith(("'s", "’s")):
+                consumed_right += 2  # "a cat, Zorblax Quenton's guitar": a dropped owner takes its "'s" along
+            if new_left.endswith(("'s ", "’s ")) and (art := _ARTICLE_LEAD.match(replacement)) is not None:
+                replacement = replacement[art.end() :]  # "my grandmother's a serene woman …": no article
             qualifiers = self._qualifiers(text[f.start : f.end], f, analysis)
             if qualifiers and analysis.style == "tags" and not replacement and f.entry.label == "copyright":
                 qualifiers = ""  # "kirby \(series\)" (a copyright tag) goes whole: no bracket is left on its own
@@ -1053,7 +1078,13 @@ class Genericiser:
                         continue
                     surface = text[s:e]
                     mixed = surface[:1].islower() and words[i + n - 1].group()[:1].isupper()  # "our dog Biscuit"
-                    if table is self.db and n >= 2 and self.db.is_general(surface) and not (mixed and not tags_style):
+                    known = not tags_style and (
+                        self.table.get(surface) is not None
+                        or self.table.get(words[i].group()) is not None
+                        or analysis.ner.get(surface, ("", ""))[1] in ("ORG", "PERSON", "PRODUCT", "WORK_OF_ART")
+                    )  # "a vintage Fiat 500": a name in a sentence, whatever tag danbooru makes of it
+                    held = (mixed and not tags_style) or known
+                    if table is self.db and n >= 2 and self.db.is_general(surface) and not held:
                         take(s, e)  # "San Francisco", "Hong Kong": a general tag, whatever its words name alone
                         continue
                     entry = table.get(surface)
@@ -1077,6 +1108,8 @@ class Genericiser:
                         continue
                     while e < len(text) and text[e] in "!?" and table.get(text[s : e + 1]) is not None:
                         e += 1  # "k-on!": the name's own punctuation goes with it
+                    if (bangs := re.match(r"[!?]+(?=\s*(?:[,)\]|]|$))", text[e:])) is not None:
+                        e += bangs.end()  # "haikyuu!!": a title's marks end its tag, they go with it
                     if text[e : e + 1] == "." and _ABBREVIATED.search(surface):
                         e += 1  # "super mario bros.": the abbreviation's full stop goes with it
                     by = _BY_CONTEXT.search(text[max(0, s - _CONTEXT) : s])
@@ -1117,6 +1150,13 @@ class Genericiser:
             for m in re.finditer(r"(?<![\w])" + re.escape(surface) + r"(?![\w])", text):
                 if tags_style and _object_of_action(text, m.start()):
                     continue  # "holding bokken": spaCy's person on lower case is the thing a tag's verb takes
+                if (
+                    tags_style
+                    and surface.islower()
+                    and " " not in surface
+                    and not _character_slot(text, m.start(), found, analysis)
+                ):
+                    continue  # "(sake bottle:1.1), sakazuki": a lower-case loanword among things, not a character
                 if free(m.start(), m.end()):
                     add(_Found(m.start(), m.end(), self._unknown_entry(surface, label, analysis), ner_label))
         # 3a. "Batman and Robin", "Tom and Jerry", "Hope and Faith": a capitalised word listed with a person or
@@ -1181,6 +1221,11 @@ class Genericiser:
                 if not free(s, e):
                     continue
                 kind = self._unknown_tag(text[s:e])
+                lone = len(_WORD.findall(text[s:e])) == 1 and not re.search(r"[\d_]", text[s:e])
+                if lone and _artist_slot(text, e, analysis) and self._lone_stranger(text[s:e]):
+                    kind = "artist"  # "…, confetti, wanke": an artist's tag closes a tag prompt (danbooru's order)
+                elif lone and kind == "character" and not _character_slot(text, s, found, analysis):
+                    continue  # "chinese clothes, hanfu", "(sake bottle:1.1), sakazuki": a loanword among things
                 if kind:
                     add(_Found(s, e, NameEntry(text[s:e], kind, "", source="tag"), kind="tag"))
             for m in _HONORIFIC_WORD.finditer(text):  # "hugging cheese-kun": a name inside a tag goes, the tag stays
@@ -1219,6 +1264,18 @@ class Genericiser:
         for s, e in spans:
             inner = [f for f in found if s <= f.start and f.end <= e and (f.start, f.end) != (s, e)]
             if not inner:
+                continue
+            first = min(inner, key=lambda f: f.start)
+            lead = len(text[s:e]) - len(text[s:e].lstrip())
+            if (
+                len(inner) == 1
+                and first.entry.label == "copyright"
+                and first.start == s + lead
+                and re.fullmatch(r"\s*(?:\d+|[ivx]+)?\s*:\s*[\w\s'’!?.-]{1,60}", text[first.end : e])
+            ):
+                # "danganronpa 2: goodbye despair": a series with its number and subtitle goes whole
+                found = [f for f in found if f is not first]
+                found.append(_Found(s, e, NameEntry(text[s:e], "copyright", "", source="tag"), kind="tag"))
                 continue
             rest = text[s:e]
             for f in sorted(inner, key=lambda f: -f.start):
@@ -1671,6 +1728,11 @@ class Genericiser:
             generic = entry.generic or _PLACE_GENERIC.get(f.ner_label, "a place")
             analysis.found.append(Name(surface, "place", generic, entry.source))
             return left, generic, 0
+        if label == "artwork" and (owner := _UNKNOWN_OWNER.search(left)) is not None:
+            # "Rodin's The Thinker": whoever made a work the table knows goes with it; the work's description
+            # says it all (never "Rodin's a bronze statue …")
+            analysis.found.append(Name(owner.group("who"), "artist", "", "rule"))
+            left = left[: owner.start()]
         window = left[-_CONTEXT:]
         named = _NAMED_CONTEXT.search(window)
         if named or f.kind == "role":  # "a woman named Sarah" -> "a woman"; "my daughter Hope" -> "my daughter"
@@ -2147,6 +2209,12 @@ def _says_how(words: str) -> bool:
     return adjective and bool(rest) and all(is_english_word(w) for w in rest)
 
 
+_UNKNOWN_OWNER = re.compile(
+    r"(?<![\w'’])(?P<who>(?!(?:My|Our|His|Her|Their|Its|Your|The|A|An|This|That)\b)[A-Z][\w.\-]*"
+    r"(?:\s+(?:de|da|van|von|del|di|le|la)?\s*[A-Z][\w.\-]*){0,3})['’]s\s+$"
+)
+
+
 def _without_said_tail(replacement: str, right: str, analysis: Analysis) -> str:
     """``in the style of J.M.W. Turner, hazy golden light``: a description ending in what the user's next items
     say ("… seascape with hazy golden light") ends before it, so the user's words stay the user's (a variant of
@@ -2160,6 +2228,48 @@ def _without_said_tail(replacement: str, right: str, analysis: Analysis) -> str:
             analysis.found[k] = replace(analysis.found[k], replacement=trimmed)
             break
     return trimmed
+
+
+# A word made of Japanese syllables only (Hepburn romanisation): "dojo", "onsen", "tatami", "kantoku".
+_ROMAJI = re.compile(r"(?:(?:[kgsztdnhbpmrwfj]|sh|ch|ts|[kgnhbpmr]y|j)?[aeiou]|n(?![aeiouy]))+", re.IGNORECASE)
+
+
+def _artist_slot(text: str, end: int, analysis: Analysis) -> bool:
+    """Whether the tag ending at ``end`` closes the prompt (nothing but spaces and commas after it, in this leaf
+    and after it), where a tag prompt puts its artist, in a prompt with no LoRA (whose trigger word may close a
+    prompt too)."""
+    if text[end:].strip(" ,\n") or analysis.after.strip(" ,\n"):
+        return False
+    return "<" not in analysis.prior + text
+
+
+def _character_slot(text: str, start: int, found: list[_Found], analysis: Analysis) -> bool:
+    """Whether the tag at ``start`` stands where a tag prompt names its characters (danbooru's order, which
+    trainers' captions keep): after nothing but quality, rating and count tags and other names ("1girl, solo,
+    palutena"), so a single unknown word there is a name, and elsewhere more likely a thing ("hanfu"). The
+    prompt's text before this leaf (:attr:`Analysis.prior`) counts too."""
+    offset = len(analysis.prior)
+    full = analysis.prior + text
+    said = [normalise_form(n.text) for n in analysis.found if n.text.strip()]
+    for s, e in _tag_spans(full[: start + offset]):
+        tag = full[s:e].strip()
+        lead = s + len(full[s:e]) - len(full[s:e].lstrip()) - offset
+        if not tag or any(f.start <= lead < f.end for f in found):
+            continue
+        if any(n and n in normalise_form(tag) for n in said):
+            continue  # a name of an earlier leaf ("tsunade \(naruto\)")
+        if tag.startswith("<"):
+            continue  # a LoRA tag
+        inner = re.sub(r"^[(\[]+|(?::\s*[-+]?[\d.]+)?[)\]]+$", "", tag).strip()  # "(masterpiece:1.2)"
+        words = _WORD.findall(inner)
+        if is_trained_tag(inner) or (words and all(is_protected_word(w) or w.lower() in _SOLO_WORDS for w in words)):
+            continue
+        return False
+    return True
+
+
+_PRIOR = 600  # how much of the prompt before a leaf is read for where it stands
+_SOLO_WORDS = frozenset("solo solo_focus duo trio group multiple".split())
 
 
 def _object_of_action(text: str, start: int) -> bool:

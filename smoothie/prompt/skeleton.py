@@ -30,6 +30,7 @@ The validator rejects a candidate whose skeleton differs from the generic prompt
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -83,6 +84,16 @@ class Skeleton:
     def weighted_parts(self) -> tuple[int, ...]:
         """Indexes of the AND sub-prompts that end in a bare ``:w``."""
         return tuple(i for i, w in enumerate(self.weights) if w is not None)
+
+    def within(self, original: Skeleton) -> bool:
+        """Whether this skeleton is ``original`` less some groups and atoms: the same AND weights and boundaries,
+        each chunk's shapes a part of the original chunk's. A generic prompt keeps its prompt's skeleton within
+        this sense: a group a removed name left with no words (``(Zorblax:1.2)``) goes whole."""
+        if self.weights != original.weights or self.boundaries != original.boundaries:
+            return False
+        return all(
+            not Counter(mine) - Counter(theirs) for mine, theirs in zip(self.chunks, original.chunks, strict=True)
+        )
 
     def difference(self, other: Skeleton) -> str | None:
         """The first way ``other`` differs from this skeleton, in words; None when they are equal."""

@@ -214,8 +214,6 @@ burger/NN: hamburger
 burgers/NNS: hamburgers
 sitting/VBG: seated
 sofa/NN: couch
-colors/NNS: hues
-colours/NNS: hues
 muted/JJ,VBN@colors,colours,tones,palette,hues,light,lighting: subdued
 examining/VBG: inspecting | studying
 crossing/VBG: traversing

@@ -1349,3 +1349,51 @@ def test_a_landmark_after_in_front_of_is_a_place_never_dropped() -> None:
     # spaCy reads "the Taj Mahal" as an organisation; after "in front of" it is somewhere, kept whole
     out = generic("a red Lamborghini parked in front of the Taj Mahal at dawn, pigeons scattering")
     assert "in front of the Taj Mahal at dawn" in out and "Lamborghini" not in out, out
+
+
+def test_an_unknown_maker_of_a_known_work_goes_with_it() -> None:
+    out = generic("Rodin's The Thinker scrolling on a smartphone, bronze, museum")
+    assert "Rodin" not in out and "'s a " not in out and out.startswith("a "), out
+    assert generic("a cat, Zorblax Quenton's guitar") == "a cat, guitar"  # a list item, no pet named Zorblax
+    assert generic("our dog Biscuit's ball") == "our dog's ball"
+
+
+def test_a_series_with_its_number_and_subtitle_goes_whole() -> None:
+    out = generic("1girl, solo, nanami chiaki, danganronpa 2: goodbye despair, pink hair, hoodie")
+    assert "despair" not in out and ":" not in out and out.endswith("pink hair, hoodie"), out
+
+
+def test_a_lone_loanword_among_things_is_no_character() -> None:
+    # danbooru's order names characters first: a single unknown word among general tags is more likely a thing
+    assert "hanfu" in generic("masterpiece, best quality, 1girl, solo, chinese clothes, hanfu, long hair")
+    assert "sakazuki" in generic("1girl, solo, kimono, (sake bottle:1.1), sakazuki, drunk, blush")
+    assert "zorblaxa" not in generic("score_9, score_8_up, rating_safe, 1girl, solo, zorblaxa, smile")
+
+
+def test_a_name_before_a_building_is_a_place() -> None:
+    out = generic("a vintage car parked below Neuschwanstein castle, autumn")
+    assert "Neuschwanstein castle" in out and "someone" not in out, out
+
+
+def test_a_brand_in_a_sentence_goes_whatever_tag_danbooru_makes_of_it(tmp_path: Path) -> None:
+    f = tmp_path / "danbooru.csv"
+    f.write_text(DB + "fiat_500,0,120,\nsan_francisco,0,69,\n", encoding="utf-8")
+    out = generic("a vintage Fiat 500 parked below a castle, autumn", tag_database=str(f))
+    assert "Fiat" not in out and "car" in out, out
+    assert "San Francisco" in generic("a man on a skateboard in San Francisco", tag_database=str(f))
+
+
+def test_a_handle_closing_a_tag_prompt_is_its_artist() -> None:
+    # danbooru's order closes a prompt with its artist: a lone word no English word there is a handle
+    assert generic("1boy, solo, two-tone hair, gym, volleyball, bored, tiv") == (
+        "1boy, solo, two-tone hair, gym, volleyball, bored"
+    )
+    assert generic("1girl, solo, mermaid, coral reef, best quality, mignon").endswith("coral reef, best quality")
+    # a word of Japanese syllables may as well be a loanword, and a LoRA's trigger word may close a prompt too
+    assert generic("1girl, kimono, dojo") == "1girl, kimono, dojo"
+    assert generic("1girl, solo, pixel art, <lora:pixelart:1>, pxlart").endswith("pxlart")
+
+
+def test_a_titles_own_marks_go_with_it() -> None:
+    out = generic("1boy, solo, kozume kenma, haikyuu!!, two-tone hair, gym")
+    assert "!" not in out and out == "1boy, solo, two-tone hair, gym", out

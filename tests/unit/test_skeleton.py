@@ -128,6 +128,7 @@ def hostile_prompts(draw: st.DrawFn) -> str:
 @example(r"Emma Watson \(x\)", 0)
 @example("cat:1.3, Tokyo Tokyo", 0)
 @example(r"cat, cat, cat, cat, Emma Watson:1.3 \(x\)BREAK__colors__", 0)
+@example("(Tokyo Tokyo:1.0)", 0)
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_every_paraphrase_has_the_generic_skeleton(prompt: str, seed: int) -> None:
     try:
@@ -135,9 +136,14 @@ def test_every_paraphrase_has_the_generic_skeleton(prompt: str, seed: int) -> No
     except PromptSyntaxError:
         return  # the user's prompt itself is refused (exit 2 in the CLI)
     result = rewrite(prompt, n=8, seed=seed)
-    assert skeleton(result.generic) == expected, result.generic
+    generic = skeleton(result.generic)
+    # the user's structure, less only the groups a removed name left with no words ("(Tokyo Tokyo:1.0)" goes
+    # whole: a weight of nothing is no syntax to keep)
+    assert generic.within(expected), result.generic
+    if generic != expected:
+        assert result.names, result.generic  # only a name's removal may take a group away
     for paraphrase in result.paraphrases:
-        assert skeleton(paraphrase) == expected, (result.generic, paraphrase)
+        assert skeleton(paraphrase) == generic, (result.generic, paraphrase)
 
 
 @pytest.mark.parametrize(
@@ -257,3 +263,11 @@ def test_a1111_reads_fuzz_finds_as_the_prompt(prompt: str) -> None:
     assert a1111_structure(a1111, result.generic) == expected, result.generic
     for paraphrase in result.paraphrases:
         assert a1111_structure(a1111, paraphrase) == expected, paraphrase
+
+
+def test_within_allows_only_groups_taken_away() -> None:
+    full = skeleton("a castle, (Zorblax:1.2), [x], oil painting BREAK night")
+    assert skeleton("a castle, [x], oil painting BREAK night").within(full)
+    assert not skeleton("a castle, (x:1.3), [x], oil painting BREAK night").within(full)  # a group added
+    assert not skeleton("a castle, [x], oil painting, night").within(full)  # a BREAK lost
+    assert not full.within(skeleton("a castle, [x], oil painting BREAK night"))
