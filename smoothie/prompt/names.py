@@ -815,8 +815,9 @@ class Genericiser:
         word = tag.strip()
         return (
             re.fullmatch(r"[a-z][a-z'’-]{2,}", word) is not None
-            and not _ROMAJI.fullmatch(word)  # "dojo", "onsen", "torii": a loanword as likely as a name, kept
-            and not _english_or_compound(word)
+            # "dojo", "onsen", "tatami": a short word of Japanese syllables is a loanword as likely as a name
+            and not (len(word) <= 6 and _ROMAJI.fullmatch(word))
+            and not _english_or_compound(word.replace("-", "").replace("'", "").replace("’", ""))
             and not is_protected_word(word)
             and word not in _SYNTAX_WORDS
             and normalise_form(word) not in tables.general_tags()

@@ -1389,6 +1389,8 @@ def test_a_handle_closing_a_tag_prompt_is_its_artist() -> None:
         "1boy, solo, two-tone hair, gym, volleyball, bored"
     )
     assert generic("1girl, solo, mermaid, coral reef, best quality, mignon").endswith("coral reef, best quality")
+    assert generic("1girl, solo, shrine, torii, autumn leaves, ke-ta").endswith("autumn leaves")
+    assert generic("1girl, solo, smile, kantoku") == "1girl, solo, smile"
     # a word of Japanese syllables may as well be a loanword, and a LoRA's trigger word may close a prompt too
     assert generic("1girl, kimono, dojo") == "1girl, kimono, dojo"
     assert generic("1girl, solo, pixel art, <lora:pixelart:1>, pxlart").endswith("pxlart")
