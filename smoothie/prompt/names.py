@@ -1079,12 +1079,12 @@ class Genericiser:
                         continue
                     surface = text[s:e]
                     mixed = surface[:1].islower() and words[i + n - 1].group()[:1].isupper()  # "our dog Biscuit"
-                    known = not tags_style and (
+                    said_as_name = not tags_style and (
                         self.table.get(surface) is not None
                         or self.table.get(words[i].group()) is not None
                         or analysis.ner.get(surface, ("", ""))[1] in ("ORG", "PERSON", "PRODUCT", "WORK_OF_ART")
                     )  # "a vintage Fiat 500": a name in a sentence, whatever tag danbooru makes of it
-                    held = (mixed and not tags_style) or known
+                    held = (mixed and not tags_style) or said_as_name
                     if table is self.db and n >= 2 and self.db.is_general(surface) and not held:
                         take(s, e)  # "San Francisco", "Hong Kong": a general tag, whatever its words name alone
                         continue
@@ -1729,11 +1729,11 @@ class Genericiser:
             generic = entry.generic or _PLACE_GENERIC.get(f.ner_label, "a place")
             analysis.found.append(Name(surface, "place", generic, entry.source))
             return left, generic, 0
-        if label == "artwork" and (owner := _UNKNOWN_OWNER.search(left)) is not None:
+        if label == "artwork" and (maker := _UNKNOWN_OWNER.search(left)) is not None:
             # "Rodin's The Thinker": whoever made a work the table knows goes with it; the work's description
             # says it all (never "Rodin's a bronze statue …")
-            analysis.found.append(Name(owner.group("who"), "artist", "", "rule"))
-            left = left[: owner.start()]
+            analysis.found.append(Name(maker.group("who"), "artist", "", "rule"))
+            left = left[: maker.start()]
         window = left[-_CONTEXT:]
         named = _NAMED_CONTEXT.search(window)
         if named or f.kind == "role":  # "a woman named Sarah" -> "a woman"; "my daughter Hope" -> "my daughter"
