@@ -2594,7 +2594,21 @@ def _unsaid(description: str, right: str) -> str:
         for m in _DESCRIPTION_PHRASE.finditer(description):
             if m.group("prep") in ("with", "holding") and _head_noun(m.group(0).partition(" ")[2]) in used:
                 head, tail = description[: m.start()].rstrip(), description[m.end() :]
+                listed = re.match(r",\s*|\s+and\s+", tail)
+                if listed is not None:  # "a musician with a guitar and a relaxed smile" -> "… with a relaxed smile"
+                    return re.sub(r"\s+", " ", f"{head} {m.group('prep')} {tail[listed.end() :]}").strip(" ,")
                 return re.sub(r"\s+", " ", f"{head}{tail}").strip(" ,")
+        # an item of the description's list: "a reggae singer with long dreadlocks and a guitar playing a guitar"
+        for m in re.finditer(
+            r"(,\s*|\s+and\s+)((?:a|an|the)\s+)?([a-z][\w-]*(?:\s+[a-z][\w-]*){0,2})(?=,|\s+and\s|$)", description
+        ):
+            if _head_noun(m.group(3)) not in used or not re.search(r"\bwith\b", description[: m.start()]):
+                continue
+            head, tail = description[: m.start()], description[m.end() :]
+            if m.group(1).strip() == "and" and "," in head:  # "with A, B and <item>" -> "with A and B"
+                cut = head.rindex(",")
+                head = head[:cut] + " and " + head[cut + 1 :].lstrip()
+            return re.sub(r"\s+", " ", f"{head}{tail}").strip(" ,")
         return description
     if not re.match(r"(?:with|in|wearing|holding)\s", follows):
         return description

@@ -424,8 +424,17 @@ def describes_several(description: str) -> bool:
     text = re.split(r"\b(?:who|that|wearing|holding)\b", description.lower())[0]
     if re.match(r"\s*(?:a\s+pair|a\s+couple|a\s+group|a\s+band|two|three|four|several)\s+of\b", text):
         return True
-    # "a cartoon boy with spiky hair and a stuffed tiger" (not "a hat and a scarf")
-    return any(describes_person(m.group(1)) or m.group(1).split()[-1] in _ANIMALS for m in _SECOND_ONE.finditer(text))
+    # "a cartoon boy with spiky hair and a stuffed tiger" (not "a hat and a scarf", nor "a checked deerstalker" or
+    # "an inverness cape": only the second one's head noun says who, and a thing may end like an agent noun)
+    return any(_second_one(m.group(1).split()[-1]) for m in _SECOND_ONE.finditer(text))
+
+
+def _second_one(head: str) -> bool:
+    if head in _PERSON_NOUNS or head in _ANIMALS:
+        return True
+    return (
+        head.endswith(("ian", "ist", "man", "woman", "men", "women", "ess")) and len(head) > 4 and not _not_person(head)
+    )
 
 
 def _several(tok: Tok) -> bool:

@@ -1399,3 +1399,11 @@ def test_a_handle_closing_a_tag_prompt_is_its_artist() -> None:
 def test_a_titles_own_marks_go_with_it() -> None:
     out = generic("1boy, solo, kozume kenma, haikyuu!!, two-tone hair, gym")
     assert "!" not in out and out == "1boy, solo, two-tone hair, gym", out
+
+
+def test_a_description_drops_the_thing_the_prompt_has_them_hold() -> None:
+    # Bob Marley's description carries "a guitar"; the prompt has him play one: said once, and a variant that
+    # loses "with an acoustic guitar" keeps its "with" ("a musician with a relaxed smile", never "musician and")
+    r = rewrite("Bob Marley playing an acoustic guitar on a beach at dusk", n=32)
+    assert "and a guitar playing" not in r.generic, r.generic
+    assert not any(re.search(r"musician and a", p) for p in r.paraphrases), r.paraphrases

@@ -298,3 +298,6 @@ def test_a_description_of_two_takes_a_plural_verb() -> None:
     assert describes_several("a pair of star-crossed lovers")
     assert not describes_several("a woman with a hat and a scarf")
     assert not describes_several("a plumber in a red cap and blue overalls")
+    # a thing may end like an agent noun, and only the second one's head noun says who
+    assert not describes_several("a gaunt detective with a hawk-like nose and a checked deerstalker")
+    assert not describes_several("a lean detective with a deerstalker cap and an inverness cape")
