@@ -392,6 +392,10 @@ class Genericiser:
         tag); names inside weights, alternations and ``{a|b}`` choices are replaced in place.
         """
         segments = list(prompt.segments)
+        whole = "".join(
+            s.source for s in segments
+        )  # each text run's context, read by offset (one join, not one per run)
+        starts = list(itertools.accumulate((len(s.source) for s in segments), initial=0))
         out: list[Text | Atom | Group | Separator] = []
         i = 0
         while i < len(segments):
@@ -420,8 +424,8 @@ class Genericiser:
                         out.append(nxt)
                     i = j + 1
                     continue
-                analysis.prior = "".join(s.source for s in segments[:i])[-_PRIOR:]
-                analysis.after = "".join(s.source for s in segments[j:])[:_PRIOR]
+                analysis.prior = whole[max(0, starts[i] - _PRIOR) : starts[i]]
+                analysis.after = whole[starts[j] : starts[j] + _PRIOR]
                 out.extend(_reparse(_trim_like(run, self.replace(run, analysis))))
                 analysis.prior = analysis.after = ""
                 i = j
@@ -795,7 +799,7 @@ class Genericiser:
             return ""
         if any(re.search(r"\d", w) or is_protected_word(w) or w.lower() in _SYNTAX_WORDS for w in words):
             return ""
-        if not lead and len(words) >= 2 and words[0].lower().endswith("ing") and is_english_word(words[0]):
+        if not lead and len(words) >= 2 and _acting(words[0]):
             return ""  # "holding bokken", "eating dango": what someone does with a thing a loanword names
         foreign = [
             w for w in words if not _english_or_compound(w) and not (self.db is not None and self.db.is_general(w))
@@ -838,7 +842,7 @@ class Genericiser:
             return False  # a count, a year or decade ("ranma 1/2", "persona 5" are titles)
         if self.db is not None:
             return False  # the database names every series it knows; one it does not know is no series
-        if words[0].endswith("ing") and is_english_word(words[0]):
+        if _acting(words[0]):
             return False  # "holding scissor blade", "wearing senketsu": what the character does or wears
         foreign = any(not _english_or_compound(w) for w in words if w.isalpha())
         if words[-1] in _GENERAL_HEADS() or any(
@@ -2273,12 +2277,17 @@ _PRIOR = 600  # how much of the prompt before a leaf is read for where it stands
 _SOLO_WORDS = frozenset("solo solo_focus duo trio group multiple".split())
 
 
+def _acting(word: str) -> bool:
+    """An English -ing verb ("holding", "wearing"): what opens a tag that says what someone does."""
+    return word.lower().endswith("ing") and is_english_word(word)
+
+
 def _object_of_action(text: str, start: int) -> bool:
     """Whether the word at ``start`` follows an English -ing verb opening its tag ("holding bokken",
     "eating dango"): the thing the verb takes, not a person."""
     lo = max(text.rfind(",", 0, start), text.rfind("(", 0, start), text.rfind("|", 0, start)) + 1
     lead = text[lo:start].split()
-    return bool(lead) and lead[0].lower().endswith("ing") and is_english_word(lead[0])
+    return bool(lead) and _acting(lead[0])
 
 
 def _emptied(old: Group, new: Group) -> bool:
@@ -2604,11 +2613,7 @@ def _unsaid(description: str, right: str) -> str:
         ):
             if _head_noun(m.group(3)) not in used or not re.search(r"\bwith\b", description[: m.start()]):
                 continue
-            head, tail = description[: m.start()], description[m.end() :]
-            if m.group(1).strip() == "and" and "," in head:  # "with A, B and <item>" -> "with A and B"
-                cut = head.rindex(",")
-                head = head[:cut] + " and " + head[cut + 1 :].lstrip()
-            return re.sub(r"\s+", " ", f"{head}{tail}").strip(" ,")
+            return re.sub(r"\s+", " ", _without_item(description, m)).strip(" ,")
         return description
     if not re.match(r"(?:with|in|wearing|holding)\s", follows):
         return description
@@ -2658,12 +2663,18 @@ def _unsaid(description: str, right: str) -> str:
             r"(,\s*|\s+and\s+)" + _spelled(item.group(1)) + r"(?=,|\s+and\s+|$)", description, re.IGNORECASE
         )
         if listed is not None:
-            head, tail = description[: listed.start()], description[listed.end() :]
-            if listed.group(1).strip() == "and" and "," in head:  # "with A, B and <item>" -> "with A and B"
-                cut = head.rindex(",")
-                head = head[:cut] + " and " + head[cut + 1 :].lstrip()
-            return f"{head}{tail}"
+            return _without_item(description, listed)
     return description
+
+
+def _without_item(description: str, item: re.Match[str]) -> str:
+    """``description`` without the list item ``item`` matched, whose group 1 is the comma or "and" before it:
+    "with A, B and <item>" -> "with A and B"."""
+    head, tail = description[: item.start()], description[item.end() :]
+    if item.group(1).strip() == "and" and "," in head:
+        cut = head.rindex(",")
+        head = head[:cut] + " and " + head[cut + 1 :].lstrip()
+    return f"{head}{tail}"
 
 
 # Spellings of one word ("grey beard" is a "gray beard"): a description says it in either.
