@@ -432,6 +432,8 @@ def describes_several(description: str) -> bool:
 def _second_one(head: str) -> bool:
     if head in _PERSON_NOUNS or head in _ANIMALS:
         return True
+    if head.endswith(("ness", "ress")) and head not in _PERSONS_RESS:
+        return False  # "a floral headdress", "a dress"
     return (
         head.endswith(("ian", "ist", "man", "woman", "men", "women", "ess")) and len(head) > 4 and not _not_person(head)
     )
@@ -1117,13 +1119,13 @@ _PHOTO_HEADS = frozenset("photo photograph snapshot shot still polaroid selfie s
 # How a medium is said after the sentence, in its own craft's words ("…, drawn as a pencil sketch").
 _MEDIUM_VERBS: Mapping[str, tuple[str, ...]] = {
     **dict.fromkeys(_PHOTO_HEADS, ("captured in", "shown in", "shot as")),
-    **dict.fromkeys("painting watercolor watercolour mural fresco".split(), ("painted as", "shown in", "depicted in")),
+    **dict.fromkeys("watercolor watercolour mural fresco".split(), ("painted as", "shown in", "depicted in")),
+    "painting": ("shown in", "depicted in", "done as"),  # never "painted as an oil painting"
     "portrait": ("shown in", "depicted in"),  # a studio portrait is no painting
     **dict.fromkeys("sketch drawing illustration doodle".split(), ("drawn as", "shown in", "depicted in")),
-    **dict.fromkeys("render rendering".split(), ("rendered as", "shown in", "depicted in")),
-    **dict.fromkeys(
-        "print poster engraving etching woodcut lithograph".split(), ("printed as", "shown in", "depicted in")
-    ),
+    **dict.fromkeys("render rendering".split(), ("shown as", "shown in", "depicted in")),  # not "rendered as a render"
+    **dict.fromkeys("poster engraving etching woodcut lithograph".split(), ("printed as", "shown in", "depicted in")),
+    "print": ("shown in", "depicted in"),
 }
 # How a camera sees, said with its noun ("…, macro" / "…, macro shot").
 _SHOTS = frozenset({

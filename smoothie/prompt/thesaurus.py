@@ -36,8 +36,8 @@ pretty/JJ: lovely
 lovely/JJ: beautiful | charming
 gorgeous/JJ: stunning | beautiful
 stunning/JJ: gorgeous | breathtaking
-cozy/JJ: snug | homey
-cosy/JJ: snug | homey
+cozy/JJ: snug
+cosy/JJ: snug
 moody/JJ: atmospheric | brooding
 atmospheric/JJ: moody
 cinematic/JJ: filmic | film-like
@@ -84,7 +84,7 @@ minimalist/JJ: minimal
 sleepy/JJ: drowsy
 curious/JJ: inquisitive
 fierce/JJ: ferocious
-cute/JJ: adorable | sweet
+cute/JJ: adorable
 adorable/JJ: cute
 funny/JJ: humorous | comical
 comedic/JJ: humorous | comical
@@ -114,8 +114,7 @@ deserted/JJ@island: uninhabited | desert
 deserted/JJ@street,road,beach,station,platform,highway,square,plaza: empty
 empty/JJ@street,road,beach,station,platform,highway,square,plaza: deserted
 busy/JJ@street,market,road,city,station,intersection,square,plaza,cafe,café,restaurant: bustling | crowded
-crowded/JJ: packed | bustling
-bustling/JJ: busy | lively
+crowded/JJ: packed
 lush/JJ: verdant
 verdant/JJ: lush
 desolate/JJ: bleak | barren
@@ -128,7 +127,7 @@ glittering/JJ: sparkling
 candlelit/JJ,VBN: candle-lit
 frantic/JJ: frenzied | hectic
 proud/JJ: dignified
-lonely/JJ: solitary | forlorn
+lonely/JJ: solitary
 solitary/JJ: lone
 slowly/RB: unhurriedly
 softly/RB: gently
@@ -194,20 +193,10 @@ jumping/VBG: leaping
 among/IN: amid | amidst
 woman/NN: lady
 women/NNS: ladies
-man/NN: gentleman
-men/NNS: gentlemen
-boy/NN: lad
-boys/NNS: lads
-dog/NN: canine
-dogs/NNS: canines
 cat/NN: feline
 cats/NNS: felines
-forest/NN: woodland
 sea/NN: ocean
 ocean/NN: sea
-storm/NN: tempest
-car/NN: automobile
-table/NN@on: tabletop
 landscape/NN: scenery | vista
 cafe/NN: café
 burger/NN: hamburger
@@ -268,7 +257,7 @@ quaint/JJ: charming | picturesque
 picturesque/JJ: scenic | charming
 scenic/JJ: picturesque
 charming/JJ: delightful
-bustling/JJ: busy | lively | teeming
+bustling/JJ: busy
 mighty/JJ: powerful | formidable
 powerful/JJ: mighty
 brave/JJ: courageous | valiant
@@ -291,8 +280,6 @@ laboratory/NN: lab
 bicycle/NN: bike
 airplane/NN: plane
 television/NN: TV
-path/NN: pathway
-pathway/NN: path
 coast/NN: coastline
 shore/NN: shoreline
 shoreline/NN: shore
@@ -343,7 +330,6 @@ PHRASES: dict[tuple[str, str], tuple[str, ...]] = {
     ("looking", "like"): ("resembling",),
     ("lit", "by"): ("illuminated by",),
     ("filled", "with"): ("full of",),
-    ("surrounded", "by"): ("encircled by",),
     ("reimagined", "as"): ("reinterpreted as", "recast as"),
     ("full", "of"): ("filled with",),
     # a time said with what happens then, its own word kept ("at dawn" → "as dawn breaks"; "at night" stays:
@@ -410,7 +396,7 @@ STATES: dict[str, tuple[str, ...]] = {
     "grassy": ("covered in grass",),
     "mossy": ("covered in moss", "overgrown with moss"),
     "ruined": ("in ruins", "lying in ruins"),
-    "crowded": ("packed with people", "full of people"),
+    "crowded": ("packed with people",),
 }
 # What a thing is made of, said after it ("a stone statue" → "a statue carved from stone"). The material's own word
 # stays (an adjective such as "wooden" is not here: "made of wood" would lose it). Not for kinds that only look

@@ -267,8 +267,18 @@ def test_a_portrait_said_after_its_subject_is_never_painted() -> None:
     (toks,) = parse_phrases(["studio portrait"])
     said = fold(toks, "studio portrait")
     assert said is not None and said.suffix and not any("painted" in s for s in said.suffix)
-    (toks,) = parse_phrases(["oil painting"])
-    assert any("painted as" in s for s in fold(toks, "oil painting").suffix)  # type: ignore[union-attr]
+    (toks,) = parse_phrases(["fresco"])
+    assert any("painted as" in s for s in fold(toks, "fresco").suffix)  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("medium", "craft"), [("oil painting", "painted"), ("3d render", "rendered"), ("print", "printed")]
+)
+def test_a_medium_is_never_said_with_its_own_craft_twice(medium: str, craft: str) -> None:
+    # never "painted as an oil painting", "rendered as a 3d render"
+    (toks,) = parse_phrases([medium])
+    said = fold(toks, medium)
+    assert said is not None and said.suffix and not any(craft in s for s in said.suffix), said.suffix
 
 
 def test_an_item_that_says_where_is_not_the_subjects_setting() -> None:
@@ -301,3 +311,5 @@ def test_a_description_of_two_takes_a_plural_verb() -> None:
     # a thing may end like an agent noun, and only the second one's head noun says who
     assert not describes_several("a gaunt detective with a hawk-like nose and a checked deerstalker")
     assert not describes_several("a lean detective with a deerstalker cap and an inverness cape")
+    assert not describes_several("a dark-haired woman with bold joined brows and a floral headdress")
+    assert describes_several("a knight and an empress in a garden")
