@@ -1000,6 +1000,10 @@ class Genericiser:
                 ):
                     add(_Found(s, e, NameEntry(text[s:e], "copyright", "", source="series"), kind="tag"))
         if tags_style:
+            for f in self._bare_characters(text, analysis):
+                if free(f.start, f.end):
+                    add(f)
+        if tags_style:
             for s, e in _tag_spans(text):  # "by lack", "artist:as109": a tag "by X" of a tag prompt names an artist
                 by_tag = re.fullmatch(
                     r"(?:(?:art\s+)?by\s+|artist:\s*)([\w\-.']+(?:\s+[\w\-.']+){0,2})", text[s:e], re.IGNORECASE
@@ -1423,6 +1427,43 @@ class Genericiser:
             if more is not None:
                 end = more.end()  # "byleth \\(female\\) \\(fire emblem\\)": both qualifiers go with the name
             yield _Found(start, end, entry, kind="series")
+
+    def _bare_characters(self, text: str, analysis: Analysis) -> Iterable[_Found]:
+        """``acheron, honkai star rail``: a character's tag written without its ``\\(series\\)``, the series a
+        tag of its own in the same prompt: the character the table (or the database) knows as
+        ``acheron (honkai: star rail)``, however English its name reads alone ("acheron", "firefly")."""
+        whole = analysis.prior + text + analysis.after
+        qualifiers: set[str] = set()
+        for s, e in _tag_spans(whole):
+            tag = whole[s:e].strip()
+            for source in (self.table, self.db):
+                entry = source.get(tag) if source is not None and tag else None
+                if entry is not None and entry.label == "copyright":
+                    qualifiers.update(normalise_form(q) for q in (entry.name, *entry.aliases, tag))
+        if not qualifiers:
+            return
+        for s, e in _tag_spans(text):
+            lead = s + len(text[s:e]) - len(text[s:e].lstrip())
+            tag = text[s:e].strip()
+            if not re.fullmatch(r"[A-Za-z][\w'’.\- ]*", tag) or len(tag.split()) > 3:
+                continue
+            for q in sorted(qualifiers):
+                entry = next(
+                    (
+                        x
+                        for x in (
+                            self.user.get(f"{tag} ({q})"),
+                            self.table.get(f"{tag} ({q})"),
+                            self.db.get(f"{tag} ({q})") if self.db is not None else None,
+                        )
+                        if x is not None and x.label == "character"
+                    ),
+                    None,
+                )
+                if entry is not None:
+                    analysis.anime = True
+                    yield _Found(lead, lead + len(tag), entry)
+                    break
 
     def _qualifiers(self, surface: str, f: _Found, analysis: Analysis) -> str:
         """The escaped qualifiers of a replaced ``name \\(…\\)``, kept so the prompt keeps its structure: a

@@ -48,6 +48,16 @@ def test_a_tag_prompt_character_of_english_words_goes_with_its_series() -> None:
     assert generic("1girl, zorvessa \\(blimpquest saga\\), red dress").endswith("red dress")
 
 
+def test_a_character_written_without_its_series_is_known_by_the_series_tag_beside_it() -> None:
+    # "acheron" and "firefly" read as English words, but the prompt names their series in a tag of its own:
+    # they are the characters the table knows as "acheron (honkai: star rail)" and "firefly (honkai: star rail)"
+    out = generic("1girl, acheron, honkai star rail, long hair, katana")
+    assert "acheron" not in out and "star rail" not in out and out.startswith("1girl, ") and "katana" in out
+    assert "firefly" not in generic("1girl, firefly, long hair, honkai: star rail")
+    # without the series, the word is the word
+    assert generic("1girl, firefly, long hair, night, fireflies") == "1girl, firefly, long hair, night, fireflies"
+
+
 def test_a_series_tag_named_by_a_qualifier_is_the_copyright_not_a_character() -> None:
     # "hollow knight" is a character the table knows, but after "hornet \(hollow knight\)" it is the series
     found = names("no humans, hornet \\(hollow knight\\), hollow knight, red cloak")
@@ -311,6 +321,11 @@ def test_a_brand_the_database_calls_a_general_tag_stays_in_a_tag_prompt(db: str)
     # "pocky" is a brand the table describes, and a general tag a model was trained on: in a tag prompt it stays
     assert generic("1girl, holding pocky, pocky, smile", tag_database=db) == "1girl, holding pocky, pocky, smile"
     assert "Pocky" not in generic("a girl eating Pocky on a train", tag_database=db)
+
+
+def test_the_tag_database_knows_a_character_written_without_its_series(db: str) -> None:
+    out = generic("1girl, senketsu, blimpquest, plugblade, smile", tag_database=db)
+    assert "senketsu" not in out and "blimpquest" not in out and out.endswith("plugblade, smile")
 
 
 def test_rewrite_and_scrub_take_the_tag_database(db: str) -> None:

@@ -129,6 +129,8 @@ class RulesBackend:
                     framed = piece not in request.breaks
                     subprompt += 0 if piece in request.breaks else 1
                     continue
+                if framed and subprompt and re.match(r"\s*\d", piece):
+                    framed = False  # "AND 3 shooting stars": a number right after AND reads as its weight to some tools
                 framing = np_framings[(i + 7 * subprompt) % len(np_framings)] if framed else None
                 text, body = self._natural_chunk(chunk, rng, request, framing, i)
                 parts.append(text)
