@@ -216,7 +216,8 @@ _SYNTAX_WORDS = frozenset(
 _NON_NOUN_NEXT = frozenset(
     """and or but with without in on at of for from to by as into onto over under near behind beside while
     who which that is are was were be being been has have had its their his her our your my this these
-    those a an the""".split()
+    those a an the made built worn sewn drawn held set shown seen taken thrown woven hung spun cut laid lit
+    stuck sold""".split()  # and the past participles that end in no "-ed" ("Air Jordans made of porcelain")
 )
 # Works an artist's name before them describes: "a Van Gogh painting" -> "a swirling post-impressionist painting".
 _ART_NOUNS = frozenset(
@@ -648,8 +649,17 @@ class Genericiser:
                 label, ner_label = "place", "GPE"
             if label == "place" and ent.label_ == "NORP":
                 continue  # "Japanese", "Gothic": adjectives a prompt needs, not names to replace
-            if label == "place" and acts and len(words) <= 2:
-                label, ner_label = "person", "PERSON"  # "Zorblax waving at the camera": someone, not somewhere
+            if (
+                label == "place"
+                and acts
+                and len(words) <= 2
+                and not re.search(
+                    r"\b(?:in|at|near|from|over|across|around|through|outside|inside)\s+(?:the\s+)?$", before
+                )
+            ):
+                # "Zorblax waving at the camera": someone, not somewhere (but "a kid in Paris eating a croissant":
+                # the action after a place is the subject's)
+                label, ner_label = "person", "PERSON"
             if re.search(r"\s(?:and|&)\s", ent.text) and self.table.get(ent.text) is None:
                 # "Shrek & Donkey", "Lilo and Stitch" read as one ORG: two names (each found on its own), or none
                 if label == "person":
@@ -1111,6 +1121,9 @@ class Genericiser:
                         # product, said as the brand ("a vintage off-road 4x4"), not a stranger
                         model_end = max((b for a, b in ner_spans if a == s and b > e), default=e)
                         if model_end > e and free(s, model_end):
+                            product = table.get(text[e:model_end].strip())  # "Nike Air Jordans": the table's own
+                            if product is not None and product.label == "brand":
+                                entry = product
                             e = model_end
                             surface = text[s:e]
                     if entry is None or inside_ner(s, e):
@@ -1474,12 +1487,14 @@ class Genericiser:
         if f.kind != "series" or "\\(" not in surface:
             return ""
         out = []
-        for m in _SERIES.finditer(surface):
+        marks = list(_SERIES.finditer(surface))
+        for k, m in enumerate(marks):
             qualifier = m.group("series").strip()
             if f.entry.label == "artist":
                 words = "artist"
             elif self._names_a_series(qualifier) or (
                 analysis.style == "tags"
+                and k == len(marks) - 1  # "jeanne d'arc alter \(avenger\) \(fate\)": the series comes last
                 and f.entry.source in ("series", "table")
                 and normalise_form(qualifier) not in _KIND_QUALIFIERS
                 and not (self.db is not None and self.db.is_general(qualifier))

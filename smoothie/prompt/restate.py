@@ -51,7 +51,10 @@ _LOOK_VERBS = frozenset(
 
 # Head nouns of people ("who" rather than "that"); words ending in -er/-ist/-ian/-man/-woman/-ess count too.
 _PERSON_NOUNS = frozenset(
-    """someone somebody person people man men woman women girl girls boy boys child children kid kids lady ladies
+    """mechanic mechanics tailor nomad diplomat architect surgeon medic cadet prophet saint senator mayor sculptor
+    janitor hermit vendor vendors tutor pilgrim pilgrims refugee refugees orc orcs goblin goblins chief deputy
+    judge scout mercenary centurion pharaoh sultan shogun maid maids servant nanny twins
+    someone somebody person people man men woman women girl girls boy boys child children kid kids lady ladies
     gentleman
     gentlemen guy guys baby babies toddler teen teenager adult adults couple family crowd friend friends
     knight knights samurai astronaut astronauts soldier soldiers wizard witch king queen prince princess
@@ -481,8 +484,13 @@ def _is_person(tok: Tok) -> bool:
     return w.endswith(_PERSON_SUFFIXES) and len(w) > 4
 
 
+_ONE = frozenset("a an one this that each every another".split())
+
+
 def _plural(doc: _Doc, head: int) -> bool:
     t = doc.toks[head]
+    if t.tag in _PLURAL_TAGS and any(doc.toks[c].dep == "det" and doc.toks[c].lower in _ONE for c in t.children):
+        return False  # "a green ogre/NNS": the parser's plural tag, but one of them
     if _several(t):
         return True
     alive = _is_person(t) or _is_animal(t)  # "a plumber in a cap and overalls": the overalls are not a second one
@@ -749,10 +757,12 @@ def restatements(toks: Parsed, subs: Mapping[int, str] | None = None) -> list[Re
     # "my dog in a raincoat that jumps": after another modifier, "that" would tie the clause to its noun
     # (the raincoat jumps); "who" can only mean the person
     ambiguous = [k > 0 and not person for k in range(len(shape.mods))]
+    # "a woman wearing a coat who is reading": a second "who" clause would stack on the user's own
+    related = any(m.kind in ("rel", "whose") or _holds_relative(toks, m) for m in shape.mods)
     for k, m in enumerate(shape.mods):
         plain = doc.span(m.a, m.b)
         opts = [(plain, False, "")]
-        if unknown or (ambiguous[k] and m.kind in {"ing", "ed", "with"}):
+        if unknown or ((ambiguous[k] or related) and m.kind in {"ing", "ed", "with"}):
             pass
         elif m.kind in {"ing", "ed"}:
             opts.append((f"{who} {be} {plain}", True, "rel"))
@@ -809,7 +819,11 @@ def restatements(toks: Parsed, subs: Mapping[int, str] | None = None) -> list[Re
 
     # the first action as the predicate: "a woman is laughing in a field" (not for a wildcard or a choice: what
     # it becomes, one thing or several, is not known here, so the action stays a participle)
-    ing = next((k for k, m in enumerate(shape.mods) if m.kind in ("ing",)), None) if not unknown else None
+    ing = (
+        next((k for k, m in enumerate(shape.mods) if m.kind == "ing" and not _holds_relative(toks, m)), None)
+        if not unknown
+        else None
+    )  # "wearing a coat who is reading" keeps its "who" next to the one who reads
     if ing is not None:
         verb_text = base[ing][0]
         pre = join(base[:ing]) if ing else subj
@@ -891,6 +905,12 @@ _PARTS = frozenset(
     surface roof walls wall door windows interior ruins smile gaze expression mane horns antlers shell petals
     leaves branches trunk""".split()
 )
+
+
+def _holds_relative(toks: Parsed, m: _Mod) -> bool:
+    """Whether a modifier holds a relative clause of the subject that the parser hung on its object ("wearing a
+    coat who is reading"): moved or restated, the "who" would end up after the wrong noun."""
+    return any(t.tag in ("WP", "WDT") for t in toks[m.a : m.b])
 
 
 def _possessive(doc: _Doc, shape: _Shape) -> str | None:
@@ -1317,6 +1337,8 @@ def fold(toks: Parsed | None, text: str) -> Fold | None:
             return Fold("setting", tuple(said), f"{prep.capitalize()} {lead}")
         if head in _MEDIUM_HEADS:
             return None  # "children's book illustration" is how it is drawn, not something with it
+        if _is_person(root):
+            return None  # "my grandpa, a retired mechanic": the same one said again, no one "with" him
         if root.tag in _MASS_OR_PLURAL_OK or det:
             return Fold("object", (f"with {words}", *_acl_event(toks, root)))
         return None

@@ -439,7 +439,8 @@ MATERIAL_NOT_BEFORE = frozenset(
     ball balls ceiling ceilings grove groves forest field garden tree trees plant plants cake cakes cookie cookies
     chip chips milk bar bars sauce pudding mousse truffle truffles frosting fountain fountains bunny curtain
     queen king man woman girl boy golem giant maiden heart hearts clearing pond sea lake planet planets world
-    worlds""".split()
+    worlds texture textures pattern patterns effect finish look style tone tones color colors colour colours
+    skin""".split()  # "marble texture", "porcelain skin" is how it looks, never "a texture made of marble"
 )
 
 
@@ -487,7 +488,6 @@ KINDS: dict[str, str] = {
     "cyborg": "cyborg robot",
     "koi": "koi fish",
     "tulip": "tulip flower",
-    "sunflower": "sunflower flower",
     "daisy": "daisy flower",
     "orchid": "orchid flower",
     "lotus": "lotus flower",

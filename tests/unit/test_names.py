@@ -288,6 +288,29 @@ def test_a_brand_with_its_model_name_is_the_brand() -> None:
         assert "someone" not in out and "Defender" not in out and "(:" not in out
 
 
+def test_a_place_before_the_subjects_action_stays_a_place() -> None:
+    # "in Paris eating": the action is the kid's; the place is never someone
+    for prompt, place in (
+        ("a kid in Paris eating a croissant", "Paris"),
+        ("a man sitting on a park bench in Toronto feeding 3 pigeons", "Toronto"),
+    ):
+        out = generic(prompt)
+        assert place in out and "someone" not in out and "a man feeding" not in out, out
+    assert "Zorblax" not in generic("Zorblax waving at the camera")
+
+
+def test_a_landmark_whose_name_reads_like_a_person_stays_whole() -> None:
+    assert generic("Big Ben covered in ivy, matte painting") == "Big Ben covered in ivy, matte painting"
+    assert generic("Big Ben covered in ivy", scrub_places=True).startswith("a gothic")
+
+
+def test_a_brands_product_the_table_knows_is_described_as_that_product() -> None:
+    out = generic("a pair of Nike Air Jordans made of cracked porcelain")
+    assert out == "a pair of high-top leather basketball sneakers made of cracked porcelain", out
+    # a past participle is no noun for the brand to describe: the brand's noun phrase stays whole
+    assert "sportswear" in generic("a Nike Air Max worn by a dog")
+
+
 # --- the tag database ----------------------------------------------------------------------------------
 
 DB = """1girl,0,5000000,
@@ -475,6 +498,12 @@ def test_a_long_run_without_spaces_or_escapes_is_cheap_to_read() -> None:
     # the "\(series\)" scan and spaCy's tokenizer used to be quadratic here (issue 14 item 11); the timing
     # lives in docs/BENCHMARKS.md, this checks the result
     assert generic("<" * 5000 + " Brad Pitt") == "<" * 5000 + " a rugged blond man with a chiseled jaw"
+
+
+def test_only_the_last_of_several_qualifiers_is_read_as_the_series() -> None:
+    # danbooru writes name_(kind)_(series): "avenger" is the character's class, "fate" its series
+    out = generic("jeanne d'arc alter \\(avenger\\) \\(fate\\), 1girl, short hair")
+    assert "\\(avenger\\)" in out and out.count("\\(anime\\)") == 1 and "jeanne" not in out, out
 
 
 def test_a_series_qualifier_keeps_its_escaped_brackets_around_a_description() -> None:

@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from smoothie.prompt import rewrite
 from smoothie.prompt.restate import fold, parse_phrases, present, restatements
 
 pytestmark = pytest.mark.skipif(parse_phrases(["a cat"])[0] is None, reason="spaCy's English model is not installed")
@@ -313,3 +314,19 @@ def test_a_description_of_two_takes_a_plural_verb() -> None:
     assert not describes_several("a lean detective with a deerstalker cap and an inverness cape")
     assert not describes_several("a dark-haired woman with bold joined brows and a floral headdress")
     assert describes_several("a knight and an empress in a garden")
+
+
+def test_a_singular_determiner_makes_one_whatever_the_tag() -> None:
+    lines = rewrite("a green ogre doing yoga at sunrise", n=32).paraphrases
+    assert not any(re.search(r"\bogre (?:are|do)\b", x) for x in lines), lines
+
+
+def test_a_person_said_again_after_a_comma_is_no_companion() -> None:
+    lines = rewrite("my grandpa, a retired 72-year-old mechanic with a grey mustache, leaning on his truck", n=32)
+    assert not any("with a retired" in x for x in lines.paraphrases), lines.paraphrases
+
+
+def test_a_relative_clause_of_the_subject_is_never_stacked_on() -> None:
+    lines = rewrite("a woman wearing a yellow turtleneck who is reading a paperback on a subway", n=32).paraphrases
+    assert not any(re.search(r"\bwho\b.*\bwho\b", x) for x in lines), lines
+    assert not any(re.search(r"\bwears?\b.*\bwho is reading", x) for x in lines), lines

@@ -357,6 +357,8 @@ def test_a_kind_may_be_said_with_its_class_where_it_heads_its_phrase() -> None:
     assert all("samurai" in x and "katana" in x for x in lines)
     assert not any("warrior sword" in x for x in rewrite("a samurai sword on a table", n=32).paraphrases)
     assert any("corgi dog" in x for x in rewrite("a corgi running on a beach, photo", n=32).paraphrases)
+    # a kind the parser misread before its own noun ("a ramen bowl/VBP") stays as written
+    assert not any("noodles" in x for x in rewrite("a hamster napping inside a giant ramen bowl", n=32).paraphrases)
 
 
 @needs_spacy

@@ -26,9 +26,11 @@ FIRST_NAMES = DATA_DIR / "first_names.json"
 GENERAL_TAGS = DATA_DIR / "general_tags.txt"
 TAG_PHRASES = DATA_DIR / "tag_phrases.json"
 
-LABELS = frozenset({"person", "artist", "character", "brand", "artwork", "studio", "setting", "copyright", "item"})
+LABELS = frozenset(
+    {"person", "artist", "character", "brand", "artwork", "studio", "setting", "place", "copyright", "item"}
+)
 STYLE_LABELS = frozenset({"artist", "studio"})  # a style description, used where "by X" / "X style" stood
-ARTICLE_LABELS = frozenset({"person", "character", "artwork", "item"})  # a noun phrase with its article
+ARTICLE_LABELS = frozenset({"person", "character", "artwork", "item", "place"})  # a noun phrase with its article
 # A copyright (series, game, franchise) is dropped where it stands ("1girl, genshin impact" loses the tag): it has
 # no description, only optional style words for "X style"; an item (Excalibur) needs no variants.
 UNDESCRIBED_LABELS = frozenset({"copyright"})

@@ -453,7 +453,7 @@ def _choices(toks: Parsed) -> list[tuple[int, tuple]]:
             and t.dep != "compound"
             and t.i not in blocked
             and not (t.i >= 2 and toks[t.i - 1].lower == "on" and toks[t.i - 2].lower in _PAINTS)  # "oil on oak"
-            and (nxt is None or not nxt.tag.startswith("NN"))
+            and (nxt is None or nxt.tag in _AFTER_A_NOUN_PHRASE)  # not "a ramen bowl/VBP" the parser misread
             and cls not in {x.lower for x in toks}
         ):
             said = kind if t.text.islower() else f"{t.text} {cls}"  # "Corgi" keeps its capital
@@ -493,6 +493,12 @@ def _choices(toks: Parsed) -> list[tuple[int, tuple]]:
         _CHOICES.clear()
     _CHOICES[toks] = out
     return out
+
+
+# What may follow a whole noun phrase: punctuation, a preposition, a conjunction, a participle, an adverb.
+_AFTER_A_NOUN_PHRASE = frozenset(
+    {",", ".", ":", "IN", "CC", "VBG", "VBN", "DT", "RB", "TO", "WDT", "WP", "RP", "-RRB-"}
+)
 
 
 def _kind_of_light(toks: Parsed, t: Tok) -> bool:
@@ -807,7 +813,7 @@ _PREPOSITIONS = frozenset(
     that so""".split()
 )
 _SEVERAL = re.compile(  # a count, never an age ("a 5-year-old girl")
-    r"\b(?:and|or|\d+(?!-)|two|three|four|five|six|seven|eight|nine|ten|dozens?|pairs?|couple)\b|&", re.I
+    r"\b(?:and|or|\d+(?![-\ds])|two|three|four|five|six|seven|eight|nine|ten|dozens?|pairs?|couple)\b|&", re.I
 )
 _ACTION_FOLLOWERS = frozenset({"DT", "IN", "PRP$", "NN", "NNS", "CD", "JJ", "RP", "PH", "PHP", "PHT"})
 
@@ -827,8 +833,12 @@ def _reparse_action(phrase: str, toks: Parsed | None, descriptions: tuple[str, .
             continue  # after a preposition an -ing word is no action of the subject: "a knight in shining armor"
         if t.dep == "amod" and t.head == t.i + 1 and not describes_person(prev.text):
             continue  # it describes the next noun (after someone it is what they do: "a fisherman mending nets")
-        if t.tag == "VBG" and t.dep == "acl":
-            return toks  # read right
+        if (
+            t.tag == "VBG"
+            and t.dep == "acl"
+            and not any(x.dep == "ROOT" and x.tag.startswith("VB") for x in toks[: t.i])
+        ):
+            return toks  # read right (and no word of the subject read as its verb: "a 1980s synthwave/VBP detective")
         if t.i + 1 >= len(toks) or toks[t.i + 1].tag not in _ACTION_FOLLOWERS or present(t.text, False) is None:
             continue
         head = "".join(x.text + x.ws for x in toks[: t.i]).strip()
