@@ -151,7 +151,6 @@ on/IN@grass,bench,wall,carpet,rug,bed,sofa,couch,floor,ground,blanket,towel,pill
 windy/JJ: wind-swept
 sunny/JJ: sunlit | sun-drenched
 sunlit/JJ: sun-drenched
-starry/JJ: star-filled | star-studded
 dusty/JJ: dust-covered
 icy/JJ: ice-covered | ice-coated
 snowy/JJ: snow-covered | snow-clad
@@ -284,6 +283,9 @@ coast/NN: coastline
 shore/NN: shoreline
 shoreline/NN: shore
 store/NN: shop
+photo/NN: photograph
+photos/NNS: photographs
+photograph/NN: photo
 """
 
 
@@ -292,7 +294,8 @@ store/NN: shop
 # woodland", "a sports car" no "sports automobile").
 TWINS_IN_COMPOUNDS = frozenset(
     """sofa couch motorcycle motorcycles motorbike bicycle lab laboratory cafe café
-    burger burgers hamburger hamburgers cellphone smartphone television airplane alley alleyway""".split()
+    burger burgers hamburger hamburgers cellphone smartphone television airplane alley alleyway photo photos
+    photograph""".split()
 )
 
 # Noun twins change at this share of the rate of other synonyms: a reader checks a picture by its nouns.
