@@ -283,9 +283,6 @@ coast/NN: coastline
 shore/NN: shoreline
 shoreline/NN: shore
 store/NN: shop
-photo/NN: photograph
-photos/NNS: photographs
-photograph/NN: photo
 """
 
 
@@ -294,8 +291,7 @@ photograph/NN: photo
 # woodland", "a sports car" no "sports automobile").
 TWINS_IN_COMPOUNDS = frozenset(
     """sofa couch motorcycle motorcycles motorbike bicycle lab laboratory cafe café
-    burger burgers hamburger hamburgers cellphone smartphone television airplane alley alleyway photo photos
-    photograph""".split()
+    burger burgers hamburger hamburgers cellphone smartphone television airplane alley alleyway""".split()
 )
 
 # Noun twins change at this share of the rate of other synonyms: a reader checks a picture by its nouns.
