@@ -1045,9 +1045,23 @@ def _whose_options(doc: _Doc, m: _Mod, person: bool, plural: bool) -> list[tuple
     toks = doc.toks
     verb = toks[m.head]
     subj = next((toks[c] for c in verb.children if toks[c].dep in ("nsubj", "nsubjpass") and c < verb.i), None)
-    if subj is None or subj.left != m.a or doc.word(m.a).lower() != "whose" or subj.right + 1 != verb.i:
+    if subj is None or subj.left != m.a or doc.word(m.a).lower() != "whose":
         return []
     part = doc.span(m.a + 1, subj.right + 1)  # "fur"
+    if (
+        verb.tag in ("VBN", "VBG")
+        and subj.right + 2 == verb.i
+        and toks[subj.right + 1].dep in ("aux", "auxpass")
+        and toks[subj.right + 1].lower in ("is", "are")
+        and part
+    ):  # "whose fur is patterned like a rug" = "with fur patterned like a rug" = "…, its fur patterned like a rug"
+        said = doc.span(verb.i, m.b)
+        opts = [(f"with {part} {said}", True, "with-said")]
+        if not person:
+            opts.append((f", {'their' if plural else 'its'} {part} {said}", True, "its"))
+        return opts
+    if subj.right + 1 != verb.i:
+        return []
     rest = doc.span(verb.i + 1, m.b)  # "like a strawberry"
     v = doc.word(verb.i)
     if not part or verb.tag not in ("VBZ", "VBP"):

@@ -287,8 +287,8 @@ store/NN: shop
 
 
 # Noun twins that stay twins after any noun naming a kind of them ("a science lab" = "a science laboratory",
-# "a racing motorcycle" = "a racing motorbike"); any other twin keeps its word there ("a rain forest" is no "rain
-# woodland", "a sports car" no "sports automobile").
+# "a racing motorcycle" = "a racing motorbike"); any other twin keeps its word there ("a house cat" is no "house
+# feline", "a storm sea" no "storm ocean").
 TWINS_IN_COMPOUNDS = frozenset(
     """sofa couch motorcycle motorcycles motorbike bicycle lab laboratory cafe café
     burger burgers hamburger hamburgers cellphone smartphone television airplane alley alleyway""".split()

@@ -330,3 +330,11 @@ def test_a_relative_clause_of_the_subject_is_never_stacked_on() -> None:
     lines = rewrite("a woman wearing a yellow turtleneck who is reading a paperback on a subway", n=32).paraphrases
     assert not any(re.search(r"\bwho\b.*\bwho\b", x) for x in lines), lines
     assert not any(re.search(r"\bwears?\b.*\bwho is reading", x) for x in lines), lines
+
+
+def test_whose_part_is_said_with_its_participle() -> None:
+    # "whose fur is patterned like a rug" = "with fur patterned like a rug" = "…, its fur patterned like a rug"
+    said = {r.text for r in restatements(parse_phrases(["a cat whose fur is patterned like an old rug"])[0])}
+    assert "a cat with fur patterned like an old rug" in said and "a cat, its fur patterned like an old rug" in said
+    said = {r.text for r in restatements(parse_phrases(["a man whose eyes are glowing"])[0])}
+    assert "a man with eyes glowing" in said and not any("its eyes" in s for s in said)  # a person has no "its"

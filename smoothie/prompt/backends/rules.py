@@ -473,7 +473,7 @@ def _choices(toks: Parsed) -> list[tuple[int, tuple]]:
             and t.lower not in TWINS_IN_COMPOUNDS
             and any(toks[c].dep == "compound" for c in t.children)
         ):
-            continue  # and so does the noun it names a kind of: a "rain forest" is no "rain woodland"
+            continue  # and so does the noun it names a kind of: a "house cat" is no "house feline"
         if t.tag.startswith("NN") and t.i > 0 and toks[t.i - 1].lower in _BOUND_BEFORE_NOUN:
             continue  # "a black cat", "a little boy" are read as one thing: "a black feline", "a little lad" are not
         if t.dep == "amod" and toks[t.head].lower in _STATE_KINDS:
