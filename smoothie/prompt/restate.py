@@ -634,10 +634,22 @@ def _shape(toks: Parsed) -> _Shape | None:
 def _reattach_action(toks: Parsed, root: Tok, mods: list[_Mod]) -> None:
     """ "a caped vigilante in a dark cowl feeding pigeons": the parser hangs "feeding pigeons" on the cowl; a
     closing participle hung on a thing inside the last modifier belongs to the person or animal it follows."""
-    if not mods or mods[-1].kind in ("ing", "ed", "whose", "rel") or not (_is_person(root) or _is_animal(root)):
+    if not mods or mods[-1].kind in ("ing", "ed", "whose", "rel"):
         return
     last = mods[-1]
     n = len(toks)
+    if root.lower in _COLLECTIVES and len(mods) == 1 and toks[last.a].lower == "of":
+        # "a pack of wolves running across a river": the pack runs (the parser hangs it on the wolves)
+        for v in toks[last.a : last.b]:
+            owner = toks[v.head]
+            if v.tag == "VBG" and v.dep == "acl" and v.right == n - 1 and v.left == v.i and owner.head == last.a:
+                if _is_person(owner) or _is_animal(owner):
+                    mods[-1] = _Mod(last.kind, last.a, v.i, last.head)
+                    mods.append(_Mod("ing", v.i, n, v.i))
+                return
+        return
+    if not (_is_person(root) or _is_animal(root)):
+        return
     for v in toks[last.a : last.b]:
         if v.tag == "VBG" and v.dep == "acl" and v.right == n - 1 and v.left == v.i and v.i > last.a:
             owner = toks[v.head]
@@ -646,6 +658,12 @@ def _reattach_action(toks: Parsed, root: Tok, mods: list[_Mod]) -> None:
                 mods.append(_Mod("ing", v.i, n, v.i))
             return
 
+
+# Nouns that name a group of people or animals ("a pack of wolves"): what the members do, the group does.
+_COLLECTIVES = frozenset(
+    """pack herd flock group crowd swarm school pride team family troop band gang pod colony litter bunch couple
+    pair trio quartet line row army squad crew choir""".split()
+)
 
 _ANIMALS = frozenset(
     """cat cats kitten kittens dog dogs puppy puppies fox foxes wolf wolves bear bears bird birds owl owls horse

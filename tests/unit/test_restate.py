@@ -338,3 +338,11 @@ def test_whose_part_is_said_with_its_participle() -> None:
     assert "a cat with fur patterned like an old rug" in said and "a cat, its fur patterned like an old rug" in said
     said = {r.text for r in restatements(parse_phrases(["a man whose eyes are glowing"])[0])}
     assert "a man with eyes glowing" in said and not any("its eyes" in s for s in said)  # a person has no "its"
+
+
+def test_what_the_members_of_a_group_do_the_group_does() -> None:
+    said = {r.text for r in restatements(parse_phrases(["a pack of wolves running across a frozen river"])[0])}
+    assert "a pack of wolves runs across a frozen river" in said
+    assert "a pack of wolves is running across a frozen river" in said
+    # a heap of things does nothing
+    assert len(restatements(parse_phrases(["a pile of books sitting on a desk"])[0])) == 1
