@@ -1366,10 +1366,15 @@ class Genericiser:
             first = max(0, len(words) - 4)
             # the longest run of last words that some table knows ("cat Emma Watson \\(x\\)": "Emma Watson"),
             # else, in a sentence, the capitalised last words; in a tag, the tag's last four words
+            tail_known = ""  # "ryoumen sukuna \(jujutsu kaisen\)": a tag whose last words the table knows
             for k in range(first, len(words)):
                 cand = name[words[k].start() :]
                 if any(t is not None and t.get(cand) is not None for t in (self.user, self.table, self.db)):
-                    first = k
+                    lead_word = words[first].group().lower()
+                    if analysis.style == "tags" and k > first and not _acting(lead_word) and lead_word != "by":
+                        tail_known = cand  # in a tag, the whole tag is the name: no "ryoumen" is left behind
+                    else:
+                        first = k
                     break
             else:
                 if analysis.style != "tags":
@@ -1382,6 +1387,8 @@ class Genericiser:
             surface = text[start : m.end()]
             key = tag_key(surface)
             entry = self.user.get(key) or self.table.get(key)
+            if entry is None and tail_known:
+                entry = self.user.get(tail_known) or self.table.get(tail_known)
             if entry is None and self.db is not None:
                 hit = self.db.lookup(key)
                 if hit is not None:

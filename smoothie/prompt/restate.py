@@ -353,11 +353,61 @@ def parse_phrases(phrases: Sequence[str]) -> list[Parsed | None]:
 _CACHE: dict[str, Parsed] = {}
 
 
+# A gerund naming what a thing is for ("a charging station", "a swimming pool"): a noun, never an action.
+_GERUND_COMPOUNDS = frozenset(
+    f"{g} {n}"
+    for g, nouns in {
+        "charging": "station stations port cable",
+        "parking": "lot lots garage meter space spot",
+        "swimming": "pool pools",
+        "dining": "table room hall",
+        "living": "room",
+        "washing": "machine line",
+        "fishing": "rod rods boat boats net nets village pier",
+        "sleeping": "bag bags",
+        "walking": "stick cane",
+        "shopping": "cart carts bag bags mall street district",
+        "running": "shoes track",
+        "cutting": "board",
+        "baking": "sheet tray dish",
+        "waiting": "room area",
+        "dressing": "table room gown",
+        "rolling": "pin",
+        "frying": "pan",
+        "boxing": "ring gloves",
+        "climbing": "wall gear rope",
+        "skating": "rink",
+        "filling": "station",
+        "landing": "pad strip",
+        "drinking": "fountain glass",
+        "writing": "desk",
+        "reading": "glasses lamp nook corner room",
+        "sewing": "machine kit",
+        "racing": "car cars bike track",
+        "training": "ground grounds",
+        "diving": "board",
+        "hiking": "boots trail",
+        "spinning": "wheel",
+        "sailing": "ship ships boat",
+        "gaming": "chair setup room console",
+        "cooking": "pot class",
+        "mixing": "bowl",
+        "changing": "room",
+        "boarding": "pass school",
+        "ironing": "board",
+    }.items()
+    for n in nouns.split()
+)
+
+
 def _adjectives_before_nouns(toks: Parsed) -> Parsed:
     """A word the lexicon knows only as an adjective, tagged a noun in a compound before a noun ("cozy/NN cabin
     interior" in a fragment): an adjective modifying that noun."""
     out = list(toks)
     for k, t in enumerate(toks[:-1]):
+        if t.tag == "VBG" and f"{t.lower} {toks[k + 1].lower}" in _GERUND_COMPOUNDS:
+            out[k] = replace(t, tag="NN", dep="compound")  # "a car charging station": a station, no car charging
+            continue
         if t.tag != "NN" or t.dep != "compound" or toks[k + 1].tag not in ("NN", "NNS"):
             continue
         entries = senses().get(t.lower, ())
@@ -1074,10 +1124,10 @@ def _whose_options(doc: _Doc, m: _Mod, person: bool, plural: bool) -> list[tuple
         and part
     ):  # "whose fur is patterned like a rug" = "with fur patterned like a rug" = "…, its fur patterned like a rug"
         said = doc.span(verb.i, m.b)
-        opts = [(f"with {part} {said}", True, "with-said")]
+        with_said: list[tuple[str, bool, str]] = [(f"with {part} {said}", True, "with-said")]
         if not person:
-            opts.append((f", {'their' if plural else 'its'} {part} {said}", True, "its"))
-        return opts
+            with_said.append((f", {'their' if plural else 'its'} {part} {said}", True, "its"))
+        return with_said
     if subj.right + 1 != verb.i:
         return []
     rest = doc.span(verb.i + 1, m.b)  # "like a strawberry"

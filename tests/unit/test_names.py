@@ -500,6 +500,12 @@ def test_a_long_run_without_spaces_or_escapes_is_cheap_to_read() -> None:
     assert generic("<" * 5000 + " Brad Pitt") == "<" * 5000 + " a rugged blond man with a chiseled jaw"
 
 
+def test_a_tag_whose_last_words_the_table_knows_goes_whole() -> None:
+    # "ryoumen sukuna \(jujutsu kaisen\)": the table knows "sukuna"; the tag's first word goes with it
+    out = generic("2boys, ryoumen sukuna \\(jujutsu kaisen\\), pink hair, fighting")
+    assert "ryoumen" not in out and "sukuna" not in out and out.startswith("2boys, ") and "fighting" in out, out
+
+
 def test_only_the_last_of_several_qualifiers_is_read_as_the_series() -> None:
     # danbooru writes name_(kind)_(series): "avenger" is the character's class, "fate" its series
     out = generic("jeanne d'arc alter \\(avenger\\) \\(fate\\), 1girl, short hair")

@@ -346,3 +346,9 @@ def test_what_the_members_of_a_group_do_the_group_does() -> None:
     assert "a pack of wolves is running across a frozen river" in said
     # a heap of things does nothing
     assert len(restatements(parse_phrases(["a pile of books sitting on a desk"])[0])) == 1
+
+
+def test_a_gerund_naming_what_a_thing_is_for_is_no_action() -> None:
+    lines = rewrite("a painting of a modern car charging station at night", n=32).paraphrases
+    assert not any(re.search(r"\bcharges\b|is charging|that charges", x) for x in lines), lines
+    assert any("charges" in x for x in rewrite("a kid charging his phone at a cafe", n=32).paraphrases)
