@@ -10,7 +10,7 @@ What is deliberately absent: ages, genders, numbers, colours and directions (the
 anyway), art media and trained quality tags (they are what a model was trained on), the nouns and verbs that
 carry the picture — a kitchen is never a galley, a table never a desk, "playing" never "toying" — and the
 adjectives that describe it physically (size, light, material: "giant", "glowing", "wooden"). What varies:
-words of mood and judgement ("cozy" → "snug", "eerie" → "uncanny"), weather adjectives said with their own
+words of mood and judgement ("eerie" → "uncanny", "tired" → "weary"), weather adjectives said with their own
 noun ("rainy" → "rain-soaked"), a few plain-English noun twins every reader treats as the same thing
 (woman/lady, sofa/couch, woods/forest), used sparingly (:data:`NOUN_RATE`), and a few verb twins that name the
 same action (shouting/yelling, repairing/fixing, floating/drifting).
@@ -36,8 +36,6 @@ pretty/JJ: lovely
 lovely/JJ: beautiful | charming
 gorgeous/JJ: stunning | beautiful
 stunning/JJ: gorgeous | breathtaking
-cozy/JJ: snug
-cosy/JJ: snug
 moody/JJ: atmospheric | brooding
 atmospheric/JJ: moody
 cinematic/JJ: filmic | film-like
