@@ -216,8 +216,8 @@ _SYNTAX_WORDS = frozenset(
 _NON_NOUN_NEXT = frozenset(
     """and or but with without in on at of for from to by as into onto over under near behind beside while
     who which that is are was were be being been has have had its their his her our your my this these
-    those a an the made built worn sewn drawn held set shown seen taken thrown woven hung spun cut laid lit
-    stuck sold""".split()  # and the past participles that end in no "-ed" ("Air Jordans made of porcelain")
+    those a an the made built worn sewn drawn held shown seen taken thrown woven hung spun laid lit stuck
+    sold""".split()  # and the past participles that end in no "-ed" ("Air Jordans made of porcelain")
 )
 # Works an artist's name before them describes: "a Van Gogh painting" -> "a swirling post-impressionist painting".
 _ART_NOUNS = frozenset(
