@@ -295,7 +295,7 @@ def test_an_item_that_says_where_is_not_the_subjects_setting() -> None:
 
 
 def test_a_lexicon_adjective_tagged_a_noun_before_a_noun_is_an_adjective() -> None:
-    toks = parse_phrases(["cozy cabin interior"])[0]
+    toks = parse_phrases(["rustic cabin interior"])[0]
     if toks is None:
         pytest.skip("no spaCy English model")
     assert (toks[0].tag, toks[0].dep) == ("JJ", "amod")
