@@ -401,8 +401,9 @@ _GERUND_COMPOUNDS = frozenset(
 
 
 def _adjectives_before_nouns(toks: Parsed) -> Parsed:
-    """A word the lexicon knows only as an adjective, tagged a noun in a compound before a noun ("cozy/NN cabin
-    interior" in a fragment): an adjective modifying that noun."""
+    """A word the lexicon knows only as an adjective, tagged a noun in a compound before a noun ("rustic/NN cabin
+    interior" in a fragment): an adjective modifying that noun; and a gerund naming what a thing is for, tagged a
+    verb ("a car charging/VBG station"): a noun in a compound."""
     out = list(toks)
     for k, t in enumerate(toks[:-1]):
         if t.tag == "VBG" and f"{t.lower} {toks[k + 1].lower}" in _GERUND_COMPOUNDS:
@@ -485,8 +486,8 @@ def describes_several(description: str) -> bool:
 def _second_one(head: str) -> bool:
     if head in _PERSON_NOUNS or head in _ANIMALS:
         return True
-    if head.endswith(("ness", "ress")) and head not in _PERSONS_RESS:
-        return False  # "a floral headdress", "a dress"
+    if _ress_thing(head):
+        return False
     return (
         head.endswith(("ian", "ist", "man", "woman", "men", "women", "ess")) and len(head) > 4 and not _not_person(head)
     )
@@ -529,9 +530,14 @@ def _is_person(tok: Tok) -> bool:
         return True
     if _not_person(w) or tok.tag not in NOUN_TAGS:
         return False
-    if w.endswith(("ness", "ress")) and w not in _PERSONS_RESS:
-        return False  # "darkness", "a dress", "a fortress"
+    if _ress_thing(w):
+        return False
     return w.endswith(_PERSON_SUFFIXES) and len(w) > 4
+
+
+def _ress_thing(word: str) -> bool:
+    """A thing that ends like "actress" ("darkness", "a dress", "a fortress", "a floral headdress")."""
+    return word.endswith(("ness", "ress")) and word not in _PERSONS_RESS
 
 
 _ONE = frozenset("a an one this that each every another".split())
@@ -683,30 +689,26 @@ def _shape(toks: Parsed) -> _Shape | None:
 
 def _reattach_action(toks: Parsed, root: Tok, mods: list[_Mod]) -> None:
     """ "a caped vigilante in a dark cowl feeding pigeons": the parser hangs "feeding pigeons" on the cowl; a
-    closing participle hung on a thing inside the last modifier belongs to the person or animal it follows."""
+    closing participle hung on a thing inside the last modifier belongs to the person or animal it follows. "a pack
+    of wolves running across a river": hung on the members of a group, it is the group's."""
     if not mods or mods[-1].kind in ("ing", "ed", "whose", "rel"):
         return
     last = mods[-1]
     n = len(toks)
-    if root.lower in _COLLECTIVES and len(mods) == 1 and toks[last.a].lower == "of":
-        # "a pack of wolves running across a river": the pack runs (the parser hangs it on the wolves)
-        for v in toks[last.a : last.b]:
-            owner = toks[v.head]
-            if v.tag == "VBG" and v.dep == "acl" and v.right == n - 1 and v.left == v.i and owner.head == last.a:
-                if _is_person(owner) or _is_animal(owner):
-                    mods[-1] = _Mod(last.kind, last.a, v.i, last.head)
-                    mods.append(_Mod("ing", v.i, n, v.i))
-                return
+    collective = root.lower in _COLLECTIVES and len(mods) == 1 and toks[last.a].lower == "of"
+    if not collective and not (_is_person(root) or _is_animal(root)):
         return
-    if not (_is_person(root) or _is_animal(root)):
+    for v in toks[last.a + 1 : last.b]:
+        if v.tag != "VBG" or v.dep != "acl" or v.right != n - 1 or v.left != v.i:
+            continue
+        owner = toks[v.head]
+        if collective and owner.head != last.a:
+            continue
+        alive = _is_person(owner) or _is_animal(owner)
+        if alive if collective else (owner.i != root.i and not alive):
+            mods[-1] = _Mod(last.kind, last.a, v.i, last.head)
+            mods.append(_Mod("ing", v.i, n, v.i))
         return
-    for v in toks[last.a : last.b]:
-        if v.tag == "VBG" and v.dep == "acl" and v.right == n - 1 and v.left == v.i and v.i > last.a:
-            owner = toks[v.head]
-            if owner.i != root.i and not _is_person(owner) and not _is_animal(owner):
-                mods[-1] = _Mod(last.kind, last.a, v.i, last.head)
-                mods.append(_Mod("ing", v.i, n, v.i))
-            return
 
 
 # Nouns that name a group of people or animals ("a pack of wolves"): what the members do, the group does.
