@@ -23,7 +23,9 @@ variants. The reasons are short stable codes:
 Everything is compared on the words outside syntax; words the generic itself has never count against a
 candidate (a user who wrote "a young girl" keeps "young"), nor do the faults of the generic's own text
 (:func:`inherent`): a prompt that already says "a a street" or repeats "near the" forty times cannot have its
-paraphrases refused as ``garbled`` or ``repeat``.
+paraphrases refused as ``garbled`` or ``repeat``. Each BREAK/AND part is its own text for this: "a beach at
+sunset AND a storm" is not garbled, though read through it says "sunset a storm"; "at sunset, a beach AND a
+storm" is (a garble the generic says, as whole words, never counts).
 """
 
 from __future__ import annotations
@@ -95,6 +97,7 @@ _STOP = frozenset(
 )
 _TOKEN = re.compile(r"[a-z0-9_+]+(?:['’\-][a-z0-9_+]+)*")
 _DOUBLED_ARTICLE = re.compile(r"\b(a|an|the)\s+(a|an|the)\b")
+_SEPARATOR = re.compile(r"\b(?:AND|BREAK)\b(?:\s*:\s*[-+]?(?:\d+\.?\d*|\.\d+))?")
 _BROKEN_PHRASE = re.compile(r"\b(a|an|the)\s+[\w\-]+\s+(a|an|the)\s")
 _DOUBLED_WORD = re.compile(r"\b([a-z][\w\-']*)\s+\1\b")
 _A_BEFORE_VOWEL = re.compile(r"\ba\s+([aeiou][\w\-]*)")
@@ -287,7 +290,10 @@ def _inherent(generic: str) -> frozenset[str]:
     own: set[str] = set()
     if g is None:
         return frozenset()
-    if _garbled(_BLANK, g):
+    # its own text, each BREAK/AND part on its own: read through, "a beach at sunset AND a storm" says "sunset a
+    # storm", which is no fault of the user's (a candidate still may not garble across the separator)
+    parts = _view(_SEPARATOR.sub(", ", generic))
+    if _garbled(_BLANK, parts if parts is not None else g):
         own.add("garbled")
     if _repeated(_BLANK, g):
         own.add("repeat")
@@ -434,15 +440,21 @@ def _own_colours(generic_plain: str, descriptions: tuple[str, ...]) -> Counter[s
 
 def _garbled(g: _View, c: _View) -> bool:
     gp, cp = g.plain, c.plain
+
+    def theirs(phrase: str) -> bool:  # the user wrote it, as whole words ("a beach a" is not in "a beach at")
+        return re.search(r"(?<![\w-])" + re.escape(phrase.strip()) + r"(?![\w-])", gp) is not None
+
     for rx in (_DOUBLED_ARTICLE, _DOUBLED_WORD):
-        if any(m.group(0) not in gp for m in rx.finditer(cp)):
+        if any(not theirs(m.group(0)) for m in rx.finditer(cp)):
             return True
-    if any(m.group(0).strip() not in gp for m in _BROKEN_PHRASE.finditer(cp + " ")):
+    if any(not theirs(m.group(0)) for m in _BROKEN_PHRASE.finditer(cp + " ")):
         return True
     for m in _A_BEFORE_VOWEL.finditer(cp):
-        if not _A_EXCEPTIONS.match(m.group(1)) and m.group(0) not in gp:
+        if not _A_EXCEPTIONS.match(m.group(1)) and not theirs(m.group(0)):
             return True
-    return any(not _AN_EXCEPTIONS.match(m.group(1)) and m.group(0) not in gp for m in _AN_BEFORE_CONSONANT.finditer(cp))
+    return any(
+        not _AN_EXCEPTIONS.match(m.group(1)) and not theirs(m.group(0)) for m in _AN_BEFORE_CONSONANT.finditer(cp)
+    )
 
 
 # "under" said another way: "beneath a full moon" = "underneath a full moon" = "under a full moon".

@@ -109,6 +109,12 @@ def test_the_generics_own_faults_never_count_against_a_candidate() -> None:
     messy = "a a cat on a red sofa, a dog on a red sofa"
     assert inherent(messy) == {"garbled", "repeat"}
     assert check(messy, "an a cat resting on a red sofa, a dog lying on a red sofa, a red sofa") == ()
+    # each AND part is the user's text on its own: read through AND, "sunset a storm" is no fault of theirs, and a
+    # candidate that ends a part on "a beach" before "a storm" garbles ("a beach a" is not in "a beach at")
+    both = "a beach at sunset AND a storm over the sea AND a boat"
+    assert inherent(both) == frozenset()
+    assert check(both, "at sunset, a beach AND a storm over the sea AND a boat") == ("garbled",)
+    assert check(both, "a beach in the glow of sunset AND a storm over the sea AND a boat") == ()
     # every other reason still counts
     assert check(messy, "a a kitten on a blue sofa, a dog on a red sofa") == ("colour",)
     # and a phrase the user said once, said twice, is still a repeat ("dark hair" is theirs twice, not this)
