@@ -35,7 +35,9 @@ def article(phrase: str) -> str:
         digits = number.group(0)
         eleven = len(digits) in (2, 4, 5) and digits[:2] in ("11", "18")
         return "an" if digits[0] == "8" or eleven else "a"
-    if low.startswith(("one", "uni", "use", "usu", "eu", "ur")) and not low.startswith("und"):
+    if low.startswith(("one", "uni", "use", "usu", "eu", "ur", "uti", "uten", "uto", "uku", "ufo", "ubiq")) and not (
+        low.startswith("und")
+    ):
         return "a"
     return "an" if re.match(r"(?i)[aeio]|u(?!n[iu]|s[eu])|hon(?:est|ou?r)|hour|heir", phrase) else "a"
 

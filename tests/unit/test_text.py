@@ -27,3 +27,15 @@ def test_counted_gives_one_countable_thing_its_article() -> None:
     assert counted("green-logo coffeehouse chain serving frothy lattes in paper cups").startswith("a green-logo")
     for stuff in ("luxury fashion", "spiced cherry soda", "swoosh-logo athletic shoes", "a glossy magazine"):
         assert counted(stuff) == stuff
+
+
+def test_a_u_said_as_you_takes_a() -> None:
+    # "an utility belt" was a paraphrase readers flagged: a "yoo" sound takes "a", an "uh" sound "an"
+    assert [article(p) for p in ("utility belt", "utopian city", "ukulele", "UFO", "umbrella", "ugly duckling")] == [
+        "a",
+        "a",
+        "a",
+        "a",
+        "an",
+        "an",
+    ]
