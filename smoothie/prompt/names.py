@@ -86,11 +86,17 @@ _ROLE_NOUN = (
     r"(?:daughter|son|wife|husband|mother|father|mom|mum|dad|sister|brother|grandmother|grandfather|grandma|"
     r"grandpa|granddaughter|grandson|aunt|uncle|niece|nephew|cousin|friend|girlfriend|boyfriend|fiancee|"
     r"fiance|partner|baby|child|kid|boss|teacher|neighbou?r|dog|cat|puppy|kitten|horse|pony|parrot|hamster|"
-    r"rabbit|bunny|pet)"
+    r"rabbit|bunny|pet|kitty|tabby|retriever|labrador|lab|corgi|pug|poodle|beagle|husky|terrier|bulldog|"
+    r"dachshund|chihuahua|spaniel|collie|shepherd|doodle|greyhound|dalmatian|rottweiler|doberman|pomeranian|"
+    r"shiba|goldfish|turtle|tortoise|lizard|gecko|iguana|snake|ferret|budgie|cockatiel|canary|goat|pig|hen|"
+    r"chicken|duck|cow|guinea\s+pig)"
 )
+# up to three words between the owner and the role: "my golden retriever Biscuit", "my fat orange tabby Milo"
+_ROLE_MODIFIERS = r"(?:[a-z][a-z'-]*\s+){0,3}"
 # "my dog Biscuit", "my dog, Biscuit", "a dog Biscuit"; never "a cat, Zorblax" (a list: the next item)
 _ROLE_CONTEXT = re.compile(
-    rf"\b(?:(?:my|our|his|her|their|your)\s+{_ROLE_NOUN}\s*,?\s+|(?:a|the)\s+{_ROLE_NOUN}\s+)$", re.IGNORECASE
+    rf"\b(?:(?:my|our|his|her|their|your)\s+{_ROLE_MODIFIERS}{_ROLE_NOUN}\s*,?\s+|(?:a|the)\s+{_ROLE_NOUN}\s+)$",
+    re.IGNORECASE,
 )
 # "Greek goddess Athena", "detective Conan": a lower-case title noun right before a capitalised name says who.
 _TITLE_NOUN_CONTEXT = re.compile(
@@ -613,6 +619,7 @@ class Genericiser:
             if label == "brand" and (
                 words[-1] in _PLACE_HEADS
                 or words[0] in _PLACE_HEADS
+                or (words[0] == "the" and len(words) > 1)  # "the Taj Mahal reflected in a pond": a landmark
                 or re.search(
                     r"\b(?:in|at|near|from|outside|around|across|over|inside|beside|behind|beneath|under|towards?"
                     r"|front\s+of|next\s+to|top\s+of|steps\s+of|foot\s+of)\s+(?:the\s+)?$",
@@ -764,6 +771,11 @@ class Genericiser:
                 words[-1] in _GENERAL_HEADS() or (words[-1] in noun_lemmas() and words[0] not in _given_names())
             ):
                 return False  # "ferris wheel", "petri dish": a kind of thing its last word names ("taylor swift" stays)
+            if len(words) >= 2 and is_english_word(words[0]) and words[0] not in _given_names():
+                return False  # "moody neo-noir vibes": an adjective opens it; a lower-case name opens with a name
+            nxt = re.match(r"\s+([a-z][\w-]*)", context[start + len(text) : start + len(text) + 30])
+            if len(words) == 1 and nxt is not None and _modified(nxt.group(1)) and words[0] not in _given_names():
+                return False  # "kaiju movie still": one unknown lower-case word before a noun modifies it
             return not all(is_english_word(w) for w in words)
         if all(is_english_word(w) for w in words):
             # "Rainy" opening a prompt is not a name; "Brad Pitt" (two capitals) or "Pearl" mid-prompt may be
@@ -1794,6 +1806,10 @@ class Genericiser:
             return left, surface, 0
         if label == "place":
             generic = entry.generic or _PLACE_GENERIC.get(f.ner_label, "a place")
+            if generic.startswith("the "):
+                generic = generic[4:]  # "the Taj Mahal" as NER read it
+            if re.match(r"(?:a|an)\s", generic) and (the := re.search(r"\b[Tt]he\s+$", left)):
+                left = left[: the.start()]  # "the Colosseum at night" -> "a ruined stone amphitheater at night"
             analysis.found.append(Name(surface, "place", generic, entry.source))
             return left, generic, 0
         if label == "artwork" and (maker := _UNKNOWN_OWNER.search(left)) is not None:
@@ -1868,8 +1884,16 @@ class Genericiser:
         next_word = re.match(r"^(?:['’]s)?\s+([A-Za-z][\w\-]*)", right)
         nxt = next_word.group(1).lower() if next_word else ""
         possessive = right.startswith(("'s", "’s"))
+        # "Nike running shoe", "a Tesla charging station": an -ing word and a noun after a brand are its product
+        ing_noun = re.match(r"^\s+[a-z]+ing\s+([a-z][\w\-]*)", right)
         as_adjective = (
-            (label == "brand" and nxt and nxt not in _NON_NOUN_NEXT and not nxt.endswith(("ing", "ed")))
+            (
+                label == "brand"
+                and nxt
+                and nxt not in _NON_NOUN_NEXT
+                and not (nxt.endswith(("ing", "ed")) and is_english_word(nxt))  # "Mercedes-Benz gullwing" is a car
+            )
+            or (label == "brand" and ing_noun is not None and _modified(ing_noun.group(1)))
             or (label in ("person", "character") and nxt in _MERCH_NOUNS and entry.modifier)
             or (label in _STYLE_LABELS and possessive and nxt and nxt not in _NON_NOUN_NEXT)
             or (label in _STYLE_LABELS and nxt in _ART_NOUNS)  # "a Van Gogh painting": the artist's look
@@ -2118,6 +2142,9 @@ class Genericiser:
             head, replacement = left, style  # "in the style of X" -> "in the style of <style>"
             if ends_in_style and " of " in context:  # not "in the style of painterly style"
                 head = left[:start] + f"in {_article(style)} "
+            elif " of " in context and not verb:  # "in the style of a painterly animated film still …"
+                replacement = _counted_style(style)
+                variants = tuple(_counted_style(v) for v in variants)
         elif verb:
             lead = left[:start] + (f"{noun} " if noun else "")
             how = f"in {_article(style)} " if ends_in_style else "in the style of "
@@ -2652,6 +2679,23 @@ def _gender(name: str, analysis: Analysis) -> str:
     if first in names["male"]:
         return "male"
     return analysis.cues.gender
+
+
+# Nouns a style description may be one of: "in the style of a painterly film still", never "of painterly film still".
+_COUNTED_STYLE_HEADS = frozenset(
+    """still scene canvas painting portrait frame illustration print photo photograph drawing sketch poster image
+    render woodcut engraving etching lithograph mural fresco panel tableau landscape seascape cityscape comic
+    page spread cover shot snapshot picture poem film movie composition""".split()
+)
+
+
+def _counted_style(style: str) -> str:
+    """``style`` with "a"/"an" when it names one countable work ("painterly animated film still with …")."""
+    if re.match(r"(?:a|an|the)\s", style, re.IGNORECASE):
+        return style
+    head = re.split(r"\s+(?:with|of|in|and|from|by|on|under|against|where|that)\s+|,", style, maxsplit=1)[0]
+    last = head.split()[-1].lower() if head.split() else ""
+    return f"{_article(style)} {style}" if last in _COUNTED_STYLE_HEADS else style
 
 
 def _unsaid(description: str, right: str) -> str:
