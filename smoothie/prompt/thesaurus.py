@@ -25,7 +25,14 @@ from functools import lru_cache
 _AFLOAT = (
     "astronaut,astronauts,cosmonaut,diver,swimmer,man,woman,girl,boy,person,cat,dog,balloon,balloons,lantern,"
     "lanterns,boat,boats,raft,leaf,leaves,petals,feather,feathers,cloud,clouds,jellyfish,bubble,bubbles,iceberg,"
-    "ice,bottle,ship,debris,snowflakes,embers,orbs,orb,candles,books,jellyfishes"
+    "ice,bottle,ship,airship,airships,blimp,zeppelin,spaceship,spacecraft,satellite,debris,snowflakes,embers,orbs,orb,candles,books,jellyfishes"
+)
+
+# What soars when it flies (a fly or a flying car does not).
+_FLIERS = (
+    "bird,birds,eagle,eagles,hawk,hawks,falcon,falcons,raven,ravens,crow,crows,seagull,seagulls,gull,gulls,owl,"
+    "owls,dragon,dragons,phoenix,griffin,wyvern,albatross,condor,vulture,vultures,swan,swans,geese,crane,cranes,"
+    "pegasus,angel,angels,kite,kites,glider,hang-glider"
 )
 
 # word/TAGS[@head,head…]: alternative | alternative   (a word on several lines with the same alternatives: the
@@ -61,7 +68,6 @@ foggy/JJ: fog-bound | fog-shrouded
 misty/JJ: mist-shrouded | mist-covered
 elegant/JJ: graceful | refined
 graceful/JJ: elegant
-fluffy/JJ: fuzzy | downy
 majestic/JJ: regal | stately
 mysterious/JJ: enigmatic
 eerie/JJ: uncanny | creepy
@@ -78,7 +84,6 @@ messy/JJ: cluttered
 cluttered/JJ,VBN: messy
 tidy/JJ: neat | orderly
 clean/JJ: spotless | tidy
-minimalist/JJ: minimal
 sleepy/JJ: drowsy
 curious/JJ: inquisitive
 fierce/JJ: ferocious
@@ -124,10 +129,8 @@ sparkling/JJ: glittering
 glittering/JJ: sparkling
 candlelit/JJ,VBN: candle-lit
 frantic/JJ: frenzied | hectic
-proud/JJ: dignified
 lonely/JJ: solitary
 solitary/JJ: lone
-slowly/RB: unhurriedly
 softly/RB: gently
 gently/RB: softly
 quietly/RB: silently
@@ -144,7 +147,7 @@ by/IN@campfire,hearth,wall,tree: beside | next to
 at/IN@pond,lake,river,stream,shore,fountain,creek,waterfall,seashore: by | beside
 near/IN: beside | close to
 on/IN@table,desk,shelf,pedestal,plinth,throne,stool,ledge,sill,windowsill,rock,boulder,hill,hilltop,cliff: atop | upon
-on/IN@horse,horseback,roof,rooftop,cake,stack,pile,branch,log,tree,pillar,tower,mountain,cabinet: atop | upon
+on/IN@horse,horseback,cake,stack,pile,branch,log,tree,pillar,tower,mountain,cabinet: atop | upon
 on/IN@grass,bench,wall,carpet,rug,bed,sofa,couch,floor,ground,blanket,towel,pillow,cushion,chair,armchair,sand: upon
 windy/JJ: wind-swept
 sunny/JJ: sunlit | sun-drenched
@@ -170,7 +173,8 @@ in/IN@bathroom,bathtub,bedroom,classroom,laboratory,lab,factory,warehouse,hangar
 in/IN@tavern,inn,saloon,restaurant,diner,cafeteria,canteen,pub,bar,cafe,café,gym,arena,dojo,spaceship,cockpit: inside
 in/IN@forge,smithy,stable,ballroom,nursery,bookstore,bookshop,arcade,casino,nightclub,spa,sauna,kitchenette: inside
 on/IN@counter,countertop,worktop,bar,ledge,mantel,mantelpiece,dresser,nightstand,bookshelf,crate,barrel: atop | upon
-on/IN@stage,platform,balcony,porch,deck,pier,dock,roof,rooftops,ridge,mountaintop,summit,peak,dune,cliffs: atop | upon
+on/IN@stage,ridge,mountaintop,summit,peak,dune,cliffs: atop | upon
+on/IN@platform,balcony,porch,deck,pier,dock,roof,rooftop,rooftops: upon
 on/IN@beach,shore,street,road,path,bridge,lawn,field,meadow,hillside,riverbank,bank,pavement,sidewalk: upon
 on/IN@table,tabletop,plate,tray,saucer,windowsill,sill,shelf,pillow,cushion,pad,leaf,lily,stone,skateboard: upon
 by/IN@fireside,lake,lakeside,window,windows,sea,seaside,ocean,bed,bedside: beside | next to
@@ -184,7 +188,7 @@ under/IN@streetlamp,lamppost,lamp,lights,sun,moonlight,starlight,stairs,staircas
 under/IN@dome,roof,awning,porch,tent,quilt,duvet,boughs,willow: beneath | underneath
 beneath/IN@moon,stars,sky,skies,tree,trees,bridge,table,umbrella,arch,archway,blanket,clouds,canopy,blossoms: under
 amid/IN: among | amidst
-in/IN@desert,wilderness,countryside,rain,snow,snowfall,storm,cold,wind,fields,field,meadow,woods,prairie: out in
+in/IN@desert,wilderness,countryside,rain,snow,snowfall,storm,cold,fields,field,meadow,prairie: out in
 asleep/JJ: fast asleep | sound asleep
 jumping/VBG: leaping
 among/IN: amid | amidst
@@ -219,6 +223,20 @@ drifting/VBG@{_AFLOAT}: floating
 shouting/VBG: yelling
 yelling/VBG: shouting
 massive/JJ: huge | enormous
+huge/JJ: enormous | massive
+enormous/JJ: huge | massive
+gigantic/JJ: enormous | colossal
+big/JJ@eyes,window,windows,moon,house,tree,city,castle,dragon,robot,wave,waves,mountain,rock,ship,bowl,cake: large
+big/JJ@room,hall,library,garden,field,lake,crowd,fire,explosion,mansion,building,tower,clock,mirror,hat: large
+large/JJ@eyes,window,windows,moon,house,tree,city,castle,dragon,robot,wave,waves,mountain,rock,ship,bowl,cake: big
+large/JJ@room,hall,library,garden,field,lake,crowd,fire,explosion,mansion,building,tower,clock,mirror,hat: big
+flying/VBG@{_FLIERS}: soaring
+through/IN@field,fields,meadow,meadows,desert,plain,plains,tundra,snow,grass,wheat,sand,dunes,prairie: across
+across/IN@field,fields,meadow,meadows,desert,plain,plains,tundra,snow,grass,wheat,sand,dunes,prairie: through
+during/IN@storm,thunderstorm,rainstorm,blizzard,snowstorm,downpour,sandstorm,hailstorm,snowfall,monsoon: amid
+during/IN@battle,festival,celebration,parade,fireworks,carnival: amid
+swirling/VBG: whirling
+crashing/VBG@waves,wave,surf,breakers,sea,ocean: breaking
 colossal/JJ: huge | enormous
 old/JJ@man,woman,men,women,lady,ladies,gentleman,fisherman,sailor,farmer,couple,monk,priest: elderly | aged
 old/JJ@beggar,wizard,witch,king,queen,soldier,knight,hermit,shopkeeper,craftsman,carpenter: elderly | aged
@@ -267,12 +285,9 @@ silent/JJ: hushed | quiet
 hushed/JJ: quiet | silent
 elderly/JJ: old | aged
 weathered/JJ@face,hands,skin: weather-beaten | lined
-alley/NN: alleyway
-alleyway/NN: alley
 motorcycle/NN: motorbike
 motorcycles/NNS: motorbikes
 motorbike/NN: motorcycle
-lab/NN: laboratory
 laboratory/NN: lab
 bicycle/NN: bike
 airplane/NN: plane
@@ -316,6 +331,9 @@ MULTIWORD = (
 # Two-word expressions said another way as a whole ("made of chocolate" → "crafted from chocolate").
 PHRASES: dict[tuple[str, str], tuple[str, ...]] = {
     ("made", "of"): ("made from", "crafted from", "formed from"),
+    ("shaped", "like"): ("in the shape of",),
+    ("crowded", "with"): ("packed with",),
+    ("overgrown", "with"): ("overrun with",),
     ("made", "from"): ("made of", "crafted from"),
     ("covered", "in"): ("covered with",),
     ("covered", "with"): ("covered in",),
