@@ -74,8 +74,11 @@ _PERSON_NOUNS = frozenset(
     quarterback conqueror cosmonaut host rebel tramp vagabond boss revolutionary guerrilla dandy aesthete pontiff
     socialite heartthrob bombshell troubadour idol guard champion official orator khan aristocrat entrepreneur
     playwright cleric narrator mogul billionaire tycoon magnate influencer streamer quintet sextet septet octet
-    analyst legend""".split()
+    analyst legend merchant peasant sergeant assistant attendant citizen civilian guest passenger shopkeeper
+    villager""".split()
 )
+# Singular "persons" whose plural is read as things: "3 robots" join a scene as objects, "stars" shine.
+_NOT_PEOPLE = frozenset("robot android cyborg creature figure character star icon legend idol".split())
 _PERSON_SUFFIXES = ("er", "ist", "ian", "man", "woman", "ess", "men", "women", "ers", "ists", "ians")
 _NOT_PERSON = frozenset(
     """computer controller flower tower water paper poster river corner dinner letter container cover
@@ -526,7 +529,9 @@ def _is_person(tok: Tok) -> bool:
     if tok.tag in ("PH", "PHT"):
         return False
     w = tok.lower
-    if w in _PERSON_NOUNS:
+    if w in _PERSON_NOUNS or (
+        tok.tag in _PLURAL_TAGS and w.endswith("s") and w[:-1] in _PERSON_NOUNS and w[:-1] not in _NOT_PEOPLE
+    ):
         return True
     if _not_person(w) or tok.tag not in NOUN_TAGS:
         return False
@@ -571,6 +576,19 @@ def _ing(verb: str) -> str | None:
     if base.endswith("e") and not base.endswith(("ee", "ye", "oe")):
         return base[:-1] + "ing"
     return base + "ing"
+
+
+def _known_verb(word: str) -> bool:
+    """Whether ``word`` is a form of a verb the lexicon knows ("sits", "stand", "can"), so a finite reading of it
+    can be trusted; without spaCy's tables every word is taken at the parser's word."""
+    verbs, exc = verb_lemmas()
+    if not verbs:
+        return True
+    if word in exc or word in verbs or word in ("is", "are", "can", "will", "may", "must", "should", "would"):
+        return True
+    return any(word.endswith(suf) and word[: -len(suf)] in verbs for suf in ("es", "s")) or (
+        word.endswith("ies") and word[:-3] + "y" in verbs
+    )
 
 
 _IRREGULAR_3SG = {"be": "is", "have": "has", "do": "does", "go": "goes"}
@@ -807,7 +825,16 @@ def _front_pp(doc: _Doc, shape: _Shape) -> tuple[int, int] | None:
 def restatements(toks: Parsed, subs: Mapping[int, str] | None = None) -> list[Restatement]:
     """Ways to say the subject phrase ``toks`` (the first is the phrase itself, with ``subs`` applied)."""
     doc = _Doc(toks, subs or {})
-    original = Restatement(doc.span(0, len(toks)))
+    # "a ship in a bottle sits on a desk" is a sentence: "In this scene, …", never "A vision of … sits"
+    # (a past form is left out: "a pickup stuck/VBD in mud" is usually a participle the parser misread)
+    finite = any(
+        t.dep == "ROOT"
+        and t.tag in ("VBZ", "VBP", "MD")
+        and any(toks[c].dep == "nsubj" for c in t.children)
+        and _known_verb(t.lower)  # not "a 1980s synthwave/VBP detective"
+        for t in toks
+    )
+    original = Restatement(doc.span(0, len(toks)), np=not finite)
     shape = _shape(toks)
     if shape is None:
         return [original]
@@ -829,6 +856,12 @@ def restatements(toks: Parsed, subs: Mapping[int, str] | None = None) -> list[Re
     ambiguous = [k > 0 and not person for k in range(len(shape.mods))]
     # "a woman wearing a coat who is reading": a second "who" clause would stack on the user's own
     related = any(m.kind in ("rel", "whose") or _holds_relative(toks, m) for m in shape.mods)
+    # a name's description that ends on its own list ("a yellow mouse creature with red cheeks and a zigzag tail"):
+    # "that surfs" after it would be the tail's
+    # ("who" after a person is clear enough unless a list ends it: "… with red hair and a scarf who is reading")
+    listed = r"\bwith\b|,|\band\b" if head.tag == "PHP" else r"\bwith\b|,|\band\b|\bin\b|\bof\b"
+    if head.tag in ("PHP", "PHT") and re.search(listed, head.text):
+        related = True
     for k, m in enumerate(shape.mods):
         plain = doc.span(m.a, m.b)
         opts = [(plain, False, "")]
@@ -909,7 +942,7 @@ def restatements(toks: Parsed, subs: Mapping[int, str] | None = None) -> list[Re
             said = f"{simple} {after}".strip()
             pre = join(base[:ing]) if ing else subj
             rest = ", ".join(p[0] for p in base[ing + 1 :])
-            if not unknown and not ambiguous[ing]:
+            if not unknown and not ambiguous[ing] and not related:
                 parts = list(base)
                 parts[ing] = (f"{who} {said}", True, "rel-present")
                 add(join(parts), kind="rel-present")
@@ -953,8 +986,11 @@ def restatements(toks: Parsed, subs: Mapping[int, str] | None = None) -> list[Re
         fa, fb = front
         pp = doc.span(fa, fb)
         rest_np = doc.span(0, fa)
+        # "in the snow, my cat sitting" is a fragment: a participle that ends what is left takes a verb instead
+        dangling = any(m.kind in ("ing", "ed") and m.a < fa <= m.b for m in shape.mods)
         if rest_np and len(rest_np.split()) >= 2:
-            add(f"{pp}, {rest_np}", np=False, fronted=True, kind="front")
+            if not dangling:
+                add(f"{pp}, {rest_np}", np=False, fronted=True, kind="front")
             if ing is not None and shape.mods[ing].b == len(toks):
                 m = shape.mods[ing]
                 pre = join(base[:ing]) if ing else subj

@@ -542,3 +542,85 @@ def test_a_place_named_for_its_use_is_no_place_of_things() -> None:
     assert not any("of farms" in p for p in lines), lines
     lines = rewrite("a scarecrow standing in a sunflower field at dusk", n=32).paraphrases
     assert any("field of sunflowers" in p for p in lines), lines
+
+
+@needs_spacy
+@pytest.mark.parametrize(
+    ("prompt", "never"),
+    [
+        # an action follows the people it was said of, or the thing the parser hung it on, never the whole subject
+        ("a medieval market square crowded with merchants selling fruit", r"square (?:that )?(?:is selling|sells)"),
+        (
+            "a gothic cathedral interior with stained glass windows casting red light",
+            r"that (?:casts|is casting)|"
+            r"interior (?:with stained glass windows )?casts",
+        ),
+        ("a tall stack of pancakes with blueberries and maple syrup dripping down", r"drips|is dripping"),
+        ("the Mona Lisa but she is a cyberpunk hacker wearing neon goggles", r"hacker (?:that |who )?wears"),
+        # an age stays an age, and no word is said twice by two synonyms
+        ("a 30 year old woman with freckles, peaceful and quiet", r"year aged|(\b\w+\b) and \1\b"),
+        # "out in" only after a noun: "standing out" and "covered out in snow" mean something else
+        ("a tower covered in snow, a cabin standing in the woods", r"covered out|standing out"),
+        # a participle before its noun names a kind: "floating candles" never drift; "my cat" stays the user's cat
+        ("my cat in a library full of floating candles", r"drifting candles|my feline"),
+        # a fronted place never leaves a bare participle behind
+        ("my cat sitting in the snow", r"^in the snow, my cat (?:sitting|seated)$"),
+        # only the prompt's opening is framed, never an AND part or the text after a leading weight tag (until
+        # the restatements run out: a short prompt of 32 lines may still need a framing there)
+        ("a castle made of ice AND a phoenix made of fire", r"AND (?:[A-Z]|picture|imagine|presenting)"),
+        ("(masterpiece:1.2), a windmill by a canal", r"\), (?:picture|imagine|here we see|behold)\b"),
+        # "a giant mushroom forest" keeps its giant mushrooms; an "autumn forest" is no "forest of autumns"
+        ("a tiny astronaut in a giant mushroom forest, an autumn forest", r"forest of (?:mushrooms|autumns)"),
+    ],
+)
+def test_readers_findings_stay_fixed(prompt: str, never: str) -> None:
+    lines = rewrite(prompt, n=12).paraphrases
+    bad = [x for x in lines if re.search(never, x)]
+    assert not bad, bad
+
+
+@needs_spacy
+def test_a_light_is_said_of_the_scene_and_once() -> None:
+    lines = rewrite(
+        "a portrait of an old fisherman with a grey beard and a yellow raincoat, golden hour light, dramatic lighting",
+        n=32,
+    ).paraphrases
+    assert not [x for x in lines if re.search(r"raincoat (?:lit|bathed|illuminated)", x)]
+    assert not [x for x in lines if len(re.findall(r"\b(?:lit|bathed|illuminated) (?:by|in)\b", x)) > 1]
+    assert any(re.search(r"raincoat, (?:lit|bathed|illuminated)", x) for x in lines)
+
+
+@needs_spacy
+def test_a_sentence_is_framed_as_a_sentence_and_keeps_its_full_stop_last() -> None:
+    lines = rewrite(
+        "A ship in a bottle sits atop an old wooden desk. Warm lamp light, dust in the air, tilt shift photo.", n=32
+    ).paraphrases
+    assert all(x.endswith(".") and ".," not in x for x in lines)
+    assert not [x for x in lines if re.match(r"(?:A|An) \w+ of a ship", x)]  # "A vision of a ship … sits"
+    plural = rewrite("three friends laughing around a campfire", n=32).paraphrases
+    assert not [x for x in plural if re.search(r"\bis three friends", x)]
+
+
+@needs_spacy
+def test_what_is_said_of_the_subject_stays_next_to_it() -> None:
+    # reordered behind "2 crows on a branch", "trotting through a forest" was the crows'; a medium joined to the
+    # subject went between the fox and what it does
+    lines = rewrite(
+        "a red fox whose tail is made of autumn leaves, trotting through a misty birch forest, "
+        "2 crows on a branch to the right, watercolor",
+        n=32,
+    ).paraphrases
+    assert all(re.search(r"leaves, trotting", x) for x in lines), lines
+
+
+def test_a_counted_style_takes_its_article_after_in_the_style_of() -> None:
+    from smoothie.prompt.names import _counted_style
+
+    assert (
+        _counted_style("painterly animated film still with lush skies")
+        == "a painterly animated film still with lush skies"
+    )
+    assert (
+        _counted_style("expressive oil painting with thick strokes") == "an expressive oil painting with thick strokes"
+    )
+    assert _counted_style("rhythmic non-figurative artwork") == "rhythmic non-figurative artwork"  # not counted

@@ -28,7 +28,7 @@ from dataclasses import dataclass, replace
 from smoothie.prompt import tagprompt
 from smoothie.prompt.backends import ParaphraseRequest, register_backend
 from smoothie.prompt.invariants import AGE_WORDS, COLOUR_WORDS, UNDER_WORDS, is_protected_word, is_trained_tag
-from smoothie.prompt.nlp import is_english_word
+from smoothie.prompt.nlp import is_english_word, noun_lemmas
 from smoothie.prompt.restate import (
     CLOTHING,
     Fold,
@@ -36,6 +36,7 @@ from smoothie.prompt.restate import (
     Restatement,
     Tok,
     describes_person,
+    describes_several,
     fold,
     is_bird,
     is_creature,
@@ -81,6 +82,7 @@ class _Chunk:
     offset: int = 0  # where this prompt's cycle through the subject's restatements starts
     source: str = ""  # the chunk as written, lower case
     varied: int = 0  # how many of its phrases (from the start) are parsed and restated: VARY_CHARS
+    end: str = ""  # the full stop that closes the chunk, kept last whatever moves ("…, tilt shift photo.")
 
 
 class RulesBackend:
@@ -126,7 +128,9 @@ class RulesBackend:
                 if chunk is None:
                     parts.append(f" {piece} ")
                     plain_parts.append(f" {piece} ")
-                    framed = piece not in request.breaks
+                    # only the prompt's opening is framed ("… AND Picture a storm" reads as two captions), unless
+                    # the restatements run out before the ensemble is full
+                    framed = piece not in request.breaks and i >= 4 * request.n
                     subprompt += 0 if piece in request.breaks else 1
                     continue
                 if framed and subprompt and re.match(r"\s*\d", piece):
@@ -175,7 +179,7 @@ class RulesBackend:
         phrases = [_apply_hints(p, request, rng) for p in chunk.phrases]
         descriptions = _descriptions(request)
         if chunk.subject is None:
-            text = ", ".join(phrases)
+            text = ", ".join(phrases) + chunk.end
             return text, text
         # a long prompt is restated in its first VARY_CHARS characters; the phrases after them keep their words
         # (their names' descriptions still vary, and they may be reordered), so a line costs linear time
@@ -209,6 +213,7 @@ class RulesBackend:
         withs: list[str] = []
         kept: list[str] = []
         fronted = pick.fronted
+        lit = False  # a light already said of the subject
         roots = [t for t in subject_toks or () if t.dep == "ROOT"]
         someone = bool(roots) and (is_creature(roots[0]) or roots[0].tag.startswith("VB"))
         for text, fold_ in zip(rendered_items, folds, strict=True):
@@ -246,12 +251,20 @@ class RulesBackend:
                     kept.append(text)
             elif f.kind in ("time", "weather") and not fronted and not front and f.fronted and rng.random() < 0.4:
                 front = f.fronted
+            elif f.kind == "light" and lit:
+                kept.append(text)  # one light said of the subject: never "lit by … bathed in …"
             elif f.joined:
                 joined.append(rng.choice(f.joined))
+                lit = lit or f.kind == "light"
             else:
                 kept.append(text)
         if kept and rng.random() < self.reorder_rate:
-            rng.shuffle(kept)
+            # an item said of the subject ("trotting through a forest", "about 10 years old", "who is holding…")
+            # stays where it follows it: moved behind "2 crows on a branch" it would be the crows'
+            bound = max((k for k, x in enumerate(kept) if _said_of_subject(x)), default=-1)
+            movable = kept[bound + 1 :]
+            rng.shuffle(movable)
+            kept[bound + 1 :] = movable
 
         if front and prefix:  # "Under an overcast sky, a film photo of …": the photo is not under the sky
             joined.append(front[:1].lower() + front[1:])
@@ -277,17 +290,35 @@ class RulesBackend:
         if joined:  # after a comma-led ending ("…, with a white beard") the joined items take a comma too
             sep = ", " if re.search(r",\s(?:with|its|their)\s[^,]*$", body) or _ends_said_after(body) else " "
             for k, part in enumerate(joined):  # "…, softly lit by window light": a participle of its own
-                body += (", " if re.match(r"[a-z]+ly lit\b", part) else sep if k == 0 else " ") + part
-        if withs:
-            body = body + ", " + ", ".join(withs)
-        if suffix:
-            body = body + ", " + suffix
+                # "a fisherman with a yellow raincoat, bathed in golden light": the comma gives the light to the
+                # scene, not to the last noun
+                own = re.match(r"(?:[a-z]+ly lit|lit|bathed|illuminated)\b", part)
+                body += (", " if own else sep if k == 0 else " ") + part
+        # what the subject does or is ("…, trotting through a forest") stays next to it; joined objects and a
+        # medium follow it ("…, trotting through a forest, done in watercolor", not "…, done in watercolor, trotting")
+        lead = next((k for k, x in enumerate(kept) if not _said_of_subject(x)), len(kept))
+        if lead and (withs or suffix):
+            kept[lead:lead] = [", ".join(withs)] if withs else []
+            kept[lead + (1 if withs else 0) : lead + (1 if withs else 0)] = [suffix] if suffix else []
+        else:
+            if withs:
+                body = body + ", " + ", ".join(withs)
+            if suffix:
+                body = body + ", " + suffix
         if front:
             body = f"{front}, {_lower_first(body)}"
         plain = ", ".join([*head_items, body, *kept])
 
         text_body = body
-        use_framing = framing is not None and pick.framed and not pick.fronted and not front and rng.random() < 0.55
+        use_framing = (
+            framing is not None
+            and pick.framed
+            and not pick.fronted
+            and not front
+            # "(masterpiece:1.2), picture a windmill": a framing opens a prompt, unless the restatements run out
+            and (not head_items or i >= 4 * request.n)
+            and rng.random() < 0.55
+        )
         if use_framing:
             assert framing is not None
             if not pick.np:
@@ -301,13 +332,15 @@ class RulesBackend:
                 framing = _PREFIX_FRAMINGS[(i + rng.randrange(len(_PREFIX_FRAMINGS))) % len(_PREFIX_FRAMINGS)]
             if head_items:
                 framing = framing[:1].lower() + framing[1:]
+            if " is {x}" in framing and _several_things(subject_toks):
+                framing = framing.replace(" is {x}", " are {x}")  # "Shown here are three friends …"
             if bare:
                 body = f"{article(body)} {body}"
             text_body = framing.replace("{x}", _lower_first(body))
         elif not head_items and chunk.phrases[s][:1].isupper() and body[:1].islower():
             text_body = body[:1].upper() + body[1:]
         text = ", ".join([*head_items, text_body, *kept])
-        return _tidy(text, chunk.source), plain
+        return _tidy(text, chunk.source) + chunk.end, plain
 
     def _synonyms(self, toks: Parsed, rng: random.Random) -> dict[int, str]:
         """Token index -> a true synonym, for some of the tokens the lexicon knows in this sense."""
@@ -326,6 +359,8 @@ class RulesBackend:
             choice = rng.choice(options)
             if choice == "sporting" and "sporting" in subs.values():
                 continue  # "a man sporting a mustache is sporting a top hat"
+            if isinstance(choice, str) and _said_already(choice, toks, subs, i):
+                continue  # "peaceful and quiet" is never "tranquil and tranquil"
             if edit:  # words said after their noun: several tokens change together
                 if not any(k in subs for k, _ in choice):
                     subs.update(dict(choice))
@@ -369,6 +404,8 @@ def _choices(toks: Parsed) -> list[tuple[int, tuple]]:
             and not is_protected_word(t.text)
             and t.i not in blocked
             and (t.i == 0 or toks[t.i - 1].dep != "compound")
+            # "a giant mushroom forest" is no "giant forest of mushrooms": what says how it is stays with it
+            and (t.i == 0 or toks[t.i - 1].tag not in ("JJ", "VBN", "VBG"))
         ):
             out.append((t.i, ((f"{u.text} of {_plural(t.text)}",),)))
     for t, u in itertools.pairwise(toks):  # "a mountain village" -> "a village in the mountains"
@@ -480,12 +517,20 @@ def _choices(toks: Parsed) -> list[tuple[int, tuple]]:
             continue  # "a snowy owl" is a species
         if t.lower in STATES and toks[t.head].lower in _TIMES_OF:
             continue  # "a rainy day" is not "a rain-slicked day"
+        if t.i > 0 and toks[t.i - 1].lower in _AGE_UNITS:
+            continue  # "a 30 year old woman" is an age, never "30 year aged"
+        if t.tag == "VBG" and t.dep == "amod":
+            continue  # "floating candles", "flying cars": a participle before its noun names a kind of thing
+        if t.tag.startswith("NN") and t.i > 0 and toks[t.i - 1].tag == "PRP$":
+            continue  # "my cat" is the user's own: never "my feline"
         if t.tag == "IN":  # a preposition is gated by its object: "in a kitchen" -> "inside a kitchen"
             obj = next((toks[c] for c in t.children if toks[c].dep == "pobj"), None)
             head = obj.lower if obj is not None else ""
         else:
             head = toks[t.head].lower if t.head != t.i else ""
         alts = alternatives(t.text, t.tag, head)
+        if "out in" in alts and t.i > 0 and toks[t.i - 1].tag.startswith("VB"):
+            alts = tuple(a for a in alts if a != "out in")  # "covered/standing/stuck in the snow": never "out in"
         if alts:
             upper = t.text[:1].isupper()
             out.append((t.i, tuple(a[:1].upper() + a[1:] if upper else a for a in alts)))
@@ -494,6 +539,9 @@ def _choices(toks: Parsed) -> list[tuple[int, tuple]]:
     _CHOICES[toks] = out
     return out
 
+
+_CLAUSE_WORDS = frozenset("is are was were am has have had does do did will would can could".split())
+_AGE_UNITS = frozenset("year years yr yrs month months week weeks day days".split())
 
 # What may follow a whole noun phrase: punctuation, a preposition, a conjunction, a participle, an adverb.
 _AFTER_A_NOUN_PHRASE = frozenset(
@@ -650,7 +698,7 @@ _NOT_GROWN = frozenset(
     """farm battle soccer football baseball sports sport tennis golf cricket rugby hockey training parade camp
     prison school play ice snow oil gas rain rock stone zen roof rooftop kitchen beer mine air force energy lava
     debris asteroid star magnetic cloud sky city town castle palace temple community botanical memorial sculpture
-    water""".split()
+    water autumn fall winter summer spring night morning evening dawn dusk fog mist paddy""".split()
 )
 _MASS = frozenset("bamboo wheat rice corn grass tea barley hay clover moss ivy heather cotton".split())
 
@@ -693,6 +741,9 @@ def _fold(toks: Parsed | None, text: str) -> Fold | None:
 def _chunk(text: str, seed: int, descriptions: tuple[str, ...] = ()) -> _Chunk:
     phrases = [p.strip() for p in _split_commas(text, descriptions)]
     phrases = [p for p in phrases if p]
+    end = ""
+    if phrases and re.search(r"[^.]\.$", phrases[-1]) and not re.search(r"\b[A-Za-z]\.$", phrases[-1]):
+        phrases[-1], end = phrases[-1][:-1], "."  # not an initial or an abbreviation's dot ("J.", "St.")
     # the subject is the first phrase with words that is not a quality tag ("masterpiece, a cat on a roof")
     subject = next(
         (k for k, p in enumerate(phrases) if re.search(r"[A-Za-z]", _PH.sub("", p)) and not is_trained_tag(p)),
@@ -702,7 +753,7 @@ def _chunk(text: str, seed: int, descriptions: tuple[str, ...] = ()) -> _Chunk:
     while varied < len(phrases) and (length < VARY_CHARS or (subject is not None and varied <= subject)):
         length += len(phrases[varied]) + 2
         varied += 1
-    return _Chunk(phrases, subject, seed % 101, " ".join(text.lower().split()), varied)
+    return _Chunk(phrases, subject, seed % 101, " ".join(text.lower().split()), varied, end)
 
 
 def _split_commas(text: str, descriptions: tuple[str, ...]) -> list[str]:
@@ -841,7 +892,17 @@ def _reparse_action(phrase: str, toks: Parsed | None, descriptions: tuple[str, .
             return toks  # read right (and no word of the subject read as its verb: "a 1980s synthwave/VBP detective")
         if t.i + 1 >= len(toks) or toks[t.i + 1].tag not in _ACTION_FOLLOWERS or present(t.text, False) is None:
             continue
+        misread = any(x.dep == "ROOT" and x.tag in ("VBP", "VBZ") for x in toks[: t.i])  # "synthwave/VBP"
+        hung = t.tag == "VBG" and t.dep in ("acl", "pcomp") and prev.tag.startswith("NN") and not misread
+        if hung and ((t.head == prev.i and is_creature(prev)) or not _creature_subject(toks)):
+            # the people or animals it follows do it ("a square crowded with merchants selling fruit"), and
+            # after a thing, what the parser hung it on does ("a cathedral with stained glass windows casting
+            # red light", "a stack of pancakes with syrup dripping down"); only after a person or an animal
+            # is a garment or a feature misread as the doer ("a vigilante in a dark cowl feeding pigeons")
+            return toks
         head = "".join(x.text + x.ws for x in toks[: t.i]).strip()
+        if any(x.lower in _CLAUSE_WORDS or (x.tag == "PRP" and x.dep == "nsubj") for x in toks[: t.i]):
+            return toks  # a clause of its own before it ("… but she is a hacker wearing goggles"): no one thing
         if not re.match(r"(?:a|an)\s", head, re.IGNORECASE) or _PH.search(head) or _SEVERAL.search(head):
             return toks  # one stand-in is one thing: "a bride and groom", "two foxes" stay as parsed
         again = _parse_with_placeholders([phrase], tuple(sorted({*descriptions, head})))[0]
@@ -881,6 +942,50 @@ def _apply_hints(phrase: str, request: ParaphraseRequest, rng: random.Random) ->
     return phrase
 
 
+_OF_SUBJECT = re.compile(
+    r"(?:who|whose|which|that|wearing|holding|dressed|clad|aged|about\s+\d+|\d+\s*(?:-\s*)?years?(?:\s*-\s*|\s+)old)\b",
+    re.IGNORECASE,
+)
+
+
+def _said_of_subject(item: str) -> bool:
+    """Whether a comma item goes with the subject before it: an action ("trotting through a forest"), an age, a
+    relative clause, what it wears or holds."""
+    first = item.split(maxsplit=1)[0].lower() if item.split() else ""
+    return bool(_OF_SUBJECT.match(item)) or (first.endswith("ing") and present(first, False) is not None)
+
+
+def _creature_subject(toks: Parsed) -> bool:
+    """Whether the phrase's first noun phrase names a person or an animal (or is a name's description of one)."""
+    for t in toks:
+        if t.tag.startswith(("NN", "PH")) and (t.i + 1 == len(toks) or not toks[t.i + 1].tag.startswith("NN")):
+            return is_creature(t)
+    return False
+
+
+def _several_things(toks: Parsed | None) -> bool:
+    """Whether the subject phrase names more than one thing: a plural head, a coordination, a count."""
+    if not toks:
+        return False
+    root = next((t for t in toks if t.dep == "ROOT"), None)
+    if root is None:
+        return False
+    if root.tag.startswith("VB"):
+        root = next((toks[c] for c in root.children if toks[c].dep in ("nsubj", "nsubjpass")), root)
+    if root.tag in ("NNS", "NNPS") or (root.tag == "PHP" and describes_several(root.text)):
+        return True
+    return any(toks[c].dep == "conj" and toks[c].tag.startswith(("NN", "PH")) for c in root.children)
+
+
+def _said_already(choice: str, toks: Parsed, subs: dict[int, str], i: int) -> bool:
+    """Whether a one-word synonym for token ``i`` is a word the phrase already says, as written or as another
+    token's synonym ("peaceful and quiet": "quiet" -> "peaceful" would say it twice)."""
+    word = choice.lower()
+    if " " in word:
+        return False
+    return any(subs.get(t.i, t.text).lower() == word for t in toks if t.i != i)
+
+
 def _substituted(text: str, toks: Parsed | None, subs: dict[int, str]) -> str:
     if toks is None or not subs:
         return text
@@ -902,6 +1007,9 @@ def _bare_count_np(toks: Parsed) -> bool:
     if not toks or not toks[0].text.islower() or toks[0].tag not in ("NN", "JJ", "VBG", "VBN"):
         return False
     for k, t in enumerate(toks[:5]):
+        nxt = toks[k + 1] if k + 1 < len(toks) else None
+        if t.tag == "NN" and nxt is not None and nxt.tag == "VBZ" and nxt.lower[:-1] in noun_lemmas():
+            return False  # "ancient temple ruins overgrown with vines": "ruins" is a plural noun, misread as a verb
         if t.tag in ("NN", "NNS") and (k + 1 == len(toks) or toks[k + 1].tag not in ("NN", "NNS", "HYPH")):
             return (t.tag == "NN" and t.lower not in UNCOUNTED and t.text.isalpha()) or "-" in t.text
         if t.tag not in ("NN", "JJ", "VBG", "VBN", "HYPH", ","):
