@@ -1943,6 +1943,10 @@ class Genericiser:
                 return left, replacement, 0  # "Van Gogh-inspired" -> "swirling post-impressionist-inspired"
             if not replacement and style_after:  # an unknown name's "X style": drop "style" too
                 return left, "", len(style_after.group(0))
+            if style_after and label in _STYLE_LABELS and generic and re.match(r"\s+inspired\b", style_after.group(0)):
+                # "Tim Burton inspired" is the artist's look said whole, never "gothic whimsical inspired"
+                analysis.found[-1] = Name(surface, label, generic, entry.source, tuple(variants))
+                return left, generic, len(style_after.group(0))
             return left, replacement, consumed
         replacement = generic  # a bare artist tag gets the style description itself
         if not replacement:

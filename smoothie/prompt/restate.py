@@ -74,7 +74,8 @@ _PERSON_NOUNS = frozenset(
     quarterback conqueror cosmonaut host rebel tramp vagabond boss revolutionary guerrilla dandy aesthete pontiff
     socialite heartthrob bombshell troubadour idol guard champion official orator khan aristocrat entrepreneur
     playwright cleric narrator mogul billionaire tycoon magnate influencer streamer quintet sextet septet octet
-    analyst legend merchant peasant sergeant assistant attendant citizen civilian guest passenger shopkeeper
+    analyst legend grandson granddaughter grandchild grandkid stepson stepdaughter toddler newborn
+    merchant peasant sergeant assistant attendant citizen civilian guest passenger shopkeeper
     villager""".split()
 )
 # Singular "persons" whose plural is read as things: "3 robots" join a scene as objects, "stars" shine.
@@ -862,6 +863,9 @@ def restatements(toks: Parsed, subs: Mapping[int, str] | None = None) -> list[Re
     listed = r"\bwith\b|,|\band\b" if head.tag == "PHP" else r"\bwith\b|,|\band\b|\bin\b|\bof\b"
     if head.tag in ("PHP", "PHT") and re.search(listed, head.text):
         related = True
+    # "my cat that sits", "Big Ben that is covered": a restrictive "that" after a one-of-a-kind thing is wrong
+    if not person and (head.tag in ("NNP", "NNPS") or any(toks[c].tag == "PRP$" for c in head.children)):
+        related = True
     for k, m in enumerate(shape.mods):
         plain = doc.span(m.a, m.b)
         opts = [(plain, False, "")]
@@ -927,6 +931,16 @@ def restatements(toks: Parsed, subs: Mapping[int, str] | None = None) -> list[Re
         if not unknown
         else None
     )  # "wearing a coat who is reading" keeps its "who" next to the one who reads
+    if (
+        ing is not None
+        and ing > 0
+        and not is_creature(head)
+        and head.tag not in ("PHP", "PH")
+        and (head.lower not in _COLLECTIVES)
+    ):
+        # "a stack of pancakes with syrup dripping down": after another modifier, a thing's action may be the last
+        # noun's (the parser's guess is no better): it stays a participle
+        ing = None
     if ing is not None:
         verb_text = base[ing][0]
         pre = join(base[:ing]) if ing else subj
@@ -1258,7 +1272,8 @@ _MASS_MEDIA = frozenset(
 _PHOTO_HEADS = frozenset("photo photograph snapshot shot still polaroid selfie screenshot postcard scan".split())
 # How a medium is said after the sentence, in its own craft's words ("…, drawn as a pencil sketch").
 _MEDIUM_VERBS: Mapping[str, tuple[str, ...]] = {
-    **dict.fromkeys(_PHOTO_HEADS, ("captured in", "shown in", "shot as")),
+    **dict.fromkeys(_PHOTO_HEADS - {"shot"}, ("captured in", "shown in", "shot as")),
+    "shot": ("captured in", "shown in"),  # never "shot as a luxury advertising shot"
     **dict.fromkeys("watercolor watercolour mural fresco".split(), ("painted as", "shown in", "depicted in")),
     "painting": ("shown in", "depicted in", "done as"),  # never "painted as an oil painting"
     "portrait": ("shown in", "depicted in"),  # a studio portrait is no painting

@@ -629,7 +629,7 @@ NP_FRAMINGS: tuple[str, ...] = (
     "Presenting {x}",
     "An interpretation of {x}",
     "A representation of {x}",
-    "A moment with {x}",
+    "A look at {x}",
     "The image captures {x}",
     "What we see: {x}",
     "A rendition of {x}",

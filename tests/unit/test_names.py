@@ -1488,3 +1488,9 @@ def test_a_brand_before_a_product_said_with_an_ing_word_describes_the_product() 
     assert "running shoe floating above a puddle" in shoe and "Nike" not in shoe
     car = generic("a silver Mercedes-Benz gullwing parked by a villa")
     assert re.match(r"a silver [\w-]+ gullwing parked", car), car
+
+
+def test_an_artist_inspired_look_is_said_whole() -> None:
+    # "Tim Burton inspired" became "gothic whimsical inspired": the style description replaces both words
+    out = generic("a pale girl at a bus stop, dark gothic mood, Tim Burton inspired")
+    assert "Burton" not in out and not out.endswith("inspired"), out

@@ -555,7 +555,13 @@ def test_a_place_named_for_its_use_is_no_place_of_things() -> None:
             r"that (?:casts|is casting)|"
             r"interior (?:with stained glass windows )?casts",
         ),
-        ("a tall stack of pancakes with blueberries and maple syrup dripping down", r"drips|is dripping"),
+        ("a tall stack of fluffy pancakes with blueberries and maple syrup dripping down", r"drips|is dripping"),
+        # a restrictive "that" never follows a one-of-a-kind thing; "empty" is never "deserted" before "desert"
+        ("my cat sitting on a windowsill, Big Ben covered in ivy", r"cat that|Ben that"),
+        ("an empty desert highway at dusk", r"deserted desert"),
+        # what is said of the subject stays next to it, and a fronted time never leaves a bare participle
+        ("a keeper's daughter, about 10 years old, holding a lantern, moody overcast sky", r"sky, about 10"),
+        ("a senator grilling burgers in a backyard, summer", r"^In summer, a senator (?:grilling|who)"),
         ("the Mona Lisa but she is a cyberpunk hacker wearing neon goggles", r"hacker (?:that |who )?wears"),
         # an age stays an age, and no word is said twice by two synonyms
         ("a 30 year old woman with freckles, peaceful and quiet", r"year aged|(\b\w+\b) and \1\b"),

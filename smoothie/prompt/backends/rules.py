@@ -214,6 +214,7 @@ class RulesBackend:
         kept: list[str] = []
         fronted = pick.fronted
         lit = False  # a light already said of the subject
+        subject_acts = any(t.tag.startswith("VB") for t in subject_toks or ())
         roots = [t for t in subject_toks or () if t.dep == "ROOT"]
         someone = bool(roots) and (is_creature(roots[0]) or roots[0].tag.startswith("VB"))
         for text, fold_ in zip(rendered_items, folds, strict=True):
@@ -249,7 +250,14 @@ class RulesBackend:
                     attribute = f.attribute
                 else:
                     kept.append(text)
-            elif f.kind in ("time", "weather") and not fronted and not front and f.fronted and rng.random() < 0.4:
+            elif (
+                f.kind in ("time", "weather")
+                and not fronted
+                and not front
+                and f.fronted
+                and not (pick.np and subject_acts)  # "In summer, a senator who grills …" has no verb
+                and rng.random() < 0.4
+            ):
                 front = f.fronted
             elif f.kind == "light" and lit:
                 kept.append(text)  # one light said of the subject: never "lit by … bathed in …"
@@ -287,6 +295,12 @@ class RulesBackend:
             body, bare = f"{article(body)} {body}", False
         if prefix:
             body = f"{prefix} {_lower_first(body)}"
+        if joined and kept and _said_of_subject(kept[0]):
+            # "a lighthouse keeper's daughter, about 10 years old, …": what is said of her stays next to her; a
+            # setting or a light joined to her would come between ("… under an overcast sky, about 10 years old")
+            lead = next((k for k, x in enumerate(kept) if not _said_of_subject(x)), len(kept))
+            kept[lead:lead] = [" ".join(joined)]
+            joined = []
         if joined:  # after a comma-led ending ("…, with a white beard") the joined items take a comma too
             sep = ", " if re.search(r",\s(?:with|its|their)\s[^,]*$", body) or _ends_said_after(body) else " "
             for k, part in enumerate(joined):  # "…, softly lit by window light": a participle of its own
@@ -330,6 +344,12 @@ class RulesBackend:
                 or re.match(r"\[\[\d+\]\]\s+of\b", body)  # "{oil painting|sketch} of …": never "A view of {…} of"
             ):
                 framing = _PREFIX_FRAMINGS[(i + rng.randrange(len(_PREFIX_FRAMINGS))) % len(_PREFIX_FRAMINGS)]
+            said = set(re.findall(r"[a-z]+", body.lower())[:6])
+            if said & _FRAMING_NOUNS & set(re.findall(r"[a-z]+", framing.lower())) or (
+                re.match(r"(?:A|An) \w+ of \{x\}", framing) and set(re.findall(r"[a-z]+", body.lower())[:3]) & _MEDIA
+            ):
+                # "A view of an underwater view", "An image of a portrait": a clause framing says it once
+                framing = "Here, {x}"
             if head_items:
                 framing = framing[:1].lower() + framing[1:]
             if " is {x}" in framing and _several_things(subject_toks):
@@ -942,6 +962,16 @@ def _apply_hints(phrase: str, request: ParaphraseRequest, rng: random.Random) ->
     return phrase
 
 
+# The nouns of the framings, and the media words a framing noun repeats ("an image of a portrait", "a view of
+# an underwater view").
+_FRAMING_NOUNS = frozenset(
+    """view image depiction scene portrayal representation rendition tableau glimpse frame composition
+    interpretation vision picture look portrait photo photograph shot""".split()
+)
+_MEDIA = frozenset(
+    """portrait photo photograph painting drawing illustration sketch render shot view image picture poster
+    watercolor watercolour engraving woodcut print still""".split()
+)
 _OF_SUBJECT = re.compile(
     r"(?:who|whose|which|that|wearing|holding|dressed|clad|aged|about\s+\d+|\d+\s*(?:-\s*)?years?(?:\s*-\s*|\s+)old)\b",
     re.IGNORECASE,
@@ -983,6 +1013,9 @@ def _said_already(choice: str, toks: Parsed, subs: dict[int, str], i: int) -> bo
     word = choice.lower()
     if " " in word:
         return False
+    near = {toks[k].lower[:6] for k in (i - 1, i + 1) if 0 <= k < len(toks)}
+    if len(word) >= 6 and word[:6] in near:
+        return True  # "an empty desert highway" is never "a deserted desert highway"
     return any(subs.get(t.i, t.text).lower() == word for t in toks if t.i != i)
 
 
