@@ -931,13 +931,8 @@ def restatements(toks: Parsed, subs: Mapping[int, str] | None = None) -> list[Re
         if not unknown
         else None
     )  # "wearing a coat who is reading" keeps its "who" next to the one who reads
-    if (
-        ing is not None
-        and ing > 0
-        and not is_creature(head)
-        and head.tag not in ("PHP", "PH")
-        and (head.lower not in _COLLECTIVES)
-    ):
+    thing = not is_creature(head) and head.tag not in ("PHP", "PH") and head.lower not in _COLLECTIVES
+    if ing is not None and ing > 0 and thing:
         # "a stack of pancakes with syrup dripping down": after another modifier, a thing's action may be the last
         # noun's (the parser's guess is no better): it stays a participle
         ing = None

@@ -312,8 +312,7 @@ class RulesBackend:
         # medium follow it ("…, trotting through a forest, done in watercolor", not "…, done in watercolor, trotting")
         lead = next((k for k, x in enumerate(kept) if not _said_of_subject(x)), len(kept))
         if lead and (withs or suffix):
-            kept[lead:lead] = [", ".join(withs)] if withs else []
-            kept[lead + (1 if withs else 0) : lead + (1 if withs else 0)] = [suffix] if suffix else []
+            kept[lead:lead] = [*([", ".join(withs)] if withs else []), *([suffix] if suffix else [])]
         else:
             if withs:
                 body = body + ", " + ", ".join(withs)
