@@ -997,8 +997,14 @@ def restatements(toks: Parsed, subs: Mapping[int, str] | None = None) -> list[Re
         rest_np = doc.span(0, fa)
         # "in the snow, my cat sitting" is a fragment: a participle that ends what is left takes a verb instead
         dangling = any(m.kind in ("ing", "ed") and m.a < fa <= m.b for m in shape.mods)
+        # "a tired clown asleep on a pew": the state after its noun takes "is" ("on a pew, a tired clown is asleep")
+        state = next(
+            (m for m in shape.mods if m.a == shape.head + 1 and m.b <= fa and toks[m.a].lower in _STATES_AFTER), None
+        )
         if rest_np and len(rest_np.split()) >= 2:
-            if not dangling:
+            if state is not None:
+                add(f"{pp}, {subj} {be} {doc.span(state.a, fa)}", np=False, fronted=True, kind="front-state")
+            elif not dangling:
                 add(f"{pp}, {rest_np}", np=False, fronted=True, kind="front")
             if ing is not None and shape.mods[ing].b == len(toks):
                 m = shape.mods[ing]
@@ -1020,6 +1026,10 @@ _PARTS = frozenset(
     surface roof walls wall door windows interior ruins smile gaze expression mane horns antlers shell petals
     leaves branches trunk""".split()
 )
+
+
+# States said after their noun, only ever predicative ("a cat asleep", never "an asleep cat").
+_STATES_AFTER = frozenset("asleep awake alone afloat adrift ablaze aglow alive afire ajar aloft astride".split())
 
 
 def _holds_relative(toks: Parsed, m: _Mod) -> bool:

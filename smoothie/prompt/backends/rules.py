@@ -292,7 +292,7 @@ class RulesBackend:
             and body.startswith(subs[s].get(0, subject_toks[0].text))  # the first word as said (a synonym too)
         )
         if bare and (body != phrases[s] or prefix or joined or front):
-            body, bare = f"{article(body)} {body}", False
+            body, bare = f"{article(body)} {_lower_first(body)}", False
         if prefix:
             body = f"{prefix} {_lower_first(body)}"
         if joined and kept and _said_of_subject(kept[0]):
@@ -354,7 +354,7 @@ class RulesBackend:
             if " is {x}" in framing and _several_things(subject_toks):
                 framing = framing.replace(" is {x}", " are {x}")  # "Shown here are three friends …"
             if bare:
-                body = f"{article(body)} {body}"
+                body = f"{article(body)} {_lower_first(body)}"
             text_body = framing.replace("{x}", _lower_first(body))
         elif not head_items and chunk.phrases[s][:1].isupper() and body[:1].islower():
             text_body = body[:1].upper() + body[1:]
@@ -1036,8 +1036,11 @@ def _unframed(line: str) -> str:
 def _bare_count_np(toks: Parsed) -> bool:
     """The phrase opens with a bare singular countable noun phrase ("cozy reading nook with a window seat",
     "cashier wearing a cap", "portrait of a fox"): a sentence would say it with "a"."""
-    if not toks or not toks[0].text.islower() or toks[0].tag not in ("NN", "JJ", "VBG", "VBN"):
+    if not toks or toks[0].tag not in ("NN", "JJ", "VBG", "VBN"):
         return False
+    first = toks[0].text
+    if not first.islower() and not (first[:1].isupper() and first[1:].islower() and is_english_word(first)):
+        return False  # "Abandoned amusement park at night" opens a sentence; "Paris street" names a place
     for k, t in enumerate(toks[:5]):
         nxt = toks[k + 1] if k + 1 < len(toks) else None
         if t.tag == "NN" and nxt is not None and nxt.tag == "VBZ" and nxt.lower[:-1] in noun_lemmas():
