@@ -572,6 +572,8 @@ def test_a_place_named_for_its_use_is_no_place_of_things() -> None:
         # a fronted place never leaves a bare participle behind
         ("my cat sitting in the snow", r"^in the snow, my cat (?:sitting|seated)$"),
         ("a tired clown asleep on a church pew", r"^on a church pew, an? \w+ clown (?:sound |fast )?asleep"),
+        # a capitalised opening noun phrase takes its article after a framing, lower-cased
+        ("Abandoned amusement park at night, rusty rides", r"(?:of|Picture|Imagine|is) (?:Abandoned|abandoned)"),
         # only the prompt's opening is framed, never an AND part or the text after a leading weight tag (until
         # the restatements run out: a short prompt of 32 lines may still need a framing there)
         ("a castle made of ice AND a phoenix made of fire", r"AND (?:[A-Z]|picture|imagine|presenting)"),
