@@ -79,7 +79,7 @@ _PERSON_NOUNS = frozenset(
     villager""".split()
 )
 # Singular "persons" whose plural is read as things: "3 robots" join a scene as objects, "stars" shine.
-_NOT_PEOPLE = frozenset("robot android cyborg creature figure character star icon legend idol".split())
+_PLURAL_THINGS = frozenset("robot android cyborg creature figure character star icon legend idol".split())
 _PERSON_SUFFIXES = ("er", "ist", "ian", "man", "woman", "ess", "men", "women", "ers", "ists", "ians")
 _NOT_PERSON = frozenset(
     """computer controller flower tower water paper poster river corner dinner letter container cover
@@ -531,7 +531,7 @@ def _is_person(tok: Tok) -> bool:
         return False
     w = tok.lower
     if w in _PERSON_NOUNS or (
-        tok.tag in _PLURAL_TAGS and w.endswith("s") and w[:-1] in _PERSON_NOUNS and w[:-1] not in _NOT_PEOPLE
+        tok.tag in _PLURAL_TAGS and w.endswith("s") and w[:-1] in _PERSON_NOUNS and w[:-1] not in _PLURAL_THINGS
     ):
         return True
     if _not_person(w) or tok.tag not in NOUN_TAGS:

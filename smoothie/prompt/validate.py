@@ -97,7 +97,6 @@ _STOP = frozenset(
 )
 _TOKEN = re.compile(r"[a-z0-9_+]+(?:['’\-][a-z0-9_+]+)*")
 _DOUBLED_ARTICLE = re.compile(r"\b(a|an|the)\s+(a|an|the)\b")
-_SEPARATOR = re.compile(r"\b(?:AND|BREAK)\b(?:\s*:\s*[-+]?(?:\d+\.?\d*|\.\d+))?")
 _BROKEN_PHRASE = re.compile(r"\b(a|an|the)\s+[\w\-]+\s+(a|an|the)\s")
 _DOUBLED_WORD = re.compile(r"\b([a-z][\w\-']*)\s+\1\b")
 _A_BEFORE_VOWEL = re.compile(r"\ba\s+([aeiou][\w\-]*)")
@@ -112,6 +111,7 @@ class _View:
 
     raw: str
     plain: str  # the words outside syntax, lower case (syntax and separators read as spaces)
+    apart: str  # the same with each BREAK/AND part on its own (a separator read as a comma)
     parts: frozenset[str]  # words, with hyphenated compounds also split into their parts
     syntax: tuple[tuple[str, ...], ...]  # verbatim syntax segments of each BREAK/AND chunk, sorted
     structure: Any  # smoothie.prompt.skeleton: BREAK/AND with their weights, bracket/atom shapes, bare weights
@@ -164,7 +164,7 @@ def check(generic: str, candidate: str, *, names: Sequence[Any] = ()) -> tuple[s
         reasons.append("direction")  # a name's description variant may say "a mole under the eye" or not
     if g.tags != c.tags:
         reasons.append("trained-tag")
-    if "garbled" not in own and _garbled(g, c):
+    if "garbled" not in own and _garbled(g.plain, c.plain):
         reasons.append("garbled")
     if _repeated(g, c) if "repeat" not in own else _repeated_anew(g, c, descriptions):
         reasons.append("repeat")
@@ -210,7 +210,7 @@ def _view(text: str) -> _View | None:
     chunks: list[list[str]] = [[]]
     if not _SYNTAX_CHARS.search(text):  # plain words (most candidates): no need for the grammar
         plain = " ".join(text.split()).lower()
-        read = plain
+        read = apart = plain
         structure = skeleton(Prompt((Text(text),)))
     else:
         try:
@@ -218,26 +218,32 @@ def _view(text: str) -> _View | None:
         except PromptSyntaxError:
             return None
         words: list[str] = []
+        alone: list[str] = []  # the words with each separator read as a comma
         said: list[str] = []  # the words with the keywords a reader reads too ("BREAK 1girl, holding …" twice)
         for seg in parsed.segments:
             if isinstance(seg, Text):
                 words.append(seg.text)
+                alone.append(seg.text)
                 said.append(seg.text)
             elif isinstance(seg, Separator):
                 chunks.append([])
                 words.append(" ")  # read through, as a reader does: "… in the storm AND a kraken" is garbled
+                alone.append(" , ")
                 said.append(f" {seg.source.strip().lower()} ")
             elif isinstance(seg, Group):
                 chunks[-1].append(seg.source)
                 words.append(" " + " ".join(seg.texts()) + " ")
+                alone.append(words[-1])
                 said.append(words[-1])
             elif isinstance(seg, Atom) and seg.kind == "and_weight":
                 pass  # part of the skeleton
             else:
                 chunks[-1].append(seg.source)
                 words.append(" ")
+                alone.append(" ")
                 said.append(" ")
         plain = " ".join("".join(words).split()).lower()
+        apart = " ".join("".join(alone).split()).lower()
         read = " ".join("".join(said).split()).lower()
         structure = skeleton(text)  # by text: cached, restore_checked has often just computed it
     tokens = _TOKEN.findall(plain)
@@ -250,6 +256,7 @@ def _view(text: str) -> _View | None:
     return _View(
         raw=text,
         plain=plain,
+        apart=apart,
         parts=frozenset(parts),
         syntax=tuple(tuple(sorted(c)) for c in chunks),
         structure=structure,
@@ -270,6 +277,7 @@ def _view(text: str) -> _View | None:
 _BLANK = _View(
     raw="",
     plain="",
+    apart="",
     parts=frozenset(),
     syntax=((),),
     structure=None,
@@ -292,8 +300,7 @@ def _inherent(generic: str) -> frozenset[str]:
         return frozenset()
     # its own text, each BREAK/AND part on its own: read through, "a beach at sunset AND a storm" says "sunset a
     # storm", which is no fault of the user's (a candidate still may not garble across the separator)
-    parts = _view(_SEPARATOR.sub(", ", generic))
-    if _garbled(_BLANK, parts if parts is not None else g):
+    if _garbled("", g.apart):
         own.add("garbled")
     if _repeated(_BLANK, g):
         own.add("repeat")
@@ -438,8 +445,8 @@ def _own_colours(generic_plain: str, descriptions: tuple[str, ...]) -> Counter[s
     return _colours(_without(generic_plain, descriptions), COLOUR_WORDS)
 
 
-def _garbled(g: _View, c: _View) -> bool:
-    gp, cp = g.plain, c.plain
+def _garbled(gp: str, cp: str) -> bool:
+    """Whether ``cp`` (a candidate's words) garbles where ``gp`` (the generic's) does not."""
 
     def theirs(phrase: str) -> bool:  # the user wrote it, as whole words ("a beach a" is not in "a beach at")
         return re.search(r"(?<![\w-])" + re.escape(phrase.strip()) + r"(?![\w-])", gp) is not None

@@ -295,10 +295,11 @@ class RulesBackend:
             body, bare = f"{article(body)} {_lower_first(body)}", False
         if prefix:
             body = f"{prefix} {_lower_first(body)}"
-        if joined and kept and _said_of_subject(kept[0]):
-            # "a lighthouse keeper's daughter, about 10 years old, …": what is said of her stays next to her; a
-            # setting or a light joined to her would come between ("… under an overcast sky, about 10 years old")
-            lead = next((k for k, x in enumerate(kept) if not _said_of_subject(x)), len(kept))
+        # what is said of the subject ("…, about 10 years old", "…, trotting through a forest") stays next to it: a
+        # setting or a light joined to it, joined objects and a medium follow it ("… under an overcast sky, about 10
+        # years old" would age the sky; "…, done in watercolor, trotting" would trot the watercolor)
+        lead = next((k for k, x in enumerate(kept) if not _said_of_subject(x)), len(kept))
+        if lead and joined:
             kept[lead:lead] = [" ".join(joined)]
             joined = []
         if joined:  # after a comma-led ending ("…, with a white beard") the joined items take a comma too
@@ -308,9 +309,6 @@ class RulesBackend:
                 # scene, not to the last noun
                 own = re.match(r"(?:[a-z]+ly lit|lit|bathed|illuminated)\b", part)
                 body += (", " if own else sep if k == 0 else " ") + part
-        # what the subject does or is ("…, trotting through a forest") stays next to it; joined objects and a
-        # medium follow it ("…, trotting through a forest, done in watercolor", not "…, done in watercolor, trotting")
-        lead = next((k for k, x in enumerate(kept) if not _said_of_subject(x)), len(kept))
         if lead and (withs or suffix):
             kept[lead:lead] = [*([", ".join(withs)] if withs else []), *([suffix] if suffix else [])]
         else:
@@ -376,10 +374,8 @@ class RulesBackend:
             if i in subs or rng.random() >= rate:
                 continue
             choice = rng.choice(options)
-            if choice == "sporting" and "sporting" in subs.values():
-                continue  # "a man sporting a mustache is sporting a top hat"
             if isinstance(choice, str) and _said_already(choice, toks, subs, i):
-                continue  # "peaceful and quiet" is never "tranquil and tranquil"
+                continue  # "peaceful and quiet" is never "tranquil and tranquil", nor "sporting … is sporting"
             if edit:  # words said after their noun: several tokens change together
                 if not any(k in subs for k, _ in choice):
                     subs.update(dict(choice))
