@@ -831,7 +831,7 @@ def restatements(toks: Parsed, subs: Mapping[int, str] | None = None) -> list[Re
     finite = any(
         t.dep == "ROOT"
         and t.tag in ("VBZ", "VBP", "MD")
-        and any(toks[c].dep == "nsubj" for c in t.children)
+        and any(toks[c].dep == "nsubj" and not _bare_compound(toks, toks[c], t) for c in t.children)
         and _known_verb(t.lower)  # not "a 1980s synthwave/VBP detective"
         for t in toks
     )
@@ -1480,7 +1480,7 @@ def fold(toks: Parsed | None, text: str) -> Fold | None:
         if _is_person(root):
             return None  # "my grandpa, a retired mechanic": the same one said again, no one "with" him
         if root.tag in _MASS_OR_PLURAL_OK or det:
-            return Fold("object", (f"with {words}", *_acl_event(toks, root)))
+            return Fold("object", (f"with {words}", *_acl_event(toks, root), *_behind(toks, root)))
         return None
     if has_verb and root.tag == "VBG":  # "sparks flying", "smoke rising from chimneys"
         subj = [c for c in root.children if toks[c].dep == "nsubj" and c < root.i]
@@ -1507,6 +1507,28 @@ _MASS_NOUNS = frozenset(
     """smoke steam fog mist snow rain water fire dust sand lava ice blood sunlight moonlight starlight light
     wind foam spray ash ink paint""".split()
 )
+
+
+def _bare_compound(toks: Parsed, subj: Tok, verb: Tok) -> bool:
+    """ "ancient temple ruins/VBZ": a bare singular noun right before a plural noun the parser read as its verb
+    is a compound ("the temple ruins" would have had its article)."""
+    return (
+        subj.tag == "NN"
+        and subj.i == verb.i - 1
+        and verb.tag == "VBZ"
+        and not any(toks[c].dep in ("det", "poss", "nummod") for c in subj.children)
+    )
+
+
+def _behind(toks: Parsed, root: Tok) -> tuple[str, ...]:
+    """ "a waterfall in the background" joined as "with a waterfall behind": the same place in the picture."""
+    if len(toks) < root.i + 4 or [t.lower for t in toks[-3:]] != ["in", "the", "background"]:
+        return ()
+    prep = toks[-3]
+    if prep.head != root.i or prep.i != root.right - 2 or any(t.tag in ("CC", ",") for t in toks[: prep.i]):
+        return ()
+    said = "".join(t.text + t.ws for t in toks[: prep.i]).strip()
+    return (f"with {said} behind",)
 
 
 def _acl_event(toks: Parsed, root: Tok) -> tuple[str, ...]:

@@ -470,14 +470,20 @@ _BENEATH = UNDER_WORDS - {"under"}
 _STYLE_DIGITS = frozenset({"2d", "3d"})
 
 
+# "a waterfall in the background" = "with a waterfall behind": the same place in the picture.
+_IN_THE_BACKGROUND = re.compile(r"\bin the background\b")
+
+
 def _direction_changed(generic: str, candidate: str, descriptions: tuple[str, ...]) -> bool:
     """Whether the candidate says another direction than the user's own words (outside the names'
     descriptions, whose variants may say "under the eye" or not). "beneath" and "underneath" are "under" said
     another way: a candidate may use them where the user said any of the three ("under a full moon" →
-    "beneath a full moon"), never elsewhere, and never says fewer of them than the user did."""
+    "beneath a full moon"), never elsewhere, and never says fewer of them than the user did; "in the
+    background" is "behind" said another way."""
 
     def said(plain: str) -> tuple[Counter[str], int, int]:
-        words = re.findall(r"[a-z]+", _without(plain, descriptions) if descriptions else plain)
+        own = _without(plain, descriptions) if descriptions else plain
+        words = re.findall(r"[a-z]+", _IN_THE_BACKGROUND.sub(" behind ", own))
         strict = Counter(w for w in words if w in STRICT_DIRECTIONS and w not in _BENEATH)
         return strict, sum(w in _BENEATH for w in words), sum(w in UNDER_WORDS for w in words)
 

@@ -111,6 +111,8 @@ def test_present_tense(ing: str, singular: str, plural: str) -> None:
         ("sparks flying", "object", "with sparks flying"),
         ("sparks flying", "object", "as sparks fly"),
         ("cherry blossoms falling", "object", "as cherry blossoms fall"),
+        ("a waterfall in the background", "object", "with a waterfall behind"),
+        ("mountains in the background", "object", "with mountains behind"),
     ],
 )
 def test_items_join_the_sentence(item: str, kind: str, joined: str) -> None:
@@ -355,3 +357,9 @@ def test_a_gerund_naming_what_a_thing_is_for_is_no_action() -> None:
     lines = rewrite("a painting of a modern car charging station at night", n=32).paraphrases
     assert not any(re.search(r"\bcharges\b|is charging|that charges", x) for x in lines), lines
     assert any("charges" in x for x in rewrite("a kid charging his phone at a cafe", n=32).paraphrases)
+
+
+def test_a_bare_noun_before_a_plural_the_parser_read_as_a_verb_is_no_sentence() -> None:
+    # "ancient temple ruins/VBZ" is a noun phrase: "Picture ancient temple ruins", never "We see that …"
+    assert all(r.np for r in restatements(parse_phrases(["ancient temple ruins"])[0]))
+    assert not restatements(parse_phrases(["a ship in a bottle sits on a desk"])[0])[0].np

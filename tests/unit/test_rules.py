@@ -580,6 +580,12 @@ def test_a_place_named_for_its_use_is_no_place_of_things() -> None:
         ("(masterpiece:1.2), a windmill by a canal", r"\), (?:picture|imagine|here we see|behold)\b"),
         # "a giant mushroom forest" keeps its giant mushrooms; an "autumn forest" is no "forest of autumns"
         ("a tiny astronaut in a giant mushroom forest, an autumn forest", r"forest of (?:mushrooms|autumns)"),
+        # a picture "of" something is no action: "a crayon drawing of a dinosaur" is never "a crayon who draws"
+        ("a child's crayon drawing of a dinosaur", r"crayon (?:who |is )?draws\b|crayon (?:who|is) drawing"),
+        # a participle before its noun changes only where the lexicon says it is a quality ("gleaming armor")
+        ("flying cars over a city, a knight in gleaming armor", r"(?:soaring|hovering) cars"),
+        # steam rises as steam does; a sun is never said to "curl"
+        ("steam rising from a bowl of ramen, the sun rising over the hills", r"sun (?:curling|wafting)"),
     ],
 )
 def test_readers_findings_stay_fixed(prompt: str, never: str) -> None:

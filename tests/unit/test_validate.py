@@ -133,6 +133,13 @@ def test_under_beneath_and_underneath_are_one_direction() -> None:
     assert check("a house, overcast", "a house under an overcast sky") == ()  # a sky one stands under, as before
 
 
+def test_in_the_background_is_behind_said_another_way() -> None:
+    g = "ruins, a waterfall in the background"
+    assert check(g, "ruins, with a waterfall behind") == ()
+    assert check(g, "ruins, with a waterfall above") == ("direction",)
+    assert check("a man behind a tree", "a man in front of a tree") == ("direction",)
+
+
 def test_3d_is_a_style_not_a_number_but_the_users_own_stays() -> None:
     assert check("a cat, 3d render", "a 3d render of a cat") == ()
     assert check("a cat, 3d render", "a cat, digital render") == ("number",)  # the user's medium dropped

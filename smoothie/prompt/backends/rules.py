@@ -534,16 +534,21 @@ def _choices(toks: Parsed) -> list[tuple[int, tuple]]:
             continue  # "a rainy day" is not "a rain-slicked day"
         if t.i > 0 and toks[t.i - 1].lower in _AGE_UNITS:
             continue  # "a 30 year old woman" is an age, never "30 year aged"
+        tag = t.tag
         if t.tag == "VBG" and t.dep == "amod":
-            continue  # "floating candles", "flying cars": a participle before its noun names a kind of thing
+            # "floating candles", "flying cars": a participle before its noun names a kind of thing; only the
+            # lexicon's PRE entries ("glowing eyes" = "luminous eyes") are qualities said another way there
+            tag = "PRE"
         if t.tag.startswith("NN") and t.i > 0 and toks[t.i - 1].tag == "PRP$":
             continue  # "my cat" is the user's own: never "my feline"
         if t.tag == "IN":  # a preposition is gated by its object: "in a kitchen" -> "inside a kitchen"
             obj = next((toks[c] for c in t.children if toks[c].dep == "pobj"), None)
             head = obj.lower if obj is not None else ""
-        else:
-            head = toks[t.head].lower if t.head != t.i else ""
-        alts = alternatives(t.text, t.tag, head)
+        elif t.head != t.i:
+            head = toks[t.head].lower
+        else:  # "steam rising" read as a clause: the verb's own subject is what it is said of
+            head = next((toks[c].lower for c in t.children if toks[c].dep == "nsubj"), "")
+        alts = alternatives(t.text, tag, head)
         if "out in" in alts and t.i > 0 and toks[t.i - 1].tag.startswith("VB"):
             alts = tuple(a for a in alts if a != "out in")  # "covered/standing/stuck in the snow": never "out in"
         if alts:
@@ -907,6 +912,8 @@ def _reparse_action(phrase: str, toks: Parsed | None, descriptions: tuple[str, .
             return toks  # read right (and no word of the subject read as its verb: "a 1980s synthwave/VBP detective")
         if t.i + 1 >= len(toks) or toks[t.i + 1].tag not in _ACTION_FOLLOWERS or present(t.text, False) is None:
             continue
+        if t.tag.startswith("NN") and toks[t.i + 1].lower == "of":
+            continue  # "a child's crayon drawing of a dinosaur", "an oil painting of a ship": a picture, no action
         misread = any(x.dep == "ROOT" and x.tag in ("VBP", "VBZ") for x in toks[: t.i])  # "synthwave/VBP"
         hung = t.tag == "VBG" and t.dep in ("acl", "pcomp") and prev.tag.startswith("NN") and not misread
         if hung and ((t.head == prev.i and is_creature(prev)) or not _creature_subject(toks)):
