@@ -1450,7 +1450,9 @@ def fold(toks: Parsed | None, text: str) -> Fold | None:
             return Fold("time", (f"on {lead}",), f"On {lead}")  # "on a rainy evening"
         if head in _SEASONS and pre_only and not det:
             return Fold("time", (f"in {words}",), f"In {words}")  # "in late summer"
-        if head in _LIGHT_HEADS and root.tag == "NN":
+        # "warm light glowing from the small windows" has its own source: no light the subject is bathed in
+        own_source = any(toks[c].dep in ("acl", "relcl", "prep") and c > root.i for c in root.children)
+        if head in _LIGHT_HEADS and root.tag == "NN" and not own_source:
             light: tuple[str, ...] = (
                 f"in {words}",
                 f"bathed in {words}",

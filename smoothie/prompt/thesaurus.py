@@ -45,11 +45,6 @@ _FLIERS = (
 _CLOTH = "cape,cloak,flag,flags,scarf,curtains,curtain,dress,skirt,banner,banners,sails,sail,robes,robe,coat,veil"
 # Light that pierces, streams or pours.
 _RAYS = "rays,ray,beams,beam,light,sunlight,sunbeams,shafts,spotlight,moonlight,sunrays,lights"
-# Homes and rooms that are cozy.
-_HOMES = (
-    "cabin,room,cottage,cafe,café,kitchen,bedroom,nook,corner,library,house,home,bookshop,bookstore,interior,"
-    "apartment,attic,den,lounge,tavern,inn,pub,hut,living,study,loft,coffeehouse,restaurant,bakery,treehouse"
-)
 
 # word/TAGS[@head,head…]: alternative | alternative   (a word on several lines with the same alternatives: the
 # head lists add up)
@@ -312,9 +307,6 @@ coast/NN: coastline
 shore/NN: shoreline
 shoreline/NN: shore
 store/NN: shop
-cozy/JJ@{_HOMES}: snug | homey
-cosy/JJ@{_HOMES}: snug | homey
-snug/JJ@{_HOMES}: cozy
 thick/JJ,NN@fog,mist,smoke,haze,jungle,forest,woods,undergrowth,foliage,steam,clouds: dense
 dense/JJ@fog,mist,smoke,haze,jungle,forest,woods,undergrowth,foliage,steam,clouds: thick
 vast/JJ: immense | expansive

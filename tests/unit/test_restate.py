@@ -363,3 +363,12 @@ def test_a_bare_noun_before_a_plural_the_parser_read_as_a_verb_is_no_sentence() 
     # "ancient temple ruins/VBZ" is a noun phrase: "Picture ancient temple ruins", never "We see that …"
     assert all(r.np for r in restatements(parse_phrases(["ancient temple ruins"])[0]))
     assert not restatements(parse_phrases(["a ship in a bottle sits on a desk"])[0])[0].np
+
+
+def test_a_light_with_its_own_source_is_not_the_subjects_light() -> None:
+    # "a cabin …, warm light glowing from the small windows": the cabin is not "bathed in" the light of its windows
+    item = "warm orange light glowing from the small windows"
+    f = fold(parse_phrases([item])[0], item)
+    assert f is None or f.kind != "light"
+    f = fold(parse_phrases(["soft window light"])[0], "soft window light")
+    assert f is not None and f.kind == "light"

@@ -586,6 +586,10 @@ def test_a_place_named_for_its_use_is_no_place_of_things() -> None:
         ("flying cars over a city, a knight in gleaming armor", r"(?:soaring|hovering) cars"),
         # steam rises as steam does; a sun is never said to "curl"
         ("steam rising from a bowl of ramen, the sun rising over the hills", r"sun (?:curling|wafting)"),
+        # what something is made of is said once; a bare noun in the user's syntax takes no framing; a fronted
+        # time leaves the capital of an ordinary word behind
+        ("((steampunk)) owl made of brass gears", r"gears made of brass|^[A-Z][a-z ]+ \(\(steampunk"),
+        ("Abandoned amusement park at night, fog", r", Abandoned"),
     ],
 )
 def test_readers_findings_stay_fixed(prompt: str, never: str) -> None:

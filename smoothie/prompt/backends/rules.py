@@ -200,6 +200,9 @@ class RulesBackend:
         else:
             pick = Restatement(_substituted(phrases[s], parsed[s], subs[s]))
         subject = pick.text
+        if pick.fronted and ", " in subject:  # "At night, Abandoned amusement park" -> "…, abandoned amusement park"
+            opening, _, rest = subject.partition(", ")
+            subject = f"{opening}, {_lower_first(rest)}"
         rendered_items = [
             _substituted(text, toks, sub) for text, toks, sub in zip(items, item_parses, subs[s + 1 :], strict=True)
         ]
@@ -334,6 +337,10 @@ class RulesBackend:
             assert framing is not None
             if not pick.np:
                 framing = CLAUSE_FRAMINGS[(i // 2) % len(CLAUSE_FRAMINGS)]
+            elif _BARE_IN_SYNTAX.match(body) and i < 6 * request.n:
+                # "A frame showing ((steampunk)) owl" lacks the article the syntax hides: "Pictured: ((steampunk))
+                # owl", "Here, ((steampunk)) owl" (until the lines run out)
+                framing = _LABEL_FRAMINGS[(i // 2 + rng.randrange(len(_LABEL_FRAMINGS))) % len(_LABEL_FRAMINGS)]
             elif (
                 prefix
                 or pick.kind in ("artwork-of", "medium-showing", "medium-after")
@@ -560,6 +567,23 @@ def _choices(toks: Parsed) -> list[tuple[int, tuple]]:
     return out
 
 
+# Framings a bare noun phrase may follow: those that say only where ("Here, …") and the labels ("Pictured: …").
+_LABEL_FRAMINGS = tuple(
+    f
+    for f in (*CLAUSE_FRAMINGS, *NP_FRAMINGS, *SPARE_FRAMINGS)
+    if re.fullmatch(r"[^{]*[,:] \{x\}", f) and " that " not in f
+)
+
+# A prompt that opens with syntax around a noun without its article: "((steampunk)) owl", "[red:blue:0.5] car".
+# (the syntax is a "[[0]]" stand-in by then)
+# (the syntax is a "[[0]]" stand-in by then); "{Godzilla|King Kong} wading …" is a whole subject, and acts
+_NOT_A_NOUN_NEXT = (
+    r"(?!(?:a|an|the|my|his|her|their|our|one|two|three|in|on|at|with|by|of|under|over|and)\b|\w+(?:ing|ed)\b)"
+)
+_BARE_IN_SYNTAX = re.compile(
+    rf"(?:\[\[\d+\]\]\s*)+{_NOT_A_NOUN_NEXT}[A-Za-z]|[(\[]+\s*(?!\d){_NOT_A_NOUN_NEXT}[A-Za-z]", re.I
+)
+
 _CLAUSE_WORDS = frozenset("is are was were am has have had does do did will would can could".split())
 _AGE_UNITS = frozenset("year years yr yrs month months week weeks day days".split())
 
@@ -701,6 +725,8 @@ def _after_noun(toks: Parsed, t: Tok, blocked: set[int]) -> tuple[tuple[tuple[in
         return ()
     if head.dep == "pobj" and toks[head.head].lower == "as":
         return ()  # "X as a stone statue" is restated as "a stone statue of X": the material stays before it
+    if material and head.dep == "pobj" and toks[head.head].lower in ("of", "from"):
+        return ()  # "an owl made of brass gears" is never "made of gears made of brass"
     if not material and head.lower in _TIMES_OF:
         return ()  # "a rainy evening" is an evening when it rains, not one wet with rain
     if not material and head.lower in _STATE_KINDS:
