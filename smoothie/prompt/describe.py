@@ -170,6 +170,7 @@ class Cues:
     tags: frozenset[str] = frozenset()  # the prompt's own comma-separated items, normalised
     gender: str = ""  # "female", "male", or "" when the prompt says neither (or both)
     words: frozenset[str] = frozenset()
+    acts: bool = False  # the prompt gives someone an action or a pose of its own ("taking a selfie", "seated")
 
 
 def _norm_colour(colour: str) -> str:
@@ -202,7 +203,36 @@ def cues(text: str, tags: Iterable[str] = ()) -> Cues:
     words = frozenset(re.findall(r"[a-z0-9+]+", low))
     female, male = bool(words & _FEMALE), bool(words & _MALE)
     gender = "female" if female and not male else "male" if male and not female else ""
-    return Cues({k: frozenset(v) for k, v in colours.items()}, exclusive, own, gender, words)
+    acts = any(_is_action(w) for w in words)
+    return Cues({k: frozenset(v) for k, v in colours.items()}, exclusive, own, gender, words, acts)
+
+
+# How a description poses someone ("seated", "with folded hands", "holding a lute"): said only where the prompt
+# gives no action or pose of its own (the Mona Lisa "taking a selfie" has no folded hands).
+POSE_WORDS = frozenset(
+    """seated sitting standing folded crossed raised holding posing leaning kneeling clasped reclining lying
+    pointing waving riding wielding playing singing dancing running walking resting""".split()
+)
+# "-ing" words that are things, not actions: "an oil painting", "a wedding dress", "morning light".
+_ING_THINGS = frozenset(
+    """painting paintings drawing drawings building buildings clothing ceiling lighting evening morning string
+    king ring wing wings thing things sibling wedding bedding pudding dumpling dumplings stocking stockings
+    earring earrings awning railing ceiling engraving etching carving sketching rendering setting landing
+    spring darling duckling ducklings seedling ding swing sling wring sterling shilling""".split()
+)
+
+
+def _is_action(word: str) -> bool:
+    """Whether ``word`` is a pose word or an ``-ing`` form of a verb (spaCy's verb lemmas) that is no thing."""
+    if word in POSE_WORDS:
+        return True
+    if not word.endswith("ing") or len(word) < 6 or word in _ING_THINGS:
+        return False
+    from smoothie.prompt.nlp import verb_lemmas
+
+    verbs, _exc = verb_lemmas()
+    stem = word[:-3]
+    return stem in verbs or stem + "e" in verbs or (len(stem) > 2 and stem[-1] == stem[-2] and stem[:-1] in verbs)
 
 
 def contradicts(text: str, cue: Cues) -> bool:
@@ -240,10 +270,15 @@ def fit_phrase(phrase: str, cue: Cues) -> str:
     """A description phrase with its contradicting parts removed: "an elf-eared hero in a green tunic and cap"
     in a prompt with a blue tunic → "an elf-eared hero"; a contradicting colour in the head ("a teal-haired
     anime girl" with pink hair) is dropped from it ("an anime girl")."""
-    if not coloured_things(phrase) or not cue.colours:
+    if cue.acts:  # "a sfumato portrait of a placid woman" taking a selfie: the woman does, not her portrait
+        phrase = _PORTRAIT_OF.sub("", phrase)
+    posed = cue.acts and _poses(phrase)
+    if not posed and (not coloured_things(phrase) or not cue.colours):
         return phrase
     parts = _PART_SPLIT.split(phrase)
     head, rest = parts[0], parts[1:]
+    if posed:  # "a seated noblewoman" -> "a noblewoman"; "holding a lute" is a part of its own and goes below
+        head = re.sub(rf"\b(?:{'|'.join(sorted(POSE_WORDS))})\s+(?=\w)", "", head, flags=re.IGNORECASE)
     for slot, cs, s, e in reversed(coloured_things(head)):
         mine = cue.colours.get(slot)
         if mine and not cs <= mine:
@@ -256,9 +291,11 @@ def fit_phrase(phrase: str, cue: Cues) -> str:
         joiner, part = rest[i], rest[i + 1]
         i += 2
         took, inherited = inherited, False
-        if contradicts(part, cue):
-            # "with X and Y": dropping X keeps "with Y"
+        if contradicts(part, cue) or (posed and _poses(joiner + part)):
+            # "with X and Y": dropping X keeps "with Y"; "with A, B and X" keeps "with A and B"
             if kept and joiner.strip() == "and" and len(kept) > 1:
+                if len(kept) > 2 and kept[-2].strip() == ",":
+                    kept[-2] = " and "
                 continue
             if i + 1 < len(rest) and rest[i].strip() in ("and", ","):
                 # the next part takes this part's joiner ("in a green tunic and cap" -> "in cap", "with A, B" ->
@@ -276,6 +313,17 @@ def fit_phrase(phrase: str, cue: Cues) -> str:
         kept.extend([joiner, part])
     text = "".join(kept).strip(" ,")
     return fix_article(text)
+
+
+def _poses(part: str) -> bool:
+    return bool((POSE_WORDS | _POSED_PARTS) & set(re.findall(r"[a-z]+", part.lower())))
+
+
+# What a pose is said with ("overlapping hands", "arms at her sides"): a part that says it goes with the pose.
+_POSED_PARTS = frozenset("hands arms overlapping".split())
+_PORTRAIT_OF = re.compile(
+    r"^(?:an?|the)\s+(?:[\w-]+\s+){0,2}(?:portrait|painting|picture|depiction)\s+of\s+(?=(?:an?|the)\s)", re.I
+)
 
 
 def fix_article(text: str) -> str:

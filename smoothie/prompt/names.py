@@ -607,6 +607,8 @@ class Genericiser:
             if ent.text == ent.text.lower() and ent.label_ != "PERSON":  # "mech", "plugsuit": things, not brands
                 continue
             words = normalise_form(ent.text).split()
+            if words[0] == "the" and len(words) > 1 and self.table.get(re.sub(r"(?i)^the\s+", "", ent.text)):
+                continue  # "the Mona Lisa, oil painting": the table's artwork, never a landmark the NER guessed
             first = words[0]
             acts = ent.end < len(doc) and doc[ent.end].tag_ == "VBG"  # "X holding a cup": X is someone
             shown = _SHOWN_BEFORE.search(text[max(0, ent.start_char - 40) : ent.start_char]) is not None
@@ -2088,7 +2090,7 @@ class Genericiser:
         """A noun phrase for ``entry`` that fits the prompt, and its consistent variants."""
         label = entry.label
         generic = entry.generic
-        if generic and label in ("person", "character"):
+        if generic and label in ("person", "character", "artwork"):
             generic = fix_articles(fit_phrase(generic, analysis.cues))
         if not generic and label in ("person", "character"):
             gender = analysis.cues.gender

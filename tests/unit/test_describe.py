@@ -5,6 +5,9 @@ from __future__ import annotations
 import pytest
 
 from smoothie.prompt.describe import coloured_things, contradicts, cues, fit_phrase, fit_tags
+from smoothie.prompt.nlp import get_nlp
+
+needs_spacy = pytest.mark.skipif(get_nlp() is None, reason="spaCy's English model is not installed")
 
 
 def test_cues_read_colours_choices_and_gender() -> None:
@@ -79,3 +82,26 @@ def test_a_dropped_first_item_of_a_list_leaves_its_joiner() -> None:
     assert fit_phrase("a fair princess with a short black bob, a red bow and a white collar", cue) == (
         "a fair princess with a red bow and a white collar"
     )
+
+
+@needs_spacy
+def test_a_pose_of_the_description_goes_when_the_prompt_gives_an_action() -> None:
+    selfie = cues("the Mona Lisa taking a selfie")
+    assert selfie.acts
+    assert (
+        fit_phrase("a serene woman with a faint smile and folded hands", selfie) == "a serene woman with a faint smile"
+    )
+    assert (
+        fit_phrase(
+            "a composed seated woman with veiled dark hair, a mysterious smile and hands resting together", selfie
+        )
+        == "a composed woman with veiled dark hair and a mysterious smile"
+    )
+    # the woman takes the selfie, not her portrait
+    assert fit_phrase("a sfumato portrait of a placid woman with a knowing smile", selfie) == (
+        "a placid woman with a knowing smile"
+    )
+    # without an action of its own the prompt keeps the whole description; "an oil painting" is no action
+    still = cues("portrait of the Mona Lisa, oil painting, morning light")
+    assert not still.acts
+    assert fit_phrase("a serene woman with folded hands", still) == "a serene woman with folded hands"
