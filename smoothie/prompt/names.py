@@ -198,6 +198,9 @@ GENERAL_QUALIFIERS = frozenset(
     mtf ftm sexual basic generic concept weather season holiday nationality language letter number color colour
     pattern material liquid mineral gem gemstone""".split()
 )
+# Qualifiers of things that stories give names to ("dragonslayer \(sword\)", "excalibur \(weapon\)"): a tag of
+# such a thing in words no English word says the name; the qualifier says the thing.
+_NAMED_THING_KINDS = frozenset("sword weapon gun spear axe shield staff polearm lance blade scythe ship".split())
 # A Japanese honorific on a tag's word ("ranma-chan", "cheese-kun"): a name.
 _HONORIFIC = re.compile(r"\w-(?:chan|kun|san|sama|tan|senpai|sensei|dono|chin|nyan)\b", re.IGNORECASE)
 _HONORIFIC_WORD = re.compile(
@@ -875,7 +878,16 @@ class Genericiser:
             return False  # a colour, a count ("ranma 1/2", a title with a word no English word, keeps its number)
         return len(words) >= 2 or not _english_or_compound(words[0])
 
-    def _general_naming(self, tag: str) -> str | None:
+    def _general_naming(self, tag: str, analysis: Analysis) -> str | None:
+        said = self._general_said(tag)
+        qualifier = re.search(r"\\\((.*)\\\)", tag)
+        if said and normalise_form(said) in analysis.cues.tags and not (qualifier and said == qualifier.group(1)):
+            # "maid, roswaal mansion maid uniform": "maid" is said already, never "maid, maid" (a qualifier is
+            # among the prompt's phrases only because the escaped brackets split its tag)
+            return ""
+        return said
+
+    def _general_said(self, tag: str) -> str | None:
         """A general tag of the database that still says a name in a word no English word ("roswaal mansion maid
         uniform", "pokemon \\(creature\\)"): the general tag it says without the name ("maid uniform",
         "creature"; "" when none is left), else None."""
@@ -886,12 +898,15 @@ class Genericiser:
 
         def names(word: str) -> bool:
             if db is not None:
-                return db.name_word(word)
+                return db.name_word(word) or db.name_first_word(word)
             known = self.table.get(word)
             return known is not None and known.label in ("copyright", "character") and not known.word
 
         named = [k for k, w in enumerate(words) if w.isalpha() and not is_english_word(w) and names(w)]
         if not named:
+            coined = bool(words) and all(w.isalpha() and not is_english_word(w) for w in words)
+            if coined and qualifier in _NAMED_THING_KINDS:
+                return qualifier  # "dragonslayer \(sword\)": a named sword is a sword
             return None
         rest = words[max(named) + 1 :]
         spans = sorted(
@@ -1004,7 +1019,9 @@ class Genericiser:
         for f in self._series_spans(text, analysis):
             if free(f.start, f.end):
                 said = (
-                    self._general_naming(text[f.start : f.end]) if f.entry.label == "general" and tags_style else None
+                    self._general_naming(text[f.start : f.end], analysis)
+                    if f.entry.label == "general" and tags_style
+                    else None
                 )
                 if said is not None:  # "pokemon \(creature\)" -> "creature"
                     add(_Found(f.start, f.end, NameEntry(text[f.start : f.end], "item", said)))
@@ -1078,7 +1095,7 @@ class Genericiser:
                 if not free(s, e) or known is not None:
                     continue
                 if self.db.is_general(text[s:e]):
-                    said = self._general_naming(text[s:e]) if tags_style else None
+                    said = self._general_naming(text[s:e], analysis) if tags_style else None
                     if said is None:
                         take(s, e)
                     else:  # "roswaal mansion maid uniform" -> "maid uniform": the tag without its name

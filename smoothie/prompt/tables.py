@@ -262,6 +262,7 @@ class TagDatabase:
         self._tags: dict[str, int] = {}  # key -> count * 8 + category
         self._alias: dict[str, str] = {}  # alias key -> tag key (names only)
         self._entries: dict[str, NameEntry] = {}
+        self._first_words: frozenset[str] | None = None
         self.max_words = 1
         self._parse(rows)
 
@@ -349,6 +350,18 @@ class TagDatabase:
         """Whether ``word`` alone is a character or copyright tag of the database ("pokemon", "touhou"; never
         "senshi", which only names a character with its series)."""
         return self.category(word) in (COPYRIGHT, CHARACTER)
+
+    def name_first_word(self, word: str) -> bool:
+        """Whether a character or copyright tag of the database is a full name that begins with ``word``
+        ("roswaal" of "roswaal l. mathers"): a word a general tag may carry a name in ("roswaal mansion maid
+        uniform"). Not a tag with a qualifier ("miko \\(x\\)" says nothing about the general "miko")."""
+        if self._first_words is None:
+            self._first_words = frozenset(
+                key.split(" ", 1)[0]
+                for key, v in self._tags.items()
+                if v % 8 in (COPYRIGHT, CHARACTER) and " " in key and "(" not in key
+            )
+        return word.lower() in self._first_words
 
     def post_count(self, form: str) -> int:
         found = self.lookup(form)

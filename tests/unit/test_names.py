@@ -325,6 +325,9 @@ maid,0,90000,
 blimpquest_(creature),0,3000,
 creature,0,19000,
 senketsu_(blimpquest),4,500,
+vorrick_l._zanth,4,80,
+vorrick_estate_butler_uniform,0,300,
+butler,0,5000,
 """
 
 
@@ -349,6 +352,18 @@ def test_a_brand_the_database_calls_a_general_tag_stays_in_a_tag_prompt(db: str)
 def test_the_tag_database_knows_a_character_written_without_its_series(db: str) -> None:
     out = generic("1girl, senketsu, blimpquest, plugblade, smile", tag_database=db)
     assert "senketsu" not in out and "blimpquest" not in out and out.endswith("plugblade, smile")
+
+
+def test_a_general_tag_that_carries_a_characters_first_name_says_the_thing(db: str) -> None:
+    # "roswaal mansion maid uniform": Roswaal is known only as "roswaal l. mathers"; said once, never "maid, maid"
+    assert generic("1boy, vorrick estate butler uniform, garden", tag_database=db) == "1boy, butler, garden"
+    assert generic("1boy, butler, vorrick estate butler uniform, garden", tag_database=db) == "1boy, butler, garden"
+
+
+def test_a_named_sword_is_a_sword() -> None:
+    out = generic("1boy, solo, black armor, dragonslayer \\(sword\\), night")
+    assert "dragonslayer" not in out and out.endswith("black armor, sword, night"), out
+    assert "bow \\(weapon\\)" in generic("1girl, bow \\(weapon\\), forest")  # an English word stays
 
 
 def test_rewrite_and_scrub_take_the_tag_database(db: str) -> None:
