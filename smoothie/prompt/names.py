@@ -2140,6 +2140,8 @@ class Genericiser:
         context = by.group(0).lower()
         verb = (by.group("verb") or "").strip().lower()
         noun = (by.group("noun") or "").strip().lower()
+        if style and variants:  # "…, woodblock print, by Hiroshige": not "ukiyo-e woodblock print …, woodblock print"
+            style, variants = _least_said(style, variants, analysis.before + left[:start] + " " + right)
         if not style:
             analysis.found.append(Name(surface, label, "", entry.source))
             if " of " in context or context.startswith(("inspired", "à")) or context.strip().startswith("in"):
@@ -2179,8 +2181,14 @@ class Genericiser:
                 head = head.rstrip() + ", "  # "Nighthawks by Hopper" -> "<the artwork>, <the style>"
             replacement = style
             content = [w for w in noun.split() if w not in ("art", "artwork", "work", "works")]
-            if content and not all(w in style.split() for w in content):
-                replacement = f"{style}, {noun}"  # "concept art by X" -> "<style>, concept art"
+
+            def says_noun(text: str) -> str:  # "concept art by X" -> "<style>, concept art"
+                return text if all(w in text.split() for w in content) else f"{text}, {noun}"
+
+            if content:  # the user's own "fantasy illustration" stays in every variant, said once
+                replacement = says_noun(style)
+                saying = tuple(v for v in variants if says_noun(v) == v)
+                variants = saying if saying else tuple(says_noun(v) for v in variants)
         analysis.found.append(Name(surface, label, replacement, entry.source, variants))
         return head, replacement, 0
 
@@ -2530,6 +2538,29 @@ def consistent(variant: str, replacement: str) -> bool:
         return {SAME_COLOUR.get(w, w) for w in words if w in _KEPT_WORDS}
 
     return variant != replacement and kept(variant) <= kept(replacement)
+
+
+def _least_said(style: str, variants: tuple[str, ...], prompt: str) -> tuple[str, tuple[str, ...]]:
+    """The style descriptions that repeat fewest of the prompt's own words, at least :data:`_STYLES_KEPT` of them
+    (the first leads): a description that says "woodblock print" or "baroque" beside the user's own says it
+    twice."""
+    own = {w for w in re.findall(r"[a-z][a-z\-]{3,}", prompt.lower()) if w not in _STYLE_GLUE}
+
+    def repeats(text: str) -> int:
+        return len(own & set(re.findall(r"[a-z][a-z\-]{3,}", text.lower())))
+
+    ranked = sorted((style, *variants), key=repeats)  # stable: the table's order among equals
+    least = repeats(ranked[0])
+    kept = [t for t in ranked if repeats(t) == least] or ranked
+    kept += [t for t in ranked if t not in kept][: max(0, _STYLES_KEPT - len(kept))]  # a few to vary
+    return kept[0], tuple(kept[1:])
+
+
+_STYLES_KEPT = 3
+
+
+# Words every style description may share with a prompt without saying anything twice.
+_STYLE_GLUE = frozenset("with and style styled look".split())
 
 
 def _comma_after(right: str) -> int:

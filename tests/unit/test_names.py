@@ -1517,3 +1517,22 @@ def test_an_artist_inspired_look_is_said_whole() -> None:
     # "Tim Burton inspired" became "gothic whimsical inspired": the style description replaces both words
     out = generic("a pale girl at a bus stop, dark gothic mood, Tim Burton inspired")
     assert "Burton" not in out and not out.endswith("inspired"), out
+
+
+def test_a_style_keeps_the_users_medium_in_every_variant_and_says_it_once() -> None:
+    # "fantasy illustration by Alan Lee": every line still says "fantasy illustration", never "…, fantasy
+    # illustration, fantasy illustration"
+    r = rewrite("a wizard lighting his pipe beside a campfire, fantasy illustration by Alan Lee", n=16)
+    for line in (r.generic, *r.paraphrases):
+        assert "fantasy illustration" in line and line.count("illustration") == 1, line
+
+
+def test_a_style_description_repeats_the_fewest_of_the_users_words() -> None:
+    from smoothie.prompt.names import _least_said
+
+    style, variants = _least_said(
+        "ukiyo-e woodblock print with gradated skies",
+        ("flat-color print with soft gradients", "serene printmaking with graded washes", "woodblock print, calm"),
+        "a harbor village at dusk, woodblock print, ",
+    )
+    assert "woodblock" not in style and len(variants) >= 2 and all("woodblock" not in v for v in variants[:1])
