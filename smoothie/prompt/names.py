@@ -978,6 +978,13 @@ class Genericiser:
             ):
                 # "Hope and Faith" -> "a woman and another woman", never "a woman and a woman" (one lost)
                 replacement = "another " + _strip_article(replacement)
+            if (
+                f.entry.label in ("person", "character", "artwork")
+                and " " in replacement.strip()
+                and re.match(r"\s+but\s+(?:she|he|they|it|the|this)\b", right[consumed_right:])
+            ):
+                # "the Mona Lisa but she is a hacker": after a description, "…, but she is a hacker"
+                replacement += ","
             out.append(new_left)
             out.append(replacement)
             tail = (tail + new_left + replacement)[-_CONTEXT:]

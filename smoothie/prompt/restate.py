@@ -1072,7 +1072,8 @@ _CONTAINERS = frozenset({"on", "in", "inside", "atop"})
 _NOT_CONTAINERS = (
     frozenset(
         """storm tempest rain snow fog mist haze wind night darkness dark light sunlight moonlight dusk dawn sunset
-    sunrise twilight air sky space sun shade shadow shadows smoke water sea ocean""".split()
+    sunrise twilight air sky space sun shade shadow shadows smoke water sea ocean background backdrop
+    surface""".split()
     )
     | _MEDIUM_HEADS
 )

@@ -590,6 +590,11 @@ def test_a_place_named_for_its_use_is_no_place_of_things() -> None:
         # time leaves the capital of an ordinary word behind
         ("((steampunk)) owl made of brass gears", r"gears made of brass|^[A-Z][a-z ]+ \(\(steampunk"),
         ("Abandoned amusement park at night, fog", r", Abandoned"),
+        # a backdrop is never the subject ("a pastel blue background with a white sneaker floating on it"); a
+        # hyphenated bare noun phrase takes its article after a framing; "but she is …" follows its description
+        ("product photo of a white sneaker floating on a pastel blue background", r"background with"),
+        ("neon-lit street food stall in the rain at night", r"^[A-Z][a-z ]+ (?:of|Picture|Imagine) neon-lit"),
+        ("the Mona Lisa but she is a hacker, neon city, rain", r"(?:city|rain), but she|smile but"),
     ],
 )
 def test_readers_findings_stay_fixed(prompt: str, never: str) -> None:

@@ -1001,7 +1001,7 @@ _MEDIA = frozenset(
     watercolor watercolour engraving woodcut print still""".split()
 )
 _OF_SUBJECT = re.compile(
-    r"(?:who|whose|which|that|wearing|holding|dressed|clad|aged|about\s+\d+|\d+\s*(?:-\s*)?years?(?:\s*-\s*|\s+)old)\b",
+    r"(?:who|whose|which|that|but|wearing|holding|dressed|clad|aged|about\s+\d+|\d+\s*(?:-\s*)?years?(?:\s*-\s*|\s+)old)\b",
     re.IGNORECASE,
 )
 
@@ -1070,7 +1070,7 @@ def _bare_count_np(toks: Parsed) -> bool:
     first = toks[0].text
     if not first.islower() and not (first[:1].isupper() and first[1:].islower() and is_english_word(first)):
         return False  # "Abandoned amusement park at night" opens a sentence; "Paris street" names a place
-    for k, t in enumerate(toks[:5]):
+    for k, t in enumerate(toks[:8]):  # "neon-lit street food stall …": a hyphen takes two more tokens
         nxt = toks[k + 1] if k + 1 < len(toks) else None
         if t.tag == "NN" and nxt is not None and nxt.tag == "VBZ" and nxt.lower[:-1] in noun_lemmas():
             return False  # "ancient temple ruins overgrown with vines": "ruins" is a plural noun, misread as a verb
