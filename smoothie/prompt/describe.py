@@ -207,8 +207,9 @@ def cues(text: str, tags: Iterable[str] = ()) -> Cues:
     return Cues({k: frozenset(v) for k, v in colours.items()}, exclusive, own, gender, words, acts)
 
 
-# How a description poses someone ("seated", "with folded hands", "holding a lute"): said only where the prompt
-# gives no action or pose of its own (the Mona Lisa "taking a selfie" has no folded hands).
+# How a description poses someone ("seated", "with folded hands", "holding a lute") or arms them ("with a laser
+# sword"): said only where the prompt gives no action or pose of its own (the Mona Lisa "taking a selfie" has no
+# folded hands, Vader pushing a shopping cart no sword).
 POSE_WORDS = frozenset(
     """seated sitting standing folded crossed raised holding posing leaning kneeling clasped reclining lying
     pointing waving riding wielding playing singing dancing running walking resting""".split()
@@ -272,7 +273,7 @@ def fit_phrase(phrase: str, cue: Cues) -> str:
     anime girl" with pink hair) is dropped from it ("an anime girl")."""
     if cue.acts:  # "a sfumato portrait of a placid woman" taking a selfie: the woman does, not her portrait
         phrase = _PORTRAIT_OF.sub("", phrase)
-    posed = cue.acts and _poses(phrase)
+    posed = cue.acts and (_poses(phrase) or _armed(phrase, cue))
     if not posed and (not coloured_things(phrase) or not cue.colours):
         return phrase
     parts = _PART_SPLIT.split(phrase)
@@ -291,7 +292,7 @@ def fit_phrase(phrase: str, cue: Cues) -> str:
         joiner, part = rest[i], rest[i + 1]
         i += 2
         took, inherited = inherited, False
-        if contradicts(part, cue) or (posed and _poses(joiner + part)):
+        if contradicts(part, cue) or (posed and (_poses(joiner + part) or _armed(part, cue))):
             # "with X and Y": dropping X keeps "with Y"; "with A, B and X" keeps "with A and B"
             if kept and joiner.strip() == "and" and len(kept) > 1:
                 if len(kept) > 2 and kept[-2].strip() == ",":
@@ -313,6 +314,18 @@ def fit_phrase(phrase: str, cue: Cues) -> str:
         kept.extend([joiner, part])
     text = "".join(kept).strip(" ,")
     return fix_article(text)
+
+
+def _armed(part: str, cue: Cues) -> bool:
+    """A signature weapon the prompt does not mention: Vader "with a laser sword" pushing a shopping cart."""
+    said = set(re.findall(r"[a-z]+", part.lower()))
+    return bool(said & WEAPON_WORDS) and not (said & WEAPON_WORDS & cue.words)
+
+
+WEAPON_WORDS = frozenset(
+    """sword swords lightsaber saber sabre blade blades rifle rifles gun guns pistol pistols revolver axe axes spear
+    spears bow arrows dagger daggers katana katanas scythe trident whip chains shotgun""".split()
+)
 
 
 def _poses(part: str) -> bool:

@@ -105,3 +105,15 @@ def test_a_pose_of_the_description_goes_when_the_prompt_gives_an_action() -> Non
     still = cues("portrait of the Mona Lisa, oil painting, morning light")
     assert not still.acts
     assert fit_phrase("a serene woman with folded hands", still) == "a serene woman with folded hands"
+
+
+@needs_spacy
+def test_a_signature_weapon_goes_when_the_prompt_gives_an_action_without_it() -> None:
+    cart = cues("Darth Vader pushing a shopping cart through a supermarket")
+    assert fit_phrase("a menacing armored villain with a laser sword", cart) == "a menacing armored villain"
+    duel = cues("Darth Vader fighting with a sword")  # the user's own sword: the description may say it
+    assert fit_phrase("a menacing armored villain with a laser sword", duel) == (
+        "a menacing armored villain with a laser sword"
+    )
+    still = cues("Darth Vader, portrait")
+    assert fit_phrase("a menacing armored villain with a laser sword", still).endswith("laser sword")
