@@ -171,6 +171,7 @@ class Cues:
     gender: str = ""  # "female", "male", or "" when the prompt says neither (or both)
     words: frozenset[str] = frozenset()
     acts: bool = False  # the prompt gives someone an action or a pose of its own ("taking a selfie", "seated")
+    busy: bool = False  # … an action with the hands ("pushing a cart", "taking a selfie"; not "standing")
 
 
 def _norm_colour(colour: str) -> str:
@@ -203,8 +204,9 @@ def cues(text: str, tags: Iterable[str] = ()) -> Cues:
     words = frozenset(re.findall(r"[a-z0-9+]+", low))
     female, male = bool(words & _FEMALE), bool(words & _MALE)
     gender = "female" if female and not male else "male" if male and not female else ""
-    acts = any(_is_action(w) for w in words)
-    return Cues({k: frozenset(v) for k, v in colours.items()}, exclusive, own, gender, words, acts)
+    actions = [w for w in words if _is_action(w)]
+    busy = any(w not in _HANDS_FREE for w in actions)
+    return Cues({k: frozenset(v) for k, v in colours.items()}, exclusive, own, gender, words, bool(actions), busy)
 
 
 # How a description poses someone ("seated", "with folded hands", "holding a lute") or arms them ("with a laser
@@ -317,9 +319,17 @@ def fit_phrase(phrase: str, cue: Cues) -> str:
 
 
 def _armed(part: str, cue: Cues) -> bool:
-    """A signature weapon the prompt does not mention: Vader "with a laser sword" pushing a shopping cart."""
+    """A signature weapon the prompt does not mention while its hands are busy: Vader "with a laser sword"
+    pushing a shopping cart (Link standing on a cliff keeps his sword)."""
     said = set(re.findall(r"[a-z]+", part.lower()))
-    return bool(said & WEAPON_WORDS) and not (said & WEAPON_WORDS & cue.words)
+    return cue.busy and bool(said & WEAPON_WORDS) and not (said & WEAPON_WORDS & cue.words)
+
+
+# Poses and motions that leave the hands free for what a description gives them.
+_HANDS_FREE = frozenset(
+    """standing sitting seated lying kneeling posing leaning resting waiting looking gazing smiling walking running
+    riding flying floating sleeping staring crying laughing""".split()
+)
 
 
 WEAPON_WORDS = frozenset(

@@ -769,6 +769,18 @@ def _mod_kind(toks: Parsed, t: Tok) -> str:
     return "other"
 
 
+def _place_of_with(toks: Parsed, shape: _Shape, k: int) -> bool:
+    """Whether modifier ``k`` is a "with" phrase right followed by a place phrase ("with a cat on a stack of
+    books"): the parser may hang the place on the head, but a reader gives it to the thing had."""
+    if k + 1 >= len(shape.mods) or shape.mods[k].kind != "with":
+        return False
+    nxt = shape.mods[k + 1]
+    return nxt.kind == "pp" and nxt.a == shape.mods[k].b and toks[nxt.a].lower in _PLACE_PREPS_AFTER_WITH
+
+
+_PLACE_PREPS_AFTER_WITH = frozenset("on in atop upon under beneath inside beside by near".split())
+
+
 def _front_pp(doc: _Doc, shape: _Shape) -> tuple[int, int] | None:
     """A place/time PP at the very end of the phrase that can open it instead."""
     toks = doc.toks
@@ -784,6 +796,8 @@ def _front_pp(doc: _Doc, shape: _Shape) -> tuple[int, int] | None:
         p = toks[preps[0]]
     elif last.kind == "pp":
         p = toks[last.head]
+        if len(shape.mods) >= 2 and _place_of_with(toks, shape, len(shape.mods) - 2):
+            return None  # "a nook with a cat on a stack of books": the cat's place, not the nook's
     else:
         return None
     if p.lower not in _FRONTABLE or p.left != p.i:
@@ -873,6 +887,8 @@ def restatements(toks: Parsed, subs: Mapping[int, str] | None = None) -> list[Re
             pass
         elif m.kind in {"ing", "ed"}:
             opts.append((f"{who} {be} {plain}", True, "rel"))
+        elif m.kind == "with" and _place_of_with(toks, shape, k):
+            pass  # "a nook with a cat on a stack of books": the cat is on the books, "that has a cat, on …" splits them
         elif m.kind == "with" and not any(t.tag.startswith("VB") and t.dep != "amod" for t in toks[m.a : m.b]):
             obj = doc.span(m.a + 1, m.b)
             if obj and not re.search(r"\b(?:and|or)$", obj):  # "that has long shadows and": the parse lost the rest
@@ -1330,7 +1346,7 @@ _SKY_THINGS = {
     "northern lights": ("under the northern lights", "with the northern lights overhead"),
 }
 # A camera lens named as an item ("fisheye lens", "85mm lens", "wide-angle lens"): how the picture was shot.
-_LENS = re.compile(r"(?:[a-z0-9\-]+\s){1,2}lens")
+_LENS = re.compile(r"(?:[a-z0-9\-]+\s){1,2}lens|\d{2,4}mm\s+telephoto")  # "600mm telephoto" too
 _RESOLUTIONS = frozenset("4k 8k 16k 2k uhd hd".split())
 # How a light is, said of what it lights ("soft window light" = "softly lit by window light").
 _LIGHT_ADVERBS = {

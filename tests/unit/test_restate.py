@@ -372,3 +372,17 @@ def test_a_light_with_its_own_source_is_not_the_subjects_light() -> None:
     assert f is None or f.kind != "light"
     f = fold(parse_phrases(["soft window light"])[0], "soft window light")
     assert f is not None and f.kind == "light"
+
+
+def test_a_telephoto_is_a_lens_not_a_thing_had() -> None:
+    f = fold(parse_phrases(["600mm telephoto"])[0], "600mm telephoto")
+    assert f is not None and f.kind == "mood" and "shot with a 600mm telephoto" in f.items
+
+
+def test_a_place_after_a_with_phrase_stays_with_the_thing_had() -> None:
+    # "a nook with a cat on a stack of books": never "a nook that has a cat, atop a stack of books", nor fronted
+    said = [
+        r.text
+        for r in restatements(parse_phrases(["a cozy reading nook with a sleeping tabby cat on a stack of books"])[0])
+    ]
+    assert not [t for t in said if re.search(r"cat, (?:on|atop|upon)|^(?:on|atop|upon) a stack", t)], said
