@@ -220,7 +220,7 @@ POSE_WORDS = frozenset(
 _ING_THINGS = frozenset(
     """painting paintings drawing drawings building buildings clothing ceiling lighting evening morning string
     king ring wing wings thing things sibling wedding bedding pudding dumpling dumplings stocking stockings
-    earring earrings awning railing ceiling engraving etching carving sketching rendering setting landing
+    earring earrings awning railing engraving etching carving sketching rendering setting landing
     spring darling duckling ducklings seedling ding swing sling wring sterling shilling""".split()
 )
 
@@ -281,7 +281,7 @@ def fit_phrase(phrase: str, cue: Cues) -> str:
     parts = _PART_SPLIT.split(phrase)
     head, rest = parts[0], parts[1:]
     if posed:  # "a seated noblewoman" -> "a noblewoman"; "holding a lute" is a part of its own and goes below
-        head = re.sub(rf"\b(?:{'|'.join(sorted(POSE_WORDS))})\s+(?=\w)", "", head, flags=re.IGNORECASE)
+        head = _POSE_BEFORE_WORD.sub("", head)
     for slot, cs, s, e in reversed(coloured_things(head)):
         mine = cue.colours.get(slot)
         if mine and not cs <= mine:
@@ -339,11 +339,13 @@ WEAPON_WORDS = frozenset(
 
 
 def _poses(part: str) -> bool:
-    return bool((POSE_WORDS | _POSED_PARTS) & set(re.findall(r"[a-z]+", part.lower())))
+    return bool(_POSE_OR_POSED & set(re.findall(r"[a-z]+", part.lower())))
 
 
 # What a pose is said with ("overlapping hands", "arms at her sides"): a part that says it goes with the pose.
 _POSED_PARTS = frozenset("hands arms overlapping".split())
+_POSE_OR_POSED = POSE_WORDS | _POSED_PARTS
+_POSE_BEFORE_WORD = re.compile(rf"\b(?:{'|'.join(sorted(POSE_WORDS))})\s+(?=\w)", re.IGNORECASE)
 _PORTRAIT_OF = re.compile(
     r"^(?:an?|the)\s+(?:[\w-]+\s+){0,2}(?:portrait|painting|picture|depiction)\s+of\s+(?=(?:an?|the)\s)", re.I
 )

@@ -879,21 +879,20 @@ class Genericiser:
         return len(words) >= 2 or not _english_or_compound(words[0])
 
     def _general_naming(self, tag: str, analysis: Analysis) -> str | None:
-        said = self._general_said(tag)
-        qualifier = re.search(r"\\\((.*)\\\)", tag)
-        if said and normalise_form(said) in analysis.cues.tags and not (qualifier and said == qualifier.group(1)):
+        m = re.fullmatch(r"(.*?)\s*\\\((.*)\\\)", tag.strip())
+        body, written = (m.group(1), m.group(2)) if m else (tag, "")
+        said = self._general_said(body, normalise_form(written))
+        if said and normalise_form(said) in analysis.cues.tags and said != written:
             # "maid, roswaal mansion maid uniform": "maid" is said already, never "maid, maid" (a qualifier is
             # among the prompt's phrases only because the escaped brackets split its tag)
             return ""
         return said
 
-    def _general_said(self, tag: str) -> str | None:
-        """A general tag of the database that still says a name in a word no English word ("roswaal mansion maid
-        uniform", "pokemon \\(creature\\)"): the general tag it says without the name ("maid uniform",
-        "creature"; "" when none is left), else None."""
+    def _general_said(self, body: str, qualifier: str) -> str | None:
+        """A general tag of the database (``body`` and its normalised ``qualifier``) that still says a name in a
+        word no English word ("roswaal mansion maid uniform", "pokemon \\(creature\\)"): the general tag it
+        says without the name ("maid uniform", "creature"; "" when none is left), else None."""
         db = self.db
-        m = re.fullmatch(r"(.*?)\s*\\\((.*)\\\)", tag.strip())
-        body, qualifier = (m.group(1), normalise_form(m.group(2))) if m else (tag, "")
         words = normalise_form(body).split()
 
         def names(word: str) -> bool:

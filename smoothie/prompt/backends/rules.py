@@ -574,8 +574,7 @@ _LABEL_FRAMINGS = tuple(
     if re.fullmatch(r"[^{]*[,:] \{x\}", f) and " that " not in f
 )
 
-# A prompt that opens with syntax around a noun without its article: "((steampunk)) owl", "[red:blue:0.5] car".
-# (the syntax is a "[[0]]" stand-in by then)
+# A prompt that opens with syntax around a noun without its article: "((steampunk)) owl", "[red:blue:0.5] car"
 # (the syntax is a "[[0]]" stand-in by then); "{Godzilla|King Kong} wading …" is a whole subject, and acts
 _NOT_A_NOUN_NEXT = (
     r"(?!(?:a|an|the|my|his|her|their|our|one|two|three|in|on|at|with|by|of|under|over|and)\b|\w+(?:ing|ed)\b)"
