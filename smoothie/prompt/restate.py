@@ -781,6 +781,14 @@ def _place_of_with(toks: Parsed, shape: _Shape, k: int) -> bool:
 _PLACE_PREPS_AFTER_WITH = frozenset("on in atop upon under beneath inside beside by near".split())
 
 
+# Small things that hold what is in them ("a ship in a bottle", "a firefly in a jar"): the pair is one thing.
+_VESSELS = frozenset(
+    """bottle bottles jar jars glass glasses cup cups mug mugs teacup teacups bowl bowls box boxes cage cages globe
+    globes terrarium terrariums vase vases bubble bubbles fishbowl aquarium basket baskets bucket buckets pot pots
+    jug jugs can cans tin tins crate crates bag bags pocket pockets envelope""".split()
+)
+
+
 def _front_pp(doc: _Doc, shape: _Shape) -> tuple[int, int] | None:
     """A place/time PP at the very end of the phrase that can open it instead."""
     toks = doc.toks
@@ -832,6 +840,8 @@ def _front_pp(doc: _Doc, shape: _Shape) -> tuple[int, int] | None:
     obj = toks[objs[0]]
     if p.lower in ("in", "on") and obj.lower in CLOTHING:
         return None
+    if p.lower in ("in", "inside", "within") and obj.lower in _VESSELS:
+        return None  # "a ship in a bottle", "a cat in a box": what holds it is part of the thing, not a place
     if obj.tag in ("PRP", "WP"):
         return None
     return p.i, n
@@ -850,6 +860,8 @@ def restatements(toks: Parsed, subs: Mapping[int, str] | None = None) -> list[Re
         for t in toks
     )
     original = Restatement(doc.span(0, len(toks)), np=not finite)
+    if finite:
+        return [original, *_participle_of(toks, subs or {})]
     shape = _shape(toks)
     if shape is None:
         return [original]
@@ -885,6 +897,8 @@ def restatements(toks: Parsed, subs: Mapping[int, str] | None = None) -> list[Re
         opts = [(plain, False, "")]
         if unknown or ((ambiguous[k] or related) and m.kind in {"ing", "ed", "with"}):
             pass
+        elif m.kind == "ed" and plural and _base_form(toks[m.head].lower):
+            pass  # "two dogs run/VBN across a beach": a plural's present the tagger took for a participle
         elif m.kind in {"ing", "ed"}:
             opts.append((f"{who} {be} {plain}", True, "rel"))
         elif m.kind == "with" and _place_of_with(toks, shape, k):
@@ -1033,6 +1047,88 @@ def restatements(toks: Parsed, subs: Mapping[int, str] | None = None) -> list[Re
                         said = f"{simple} {doc.span(m.a + 1, fa)}".strip()
                         add(f"{pp}, {pre} {said}", np=False, fronted=True, kind="front-present")
     return list(out.values())
+
+
+def _base_form(word: str) -> bool:
+    """Whether a participle is also its verb's base form ("run", "come", "become", "cut"), so after a plural
+    noun it may be the present tense."""
+    verbs, _exc = verb_lemmas()
+    return word in verbs and not word.endswith("ed")
+
+
+def gerund(verb: str, plural: bool) -> str | None:
+    """The ``-ing`` form of a simple present ("sits" → "sitting", "reads" → "reading", "flies" → "flying";
+    plural: "sit" → "sitting"), or None when it is not certain (checked back with :func:`present`)."""
+    w = verb.lower()
+    if w in ("is", "are", "am", "has", "have", "does", "do") or not re.fullmatch(r"[a-z]+", w):
+        return None
+    verbs, exc = verb_lemmas()
+    if plural:
+        base = w
+    elif w in exc:
+        base = exc[w]
+    elif w.endswith("ies") and w[:-3] + "y" in verbs:
+        base = w[:-3] + "y"
+    elif w.endswith("es") and w[:-2] in verbs and re.search(r"(?:s|sh|ch|x|z|o)$", w[:-2]):
+        base = w[:-2]
+    elif w.endswith("s") and not w.endswith("ss") and w[:-1] in verbs:
+        base = w[:-1]
+    else:
+        return None
+    if base not in verbs:
+        return None
+    if base.endswith("ie"):
+        ing = base[:-2] + "ying"
+    elif base.endswith("e") and not base.endswith(("ee", "ye", "oe")) and len(base) > 2:
+        ing = base[:-1] + "ing"
+    elif re.search(r"(?:^|[^aeiou])[aeiou][^aeiouwxy]$", base) and len(re.findall(r"[aeiou]+", base)) == 1:
+        ing = base + base[-1] + "ing"  # sit -> sitting, run -> running
+    else:
+        ing = base + "ing"
+    return ing if present(ing, plural) == w else None
+
+
+def _participle_of(toks: Parsed, subs: Mapping[int, str]) -> list[Restatement]:
+    """A sentence in the simple present said as its noun phrase and participle ("a ship in a bottle sits on a
+    desk" → "a ship in a bottle sitting on a desk", "… that is sitting on a desk"), with the participle's own
+    restatements. Only for a plain subject before one verb of the lexicon, nothing else before it."""
+    roots = [t for t in toks if t.dep == "ROOT"]
+    if len(roots) != 1:
+        return []
+    verb = roots[0]
+    subject = [toks[c] for c in verb.children if toks[c].dep == "nsubj"]
+    if (
+        verb.tag not in ("VBZ", "VBP")
+        or len(subject) != 1
+        or subject[0].left != 0
+        or subject[0].right != verb.i - 1
+        or verb.i in subs
+        or any(t.tag in ("PH", "PHP", "PHT") for t in toks)
+        or any(
+            toks[c].dep in ("aux", "neg", "auxpass", "nsubj", "expl", "ccomp") and c != subject[0].i
+            for c in verb.children
+        )
+        or any(t.dep == "conj" and t.head == verb.i for t in toks)  # "a cat sits and watches": two actions
+        # "a hamster napping inside a ramen bowl/VBP": a subject with a verb of its own is a misread noun phrase
+        or any(t.tag.startswith("VB") or t.tag in ("WDT", "WP") for t in toks[: verb.i])
+        # the verb agrees with its subject ("a cat sits", "two dogs sit"), or the tagger guessed
+        or (verb.tag == "VBZ") != (subject[0].tag in ("NN", "NNP", "PRP") and not _several(subject[0]))
+    ):
+        return []
+    ing = gerund(verb.lower, verb.tag == "VBP")
+    if ing is None:
+        return []
+    text = "".join((ing if t.i == verb.i else t.text) + t.ws for t in toks).strip()
+    parsed = parse_phrases([text])[0]
+    if parsed is None or len(parsed) != len(toks) or parsed[verb.i].tag != "VBG":
+        return []
+    if any(a.text != b.text for a, b in zip(parsed, toks, strict=True) if a.i != verb.i):
+        return []
+    return [
+        replace(r, kind="participle" if r.kind == "original" else r.kind)
+        for r in restatements(parsed, subs)
+        if r.kind not in ("clause-present", "front-present")  # the user's own sentence, or it fronted
+    ]
 
 
 # Parts and aspects of something, said with "of" or with a possessive ("the fur of a cat" / "a cat's fur"); not

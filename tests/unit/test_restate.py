@@ -7,7 +7,7 @@ import re
 import pytest
 
 from smoothie.prompt import rewrite
-from smoothie.prompt.restate import fold, parse_phrases, present, restatements
+from smoothie.prompt.restate import fold, gerund, parse_phrases, present, restatements
 
 pytestmark = pytest.mark.skipif(parse_phrases(["a cat"])[0] is None, reason="spaCy's English model is not installed")
 
@@ -77,6 +77,58 @@ def test_an_unexpected_parse_gives_the_phrase_itself() -> None:
     toks = parse_phrases(["cat, dog; bird"])[0]
     assert toks is not None
     assert [r.text for r in restatements(toks)] == ["cat, dog; bird"]
+
+
+@pytest.mark.parametrize(
+    ("verb", "plural", "ing"),
+    [
+        ("sits", False, "sitting"),
+        ("sit", True, "sitting"),
+        ("reads", False, "reading"),
+        ("flies", False, "flying"),
+        ("lies", False, "lying"),
+        ("bakes", False, "baking"),
+        ("catches", False, "catching"),
+        ("visits", False, "visiting"),  # two syllables: no doubled consonant
+        ("is", False, None),  # a copula has no participle sentence of its own
+        ("glass", False, None),  # no verb
+    ],
+)
+def test_the_participle_of_a_present_tense(verb: str, plural: bool, ing: str | None) -> None:
+    assert gerund(verb, plural) == ing
+
+
+def test_a_sentence_in_the_present_is_also_said_as_its_noun_phrase() -> None:
+    forms = _restate("A ship in a bottle sits on an old wooden desk")
+    assert forms["original"] == "A ship in a bottle sits on an old wooden desk"
+    assert forms["participle"] == "A ship in a bottle sitting on an old wooden desk"
+    forms = _restate("a girl flies a kite on a hill")
+    assert forms["participle"] == "a girl flying a kite on a hill"
+    assert forms["rel"] == "a girl who is flying a kite on a hill"
+    assert "clause-present" not in forms  # that is the user's own sentence
+    toks = parse_phrases(["A ship in a bottle sits on an old wooden desk"])[0]
+    assert toks is not None
+    first, *others = restatements(toks)
+    assert not first.np and all(r.np or r.fronted or r.kind == "clause" for r in others)
+
+
+@pytest.mark.parametrize(
+    "phrase",
+    [
+        "a chubby hamster napping inside a giant ramen bowl",  # "bowl/VBP": a misread noun, never "bowling"
+        "a woman sits and reads",  # two actions
+        "two dogs run across a beach",  # read as a participle: never "two dogs that are run across a beach"
+    ],
+)
+def test_no_participle_or_passive_from_a_misread_sentence(phrase: str) -> None:
+    forms = _restate(phrase)
+    assert "participle" not in forms and "rel" not in forms
+    assert not any("bowling" in text for text in forms.values())
+
+
+def test_what_holds_a_small_thing_is_never_fronted_as_its_place() -> None:
+    forms = _restate("a ship in a bottle on an old wooden desk")
+    assert not any(text.startswith("in a bottle") for text in forms.values())
 
 
 @pytest.mark.parametrize(

@@ -648,3 +648,13 @@ def test_a_counted_style_takes_its_article_after_in_the_style_of() -> None:
         _counted_style("expressive oil painting with thick strokes") == "an expressive oil painting with thick strokes"
     )
     assert _counted_style("rhythmic non-figurative artwork") == "rhythmic non-figurative artwork"  # not counted
+
+
+@needs_spacy
+def test_a_comma_item_with_an_action_may_be_said_with_a_relative_clause() -> None:
+    lines = rewrite("a ship in a bottle on a desk, warm lamp light, dust floating in the air", n=32).paraphrases
+    assert any("dust that floats in the air" in x or "dust that is floating in the air" in x for x in lines)
+    assert any("dust floating in the air" in x for x in lines)  # the user's own words too
+    # a technique named with an "-ing" word is no action: never "ray that traces", "cel that is shading"
+    tech = rewrite("a robot in a garden, ray tracing, cel shading, path tracing", n=32).paraphrases
+    assert not any(re.search(r"\b(?:ray|cel|path) that\b", x) for x in tech)

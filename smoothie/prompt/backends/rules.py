@@ -220,11 +220,11 @@ class RulesBackend:
         subject_acts = any(t.tag.startswith("VB") for t in subject_toks or ())
         roots = [t for t in subject_toks or () if t.dep == "ROOT"]
         someone = bool(roots) and (is_creature(roots[0]) or roots[0].tag.startswith("VB"))
-        for text, fold_ in zip(rendered_items, folds, strict=True):
+        for text, toks, sub, fold_ in zip(rendered_items, item_parses, subs[s + 1 :], folds, strict=True):
             at = fold_ is not None and fold_.kind == "setting" and fold_.joined[0].startswith("at ")
             f = None if at and not someone else fold_  # "a cozy cabin interior at a fireplace": only someone is
             if f is None or rng.random() < 0.45:
-                kept.append(text)
+                kept.append(_item_restated(toks, sub, rng) or text)
                 continue
             if f.kind == "medium":
                 free = not prefix and not suffix
@@ -770,6 +770,28 @@ def _restatements(toks: Parsed, subs: dict[int, str]) -> list[Restatement]:
             _RESTATED.clear()
         cached = _RESTATED[key] = restatements(toks, subs)
     return cached
+
+
+# What a comma item with an action of its own may be said as ("…, dust floating in the air" → "…, dust that
+# floats in the air" / "…, dust that is floating in the air"): a relative clause keeps it a noun phrase beside the
+# others; a full clause or a fronted place would read as a new sentence inside the list.
+_ITEM_KINDS = ("rel-present", "rel")
+_COMPLEMENTS = frozenset({"prep", "dobj", "obj", "advmod", "prt", "xcomp", "advcl", "npadvmod", "acomp"})
+
+
+def _item_restated(toks: Parsed | None, subs: dict[int, str], rng: random.Random) -> str | None:
+    """A comma item said with a relative clause, or None to keep it as written (about half of the time)."""
+    # the action has a complement ("dust floating in the air", "people shopping at a market"): a bare "-ing"
+    # after a noun is as often a technique's name the tagger read as a verb ("ray tracing", "cel shading")
+    if toks is None or not any(
+        t.tag == "VBG" and t.dep != "amod" and t.i > 0 and any(toks[c].dep in _COMPLEMENTS for c in t.children)
+        for t in toks
+    ):
+        return None
+    options = [r for r in _restatements(toks, subs) if r.kind in _ITEM_KINDS and r.np]
+    if not options or rng.random() < 0.5:
+        return None
+    return rng.choice(options).text
 
 
 _FOLDS: dict[str, Fold | None] = {}
