@@ -1185,7 +1185,8 @@ _NOT_CONTAINERS = (
     frozenset(
         """storm tempest rain snow fog mist haze wind night darkness dark light sunlight moonlight dusk dawn sunset
     sunrise twilight air sky space sun shade shadow shadows smoke water sea ocean background backdrop
-    surface""".split()
+    surface morning afternoon evening midday noon daytime nighttime day winter summer autumn spring springtime
+    summertime wintertime distance foreground middle""".split()
     )
     | _MEDIUM_HEADS
 )

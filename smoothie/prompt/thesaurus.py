@@ -199,6 +199,8 @@ under/IN@streetlamp,lamppost,lamp,lights,sun,moonlight,starlight,stairs,staircas
 under/IN@dome,roof,awning,porch,tent,quilt,duvet,boughs,willow: beneath | underneath
 beneath/IN@moon,stars,sky,skies,tree,trees,bridge,table,umbrella,arch,archway,blanket,clouds,canopy,blossoms: under
 amid/IN: among | amidst
+in/IN@summer,winter,autumn,spring,springtime,summertime,wintertime: during
+during/IN@summer,winter,autumn,spring,springtime,summertime,wintertime: in
 in/IN@desert,wilderness,countryside,rain,snow,snowfall,storm,cold,fields,field,meadow,prairie: out in
 asleep/JJ: fast asleep | sound asleep
 jumping/VBG: leaping

@@ -658,3 +658,16 @@ def test_a_comma_item_with_an_action_may_be_said_with_a_relative_clause() -> Non
     # a technique named with an "-ing" word is no action: never "ray that traces", "cel that is shading"
     tech = rewrite("a robot in a garden, ray tracing, cel shading, path tracing", n=32).paraphrases
     assert not any(re.search(r"\b(?:ray|cel|path) that\b", x) for x in tech)
+
+
+@needs_spacy
+def test_a_season_place_and_side_said_another_way_keep_their_words() -> None:
+    garden = rewrite("Grandma's vegetable garden in late summer, tomatoes and sunflowers", n=32).paraphrases
+    assert any("during late summer" in x.lower() for x in garden)
+    assert all("late summer" in x for x in garden)
+    assert all("Grandma's" in x for x in garden)  # fronted or framed, a name-like owner keeps its capital
+    cart = rewrite("a wooden wheelbarrow on the left, a cat looking to the right", n=32).paraphrases
+    assert any("on the left side" in x for x in cart)
+    assert not any("right side" in x for x in cart)  # a way to look is no place
+    street = rewrite("a quiet street in the morning, during autumn", n=32).paraphrases
+    assert not any("morning with" in x for x in street)  # a time holds nothing: never "the morning with a street in it"

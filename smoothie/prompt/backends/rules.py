@@ -517,6 +517,20 @@ def _choices(toks: Parsed) -> list[tuple[int, tuple]]:
         ):
             said = kind if t.text.islower() else f"{t.text} {cls}"  # "Corgi" keeps its capital
             out.append((t.i, (((t.i, said),),)))
+    for t in toks:  # "on the left" = "on the left side": the same place, the side said
+        if (
+            t.lower in ("left", "right")
+            and t.tag in ("NN", "JJ")
+            and t.dep == "pobj"
+            and t.i not in blocked
+            and toks[t.head].lower == "on"  # a place, not a way to look or go ("looking to the right")
+            and t.i >= 2
+            and toks[t.i - 1].lower == "the"
+            and toks[t.head].i == t.i - 2
+            and not t.children[1:]
+            and (t.i + 1 == len(toks) or not toks[t.i + 1].tag.startswith(("NN", "JJ")))
+        ):
+            out.append((t.i, (((t.i, f"{t.text} side"),),)))
     for t in toks:  # "a snowy ridge" -> "a ridge covered in snow", "a stone statue" -> "a statue carved from stone"
         edits = _after_noun(toks, t, blocked)
         if edits:
@@ -1110,7 +1124,7 @@ def _bare_noun(toks: Parsed | None) -> bool:
 def _lower_first(text: str) -> str:
     """``text`` with its first letter lowered when that word is an ordinary English word ("The scene" →
     "the scene"), not a name ("Eiffel Tower") or an acronym."""
-    m = re.match(r"([A-Z][a-z]+)\b(?!\s+[A-Z])", text)
+    m = re.match(r"([A-Z][a-z]+)\b(?!\s+[A-Z])(?!['’]s\b)", text)  # "Grandma's garden" keeps its capital
     if (m and is_english_word(m.group(1))) or re.match(r"(?:A|An)\s", text):  # "A glimpse of a grand lobby"
         return text[:1].lower() + text[1:]
     return text
