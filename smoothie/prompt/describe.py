@@ -18,7 +18,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from smoothie.prompt.invariants import COLOUR_WORDS
+from smoothie.prompt.nlp import adjective_lemmas
 from smoothie.prompt.tables import normalise_form
+from smoothie.prompt.text import fix_articles
 
 # Colours as prompts write them; "golden hour", "silver screen" are not colours of a thing (checked by noun).
 _COLOUR = (
@@ -358,3 +360,66 @@ def fix_article(text: str) -> str:
         return text
     want = "an" if re.match(r"(?i)[aeio]|u(?!n[iu]|s[eu])|hon|hour", m.group(2)) else "a"
     return want + text[m.end(1) :] if m.group(1).lower() != want else text
+
+
+# What says a man without a gender word: a description with one of these needs no "male".
+_MALE_MARKS = frozenset(
+    "beard beards bearded mustache mustached moustache moustached mustachioed moustachioed goatee stubble".split()
+)
+# Nouns that say a woman without being on the validator's list of gender words.
+_FEMALE_MARKS = frozenset(
+    """cowgirl cowgirls songstress ballerina diva starlet heiress matriarch dame housewife seamstress hostess
+    stewardess mistress madam""".split()
+)
+# The words every reader takes for a gender, with the marks that say it as plainly ("bearded", "cowgirl"); "hero"
+# or "sorceress" say it less plainly: a description with only those still gets its "female"/"male".
+_PLAIN_FEMALE = frozenset(
+    """woman women girl girls lady ladies female females she her hers herself mother daughter daughters queen
+    princess wife sister actress goddess maiden lass gal mom grandmother aunt niece bride witch empress
+    duchess""".split()
+)
+_PLAIN_MALE = frozenset(
+    """man men boy boys gentleman gentlemen male males he him his himself father son sons king prince husband
+    brother actor guy guys lad dad grandfather uncle nephew groom wizard emperor duke""".split()
+)
+# Nouns that name a kind of singer or player before the noun ("a pop star", "a rock guitarist").
+_GENRE_NOUNS = frozenset("pop rock jazz folk soul punk country rap opera metal blues disco indie".split())
+
+
+def gender_of(descriptions: Iterable[str]) -> str:
+    """``female``/``male`` when a name's descriptions say one gender and never the other, else ``""``."""
+    from smoothie.prompt.invariants import FEMALE_WORDS, MALE_WORDS
+
+    said = {w for d in descriptions for w in re.findall(r"[a-z0-9+]+", d.lower())}
+    female = bool(said & (FEMALE_WORDS | _FEMALE_MARKS)) or any(w.endswith(("woman", "women")) for w in said)
+    male = bool(said & (MALE_WORDS | _MALE_MARKS))
+    return "female" if female and not male else "male" if male and not female else ""
+
+
+def gendered(description: str, gender: str) -> str:
+    """A person's description that says no gender, with its gender before the noun it names ("a powerful tennis
+    player with braided hair" → "a powerful female tennis player with braided hair"); unchanged where it says one
+    already, names no person, or the parse finds no noun to put it before."""
+    from smoothie.prompt.restate import describes_person, parse_phrases
+
+    if gender not in ("female", "male"):
+        return description
+    words = set(re.findall(r"[a-z0-9+]+", description.lower()))
+    if words & (_PLAIN_FEMALE | _PLAIN_MALE | _MALE_MARKS | _FEMALE_MARKS) or not describes_person(description):
+        return description
+    toks = parse_phrases([description])[0]
+    root = next((t for t in toks or () if t.dep == "ROOT"), None)
+    if toks is None or root is None or not root.tag.startswith("NN") or root.i == 0:
+        return description
+    if any(t.tag in ("IN", ",", "CC") for t in toks[: root.i]):
+        return description  # "an adventurer with a plait and cargo shorts/ROOT": the parse lost the person
+    start = root.i
+    while start > 0 and toks[start - 1].dep == "compound" and toks[start - 1].tag.startswith("NN"):
+        word = toks[start - 1].lower
+        if word not in _GENRE_NOUNS and (word in adjective_lemmas() or re.search(r"(?:y|ful|ous|ic|ive|ish)$", word)):
+            break  # "a bubbly/NN singer": an adjective the tagger read as a noun stays before the gender
+        start -= 1  # "a tennis player": the gender goes before the kind ("a female tennis player")
+    if toks[start - 1].tag not in ("DT", "JJ", "VBG", "VBN", "JJR", "JJS", "RB", "CD", "HYPH", "NN", "NNS"):
+        return description
+    offset = sum(len(t.text) + len(t.ws) for t in toks[:start])
+    return fix_articles(f"{description[:offset]}{gender} {description[offset:]}")

@@ -36,7 +36,7 @@ from functools import lru_cache
 from typing import Any, Protocol
 
 from smoothie.prompt import tables
-from smoothie.prompt.describe import Cues, cues, fit_phrase, fit_tags
+from smoothie.prompt.describe import Cues, cues, fit_phrase, fit_tags, gender_of, gendered
 from smoothie.prompt.grammar import Atom, Group, Prompt, Separator, Text
 from smoothie.prompt.invariants import (
     AGE_WORDS,
@@ -2123,11 +2123,18 @@ class Genericiser:
                 generic = _NEUTRAL[(label, gender)]
         if not generic and label == "artwork":
             generic = "a painting"
-        variants = tuple(
-            v
-            for v in (fix_articles(fit_phrase(v, analysis.cues)) for v in entry.variants)
-            if v and consistent(v, generic)
-        )
+        fitted = [fix_articles(fit_phrase(v, analysis.cues)) for v in entry.variants]
+        gender = ""
+        if entry.generic and label in ("person", "character"):
+            # "a powerful tennis player with braided hair": whoever the descriptions (or the given name) say she is,
+            # every one of them says it, or the picture may show a man
+            gender = gender_of((entry.generic, *entry.variants)) or _given_gender(entry.name)
+            said = gendered(generic, gender)
+            if said != generic or _classed(generic, gender) != generic:
+                # the description says it (or now does): so do its variants ("a mustachioed plumber" says it
+                # its own way, and so may they)
+                generic, fitted = said, [gendered(v, gender) for v in fitted]
+        variants = tuple(v for v in fitted if v and consistent(_classed(v, gender), _classed(generic, gender)))
         return generic, variants
 
     def _render_style(
@@ -2728,6 +2735,22 @@ _SHOWN_BEFORE = re.compile(
 
 def _subject(window: str, right: str) -> bool:
     return bool(_SUBJECT_AFTER.match(right) or _SHOWN_BEFORE.search(window))
+
+
+def _given_gender(name: str) -> str:
+    """``female``/``male`` from a name's given name alone (``""`` when the table does not know it)."""
+    first = (normalise_form(name).split() or [""])[0]
+    names = tables.first_names()
+    return "female" if first in names["female"] else "male" if first in names["male"] else ""
+
+
+def _classed(text: str, gender: str) -> str:
+    """``text`` with its words of ``gender`` said as that gender ("a tall woman" → "a tall female"), so a
+    description that says it as "woman" and one that says "female" agree."""
+    if not gender:
+        return text
+    words = FEMALE_WORDS if gender == "female" else MALE_WORDS
+    return re.sub(r"[A-Za-z0-9+]+", lambda m: gender if m.group(0).lower() in words else m.group(0), text)
 
 
 def _gender(name: str, analysis: Analysis) -> str:

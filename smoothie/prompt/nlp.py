@@ -91,6 +91,7 @@ def reset_nlp_for_tests(nlp: Any | None, tried: bool = True) -> None:
         _NLP, _NLP_TRIED = nlp, tried
     english_lexicon.cache_clear()
     noun_lemmas.cache_clear()
+    adjective_lemmas.cache_clear()
     verb_lemmas.cache_clear()
 
 
@@ -132,6 +133,18 @@ def noun_lemmas() -> frozenset[str]:
         return frozenset()
     try:
         return frozenset(nlp.get_pipe("lemmatizer").lookups.get_table("lemma_index").get("noun", ()))
+    except Exception:  # a model without lemmatizer tables
+        return frozenset()
+
+
+@lru_cache(maxsize=1)
+def adjective_lemmas() -> frozenset[str]:
+    """Adjective lemmas from the spaCy model's WordNet index (empty without spaCy)."""
+    nlp = get_nlp()
+    if nlp is None:
+        return frozenset()
+    try:
+        return frozenset(nlp.get_pipe("lemmatizer").lookups.get_table("lemma_index").get("adj", ()))
     except Exception:  # a model without lemmatizer tables
         return frozenset()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from smoothie.prompt.describe import coloured_things, contradicts, cues, fit_phrase, fit_tags
+from smoothie.prompt.describe import coloured_things, contradicts, cues, fit_phrase, fit_tags, gender_of, gendered
 from smoothie.prompt.nlp import get_nlp
 
 needs_spacy = pytest.mark.skipif(get_nlp() is None, reason="spaCy's English model is not installed")
@@ -117,3 +117,29 @@ def test_a_signature_weapon_goes_when_the_prompt_gives_an_action_without_it() ->
     )
     still = cues("Darth Vader, portrait")
     assert fit_phrase("a menacing armored villain with a laser sword", still).endswith("laser sword")
+
+
+def test_a_names_gender_is_what_its_descriptions_say() -> None:
+    assert gender_of(["a tall cheerful woman with short curls", "a jolly cook"]) == "female"
+    assert gender_of(["a smiling figure in a rhinestone cowgirl outfit", "a bubbly singer"]) == "female"
+    assert gender_of(["a calm bearded figure", "a quiet swordsman"]) == "male"
+    assert gender_of(["a masked vigilante", "a caped figure"]) == ""
+    assert gender_of(["a tall woman", "a bearded man"]) == ""  # a pair, or a contradiction: nothing is said
+
+
+@needs_spacy
+@pytest.mark.parametrize(
+    ("description", "gender", "said"),
+    [
+        ("a powerful tennis player with braided hair", "female", "a powerful female tennis player with braided hair"),
+        ("a bubbly singer with a towering blonde wig", "female", "a bubbly female singer with a towering blonde wig"),
+        ("a glittery pop star in a sequined bodysuit", "female", "a glittery female pop star in a sequined bodysuit"),
+        ("an explorer in cargo shorts", "female", "a female explorer in cargo shorts"),
+        ("a masked hero in a red suit", "male", "a masked male hero in a red suit"),
+        ("a tall woman with short curls", "female", "a tall woman with short curls"),  # said already
+        ("a yellow electric mouse creature", "male", "a yellow electric mouse creature"),  # no person
+        ("a powerful tennis player", "", "a powerful tennis player"),  # nothing known
+    ],
+)
+def test_a_persons_description_says_the_gender_before_its_noun(description: str, gender: str, said: str) -> None:
+    assert gendered(description, gender) == said
