@@ -174,6 +174,7 @@ class Cues:
     words: frozenset[str] = frozenset()
     acts: bool = False  # the prompt gives someone an action or a pose of its own ("taking a selfie", "seated")
     busy: bool = False  # … an action with the hands ("pushing a cart", "taking a selfie"; not "standing")
+    monochrome: bool = False  # the picture has no colours ("black and white", "monochrome", "sepia")
 
 
 def _norm_colour(colour: str) -> str:
@@ -208,7 +209,35 @@ def cues(text: str, tags: Iterable[str] = ()) -> Cues:
     gender = "female" if female and not male else "male" if male and not female else ""
     actions = [w for w in words if _is_action(w)]
     busy = any(w not in _HANDS_FREE for w in actions)
-    return Cues({k: frozenset(v) for k, v in colours.items()}, exclusive, own, gender, words, bool(actions), busy)
+    monochrome = _MONOCHROME.search(low) is not None
+    return Cues(
+        {k: frozenset(v) for k, v in colours.items()}, exclusive, own, gender, words, bool(actions), busy, monochrome
+    )
+
+
+# A picture without colours: a description's "red shorts" would contradict it.
+_MONOCHROME = re.compile(
+    r"\b(?:black[\s\-]+(?:and|&)[\s\-]+white|b\s*&\s*w|monochrome|monochromatic|greyscale|grayscale|sepia)\b"
+)
+# The colours a black-and-white picture still has.
+_ACHROMATIC = frozenset(
+    "black white grey gray silver monochrome redhead brunette blonde blond auburn ginger platinum".split()
+)  # (hair's own shades read in black and white too: a "brunette" stays one)
+_CHROMATIC = "|".join(sorted((c for c in COLOUR_WORDS if c not in _ACHROMATIC and c.isalpha()), key=len, reverse=True))
+# "red-and-blue ", "teal-haired ", "red ": a colour said of the next word (with the compound it makes), and the
+# words "colored"/"coloured" after it
+_COLOUR_SAID = re.compile(
+    rf"\b(?:(?:light|dark|pale|bright|deep|pastel|neon)[\s\-])?(?:{_CHROMATIC})"
+    rf"(?:[\s\-]+(?:and|&)[\s\-]+(?:{_CHROMATIC}|black|white|grey|gray|silver))*"
+    r"(?:-(?:haired|eyed|skinned|colou?red|tinted|toned))?\s+",
+    re.IGNORECASE,
+)
+
+
+def without_colours(phrase: str) -> str:
+    """A description with its colours taken out, for a black-and-white picture ("a black cartoon mouse in red
+    shorts" → "a black cartoon mouse in shorts"; black, white and grey stay)."""
+    return fix_article(re.sub(r"\s{2,}", " ", _COLOUR_SAID.sub("", phrase)).strip())
 
 
 # How a description poses someone ("seated", "with folded hands", "holding a lute") or arms them ("with a laser
@@ -277,6 +306,8 @@ def fit_phrase(phrase: str, cue: Cues) -> str:
     anime girl" with pink hair) is dropped from it ("an anime girl")."""
     if cue.acts:  # "a sfumato portrait of a placid woman" taking a selfie: the woman does, not her portrait
         phrase = _PORTRAIT_OF.sub("", phrase)
+    if cue.monochrome:
+        phrase = without_colours(phrase)
     posed = cue.acts and (_poses(phrase) or _armed(phrase, cue))
     if not posed and (not coloured_things(phrase) or not cue.colours):
         return phrase

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from smoothie.prompt.describe import coloured_things, contradicts, cues, fit_phrase, fit_tags, gender_of, gendered
+from smoothie.prompt.describe import (
+    coloured_things,
+    contradicts,
+    cues,
+    fit_phrase,
+    fit_tags,
+    gender_of,
+    gendered,
+    without_colours,
+)
 from smoothie.prompt.nlp import get_nlp
 
 needs_spacy = pytest.mark.skipif(get_nlp() is None, reason="spaCy's English model is not installed")
@@ -143,3 +152,19 @@ def test_a_names_gender_is_what_its_descriptions_say() -> None:
 )
 def test_a_persons_description_says_the_gender_before_its_noun(description: str, gender: str, said: str) -> None:
     assert gendered(description, gender) == said
+
+
+@pytest.mark.parametrize(
+    ("description", "said"),
+    [
+        ("a black cartoon mouse in red shorts and white gloves", "a black cartoon mouse in shorts and white gloves"),
+        ("a masked hero in a red-and-blue spider-web suit", "a masked hero in a spider-web suit"),
+        ("a teal-haired anime girl with twin tails", "an anime girl with twin tails"),
+        ("a blonde woman in a pink dress", "a blonde woman in a dress"),  # a shade of hair reads in grey too
+    ],
+)
+def test_a_black_and_white_picture_takes_no_colours_from_a_description(description: str, said: str) -> None:
+    assert without_colours(description) == said
+    cue = cues("a portrait, black and white photo")
+    assert cue.monochrome and fit_phrase(description, cue) == said
+    assert not cues("a black cat on a white rug").monochrome
