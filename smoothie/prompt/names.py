@@ -245,7 +245,7 @@ _SERIES_NOUNS = frozenset(
 _MERCH_NOUNS = frozenset(
     """costume costumes cosplay outfit outfits mask masks suit helmet figure figurine figurines toy toys doll dolls
     plush plushie poster posters shirt t-shirt hoodie sticker stickers logo mug lunchbox tattoo statue lego emblem
-    themed theme merch merchandise fanart fan-art cake backpack pajamas onesie""".split()
+    themed theme merch merchandise fanart fan-art cake backpack pajamas onesie shaped""".split()
 )
 # What a description of an unknown name may fall back to: the neutral noun the sentence needs, never a
 # placeholder like "a person" or "a fictional character".
@@ -1906,7 +1906,9 @@ class Genericiser:
             "" if label in ("brand", "item") and entry.source != "table" else _strip_article(generic)
         )
         style_after = _STYLE_AFTER.match(right)
-        next_word = re.match(r"^(?:['’]s)?\s+([A-Za-z][\w\-]*)", right)
+        # the word after the name, also past the syntax around it ("a (Totoro:1.3) shaped cloud",
+        # "a [Pikachu:Totoro:0.5] plush"): a noun there may make the name a modifier
+        next_word = re.match(r"^(?:['’]s)?\s+([A-Za-z][\w\-]*)", right if right.strip() else analysis.following)
         nxt = next_word.group(1).lower() if next_word else ""
         possessive = right.startswith(("'s", "’s"))
         # "Nike running shoe", "a Tesla charging station": an -ing word and a noun after a brand are its product
@@ -2557,10 +2559,14 @@ def _least_said(style: str, variants: tuple[str, ...], prompt: str) -> tuple[str
     """The style descriptions that repeat fewest of the prompt's own words, at least :data:`_STYLES_KEPT` of them
     (the first leads): a description that says "woodblock print" or "baroque" beside the user's own says it
     twice."""
-    own = {w for w in re.findall(r"[a-z][a-z\-]{3,}", prompt.lower()) if w not in _STYLE_GLUE}
+
+    def stems(text: str) -> set[str]:  # "photo" and "photograph", "print" and "prints" say the same thing
+        return {w[:5] for w in re.findall(r"[a-z][a-z\-]{3,}", text.lower()) if w not in _STYLE_GLUE}
+
+    own = stems(prompt)
 
     def repeats(text: str) -> int:
-        return len(own & set(re.findall(r"[a-z][a-z\-]{3,}", text.lower())))
+        return len(own & stems(text))
 
     ranked = sorted((style, *variants), key=repeats)  # stable: the table's order among equals
     least = repeats(ranked[0])

@@ -617,7 +617,8 @@ def present(ving: str, plural: bool) -> str | None:
         base = options[0]
         if stem in options and stem + "e" in options:  # riding: "rid" or "ride"? an undoubled CVC ends in -e
             cvc = re.search(r"(?:^|[^aeiou])[aeiou][^aeiouwxy]$", stem) and len(re.findall(r"[aeiou]+", stem)) == 1
-            base = stem + "e" if cvc else stem
+            # "bathing", "breathing", "soothing": a verb on a soft "th" ends in -e ("bathes", never "baths")
+            base = stem + "e" if cvc or stem.endswith("th") else stem
     if plural:
         return base if base != "be" else "are"
     if base in _IRREGULAR_3SG:
@@ -789,6 +790,10 @@ _VESSELS = frozenset(
 )
 
 
+# Adverbs that finish a with-phrase ("with a tiny rainforest inside", "with snow falling outside").
+_AFTER_HAD = frozenset("inside outside within underneath beneath below above behind nearby around aboard".split())
+
+
 def _front_pp(doc: _Doc, shape: _Shape) -> tuple[int, int] | None:
     """A place/time PP at the very end of the phrase that can open it instead."""
     toks = doc.toks
@@ -886,7 +891,11 @@ def restatements(toks: Parsed, subs: Mapping[int, str] | None = None) -> list[Re
     # a name's description that ends on its own list ("a yellow mouse creature with red cheeks and a zigzag tail"):
     # "that surfs" after it would be the tail's
     # ("who" after a person is clear enough unless a list ends it: "… with red hair and a scarf who is reading")
-    listed = r"\bwith\b|,|\band\b" if head.tag == "PHP" else r"\bwith\b|,|\band\b|\bin\b|\bof\b"
+    listed = (
+        r"\bwith\b|,|\band\b"
+        if head.tag == "PHP"
+        else r"\bwith\b|,|\band\b|\b(?:in|of|on|at|from|by|under|over|inside|beside|behind|among|near)\b"
+    )  # "a goddess rising from the sea on a shell": "who is reimagined" after it would be the shell's
     if head.tag in ("PHP", "PHT") and re.search(listed, head.text):
         related = True
     # "my cat that sits", "Big Ben that is covered": a restrictive "that" after a one-of-a-kind thing is wrong
@@ -905,7 +914,10 @@ def restatements(toks: Parsed, subs: Mapping[int, str] | None = None) -> list[Re
             pass  # "a nook with a cat on a stack of books": the cat is on the books, "that has a cat, on …" splits them
         elif m.kind == "with" and not any(t.tag.startswith("VB") and t.dep != "amod" for t in toks[m.a : m.b]):
             obj = doc.span(m.a + 1, m.b)
-            if obj and not re.search(r"\b(?:and|or)$", obj):  # "that has long shadows and": the parse lost the rest
+            after = toks[m.b].lower if m.b < len(toks) else ""
+            if after in _AFTER_HAD:
+                pass  # "a terrarium with a tiny rainforest inside": never "that has a tiny rainforest, inside"
+            elif obj and not re.search(r"\b(?:and|or)$", obj):  # "that has long shadows and": the parse lost the rest
                 opts.append((f"{who} {have} {obj}", True, "has"))
         elif m.kind == "whose":
             opts.extend(_whose_options(doc, m, person, plural))

@@ -142,6 +142,8 @@ def test_what_holds_a_small_thing_is_never_fronted_as_its_place() -> None:
         ("carrying", "carries", "carry"),
         ("catching", "catches", "catch"),
         ("reading", "reads", "read"),
+        ("bathing", "bathes", "bathe"),
+        ("breathing", "breathes", "breathe"),
     ],
 )
 def test_present_tense(ing: str, singular: str, plural: str) -> None:

@@ -671,3 +671,13 @@ def test_a_season_place_and_side_said_another_way_keep_their_words() -> None:
     assert not any("right side" in x for x in cart)  # a way to look is no place
     street = rewrite("a quiet street in the morning, during autumn", n=32).paraphrases
     assert not any("morning with" in x for x in street)  # a time holds nothing: never "the morning with a street in it"
+
+
+@needs_spacy
+def test_where_rewritten_words_meet_the_rest_of_the_prompt() -> None:
+    terrarium = rewrite("a glass terrarium with a tiny rainforest inside, water droplets", n=32).paraphrases
+    assert not any(", inside" in x for x in terrarium)  # never "that has a tiny rainforest, inside"
+    chef = rewrite("sushi chef slicing tuna at a wooden counter, steam", n=32).paraphrases
+    assert not any(re.search(r"(?:^|, )sushi chef (?:is|slices)", x) for x in chef)  # a sentence takes its article
+    cloud = rewrite("a little girl hugging a (Totoro:1.3) shaped cloud", n=8)
+    assert "(forest-spirit:1.3) shaped cloud" in cloud.generic  # a name before a noun is its modifier

@@ -203,6 +203,10 @@ class RulesBackend:
         if pick.fronted and ", " in subject:  # "At night, Abandoned amusement park" -> "…, abandoned amusement park"
             opening, _, rest = subject.partition(", ")
             subject = f"{opening}, {_lower_first(rest)}"
+            first = subs[s].get(0, subject_toks[0].text) if subject_toks else ""
+            if subject_toks is not None and _bare_count_np(subject_toks) and rest.lower().startswith(first.lower()):
+                # "at a wooden counter, sushi chef is slicing tuna" is a sentence without its article
+                subject = f"{opening}, {article(rest)} {_lower_first(rest)}"
         rendered_items = [
             _substituted(text, toks, sub) for text, toks, sub in zip(items, item_parses, subs[s + 1 :], strict=True)
         ]
