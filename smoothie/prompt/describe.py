@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from smoothie.prompt.invariants import COLOUR_WORDS
-from smoothie.prompt.nlp import adjective_lemmas
+from smoothie.prompt.nlp import adjective_lemmas, noun_lemmas
 from smoothie.prompt.tables import normalise_form
 from smoothie.prompt.text import fix_articles
 
@@ -297,7 +297,7 @@ def fit_tags(tags: Sequence[str], cue: Cues) -> list[str]:
     return out
 
 
-_PART_SPLIT = re.compile(r"(,\s*|\s+(?:with|in|wearing|and|holding)\s+)")
+_PART_SPLIT = re.compile(r"(,\s*|\s+(?:with|in|wearing|and|holding|surrounded by)\s+)")
 
 
 def fit_phrase(phrase: str, cue: Cues) -> str:
@@ -309,7 +309,8 @@ def fit_phrase(phrase: str, cue: Cues) -> str:
     if cue.monochrome:
         phrase = without_colours(phrase)
     posed = cue.acts and (_poses(phrase) or _armed(phrase, cue))
-    if not posed and (not coloured_things(phrase) or not cue.colours):
+    repeated = any(_said_already(part, cue) for part in _PART_SPLIT.split(phrase)[2::2])
+    if not posed and not repeated and (not coloured_things(phrase) or not cue.colours):
         return phrase
     parts = _PART_SPLIT.split(phrase)
     head, rest = parts[0], parts[1:]
@@ -327,7 +328,11 @@ def fit_phrase(phrase: str, cue: Cues) -> str:
         joiner, part = rest[i], rest[i + 1]
         i += 2
         took, inherited = inherited, False
-        if contradicts(part, cue) or (posed and (_poses(joiner + part) or _armed(part, cue))):
+        if (
+            contradicts(part, cue)
+            or _said_already(part, cue)
+            or (posed and (_poses(joiner + part) or _armed(part, cue)))
+        ):
             # "with X and Y": dropping X keeps "with Y"; "with A, B and X" keeps "with A and B"
             if kept and joiner.strip() == "and" and len(kept) > 1:
                 if len(kept) > 2 and kept[-2].strip() == ",":
@@ -344,11 +349,37 @@ def fit_phrase(phrase: str, cue: Cues) -> str:
             and joiner.strip() in ("in", "with", "wearing", "holding")
             and not re.match(r"(?i)(?:a|an|the|his|her|their|its|\d)\b", part)
             and not re.search(r"(?i)\w(?:s|es)\b$", part.split(" and ")[0])
+            and part.split(" and ")[0].split()[-1].lower() not in _MASS  # "with messy black hair", never "a …"
         ):
             part = ("an " if re.match(r"(?i)[aeiou]", part) else "a ") + part  # "in cap" -> "in a cap"
         kept.extend([joiner, part])
     text = "".join(kept).strip(" ,")
     return fix_article(text)
+
+
+# Nouns said without an article ("with messy black hair", "in heavy armor").
+_MASS = frozenset(
+    "hair fur skin makeup armor armour clothing clothes jewelry jewellery lipstick stubble attire".split()
+)
+
+
+def _said_already(part: str, cue: Cues) -> bool:
+    """A part of a description that names a thing the prompt names itself ("a scientist with glowing vials" in a
+    prompt with "glowing green vials"): said twice, the picture may hold two of them."""
+    words = re.findall(r"[a-z]+", re.split(r"\bof\b", part.lower())[0])  # "arcs of electricity": the arcs
+    if not words:
+        return False
+    word = words[-1]  # the thing the part names ("a cowboy hat" is a hat)
+    nouns = noun_lemmas()
+    base = word[:-1] if word.endswith("s") and word[:-1] in nouns else word
+    if len(word) < 4 or base not in nouns or word in COLOUR_WORDS or base in _SAID_FREELY:
+        return False
+    return bool({word, base, base + "s", base + "es"} & cue.words)
+
+
+# Parts of a person a prompt and a description may both name without saying one thing twice ("with long hair" and
+# "hair in the wind" are the same hair).
+_SAID_FREELY = frozenset("hair eyes ears face smile skin body hands arms legs".split())
 
 
 def _armed(part: str, cue: Cues) -> bool:
