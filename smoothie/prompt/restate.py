@@ -114,6 +114,12 @@ _MEDIUM_HEADS = frozenset(
     engraving etching woodcut lithograph watercolor watercolour postcard polaroid screenshot cover panel portrait
     artwork mural fresco daguerreotype tintype selfie picture image scan close-up closeup""".split()
 )
+# Nouns that name how a picture looks (a style description's head): an item so named is no object in the picture.
+_STYLE_NOUNS = frozenset(
+    """art artwork artworks imagery aesthetic aesthetics style styles printmaking linework realism surrealism
+    photography painting paintings illustrations prints renderings visuals graphics animation cinematography
+    palette tones""".split()
+)
 # Items that are a time of day or a season, and the preposition they take.
 _TIMES = {
     "golden hour": "at",
@@ -1537,6 +1543,9 @@ def fold(toks: Parsed | None, text: str) -> Fold | None:
         return Fold("attribute", attribute=low)
     if toks is None:
         return None
+    named = re.split(r"\s+(?:with|of|in|and)\s+", low)[0].split()[-1]
+    if " with " in low and (named in _MEDIUM_HEADS or named.rstrip("s") in _MEDIUM_HEADS or named in _STYLE_NOUNS):
+        return None  # "…, serene layered-tone prints with soft gradients": a look, never "with … prints"
     last = toks[-1]
     if (
         len(toks) >= 2

@@ -681,3 +681,13 @@ def test_where_rewritten_words_meet_the_rest_of_the_prompt() -> None:
     assert not any(re.search(r"(?:^|, )sushi chef (?:is|slices)", x) for x in chef)  # a sentence takes its article
     cloud = rewrite("a little girl hugging a (Totoro:1.3) shaped cloud", n=8)
     assert "(forest-spirit:1.3) shaped cloud" in cloud.generic  # a name before a noun is its modifier
+
+
+@needs_spacy
+def test_a_bare_shot_takes_its_article_and_a_look_is_no_object() -> None:
+    bird = rewrite("close-up of a hummingbird drinking from a red flower", n=32).paraphrases
+    assert not any(re.search(r"(?:Observe|Here is|A study of|Consider|Look:) close-up", x) for x in bird)
+    station = rewrite("abandoned subway station flooded with water, moody light", n=32).paraphrases
+    assert not any(re.search(r"(?:of|Featuring|Picture|see) abandoned", x) for x in station)
+    koi = rewrite("koi in a pond, woodblock print, by Hiroshige", n=32).paraphrases
+    assert not any(re.search(r"\bwith (?:\w+ )*prints? with\b", x) for x in koi)  # a look, not a thing it holds

@@ -159,6 +159,8 @@ class RulesBackend:
             # a short prompt ran out of lines: its sentences once more under the spare openings
             for line in list(out):
                 body = _unframed(line)
+                if re.match(r"close(?:-?up|\s+up)\b", body):  # "Observe close-up showing …": one close-up
+                    body = f"a {body}"
                 for framing in SPARE_FRAMINGS:
                     if framing.endswith(" of {x}") and re.match(r"\[\[\d+\]\]\s+of\b", body):
                         continue  # "A study of {oil painting|sketch} of …": no such opening
@@ -1104,7 +1106,10 @@ def _unframed(line: str) -> str:
 def _bare_count_np(toks: Parsed) -> bool:
     """The phrase opens with a bare singular countable noun phrase ("cozy reading nook with a window seat",
     "cashier wearing a cap", "portrait of a fox"): a sentence would say it with "a"."""
-    if not toks or toks[0].tag not in ("NN", "JJ", "VBG", "VBN"):
+    if toks and re.match(r"close(?:-?up|\s+up)\b", " ".join(t.lower for t in toks[:3]).replace(" - ", "-")):
+        return True  # "close-up of a hummingbird": one close-up
+    # "abandoned/VBD subway station": a past form opening a fragment has no subject, so it is an adjective
+    if not toks or toks[0].tag not in ("NN", "JJ", "VBG", "VBN", "VBD"):
         return False
     first = toks[0].text
     if not first.islower() and not (first[:1].isupper() and first[1:].islower() and is_english_word(first)):
@@ -1115,7 +1120,7 @@ def _bare_count_np(toks: Parsed) -> bool:
             return False  # "ancient temple ruins overgrown with vines": "ruins" is a plural noun, misread as a verb
         if t.tag in ("NN", "NNS") and (k + 1 == len(toks) or toks[k + 1].tag not in ("NN", "NNS", "HYPH")):
             return (t.tag == "NN" and t.lower not in UNCOUNTED and t.text.isalpha()) or "-" in t.text
-        if t.tag not in ("NN", "JJ", "VBG", "VBN", "HYPH", ","):
+        if t.tag not in ("NN", "JJ", "VBG", "VBN", "HYPH", ",") and not (k == 0 and t.tag == "VBD"):
             return False
     return False
 
