@@ -304,7 +304,9 @@ def fit_phrase(phrase: str, cue: Cues) -> str:
     """A description phrase with its contradicting parts removed: "an elf-eared hero in a green tunic and cap"
     in a prompt with a blue tunic → "an elf-eared hero"; a contradicting colour in the head ("a teal-haired
     anime girl" with pink hair) is dropped from it ("an anime girl")."""
-    if cue.acts:  # "a sfumato portrait of a placid woman" taking a selfie: the woman does, not her portrait
+    if cue.acts or cue.words & _PICTURE_WORDS:
+        # "a sfumato portrait of a placid woman" taking a selfie: the woman does, not her portrait; and in a
+        # prompt that says "portrait" itself, the portrait is said once
         phrase = _PORTRAIT_OF.sub("", phrase)
     if cue.monochrome:
         phrase = without_colours(phrase)
@@ -410,6 +412,7 @@ def _poses(part: str) -> bool:
 _POSED_PARTS = frozenset("hands arms overlapping".split())
 _POSE_OR_POSED = POSE_WORDS | _POSED_PARTS
 _POSE_BEFORE_WORD = re.compile(rf"\b(?:{'|'.join(sorted(POSE_WORDS))})\s+(?=\w)", re.IGNORECASE)
+_PICTURE_WORDS = frozenset("portrait portraits painting paintings picture depiction".split())
 _PORTRAIT_OF = re.compile(
     r"^(?:an?|the)\s+(?:[\w-]+\s+){0,2}(?:portrait|painting|picture|depiction)\s+of\s+(?=(?:an?|the)\s)", re.I
 )

@@ -170,3 +170,11 @@ def test_a_black_and_white_picture_takes_no_colours_from_a_description(descripti
     cue = cues("a portrait, black and white photo")
     assert cue.monochrome and fit_phrase(description, cue) == said
     assert not cues("a black cat on a white rug").monochrome
+
+
+def test_a_portrait_is_said_once() -> None:
+    said = cues("[Mona Lisa:Marilyn Monroe:0.4] portrait, pop art")
+    assert fit_phrase("a renaissance portrait of a dark-haired woman with a subtle smile", said) == (
+        "a dark-haired woman with a subtle smile"
+    )
+    assert fit_phrase("a renaissance portrait of a dark-haired woman", cues("in a museum")).startswith("a renaissance")
