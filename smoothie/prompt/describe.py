@@ -310,6 +310,8 @@ def fit_phrase(phrase: str, cue: Cues) -> str:
         phrase = _PORTRAIT_OF.sub("", phrase)
     if cue.monochrome:
         phrase = without_colours(phrase)
+    if cue.acts:
+        phrase = _without_own_action(phrase)
     posed = cue.acts and (_poses(phrase) or _armed(phrase, cue))
     repeated = any(_said_already(part, cue) for part in _PART_SPLIT.split(phrase)[2::2])
     if not posed and not repeated and (not coloured_things(phrase) or not cue.colours):
@@ -363,6 +365,32 @@ def fit_phrase(phrase: str, cue: Cues) -> str:
 _MASS = frozenset(
     "hair fur skin makeup armor armour clothing clothes jewelry jewellery lipstick stubble attire".split()
 )
+
+
+# What a description may say someone does that is how they look, not an action of their own.
+_WORN_ACTIONS = frozenset("wearing holding carrying sporting bearing clutching".split())
+
+
+def _without_own_action(phrase: str) -> str:
+    """A description without the action it gives its subject ("a towering lizard monster breathing atomic fire"
+    → "a towering lizard monster"), for a prompt that gives the action: wading through a bay, he breathes no fire.
+    What is worn or held is a look, not an action (the weapon rule decides on that)."""
+    from smoothie.prompt.restate import present
+
+    for m in re.finditer(r"\b([a-z][a-z\-]*) ([a-z]+ing)\b", phrase):
+        noun, verb = m.group(1), m.group(2)
+        if (
+            verb in _WORN_ACTIONS
+            or verb in _ING_THINGS
+            or len(noun) < 3
+            or noun in ("the", "his", "her", "its", "their", "and", "with", "for", "from")
+            or noun not in noun_lemmas()
+            or noun in adjective_lemmas()
+            or present(verb, False) is None
+        ):
+            continue
+        return phrase[: m.start(2)].rstrip(" ,")
+    return phrase
 
 
 def _said_already(part: str, cue: Cues) -> bool:

@@ -178,3 +178,12 @@ def test_a_portrait_is_said_once() -> None:
         "a dark-haired woman with a subtle smile"
     )
     assert fit_phrase("a renaissance portrait of a dark-haired woman", cues("in a museum")).startswith("a renaissance")
+
+
+@needs_spacy
+def test_a_description_gives_no_action_of_its_own_where_the_prompt_gives_one() -> None:
+    wading = cues("Godzilla wading through Tokyo Bay at night")
+    assert fit_phrase("a towering lizard monster breathing atomic fire", wading) == "a towering lizard monster"
+    assert fit_phrase("a woman wearing a wide hat", wading) == "a woman wearing a wide hat"  # a look, no action
+    still = cues("Godzilla, movie poster")
+    assert fit_phrase("a towering lizard monster breathing atomic fire", still).endswith("atomic fire")
