@@ -146,6 +146,19 @@ _EXCLUSIVE = {
         "hime cut",
         "bob cut",
     ),
+    # what covers or frames the eyes: "round eyewear" in the prompt is no blindfold
+    "eyewear": (
+        "blindfold",
+        "round eyewear",
+        "sunglasses",
+        "glasses",
+        "eyepatch",
+        "goggles",
+        "eye mask",
+        "tinted eyewear",
+        "covered eyes",
+        "bandage over one eye",
+    ),
 }
 _SLOT_OF_TAG = {tag: slot for slot, tags in _EXCLUSIVE.items() for tag in tags}
 _FEMALE = frozenset(

@@ -187,3 +187,8 @@ def test_a_description_gives_no_action_of_its_own_where_the_prompt_gives_one() -
     assert fit_phrase("a woman wearing a wide hat", wading) == "a woman wearing a wide hat"  # a look, no action
     still = cues("Godzilla, movie poster")
     assert fit_phrase("a towering lizard monster breathing atomic fire", still).endswith("atomic fire")
+
+
+def test_what_covers_the_eyes_is_one_thing() -> None:
+    own = ["1boy", "white hair", "round eyewear"]
+    assert fit_tags(["short hair", "blindfold", "blue eyes"], cues(", ".join(own), own)) == ["short hair", "blue eyes"]
