@@ -24,7 +24,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from smoothie.prompt.nlp import parse, verb_lemmas
+from smoothie.prompt.nlp import noun_lemmas, parse, verb_lemmas
 from smoothie.prompt.text import article
 from smoothie.prompt.thesaurus import alternatives, senses
 
@@ -870,6 +870,7 @@ def restatements(toks: Parsed, subs: Mapping[int, str] | None = None) -> list[Re
         and _known_verb(t.lower)  # not "a 1980s synthwave/VBP detective"
         for t in toks
     )
+    finite = finite or _misread_verb(toks)
     original = Restatement(doc.span(0, len(toks)), np=not finite)
     if finite:
         return [original, *_participle_of(toks, subs or {})]
@@ -1065,6 +1066,29 @@ def restatements(toks: Parsed, subs: Mapping[int, str] | None = None) -> list[Re
                         said = f"{simple} {doc.span(m.a + 1, fa)}".strip()
                         add(f"{pp}, {pre} {said}", np=False, fronted=True, kind="front-present")
     return list(out.values())
+
+
+def _misread_verb(toks: Parsed) -> bool:
+    """ "An old fisherman mends/NNS his nets", "The knight kneels/NNS before the queen": a sentence's verb the parser
+    took for the plural head of a compound noun (an "a" cannot count a plural, a noun that is no noun's plural is
+    a verb, and someone is rarely a kind of thing); a framing would read "A scene showing an old fisherman mends …"."""
+    verbs, _exc = verb_lemmas()
+    nouns = noun_lemmas()
+    for t in toks:
+        if t.dep != "ROOT" or t.tag != "NNS" or t.i == 0 or t.i + 1 >= len(toks):
+            continue
+        before, after = toks[t.i - 1], toks[t.i + 1]
+        base = t.lower[:-2] if t.lower.endswith("es") and t.lower[:-2] in verbs else t.lower[:-1]
+        if (
+            before.dep == "compound"
+            and before.tag == "NN"
+            and before.head == t.i
+            and base in verbs
+            and after.tag in ("DT", "PRP$", "IN", "RP", "RB", "PRP")
+            and (any(toks[c].lower in ("a", "an") for c in t.children) or base not in nouns or is_creature(before))
+        ):
+            return True
+    return False
 
 
 def _base_form(word: str) -> bool:

@@ -440,3 +440,20 @@ def test_a_place_after_a_with_phrase_stays_with_the_thing_had() -> None:
         for r in restatements(parse_phrases(["a cozy reading nook with a sleeping tabby cat on a stack of books"])[0])
     ]
     assert not [t for t in said if re.search(r"cat, (?:on|atop|upon)|^(?:on|atop|upon) a stack", t)], said
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    ["An old fisherman mends his nets on the dock", "The knight kneels before the queen in a candlelit throne room"],
+)
+def test_a_sentence_whose_verb_the_parser_read_as_a_noun_is_still_a_sentence(sentence: str) -> None:
+    toks = parse_phrases([sentence])[0]
+    assert toks is not None
+    assert not restatements(toks)[0].np  # never "A scene showing an old fisherman mends his nets"
+    lines = rewrite(sentence, n=16).paraphrases
+    assert not any(re.match(r"(?:A|An) \w+ (?:of|showing|featuring)\b", x) for x in lines)
+
+
+def test_a_compound_noun_stays_a_noun_phrase() -> None:
+    toks = parse_phrases(["a cat food bowl on the floor"])[0]
+    assert toks is not None and restatements(toks)[0].np
