@@ -1901,7 +1901,9 @@ class Genericiser:
             return self._render_style(left, right, len(left) - len(window), surface, by, entry, analysis)
         if label == "copyright":
             return self._render_copyright(left, surface, right, entry, analysis)
-        generic, variants = self._description(entry, analysis)
+        # an owner ("Hemingway's typewriter") is said as the prompt says it: "a burly man's" reads no gender word
+        # to a reader counting words, so its variants add none either
+        generic, variants = self._description(entry, analysis, gender=not right.startswith(("'s", "’s")))
         modifier = entry.modifier or (
             "" if label in ("brand", "item") and entry.source != "table" else _strip_article(generic)
         )
@@ -2111,32 +2113,32 @@ class Genericiser:
             return left, replacement, 0
         return self._drop(left, surface, right, "copyright", entry, analysis)
 
-    def _description(self, entry: NameEntry, analysis: Analysis) -> tuple[str, tuple[str, ...]]:
+    def _description(self, entry: NameEntry, analysis: Analysis, *, gender: bool = True) -> tuple[str, tuple[str, ...]]:
         """A noun phrase for ``entry`` that fits the prompt, and its consistent variants."""
         label = entry.label
         generic = entry.generic
         if generic and label in ("person", "character", "artwork"):
             generic = fix_articles(fit_phrase(generic, analysis.cues))
         if not generic and label in ("person", "character"):
-            gender = analysis.cues.gender
+            cue = analysis.cues.gender
             if label == "character" and (analysis.anime or entry.source in ("tagcomplete", "series")):
-                generic = _ANIME_NEUTRAL[gender]
+                generic = _ANIME_NEUTRAL[cue]
             else:
-                generic = _NEUTRAL[(label, gender)]
+                generic = _NEUTRAL[(label, cue)]
         if not generic and label == "artwork":
             generic = "a painting"
         fitted = [fix_articles(fit_phrase(v, analysis.cues)) for v in entry.variants]
-        gender = ""
-        if entry.generic and label in ("person", "character"):
+        sex = ""
+        if gender and entry.generic and label in ("person", "character"):
             # "a powerful tennis player with braided hair": whoever the descriptions (or the given name) say she is,
             # every one of them says it, or the picture may show a man
-            gender = gender_of((entry.generic, *entry.variants)) or _given_gender(entry.name)
-            said = gendered(generic, gender)
-            if said != generic or _classed(generic, gender) != generic:
+            sex = gender_of((entry.generic, *entry.variants)) or _given_gender(entry.name)
+            said = gendered(generic, sex)
+            if said != generic or _classed(generic, sex) != generic:
                 # the description says it (or now does): so do its variants ("a mustachioed plumber" says it
                 # its own way, and so may they)
-                generic, fitted = said, [gendered(v, gender) for v in fitted]
-        variants = tuple(v for v in fitted if v and consistent(_classed(v, gender), _classed(generic, gender)))
+                generic, fitted = said, [gendered(v, sex) for v in fitted]
+        variants = tuple(v for v in fitted if v and consistent(_classed(v, sex), _classed(generic, sex)))
         return generic, variants
 
     def _render_style(
