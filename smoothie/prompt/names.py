@@ -1955,6 +1955,9 @@ class Genericiser:
                 label = "artist"  # "Vermeer lighting": an artist's look
                 modifier = "painterly" if entry.source == "table" else ""
             replacement = modifier
+            said_next = set(re.findall(r"[a-z]+", right.lower())[:4])
+            if as_adjective and modifier and set(re.findall(r"[a-z]+", modifier.lower())) <= said_next:
+                replacement = ""  # "an Nvidia graphics card": "a graphics card", never "a graphics-card graphics card"
             consumed = 0
             if possessive and label in ("brand", "artist", "studio"):
                 consumed = 2

@@ -1544,3 +1544,8 @@ def test_every_description_of_a_woman_says_she_is_one() -> None:
     # "a powerful tennis player with braided hair" alone may be drawn as a man
     lines = rewrite("Serena Williams serving on a clay court, sports photo", n=32).paraphrases
     assert all(re.search(r"\b(?:female|woman|lady)\b", x) for x in lines), lines
+
+
+def test_a_brand_before_the_noun_its_modifier_says_is_dropped() -> None:
+    out = generic("an Nvidia graphics card on a desk, rgb lighting")
+    assert out.startswith("a graphics card on a desk") and "graphics-card graphics" not in out, out
