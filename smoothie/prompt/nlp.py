@@ -125,28 +125,28 @@ def english_lexicon() -> frozenset[str]:
     return frozenset(words)
 
 
-@lru_cache(maxsize=1)
-def noun_lemmas() -> frozenset[str]:
-    """Noun lemmas from the spaCy model's WordNet index (empty without spaCy)."""
+def _lemma_index(pos: str) -> frozenset[str]:
+    """The lemmas of one part of speech (``noun``, ``adj``) in the spaCy model's WordNet index (empty without
+    spaCy or its lemmatizer tables)."""
     nlp = get_nlp()
     if nlp is None:
         return frozenset()
     try:
-        return frozenset(nlp.get_pipe("lemmatizer").lookups.get_table("lemma_index").get("noun", ()))
+        return frozenset(nlp.get_pipe("lemmatizer").lookups.get_table("lemma_index").get(pos, ()))
     except Exception:  # a model without lemmatizer tables
         return frozenset()
+
+
+@lru_cache(maxsize=1)
+def noun_lemmas() -> frozenset[str]:
+    """Noun lemmas from the spaCy model's WordNet index (empty without spaCy)."""
+    return _lemma_index("noun")
 
 
 @lru_cache(maxsize=1)
 def adjective_lemmas() -> frozenset[str]:
     """Adjective lemmas from the spaCy model's WordNet index (empty without spaCy)."""
-    nlp = get_nlp()
-    if nlp is None:
-        return frozenset()
-    try:
-        return frozenset(nlp.get_pipe("lemmatizer").lookups.get_table("lemma_index").get("adj", ()))
-    except Exception:  # a model without lemmatizer tables
-        return frozenset()
+    return _lemma_index("adj")
 
 
 @lru_cache(maxsize=1)
