@@ -159,7 +159,7 @@ class RulesBackend:
             # a short prompt ran out of lines: its sentences once more under the spare openings
             for line in list(out):
                 body = _unframed(line)
-                if re.match(r"close(?:-?up|\s+up)\b", body):  # "Observe close-up showing …": one close-up
+                if _CLOSE_UP.match(body):  # "Observe close-up showing …": one close-up
                     body = f"a {body}"
                 for framing in SPARE_FRAMINGS:
                     if framing.endswith(" of {x}") and re.match(r"\[\[\d+\]\]\s+of\b", body):
@@ -1103,10 +1103,13 @@ def _unframed(line: str) -> str:
     return line
 
 
+_CLOSE_UP = re.compile(r"close(?:-?up|\s+up)\b")
+
+
 def _bare_count_np(toks: Parsed) -> bool:
     """The phrase opens with a bare singular countable noun phrase ("cozy reading nook with a window seat",
     "cashier wearing a cap", "portrait of a fox"): a sentence would say it with "a"."""
-    if toks and re.match(r"close(?:-?up|\s+up)\b", " ".join(t.lower for t in toks[:3]).replace(" - ", "-")):
+    if toks and _CLOSE_UP.match(" ".join(t.lower for t in toks[:3]).replace(" - ", "-")):
         return True  # "close-up of a hummingbird": one close-up
     # "abandoned/VBD subway station": a past form opening a fragment has no subject, so it is an adjective
     if not toks or toks[0].tag not in ("NN", "JJ", "VBG", "VBN", "VBD"):
