@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from smoothie.prompt.invariants import COLOUR_WORDS
+from smoothie.prompt.invariants import COLOUR_WORDS, FEMALE_WORDS, MALE_WORDS
 from smoothie.prompt.nlp import adjective_lemmas, noun_lemmas
 from smoothie.prompt.tables import normalise_form
 from smoothie.prompt.text import fix_articles
@@ -494,8 +494,6 @@ _GENRE_NOUNS = frozenset("pop rock jazz folk soul punk country rap opera metal b
 
 def gender_of(descriptions: Iterable[str]) -> str:
     """``female``/``male`` when a name's descriptions say one gender and never the other, else ``""``."""
-    from smoothie.prompt.invariants import FEMALE_WORDS, MALE_WORDS
-
     said = {w for d in descriptions for w in re.findall(r"[a-z0-9+]+", d.lower())}
     female = bool(said & (FEMALE_WORDS | _FEMALE_MARKS)) or any(w.endswith(("woman", "women")) for w in said)
     male = bool(said & (MALE_WORDS | _MALE_MARKS))
