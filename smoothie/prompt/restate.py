@@ -870,10 +870,17 @@ def restatements(toks: Parsed, subs: Mapping[int, str] | None = None) -> list[Re
         and _known_verb(t.lower)  # not "a 1980s synthwave/VBP detective"
         for t in toks
     )
-    finite = finite or _misread_verb(toks)
-    original = Restatement(doc.span(0, len(toks)), np=not finite)
+    misread = not finite and _misread_verb(toks)
+    original = Restatement(doc.span(0, len(toks)), np=not (finite or misread))
     if finite:
         return [original, *_participle_of(toks, subs or {})]
+    if misread:  # only its place fronted: every noun-phrase reading of it is the parser's mistake
+        return [original, *(r for r in restatements_of_shape(doc, toks, original) if r.fronted and not r.np)]
+    return restatements_of_shape(doc, toks, original)
+
+
+def restatements_of_shape(doc: _Doc, toks: Parsed, original: Restatement) -> list[Restatement]:
+    """:func:`restatements` of a phrase read as a noun phrase with modifiers (see :func:`_shape`)."""
     shape = _shape(toks)
     if shape is None:
         return [original]
