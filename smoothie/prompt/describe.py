@@ -489,7 +489,7 @@ _PLAIN_MALE = frozenset(
     brother actor guy guys lad dad grandfather uncle nephew groom wizard emperor duke""".split()
 )
 # Nouns that name a kind of singer or player before the noun ("a pop star", "a rock guitarist").
-_GENRE_NOUNS = frozenset("pop rock jazz folk soul punk country rap opera metal blues disco indie".split())
+_GENRE_NOUNS = frozenset("pop rock jazz folk soul punk country rap opera metal blues disco indie martial".split())
 
 
 def gender_of(descriptions: Iterable[str]) -> str:
@@ -518,11 +518,21 @@ def gendered(description: str, gender: str) -> str:
     if any(t.tag in ("IN", ",", "CC") for t in toks[: root.i]):
         return description  # "an adventurer with a plait and cargo shorts/ROOT": the parse lost the person
     start = root.i
-    while start > 0 and toks[start - 1].dep == "compound" and toks[start - 1].tag.startswith("NN"):
-        word = toks[start - 1].lower
-        if word not in _GENRE_NOUNS and (word in adjective_lemmas() or re.search(r"(?:y|ful|ous|ic|ive|ish)$", word)):
+    while start > 0:
+        prev = toks[start - 1]
+        if not prev.ws or prev.tag == "HYPH":
+            start -= 1  # "a kung-fu master", "a guitar-picker": a hyphenated word is one word
+            continue
+        if prev.lower in _GENRE_NOUNS and prev.head >= start:
+            start -= 1  # "a martial artist", "a pop star"
+            continue
+        if prev.dep != "compound" or not prev.tag.startswith("NN"):
+            break
+        if prev.lower in adjective_lemmas() or re.search(r"(?:y|ful|ous|ic|ive|ish)$", prev.lower):
             break  # "a bubbly/NN singer": an adjective the tagger read as a noun stays before the gender
         start -= 1  # "a tennis player": the gender goes before the kind ("a female tennis player")
+    if start == 0:
+        return description
     if toks[start - 1].tag not in ("DT", "JJ", "VBG", "VBN", "JJR", "JJS", "RB", "CD", "HYPH", "NN", "NNS"):
         return description
     offset = sum(len(t.text) + len(t.ws) for t in toks[:start])

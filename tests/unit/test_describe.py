@@ -147,6 +147,8 @@ def test_a_names_gender_is_what_its_descriptions_say() -> None:
         ("a glittery pop star in a sequined bodysuit", "female", "a glittery female pop star in a sequined bodysuit"),
         ("an explorer in cargo shorts", "female", "a female explorer in cargo shorts"),
         ("a masked hero in a red suit", "male", "a masked male hero in a red suit"),
+        ("a focused kung-fu master", "male", "a focused male kung-fu master"),  # one hyphenated word
+        ("a skilled martial artist", "female", "a skilled female martial artist"),
         ("a tall woman with short curls", "female", "a tall woman with short curls"),  # said already
         ("a yellow electric mouse creature", "male", "a yellow electric mouse creature"),  # no person
         ("a powerful tennis player", "", "a powerful tennis player"),  # nothing known
