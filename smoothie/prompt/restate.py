@@ -1035,6 +1035,11 @@ def restatements_of_shape(doc: _Doc, toks: Parsed, original: Restatement) -> lis
     if inverted:
         add(inverted, kind="inverted")
 
+    # "a porch decorated with carved pumpkins" said from what does it: "carved pumpkins decorating a porch"
+    active = _active(doc, shape, person)
+    if active:
+        add(active, kind="active")
+
     # a with-phrase right after the subject moves behind the action: "a man playing the violin, with a beard"
     if (
         len(shape.mods) >= 2
@@ -1272,6 +1277,73 @@ def _inverted(doc: _Doc, shape: _Shape, person: bool) -> str | None:
     thing = doc.span(*shape.subj)
     middle = f" {verb_text}" if verb_text else ""
     return f"{place} with {thing}{middle} {prep.text} it"
+
+
+# A state a thing is in, said from what holds it there: (participle, preposition) -> the doer's -ing form. Only
+# states (a porch is decorated, a street lined with trees), never a making: "a mural painted by children" is no
+# "children painting a mural", nor "a tower built of stone" any "stone building a tower".
+_ACTIVE = {
+    ("decorated", "with"): "decorating",
+    ("adorned", "with"): "adorning",
+    ("covered", "in"): "covering",
+    ("covered", "with"): "covering",
+    ("covered", "by"): "covering",
+    ("blanketed", "in"): "blanketing",
+    ("blanketed", "with"): "blanketing",
+    ("blanketed", "by"): "blanketing",
+    ("surrounded", "by"): "surrounding",
+    ("encircled", "by"): "encircling",
+    ("flanked", "by"): "flanking",
+    ("framed", "by"): "framing",
+    ("filled", "with"): "filling",
+    ("lined", "with"): "lining",
+    ("lined", "by"): "lining",
+    ("dotted", "with"): "dotting",
+    ("draped", "in"): "draping",
+    ("draped", "with"): "draping",
+    ("shrouded", "in"): "shrouding",
+    ("shrouded", "by"): "shrouding",
+    ("lit", "by"): "lighting",
+    ("illuminated", "by"): "illuminating",
+    ("run", "by"): "running",
+    ("guarded", "by"): "guarding",
+    ("pulled", "by"): "pulling",
+    ("carried", "by"): "carrying",
+    ("chased", "by"): "chasing",
+    ("struck", "by"): "striking",
+    ("topped", "with"): "topping",
+}
+
+
+def _active(doc: _Doc, shape: _Shape, person: bool) -> str | None:
+    """ "N1 [...] <state>-ed by/with/in N2" said from N2: "N2 <state>-ing N1 [...]" ("a street lined with cherry
+    trees" -> "cherry trees lining a street"), when the state closes the phrase. A person stays the head of the
+    picture, and a name's description is never made an object."""
+    toks = doc.toks
+    if person or toks[shape.head].tag in ("PH", "PHP", "PHT") or not shape.mods:
+        return None
+    m = shape.mods[-1]
+    if m.kind != "ed" or m.b != len(toks) or m.head in doc.subs:
+        return None
+    verb = toks[m.head]
+    if m.a != verb.i or verb.i + 1 >= len(toks):
+        return None
+    prep = toks[verb.i + 1]
+    ving = _ACTIVE.get((verb.lower, prep.lower))
+    if ving is None or prep.head != verb.i or prep.right != len(toks) - 1:
+        return None
+    obj = next((toks[c] for c in prep.children if toks[c].dep == "pobj"), None)
+    if obj is None or obj.tag not in NOUN_TAGS or obj.left != prep.i + 1 or obj.right != len(toks) - 1:
+        return None
+    if any(t.tag in ("PRP", "PRP$", "PH", "PHP", "PHT", "CC") or t.lower in ("it", "them") for t in toks[obj.left :]):
+        return None  # "surrounded by his friends", "lit by [[0]]", "covered in snow and ice": kept as written
+    doer = doc.span(obj.left, len(toks))
+    return f"{doer} {ving} {_lower_det(doc.span(0, m.a))}"
+
+
+def _lower_det(text: str) -> str:
+    """A phrase that opened the line, now after a verb: "The old house" -> "the old house"."""
+    return re.sub(r"^(A|An|The)\b", lambda x: x.group(1).lower(), text)
 
 
 def _tail(toks: Parsed, k: int) -> Parsed | None:

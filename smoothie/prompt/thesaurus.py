@@ -217,6 +217,10 @@ burger/NN: hamburger
 burgers/NNS: hamburgers
 sitting/VBG: seated
 sofa/NN: couch
+photo/NN: photograph
+photos/NNS: photographs
+photograph/NN: photo
+photographs/NNS: photos
 muted/JJ,VBN@colors,colours,tones,palette,hues,light,lighting: subdued
 examining/VBG: inspecting | studying
 crossing/VBG: traversing
@@ -356,7 +360,8 @@ candid/JJ: unposed
 # feline", "a storm sea" no "storm ocean").
 TWINS_IN_COMPOUNDS = frozenset(
     """sofa couch motorcycle motorcycles motorbike bicycle lab laboratory cafe café
-    burger burgers hamburger hamburgers cellphone smartphone television airplane alley alleyway""".split()
+    burger burgers hamburger hamburgers cellphone smartphone television airplane alley alleyway
+    photo photos photograph photographs""".split()
 )
 
 # Noun twins change at this share of the rate of other synonyms: a reader checks a picture by its nouns.

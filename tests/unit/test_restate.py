@@ -236,6 +236,19 @@ def test_things_on_things_are_said_from_below() -> None:
     assert "inverted" not in _restate("a woman on a bench")  # a person stays the head of the picture
 
 
+def test_a_state_is_said_from_what_holds_it_there() -> None:
+    assert _restate("a narrow street lined with cherry trees")["active"] == "cherry trees lining a narrow street"
+    assert _restate("a Halloween porch decorated with carved pumpkins")["active"] == (
+        "carved pumpkins decorating a Halloween porch"
+    )
+    assert _restate("a food stall at night run by a robot chef")["active"] == (
+        "a robot chef running a food stall at night"
+    )
+    assert "active" not in _restate("a mural painted by children")  # a making is no state: never "children painting"
+    assert "active" not in _restate("a woman surrounded by cats")  # a person stays the head of the picture
+    assert "active" not in _restate("a cabin covered in snow and ice")  # a list after it stays as written
+
+
 def test_media_artworks_roles_and_what_things_do_where_they_are() -> None:
     forms = _restate("portrait of a girl with freckles")
     assert forms["has"] == "portrait of a girl who has freckles"

@@ -964,15 +964,30 @@ def _reparse_action(phrase: str, toks: Parsed | None, descriptions: tuple[str, .
     description is parsed), and that parse is kept when it reads the action as one."""
     if toks is None:
         return toks
-    for t in toks[2:]:
+    for t in toks[1:]:
         prev = toks[t.i - 1]
-        noun_before = prev.tag in ("NN", "NNS", "JJ") or (prev.tag == "IN" and prev.lower not in _PREPOSITIONS)
+        noun_before = (
+            prev.tag in ("NN", "NNS", "JJ")
+            or (prev.tag == "IN" and prev.lower not in _PREPOSITIONS)
+            or (prev.tag == "RB" and is_creature(prev))  # "a golden retriever/RB catching a frisbee"
+        )
         if not (t.lower.endswith("ing") and noun_before and prev.text.isalpha()):
             continue  # after a preposition an -ing word is no action of the subject: "a knight in shining armor"
         if t.dep == "amod" and t.head == t.i + 1 and not describes_person(prev.text):
             continue  # it describes the next noun (after someone it is what they do: "a fisherman mending nets")
+        # "claymation frog playing banjo", as WebUI prompts are written: one creature without its article, parsed
+        # and restated with it ("a claymation frog that plays banjo", never "giant tortoise is carrying a village")
+        bare = (
+            toks[0].text.islower()
+            and all(x.tag in ("JJ", "NN", "VBN", "HYPH") and x.text.isascii() for x in toks[: t.i])
+            and prev.tag in ("NN", "JJ", "RB")  # "old fisherman/JJ mending nets"
+            and (is_creature(prev) or describes_person(prev.text))
+        )
+        if t.i < 2 and not bare:
+            continue
         if (
-            t.tag == "VBG"
+            not bare
+            and t.tag == "VBG"
             and t.dep == "acl"
             and not any(x.dep == "ROOT" and x.tag.startswith("VB") for x in toks[: t.i])
         ):
@@ -983,7 +998,7 @@ def _reparse_action(phrase: str, toks: Parsed | None, descriptions: tuple[str, .
             continue  # "a child's crayon drawing of a dinosaur", "an oil painting of a ship": a picture, no action
         misread = any(x.dep == "ROOT" and x.tag in ("VBP", "VBZ") for x in toks[: t.i])  # "synthwave/VBP"
         hung = t.tag == "VBG" and t.dep in ("acl", "pcomp") and prev.tag.startswith("NN") and not misread
-        if hung and ((t.head == prev.i and is_creature(prev)) or not _creature_subject(toks)):
+        if hung and not bare and ((t.head == prev.i and is_creature(prev)) or not _creature_subject(toks)):
             # the people or animals it follows do it ("a square crowded with merchants selling fruit"), and
             # after a thing, what the parser hung it on does ("a cathedral with stained glass windows casting
             # red light", "a stack of pancakes with syrup dripping down"); only after a person or an animal
@@ -992,8 +1007,14 @@ def _reparse_action(phrase: str, toks: Parsed | None, descriptions: tuple[str, .
         head = "".join(x.text + x.ws for x in toks[: t.i]).strip()
         if any(x.lower in _CLAUSE_WORDS or (x.tag == "PRP" and x.dep == "nsubj") for x in toks[: t.i]):
             return toks  # a clause of its own before it ("… but she is a hacker wearing goggles"): no one thing
-        if not re.match(r"(?:a|an)\s", head, re.IGNORECASE) or _PH.search(head) or _SEVERAL.search(head):
+        if not (bare or re.match(r"(?:a|an)\s", head, re.IGNORECASE)) or _PH.search(head) or _SEVERAL.search(head):
             return toks  # one stand-in is one thing: "a bride and groom", "two foxes" stay as parsed
+        if bare:  # parsed, and restated, with its article: "a claymation frog that plays banjo"
+            rest = phrase[len(head) :] if phrase.startswith(head) else None
+            if rest is None:
+                return toks
+            head = article(head) + " " + head
+            phrase = head + rest
         again = _parse_with_placeholders([phrase], tuple(sorted({*descriptions, head})))[0]
         if again is None:
             return toks
