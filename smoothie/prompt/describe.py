@@ -228,6 +228,50 @@ def cues(text: str, tags: Iterable[str] = ()) -> Cues:
     )
 
 
+# The times of day a picture can be set at, and the media it can be made in (a family of words each: "photo",
+# "photograph" and "photography" say one medium). A style description that names another than the prompt does
+# contradicts it: "twilight photography" for a scene "at night", "drybrush watercolor" for a "tempera" painting.
+_TIMES = frozenset(
+    """night midnight nighttime nocturnal twilight dusk dawn daybreak sunrise sunset sundown noon midday
+    morning afternoon evening daylight daytime""".split()
+)  # as the prompt's words are read: "night-time" is "night" and "time"
+_MEDIUM_FAMILIES = {
+    "photo": "photo photos photograph photographs photography photographic polaroid daguerreotype",
+    "oil": "oil oils",
+    "acrylic": "acrylic acrylics",
+    "tempera": "tempera",
+    "gouache": "gouache",
+    "watercolor": "watercolor watercolors watercolour watercolours",
+    "fresco": "fresco frescoes",
+    "pastel": "pastels",
+    "charcoal": "charcoal",
+    "pencil": "pencil graphite",
+    "ink": "ink inks",
+    "woodblock": "woodblock woodcut woodcuts ukiyo",
+    "etching": "etching etchings engraving engravings",
+    "linocut": "linocut linocuts",
+    "lithograph": "lithograph lithographs",
+    "render": "render renders cgi 3d",
+    "pixel": "pixel pixels",
+    "claymation": "claymation",
+    "collage": "collage",
+    "mosaic": "mosaic",
+}
+_MEDIUM_OF = {w: family for family, words in _MEDIUM_FAMILIES.items() for w in words.split()}
+
+
+def clashes_with_scene(text: str, cue: Cues) -> bool:
+    """Whether a style description ``text`` sets the picture at another time of day, or in another medium, than
+    the prompt does (a prompt that says neither leaves the description free)."""
+    words = set(re.findall(r"[a-z0-9+]+", text.lower()))
+    mine_times = cue.words & _TIMES
+    if mine_times and (words & _TIMES) - mine_times:
+        return True
+    mine_media = {_MEDIUM_OF[w] for w in cue.words if w in _MEDIUM_OF}
+    theirs = {_MEDIUM_OF[w] for w in words if w in _MEDIUM_OF}
+    return bool(mine_media and theirs - mine_media)
+
+
 # A picture without colours: a description's "red shorts" would contradict it.
 _MONOCHROME = re.compile(
     r"\b(?:black[\s\-]+(?:and|&)[\s\-]+white|b\s*&\s*w|monochrome|monochromatic|greyscale|grayscale|sepia)\b"

@@ -36,7 +36,7 @@ from functools import lru_cache
 from typing import Any, Protocol
 
 from smoothie.prompt import tables
-from smoothie.prompt.describe import Cues, cues, fit_phrase, fit_tags, gender_of, gendered
+from smoothie.prompt.describe import Cues, clashes_with_scene, cues, fit_phrase, fit_tags, gender_of, gendered
 from smoothie.prompt.grammar import Atom, Group, Prompt, Separator, Text
 from smoothie.prompt.invariants import (
     AGE_WORDS,
@@ -2160,6 +2160,12 @@ class Genericiser:
         context = by.group(0).lower()
         verb = (by.group("verb") or "").strip().lower()
         noun = (by.group("noun") or "").strip().lower()
+        if style and variants:
+            # "a gas station at night, by Crewdson": never "twilight photography"; "tempera, by Wyeth": never
+            # "drybrush watercolor" (while one fits)
+            fitting = [v for v in (style, *variants) if not clashes_with_scene(v, analysis.cues)]
+            if fitting:
+                style, variants = fitting[0], tuple(fitting[1:])
         if style and variants:  # "…, woodblock print, by Hiroshige": not "ukiyo-e woodblock print …, woodblock print"
             style, variants = _least_said(style, variants, analysis.before + left[:start] + " " + right)
         if not style:

@@ -94,7 +94,7 @@ elaborate/JJ: intricate | ornate
 messy/JJ: cluttered
 cluttered/JJ,VBN: messy
 tidy/JJ: neat | orderly
-clean/JJ: spotless | tidy
+clean/JJ@room,kitchen,floor,floors,table,desk,house,bathroom,bedroom,office,counter,countertop,apartment,car,dishes,sheets,shirt,laundry,windows,street,streets,workshop,lab,laboratory: spotless | tidy
 sleepy/JJ: drowsy
 curious/JJ: inquisitive
 fierce/JJ: ferocious

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from smoothie.prompt.describe import (
+    clashes_with_scene,
     coloured_things,
     contradicts,
     cues,
@@ -194,3 +195,14 @@ def test_a_description_gives_no_action_of_its_own_where_the_prompt_gives_one() -
 def test_what_covers_the_eyes_is_one_thing() -> None:
     own = ["1boy", "white hair", "round eyewear"]
     assert fit_tags(["short hair", "blindfold", "blue eyes"], cues(", ".join(own), own)) == ["short hair", "blue eyes"]
+
+
+def test_a_style_that_sets_another_time_or_medium_than_the_prompt_clashes() -> None:
+    night = cues("a motorcycle at a gas station at night, photo")
+    assert clashes_with_scene("eerie twilight photography", night)
+    assert not clashes_with_scene("staged tableau photograph with film-set suspense", night)
+    tempera = cues("a farmhouse in a field, late autumn, tempera")
+    assert clashes_with_scene("meticulous drybrush watercolor", tempera)
+    assert not clashes_with_scene("austere realist painting with brittle texture", tempera)
+    free = cues("a lighthouse on a cliff")  # says neither a time nor a medium: every style fits
+    assert not clashes_with_scene("moody twilight watercolor", free)

@@ -1549,3 +1549,10 @@ def test_every_description_of_a_woman_says_she_is_one() -> None:
 def test_a_brand_before_the_noun_its_modifier_says_is_dropped() -> None:
     out = generic("an Nvidia graphics card on a desk, rgb lighting")
     assert out.startswith("a graphics card on a desk") and "graphics-card graphics" not in out, out
+
+
+def test_an_artists_style_never_sets_another_time_or_medium_than_the_prompt() -> None:
+    out = genericise("a chrome motorcycle at a gas station at night, in the style of Gregory Crewdson", NameOptions())
+    (name,) = out.names
+    for said in (name.replacement, *name.variants):
+        assert not re.search(r"\b(?:twilight|dusk|dawn|sunset)\b", said), said
