@@ -43,6 +43,11 @@ _FLIERS = (
 
 # Cloth that billows or flutters in the wind.
 _CLOTH = "cape,cloak,flag,flags,scarf,curtains,curtain,dress,skirt,banner,banners,sails,sail,robes,robe,coat,veil"
+# What is clean when it is spotless ("clean line art" is crisp, never "spotless").
+_TIDIED = (
+    "room,kitchen,floor,floors,table,desk,house,bathroom,bedroom,office,counter,countertop,apartment,car,dishes,"
+    "sheets,shirt,laundry,windows,street,streets,workshop,lab,laboratory"
+)
 # Light that pierces, streams or pours.
 _RAYS = "rays,ray,beams,beam,light,sunlight,sunbeams,shafts,spotlight,moonlight,sunrays,lights"
 
@@ -94,7 +99,7 @@ elaborate/JJ: intricate | ornate
 messy/JJ: cluttered
 cluttered/JJ,VBN: messy
 tidy/JJ: neat | orderly
-clean/JJ@room,kitchen,floor,floors,table,desk,house,bathroom,bedroom,office,counter,countertop,apartment,car,dishes,sheets,shirt,laundry,windows,street,streets,workshop,lab,laboratory: spotless | tidy
+clean/JJ@{_TIDIED}: spotless | tidy
 sleepy/JJ: drowsy
 curious/JJ: inquisitive
 fierce/JJ: ferocious
