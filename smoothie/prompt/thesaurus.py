@@ -163,7 +163,7 @@ by/IN@campfire,hearth,wall,tree: beside | next to
 at/IN@pond,lake,river,stream,shore,fountain,creek,waterfall,seashore: by | beside
 near/IN: beside | close to
 on/IN@table,desk,shelf,pedestal,plinth,throne,stool,ledge,sill,windowsill,rock,boulder,hill,hilltop,cliff: atop | upon
-on/IN@horse,horseback,cake,stack,pile,branch,log,tree,pillar,tower,mountain,cabinet: atop | upon
+on/IN@horse,cake,stack,pile,branch,log,tree,pillar,tower,mountain,cabinet: atop | upon
 on/IN@grass,bench,wall,carpet,rug,bed,sofa,couch,floor,ground,blanket,towel,pillow,cushion,chair,armchair,sand: upon
 windy/JJ: wind-swept
 sunny/JJ: sunlit | sun-drenched
@@ -517,7 +517,10 @@ MATERIAL_NOT_BEFORE = frozenset(
     chip chips milk bar bars sauce pudding mousse truffle truffles frosting fountain fountains bunny curtain
     queen king man woman girl boy golem giant maiden heart hearts clearing pond sea lake planet planets world
     worlds texture textures pattern patterns effect finish look style tone tones color colors colour colours
-    skin""".split()  # "marble texture", "porcelain skin" is how it looks, never "a texture made of marble"
+    skin engraving engravings etching etchings plate plates print prints photograph photographs photo photos
+    box boxes""".split()  # "marble texture", "porcelain skin" is how it looks, never "a texture made of marble";
+    # "a steel engraving", "a glass plate photograph" name a way of making a picture, never "an engraving forged from
+    # steel"; "a brick box" (a toy's) is no box built of brick
 )
 
 
