@@ -229,8 +229,12 @@ def test_a_state_or_a_material_is_also_said_after_its_noun_in_its_own_words() ->
 
 @needs_spacy
 def test_a_verb_in_its_familys_words_only_where_it_means_the_same() -> None:
+    # "wearing" is the word a reader checks the picture by (the annotated sets list only its own forms): it stays;
+    # "in a red kimono" may say it
     coat = rewrite("a man wearing a red coat in a park", n=32).paraphrases
-    assert any("dressed in a red coat" in x or "clad in a red coat" in x for x in coat)
+    assert all(re.search(r"\bwear(?:ing|s) a red coat\b", x) for x in coat)
+    kimono = rewrite("a woman in a red kimono in a garden", n=32).paraphrases
+    assert any("wearing a red kimono" in x for x in kimono)
     glasses = rewrite("a corgi wearing sunglasses on a skateboard", n=32).paraphrases
     assert not any("dressed in" in x or "clad in" in x for x in glasses)  # sunglasses are not a garment
     foxes = rewrite("two foxes sleeping in a hollow log", n=32).paraphrases
@@ -367,9 +371,8 @@ def test_a_background_item_may_join_the_sentence() -> None:
 def test_what_one_wears_on_the_head_or_face_may_be_sported() -> None:
     beard = rewrite("an elderly man with a white beard playing the violin on a bridge", n=32).paraphrases
     assert any("sporting a white beard" in x for x in beard) and all("white beard" in x for x in beard)
-    assert any(
-        "sporting sunglasses" in x for x in rewrite("a corgi wearing sunglasses on a skateboard", n=32).paraphrases
-    )
+    # what is worn keeps its verb ("wearing sunglasses" is how a reader checks it)
+    assert all("wear" in x for x in rewrite("a corgi wearing sunglasses on a skateboard", n=32).paraphrases)
     # only what is worn: a house with a red door is not sporting it
     assert not any("sporting" in x for x in rewrite("a house with a red door, winter", n=32).paraphrases)
 

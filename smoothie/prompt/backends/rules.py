@@ -486,11 +486,6 @@ def _choices(toks: Parsed) -> list[tuple[int, tuple]]:
                 out.append((t.i, ("riding", "astride") if objects[0] in _ASTRIDE else ("riding",)))
             elif is_bird(wearer):  # "an owl on a branch" = perched on it
                 out.append((t.i, ("perched on", "perched upon")))
-        elif t.lower == "wearing" and any(o in _GARMENTS for o in objects):
-            # "dressed in a red dress" says it twice: a dress is only worn or clad in
-            out.append((t.i, ("clad in",) if any(o in _DRESSES for o in objects) else ("dressed in", "clad in")))
-        elif t.lower == "wearing" and any(o in _SPORTED for o in objects):
-            out.append((t.i, ("sporting",)))  # "a corgi sporting sunglasses"
         elif t.lower == "with" and t.dep == "prep" and any(o in _SPORTED for o in objects):
             if toks[t.head].tag in ("NN", "NNS") and t.head < t.i:  # "a man with a white beard"
                 out.append((t.i, ("sporting",)))
