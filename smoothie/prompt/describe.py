@@ -291,6 +291,20 @@ _COLOUR_SAID = re.compile(
 )
 
 
+_ANY_COLOUR_SAID = re.compile(
+    rf"\b(?:(?:light|dark|pale|bright|deep|pastel|neon)[\s\-])?(?:{_CHROMATIC}|black|white|grey|gray|silver)"
+    rf"(?:[\s\-]+(?:and|&)[\s\-]+(?:{_CHROMATIC}|black|white|grey|gray|silver))*"
+    r"(?:-(?:colou?red|tinted|toned))?\s+",
+    re.IGNORECASE,
+)
+
+
+def without_any_colour(phrase: str) -> str:
+    """A thing's description without the colours it says before its nouns, for a thing the user gave a colour
+    ("a blue Ducati": "a blue racing motorcycle", never "a blue red racing motorcycle")."""
+    return fix_article(re.sub(r"\s{2,}", " ", _ANY_COLOUR_SAID.sub("", phrase)).strip())
+
+
 def without_colours(phrase: str) -> str:
     """A description with its colours taken out, for a black-and-white picture ("a black cartoon mouse in red
     shorts" → "a black cartoon mouse in shorts"; black, white and grey stay)."""

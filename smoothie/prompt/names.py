@@ -36,7 +36,16 @@ from functools import lru_cache
 from typing import Any, Protocol
 
 from smoothie.prompt import tables
-from smoothie.prompt.describe import Cues, clashes_with_scene, cues, fit_phrase, fit_tags, gender_of, gendered
+from smoothie.prompt.describe import (
+    Cues,
+    clashes_with_scene,
+    cues,
+    fit_phrase,
+    fit_tags,
+    gender_of,
+    gendered,
+    without_any_colour,
+)
 from smoothie.prompt.grammar import Atom, Group, Prompt, Separator, Text
 from smoothie.prompt.invariants import (
     AGE_WORDS,
@@ -965,6 +974,9 @@ class Genericiser:
             if qualifiers:  # the user's escaped brackets stay (the prompt's structure), a series in them described
                 glue = ", " if analysis.style == "tags" and replacement else " " if replacement else ""
                 replacement = replacement + glue + qualifiers
+            if f.entry.label in ("brand", "item") and replacement and _COLOUR_BEFORE.search(new_left):
+                # "a blue Ducati": the user's colour is the thing's, the description's own goes (and its variants')
+                replacement = self._uncoloured(replacement, analysis)
             last = re.search(r"([A-Za-z][\w\-]*)\s+$", new_left)
             first = re.match(r"([A-Za-z][\w\-]*)\s+", replacement)
             if last and first and last.group(1).lower() == first.group(1).lower():
@@ -2116,6 +2128,18 @@ class Genericiser:
             return left, replacement, 0
         return self._drop(left, surface, right, "copyright", entry, analysis)
 
+    @staticmethod
+    def _uncoloured(replacement: str, analysis: Analysis) -> str:
+        """``replacement`` (the last name's) and its recorded variants without their colours."""
+        said = without_any_colour(replacement) or replacement
+        for k in range(len(analysis.found) - 1, -1, -1):
+            name = analysis.found[k]
+            if name.replacement == replacement:
+                variants = tuple(dict.fromkeys(v for v in map(without_any_colour, name.variants) if v and v != said))
+                analysis.found[k] = replace(name, replacement=said, variants=variants)
+                break
+        return said
+
     def _description(self, entry: NameEntry, analysis: Analysis, *, gender: bool = True) -> tuple[str, tuple[str, ...]]:
         """A noun phrase for ``entry`` that fits the prompt, and its consistent variants."""
         label = entry.label
@@ -2364,6 +2388,15 @@ def _says_how(words: str) -> bool:
 _UNKNOWN_OWNER = re.compile(
     r"(?<![\w'’])(?P<who>(?!(?:My|Our|His|Her|Their|Its|Your|The|A|An|This|That)\b)[A-Z][\w.\-]*"
     r"(?:\s+(?:de|da|van|von|del|di|le|la)?\s*[A-Z][\w.\-]*){0,3})['’]s\s+$"
+)
+
+
+# A colour the user gave the thing a name stands for, right before the name: "a blue Ducati", "red and white Vans".
+_COLOUR_BEFORE = re.compile(
+    r"\b(?:(?:light|dark|pale|bright|deep|pastel|neon|matte|metallic|glossy)[\s\-])?(?:"
+    + "|".join(sorted(COLOUR_WORDS - {"colorful", "colourful", "rainbow"}, key=len, reverse=True))
+    + r")(?:[\s\-]+(?:and|&)[\s\-]+[a-z]+)?\s+$",
+    re.IGNORECASE,
 )
 
 

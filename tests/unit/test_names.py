@@ -1556,3 +1556,14 @@ def test_an_artists_style_never_sets_another_time_or_medium_than_the_prompt() ->
     (name,) = out.names
     for said in (name.replacement, *name.variants):
         assert not re.search(r"\b(?:twilight|dusk|dawn|sunset)\b", said), said
+
+
+def test_the_users_colour_before_a_brand_is_the_things_and_every_variant_keeps_it() -> None:
+    blue = genericise("a blue Ducati parked outside a gelato shop", NameOptions())
+    assert str(blue.generic).count("red") == 0 and "a blue " in str(blue.generic)
+    red = genericise("red Ducati parked outside a gelato shop", NameOptions())
+    (name,) = red.names
+    assert "red" not in name.replacement  # the user's "red" stays the user's: no variant takes it away
+    assert all("red" not in v for v in name.variants)
+    lines = rewrite("red Ducati parked outside a gelato shop", n=32).paraphrases
+    assert all(re.search(r"\bred\b", x) for x in lines)
