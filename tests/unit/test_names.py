@@ -1560,10 +1560,10 @@ def test_an_artists_style_never_sets_another_time_or_medium_than_the_prompt() ->
 
 def test_the_users_colour_before_a_brand_is_the_things_and_every_variant_keeps_it() -> None:
     blue = genericise("a blue Ducati parked outside a gelato shop", NameOptions())
-    assert str(blue.generic).count("red") == 0 and "a blue " in str(blue.generic)
+    assert not re.search(r"(?<![\w-])red\b", str(blue.generic)) and "a blue " in str(blue.generic)
     red = genericise("red Ducati parked outside a gelato shop", NameOptions())
     (name,) = red.names
-    assert "red" not in name.replacement  # the user's "red" stays the user's: no variant takes it away
-    assert all("red" not in v for v in name.variants)
+    # the user's "red" stays the user's: no variant takes it away ("track-bred" is no colour)
+    assert not any(re.search(r"(?<![\w-])red\b", v) for v in (name.replacement, *name.variants))
     lines = rewrite("red Ducati parked outside a gelato shop", n=32).paraphrases
     assert all(re.search(r"\bred\b", x, re.IGNORECASE) for x in lines)
