@@ -1035,6 +1035,10 @@ def restatements_of_shape(doc: _Doc, toks: Parsed, original: Restatement) -> lis
     if inverted:
         add(inverted, kind="inverted")
 
+    # "a bowl of ramen" said from what it holds: "ramen in a bowl", "a bowl filled with ramen"
+    for text in _contents(doc, shape):
+        add(text, kind="contents")
+
     # "a porch decorated with carved pumpkins" said from what does it: "carved pumpkins decorating a porch"
     active = _active(doc, shape, person)
     if active:
@@ -1341,6 +1345,45 @@ def _active(doc: _Doc, shape: _Shape, person: bool) -> str | None:
     return f"{doer} {ving} {_lower_det(doc.span(0, m.a))}"
 
 
+# What holds its contents ("a bowl of ramen" = "ramen in a bowl" = "a bowl filled with ramen"), what carries them
+# on top ("a plate of cookies" = "cookies on a plate"), and what they are laid in ("a stack of waffles" = "waffles
+# in a stack"; never "stacked up", which loses the word a reader checks it by).
+_HOLDERS = frozenset("bowl cup mug glass jar bottle basket box crate bucket vase pot jug teacup tin bag barrel".split())
+_CARRIERS = frozenset("plate tray platter board".split())
+_LAYS = frozenset("stack pile heap row".split())
+
+
+def _contents(doc: _Doc, shape: _Shape) -> list[str]:
+    """ "a <holder> of <contents> [place]" said from its contents, for a holder with "a"/"an" and contents
+    without an article of their own ("a bowl of ramen", "a stack of 6 fluffy waffles")."""
+    toks = doc.toks
+    head = toks[shape.head]
+    if head.lower not in _HOLDERS | _CARRIERS | _LAYS or head.tag != "NN" or not shape.mods:
+        return []
+    det = toks[0]
+    if det.lower not in ("a", "an") or any(t.tag not in ("DT", "JJ", "NN", "VBN", "VBG") for t in toks[: shape.head]):
+        return []
+    m = shape.mods[0]
+    if m.kind != "pp" or toks[m.a].lower != "of" or m.a != shape.head + 1:
+        return []
+    obj = next((toks[c] for c in toks[m.a].children if toks[c].dep == "pobj"), None)
+    if obj is None or obj.tag not in ("NN", "NNS") or obj.right != m.b - 1 or m.b - m.a < 2:
+        return []
+    if any(t.tag in ("DT", "PRP$", "CC", "PH", "PHP", "PHT") for t in toks[m.a + 1 : m.b]):
+        return []  # "a bowl of the soup", "a cup of tea and cake": kept as written
+    if any(x.kind not in ("pp", "with") for x in shape.mods[1:]):
+        return []
+    contents = doc.span(m.a + 1, m.b)
+    holder = _lower_det(doc.span(0, shape.head + 1))
+    rest = doc.span(m.b, len(toks))
+    tail = f" {rest}" if rest else ""
+    if head.lower in _HOLDERS:
+        return [f"{contents} in {holder}{tail}", f"{holder} filled with {contents}{tail}"]
+    if head.lower in _CARRIERS:
+        return [f"{contents} on {holder}{tail}"]
+    return [f"{contents} in {holder}{tail}"]
+
+
 def _lower_det(text: str) -> str:
     """A phrase that opened the line, now after a verb: "The old house" -> "the old house"."""
     return re.sub(r"^(A|An|The)\b", lambda x: x.group(1).lower(), text)
@@ -1577,7 +1620,8 @@ _LIGHT_ADVERBS = {
     "gentle": "gently",
     "natural": "naturally",
 }
-_FALLS = {"dusk": "as dusk falls", "night": "as night falls", "dawn": "as dawn breaks", "twilight": "as twilight falls"}
+# ("as night falls" is dusk, not night)
+_FALLS = {"dusk": "as dusk falls", "dawn": "as dawn breaks", "twilight": "as twilight falls"}
 
 
 _ADJECTIVAL = frozenset({"amod", "compound", "nummod", "det", "npadvmod"})

@@ -249,6 +249,14 @@ def test_a_state_is_said_from_what_holds_it_there() -> None:
     assert "active" not in _restate("a cabin covered in snow and ice")  # a list after it stays as written
 
 
+def test_a_holder_is_said_from_what_it_holds() -> None:
+    forms = {r.text for r in restatements(parse_phrases(["a bowl of ramen on a wooden table"])[0] or ())}
+    assert {"ramen in a bowl on a wooden table", "a bowl filled with ramen on a wooden table"} <= forms
+    assert _restate("a plate of cookies")["contents"] == "cookies on a plate"
+    assert _restate("a pile of old books")["contents"] == "old books in a pile"  # the pile stays a pile
+    assert "contents" not in _restate("a cup of tea and cake")  # a list after "of" stays as written
+
+
 def test_media_artworks_roles_and_what_things_do_where_they_are() -> None:
     forms = _restate("portrait of a girl with freckles")
     assert forms["has"] == "portrait of a girl who has freckles"
