@@ -82,6 +82,17 @@ def test_a_creature_written_without_its_article_is_restated_with_it() -> None:
 
 
 @needs_spacy
+def test_an_action_named_with_its_noun_keeps_the_noun() -> None:
+    # "window shopping" is one action: never "a tall man window who is shopping"
+    for prompt, never in [
+        ("a tall man window shopping in Paris", r"window (?:who|that|is|shops)"),
+        ("a woman ice skating on a frozen lake", r"ice (?:who|that|is|skates)"),
+    ]:
+        r = rewrite(prompt, n=24, seed=3)
+        assert not any(re.search(never, p) for p in r.paraphrases), prompt
+
+
+@needs_spacy
 def test_a_photo_is_also_a_photograph_but_a_photo_booth_stays() -> None:
     r = rewrite("a little girl feeding ducks at a pond, film photo", n=32, seed=3)
     assert any("film photograph" in p for p in r.paraphrases)

@@ -951,6 +951,27 @@ _SEVERAL = re.compile(  # a count, never an age ("a 5-year-old girl")
 _ACTION_FOLLOWERS = frozenset({"DT", "IN", "PRP$", "NN", "NNS", "CD", "JJ", "RP", "PH", "PHP", "PHT"})
 
 
+# Actions named with their noun before them ("window shopping", "ice skating"): the noun is no part of the doer.
+_ACTIVITY_NOUNS = {
+    "shopping": frozenset("window grocery christmas holiday gift".split()),
+    "skating": frozenset("ice roller figure speed".split()),
+    "climbing": frozenset("rock mountain ice tree wall".split()),
+    "diving": frozenset("scuba sky cliff deep-sea".split()),
+    "watching": frozenset("bird people whale star".split()),
+    "riding": frozenset("horseback bike".split()),
+    "biking": frozenset("mountain".split()),
+    "surfing": frozenset("wind kite body channel".split()),
+    "boarding": frozenset("snow skate wake".split()),
+    "hopping": frozenset("bar island".split()),
+    "hunting": frozenset("treasure ghost bargain".split()),
+    "picking": frozenset("apple berry cherry strawberry".split()),
+    "jumping": frozenset("bungee ski rope".split()),
+    "gazing": frozenset("star".split()),
+    "fighting": frozenset("sword fist".split()),
+    "skiing": frozenset("water cross-country".split()),
+}
+
+
 def _reparse_action(phrase: str, toks: Parsed | None, descriptions: tuple[str, ...]) -> Parsed | None:
     """The small parser often misreads an action after a long noun phrase as a noun ("a man with a beard
     drinking/NN coffee", "a knight kneeling/NN before a queen"), and the subject then has no restatement.
@@ -968,6 +989,8 @@ def _reparse_action(phrase: str, toks: Parsed | None, descriptions: tuple[str, .
         )
         if not (t.lower.endswith("ing") and noun_before and prev.text.isalpha()):
             continue  # after a preposition an -ing word is no action of the subject: "a knight in shining armor"
+        if prev.lower in _ACTIVITY_NOUNS.get(t.lower, ()):
+            return toks  # "a man window shopping": the noun is the action's ("window shopping"), no one "window"
         if t.dep == "amod" and t.head == t.i + 1 and not describes_person(prev.text):
             continue  # it describes the next noun (after someone it is what they do: "a fisherman mending nets")
         # "claymation frog playing banjo", as WebUI prompts are written: one creature without its article, parsed
