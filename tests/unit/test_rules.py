@@ -73,6 +73,7 @@ def test_a_creature_written_without_its_article_is_restated_with_it() -> None:
         ("claymation frog playing banjo", "a claymation frog that plays banjo"),
         ("medieval blacksmith forging a sword", "a medieval blacksmith who forges a sword"),
         ("golden retriever catching a frisbee at the beach", "a golden retriever catches a frisbee"),
+        ("steam locomotive crossing a bridge", "a steam locomotive that crosses a bridge"),
     ]:
         r = rewrite(prompt, n=24, seed=3)
         assert any(said in p for p in r.paraphrases), r.paraphrases

@@ -951,6 +951,12 @@ _SEVERAL = re.compile(  # a count, never an age ("a 5-year-old girl")
 _ACTION_FOLLOWERS = frozenset({"DT", "IN", "PRP$", "NN", "NNS", "CD", "JJ", "RP", "PH", "PHP", "PHT"})
 
 
+# Things one counts that move on their own ("derelict mining ship drifting through an asteroid field" is "a … ship").
+_VEHICLES = frozenset(
+    """ship boat yacht sailboat car truck train tram bus motorcycle motorbike bicycle bike scooter tractor van jeep
+    taxi ambulance airplane plane jet helicopter airship blimp zeppelin spaceship starship spacecraft rocket
+    submarine locomotive robot mech drone satellite balloon""".split()
+)
 # Actions named with their noun before them ("window shopping", "ice skating"): the noun is no part of the doer.
 _ACTIVITY_NOUNS = {
     "shopping": frozenset("window grocery christmas holiday gift".split()),
@@ -999,7 +1005,7 @@ def _reparse_action(phrase: str, toks: Parsed | None, descriptions: tuple[str, .
             toks[0].text.islower()
             and all(x.tag in ("JJ", "NN", "VBN", "HYPH") and x.text.isascii() for x in toks[: t.i])
             and prev.tag in ("NN", "JJ", "RB")  # "old fisherman/JJ mending nets"
-            and (is_creature(prev) or describes_person(prev.text))
+            and (is_creature(prev) or describes_person(prev.text) or prev.lower in _VEHICLES)
         )
         if t.i < 2 and not bare:
             continue
