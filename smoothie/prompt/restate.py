@@ -1349,7 +1349,7 @@ def _active(doc: _Doc, shape: _Shape, person: bool) -> str | None:
 # on top ("a plate of cookies" = "cookies on a plate"), and what they are laid in ("a stack of waffles" = "waffles
 # in a stack"; never "stacked up", which loses the word a reader checks it by).
 _HOLDERS = frozenset("bowl cup mug glass jar bottle basket box crate bucket vase pot jug teacup tin bag barrel".split())
-_CARRIERS = frozenset("plate tray platter board".split())
+_CARRIERS = frozenset("plate tray platter".split())
 _LAYS = frozenset("stack pile heap row".split())
 
 
