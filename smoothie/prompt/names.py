@@ -1978,6 +1978,10 @@ class Genericiser:
                 if entry.modifier
                 else tuple(_strip_article(v) for v in variants)
             )
+            # "a Heinz ketchup bottle": "a classic ketchup bottle", never "ketchup ketchup" or "bottled ketchup bottle"
+            for said_word in re.findall(r"[a-z][a-z\-]*", right.lower())[:2] if as_adjective and nxt else ():
+                replacement = _without_word(replacement, said_word)
+                alternatives = tuple(dict.fromkeys(a for a in (_without_word(v, said_word) for v in alternatives) if a))
             analysis.found.append(Name(surface, label, replacement, entry.source, alternatives))
             if style_after and style_after.group(0).startswith("-"):
                 if not replacement:  # "a Zorbco-style room": "a room", not "a style room"
@@ -2389,6 +2393,19 @@ _UNKNOWN_OWNER = re.compile(
     r"(?<![\w'’])(?P<who>(?!(?:My|Our|His|Her|Their|Its|Your|The|A|An|This|That)\b)[A-Z][\w.\-]*"
     r"(?:\s+(?:de|da|van|von|del|di|le|la)?\s*[A-Z][\w.\-]*){0,3})['’]s\s+$"
 )
+
+
+def _without_word(modifier: str, word: str) -> str:
+    """``modifier`` without ``word`` (or its plural) among its words, hyphenated ones too: "tomato-ketchup" before
+    "ketchup" is "tomato"."""
+    low = word.lower()
+
+    def same(part: str) -> bool:  # "bottled" says "bottle" again
+        p = part.lower()
+        return p in (low, low + "s", low.removesuffix("s")) or (len(low) >= 5 and p.startswith(low[:5]))
+
+    parts = ["-".join(p for p in w.split("-") if not same(p)) for w in modifier.split()]
+    return " ".join(p for p in parts if p)
 
 
 # A colour the user gave the thing a name stands for, right before the name: "a blue Ducati", "red and white Vans".

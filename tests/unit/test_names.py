@@ -1567,3 +1567,9 @@ def test_the_users_colour_before_a_brand_is_the_things_and_every_variant_keeps_i
     assert not any(re.search(r"(?<![\w-])red\b", v) for v in (name.replacement, *name.variants))
     lines = rewrite("red Ducati parked outside a gelato shop", n=32).paraphrases
     assert all(re.search(r"\bred\b", x, re.IGNORECASE) for x in lines)
+
+
+def test_a_brands_modifier_never_says_the_next_words_again() -> None:
+    lines = rewrite("Heinz ketchup bottle as a skyscraper in a city skyline", n=32).paraphrases
+    assert not any(re.search(r"ketchup[\s-]+ketchup|bottled ketchup bottle", x) for x in lines), lines
+    assert all("ketchup bottle" in x for x in lines)
