@@ -352,12 +352,15 @@ def contradicts(text: str, cue: Cues) -> bool:
 def fit_tags(tags: Sequence[str], cue: Cues) -> list[str]:
     """A description's tags that neither repeat nor contradict the prompt (order kept)."""
     out: list[str] = []
-    own = [set(t.replace("-", " ").split()) for t in cue.tags if t]
+    def stems(text: str) -> set[str]:  # "braid" and "braided hair", "twintail" and "twintails" say one thing
+        return {w[:5] for w in text.replace("-", " ").split()}
+
+    own = [stems(t) for t in cue.tags if t]
     for tag in tags:
         key = normalise_form(tag)
         if key in cue.tags or key in (normalise_form(t) for t in out):
             continue
-        words = set(key.replace("-", " ").split())
+        words = stems(key)
         if any(o <= words or words <= o for o in own):  # "candy-pink hair" says the prompt's "pink hair" again
             continue  # "sunglasses" said, "sunglasses on head" is not said again; "long hair" wins over "very long"
         if _SLOT_OF_TAG.get(key) in cue.exclusive or contradicts(tag, cue):

@@ -206,3 +206,8 @@ def test_a_style_that_sets_another_time_or_medium_than_the_prompt_clashes() -> N
     assert not clashes_with_scene("austere realist painting with brittle texture", tempera)
     free = cues("a lighthouse on a cliff")  # says neither a time nor a medium: every style fits
     assert not clashes_with_scene("moody twilight watercolor", free)
+
+
+def test_a_description_tag_that_says_a_prompt_tag_again_in_another_form_goes() -> None:
+    c = cues("1girl, blonde hair, braid, red brooch", ["1girl", "blonde hair", "braid", "red brooch"])
+    assert fit_tags(["braided hair", "white dress"], c) == ["white dress"]  # "braid" said already
