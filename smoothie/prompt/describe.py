@@ -352,6 +352,7 @@ def contradicts(text: str, cue: Cues) -> bool:
 def fit_tags(tags: Sequence[str], cue: Cues) -> list[str]:
     """A description's tags that neither repeat nor contradict the prompt (order kept)."""
     out: list[str] = []
+
     def stems(text: str) -> set[str]:  # "braid" and "braided hair", "twintail" and "twintails" say one thing
         return {w[:5] for w in text.replace("-", " ").split()}
 
