@@ -23,7 +23,7 @@ from smoothie.prompt.tables import normalise_form
 from smoothie.prompt.text import fix_articles
 
 # Colours as prompts write them; "golden hour", "silver screen" are not colours of a thing (checked by noun).
-_COLOUR = (
+COLOUR = (
     r"(?:light|dark|pale|bright|deep|pastel|neon)?[\s\-]?(?:"
     + "|".join(
         sorted((c for c in COLOUR_WORDS if c not in ("colorful", "colourful", "rainbow")), key=len, reverse=True)
@@ -109,7 +109,7 @@ _SLOT_OF = {
 }
 _THING = "|".join(sorted((re.escape(k) for k in _SLOT_OF), key=len, reverse=True))
 _COLOURED = re.compile(
-    rf"(?<![\w\-])(?P<colours>{_COLOUR}(?:(?:\s*(?:and|&|/|-)\s*|\s+){_COLOUR})*)[\s\-]+(?P<thing>{_THING})(?![\w\-])"
+    rf"(?<![\w\-])(?P<colours>{COLOUR}(?:(?:\s*(?:and|&|/|-)\s*|\s+){COLOUR})*)[\s\-]+(?P<thing>{_THING})(?![\w\-])"
     # "red hair bow", "blue eye patch": the colour is the accessory's, not the hair's or the eyes'
     r"(?!\s+(?:bows?|ribbons?|ornaments?|clips?|ties?|bands?|pins?|flowers?|accessor(?:y|ies)|patch|shadow|liner)\b)",
     re.IGNORECASE,
@@ -199,7 +199,7 @@ def coloured_things(text: str) -> list[tuple[str, frozenset[str], int, int]]:
     """``(slot, colours, start, end)`` for each coloured thing: "pink hair", "red and white dress", "red-eyed"."""
     out = []
     for m in _COLOURED.finditer(text):
-        colours = frozenset(_norm_colour(c) for c in re.findall(_COLOUR, m.group("colours"), re.IGNORECASE))
+        colours = frozenset(_norm_colour(c) for c in re.findall(COLOUR, m.group("colours"), re.IGNORECASE))
         colours = frozenset(c for c in colours if c)
         if colours:
             out.append((_SLOT_OF[m.group("thing").lower()], colours, m.start(), m.end()))
@@ -281,34 +281,38 @@ _ACHROMATIC = frozenset(
     "black white grey gray silver monochrome redhead brunette blonde blond auburn ginger platinum".split()
 )  # (hair's own shades read in black and white too: a "brunette" stays one)
 _CHROMATIC = "|".join(sorted((c for c in COLOUR_WORDS if c not in _ACHROMATIC and c.isalpha()), key=len, reverse=True))
-# "red-and-blue ", "teal-haired ", "red ": a colour said of the next word (with the compound it makes), and the
-# words "colored"/"coloured" after it
-_COLOUR_SAID = re.compile(
-    rf"\b(?:(?:light|dark|pale|bright|deep|pastel|neon)[\s\-])?(?:{_CHROMATIC})"
-    rf"(?:[\s\-]+(?:and|&)[\s\-]+(?:{_CHROMATIC}|black|white|grey|gray|silver))*"
-    r"(?:-(?:haired|eyed|skinned|colou?red|tinted|toned))?\s+",
-    re.IGNORECASE,
-)
 
 
-_ANY_COLOUR_SAID = re.compile(
-    rf"\b(?:(?:light|dark|pale|bright|deep|pastel|neon)[\s\-])?(?:{_CHROMATIC}|black|white|grey|gray|silver)"
-    rf"(?:[\s\-]+(?:and|&)[\s\-]+(?:{_CHROMATIC}|black|white|grey|gray|silver))*"
-    r"(?:-(?:colou?red|tinted|toned))?\s+",
-    re.IGNORECASE,
-)
+def _colour_said(first: str, after: str) -> re.Pattern[str]:
+    """ "red-and-blue ", "teal-haired ", "red ": a colour (one of ``first``) said of the next word, with the
+    compound it makes (one of ``after``) and the words "colored"/"coloured" after it."""
+    return re.compile(
+        rf"\b(?:(?:light|dark|pale|bright|deep|pastel|neon)[\s\-])?(?:{first})"
+        rf"(?:[\s\-]+(?:and|&)[\s\-]+(?:{_CHROMATIC}|black|white|grey|gray|silver))*"
+        rf"(?:-(?:{after}))?\s+",
+        re.IGNORECASE,
+    )
+
+
+_COLOUR_SAID = _colour_said(_CHROMATIC, "haired|eyed|skinned|colou?red|tinted|toned")
+# A thing's colours, black, white and grey too (a thing has no hair or eyes to colour)
+_ANY_COLOUR_SAID = _colour_said(f"{_CHROMATIC}|black|white|grey|gray|silver", "colou?red|tinted|toned")
+
+
+def _without(pattern: re.Pattern[str], phrase: str) -> str:
+    return fix_article(re.sub(r"\s{2,}", " ", pattern.sub("", phrase)).strip())
 
 
 def without_any_colour(phrase: str) -> str:
     """A thing's description without the colours it says before its nouns, for a thing the user gave a colour
     ("a blue Ducati": "a blue racing motorcycle", never "a blue red racing motorcycle")."""
-    return fix_article(re.sub(r"\s{2,}", " ", _ANY_COLOUR_SAID.sub("", phrase)).strip())
+    return _without(_ANY_COLOUR_SAID, phrase)
 
 
 def without_colours(phrase: str) -> str:
     """A description with its colours taken out, for a black-and-white picture ("a black cartoon mouse in red
     shorts" → "a black cartoon mouse in shorts"; black, white and grey stay)."""
-    return fix_article(re.sub(r"\s{2,}", " ", _COLOUR_SAID.sub("", phrase)).strip())
+    return _without(_COLOUR_SAID, phrase)
 
 
 # How a description poses someone ("seated", "with folded hands", "holding a lute") or arms them ("with a laser

@@ -30,13 +30,14 @@ import itertools
 import logging
 import random
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, Protocol
 
 from smoothie.prompt import tables
 from smoothie.prompt.describe import (
+    COLOUR,
     Cues,
     clashes_with_scene,
     cues,
@@ -2136,12 +2137,7 @@ class Genericiser:
     def _uncoloured(replacement: str, analysis: Analysis) -> str:
         """``replacement`` (the last name's) and its recorded variants without their colours."""
         said = without_any_colour(replacement) or replacement
-        for k in range(len(analysis.found) - 1, -1, -1):
-            name = analysis.found[k]
-            if name.replacement == replacement:
-                variants = tuple(dict.fromkeys(v for v in map(without_any_colour, name.variants) if v and v != said))
-                analysis.found[k] = replace(name, replacement=said, variants=variants)
-                break
+        _recorded_as(analysis, replacement, said, without_any_colour)
         return said
 
     def _description(self, entry: NameEntry, analysis: Analysis, *, gender: bool = True) -> tuple[str, tuple[str, ...]]:
@@ -2409,12 +2405,7 @@ def _without_word(modifier: str, word: str) -> str:
 
 
 # A colour the user gave the thing a name stands for, right before the name: "a blue Ducati", "red and white Vans".
-_COLOUR_BEFORE = re.compile(
-    r"\b(?:(?:light|dark|pale|bright|deep|pastel|neon|matte|metallic|glossy)[\s\-])?(?:"
-    + "|".join(sorted(COLOUR_WORDS - {"colorful", "colourful", "rainbow"}, key=len, reverse=True))
-    + r")(?:[\s\-]+(?:and|&)[\s\-]+[a-z]+)?\s+$",
-    re.IGNORECASE,
-)
+_COLOUR_BEFORE = re.compile(rf"\b{COLOUR}(?:[\s\-]+(?:and|&)[\s\-]+[a-z]+)?\s+$", re.IGNORECASE)
 
 
 def _without_said_tail(replacement: str, right: str, analysis: Analysis) -> str:
@@ -2425,11 +2416,21 @@ def _without_said_tail(replacement: str, right: str, analysis: Analysis) -> str:
     if m is None or not re.match(r"\s*,\s*[^,]*?(?<![\w-])" + re.escape(m.group(1).strip()) + r"\s*(?:,|$)", right):
         return replacement
     trimmed = replacement[: m.start()]
-    for k in range(len(analysis.found) - 1, -1, -1):
-        if analysis.found[k].replacement == replacement:
-            analysis.found[k] = replace(analysis.found[k], replacement=trimmed)
-            break
+    _recorded_as(analysis, replacement, trimmed)
     return trimmed
+
+
+def _recorded_as(analysis: Analysis, replacement: str, said: str, variants: Callable[[str], str] | None = None) -> None:
+    """The last name recorded with ``replacement`` now says ``said`` (and each of its variants ``variants(v)``,
+    those left empty or saying ``said`` gone): the record says what the prompt now says."""
+    for k in range(len(analysis.found) - 1, -1, -1):
+        name = analysis.found[k]
+        if name.replacement == replacement:
+            kept = name.variants
+            if variants is not None:
+                kept = tuple(dict.fromkeys(v for v in map(variants, name.variants) if v and v != said))
+            analysis.found[k] = replace(name, replacement=said, variants=kept)
+            return
 
 
 # A word made of Japanese syllables only (Hepburn romanisation): "dojo", "onsen", "tatami", "kantoku".
