@@ -211,6 +211,8 @@ GENERAL_QUALIFIERS = frozenset(
 # Qualifiers of things that stories give names to ("dragonslayer \(sword\)", "excalibur \(weapon\)"): a tag of
 # such a thing in words no English word says the name; the qualifier says the thing.
 _NAMED_THING_KINDS = frozenset("sword weapon gun spear axe shield staff polearm lance blade scythe ship".split())
+# Outfits a school, a house or a series gives its name to ("roswaal mansion maid uniform").
+_NAMED_OUTFITS = frozenset("uniform uniforms outfit costume armor armour attire clothes swimsuit bodysuit".split())
 # A Japanese honorific on a tag's word ("ranma-chan", "cheese-kun"): a name.
 _HONORIFIC = re.compile(r"\w-(?:chan|kun|san|sama|tan|senpai|sensei|dono|chin|nyan)\b", re.IGNORECASE)
 _HONORIFIC_WORD = re.compile(
@@ -888,6 +890,44 @@ class Genericiser:
             return False  # a colour, a count ("ranma 1/2", a title with a word no English word, keeps its number)
         return len(words) >= 2 or not _english_or_compound(words[0])
 
+    def _names_a_thing_inside(self, tag: str) -> bool:
+        """Whether a general tag of the database holds a series or its thing that the built-in table describes
+        ("holding poke ball", "pokemon on head"): the general tag says the name all the same. Only words that
+        are no English word alone ("link" of "link cable" is a word)."""
+        if "(" in tag:
+            return False  # "pokemon \\(creature\\)": the qualifier says the kind (:meth:`_general_said`)
+        words = tag.split()
+        for n in range(len(words) - 1, 0, -1):
+            for i in range(len(words) - n + 1):
+                sub = words[i : i + n]
+                if n == 1 and (is_english_word(sub[0]) or not re.fullmatch(r"[a-z]*[aeiouy][a-z]*", sub[0].lower())):
+                    continue  # "link cable", "spoken zzz": a word, a sound
+                known = self.table.get(" ".join(sub))
+                if known is not None and known.label in ("item", "copyright") and not known.word:
+                    return True  # a character inside a general tag is mostly a kind ("peter pan collar")
+        return False
+
+    def _coined_outfit(self, tag: str, analysis: Analysis) -> str | None:
+        """With no tag database: a tag of three words or more that names an outfit after a school, a house or a
+        series in a word that is no English word ("roswaal mansion maid uniform", "nijigasaki school uniform"):
+        the outfit without the name ("" when the prompt says it already), else None."""
+        words = normalise_form(tag).split()
+        if len(words) < 3 or "(" in tag or words[-1] not in _NAMED_OUTFITS:
+            return None
+        first = words[0]
+        if (
+            not first.isalpha()
+            or is_english_word(first)
+            or is_protected_word(first)
+            or first in tables.general_tags()
+            or not all(is_english_word(w) for w in words[1:])
+        ):
+            return None
+        rest = words[1:]
+        said = next((" ".join(rest[i:]) for i in range(len(rest)) if " ".join(rest[i:]) in tables.general_tags()), "")
+        said = said or next((w for w in rest if w in tables.general_tags()), "") or words[-1]
+        return "" if said in analysis.cues.tags else said
+
     def _general_naming(self, tag: str, analysis: Analysis) -> str | None:
         m = re.fullmatch(r"(.*?)\s*\\\((.*)\\\)", tag.strip())
         body, written = (m.group(1), m.group(2)) if m else (tag, "")
@@ -1113,6 +1153,8 @@ class Genericiser:
                     continue
                 if not free(s, e) or known is not None:
                     continue
+                if tags_style and self._names_a_thing_inside(text[s:e]):
+                    continue  # "holding poke ball": the series' thing inside the general tag is described below
                 if self.db.is_general(text[s:e]):
                     said = self._general_naming(text[s:e], analysis) if tags_style else None
                     if said is None:
@@ -1121,6 +1163,12 @@ class Genericiser:
                         add(_Found(s, e, NameEntry(text[s:e], "item", said)))
                 elif tags_style and (entry := self.db.get(text[s:e])) is not None:
                     add(_Found(s, e, entry))  # a whole tag the database names, however long
+        elif tags_style:
+            for s, e in _tag_spans(text):
+                if free(s, e) and self.table.get(text[s:e]) is None:
+                    said = self._coined_outfit(text[s:e], analysis)
+                    if said is not None:  # "nijigasaki school uniform" -> "school uniform", with no database
+                        add(_Found(s, e, NameEntry(text[s:e], "item", said)))
 
         # A name spaCy found whole ("Grace Hopper") is not cut down to a table alias inside it ("Hopper").
         ner_spans = [

@@ -361,6 +361,21 @@ def test_a_general_tag_that_carries_a_characters_first_name_says_the_thing(db: s
     assert generic("1boy, butler, vorrick estate butler uniform, garden", tag_database=db) == "1boy, butler, garden"
 
 
+def test_a_general_tag_that_holds_a_series_thing_the_table_knows_describes_it(tmp_path: Path) -> None:
+    # "holding poke ball" is a general tag of the database; the table knows the thing inside it
+    f = tmp_path / "danbooru.csv"
+    f.write_text(DB + "holding_master_sword,0,300,\nspoken_zzz,0,700,\n", encoding="utf-8")
+    out = generic("1boy, holding master sword, spoken zzz, forest", tag_database=str(f))
+    assert "master sword" not in out and "holding a legendary longsword" in out and "spoken zzz" in out, out
+
+
+def test_without_the_database_an_outfit_named_after_a_coined_word_is_the_outfit() -> None:
+    # "roswaal mansion maid uniform", "nijigasaki school uniform": a house's or a school's name before its outfit
+    assert generic("1girl, blimpquest academy school uniform, smile") == "1girl, school uniform, smile"
+    assert generic("1girl, maid, zorvath manor maid uniform, tea") == "1girl, maid, tea"  # never "maid, maid"
+    assert generic("1girl, kebaya lace dress, smile") == "1girl, kebaya lace dress, smile"  # a garment's own word
+
+
 def test_a_named_sword_is_a_sword() -> None:
     out = generic("1boy, solo, black armor, dragonslayer \\(sword\\), night")
     assert "dragonslayer" not in out and out.endswith("black armor, sword, night"), out
