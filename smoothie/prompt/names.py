@@ -861,6 +861,7 @@ class Genericiser:
             # "dojo", "onsen", "tatami": a short word of Japanese syllables is a loanword as likely as a name
             and not (len(word) <= 6 and _ROMAJI.fullmatch(word))
             and not _english_or_compound(word.replace("-", "").replace("'", "").replace("’", ""))
+            and not ("-" in word and all(is_english_word(p) for p in word.split("-") if p))  # "back-to-back"
             and not is_protected_word(word)
             and word not in _SYNTAX_WORDS
             and normalise_form(word) not in tables.general_tags()
@@ -1226,6 +1227,8 @@ class Genericiser:
                             surface = text[s:e]
                     if entry is None or inside_ner(s, e):
                         continue
+                    if _other_series(entry, text[e:]):
+                        continue  # "fubuki \\(one-punch man\\)" is not the table's "fubuki (kancolle)"
                     while e < len(text) and text[e] in "!?" and table.get(text[s : e + 1]) is not None:
                         e += 1  # "k-on!": the name's own punctuation goes with it
                     if (bangs := re.match(r"[!?]+(?=\s*(?:[,)\]|]|$))", text[e:])) is not None:
@@ -1510,6 +1513,7 @@ class Genericiser:
                             and base is not None
                             and base.label == "character"
                             and not base.word
+                            and not _other_series(base, surface[len(name) :])
                         ):
                             entry = base  # "rem (re:zero)": the table's description, as without the database
             if entry is None and normalise_form(series) in ("series", "franchise"):
@@ -1530,6 +1534,7 @@ class Genericiser:
                     base is not None
                     and base.label in ("character", "person", "item")
                     and not (base.word and self._is_copyright(series))
+                    and not _other_series(base, surface[len(name) :])
                 ):
                     entry = base  # (a word entry is one character: "robin \(one piece\)" is not DC's Robin)
                 elif not marks_a_name and analysis.style != "tags" and not self._series_like(name, series):
@@ -2380,6 +2385,16 @@ def _phrase_tags(phrase: str) -> list[str]:
 
 # Japanese particles: a tag of several foreign words held together by them is a title ("… no … wa …").
 _PARTICLES = frozenset("no wa ga wo ni de mo to ka".split())
+
+
+def _other_series(entry: NameEntry, after: str) -> bool:
+    """Whether the series in the escaped brackets right ``after`` a name ("fubuki \\(one-punch man\\)") is none of
+    the series the table's entry names in its forms ("fubuki (kancolle)"): another character of the same name."""
+    m = re.match(r"\s*\\\((.+?)\\\)", after)
+    if m is None:
+        return False
+    theirs = {normalise_form(q) for f in entry.forms() for q in re.findall(r"\((.+?)\)", f)}
+    return bool(theirs) and normalise_form(m.group(1)) not in theirs
 
 
 def _english_or_compound(word: str) -> bool:

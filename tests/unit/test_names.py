@@ -376,6 +376,18 @@ def test_without_the_database_an_outfit_named_after_a_coined_word_is_the_outfit(
     assert generic("1girl, kebaya lace dress, smile") == "1girl, kebaya lace dress, smile"  # a garment's own word
 
 
+def test_a_character_of_another_series_is_not_the_tables_namesake() -> None:
+    # the table's "fubuki" is "fubuki (kancolle)": "fubuki \(one-punch man\)" never gets her ponytail
+    out = generic("1girl, fubuki \\(kancolle\\), smile")
+    assert "low ponytail" in out and "fubuki" not in out
+    out = generic("1girl, fubuki \\(blimpquest\\), smile")
+    assert "ponytail" not in out and "fubuki" not in out and out.endswith("smile"), out
+
+
+def test_a_hyphenated_english_tag_closing_a_tag_prompt_is_no_artist() -> None:
+    assert generic("2girls, siblings, ruined city, back-to-back") == "2girls, siblings, ruined city, back-to-back"
+
+
 def test_a_named_sword_is_a_sword() -> None:
     out = generic("1boy, solo, black armor, dragonslayer \\(sword\\), night")
     assert "dragonslayer" not in out and out.endswith("black armor, sword, night"), out
