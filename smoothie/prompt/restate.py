@@ -1688,6 +1688,8 @@ def fold(toks: Parsed | None, text: str) -> Fold | None:
         return Fold("mood", items=(f"{words} resolution", f"in {words}"))
     if low in _ATTRIBUTES:
         return Fold("attribute", attribute=low)
+    if (otherwise := _said_otherwise(" ".join(words.split()))) is not None:
+        return otherwise
     if toks is None:
         return None
     named = re.split(r"\s+(?:with|of|in|and)\s+", low)[0].split()[-1]
@@ -1783,6 +1785,74 @@ def fold(toks: Parsed | None, text: str) -> Fold | None:
                 rest = "".join(t.text + t.ws for t in toks[root.i + 1 :]).strip()
                 clause = _as_event(toks[: root.i], root, _several(s), rest)
             return Fold("object", (f"with {words}", *clause))
+    return None
+
+
+# Light that comes through or from somewhere, said with how it comes ("light through the window" = "light
+# streaming through the window"): the light, its source and its direction stay.
+_LIGHT_ITEM = re.compile(
+    r"(?P<np>(?:[\w\-]+\s){0,2}(?:light|sunlight|moonlight|daylight|lamplight|firelight|candlelight|sun|sunbeams|"
+    r"rays|beams|shafts|light\s+shafts|light\s+beams))\s+(?P<prep>through|from)\s+(?P<rest>[\w\-\s']+)",
+    re.IGNORECASE,
+)
+_DIRECTIONS = frozenset(
+    {"above", "below", "behind", "the left", "the right", "the side", "one side", "the front", "the back"}
+)
+# What light comes through as through an opening (it pours through a window, never through the rain).
+_OPENINGS = frozenset(
+    """window windows glass curtain curtains blinds shutters door doors doorway cracks crack gaps gap skylight
+    skylights roof ceiling canopy leaves trees branches clouds arches arch bars slats porthole portholes""".split()
+)
+# Smoke and steam from something, said with how they leave it (the thesaurus's rising/curling twins).
+_SMOKE_ITEM = re.compile(r"(?P<np>(?:[\w\-]+\s){0,2}(?:smoke|steam))\s+from\s+(?P<rest>[\w\-\s']+)", re.IGNORECASE)
+# Stuff in the air, said with how it stays there: fine stuff hangs, light things float or drift.
+_HANGS = frozenset("dust flour pollen ash glitter spores motes particles haze smoke".split())
+_DRIFTS = frozenset("petals leaves feathers snowflakes confetti bubbles embers seeds blossoms".split())
+_IN_THE_AIR = re.compile(r"(?P<np>(?:[\w\-]+\s){0,2}(?P<head>[a-z]+))\s+in\s+the\s+air", re.IGNORECASE)
+# Something far away, said as distant ("volcano in the distance" = "a distant volcano").
+_IN_THE_DISTANCE = re.compile(
+    r"(?P<det>(?:a|an|the)\s+)?(?P<np>(?:[a-z][a-z\-]*\s){0,2}[a-z][a-z\-]*)\s+in\s+the\s+distance", re.IGNORECASE
+)
+_NOT_IN_NP = frozenset("and or with of on in at by is are her his their its".split())
+
+
+def _said_otherwise(words: str) -> Fold | None:
+    """A comma item said another way that keeps all its things and adds how they are ("smoke from the chimney"
+    → "smoke rising from the chimney", "volcano in the distance" → "a distant volcano"), else None."""
+    if m := _LIGHT_ITEM.fullmatch(words):
+        np, prep, rest = m.group("np"), m.group("prep").lower(), m.group("rest").strip()
+        if prep == "through" and rest.lower().split()[-1] in _OPENINGS:
+            verbs: tuple[str, ...] = ("streaming", "pouring", "coming")
+        elif prep == "through":
+            verbs = ("streaming",)  # "neon light through the rain" does not pour
+        elif rest.lower() in _DIRECTIONS:
+            verbs = ("coming", "falling") if rest.lower() == "above" else ("coming",)
+        else:
+            verbs = ("streaming", "coming")
+        return Fold("mood", items=tuple(f"{np} {v} {prep} {rest}" for v in verbs))
+    if m := _SMOKE_ITEM.fullmatch(words):
+        return Fold(
+            "mood", items=tuple(f"{m.group('np')} {v} from {m.group('rest').strip()}" for v in ("rising", "curling"))
+        )
+    if m := _IN_THE_AIR.fullmatch(words):
+        head = m.group("head").lower()
+        verbs = ("hanging", "floating") if head in _HANGS else ("floating", "drifting") if head in _DRIFTS else ()
+        if head == "sparks":
+            verbs = ("flying through",)
+        if verbs:
+            return Fold(
+                "mood",
+                items=tuple(
+                    f"{m.group('np')} {v}" + ("" if v.endswith("through") else " in") + " the air" for v in verbs
+                ),
+            )
+    if m := _IN_THE_DISTANCE.fullmatch(words):
+        np = m.group("np")
+        if not any(w.lower() in _NOT_IN_NP or w.lower().endswith("ing") for w in np.split()) and np.lower() != "far":
+            det = (m.group("det") or "").strip()
+            said = f"distant {np}"
+            lead = "the " if det.lower() == "the" else f"{article(said)} " if det else ""
+            return Fold("mood", items=(lead + said,))
     return None
 
 

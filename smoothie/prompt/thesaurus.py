@@ -166,8 +166,7 @@ on/IN@table,desk,shelf,pedestal,plinth,throne,stool,ledge,sill,windowsill,rock,b
 on/IN@horse,cake,stack,pile,branch,log,tree,pillar,tower,mountain,cabinet: atop | upon
 on/IN@grass,bench,wall,carpet,rug,bed,sofa,couch,floor,ground,blanket,towel,pillow,cushion,chair,armchair,sand: upon
 windy/JJ: wind-swept
-sunny/JJ: sunlit | sun-drenched
-sunlit/JJ: sun-drenched
+sunny/JJ: sunlit
 dusty/JJ: dust-covered
 icy/JJ: ice-covered | ice-coated
 snowy/JJ: snow-covered | snow-clad
@@ -461,7 +460,6 @@ STATES: dict[str, tuple[str, ...]] = {
     "star-filled": ("full of stars",),
     "cloudy": ("full of clouds",),
     "windy": ("swept by wind",),
-    "windswept": ("swept by wind",),
     "dusty": ("covered in dust", "thick with dust"),
     "icy": ("covered in ice", "coated in ice"),
     "frosty": ("covered in frost", "rimed with frost"),

@@ -478,3 +478,31 @@ def test_a_sentence_whose_verb_the_parser_read_as_a_noun_is_still_a_sentence(sen
 def test_a_compound_noun_stays_a_noun_phrase() -> None:
     toks = parse_phrases(["a cat food bowl on the floor"])[0]
     assert toks is not None and restatements(toks)[0].np
+
+
+@pytest.mark.parametrize(
+    ("item", "said"),
+    [
+        ("afternoon light through the window", "afternoon light streaming through the window"),
+        ("neon light through the rain", "neon light streaming through the rain"),
+        ("sunlight from above", "sunlight falling from above"),
+        ("smoke from the chimney", "smoke rising from the chimney"),
+        ("flour in the air", "flour hanging in the air"),
+        ("petals in the air", "petals drifting in the air"),
+        ("volcano in the distance", "distant volcano"),
+        ("a lighthouse in the distance", "a distant lighthouse"),
+    ],
+)
+def test_an_item_is_said_with_how_its_things_are(item: str, said: str) -> None:
+    # the same things, the light's source and direction kept, with how they are: new words, the same picture
+    f = fold(parse_phrases([item])[0], item)
+    assert f is not None and said in f.items, f
+
+
+@pytest.mark.parametrize(
+    "item", ["3 tennis balls in the air", "a man walking in the distance", "light in the window", "neon light"]
+)
+def test_an_item_that_says_no_such_thing_is_not_said_otherwise(item: str) -> None:
+    f = fold(parse_phrases([item])[0], item)
+    assert f is None or not any(w in " ".join(f.items) for w in ("streaming", "hanging", "distant", "drifting"))
+    assert "pouring through the rain" not in " ".join(fold(None, "light through the rain").items)  # type: ignore[union-attr]

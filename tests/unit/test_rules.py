@@ -730,3 +730,10 @@ def test_a_bare_shot_takes_its_article_and_a_look_is_no_object() -> None:
     assert not any(re.search(r"(?:of|Featuring|Picture|see) abandoned", x) for x in station)
     koi = rewrite("koi in a pond, woodblock print, by Hiroshige", n=32).paraphrases
     assert not any(re.search(r"\bwith (?:\w+ )*prints? with\b", x) for x in koi)  # a look, not a thing it holds
+
+
+def test_a_bare_compound_with_a_plural_first_word_takes_its_article_in_a_sentence() -> None:
+    # "wireless earbuds case", "sports car": one thing, said "a …" under an opening or as a clause's subject
+    r = rewrite("sports car drifting around a corner, motion blur", n=32, seed=3)
+    lines = [p for p in r.paraphrases if not p.startswith("sports car drifting")]
+    assert lines and not any(re.search(r"(?:of|Behold|that|see) sports car", p) for p in lines), lines

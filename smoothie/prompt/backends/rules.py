@@ -1157,7 +1157,7 @@ def _bare_count_np(toks: Parsed) -> bool:
     if toks and _CLOSE_UP.match(" ".join(t.lower for t in toks[:3]).replace(" - ", "-")):
         return True  # "close-up of a hummingbird": one close-up
     # "abandoned/VBD subway station": a past form opening a fragment has no subject, so it is an adjective
-    if not toks or toks[0].tag not in ("NN", "JJ", "VBG", "VBN", "VBD"):
+    if not toks or toks[0].tag not in ("NN", "NNS", "JJ", "VBG", "VBN", "VBD"):
         return False
     first = toks[0].text
     if not first.islower() and not (first[:1].isupper() and first[1:].islower() and is_english_word(first)):
@@ -1168,8 +1168,8 @@ def _bare_count_np(toks: Parsed) -> bool:
             return False  # "ancient temple ruins overgrown with vines": "ruins" is a plural noun, misread as a verb
         if t.tag in ("NN", "NNS") and (k + 1 == len(toks) or toks[k + 1].tag not in ("NN", "NNS", "HYPH")):
             return (t.tag == "NN" and t.lower not in UNCOUNTED and t.text.isalpha()) or "-" in t.text
-        if t.tag not in ("NN", "JJ", "VBG", "VBN", "HYPH", ",") and not (k == 0 and t.tag == "VBD"):
-            return False
+        if t.tag not in ("NN", "NNS", "JJ", "VBG", "VBN", "HYPH", ",") and not (k == 0 and t.tag == "VBD"):
+            return False  # (a plural noun before another noun is a compound: "wireless earbuds case")
     return False
 
 
