@@ -1316,6 +1316,8 @@ _ACTIVE = {
     ("chased", "by"): "chasing",
     ("struck", "by"): "striking",
     ("topped", "with"): "topping",
+    ("reflected", "in"): "reflecting",
+    ("mirrored", "in"): "mirroring",
 }
 
 
@@ -1360,8 +1362,10 @@ def _contents(doc: _Doc, shape: _Shape) -> list[str]:
     head = toks[shape.head]
     if head.lower not in _HOLDERS | _CARRIERS | _LAYS or head.tag != "NN" or not shape.mods:
         return []
-    det = toks[0]
-    if det.lower not in ("a", "an") or any(t.tag not in ("DT", "JJ", "NN", "VBN", "VBG") for t in toks[: shape.head]):
+    bare = toks[0].tag != "DT"  # "steaming bowl of ramen": one bowl, said with its article
+    if (not bare and toks[0].lower not in ("a", "an")) or any(
+        t.tag not in ("DT", "JJ", "NN", "VBN", "VBG") for t in toks[int(not bare) : shape.head]
+    ):
         return []
     m = shape.mods[0]
     if m.kind != "pp" or toks[m.a].lower != "of" or m.a != shape.head + 1:
@@ -1374,7 +1378,8 @@ def _contents(doc: _Doc, shape: _Shape) -> list[str]:
     if any(x.kind not in ("pp", "with") for x in shape.mods[1:]):
         return []
     contents = doc.span(m.a + 1, m.b)
-    holder = _lower_det(doc.span(0, shape.head + 1))
+    holder = doc.span(0, shape.head + 1)
+    holder = f"{article(holder)} {holder[:1].lower()}{holder[1:]}" if bare else _lower_det(holder)
     rest = doc.span(m.b, len(toks))
     tail = f" {rest}" if rest else ""
     if head.lower in _HOLDERS:

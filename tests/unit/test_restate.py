@@ -506,3 +506,13 @@ def test_an_item_that_says_no_such_thing_is_not_said_otherwise(item: str) -> Non
     f = fold(parse_phrases([item])[0], item)
     assert f is None or not any(w in " ".join(f.items) for w in ("streaming", "hanging", "distant", "drifting"))
     assert "pouring through the rain" not in " ".join(fold(None, "light through the rain").items)  # type: ignore[union-attr]
+
+
+def test_a_bare_holder_is_said_from_its_contents_with_its_article() -> None:
+    said = {r.text for r in restatements(parse_phrases(["steaming bowl of ramen"])[0])}  # type: ignore[arg-type]
+    assert {"ramen in a steaming bowl", "a steaming bowl filled with ramen"} <= said, said
+
+
+def test_a_reflection_is_said_from_what_reflects_it() -> None:
+    said = {r.text for r in restatements(parse_phrases(["a castle reflected in a lake"])[0])}  # type: ignore[arg-type]
+    assert "a lake reflecting a castle" in said, said
