@@ -372,8 +372,14 @@ def fit_tags(tags: Sequence[str], cue: Cues) -> list[str]:
             continue
         if set(key.split()) & AGE_WORDS:
             continue
+        if key.endswith(("eyes", "eye")) and _EYES_HIDDEN & set(cue.tags):
+            continue  # "blindfold": no one sees Gojo's blue eyes
         out.append(tag)
     return out
+
+
+# Tags that hide the eyes: a description's eye colour is not in the picture.
+_EYES_HIDDEN = frozenset({"blindfold", "closed eyes", "eyes closed", "covered eyes", "eyepatch over both eyes"})
 
 
 _PART_SPLIT = re.compile(r"(,\s*|\s+(?:with|in|wearing|and|holding|surrounded by)\s+)")

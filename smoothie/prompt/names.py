@@ -211,6 +211,8 @@ GENERAL_QUALIFIERS = frozenset(
 # Qualifiers of things that stories give names to ("dragonslayer \(sword\)", "excalibur \(weapon\)"): a tag of
 # such a thing in words no English word says the name; the qualifier says the thing.
 _NAMED_THING_KINDS = frozenset("sword weapon gun spear axe shield staff polearm lance blade scythe ship".split())
+# Words that never follow a house's or a school's name inside its outfit's tag.
+_NOT_IN_A_NAME = frozenset("under over on in with and of without".split())
 # Outfits a school, a house or a series gives its name to ("roswaal mansion maid uniform").
 _NAMED_OUTFITS = frozenset("uniform uniforms outfit costume armor armour attire clothes swimsuit bodysuit".split())
 # A Japanese honorific on a tag's word ("ranma-chan", "cheese-kun"): a name.
@@ -732,6 +734,9 @@ class Genericiser:
                 if start < 0 or end > len(tag):
                     continue
                 whole = (start, end) == (0, len(tag))
+                low = tag.lower().split()
+                if whole and len(low) >= 2 and low[-1] in _GENERAL_HEADS() and low[0] not in _given_names():
+                    continue  # "sukajan jacket", "hanfu dress": a garment a loanword names, never a person
                 if ent.label_ == "PERSON" or (foreign and whole):
                     surface = tag[start:end]
                     if not whole and " " not in surface and is_english_word(surface):
@@ -918,7 +923,8 @@ class Genericiser:
         first = words[0]
         if (
             not first.isalpha()
-            or is_english_word(first)
+            or _english_or_compound(first)  # "highleg one-piece swimsuit"
+            or any(w in _NOT_IN_A_NAME for w in words[1:])  # "shibari over clothes": how it is worn
             or is_protected_word(first)
             or first in tables.general_tags()
             or not all(is_english_word(w) for w in words[1:])
@@ -1012,7 +1018,10 @@ class Genericiser:
                 replacement = replacement[art.end() :]  # "my grandmother's a serene woman …": no article
             qualifiers = self._qualifiers(text[f.start : f.end], f, analysis)
             if qualifiers and analysis.style == "tags" and not replacement and f.entry.label == "copyright":
-                qualifiers = ""  # "kirby \(series\)" (a copyright tag) goes whole: no bracket is left on its own
+                # "naruto \(series\)" (a copyright tag): the user's escaped brackets stay with the series described
+                # ("\(shonen anime\)", as a character's series is); one nobody describes goes whole, no bracket
+                # left on its own
+                qualifiers = f"\\({f.entry.modifier}\\)" if f.entry.modifier else ""
             if qualifiers:  # the user's escaped brackets stay (the prompt's structure), a series in them described
                 glue = ", " if analysis.style == "tags" and replacement else " " if replacement else ""
                 replacement = replacement + glue + qualifiers
@@ -1158,6 +1167,8 @@ class Genericiser:
                     continue  # "holding poke ball": the series' thing inside the general tag is described below
                 if self.db.is_general(text[s:e]):
                     said = self._general_naming(text[s:e], analysis) if tags_style else None
+                    if said is None and tags_style:  # "tracen school uniform": a school's name on its uniform
+                        said = self._coined_outfit(text[s:e], analysis)
                     if said is None:
                         take(s, e)
                     else:  # "roswaal mansion maid uniform" -> "maid uniform": the tag without its name
@@ -1347,6 +1358,12 @@ class Genericiser:
                 lone = len(_WORD.findall(text[s:e])) == 1 and not re.search(r"[\d_]", text[s:e])
                 if lone and _artist_slot(text, e, analysis) and self._lone_stranger(text[s:e]):
                     kind = "artist"  # "…, confetti, wanke": an artist's tag closes a tag prompt (danbooru's order)
+                elif (
+                    _artist_slot(text, e, analysis)
+                    and re.fullmatch(r"[a-z]{2,}\d{3,}", text[s:e].strip())
+                    and (self.db is None or self.db.lookup(text[s:e]) is None)
+                ):
+                    kind = "artist"  # "…, herbs, as109": a handle of letters and a number closing a tag prompt
                 elif lone and kind == "character" and not _character_slot(text, s, found, analysis):
                     continue  # "chinese clothes, hanfu", "(sake bottle:1.1), sakazuki": a loanword among things
                 if kind:
@@ -1367,6 +1384,13 @@ class Genericiser:
                 if prev_end in characters and free(s, e) and self._series_after_character(text[s:e]):
                     add(_Found(s, e, NameEntry(text[s:e], "copyright", "", source="tag"), kind="tag"))
             found = self._whole_titles(text, spans, found)
+            # "hakurei reimu, …, hakurei shrine", "jujutsu kaisen, …, jujutsu tech uniform": a tag that says a word
+            # of a character's or a series' name in the same prompt is that series' named thing: the thing stays
+            surfaces = [text[f.start : f.end] for f in found if f.entry.label in ("character", "copyright")]
+            surfaces += [n.text for n in analysis.found if n.label in ("character", "copyright")]
+            for s, e in spans:
+                if free(s, e) and (said := _named_after(text[s:e], surfaces, analysis)) is not None:
+                    add(_Found(s, e, NameEntry(text[s:e], "item", said), kind="tag"))
         # "A Brutalist library", "an Art Deco lobby": a movement or a period no rule nor spaCy may call a name
         found = [
             f
@@ -1492,7 +1516,9 @@ class Genericiser:
                 entry = self.user.get(tail_known) or self.table.get(tail_known)
             if entry is None and self.db is not None:
                 hit = self.db.lookup(key)
-                if hit is not None:
+                marks = normalise_form(series) in ("cosplay", "character", "persona", "vtuber")
+                if hit is not None and not (marks and (self.user.get(name) or self.table.get(name))):
+                    # ("tifa lockhart \(cosplay\)" is a general tag of the database: still the table's Tifa)
                     if hit[1] in (tables.GENERAL, tables.META):
                         # a general tag of a series is a named thing ("excalibur \(fate/stay night\)")
                         if self._is_copyright(series):
@@ -1605,7 +1631,10 @@ class Genericiser:
             elif self._names_a_series(qualifier) or (
                 analysis.style == "tags"
                 and k == len(marks) - 1  # "jeanne d'arc alter \(avenger\) \(fate\)": the series comes last
-                and f.entry.source in ("series", "table")
+                and (
+                    f.entry.source in ("series", "table")
+                    or (f.entry.source, f.entry.label) == ("tagcomplete", "character")
+                )
                 and normalise_form(qualifier) not in _KIND_QUALIFIERS
                 and not (self.db is not None and self.db.is_general(qualifier))
             ):  # "adora \(she-ra\)", "yuna \(ff10\)": in a tag prompt, a character's qualifier is its series
@@ -2385,6 +2414,35 @@ def _phrase_tags(phrase: str) -> list[str]:
 
 # Japanese particles: a tag of several foreign words held together by them is a title ("… no … wa …").
 _PARTICLES = frozenset("no wa ga wo ni de mo to ka".split())
+
+
+def _named_after(tag: str, surfaces: Sequence[str], analysis: Analysis) -> str | None:
+    """``tag`` said without the words it shares with a name found in the prompt (``surfaces``), when what is left
+    is an English thing ("hakurei shrine" beside "hakurei reimu" → "shrine"; "jujutsu tech uniform" beside
+    "jujutsu kaisen" → "uniform"); "" when the prompt says that thing already; None for a tag that shares no
+    name's word. A word of a name that is an English word counts only before an outfit ("star butterfly" says
+    nothing of "butterfly wings")."""
+    if "\\" in tag or any(ch in tag for ch in "()[]<>{}:|"):
+        return None
+    words = normalise_form(tag).split()
+    if len(words) < 2:
+        return None
+    named = {
+        w
+        for surface in surfaces
+        for w in normalise_form(re.sub(r"\\?\(.*?\\?\)", " ", surface)).split()
+        if len(w) >= 4 and w.isalpha() and w not in tables.general_tags() and not is_protected_word(w)
+    }
+    outfit = len(words) >= 3 and words[-1] in _NAMED_OUTFITS
+    shared = [k for k, w in enumerate(words) if w in named and (not is_english_word(w) or outfit)]
+    rest = words[max(shared) + 1 :] if shared else []
+    if not rest or not all(is_english_word(w) and w not in named for w in rest):
+        return None
+    said = " ".join(rest)
+    if outfit and said not in tables.general_tags():
+        said = next((" ".join(rest[i:]) for i in range(len(rest)) if " ".join(rest[i:]) in tables.general_tags()), "")
+        said = said or rest[-1]
+    return "" if said in analysis.cues.tags else said
 
 
 def _other_series(entry: NameEntry, after: str) -> bool:

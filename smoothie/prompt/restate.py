@@ -393,7 +393,8 @@ _GERUND_COMPOUNDS = frozenset(
         "writing": "desk",
         "reading": "glasses lamp nook corner room",
         "sewing": "machine kit",
-        "racing": "car cars bike track",
+        "racing": "car cars bike bikes track motorcycle motorcycles motorbike motorbikes boat boats yacht helmet suit"
+        " stripe stripes driver drivers",
         "training": "ground grounds",
         "diving": "board",
         "hiking": "boots trail",

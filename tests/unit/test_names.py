@@ -65,8 +65,11 @@ def test_a_series_tag_named_by_a_qualifier_is_the_copyright_not_a_character() ->
     assert ("hornet \\(hollow knight\\)", "character") in [(t, label) for t, label, _ in found]
     assert [label for t, label, _ in found if t == "hollow knight"] == ["copyright"]
     assert "knight" not in generic("no humans, hornet \\(hollow knight\\), hollow knight, red cloak")
-    # a copyright tag with the "\(series\)" qualifier goes whole: no bracket is left behind
-    assert generic("no humans, kirby \\(series\\), warp star, riding") == "no humans, warp star, riding"
+    # a copyright tag with the "\(series\)" qualifier keeps the user's escaped brackets, the series described (as
+    # a character's series is); one nobody describes goes whole: no bracket is left on its own
+    out = generic("no humans, kirby \\(series\\), warp star, riding")
+    assert out == "no humans, \\(video game\\), warp star, riding"
+    assert generic("no humans, zorblaquest \\(series\\), warp star") == "no humans, warp star"
 
 
 def test_a_series_tag_after_a_character_may_hold_a_colon_or_a_number() -> None:
@@ -371,7 +374,7 @@ def test_a_general_tag_that_holds_a_series_thing_the_table_knows_describes_it(tm
 
 def test_without_the_database_an_outfit_named_after_a_coined_word_is_the_outfit() -> None:
     # "roswaal mansion maid uniform", "nijigasaki school uniform": a house's or a school's name before its outfit
-    assert generic("1girl, blimpquest academy school uniform, smile") == "1girl, school uniform, smile"
+    assert generic("1girl, qorvanth academy school uniform, smile") == "1girl, school uniform, smile"
     assert generic("1girl, maid, zorvath manor maid uniform, tea") == "1girl, maid, tea"  # never "maid, maid"
     assert generic("1girl, kebaya lace dress, smile") == "1girl, kebaya lace dress, smile"  # a garment's own word
 
@@ -386,6 +389,32 @@ def test_a_character_of_another_series_is_not_the_tables_namesake() -> None:
 
 def test_a_hyphenated_english_tag_closing_a_tag_prompt_is_no_artist() -> None:
     assert generic("2girls, siblings, ruined city, back-to-back") == "2girls, siblings, ruined city, back-to-back"
+
+
+def test_a_tag_that_says_a_word_of_a_name_in_the_prompt_is_that_names_thing() -> None:
+    # "hakurei reimu, hakurei shrine": the shrine stays, the name goes; an English word of a name only before an
+    # outfit ("jujutsu kaisen, jujutsu tech uniform")
+    out = generic("1girl, qorvanth zelmire, qorvanth shrine, torii")
+    assert "qorvanth" not in out and out.endswith("shrine, torii"), out
+    assert generic("2boys, jujutsu kaisen, jujutsu tech uniform, smile") == "2boys, uniform, smile"
+    assert "butterfly wings" in generic("1girl, star butterfly, butterfly wings, wand")
+
+
+def test_copyright_tags_keep_their_escaped_brackets_described_and_a_cosplay_stays_the_tables_character(
+    tmp_path: Path,
+) -> None:
+    assert "\\(shonen anime\\)" in generic("1girl, hyuuga hinata, naruto \\(series\\), dark blue hair")
+    f = tmp_path / "danbooru.csv"
+    f.write_text(DB + "tifa_lockhart_(cosplay),0,50,\n", encoding="utf-8")  # a general tag of the database
+    out = generic("1girl, tifa lockhart \\(cosplay\\), bar", tag_database=str(f))
+    assert "tifa" not in out and "\\(cosplay\\)" in out and "tank top" in out, out
+
+
+def test_hidden_eyes_get_no_eye_colour_and_a_garment_a_loanword_names_is_no_person() -> None:
+    assert "eyes" not in generic("1boy, gojou satoru, blindfold, black jacket")
+    assert generic("1girl, sukajan jacket, smile") == "1girl, sukajan jacket, smile"
+    assert generic("1girl, solo, herbs, as109") == "1girl, solo, herbs"  # a handle closing a tag prompt
+    assert generic("1girl, holding ak47, smile") == "1girl, holding ak47, smile"
 
 
 def test_a_named_sword_is_a_sword() -> None:
@@ -1257,9 +1286,9 @@ def test_a_magazine_is_a_brand_the_table_knows() -> None:
 
 
 def test_a_general_tag_that_says_a_name_keeps_only_what_it_says_besides(db: str) -> None:
-    # danbooru calls these general, but "blimpquest" is a series: the tag says the thing without it; a word that
-    # only names a character with its series ("senketsu \\(blimpquest\\)") is no name on its own
-    assert generic("1girl, senketsu manor maid uniform", tag_database=db) == "1girl, senketsu manor maid uniform"
+    # danbooru calls these general, but "blimpquest" is a series: the tag says the thing without it; a coined word
+    # before an outfit is a house's or a school's name ("roswaal mansion maid uniform"), whatever else it names
+    assert generic("1girl, senketsu manor maid uniform", tag_database=db) == "1girl, maid"
     out = generic("1girl, blimpquest manor maid uniform, blimpquest \\(creature\\), plugblade", tag_database=db)
     assert out == "1girl, maid, creature, plugblade"
     # without a database, a series the table knows: "pokemon \\(creature\\)" is a creature
