@@ -495,7 +495,7 @@ class Genericiser:
         children: list[Text | Atom | Group] = []
         kids = list(group.children)
         split_at = "|" if group.kind in ("variants", "alternate") else ":" if group.kind == "schedule" else ""
-        siblings = self._choice_names(group) if split_at == "|" else set()
+        siblings = self._choice_names(group, split_at) if split_at else set()
         i = 0
         while i < len(kids):
             child = kids[i]
@@ -550,14 +550,17 @@ class Genericiser:
             i = j
         return Group(group.kind, group.open, group.close, tuple(_merge(children)))
 
-    def _choice_names(self, group: Group) -> set[str]:
-        """The choices of ``{Zelda|Peach}`` that are names because a sibling is one: a capitalised word the
-        table knows as part of a character's or person's name ("Peach" of "Princess Peach")."""
-        options = [o.strip() for t in group.texts() for o in t.split("|") if o.strip()]
+    def _choice_names(self, group: Group, sep: str = "|") -> set[str]:
+        """The choices of ``{Zelda|Peach}`` (or the prompts of ``[A:B:0.5]``) that are names because a sibling
+        is one: a capitalised word the table knows as part of a character's or person's name ("Peach" of
+        "Princess Peach"), or a capitalised name nobody knows ("{Ezio Auditore|Altair}", "[Cillian Murphy:Adrien
+        Brody:0.5]"), never a common noun ("{Mario|Cat}")."""
+        options = [o.strip() for t in group.texts() for o in t.split(sep) if o.strip()]
         known = [o for o in options if self._known_name(o)]
         if not known:
             return set()
         out = set()
+        nouns = noun_lemmas()
         for o in options:
             if not o[:1].isupper():
                 continue
@@ -567,7 +570,15 @@ class Genericiser:
                 if others and entry is not None and entry.word:
                     out.add(normalise_form(o))  # "{Sonic|Tails}": the word is a name beside another name
                 continue
-            if self.table.partial(o) is not None:
+            words = o.split()
+            if sep == ":" and any(is_protected_word(w) for w in words):
+                continue  # "[Taylor Swift:Red:0.5]": a colour, never Red Sonja (but "{Zelda|Peach}" is the princess)
+            if self.table.partial(o) is not None or (
+                1 <= len(words) <= 3
+                and all(re.fullmatch(r"[A-Z][a-z'’\-]+", w) for w in words)
+                and not (len(words) == 1 and o.lower() in nouns)
+                and not any(is_protected_word(w) for w in words)
+            ):
                 out.add(normalise_form(o))
         return out
 
@@ -581,7 +592,18 @@ class Genericiser:
     def _sibling(self, text: str, analysis: Analysis) -> str:
         entry = self.table.partial(text) or self.table.get(text)
         if entry is None:
-            return self.replace(text, analysis)
+            replaced = self.replace(text, analysis)
+            if replaced != text and replaced.strip():
+                return replaced  # (never nothing: "[A:B:0.5]" with B gone would draw no one after the switch)
+            analysis.found = [n for n in analysis.found if n.text != text]
+            # a name nobody knows beside a known one: the same kind of someone ("[Cillian Murphy:Adrien Brody:0.5]"
+            # -> "a man", as the other is one)
+            known = next((n for n in reversed(analysis.found) if n.label in ("person", "character")), None)
+            sex = gender_of((known.replacement,)) if known is not None else ""
+            if sex in ("male", "female") and known is not None and known.label == "person":
+                entry = NameEntry(text, "person", "a man" if sex == "male" else "a woman", source="rule")
+            else:
+                entry = self._unknown_entry(text, known.label if known is not None else "person", analysis)
         found = _Found(0, len(text), entry, kind="sibling")
         _left, replacement, _consumed = self._render("", text, "", found, analysis)
         return replacement
@@ -638,10 +660,13 @@ class Genericiser:
             if label == "brand" and (
                 words[-1] in _PLACE_HEADS
                 or words[0] in _PLACE_HEADS
+                or before.split()[-1:] in ([w] for w in _PERIOD_WORDS)  # "renaissance Florence", "feudal Japan"
                 or (words[0] == "the" and len(words) > 1)  # "the Taj Mahal reflected in a pond": a landmark
                 or re.search(
                     r"\b(?:in|at|near|from|outside|around|across|over|inside|beside|behind|beneath|under|towards?"
-                    r"|front\s+of|next\s+to|top\s+of|steps\s+of|foot\s+of)\s+(?:the\s+)?$",
+                    r"|front\s+of|next\s+to|top\s+of|steps\s+of|foot\s+of)\s+(?:the\s+)?"
+                    r"(?:(?:renaissance|medieval|ancient|old|modern|victorian|rainy|snowy|sunny|misty|foggy|downtown|"
+                    r"historic|futuristic|feudal|1\d{3}s|\d{4})\s+)?$",  # "in renaissance Florence": still a place
                     before,
                 )
             ):
@@ -1822,7 +1847,13 @@ class Genericiser:
                 yield w.start(), _with_surname(text, words, i), "person"
                 continue
             m = _STYLE_AFTER.match(text[w.end() : w.end() + 40])
-            if m and token.isalpha() and not is_protected_word(token) and _name_like_word(token):
+            if (
+                m
+                and token.isalpha()
+                and not is_protected_word(token)
+                and low not in _STYLE_TERMS  # "manga style", "shoujo style": a kind of drawing, no studio
+                and _name_like_word(token)
+            ):
                 yield w.start(), w.end(), "studio"
 
     def _artist_list(self, text: str, words: list[re.Match[str]], j: int) -> Iterable[tuple[int, int, str]]:
@@ -3094,9 +3125,13 @@ _STYLE_TERMS = frozenset(
         "dieselpunk", "biopunk", "art informel", "abstract expressionism", "photorealism", "hyperrealism", "realism",
         "naturalism", "tenebrism", "chiaroscuro", "sfumato", "japonisme", "chinoiserie", "americana", "flemish",
         "dutch", "italian renaissance", "northern renaissance", "old masters", "hudson river school",
+        "manga", "manhwa", "manhua", "shoujo", "shojo", "shounen", "shonen", "seinen", "josei", "gekiga", "ukiyo",
+        "kawaii", "chibi", "moe", "mecha", "isekai", "kaiju", "tokusatsu", "wuxia", "xianxia",
     )
 )  # fmt: skip
-_PERIOD_WORDS = frozenset({"soviet", "feudal", "baroque", "renaissance", "gothic", "prehistoric", "futuristic"})
+_PERIOD_WORDS = frozenset(
+    {"soviet", "feudal", "baroque", "renaissance", "gothic", "prehistoric", "futuristic", "medieval", "victorian"}
+)
 _PLACE_PREPOSITIONS = frozenset("over above across in near around through outside beyond at".split())
 
 

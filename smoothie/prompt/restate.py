@@ -506,7 +506,15 @@ def _second_one(head: str) -> bool:
 
 def _several(tok: Tok) -> bool:
     """A plural noun, or a name's description of more than one."""
-    return tok.tag in _PLURAL_TAGS or (tok.tag in ("PHP", "PHT") and describes_several(tok.text))
+    return (
+        tok.tag in _PLURAL_TAGS
+        or (tok.tag == "NN" and tok.lower.endswith(_IRREGULAR_PLURALS))  # "grandchildren/NN peeking"
+        or (tok.tag in ("PHP", "PHT") and describes_several(tok.text))
+    )
+
+
+# Plurals without an "s" the small parser may tag as singular.
+_IRREGULAR_PLURALS = ("children", "people", "women", "mice", "geese", "teeth", "oxen", "cattle", "folks")
 
 
 def is_creature(tok: Tok) -> bool:
@@ -676,7 +684,12 @@ def _shape(toks: Parsed) -> _Shape | None:
             ct = toks[c]
             if ct.left != pos:
                 return None
-            mods.append(_Mod(_mod_kind(toks, ct), ct.left, ct.right + 1, c))
+            if ct.tag == "RP" and ct.left == ct.right and mods:
+                # "… with his tongue out", "… with arms up": the particle is the last thing's, never ", out"
+                last = mods[-1]
+                mods[-1] = _Mod(last.kind, last.a, ct.right + 1, last.head)
+            else:
+                mods.append(_Mod(_mod_kind(toks, ct), ct.left, ct.right + 1, c))
             pos = ct.right + 1
         if pos != n:
             return None
@@ -1098,7 +1111,7 @@ def _misread_verb(toks: Parsed) -> bool:
         base = t.lower[:-2] if t.lower.endswith("es") and t.lower[:-2] in verbs else t.lower[:-1]
         if (
             before.dep == "compound"
-            and before.tag == "NN"
+            and before.tag in ("NN", "PHP")  # "<a detective's description> kneels/NNS on …": someone acts
             and before.head == t.i
             and base in verbs
             and after.tag in ("DT", "PRP$", "IN", "RP", "RB", "PRP")
@@ -1677,8 +1690,9 @@ def fold(toks: Parsed | None, text: str) -> Fold | None:
         return Fold("mood", items=(f"{style.group(1)} aesthetic", f"done in {low}"))
     if low in _GENRES:  # "…, gothic horror" / "…, gothic horror atmosphere"
         return Fold("mood", items=(f"{low} style", f"{low} aesthetic", f"{low} atmosphere"))
-    if low in _SHOTS:
-        return Fold("mood", items=(f"{words} shot", f"{words} view"))
+    if low in _SHOTS:  # (a long exposure or a tilt-shift is how it was shot, never a "view")
+        views = ("shot",) if low in ("long exposure", "tilt-shift") else ("shot", "view")
+        return Fold("mood", items=tuple(f"{words} {v}" for v in views))
     if low in _VIEWS:  # "…, side view" / "…, view from the side"
         return Fold("mood", items=_VIEWS[low])
     if low in _SKY_THINGS:  # "…, clouds" / "… under the clouds" / "…, with clouds overhead"

@@ -133,7 +133,6 @@ deserted/JJ@island: uninhabited | desert
 deserted/JJ@street,road,beach,station,platform,highway,square,plaza: empty
 empty/JJ@street,road,beach,station,platform,highway,square,plaza: deserted
 busy/JJ@street,market,road,city,station,intersection,square,plaza,cafe,café,restaurant: bustling | crowded
-crowded/JJ: packed
 lush/JJ: verdant
 verdant/JJ: lush
 desolate/JJ: bleak | barren
@@ -268,8 +267,8 @@ astonished/JJ: amazed | astounded
 shocked/JJ: stunned | aghast
 confused/JJ: puzzled | bewildered
 puzzled/JJ: confused | perplexed
-nervous/JJ: anxious | uneasy
-anxious/JJ: nervous | uneasy
+nervous/JJ: anxious
+anxious/JJ: nervous
 worried/JJ: anxious | concerned
 determined/JJ: resolute | steely
 pensive/JJ: thoughtful | contemplative
@@ -453,7 +452,7 @@ STATES: dict[str, tuple[str, ...]] = {
     "rain-soaked": ("soaked by rain", "wet with rain"),
     "sunny": ("bathed in sunshine", "full of sunshine"),
     "sunlit": ("lit by the sun", "bathed in sunlight"),
-    "moonlit": ("lit by the moon", "bathed in moonlight"),
+    "moonlit": ("bathed in moonlight",),
     "candlelit": ("lit by candles", "lit by candlelight"),
     "neon-lit": ("lit by neon", "glowing with neon"),
     "starry": ("full of stars", "filled with stars"),
@@ -469,7 +468,6 @@ STATES: dict[str, tuple[str, ...]] = {
     "grassy": ("covered in grass",),
     "mossy": ("covered in moss", "overgrown with moss"),
     "ruined": ("in ruins", "lying in ruins"),
-    "crowded": ("packed with people",),
 }
 # What a thing is made of, said after it ("a stone statue" → "a statue carved from stone"). The material's own word
 # stays (an adjective such as "wooden" is not here: "made of wood" would lose it). Not for kinds that only look

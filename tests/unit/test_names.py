@@ -1629,3 +1629,14 @@ def test_a_brands_modifier_never_says_the_next_words_again() -> None:
     lines = rewrite("Heinz ketchup bottle as a skyscraper in a city skyline", n=32).paraphrases
     assert not any(re.search(r"ketchup[\s-]+ketchup|bottled ketchup bottle", x) for x in lines), lines
     assert all("ketchup bottle" in x for x in lines)
+
+
+def test_a_style_word_before_style_is_no_studio_and_a_city_after_a_period_is_a_place() -> None:
+    assert generic("a cat, manga style") == "a cat, manga style"  # was "studio 'manga'" and gone
+    assert "Florence" in generic("an assassin leaping into a hay cart, renaissance Florence, (cinematic:1.2)")
+
+
+def test_a_name_nobody_knows_beside_a_known_one_in_a_schedule_is_someone_of_the_same_kind() -> None:
+    out = generic("portrait of [Cillian Murphy:Zorbin Quellat:0.5] in a 1920s barbershop")
+    assert "Zorbin" not in out and "Quellat" not in out and ":a man:0.5]" in out, out
+    assert "Red:0.5]" in generic("[Taylor Swift:Red:0.5] dress")  # a colour stays a colour

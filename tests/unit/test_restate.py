@@ -516,3 +516,12 @@ def test_a_bare_holder_is_said_from_its_contents_with_its_article() -> None:
 def test_a_reflection_is_said_from_what_reflects_it() -> None:
     said = {r.text for r in restatements(parse_phrases(["a castle reflected in a lake"])[0])}  # type: ignore[arg-type]
     assert "a lake reflecting a castle" in said, said
+
+
+def test_a_sentence_with_its_own_verb_is_not_one_thing_and_a_particle_stays_with_its_noun() -> None:
+    said = {r.text for r in restatements(parse_phrases(["A woman sits by the window reading an old letter"])[0])}  # type: ignore[arg-type]
+    assert not any("sits by the window who" in s or "window is reading" in s for s in said), said
+    said = {r.text for r in restatements(parse_phrases(["a man writing on a chalkboard with his tongue out"])[0])}  # type: ignore[arg-type]
+    assert not any("tongue, out" in s for s in said) and any("who is writing" in s for s in said), said
+    said = {r.text for r in restatements(parse_phrases(["grandchildren peeking over the counter"])[0])}  # type: ignore[arg-type]
+    assert not any("peeks" in s or " is peeking" in s for s in said), said

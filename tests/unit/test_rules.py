@@ -737,3 +737,13 @@ def test_a_bare_compound_with_a_plural_first_word_takes_its_article_in_a_sentenc
     r = rewrite("sports car drifting around a corner, motion blur", n=32, seed=3)
     lines = [p for p in r.paraphrases if not p.startswith("sports car drifting")]
     assert lines and not any(re.search(r"(?:of|Behold|that|see) sports car", p) for p in lines), lines
+
+
+def test_a_weighted_subject_takes_a_label_before_any_framing_on_the_next_item() -> None:
+    # "(portrait of an elderly man:1.2), behold deep wrinkles" framed the wrinkles; a label opens the whole prompt
+    # first ("Pictured: (portrait of …:1.2), …"), an opening on the next item only once the labels run out
+    r = rewrite("(portrait of an elderly man:1.2), deep wrinkles, white beard, [charcoal:ink:0.4] sketch", n=32, seed=1)
+    assert len(set(r.paraphrases)) == 32
+    framed = [p for p in r.paraphrases if re.search(r"\), (?:behold|picture|imagine|this|here|a|an) ", p, re.I)]
+    labelled = [p for p in r.paraphrases if re.match(r"[A-Z][\w ]*[,:] \(portrait", p)]
+    assert len(labelled) > len(framed), (labelled, framed)

@@ -336,7 +336,8 @@ class RulesBackend:
             and not pick.fronted
             and not front
             # "(masterpiece:1.2), picture a windmill": a framing opens a prompt, unless the restatements run out
-            and (not head_items or i >= 4 * request.n)
+            # (a weighted subject's lines take a label before it first: "Pictured: (portrait of …:1.2), …")
+            and (not head_items or i >= (6 if _weighted_subject(request.original) else 4) * request.n)
             and rng.random() < 0.55
         )
         if use_framing:
@@ -370,6 +371,17 @@ class RulesBackend:
         elif not head_items and chunk.phrases[s][:1].isupper() and body[:1].islower():
             text_body = body[:1].upper() + body[1:]
         text = ", ".join([*head_items, text_body, *kept])
+        if (
+            head_items
+            and framing is not None
+            and i >= request.n  # (no other framing fits such a prompt: after the first round of lines)
+            and _weighted_subject(request.original)
+            and rng.random() < 0.55
+        ):
+            # "(portrait of an elderly man:1.2), deep wrinkles": once the lines run out, a label before the weighted
+            # subject ("Pictured: (portrait of …:1.2), …"), never an opening on the next item ("behold deep wrinkles")
+            label = _LABEL_FRAMINGS[(i // 2 + rng.randrange(len(_LABEL_FRAMINGS))) % len(_LABEL_FRAMINGS)]
+            text = label.replace("{x}", text)
         return _tidy(text, chunk.source) + chunk.end, plain
 
     def _synonyms(self, toks: Parsed, rng: random.Random) -> dict[int, str]:
@@ -1020,6 +1032,11 @@ def _reparse_action(phrase: str, toks: Parsed | None, descriptions: tuple[str, .
             continue
         if t.tag.startswith("NN") and toks[t.i + 1].lower == "of":
             continue  # "a child's crayon drawing of a dinosaur", "an oil painting of a ship": a picture, no action
+        if any(
+            x.tag in ("VBZ", "VBP", "VBD") and toks[x.i + 1].tag in ("IN", "RP", "DT", "PRP$")
+            for x in toks[1 : t.i - 1]
+        ):
+            return toks  # "A woman sits by the window reading a letter": a sentence of its own, no one stand-in
         misread = any(x.dep == "ROOT" and x.tag in ("VBP", "VBZ") for x in toks[: t.i])  # "synthwave/VBP"
         hung = t.tag == "VBG" and t.dep in ("acl", "pcomp") and prev.tag.startswith("NN") and not misread
         if hung and not bare and ((t.head == prev.i and is_creature(prev)) or not _creature_subject(toks)):
@@ -1090,6 +1107,13 @@ _OF_SUBJECT = re.compile(
     r"(?:who|whose|which|that|but|wearing|holding|dressed|clad|aged|about\s+\d+|\d+\s*(?:-\s*)?years?(?:\s*-\s*|\s+)old)\b",
     re.IGNORECASE,
 )
+
+
+def _weighted_subject(original: str) -> bool:
+    """Whether the prompt opens with its subject in a weight ("(portrait of an elderly man:1.2), deep wrinkles"):
+    a framing after it would open on the next item ("behold deep wrinkles"), not on the subject."""
+    m = re.match(r"\s*\((?P<body>[^():]+):\s*[\d.]+\)", original)
+    return m is not None and not is_trained_tag(m.group("body")) and " " in m.group("body").strip()
 
 
 def _said_of_subject(item: str) -> bool:
