@@ -353,14 +353,16 @@ def contradicts(text: str, cue: Cues) -> bool:
     return False
 
 
-def fit_tags(tags: Sequence[str], cue: Cues) -> list[str]:
-    """A description's tags that neither repeat nor contradict the prompt (order kept)."""
+def fit_tags(tags: Sequence[str], cue: Cues, name: str = "") -> list[str]:
+    """A description's tags that neither repeat nor contradict the prompt (order kept); ``name``: the tag being
+    described, which says none of them ("scarlet devil mansion" does not say "mansion" already)."""
     out: list[str] = []
 
     def stems(text: str) -> set[str]:  # "braid" and "braided hair", "twintail" and "twintails" say one thing
         return {w[:5] for w in text.replace("-", " ").split()}
 
-    own = [stems(t) for t in cue.tags if t]
+    named = normalise_form(name)
+    own = [stems(t) for t in cue.tags if t and t != named]
     for tag in tags:
         key = normalise_form(tag)
         if key in cue.tags or key in (normalise_form(t) for t in out):

@@ -370,6 +370,7 @@ class Analysis:
     series_seen: dict[str, int] = field(default_factory=dict)  # series qualifiers described so far
     choosing: bool = False  # replacing one choice of "{a|b}" / "[a:b:n]"
     weighted_in_sentence: bool = False  # replacing the words of a weight inside a sentence ("of (X:1.3) in")
+    in_weight: bool = False  # replacing the words of a weight: "(jack-o' challenge:1.2)" keeps its tags to weigh
     prior: str = ""  # the prompt's text before the leaf being read (bounded: where a tag prompt names its characters)
     after: str = ""  # the prompt's text after the leaf being read (bounded: whether a tag closes the prompt)
 
@@ -461,8 +462,9 @@ class Genericiser:
                     and _next_char(segments[i + 1 :]) not in ("", ",", ")", "]", "}", "|")
                 )
                 analysis.following = "".join(s.source for s in segments[i + 1 : i + 4])[:60]
+                analysis.in_weight = seg.kind == "weight"
                 new_group = self._group(seg, analysis)
-                analysis.weighted_in_sentence = False
+                analysis.weighted_in_sentence = analysis.in_weight = False
                 analysis.following = ""
                 if _emptied(seg, new_group):
                     # "((by Zorbert Quill))": the group held only an unknown name; it goes with its list comma
@@ -2395,7 +2397,11 @@ class Genericiser:
             if entry.name in analysis.described:  # "artoria pendragon \(fate\), saber": one character, once
                 tags = []
             else:
-                tags = [t for t in fit_tags(entry.tags, analysis.cues) if normalise_form(t) not in analysis.emitted]
+                tags = [
+                    t for t in fit_tags(entry.tags, analysis.cues, surface) if normalise_form(t) not in analysis.emitted
+                ]
+                if not tags and analysis.in_weight and entry.label == "item":
+                    tags = list(entry.tags)  # "(jack-o' challenge:1.2)": the weight keeps what it weighs
         elif label in ("person", "character", "item") and not entry.generic:
             tags = []  # an unknown character or thing of a tag prompt: its tag goes, the user's other tags stay
         elif label in ("person", "character"):

@@ -142,7 +142,6 @@ shiny/JJ: glossy | gleaming
 glossy/JJ: shiny
 sparkling/JJ: glittering
 glittering/JJ: sparkling
-candlelit/JJ,VBN: candle-lit
 frantic/JJ: frenzied | hectic
 lonely/JJ: solitary
 solitary/JJ: lone
@@ -172,7 +171,6 @@ snowy/JJ: snow-covered | snow-clad
 foggy/JJ: fog-filled
 muddy/JJ: mud-caked
 grassy/JJ: grass-covered
-moonlit/JJ,VBN: moon-lit
 highly/RB@detailed: intricately | richly | extremely
 big/JJ: large
 large/JJ: big

@@ -1640,3 +1640,12 @@ def test_a_name_nobody_knows_beside_a_known_one_in_a_schedule_is_someone_of_the_
     out = generic("portrait of [Cillian Murphy:Zorbin Quellat:0.5] in a 1920s barbershop")
     assert "Zorbin" not in out and "Quellat" not in out and ":a man:0.5]" in out, out
     assert "Red:0.5]" in generic("[Taylor Swift:Red:0.5] dress")  # a colour stays a colour
+
+
+def test_a_named_place_or_thing_of_a_tag_prompt_keeps_the_tags_its_own_name_seems_to_say() -> None:
+    # "scarlet devil mansion" said "mansion" in the prompt only through its own name: the tag stays
+    out = generic("masterpiece, 2girls, tea party, scarlet devil mansion, indoors")
+    assert "scarlet" not in out and "mansion" in out.split(", "), out
+    # a weighted name whose tags the prompt says already keeps its weight on them
+    out = generic("1girl, solo, (jack-o' challenge:1.2), top-down bottom-up, grin")
+    assert "(top-down bottom-up:1.2)" in out and "jack" not in out, out
