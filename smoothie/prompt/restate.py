@@ -676,7 +676,7 @@ def _shape(toks: Parsed) -> _Shape | None:
     if root.tag in NOUN_TAGS:
         if root.left != 0:
             return None
-        mods = []
+        mods: list[_Mod] = []
         pos = root.i + 1
         for c in sorted(root.children):
             if c < root.i:
