@@ -146,7 +146,7 @@ def detect_style(prompt: Prompt) -> Style:
         if isinstance(seg, Text):
             parts.append(seg.text)
         elif isinstance(seg, Group):
-            parts.append(" " + " ".join(t.strip() for t in seg.texts()) + " ")
+            parts.append(" \x01" + " ".join(t.strip() for t in seg.texts()) + " ")  # \x01: inside a group
         else:
             parts.append(" , ")
     return "tags" if looks_like_tags("".join(parts).split(",")) else "natural"

@@ -225,6 +225,8 @@ _KIND_QUALIFIERS = frozenset(
     """cosplay character persona vtuber female male human young adult child alternate costume real life
     actress actor artist singer""".split()
 )
+# A vtuber's or a game character's costume said by its kind, which stays as written ("mori calliope \(1st costume\)").
+_COSTUME_QUALIFIER = re.compile(r"(?:\d+(?:st|nd|rd|th)|new year|casual|school|alternate|original) (?:costume|outfit)")
 # Short series qualifiers of danbooru's character tags that are also English words ("saber \(fate\)"): as a
 # qualifier they name a series (others, like "honkai" or "kancolle", are no English word and need no list).
 SERIES_QUALIFIERS = frozenset(
@@ -1048,7 +1050,10 @@ class Genericiser:
                 # "naruto \(series\)" (a copyright tag): the user's escaped brackets stay with the series described
                 # ("\(shonen anime\)", as a character's series is); one nobody describes goes whole, no bracket
                 # left on its own
-                qualifiers = f"\\({f.entry.modifier}\\)" if f.entry.modifier else ""
+                own = re.search(r"\\\((.*?)\\\)", text[f.start : f.end])
+                qualifiers = (
+                    f"\\({f.entry.modifier}\\)" if f.entry.modifier else f"\\({own.group(1)}\\)" if own else qualifiers
+                )
             if qualifiers:  # the user's escaped brackets stay (the prompt's structure), a series in them described
                 glue = ", " if analysis.style == "tags" and replacement else " " if replacement else ""
                 replacement = replacement + glue + qualifiers
@@ -1128,6 +1133,8 @@ class Genericiser:
         if tags_style:  # "hornet \(hollow knight\), hollow knight": the qualifier's series as a tag of its own
             series_named = {normalise_form(m.group("series")) for m in _SERIES.finditer(text)}
             series_named -= {q for q in series_named if q.split()[-1:] and q.split()[-1] in GENERAL_QUALIFIERS}
+            # a kind is no series: "katana \(sword\), sword over shoulder" keeps the pose
+            series_named -= {q for q in series_named if q in _NAMED_THING_KINDS or _says_a_kind(q)}
             for s, e in _tag_spans(text):
                 tag = normalise_form(text[s:e])
                 if (
@@ -1655,6 +1662,17 @@ class Genericiser:
             qualifier = m.group("series").strip()
             if f.entry.label == "artist":
                 words = "artist"
+            elif (
+                analysis.style == "tags"
+                and k < len(marks) - 1
+                and f.entry.label in ("character", "person")
+                and len(qualifier.split()) >= 2  # (a class of one word stays: "jeanne d'arc alter \(avenger\)")
+                and normalise_form(qualifier) not in _KIND_QUALIFIERS
+                and not _COSTUME_QUALIFIER.fullmatch(normalise_form(qualifier))
+            ):
+                # "taihou \(enraptured companion\) \(azur lane\)", "jeanne d'arc alter \(swimsuit berserker\) \(fate\)":
+                # before the series, the name of one of the character's costumes
+                words = "alternate costume"
             elif self._names_a_series(qualifier) or (
                 analysis.style == "tags"
                 and k == len(marks) - 1  # "jeanne d'arc alter \(avenger\) \(fate\)": the series comes last
@@ -1663,6 +1681,7 @@ class Genericiser:
                     or (f.entry.source, f.entry.label) == ("tagcomplete", "character")
                 )
                 and normalise_form(qualifier) not in _KIND_QUALIFIERS
+                and not _COSTUME_QUALIFIER.fullmatch(normalise_form(qualifier))  # "\(1st costume\)" stays
                 and not (self.db is not None and self.db.is_general(qualifier))
             ):  # "adora \(she-ra\)", "yuna \(ff10\)": in a tag prompt, a character's qualifier is its series
                 series = self.table.get(qualifier)
@@ -2432,6 +2451,8 @@ class Genericiser:
 
 
 _PHRASE_PARTS = re.compile(r",\s*|\s+(?:with|and|in|wearing|who|that)\s+|\s+(?=holding\s)")
+# Two colours of one thing ("pigtails dyed pink and blue"): one tag, never "…, blue".
+_COLOUR_PAIR = re.compile(rf"\b({COLOUR})\s+and\s+({COLOUR})\b", re.IGNORECASE)
 
 
 def _phrase_tags(phrase: str) -> list[str]:
@@ -2439,7 +2460,7 @@ def _phrase_tags(phrase: str) -> list[str]:
     ["busty blonde woman", "twin low pigtails", "green jacket"] (articles go; "on her forehead" stays with its
     part). [] when a part is no short noun phrase (a clause the split would break)."""
     tags = []
-    for piece in _PHRASE_PARTS.split(phrase):
+    for piece in _PHRASE_PARTS.split(_COLOUR_PAIR.sub(r"\1-and-\2", phrase)):
         part = re.sub(r"^(?:a|an|the|some|his|her|their)\s+", "", piece.strip(" .;"), flags=re.IGNORECASE).strip()
         if not part:
             continue

@@ -61,7 +61,8 @@ def is_head_tag(tag: str) -> bool:
 def looks_like_tags(phrases: Sequence[str]) -> bool:
     """Whether comma-separated ``phrases`` are a danbooru-tag prompt (``1girl, solo, short hair, …``) rather
     than sentences with commas ("a woman in a yellow raincoat walking 3 dogs, rainy street, side view")."""
-    phrases = [p.strip() for p in phrases if re.search(r"[A-Za-z]", p)]
+    grouped = [p.strip().startswith("\x01") for p in phrases if re.search(r"[A-Za-z]", p)]  # (engine.detect_style)
+    phrases = [p.replace("\x01", "").strip() for p in phrases if re.search(r"[A-Za-z]", p)]
     if not phrases:
         return False
     short = [p for p in phrases if len(p.split()) <= 3]
@@ -69,6 +70,11 @@ def looks_like_tags(phrases: Sequence[str]) -> bool:
     if any(_COUNT.match(p.lower()) for p in phrases):  # "1girl", "2boys", "no humans"
         return len(short) * 2 >= len(phrases)
     if len(phrases) < 4 or len(short) * 4 < len(phrases) * 3:
+        return False
+    if any(grouped) and sum(1 for p, g in zip(phrases, grouped, strict=True) if not g and not is_head_tag(p)) < 5:
+        # without a count tag, fewer than five plain phrases beside weighted ones are as often a sentence's pieces
+        # ("((abandoned greenhouse)), overgrown ferns, broken glass roof, (volumetric light:1.3), morning fog"), and
+        # their orders alone make no 32 lines
         return False
     if any(len(p.split()) >= 5 for p in body):
         return False  # "in the style of Hayao Miyazaki": a phrase of a sentence, which tags never are

@@ -71,7 +71,7 @@ sad/JJ: unhappy | sorrowful
 melancholy/JJ: wistful | sorrowful
 angry/JJ: furious | irate
 calm/JJ: serene | tranquil
-quiet/JJ: peaceful | tranquil | hushed
+quiet/JJ: peaceful
 peaceful/JJ: serene | tranquil
 serene/JJ: calm | tranquil
 tranquil/JJ: calm | serene
@@ -260,7 +260,7 @@ old/JJ@librarian,professor,shepherd,woodcutter,painter,artist,musician,fishermen
 heavy/JJ@rain,rainfall,downpour: pouring | driving
 scared/JJ: frightened | afraid
 frightened/JJ: scared | afraid
-surprised/JJ: astonished | amazed
+surprised/JJ: astonished
 astonished/JJ: amazed | astounded
 shocked/JJ: stunned | aghast
 confused/JJ: puzzled | bewildered
@@ -281,7 +281,6 @@ cheeky/JJ: impish | mischievous
 mischievous/JJ: impish | cheeky
 sinister/JJ: menacing | malevolent
 menacing/JJ: threatening | sinister
-nostalgic/JJ: wistful | sentimental
 bleak/JJ: grim | desolate
 dynamic/JJ@pose,poses,action,movement: energetic | lively
 quaint/JJ: charming | picturesque
@@ -350,7 +349,6 @@ gripping/VBG: clutching
 toward/IN: towards
 towards/IN: toward
 alongside/IN: beside
-candid/JJ: unposed
 """
 
 

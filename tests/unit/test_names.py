@@ -66,10 +66,10 @@ def test_a_series_tag_named_by_a_qualifier_is_the_copyright_not_a_character() ->
     assert [label for t, label, _ in found if t == "hollow knight"] == ["copyright"]
     assert "knight" not in generic("no humans, hornet \\(hollow knight\\), hollow knight, red cloak")
     # a copyright tag with the "\(series\)" qualifier keeps the user's escaped brackets, the series described (as
-    # a character's series is); one nobody describes goes whole: no bracket is left on its own
+    # a character's series is), one nobody describes as the user wrote its qualifier
     out = generic("no humans, kirby \\(series\\), warp star, riding")
     assert out == "no humans, \\(video game\\), warp star, riding"
-    assert generic("no humans, zorblaquest \\(series\\), warp star") == "no humans, warp star"
+    assert generic("no humans, zorblaquest \\(series\\), warp star") == "no humans, \\(series\\), warp star"
 
 
 def test_a_series_tag_after_a_character_may_hold_a_colon_or_a_number() -> None:
@@ -1649,3 +1649,12 @@ def test_a_named_place_or_thing_of_a_tag_prompt_keeps_the_tags_its_own_name_seem
     # a weighted name whose tags the prompt says already keeps its weight on them
     out = generic("1girl, solo, (jack-o' challenge:1.2), top-down bottom-up, grin")
     assert "(top-down bottom-up:1.2)" in out and "jack" not in out, out
+
+
+def test_a_costume_qualifier_before_the_series_is_a_costume_and_a_copyright_keeps_its_brackets() -> None:
+    out = generic("1girl, zorbelle \\(enraptured companion\\) \\(azur lane\\), smile")
+    assert "enraptured" not in out and "\\(alternate costume\\)" in out, out
+    assert "\\(1st costume\\)" in generic("1girl, mori calliope \\(1st costume\\), hololive english")
+    assert "\\(series\\)" in generic("1girl, harley quinn, dc comics, batman \\(series\\), twintails")
+    assert "pink-and-blue" in generic("1girl, harley quinn, twintails")  # two colours of one thing, one tag
+    assert "sword over shoulder" in generic("1boy, katana \\(sword\\), huge weapon, sword over shoulder")

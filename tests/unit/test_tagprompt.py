@@ -160,3 +160,13 @@ def test_break_chunks_never_open_alike_where_the_users_did_not() -> None:
         words = re.findall(r"[\w+]+", line.lower())
         grams = Counter(g for g in zip(words, words[1:], words[2:], strict=False) if "break" in g)
         assert not [g for g, k in grams.items() if k > 1], line  # "BREAK 1girl, holding …" twice
+
+
+def test_four_short_phrases_around_weighted_ones_are_no_tag_prompt() -> None:
+    # "((abandoned greenhouse)), overgrown ferns, …": their orders alone made 24 lines, not 32
+    from smoothie.prompt import rewrite
+
+    r = rewrite(
+        "((abandoned greenhouse)), overgrown ferns, broken glass roof, (volumetric light:1.3), morning fog", n=32
+    )
+    assert len(set(r.paraphrases)) == 32 and not r.warnings, r.warnings

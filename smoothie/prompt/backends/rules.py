@@ -373,6 +373,7 @@ class RulesBackend:
         text = ", ".join([*head_items, text_body, *kept])
         if (
             head_items
+            and not use_framing  # never two openings: "The scene: ((greenhouse)), pictured: ferns"
             and framing is not None
             and i >= request.n  # (no other framing fits such a prompt: after the first round of lines)
             and _weighted_subject(request.original)
@@ -1112,7 +1113,10 @@ _OF_SUBJECT = re.compile(
 def _weighted_subject(original: str) -> bool:
     """Whether the prompt opens with its subject in a weight ("(portrait of an elderly man:1.2), deep wrinkles"):
     a framing after it would open on the next item ("behold deep wrinkles"), not on the subject."""
-    m = re.match(r"\s*\((?P<body>[^():]+):\s*[\d.]+\)", original)
+    m = re.match(r"\s*\((?P<body>[^():]+):\s*[\d.]+\)", original) or re.match(
+        r"\s*\(+(?P<body>[^():]+)\)+\s*(?:,|$)",
+        original,  # "((abandoned greenhouse)), overgrown ferns"
+    )
     return m is not None and not is_trained_tag(m.group("body")) and " " in m.group("body").strip()
 
 
