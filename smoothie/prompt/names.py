@@ -1907,8 +1907,10 @@ class Genericiser:
         if is_protected_word(word) or not re.search(r"[A-Za-z]", word):
             return False
         low = word.lower()
-        if low in _NON_NOUN_NEXT or normalise_form(low) in tables.general_tags():
+        if low in _NON_NOUN_NEXT:
             return False
+        if normalise_form(low) in tables.general_tags() and not (named and word[:1].isupper()):
+            return False  # (but "a cat named Mochi" is the cat's name, whatever danbooru's tag "mochi" is)
         if self.db is not None and self.db.is_general(low) and not word[:1].isupper():
             return False
         if word[:1].isupper():

@@ -1658,3 +1658,10 @@ def test_a_costume_qualifier_before_the_series_is_a_costume_and_a_copyright_keep
     assert "\\(series\\)" in generic("1girl, harley quinn, dc comics, batman \\(series\\), twintails")
     assert "pink-and-blue" in generic("1girl, harley quinn, twintails")  # two colours of one thing, one tag
     assert "sword over shoulder" in generic("1boy, katana \\(sword\\), huge weapon, sword over shoulder")
+
+
+def test_a_pet_named_like_a_general_tag_is_still_named(tmp_path: Path) -> None:
+    f = tmp_path / "danbooru.csv"
+    f.write_text(DB + "mochi,0,5000,\n", encoding="utf-8")  # danbooru's food tag
+    out = generic("a cozy reading nook with a cat named Mochi curled up on a blanket", tag_database=str(f))
+    assert "Mochi" not in out and "a cat curled up" in out, out
