@@ -379,8 +379,9 @@ class RulesBackend:
             and _weighted_subject(request.original)
             and rng.random() < 0.55
         ):
-            # "(portrait of an elderly man:1.2), deep wrinkles": once the lines run out, a label before the weighted
-            # subject ("Pictured: (portrait of …:1.2), …"), never an opening on the next item ("behold deep wrinkles")
+            # "(portrait of an elderly man:1.2), deep wrinkles": after the first round of lines, a label before the
+            # weighted subject ("Pictured: (portrait of …:1.2), …"), not an opening on the next item ("behold deep
+            # wrinkles", left for when the labels run out too)
             label = _LABEL_FRAMINGS[(i // 2 + rng.randrange(len(_LABEL_FRAMINGS))) % len(_LABEL_FRAMINGS)]
             text = label.replace("{x}", text)
         return _tidy(text, chunk.source) + chunk.end, plain
