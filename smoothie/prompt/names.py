@@ -212,7 +212,7 @@ GENERAL_QUALIFIERS = frozenset(
 # such a thing in words no English word says the name; the qualifier says the thing.
 _NAMED_THING_KINDS = frozenset("sword weapon gun spear axe shield staff polearm lance blade scythe ship".split())
 # Words that never follow a house's or a school's name inside its outfit's tag.
-_NOT_IN_A_NAME = frozenset("under over on in with and of without".split())
+_NOT_IN_A_NAME = frozenset("under over on in with and of without through".split())
 # Outfits a school, a house or a series gives its name to ("roswaal mansion maid uniform").
 _NAMED_OUTFITS = frozenset("uniform uniforms outfit costume armor armour attire clothes swimsuit bodysuit".split())
 # A Japanese honorific on a tag's word ("ranma-chan", "cheese-kun"): a name.
@@ -961,7 +961,8 @@ class Genericiser:
             return None
         rest = words[1:]
         said = next((" ".join(rest[i:]) for i in range(len(rest)) if " ".join(rest[i:]) in tables.general_tags()), "")
-        said = said or next((w for w in rest if w in tables.general_tags()), "") or words[-1]
+        if not said:  # "tokiwadai school swimsuit" -> "school swimsuit", "roswaal mansion maid uniform" -> "maid uniform"
+            said = " ".join(rest[-2:]) if len(rest) >= 2 and rest[-2] in tables.general_tags() else words[-1]
         return "" if said in analysis.cues.tags else said
 
     def _general_naming(self, tag: str, analysis: Analysis) -> str | None:

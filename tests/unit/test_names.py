@@ -375,7 +375,9 @@ def test_a_general_tag_that_holds_a_series_thing_the_table_knows_describes_it(tm
 def test_without_the_database_an_outfit_named_after_a_coined_word_is_the_outfit() -> None:
     # "roswaal mansion maid uniform", "nijigasaki school uniform": a house's or a school's name before its outfit
     assert generic("1girl, qorvanth academy school uniform, smile") == "1girl, school uniform, smile"
-    assert generic("1girl, maid, zorvath manor maid uniform, tea") == "1girl, maid, tea"  # never "maid, maid"
+    assert generic("1girl, maid, zorvath manor maid uniform, tea") == "1girl, maid, maid uniform, tea"
+    assert generic("1girl, qorvanth school swimsuit, pool") == "1girl, school swimsuit, pool"  # never "school"
+    assert "clothes" in generic("1girl, shibari through clothes")  # how it is worn, no house's name
     assert generic("1girl, kebaya lace dress, smile") == "1girl, kebaya lace dress, smile"  # a garment's own word
 
 
@@ -1288,7 +1290,7 @@ def test_a_magazine_is_a_brand_the_table_knows() -> None:
 def test_a_general_tag_that_says_a_name_keeps_only_what_it_says_besides(db: str) -> None:
     # danbooru calls these general, but "blimpquest" is a series: the tag says the thing without it; a coined word
     # before an outfit is a house's or a school's name ("roswaal mansion maid uniform"), whatever else it names
-    assert generic("1girl, senketsu manor maid uniform", tag_database=db) == "1girl, maid"
+    assert generic("1girl, senketsu manor maid uniform", tag_database=db) == "1girl, maid uniform"
     out = generic("1girl, blimpquest manor maid uniform, blimpquest \\(creature\\), plugblade", tag_database=db)
     assert out == "1girl, maid, creature, plugblade"
     # without a database, a series the table knows: "pokemon \\(creature\\)" is a creature
