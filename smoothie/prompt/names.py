@@ -961,7 +961,9 @@ class Genericiser:
             return None
         rest = words[1:]
         said = next((" ".join(rest[i:]) for i in range(len(rest)) if " ".join(rest[i:]) in tables.general_tags()), "")
-        if not said:  # "tokiwadai school swimsuit" -> "school swimsuit", "roswaal mansion maid uniform" -> "maid uniform"
+        if (
+            not said
+        ):  # "tokiwadai school swimsuit" -> "school swimsuit", "roswaal mansion maid uniform" -> "maid uniform"
             said = " ".join(rest[-2:]) if len(rest) >= 2 and rest[-2] in tables.general_tags() else words[-1]
         return "" if said in analysis.cues.tags else said
 
