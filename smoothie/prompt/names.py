@@ -225,6 +225,8 @@ _KIND_QUALIFIERS = frozenset(
     """cosplay character persona vtuber female male human young adult child alternate costume real life
     actress actor artist singer""".split()
 )
+# Qualifiers that mark the tag before them as someone ("tifa lockhart \(cosplay\)"), never a kind of thing.
+_NAME_MARKS = frozenset({"cosplay", "character", "persona", "vtuber"})
 # A vtuber's or a game character's costume said by its kind, which stays as written ("mori calliope \(1st costume\)").
 _COSTUME_QUALIFIER = re.compile(r"(?:\d+(?:st|nd|rd|th)|new year|casual|school|alternate|original) (?:costume|outfit)")
 # Short series qualifiers of danbooru's character tags that are also English words ("saber \(fate\)"): as a
@@ -575,13 +577,14 @@ class Genericiser:
                     out.add(normalise_form(o))  # "{Sonic|Tails}": the word is a name beside another name
                 continue
             words = o.split()
-            if sep == ":" and any(is_protected_word(w) for w in words):
+            protected = any(is_protected_word(w) for w in words)
+            if sep == ":" and protected:
                 continue  # "[Taylor Swift:Red:0.5]": a colour, never Red Sonja (but "{Zelda|Peach}" is the princess)
             if self.table.partial(o) is not None or (
                 1 <= len(words) <= 3
                 and all(re.fullmatch(r"[A-Z][a-z'’\-]+", w) for w in words)
                 and not (len(words) == 1 and o.lower() in nouns)
-                and not any(is_protected_word(w) for w in words)
+                and not protected
             ):
                 out.add(normalise_form(o))
         return out
@@ -664,7 +667,7 @@ class Genericiser:
             if label == "brand" and (
                 words[-1] in _PLACE_HEADS
                 or words[0] in _PLACE_HEADS
-                or before.split()[-1:] in ([w] for w in _PERIOD_WORDS)  # "renaissance Florence", "feudal Japan"
+                or (before.split() or [""])[-1] in _PERIOD_WORDS  # "renaissance Florence", "feudal Japan"
                 or (words[0] == "the" and len(words) > 1)  # "the Taj Mahal reflected in a pond": a landmark
                 or re.search(
                     r"\b(?:in|at|near|from|outside|around|across|over|inside|beside|behind|beneath|under|towards?"
@@ -960,7 +963,7 @@ class Genericiser:
         ):
             return None
         rest = words[1:]
-        said = next((" ".join(rest[i:]) for i in range(len(rest)) if " ".join(rest[i:]) in tables.general_tags()), "")
+        said = _general_suffix(rest)
         if (
             not said
         ):  # "tokiwadai school swimsuit" -> "school swimsuit", "roswaal mansion maid uniform" -> "maid uniform"
@@ -1553,7 +1556,7 @@ class Genericiser:
                 entry = self.user.get(tail_known) or self.table.get(tail_known)
             if entry is None and self.db is not None:
                 hit = self.db.lookup(key)
-                marks = normalise_form(series) in ("cosplay", "character", "persona", "vtuber")
+                marks = normalise_form(series) in _NAME_MARKS
                 if hit is not None and not (marks and (self.user.get(name) or self.table.get(name))):
                     # ("tifa lockhart \(cosplay\)" is a general tag of the database: still the table's Tifa)
                     if hit[1] in (tables.GENERAL, tables.META):
@@ -1584,7 +1587,7 @@ class Genericiser:
                 entry = NameEntry(surface, "copyright", "", source="series")
             if entry is None:
                 qualifier = normalise_form(series)
-                marks_a_name = qualifier in ("cosplay", "character", "persona", "vtuber")
+                marks_a_name = qualifier in _NAME_MARKS
                 if (
                     not marks_a_name
                     and _says_a_kind(qualifier)
@@ -2503,9 +2506,13 @@ def _named_after(tag: str, surfaces: Sequence[str], analysis: Analysis) -> str |
         return None
     said = " ".join(rest)
     if outfit and said not in tables.general_tags():
-        said = next((" ".join(rest[i:]) for i in range(len(rest)) if " ".join(rest[i:]) in tables.general_tags()), "")
-        said = said or rest[-1]
+        said = _general_suffix(rest) or rest[-1]
     return "" if said in analysis.cues.tags else said
+
+
+def _general_suffix(words: Sequence[str]) -> str:
+    """The longest run of last ``words`` that is a general tag ("school uniform" of "tracen school uniform"), or ""."""
+    return next((" ".join(words[i:]) for i in range(len(words)) if " ".join(words[i:]) in tables.general_tags()), "")
 
 
 def _other_series(entry: NameEntry, after: str) -> bool:

@@ -1812,7 +1812,7 @@ def fold(toks: Parsed | None, text: str) -> Fold | None:
 # streaming through the window"): the light, its source and its direction stay.
 _LIGHT_ITEM = re.compile(
     r"(?P<np>(?:[\w\-]+\s){0,2}(?:light|sunlight|moonlight|daylight|lamplight|firelight|candlelight|sun|sunbeams|"
-    r"rays|beams|shafts|light\s+shafts|light\s+beams))\s+(?P<prep>through|from)\s+(?P<rest>[\w\-\s']+)",
+    r"rays|beams|shafts))\s+(?P<prep>through|from)\s+(?P<rest>[\w\-\s']+)",  # ("light shafts": a word before)
     re.IGNORECASE,
 )
 _DIRECTIONS = frozenset(
@@ -1828,6 +1828,11 @@ _SMOKE_ITEM = re.compile(r"(?P<np>(?:[\w\-]+\s){0,2}(?:smoke|steam))\s+from\s+(?
 # Stuff in the air, said with how it stays there: fine stuff hangs, light things float or drift.
 _HANGS = frozenset("dust flour pollen ash glitter spores motes particles haze smoke".split())
 _DRIFTS = frozenset("petals leaves feathers snowflakes confetti bubbles embers seeds blossoms".split())
+_IN_THE_AIR_WAYS: Mapping[str, tuple[str, ...]] = {
+    **dict.fromkeys(_HANGS, ("hanging in", "floating in")),
+    **dict.fromkeys(_DRIFTS, ("floating in", "drifting in")),
+    "sparks": ("flying through",),
+}
 _IN_THE_AIR = re.compile(r"(?P<np>(?:[\w\-]+\s){0,2}(?P<head>[a-z]+))\s+in\s+the\s+air", re.IGNORECASE)
 # Something far away, said as distant ("volcano in the distance" = "a distant volcano").
 _IN_THE_DISTANCE = re.compile(
@@ -1856,16 +1861,8 @@ def _said_otherwise(words: str) -> Fold | None:
         )
     if m := _IN_THE_AIR.fullmatch(words):
         head = m.group("head").lower()
-        verbs = ("hanging", "floating") if head in _HANGS else ("floating", "drifting") if head in _DRIFTS else ()
-        if head == "sparks":
-            verbs = ("flying through",)
-        if verbs:
-            return Fold(
-                "mood",
-                items=tuple(
-                    f"{m.group('np')} {v}" + ("" if v.endswith("through") else " in") + " the air" for v in verbs
-                ),
-            )
+        if ways := _IN_THE_AIR_WAYS.get(head, ()):
+            return Fold("mood", items=tuple(f"{m.group('np')} {way} the air" for way in ways))
     if m := _IN_THE_DISTANCE.fullmatch(words):
         np = m.group("np")
         if not any(w.lower() in _NOT_IN_NP or w.lower().endswith("ing") for w in np.split()) and np.lower() != "far":

@@ -24,6 +24,7 @@ import itertools
 import random
 import re
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from smoothie.prompt import tagprompt
 from smoothie.prompt.backends import ParaphraseRequest, register_backend
@@ -1111,6 +1112,7 @@ _OF_SUBJECT = re.compile(
 )
 
 
+@lru_cache(maxsize=256)
 def _weighted_subject(original: str) -> bool:
     """Whether the prompt opens with its subject in a weight ("(portrait of an elderly man:1.2), deep wrinkles"):
     a framing after it would open on the next item ("behold deep wrinkles"), not on the subject."""
