@@ -1306,6 +1306,9 @@ class Genericiser:
                     if entry.source == "tagcomplete":
                         if not self._db_ok(surface, text, s, e, tags_style):
                             continue
+                        if not tags_style and surface[:1].isupper():
+                            # "by Auguste Rodin": the database's "auguste" is only the start of the name
+                            s, e = _whole_name_run(text, s, e)
                     elif not self._case_ok(surface, entry, text, s, e, tags=tags_style):
                         continue
                     if entry.word and " " not in surface.strip() and not _name_position(text, s, e):
@@ -2965,6 +2968,24 @@ def _says_a_kind(qualifier: str) -> bool:
     is a general qualifier, or the whole is a general tag."""
     words = qualifier.split()
     return bool(words) and (words[-1] in GENERAL_QUALIFIERS or qualifier in tables.general_tags())
+
+
+_NAME_WORD_AFTER = re.compile(r"[ \t]+([A-Z][a-z][\w'\u2019-]*)")
+
+
+def _whole_name_run(text: str, start: int, end: int) -> tuple[int, int]:
+    """The span ``text[start:end]`` widened over the capitalised proper nouns right after it: a name the tag
+    database knows by one word ("auguste") is written whole in a sentence ("by Auguste Rodin")."""
+    nlp = get_nlp()
+    while (m := _NAME_WORD_AFTER.match(text, end)) is not None:
+        if is_english_word(m.group(1)):  # "Rodin" is in WordNet: the parse says whether it is a name here
+            if nlp is None:
+                break
+            doc = nlp(text[start : m.end()])
+            if not len(doc) or doc[-1].pos_ != "PROPN" or doc[-1].ent_type_ in ("NORP", "GPE", "LANGUAGE"):
+                break  # "by Hokusai, Japanese woodblock": a nationality, not the name's next word
+        end = m.end()
+    return start, end
 
 
 def _name_position(text: str, start: int, end: int) -> bool:

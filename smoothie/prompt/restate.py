@@ -676,6 +676,8 @@ def _shape(toks: Parsed) -> _Shape | None:
     if root.tag in NOUN_TAGS:
         if root.left != 0:
             return None
+        if (both := _both_acting(toks, root)) is not None:
+            return both
         mods: list[_Mod] = []
         pos = root.i + 1
         for c in sorted(root.children):
@@ -727,6 +729,25 @@ def _shape(toks: Parsed) -> _Shape | None:
     return None
 
 
+def _both_acting(toks: Parsed, root: Tok) -> _Shape | None:
+    """ "a tabby kitten and a white rabbit sharing a carrot": the parser hangs the action on the second one; it is
+    what both do, and the two are the subject (plural) of the restatements."""
+    kids = [toks[c] for c in root.children if c > root.i]
+    if len(kids) != 2 or kids[0].dep != "cc" or kids[0].lower != "and" or kids[1].dep != "conj":
+        return None
+    conj = kids[1]
+    if not (_is_person(root) or _is_animal(root)) or not (_is_person(conj) or _is_animal(conj)):
+        return None  # "a girl and a sword glowing": only beings act together
+    acts = [toks[c] for c in conj.children if c > conj.i]
+    if len(acts) != 1 or acts[0].dep != "acl" or acts[0].tag != "VBG" or acts[0].left != conj.i + 1:
+        return None
+    if acts[0].right != len(toks) - 1 or kids[0].i != root.i + 1 or conj.left != root.i + 2:
+        return None
+    if any(toks[c].dep not in _PREMODIFIERS for c in conj.children if c < conj.i):
+        return None
+    return _Shape((0, conj.i + 1), root.i, [_Mod("ing", acts[0].i, len(toks), acts[0].i)], clause=False)
+
+
 def _reattach_action(toks: Parsed, root: Tok, mods: list[_Mod]) -> None:
     """ "a caped vigilante in a dark cowl feeding pigeons": the parser hangs "feeding pigeons" on the cowl; a
     closing participle hung on a thing inside the last modifier belongs to the person or animal it follows. "a pack
@@ -734,6 +755,10 @@ def _reattach_action(toks: Parsed, root: Tok, mods: list[_Mod]) -> None:
     if not mods or mods[-1].kind in ("ing", "ed", "whose", "rel"):
         return
     last = mods[-1]
+    if toks[last.head].dep == "conj" and not any(toks[m.head].dep == "prep" for m in mods):
+        # "a girl and a sword glowing": what ends a second one is its own (or both's), never the first's ("a
+        # plumber in a red cap and blue overalls jumping": the overalls are what he wears, the jump is his)
+        return
     n = len(toks)
     collective = root.lower in _COLLECTIVES and len(mods) == 1 and toks[last.a].lower == "of"
     if not collective and not (_is_person(root) or _is_animal(root)):
@@ -1587,7 +1612,7 @@ _MEDIUM_VERBS: Mapping[str, tuple[str, ...]] = {
 # How a camera sees, said with its noun ("…, macro" / "…, macro shot").
 _SHOTS = frozenset({
     "macro", "close-up", "closeup", "extreme close-up", "long exposure", "tilt-shift", "fisheye", "wide angle",
-    "wide-angle", "low angle", "high angle", "dutch angle", "overhead", "aerial",
+    "wide-angle", "low angle", "high angle", "dutch angle", "overhead", "aerial", "telephoto", "extreme macro",
 })  # fmt: skip
 # Resolution tags said with their noun ("…, 8k" / "…, 8k resolution").
 # A view said another way, its words kept (never "top view" → "from above": that is a direction of its own).
@@ -1839,6 +1864,30 @@ _IN_THE_DISTANCE = re.compile(
     r"(?P<det>(?:a|an|the)\s+)?(?P<np>(?:[a-z][a-z\-]*\s){0,2}[a-z][a-z\-]*)\s+in\s+the\s+distance", re.IGNORECASE
 )
 _NOT_IN_NP = frozenset("and or with of on in at by is are her his their its".split())
+# What lies on a surface as a coat, said of the surface ("frost on the walls" = "the walls covered in frost").
+_COATINGS: Mapping[str, tuple[str, ...]] = {
+    "frost": ("covered in", "coated with"),
+    "dew": ("wet with", "beaded with"),
+    "condensation": ("fogged with", "beaded with"),
+    "rain": ("streaked with", "wet with"),
+    "raindrops": ("streaked with", "beaded with"),
+    "droplets": ("beaded with",),
+    "water droplets": ("beaded with",),
+    "dust": ("covered in", "coated with"),
+    "moss": ("covered in", "overgrown with"),
+    "ivy": ("covered in", "overgrown with"),
+    "vines": ("covered in", "overgrown with"),
+    "snow": ("covered in",),
+    "ice": ("coated with", "covered in"),
+    "rust": ("covered in",),
+    "cobwebs": ("covered in",),
+    "graffiti": ("covered in",),
+}
+_COATING_ON = re.compile(
+    r"(?P<stuff>" + "|".join(sorted(map(re.escape, _COATINGS), key=len, reverse=True)) + r")\s+on\s+"
+    r"(?P<det>the|a|an|its|their)\s+(?P<np>(?:[a-z][a-z\-]*\s){0,2}[a-z][a-z\-]*)",
+    re.IGNORECASE,
+)
 
 
 def _said_otherwise(words: str) -> Fold | None:
@@ -1863,6 +1912,10 @@ def _said_otherwise(words: str) -> Fold | None:
         head = m.group("head").lower()
         if ways := _IN_THE_AIR_WAYS.get(head, ()):
             return Fold("mood", items=tuple(f"{m.group('np')} {way} the air" for way in ways))
+    if m := _COATING_ON.fullmatch(words):  # "frost on the walls" = "the walls covered in frost"
+        stuff, det, np = m.group("stuff"), m.group("det"), m.group("np")
+        if not any(w.lower() in _NOT_IN_NP or w.lower().endswith("ing") for w in np.split()):
+            return Fold("mood", items=tuple(f"{det} {np} {v} {stuff}" for v in _COATINGS[stuff.lower()]))
     if m := _IN_THE_DISTANCE.fullmatch(words):
         np = m.group("np")
         if not any(w.lower() in _NOT_IN_NP or w.lower().endswith("ing") for w in np.split()) and np.lower() != "far":

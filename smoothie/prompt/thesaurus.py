@@ -204,6 +204,7 @@ in/IN@summer,winter,autumn,spring,springtime,summertime,wintertime: during
 during/IN@summer,winter,autumn,spring,springtime,summertime,wintertime: in
 in/IN@desert,wilderness,countryside,rain,snow,snowfall,storm,cold,fields,field,meadow,prairie: out in
 asleep/JJ: fast asleep | sound asleep
+fresh/JJ@snow,snowfall,powder: freshly fallen
 jumping/VBG: leaping
 among/IN: amid | amidst
 woman/NN: lady

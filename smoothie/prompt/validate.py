@@ -518,8 +518,18 @@ def _repeated_anew(g: _View, c: _View, descriptions: tuple[str, ...] = ()) -> bo
     if any(g.plain.count(d) > 1 for d in descriptions):
         return False
     once = _said_once(g.plain)
+    said = _said_at_all(g.plain)
+    described = frozenset(w for d in descriptions for w in _said_at_all(d))
     return any(
-        k > 1 and g.grams.get(gram, 0) <= 1 and (once.intersection(gram) or ("break" in gram and gram not in g.grams))
+        k > 1
+        and g.grams.get(gram, 0) <= 1
+        and (
+            once.intersection(gram)
+            or ("break" in gram and gram not in g.grams)
+            # "an old wizard with a flowing gray beard … and an old wizard with a flowing silver beard": two
+            # descriptions the user's own repetition allows, each varied into the same new words
+            or (gram not in g.grams and not said.issuperset(gram) and described.issuperset(gram))
+        )
         for gram, k in c.grams.items()
     )  # "BREAK 1girl, holding fan … BREAK 1girl, holding candy apple": the user's words, in a phrase never said
 
@@ -528,6 +538,11 @@ def _repeated_anew(g: _View, c: _View, descriptions: tuple[str, ...] = ()) -> bo
 def _said_once(plain: str) -> frozenset[str]:
     """The content words a generic says once (computed once per generic: the engine checks many candidates)."""
     return frozenset(w for w, k in Counter(_content_words(plain)).items() if k == 1)
+
+
+@lru_cache(maxsize=64)
+def _said_at_all(plain: str) -> frozenset[str]:
+    return frozenset(_content_words(plain))
 
 
 def _content_words(plain: str) -> list[str]:

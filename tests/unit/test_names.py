@@ -1667,3 +1667,13 @@ def test_a_pet_named_like_a_general_tag_is_still_named(tmp_path: Path) -> None:
     f.write_text(DB + "mochi,0,5000,\n", encoding="utf-8")  # danbooru's food tag
     out = generic("a cozy reading nook with a cat named Mochi curled up on a blanket", tag_database=str(f))
     assert "Mochi" not in out and "a cat curled up" in out, out
+
+
+def test_a_name_the_database_knows_by_its_first_word_is_replaced_whole(tmp_path: Path) -> None:
+    # the database's "auguste" (an artist) is only the start of "Auguste Rodin": the surname never stays behind
+    f = tmp_path / "danbooru.csv"
+    f.write_text(DB + "auguste,1,117,\n", encoding="utf-8")
+    out = generic("a bronze statue by Auguste Rodin in a museum", tag_database=str(f))
+    assert "Rodin" not in out and "Auguste" not in out and "museum" in out, out
+    # a nationality after the name is the user's word, not the name's
+    assert "Japanese" in generic("a woodblock print by Auguste Japanese style, waves", tag_database=str(f))

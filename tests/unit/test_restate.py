@@ -525,3 +525,34 @@ def test_a_sentence_with_its_own_verb_is_not_one_thing_and_a_particle_stays_with
     assert not any("tongue, out" in s for s in said) and any("who is writing" in s for s in said), said
     said = {r.text for r in restatements(parse_phrases(["grandchildren peeking over the counter"])[0])}  # type: ignore[arg-type]
     assert not any("peeks" in s or " is peeking" in s for s in said), said
+
+
+@pytest.mark.parametrize(
+    ("item", "said"),
+    [
+        ("frost on the walls", "the walls covered in frost"),
+        ("condensation on the glass", "the glass fogged with condensation"),
+        ("rain on the window", "the window streaked with rain"),
+        ("moss on the old stones", "the old stones overgrown with moss"),
+    ],
+)
+def test_a_coat_on_a_surface_is_said_of_the_surface(item: str, said: str) -> None:
+    # the same stuff on the same surface: the surface said covered, its words and the stuff's kept
+    f = fold(parse_phrases([item])[0], item)
+    assert f is not None and said in f.items, f
+
+
+def test_a_coat_on_something_doing_something_stays_as_written() -> None:
+    f = fold(parse_phrases(["snow on the man walking"])[0], "snow on the man walking")
+    assert f is None or not any("covered" in x for x in f.items)
+
+
+def test_two_beings_doing_one_thing_are_the_plural_subject_of_its_restatements() -> None:
+    said = {r.text for r in restatements(parse_phrases(["a tabby kitten and a white rabbit sharing a carrot"])[0])}  # type: ignore[arg-type]
+    assert {
+        "a tabby kitten and a white rabbit share a carrot",
+        "a tabby kitten and a white rabbit that are sharing a carrot",
+    } <= said, said
+    # a thing is no being: what ends it is its own, never the first one's ("a girl … who is glowing")
+    said = {r.text for r in restatements(parse_phrases(["a girl and a sword glowing"])[0])}  # type: ignore[arg-type]
+    assert not any("who" in s or "glows" in s for s in said), said

@@ -747,3 +747,43 @@ def test_a_weighted_subject_takes_a_label_before_any_framing_on_the_next_item() 
     framed = [p for p in r.paraphrases if re.search(r"\), (?:behold|picture|imagine|this|here|a|an) ", p, re.I)]
     labelled = [p for p in r.paraphrases if re.match(r"[A-Z][\w ]*[,:] \(portrait", p)]
     assert len(labelled) > len(framed), (labelled, framed)
+
+
+@needs_spacy
+@pytest.mark.parametrize(
+    ("prompt", "said", "never"),
+    [
+        ("a tiny jumping spider on a dew covered leaf", "leaf covered in dew", "dew covered in"),
+        ("moss-covered stones in a forest", "stones covered in moss in a forest", "moss-stones"),
+        ("a tree-lined street at dusk", "street lined with trees", "lined with tree "),
+        ("an astronaut standing on the rim of a crater", "on a crater's rim", "rim's"),
+        ("a stack of waffles with blueberries and maple syrup", "waffles topped with blueberries", "syrup topped"),
+        ("a red fox asleep in fresh snow", "freshly fallen snow", "fell sleeping"),
+    ],
+)
+def test_a_thing_said_with_its_own_words_in_another_order(prompt: str, said: str, never: str) -> None:
+    # "a dew covered leaf" = "a leaf covered in dew", "the rim of a crater" = "a crater's rim": the same words a
+    # reader checks the picture by, a new shape, and new word forms for the ensemble
+    lines = rewrite(prompt, n=32).paraphrases
+    assert any(said in x for x in lines), lines
+    assert not any(never in x for x in lines)
+    assert any(prompt.rsplit(maxsplit=1)[-1] in x for x in lines)
+
+
+@needs_spacy
+def test_what_is_beside_a_dish_is_not_its_topping_and_the_part_of_many_stays() -> None:
+    burger = rewrite("a burger with fries on a tray, diner", n=32).paraphrases
+    assert not any("topped" in x for x in burger)
+    girl = rewrite("a girl eating ramen with chopsticks", n=32).paraphrases
+    assert not any("topped" in x for x in girl)
+    shore = rewrite("the shore of a lake with a boat, the edge of the cliffs", n=32).paraphrases
+    assert not any("lake's" in x or "cliffs'" in x for x in shore)  # a part of a whole with more after it stays
+
+
+def test_the_ensemble_is_ordered_by_how_differently_its_lines_say_the_picture() -> None:
+    from smoothie.prompt.backends.rules import _spread
+
+    lines = ["a cat on a mat", "Envision a cat on a mat", "a feline upon a rug", "a cat on a rug"]
+    # the first line stays first; a line in other words comes before one that only adds an opening
+    assert _spread(lines, 2)[:2] == ["a cat on a mat", "a feline upon a rug"]
+    assert sorted(_spread(lines, 2)) == sorted(lines)

@@ -122,6 +122,25 @@ def test_the_generics_own_faults_never_count_against_a_candidate() -> None:
     assert inherent(wick) == {"repeat"}
     twice = "a lean man with shoulder-length dark hair as a bearded man with shoulder-length dark hair in a nightclub"
     assert check(wick, twice) == ("repeat",)
+    # two descriptions the user's own repetition allows, each varied into the same new words, repeat anew
+    wizards = "an old wizard with a long gray beard and an old wizard with a long silver beard playing chess"
+    assert inherent(wizards) == {"repeat"}
+    flowing = "an old wizard with a flowing gray beard and an old wizard with a flowing silver beard playing chess"
+    gandalf = Name(
+        "Gandalf",
+        "character",
+        "an old wizard with a long gray beard",
+        variants=("an old wizard with a flowing gray beard",),
+    )
+    dumbledore = Name(
+        "Dumbledore",
+        "character",
+        "an old wizard with a long silver beard",
+        variants=("an old wizard with a flowing silver beard",),
+    )
+    assert check(wizards, flowing, names=[gandalf, dumbledore]) == ("repeat",)
+    one = "an old wizard with a flowing gray beard and an old wizard with a long silver beard playing chess"
+    assert check(wizards, one, names=[gandalf, dumbledore]) == ()
 
 
 def test_under_beneath_and_underneath_are_one_direction() -> None:

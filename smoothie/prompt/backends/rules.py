@@ -65,6 +65,8 @@ from smoothie.prompt.thesaurus import (
 
 _PH = re.compile(r"\[\[\d+\]\]")
 _RE_DOUBLED = re.compile(r"\b([A-Za-z]{3,})\s+\1\b", re.IGNORECASE)
+# How many lines are drawn for each one asked for; the ensemble takes those that differ most in their words.
+POOL_FACTOR = 2
 # After this many draws in a row without a new body, a known body may come back under another framing.
 _STALE = 24
 # A long prompt is parsed and restated in its first VARY_CHARS characters (at least its subject phrase); the
@@ -118,6 +120,8 @@ class RulesBackend:
         seen: set[str] = set()
         bodies: set[str] = set()
         budget = max(8 * request.n, 200)
+        # twice the lines asked for, when there are so many, of which the most different from each other come first
+        pool = POOL_FACTOR * request.n
         stale = 0  # draws in a row that found no new body
         for i in range(budget):
             rng = random.Random(base + i + 1)
@@ -154,8 +158,9 @@ class RulesBackend:
             seen.add(cand)
             bodies.add(body_key)
             out.append(cand)
-            if len(out) >= request.n:
-                break
+            if len(out) >= pool or (len(out) >= request.n and i + 1 >= 4 * request.n):
+                break  # more lines to choose from, but never from the openings kept for when lines run short
+        out = _spread(out, request.n)[: request.n]
         if len(out) < request.n and len(pieces) == 1 and chunks[0] is not None and chunks[0].subject == 0:
             # a short prompt ran out of lines: its sentences once more under the spare openings
             for line in list(out):
@@ -501,6 +506,16 @@ def _choices(toks: Parsed) -> list[tuple[int, tuple]]:
                 out.append((t.i, ("riding", "astride") if objects[0] in _ASTRIDE else ("riding",)))
             elif is_bird(wearer):  # "an owl on a branch" = perched on it
                 out.append((t.i, ("perched on", "perched upon")))
+        elif (
+            t.lower == "with"
+            and t.dep == "prep"
+            and objects
+            and objects[0] in _TOPPINGS
+            and t.i > 0
+            and toks[t.i - 1].lower in _DISHES
+            and toks[t.i - 1].tag in ("NN", "NNS")
+        ):
+            out.append((t.i, ("topped with",)))  # "waffles with blueberries" = "waffles topped with blueberries"
         elif t.lower == "with" and t.dep == "prep" and any(o in _SPORTED for o in objects):
             if toks[t.head].tag in ("NN", "NNS") and t.head < t.i:  # "a man with a white beard"
                 out.append((t.i, ("sporting",)))
@@ -548,7 +563,11 @@ def _choices(toks: Parsed) -> list[tuple[int, tuple]]:
         ):
             out.append((t.i, (((t.i, f"{t.text} side"),),)))
     for t in toks:  # "a snowy ridge" -> "a ridge covered in snow", "a stone statue" -> "a statue carved from stone"
-        edits = _after_noun(toks, t, blocked)
+        edits = _after_noun(toks, t, blocked) or _covered_after_noun(toks, t, blocked)
+        if edits:
+            out.append((t.i, edits))
+    for t in toks:  # "the rim of a crater" -> "a crater's rim"
+        edits = _possessive_part(toks, t, blocked)
         if edits:
             out.append((t.i, edits))
     for t in toks:
@@ -586,6 +605,8 @@ def _choices(toks: Parsed) -> list[tuple[int, tuple]]:
         else:  # "steam rising" read as a clause: the verb's own subject is what it is said of
             head = next((toks[c].lower for c in t.children if toks[c].dep == "nsubj"), "")
         alts = alternatives(t.text, tag, head)
+        if t.lower == "asleep" and t.head < t.i and toks[t.head].tag in ("NN", "NNS"):
+            alts += ("sleeping",)  # "a fox asleep in the snow" = "a fox sleeping in the snow" (never "fell sleeping")
         if "out in" in alts and t.i > 0 and toks[t.i - 1].tag.startswith("VB"):
             alts = tuple(a for a in alts if a != "out in")  # "covered/standing/stuck in the snow": never "out in"
         if alts:
@@ -763,6 +784,110 @@ def _after_noun(toks: Parsed, t: Tok, blocked: set[int]) -> tuple[tuple[tuple[in
     if material and head.lower not in _CARVINGS:
         phrases = tuple(p for p in phrases if not p.startswith("carved")) or phrases[:1]
     return tuple(((t.i, ""), (head.i, f"{head.text} {phrase}")) for phrase in phrases)
+
+
+# Food that is topped ("waffles with blueberries" = "waffles topped with blueberries"), and what tops it (never
+# what comes beside it: "a burger with fries" is no "burger topped with fries").
+_DISHES = frozenset(
+    """waffle waffles pancake pancakes pie tart tarts cake cakes cupcake cupcakes cheesecake pizza burger burgers
+    toast sundae sundaes oatmeal porridge ramen noodles soup salad pasta spaghetti taco tacos bagel bagels donut
+    donuts doughnut doughnuts brownie brownies yogurt muffin muffins crepe crepes dessert ice-cream gelato latte
+    cappuccino cocoa hotdog sushi rice curry steak""".split()
+)
+_TOPPINGS = frozenset(
+    """berries blueberries strawberries raspberries blackberries cherries cherry fruit syrup honey cream sprinkles
+    cheese egg eggs sauce butter chocolate nuts almonds walnuts pecans herbs scallions sesame bacon mushrooms
+    pepperoni basil tomatoes avocado salmon caviar frosting icing sugar candles nori caramel fudge marshmallows
+    foam cinnamon mint parsley chili chilies jalapenos olives pineapple banana bananas""".split()
+)
+# "moss-covered stones" = "stones covered in moss": the participle said after its noun, with its preposition.
+_COVERED = {
+    "covered": "covered in",
+    "filled": "filled with",
+    "lined": "lined with",
+    "capped": "capped with",
+    "strewn": "strewn with",
+    "draped": "draped in",
+    "laden": "laden with",
+    "encrusted": "encrusted with",
+    "streaked": "streaked with",
+    "dusted": "dusted with",
+    "stained": "stained with",
+    "splattered": "splattered with",
+}
+# What covers as a mass, never counted ("covered in moss", but "lined with trees").
+_COVER_MASS = frozenset(
+    """snow dew moss ivy dust frost ice mud sand grass rust soot ash blood water oil paint graffiti fog mist rain foam
+    lichen algae mold mould smoke steam sugar flour glitter gold silver chocolate cream lava light""".split()
+)
+
+
+def _covered_after_noun(toks: Parsed, t: Tok, blocked: set[int]) -> tuple[tuple[tuple[int, str], ...], ...]:
+    """ "a dew covered leaf", "snow-capped peaks": the edits that say "a leaf covered in dew", "peaks capped with
+    snow", or ``()``. Only where the participle sits right before a noun that ends its phrase there."""
+    prep = _COVERED.get(t.lower)
+    if prep is None or t.tag != "VBN" or t.dep != "amod" or t.i in blocked:
+        return ()
+    head = toks[t.head]
+    if head.i != t.i + 1 or head.tag not in ("NN", "NNS") or head.i in blocked or not head.text.isalpha():
+        return ()
+    if head.dep == "compound" or any(
+        c > head.i and (toks[c].dep != "prep" or toks[c].lower in ("of", "with")) for c in head.children
+    ):
+        return ()  # "a moss-covered stone wall": stone names a kind of wall; "a ridge covered in snow of …" misreads
+    hyph = t.i - 1 if t.i >= 1 and toks[t.i - 1].tag == "HYPH" else None
+    k = (hyph if hyph is not None else t.i) - 1
+    if k < 0 or k in blocked:
+        return ()
+    stuff = toks[k]
+    if stuff.tag not in ("NN", "NNS") or stuff.head != t.i or not stuff.text.isalpha() or stuff.children:
+        return ()
+    if is_protected_word(stuff.text) or is_protected_word(head.text):
+        return ()
+    said = stuff.lower if stuff.lower in _COVER_MASS or stuff.tag == "NNS" else _plural(stuff.lower)
+    gone = [(stuff.i, ""), *([(hyph, "")] if hyph is not None else []), (t.i, "")]
+    return ((*gone, (head.i, f"{head.text} {prep} {said}")),)
+
+
+# Parts said as their whole's ("the rim of a crater" = "a crater's rim"): where a thing's own part or light is meant.
+_OWN_PARTS = frozenset(
+    """rim edge brink shore shores surface roof summit peak mouth bank banks face light glow shadow silhouette
+    reflection""".split()
+)
+
+
+def _possessive_part(toks: Parsed, t: Tok, blocked: set[int]) -> tuple[tuple[tuple[int, str], ...], ...]:
+    """ "the rim of a crater" → "a crater's rim", "the light of the moon" → "the moon's light": the edits, or ``()``.
+    Only for a part the table knows, of one thing said with an article and at most two words before it, with
+    nothing after it."""
+    if t.lower != "the" or t.dep != "det" or t.i + 3 >= len(toks):
+        return ()
+    part = toks[t.i + 1]
+    of = toks[t.i + 2]
+    if part.lower not in _OWN_PARTS or part.tag != "NN" or t.head != part.i or of.lower != "of" or of.head != part.i:
+        return ()
+    if any(c not in (t.i, of.i) for c in part.children):
+        return ()
+    objs = [toks[c] for c in of.children if toks[c].dep == "pobj"]
+    if len(objs) != 1 or len(of.children) != 1:
+        return ()
+    owner = objs[0]
+    det = toks[of.i + 1]
+    if det.lower not in ("a", "an", "the") or det.head != owner.i or owner.tag != "NN" or not owner.text.isalpha():
+        return ()
+    if (
+        owner.i - det.i > 3
+        or any(c > owner.i for c in owner.children)
+        or (owner.i + 1 < len(toks) and toks[owner.i + 1].tag == "POS")
+    ):
+        return ()
+    if any(toks[k].dep not in ("amod", "compound") or toks[k].children for k in range(det.i + 1, owner.i)):
+        return ()
+    if any(k in blocked for k in range(t.i, owner.i + 1)) or is_protected_word(owner.text):
+        return ()
+    words = " ".join(x.text for x in toks[det.i : owner.i + 1])
+    gone = tuple((k, "") for k in range(of.i, owner.i + 1))
+    return (((t.i, f"{words}'s"), *gone),)
 
 
 # Places named after what grows there: "a sunflower field" is "a field of sunflowers".
@@ -1180,6 +1305,46 @@ def _unframed(line: str) -> str:
 
 
 _CLOSE_UP = re.compile(r"close(?:-?up|\s+up)\b")
+
+# The openings' own words ("Envision", "A scene showing", "Pictured:"): where they stand, no content.
+_FRAMING_WORDS = frozenset(
+    w.lower()
+    for f in (*NP_FRAMINGS, *CLAUSE_FRAMINGS, *SPARE_FRAMINGS, *_PREFIX_FRAMINGS)
+    for w in re.findall(r"[A-Za-z]+", f.replace("{x}", " "))
+)
+# Words that say nothing of the picture: a line's content is what is left (the framings' own words go too).
+_GLUE = frozenset(
+    """a an the of in on at to for with and or by from as is are was were be been being it its this that these those
+    into onto over under near their there here which who whose what while very some any each his her""".split()
+)
+
+
+def _content(line: str) -> frozenset[str]:
+    """The line's content words and its pairs of neighbouring words: what it says, and how it puts it together
+    ("strawberry-like fur" and "fur that looks like a strawberry" share their words, not their pairs)."""
+    words = [w for w in re.findall(r"[a-z0-9']+", line.lower()) if w not in _FRAMING_WORDS]
+    said = [w for w in words if w not in _GLUE]
+    return frozenset(said).union(f"{a} {b}" for a, b in itertools.pairwise(words))
+
+
+def _spread(lines: list[str], n: int) -> list[str]:
+    """``lines`` in the order that says the picture in the most different words first: the first line, then each
+    time the line whose content words differ most (summed Jaccard distance) from those already taken."""
+    if len(lines) <= 2:
+        return lines
+    words = [_content(x) for x in lines]
+    spread = [0.0] * len(lines)
+    left = list(range(1, len(lines)))
+    order = [0]
+    while left:
+        last = words[order[-1]]
+        for k in left:
+            union = len(words[k] | last)
+            spread[k] += 1.0 - len(words[k] & last) / union if union else 0.0
+        best = max(left, key=lambda k: (spread[k], -k))
+        order.append(best)
+        left.remove(best)
+    return [lines[k] for k in order]
 
 
 def _bare_count_np(toks: Parsed) -> bool:
