@@ -1487,7 +1487,13 @@ class Genericiser:
         return found
 
     def _with_titles(self, text: str, found: list[_Found]) -> list[_Found]:
-        titles = [f for f in found if _TITLE.fullmatch(text[f.start : f.end].rstrip("."))]
+        titles = [
+            f
+            for f in found
+            if _TITLE.fullmatch(text[f.start : f.end].rstrip("."))
+            # "a grey cat named Professor": after "named" a title is the whole name
+            and not _NAMED_CONTEXT.search(text[max(0, f.start - _CONTEXT) : f.start])
+        ]
         out = [f for f in found if f not in titles]
         for k, f in enumerate(out):
             if f.entry.label not in ("person", "character") or f.kind in ("series", "tag"):

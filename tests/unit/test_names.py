@@ -1677,3 +1677,9 @@ def test_a_name_the_database_knows_by_its_first_word_is_replaced_whole(tmp_path:
     assert "Rodin" not in out and "Auguste" not in out and "museum" in out, out
     # a nationality after the name is the user's word, not the name's
     assert "Japanese" in generic("a woodblock print by Auguste Japanese style, waves", tag_database=str(f))
+
+
+def test_a_title_after_named_is_the_whole_name() -> None:
+    # "a grey cat named Professor": the title is the cat's name; "Professor Quill" is still a professor
+    assert generic("a grey cat named Professor wearing tiny glasses") == "a grey cat wearing tiny glasses"
+    assert generic("Professor Quill lecturing") == "a professor lecturing"
