@@ -206,6 +206,11 @@ def coloured_things(text: str) -> list[tuple[str, frozenset[str], int, int]]:
     return out
 
 
+_IN_TITLE = re.compile(
+    r"\b(?!(?:A|An|The|This|That|One|Old|Young)\b)[A-Z][\w']*(?:-|\s+)(?:Man|Woman|Girl|Boy|Lady|King|Queen|Prince|Princess)\b"
+)
+
+
 def cues(text: str, tags: Iterable[str] = ()) -> Cues:
     """The cues of a prompt's plain text (syntax removed) and its comma-separated items."""
     colours: dict[str, set[str]] = {}
@@ -218,7 +223,10 @@ def cues(text: str, tags: Iterable[str] = ()) -> Cues:
         slot for slot, ts in _EXCLUSIVE.items() if any(re.search(rf"\b{re.escape(t)}\b", low) for t in ts)
     )
     words = frozenset(re.findall(r"[a-z0-9+]+", low))
-    female, male = bool(words & _FEMALE), bool(words & _MALE)
+    # "One-Punch Man", "Wonder Woman", "Iron Man": a capitalised gender word ending a title names no one here
+    untitled = _IN_TITLE.sub(" ", text).lower()
+    said = frozenset(re.findall(r"[a-z0-9+]+", untitled))
+    female, male = bool(said & _FEMALE), bool(said & _MALE)
     gender = "female" if female and not male else "male" if male and not female else ""
     actions = [w for w in words if _is_action(w)]
     busy = any(w not in _HANDS_FREE for w in actions)

@@ -589,6 +589,18 @@ class Genericiser:
                 out.add(normalise_form(o))
         return out
 
+    def _from_other_series(self, entry: NameEntry, after: str) -> bool:
+        """ "Fubuki from One-Punch Man": a series the table knows, said right after the name, that is none of the
+        series the entry's forms name ("fubuki (kancolle)"): another character of the same name."""
+        m = _FROM_SERIES.match(after)
+        theirs = {normalise_form(q) for f in entry.forms() for q in re.findall(r"\((.+?)\)", f)}
+        if m is None or not theirs:
+            return False
+        series = self.table.get(m.group(1).strip())
+        if series is None or series.label != "copyright":
+            return False  # a series nobody knows says nothing either way
+        return not theirs & {normalise_form(f) for f in series.forms()}
+
     def _known_name(self, text: str) -> bool:
         for table in (self.user, self.table):
             entry = table.get(text)
@@ -660,6 +672,13 @@ class Genericiser:
             shown = _SHOWN_BEFORE.search(text[max(0, ent.start_char - 40) : ent.start_char]) is not None
             if label == "brand" and len(words) > 1 and (first in _given_names() or acts or shown):
                 label = "person"  # "Linus Sebastian" read as ORG: a given name first, doing something, or shown
+            elif (
+                label == "brand"
+                and (acts or shown)
+                and self.table.get(ent.text) is None
+                and not re.search(r"\b(?:a|an|the|my|his|her|their|our|this|that)\s+$", text[: ent.start_char], re.I)
+            ):
+                label = "person"  # "Zorvak floating over a city": no brand floats; "a Tesla driving" is a car
             ner_label = ent.label_
             before = text[max(0, ent.start_char - 16) : ent.start_char].lower()
             if label in ("brand", "person") and len(words) > 1 and words[-1] in _PLACE_HEADS:
@@ -1278,7 +1297,7 @@ class Genericiser:
                             surface = text[s:e]
                     if entry is None or inside_ner(s, e):
                         continue
-                    if _other_series(entry, text[e:]):
+                    if _other_series(entry, text[e:]) or self._from_other_series(entry, text[e:]):
                         continue  # "fubuki \\(one-punch man\\)" is not the table's "fubuki (kancolle)"
                     while e < len(text) and text[e] in "!?" and table.get(text[s : e + 1]) is not None:
                         e += 1  # "k-on!": the name's own punctuation goes with it
@@ -1324,7 +1343,12 @@ class Genericiser:
                 )
         # 3. NER surfaces (exact, whole word)
         for surface, (label, ner_label) in sorted(analysis.ner.items(), key=lambda kv: -len(kv[0])):
+            word_name = " " not in surface and surface.lower() in tables.word_names()
             for m in re.finditer(r"(?<![\w])" + re.escape(surface) + r"(?![\w])", text):
+                if word_name and not tags_style:
+                    nxt = re.match(r"\s+([a-z][\w-]*)", text[m.end() : m.end() + 30])
+                    if not _name_position(text, m.start(), m.end()) or (nxt is not None and _modified(nxt.group(1))):
+                        continue  # "a girl named Rose, Rose garden": the second is the flower (only in name position)
                 if tags_style and _object_of_action(text, m.start()):
                     continue  # "holding bokken": spaCy's person on lower case is the thing a tag's verb takes
                 if (
@@ -2522,6 +2546,10 @@ def _named_after(tag: str, surfaces: Sequence[str], analysis: Analysis) -> str |
 def _general_suffix(words: Sequence[str]) -> str:
     """The longest run of last ``words`` that is a general tag ("school uniform" of "tracen school uniform"), or ""."""
     return next((" ".join(words[i:]) for i in range(len(words)) if " ".join(words[i:]) in tables.general_tags()), "")
+
+
+# "… from One-Punch Man", "… from the Legend of Zelda": the capitalised title said after a name.
+_FROM_SERIES = re.compile(r"\s+from\s+(?:the\s+)?((?:[A-Z0-9][\w'’:!\-]*(?:\s+|$)){1,5})")
 
 
 def _other_series(entry: NameEntry, after: str) -> bool:

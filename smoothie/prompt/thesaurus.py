@@ -314,7 +314,7 @@ puppy/NN: pup
 puppies/NNS: pups
 blacksmith/NN: smith
 dock/NN: pier
-pier/NN: dock | jetty
+pier/NN: jetty
 jetty/NN: pier
 grandma/NN: grandmother
 grandpa/NN: grandfather

@@ -1683,3 +1683,22 @@ def test_a_title_after_named_is_the_whole_name() -> None:
     # "a grey cat named Professor": the title is the cat's name; "Professor Quill" is still a professor
     assert generic("a grey cat named Professor wearing tiny glasses") == "a grey cat wearing tiny glasses"
     assert generic("Professor Quill lecturing") == "a professor lecturing"
+
+
+def test_a_word_name_said_again_before_a_noun_is_the_word() -> None:
+    # "a girl named Rose, Rose garden": the second Rose is the flower's garden, never "a woman garden"
+    assert generic("a girl named Rose, Rose garden") == "a girl, Rose garden"
+    assert generic("Rose smiling in a field") == "a woman smiling in a field"
+
+
+def test_a_series_said_after_a_name_that_is_not_the_entrys_is_another_character() -> None:
+    # the table's Fubuki is KanColle's; "from One-Punch Man" is someone else, and "Man" in a title is no man
+    out = generic("Fubuki from One-Punch Man floating over a city")
+    assert "ponytail" not in out and "boy" not in out and "man" not in out.lower(), out
+    assert "ponytail" in generic("Fubuki from Kantai Collection on a ship")
+
+
+def test_an_unknown_single_name_doing_something_is_someone_never_nothing() -> None:
+    # spaCy reads an unknown "Zorvak" as an organisation; a brand does not float: the sentence keeps a subject
+    assert generic("Zorvak floating over a city") == "someone floating over a city"
+    assert "electric" in generic("a Tesla driving down a highway")  # a product after its article stays a brand
