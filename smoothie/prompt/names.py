@@ -593,8 +593,10 @@ class Genericiser:
         """ "Fubuki from One-Punch Man": a series the table knows, said right after the name, that is none of the
         series the entry's forms name ("fubuki (kancolle)"): another character of the same name."""
         m = _FROM_SERIES.match(after)
+        if m is None:
+            return False
         theirs = {normalise_form(q) for f in entry.forms() for q in re.findall(r"\((.+?)\)", f)}
-        if m is None or not theirs:
+        if not theirs:
             return False
         series = self.table.get(m.group(1).strip())
         if series is None or series.label != "copyright":
@@ -3017,7 +3019,7 @@ def _whole_name_run(text: str, start: int, end: int) -> tuple[int, int]:
                 break
             doc = nlp(text[start : m.end()])
             if not len(doc) or doc[-1].pos_ != "PROPN" or doc[-1].ent_type_ in ("NORP", "GPE", "LANGUAGE"):
-                break  # "by Hokusai, Japanese woodblock": a nationality, not the name's next word
+                break  # "by Auguste Japanese style": a nationality, not the name's next word
         end = m.end()
     return start, end
 

@@ -24,7 +24,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from smoothie.prompt.nlp import noun_lemmas, parse, verb_lemmas
+from smoothie.prompt.nlp import is_english_word, noun_lemmas, parse, verb_lemmas
 from smoothie.prompt.text import article
 from smoothie.prompt.thesaurus import alternatives, senses
 
@@ -1318,6 +1318,16 @@ def _inverted(doc: _Doc, shape: _Shape, person: bool) -> str | None:
         return None
     place = doc.span(det.i, len(toks))
     thing = doc.span(*shape.subj)
+    head = toks[shape.head]
+    if (
+        head.tag == "NN"
+        and head.lower not in _MASS_NOUNS
+        and not any(toks[c].dep in ("det", "poss", "nummod") and c < head.i for c in head.children)
+    ):
+        thing = f"{article(thing)} {_lower_det(thing)}"  # "snail on a wet strawberry": "… with a snail on it"
+    first = thing.split(" ", 1)[0]
+    if first[:1].isupper() and not first.isupper() and is_english_word(first):
+        thing = thing[:1].lower() + thing[1:]  # "Snow on a roof": "a roof with snow on it"
     middle = f" {verb_text}" if verb_text else ""
     return f"{place} with {thing}{middle} {prep.text} it"
 

@@ -162,6 +162,8 @@ at/IN@pond,lake,river,stream,shore,fountain,creek,waterfall,seashore: by | besid
 near/IN: beside | close to
 on/IN@table,desk,shelf,pedestal,plinth,throne,stool,ledge,sill,windowsill,rock,boulder,hill,hilltop,cliff: atop | upon
 on/IN@horse,cake,stack,pile,branch,log,tree,pillar,tower,mountain,cabinet: atop | upon
+on/IN@leaf,petal,flower,mushroom,strawberry,apple,pumpkin,stone,pebble,plate,tray,saucer,book,beam,girder: atop | upon
+on/IN@bell,roof,rooftop,lid,crate,barrel,chest,podium,anvil: atop | upon
 on/IN@grass,bench,wall,carpet,rug,bed,sofa,couch,floor,ground,blanket,towel,pillow,cushion,chair,armchair,sand: upon
 windy/JJ: wind-swept
 sunny/JJ: sunlit

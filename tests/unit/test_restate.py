@@ -556,3 +556,11 @@ def test_two_beings_doing_one_thing_are_the_plural_subject_of_its_restatements()
     # a thing is no being: what ends it is its own, never the first one's ("a girl … who is glowing")
     said = {r.text for r in restatements(parse_phrases(["a girl and a sword glowing"])[0])}  # type: ignore[arg-type]
     assert not any("who" in s or "glows" in s for s in said), said
+
+
+def test_a_thing_said_from_its_place_takes_its_article_and_its_lower_case() -> None:
+    # "snail on a wet strawberry" -> "a wet strawberry with a snail on it", never "with snail on it"
+    said = {r.text for r in restatements(parse_phrases(["snail on a wet strawberry"])[0])}  # type: ignore[arg-type]
+    assert "a wet strawberry with a snail on it" in said, said
+    said = {r.text for r in restatements(parse_phrases(["Snow on a roof"])[0])}  # type: ignore[arg-type]
+    assert not any("with Snow" in s for s in said), said

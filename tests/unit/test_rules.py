@@ -785,5 +785,5 @@ def test_the_ensemble_is_ordered_by_how_differently_its_lines_say_the_picture() 
 
     lines = ["a cat on a mat", "Envision a cat on a mat", "a feline upon a rug", "a cat on a rug"]
     # the first line stays first; a line in other words comes before one that only adds an opening
-    assert _spread(lines, 2)[:2] == ["a cat on a mat", "a feline upon a rug"]
-    assert sorted(_spread(lines, 2)) == sorted(lines)
+    assert _spread(lines, 2) == ["a cat on a mat", "a feline upon a rug"]
+    assert sorted(_spread(lines, 4)) == sorted(lines) and _spread(lines[:1], 4) == lines[:1]

@@ -160,7 +160,7 @@ class RulesBackend:
             out.append(cand)
             if len(out) >= pool or (len(out) >= request.n and i + 1 >= 4 * request.n):
                 break  # more lines to choose from, but never from the openings kept for when lines run short
-        out = _spread(out, request.n)[: request.n]
+        out = _spread(out, request.n)
         if len(out) < request.n and len(pieces) == 1 and chunks[0] is not None and chunks[0].subject == 0:
             # a short prompt ran out of lines: its sentences once more under the spare openings
             for line in list(out):
@@ -1328,15 +1328,15 @@ def _content(line: str) -> frozenset[str]:
 
 
 def _spread(lines: list[str], n: int) -> list[str]:
-    """``lines`` in the order that says the picture in the most different words first: the first line, then each
-    time the line whose content words differ most (summed Jaccard distance) from those already taken."""
-    if len(lines) <= 2:
-        return lines
+    """The ``n`` of ``lines`` that say the picture in the most different words: the first line, then each time the
+    line whose content words and word pairs differ most (summed Jaccard distance) from those already taken."""
+    if len(lines) <= min(n, 2):
+        return lines[:n]
     words = [_content(x) for x in lines]
     spread = [0.0] * len(lines)
     left = list(range(1, len(lines)))
     order = [0]
-    while left:
+    while left and len(order) < n:
         last = words[order[-1]]
         for k in left:
             union = len(words[k] | last)
