@@ -1629,7 +1629,7 @@ _SHOTS = frozenset({
 _VIEWS = {
     "side view": ("side-on view", "view from the side"),
     "overhead shot": ("overhead view", "shot from overhead"),
-    "aerial shot": ("aerial view", "shot from the air"),
+    "aerial shot": ("aerial view", "aerial photo"),
     "drone shot": ("shot from a drone", "drone view"),
     "aerial drone shot": ("aerial shot from a drone", "aerial view from a drone"),
     "low angle shot": ("low angle view", "shot from a low angle"),
@@ -1641,7 +1641,7 @@ _VIEWS = {
     "top-down shot": ("top-down view",),
     "top-down view": ("top-down shot",),
     "overhead view": ("overhead shot", "view from overhead"),
-    "aerial view": ("view from the air",),
+    "aerial view": ("aerial shot", "aerial perspective"),
     "profile view": ("view in profile",),
 }
 # What is in the sky, said as what the subject is under (the sky's own words kept: "clouds" stays "clouds").

@@ -535,6 +535,7 @@ MATERIALS: dict[str, tuple[str, ...]] = {
     "clay": ("made of clay", "sculpted from clay"),
     "porcelain": ("made of porcelain",),
     "ceramic": ("made of ceramic",),
+    "terracotta": ("made of terracotta",),
     "brick": ("made of brick", "built of brick"),
     "concrete": ("made of concrete",),
     "plastic": ("made of plastic",),
@@ -543,7 +544,8 @@ MATERIALS: dict[str, tuple[str, ...]] = {
     "chocolate": ("made of chocolate", "crafted from chocolate"),
 }
 MATERIAL_NOT_BEFORE = frozenset(
-    """cream creams age ages rink rinks hockey skating skater skates cube cubes tea coffee cap caps pick bucket
+    """airplane airplanes plane planes boat boats crane cranes
+    cream creams age ages rink rinks hockey skating skater skates cube cubes tea coffee cap caps pick bucket
     ball balls ceiling ceilings grove groves forest field garden tree trees plant plants cake cakes cookie cookies
     chip chips milk bar bars sauce pudding mousse truffle truffles frosting fountain fountains bunny curtain
     queen king man woman girl boy golem giant maiden heart hearts clearing pond sea lake planet planets world
@@ -694,6 +696,8 @@ def vocabulary() -> frozenset[str]:
             words.update(w for w in phrase.replace("-", " ").split() if w.isalpha())
     for framing in (*NP_FRAMINGS, *CLAUSE_FRAMINGS, *SPARE_FRAMINGS):
         words.update(w.lower() for w in framing.replace("{x}", " ").replace(":", " ").replace(",", " ").split())
+    for phrase in (*MATERIALS, *STATES, *KINDS.values()):  # "terracotta", "ramen noodles": words the engine says
+        words.update(w for w in phrase.replace("-", " ").split() if w.isalpha())
     return frozenset(words)
 
 

@@ -787,3 +787,15 @@ def test_the_ensemble_is_ordered_by_how_differently_its_lines_say_the_picture() 
     # the first line stays first; a line in other words comes before one that only adds an opening
     assert _spread(lines, 2) == ["a cat on a mat", "a feline upon a rug"]
     assert sorted(_spread(lines, 4)) == sorted(lines) and _spread(lines[:1], 4) == lines[:1]
+
+
+@needs_spacy
+def test_a_kind_named_by_its_material_and_a_view_keep_the_words_a_reader_checks() -> None:
+    # a blind set: "paper airplane" is a kind (never "an airplane made of paper"), an "aerial view" stays aerial,
+    # and "terracotta tiles" is a material's tiles, never an unknown name dropped from a tag-like prompt
+    plane = rewrite("a boy throwing a paper airplane off a rooftop", n=32).paraphrases
+    assert all("paper airplane" in x or "paper plane" in x for x in plane)
+    view = rewrite("balloons drifting over a river valley, aerial view", n=32).paraphrases
+    assert all("aerial" in x for x in view)
+    kitchen = rewrite("kitchen interior, terracotta tiles, copper pots, morning sun", n=8)
+    assert "terracotta tiles" in kitchen.generic and all("terracotta" in x for x in kitchen.paraphrases)
