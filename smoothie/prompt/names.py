@@ -595,7 +595,7 @@ class Genericiser:
         m = _FROM_SERIES.match(after)
         if m is None:
             return False
-        theirs = {normalise_form(q) for f in entry.forms() for q in re.findall(r"\((.+?)\)", f)}
+        theirs = _entry_series(entry)
         if not theirs:
             return False
         series = self.table.get(m.group(1).strip())
@@ -2560,8 +2560,13 @@ def _other_series(entry: NameEntry, after: str) -> bool:
     m = re.match(r"\s*\\\((.+?)\\\)", after)
     if m is None:
         return False
-    theirs = {normalise_form(q) for f in entry.forms() for q in re.findall(r"\((.+?)\)", f)}
+    theirs = _entry_series(entry)
     return bool(theirs) and normalise_form(m.group(1)) not in theirs
+
+
+def _entry_series(entry: NameEntry) -> set[str]:
+    """The series a table entry's forms name in brackets ("fubuki (kancolle)" → {"kancolle"})."""
+    return {normalise_form(q) for f in entry.forms() for q in re.findall(r"\((.+?)\)", f)}
 
 
 def _english_or_compound(word: str) -> bool:

@@ -519,7 +519,7 @@ def _repeated_anew(g: _View, c: _View, descriptions: tuple[str, ...] = ()) -> bo
         return False
     once = _said_once(g.plain)
     said = _said_at_all(g.plain)
-    described = frozenset(w for d in descriptions for w in _said_at_all(d))
+    described = _described_words(descriptions)
     return any(
         k > 1
         and g.grams.get(gram, 0) <= 1
@@ -538,6 +538,12 @@ def _repeated_anew(g: _View, c: _View, descriptions: tuple[str, ...] = ()) -> bo
 def _said_once(plain: str) -> frozenset[str]:
     """The content words a generic says once (computed once per generic: the engine checks many candidates)."""
     return frozenset(w for w, k in Counter(_content_words(plain)).items() if k == 1)
+
+
+@lru_cache(maxsize=64)
+def _described_words(descriptions: tuple[str, ...]) -> frozenset[str]:
+    """The content words of all the name descriptions (once per prompt: the engine checks many candidates)."""
+    return frozenset(w for d in descriptions for w in _said_at_all(d))
 
 
 @lru_cache(maxsize=64)
