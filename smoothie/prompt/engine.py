@@ -28,7 +28,7 @@ from smoothie.prompt.names import Analysis, Genericiser, Name, NameOptions
 from smoothie.prompt.protect import PLACEHOLDER, Protected, keep_part_weights, protect, restore_checked
 from smoothie.prompt.restate import describes_person
 from smoothie.prompt.tables import NameEntry
-from smoothie.prompt.tagprompt import looks_like_tags
+from smoothie.prompt.tagprompt import few_to_shuffle, looks_like_tags
 from smoothie.prompt.text import fix_articles, stable_seed
 from smoothie.prompt.validate import check
 
@@ -141,6 +141,16 @@ def _name_options(
 def detect_style(prompt: Prompt) -> Style:
     """``tags`` for comma-separated tag prompts (``1girl, solo, short hair, …``), else ``natural``
     (:func:`smoothie.prompt.tagprompt.looks_like_tags`)."""
+    return "tags" if looks_like_tags(_style_phrases(prompt)) else "natural"
+
+
+def paraphrase_style(generic: Prompt, style: Style) -> Style:
+    """How the generic prompt is paraphrased: as its names were found, except that a tag prompt with too few
+    tags to shuffle (:func:`smoothie.prompt.tagprompt.few_to_shuffle`) is varied as natural text."""
+    return "natural" if style == "tags" and few_to_shuffle(_style_phrases(generic)) else style
+
+
+def _style_phrases(prompt: Prompt) -> list[str]:
     parts: list[str] = []
     for seg in prompt.segments:  # a weighted word stays inside its phrase: "a (misty:1.3) lake at dawn" is one
         if isinstance(seg, Text):
@@ -149,7 +159,7 @@ def detect_style(prompt: Prompt) -> Style:
             parts.append(" \x01" + " ".join(t.strip() for t in seg.texts()) + " ")  # \x01: inside a group
         else:
             parts.append(" , ")
-    return "tags" if looks_like_tags("".join(parts).split(",")) else "natural"
+    return "".join(parts).split(",")
 
 
 def _context_text(prompt: Prompt) -> str:
@@ -309,7 +319,7 @@ def rewrite(
         placeholders=prot.placeholders(),
         separators=prot.separator_placeholders(),
         breaks=prot.break_placeholders(),
-        style=g.style,
+        style=paraphrase_style(g.generic, g.style),
         original=prompt,
         hints=hints,
         networks=tuple(f"[[{k}]]" for k, atom in enumerate(prot.atoms) if atom.startswith("<")),

@@ -1081,6 +1081,10 @@ class Genericiser:
                 qualifiers = (
                     f"\\({f.entry.modifier}\\)" if f.entry.modifier else f"\\({own.group(1)}\\)" if own else qualifiers
                 )
+            if qualifiers and analysis.style == "tags" and not replacement and f.entry.label in ("person", "character"):
+                # "(monika \(doki doki literature club\):1.2)" with no look to give: the series said alone would be
+                # a tag of its own ("(\(anime\):1.2)"), describing nobody
+                qualifiers = ""
             if qualifiers:  # the user's escaped brackets stay (the prompt's structure), a series in them described
                 glue = ", " if analysis.style == "tags" and replacement else " " if replacement else ""
                 replacement = replacement + glue + qualifiers
@@ -2435,12 +2439,14 @@ class Genericiser:
         if prefix is None:
             return None  # the name is not at the start of its tag: "holding miku plush"
         rest_words = rest.strip()
-        if rest_words and not re.fullmatch(r"(?:['’]s\s+)?[\w\- ]{1,40}", rest_words):
+        # danbooru writes a title's subtitle between tildes: "kaguya-sama wa kokurasetai ~tensai-tachi no …~"
+        tilde = label == "copyright" and re.fullmatch(r"~[^~]{1,80}~", rest_words) is not None
+        if rest_words and not tilde and not re.fullmatch(r"(?:['’]s\s+)?[\w\- ]{1,40}", rest_words):
             return None
         keep_left = left[: tag_start + 1] + (" " if tag_start >= 0 and lead[:1].isspace() else "")
         by = bool(prefix.group(0).strip())
         if label in ("copyright", "general"):
-            subtitle = (
+            subtitle = tilde or (
                 rest_words and len(rest_words.split()) <= 4 and normalise_form(rest_words) not in tables.general_tags()
             )
             if rest_words and not _STYLE_AFTER.match(rest) and not subtitle:

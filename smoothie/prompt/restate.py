@@ -553,6 +553,10 @@ def _is_person(tok: Tok) -> bool:
         return False
     if _ress_thing(w):
         return False
+    if w.endswith(("man", "men")) and not w.endswith(("woman", "women")):
+        # "fireman", "craftsmen", "cameraman": a word and "man"; "ramen", "abdomen", "specimen" are no one
+        stem = w[:-3]
+        return w in ("human", "humans") or (len(stem) >= 3 and is_english_word(stem))
     return w.endswith(_PERSON_SUFFIXES) and len(w) > 4
 
 
@@ -1319,6 +1323,8 @@ def _inverted(doc: _Doc, shape: _Shape, person: bool) -> str | None:
     place = doc.span(det.i, len(toks))
     thing = doc.span(*shape.subj)
     head = toks[shape.head]
+    if head.lower in _WHEN or head.lower in _WEATHERS:
+        return None  # "a rainy night in a big city" is a time there, never "a big city with a rainy night in it"
     if (
         head.tag == "NN"
         and head.lower not in _MASS_NOUNS
@@ -1946,12 +1952,12 @@ _MASS_NOUNS = frozenset(
 def _bare_compound(toks: Parsed, subj: Tok, verb: Tok) -> bool:
     """ "ancient temple ruins/VBZ": a bare singular noun right before a plural noun the parser read as its verb
     is a compound ("the temple ruins" would have had its article)."""
-    return (
-        subj.tag == "NN"
-        and subj.i == verb.i - 1
-        and verb.tag == "VBZ"
-        and not any(toks[c].dep in ("det", "poss", "nummod") for c in subj.children)
-    )
+    bare = not any(toks[c].dep in ("det", "poss", "nummod") for c in subj.children)
+    if bare and subj.i == verb.i - 1 and verb.tag == "VBP" and verb.lower in noun_lemmas():
+        # "ramen bowl/VBP with chopsticks": a thing that does nothing, and a noun the parser read as its verb
+        # (what lives does act: "kids play in a park")
+        return not is_creature(subj) and subj.tag != "PRP"
+    return subj.tag == "NN" and subj.i == verb.i - 1 and verb.tag == "VBZ" and bare
 
 
 def _behind(toks: Parsed, root: Tok) -> tuple[str, ...]:

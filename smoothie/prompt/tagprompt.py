@@ -84,6 +84,17 @@ def looks_like_tags(phrases: Sequence[str]) -> bool:
     return not body or len(body[0].split()) <= 3
 
 
+def few_to_shuffle(phrases: Sequence[str]) -> bool:
+    """Whether a prompt read as tags has too few tags to vary as tags: no count tag (``1girl``) and fewer than
+    five after its quality tags ("gothic cathedral interior, stained glass, light beams, dust particles"). Four
+    such phrases have 24 orders, too few for an ensemble, and are as often a scene written in pieces, so they
+    are paraphrased as natural text (their names were still found as tags)."""
+    phrases = [p.replace("\x01", "").strip() for p in phrases if re.search(r"[A-Za-z]", p)]
+    if any(_COUNT.match(p.lower()) for p in phrases):
+        return False
+    return len([p for p in phrases if not is_head_tag(p)]) < 5
+
+
 _COUNT = re.compile(r"(?:\d+\+?(?:girl|boy|other)s?|multiple (?:girls|boys|others)|no humans)$")
 
 

@@ -799,3 +799,41 @@ def test_a_kind_named_by_its_material_and_a_view_keep_the_words_a_reader_checks(
     assert all("aerial" in x for x in view)
     kitchen = rewrite("kitchen interior, terracotta tiles, copper pots, morning sun", n=8)
     assert "terracotta tiles" in kitchen.generic and all("terracotta" in x for x in kitchen.paraphrases)
+
+
+@needs_spacy
+def test_what_the_parser_misreads_in_a_blind_set_is_not_restated_into_another_picture() -> None:
+    # "ramen bowl": a noun read as a verb ("ramen bowling", "ramen who bowl"); "ramen" is no one ("-men")
+    ramen = rewrite("ramen bowl, steam rising, chopsticks, close-up", n=32).paraphrases
+    assert not any(re.search(r"\bbowl(?:ing|s)?\b", x) and "ramen bowl" not in x for x in ramen)
+    assert not any("who" in x for x in ramen)
+    # ice climbers climb ice; nobody is made of it
+    climbers = rewrite("frozen waterfall, ice climbers, blue hour", n=32).paraphrases
+    assert all("ice climbers" in x for x in climbers)
+    # "handmade/NN ceramic mugs": plural, so no article is added before it
+    mugs = rewrite("handmade ceramic mugs drying on a shelf in a small pottery studio, soft window light", n=32)
+    assert not any(re.search(r"\ba handmade ceramic mugs\b", x, re.I) for x in mugs.paraphrases)
+    # a time in a place is not a thing in it
+    night = rewrite("rainy night in a big city, taxi lights", n=32).paraphrases
+    assert not any("night in it" in x for x in night)
+
+
+@needs_spacy
+def test_an_opening_never_frames_a_fronted_place() -> None:
+    # the spare openings of a short ensemble frame a thing: never "Here is on a summer afternoon, …"
+    lines = rewrite(
+        "a grandmother and her granddaughter planting tomatoes in a vegetable garden, straw hats, summer afternoon",
+        n=32,
+    ).paraphrases
+    assert not any(re.match(r"(?:Here is|Observe|A study of|Consider|Look:) (?:on|in|at|under)\b", x) for x in lines)
+
+
+@needs_spacy
+def test_a_bare_opening_the_parser_misreads_is_read_again_and_restated() -> None:
+    # "stir/VB fry sizzling …" and "an old woman planting/compound tomatoes": read again, they act
+    stir = rewrite("stir fry sizzling in a wok on a tiny apartment stove, steam", n=32).paraphrases
+    assert any("sizzles" in x for x in stir)
+    assert all("stir fry" in x for x in stir)
+    woman = rewrite("an old woman planting tomatoes in a vegetable garden", n=32).paraphrases
+    assert any("plants tomatoes" in x for x in woman)
+    assert not any("Shown here are" in x for x in woman)  # one woman, whatever the tomatoes

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from smoothie.prompt import rewrite
 from smoothie.prompt.backends import ParaphraseRequest, get_backend
-from smoothie.prompt.tagprompt import is_head_tag, looks_like_tags, paraphrase, tag_orders
+from smoothie.prompt.tagprompt import few_to_shuffle, is_head_tag, looks_like_tags, paraphrase, tag_orders
 
 
 def _req(text: str, n: int = 32, **kw: object) -> ParaphraseRequest:
@@ -170,3 +170,27 @@ def test_four_short_phrases_around_weighted_ones_are_no_tag_prompt() -> None:
         "((abandoned greenhouse)), overgrown ferns, broken glass roof, (volumetric light:1.3), morning fog", n=32
     )
     assert len(set(r.paraphrases)) == 32 and not r.warnings, r.warnings
+
+
+@pytest.mark.parametrize(
+    ("prompt", "few"),
+    [
+        ("gothic cathedral interior, stained glass, light beams, dust particles", True),
+        ("masterpiece, best quality, mountain lake, mirror reflection, snowy peaks, 8k", True),
+        ("1girl, solo, red hair, smile", False),  # a count tag: a tag prompt however short
+        ("landscape, floating island, waterfall, clouds, sky", False),
+    ],
+)
+def test_too_few_tags_to_shuffle(prompt: str, few: bool) -> None:
+    assert few_to_shuffle(prompt.split(",")) is few
+
+
+def test_four_phrases_without_a_count_tag_vary_as_text() -> None:
+    """ "mountain lake, mirror reflection, snowy peaks, 8k": read as tags it had 24 orders and no other change;
+    its words now vary as a scene's do, and the 32 lines are distinct."""
+    from smoothie.prompt import rewrite
+
+    r = rewrite("mountain lake, mirror reflection, snowy peaks, 8k", n=32)
+    assert len(set(r.paraphrases)) == 32
+    assert any("snow" in p and "snowy" not in p for p in r.paraphrases)
+    assert all("8k" in p for p in r.paraphrases)

@@ -167,6 +167,9 @@ class RulesBackend:
                 body = _unframed(line)
                 if _CLOSE_UP.match(body):  # "Observe close-up showing …": one close-up
                     body = f"a {body}"
+                first = body.split(maxsplit=1)[0].lower() if body.split() else ""
+                if first in _PREPOSITIONS or first.endswith("ing"):
+                    continue  # "Here is on a summer afternoon, a grandmother …": an opening frames a thing
                 for framing in SPARE_FRAMINGS:
                     if framing.endswith(" of {x}") and re.match(r"\[\[\d+\]\]\s+of\b", body):
                         continue  # "A study of {oil painting|sketch} of …": no such opening
@@ -194,7 +197,9 @@ class RulesBackend:
         parsed = _parse_with_placeholders(phrases[: chunk.varied], descriptions)
         parsed += [None] * (len(phrases) - len(parsed))
         if chunk.subject is not None and chunk.subject < len(parsed):
-            parsed[chunk.subject] = _reparse_action(phrases[chunk.subject], parsed[chunk.subject], descriptions)
+            parsed[chunk.subject] = _reparse_action(
+                phrases[chunk.subject], _reparse_bare(phrases[chunk.subject], parsed[chunk.subject]), descriptions
+            )
         subs = [self._synonyms(toks, rng) if toks is not None else {} for toks in parsed]
         s = chunk.subject
         head_items = phrases[:s]  # a leading weight tag or wildcard stays first
@@ -771,8 +776,8 @@ def _after_noun(toks: Parsed, t: Tok, blocked: set[int]) -> tuple[tuple[tuple[in
         return ()
     if any(toks[k].dep not in ("amod", "compound") or toks[k].children for k in range(t.i + 1, head.i)):
         return ()
-    if material and (head.i != t.i + 1 or head.lower in MATERIAL_NOT_BEFORE):
-        return ()
+    if material and (head.i != t.i + 1 or head.lower in MATERIAL_NOT_BEFORE or describes_person(head.text)):
+        return ()  # "ice climbers", "glass blowers", "stone masons" work the material; nobody is made of it
     if head.dep == "pobj" and toks[head.head].lower == "as":
         return ()  # "X as a stone statue" is restated as "a stone statue of X": the material stays before it
     if material and head.dep == "pobj" and toks[head.head].lower in ("of", "from"):
@@ -1188,6 +1193,9 @@ def _reparse_action(phrase: str, toks: Parsed | None, descriptions: tuple[str, .
         if again is None:
             return toks
         verb = next((x for x in again if x.text == t.text), None)
+        if verb is not None and verb.dep == "ROOT" and verb.tag == "VBG":
+            again = _stand_in_acts(again, verb)
+            verb = again[verb.i]
         if verb is None or verb.tag != "VBG" or verb.dep != "acl":
             return toks
         if not any(d.lower() in head.lower() for d in descriptions):  # the user's own words: they may vary
@@ -1196,6 +1204,65 @@ def _reparse_action(phrase: str, toks: Parsed | None, descriptions: tuple[str, .
             _HEADS[head] = _parse_with_placeholders([head], descriptions)[0]
         return again
     return toks
+
+
+def _reparse_bare(phrase: str, toks: Parsed | None) -> Parsed | None:
+    """A prompt's bare opening noun phrase ("stir fry sizzling in a wok", "heat haze over a parking lot") is
+    often misread by the small parser as a command or an adverb ("stir/VB fry", "haze/RB"), and then has no
+    restatement. When its root is such a word near the start, the phrase is parsed again after "the", the way
+    a sentence would say it; that parse is kept, without the article, when it finds a noun there instead."""
+    if toks is None or len(toks) < 3 or _PH.search(phrase) or not toks[0].text.islower():
+        return toks
+    if toks[0].tag not in ("NN", "NNS", "JJ", "VB", "VBP", "VBN"):
+        return toks
+    root = next((t for t in toks if t.dep == "ROOT"), None)
+    if root is None or root.i > 2 or root.tag not in ("VB", "VBP", "RB", "MD"):
+        return toks
+    for again in parse_phrases(["a " + phrase, "the " + phrase]):  # (the parser reads them differently)
+        if again is None or [t.text for t in again[1:]] != [t.text for t in toks]:
+            continue
+        new_root = next((t for t in again if t.dep == "ROOT"), None)
+        if new_root is None or new_root.i == 0 or new_root.tag not in ("NN", "NNS") or again[0].head != new_root.i:
+            continue
+        if not any(t.head == 0 and t.i != 0 for t in again):
+            return _without_first(again)
+    return toks
+
+
+def _without_first(again: Parsed) -> Parsed:
+    """A parse without its first token (an article that only served the parser)."""
+    return tuple(
+        replace(
+            t,
+            i=t.i - 1,
+            head=t.head - 1,
+            left=max(t.left - 1, 0),
+            right=t.right - 1,
+            children=tuple(c - 1 for c in t.children if c != 0),
+        )
+        for t in again[1:]
+    )
+
+
+def _stand_in_acts(toks: Parsed, verb: Tok) -> Parsed:
+    """ "someone planting tomatoes in a garden" parsed with the verb as the root and the stand-in hung on it
+    (as a compound): the same words read as the stand-in doing it, the way the parser reads "a man reading a
+    newspaper" (the stand-in the root, the verb its ``acl``). Any other shape is returned as it was."""
+    first = toks[0]
+    if first.tag not in ("PHP", "PHT", "PH") or first.head != verb.i or verb.i != 1 or first.children:
+        return toks
+    if first.dep not in ("compound", "nsubj", "npadvmod", "amod", "nmod"):
+        return toks
+    if any(x.dep == "ROOT" and x.i != verb.i for x in toks):
+        return toks
+    return tuple(
+        replace(x, dep="ROOT", head=0, left=0, right=len(toks) - 1, children=(verb.i,))
+        if x.i == 0
+        else replace(x, dep="acl", head=0, left=verb.i, children=tuple(c for c in x.children if c != 0))
+        if x.i == verb.i
+        else x
+        for x in toks
+    )
 
 
 def _descriptions(request: ParaphraseRequest) -> tuple[str, ...]:
@@ -1362,6 +1429,8 @@ def _bare_count_np(toks: Parsed) -> bool:
         nxt = toks[k + 1] if k + 1 < len(toks) else None
         if t.tag == "NN" and nxt is not None and nxt.tag == "VBZ" and nxt.lower[:-1] in noun_lemmas():
             return False  # "ancient temple ruins overgrown with vines": "ruins" is a plural noun, misread as a verb
+        if t.tag == "NN" and nxt is not None and nxt.tag == "JJ" and nxt.dep == "amod" and nxt.head > nxt.i:
+            continue  # "handmade/NN ceramic mugs": an adjective the tagger took for a noun, before the noun's own
         if t.tag in ("NN", "NNS") and (k + 1 == len(toks) or toks[k + 1].tag not in ("NN", "NNS", "HYPH")):
             return (t.tag == "NN" and t.lower not in UNCOUNTED and t.text.isalpha()) or "-" in t.text
         if t.tag not in ("NN", "NNS", "JJ", "VBG", "VBN", "HYPH", ",") and not (k == 0 and t.tag == "VBD"):
