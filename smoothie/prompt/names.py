@@ -1081,10 +1081,6 @@ class Genericiser:
                 qualifiers = (
                     f"\\({f.entry.modifier}\\)" if f.entry.modifier else f"\\({own.group(1)}\\)" if own else qualifiers
                 )
-            if qualifiers and analysis.style == "tags" and not replacement and f.entry.label in ("person", "character"):
-                # "(monika \(doki doki literature club\):1.2)" with no look to give: the series said alone would be
-                # a tag of its own ("(\(anime\):1.2)"), describing nobody
-                qualifiers = ""
             if qualifiers:  # the user's escaped brackets stay (the prompt's structure), a series in them described
                 glue = ", " if analysis.style == "tags" and replacement else " " if replacement else ""
                 replacement = replacement + glue + qualifiers

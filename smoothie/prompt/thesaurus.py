@@ -80,8 +80,10 @@ smoky/JJ: smoke-filled | hazy
 rainy/JJ: rain-soaked | rain-slicked
 snowy/JJ: snow-covered
 stormy/JJ: storm-tossed | storm-lashed
-foggy/JJ: fog-bound | fog-shrouded
-misty/JJ: mist-shrouded | mist-covered
+foggy/JJ: fog-bound | fog-shrouded | misty
+misty/JJ: mist-shrouded | mist-covered | foggy
+fog/NN: mist
+mist/NN: fog
 elegant/JJ: graceful | refined
 graceful/JJ: elegant
 majestic/JJ: regal | stately
@@ -419,7 +421,7 @@ MULTIWORD = (
     "old man's beard", "old master", "old masters", "cast iron", "cast-iron", "wrought iron", "wrought-iron",
     "stainless steel", "brushed steel", "silent film", "silent films", "silent movie", "silent era",
     "clay court", "clay courts", "grass court", "clay pigeon", "sheet metal", "sea glass", "steel wool", "ice age",
-    "iron man", "large format", "large-format", "big band", "big top",
+    "iron man", "large format", "large-format", "big band", "big top", "volumetric fog", "fog of war",
 )  # fmt: skip
 
 

@@ -837,3 +837,23 @@ def test_a_bare_opening_the_parser_misreads_is_read_again_and_restated() -> None
     woman = rewrite("an old woman planting tomatoes in a vegetable garden", n=32).paraphrases
     assert any("plants tomatoes" in x for x in woman)
     assert not any("Shown here are" in x for x in woman)  # one woman, whatever the tomatoes
+
+
+@needs_spacy
+def test_a_thing_on_a_surface_rests_there_and_a_bridge_spans_its_river() -> None:
+    scarf = rewrite("hand-knitted wool scarf on a wooden table, autumn leaves, flat lay", n=32).paraphrases
+    assert any("scarf resting on a wooden table" in x for x in scarf)
+    cat = rewrite("a cat on a table", n=32).paraphrases  # someone on a table sits, stands or lies: not said
+    assert not any("resting" in x or "placed" in x for x in cat)
+    lamp = rewrite("a table lamp on a desk", n=32).paraphrases
+    assert not any("table resting" in x for x in lamp)
+    bridge = rewrite("an ancient stone bridge over a river, matte painting", n=32).paraphrases
+    assert any("bridge spanning a river" in x for x in bridge) and any("bridge across a river" in x for x in bridge)
+
+
+@needs_spacy
+def test_fog_and_mist_are_twins_but_volumetric_fog_is_a_term() -> None:
+    lake = rewrite("a misty lake at dawn, fog over the water", n=32).paraphrases
+    assert any("mist over the water" in x for x in lake) and any("foggy lake" in x for x in lake)
+    render = rewrite("a knight in a ruined cathedral, volumetric fog", n=32).paraphrases
+    assert all("volumetric fog" in x for x in render)

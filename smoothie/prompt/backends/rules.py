@@ -511,6 +511,18 @@ def _choices(toks: Parsed) -> list[tuple[int, tuple]]:
                 out.append((t.i, ("riding", "astride") if objects[0] in _ASTRIDE else ("riding",)))
             elif is_bird(wearer):  # "an owl on a branch" = perched on it
                 out.append((t.i, ("perched on", "perched upon")))
+            elif _laid_on(toks, t, wearer, objects):  # "a wool scarf on a wooden table" = resting on it
+                out.append((t.i, ("resting on", "placed on")))
+        elif (
+            t.lower == "over"
+            and t.dep == "prep"
+            and wearer is not None
+            and wearer.i == t.i - 1
+            and wearer.lower in _SPANS
+            and objects
+            and objects[0] in _SPANNED
+        ):
+            out.append((t.i, ("spanning", "across")))  # "a stone bridge over a river" = spanning it
         elif (
             t.lower == "with"
             and t.dep == "prep"
@@ -703,6 +715,26 @@ def _worn(toks: Parsed, prep: Tok, wearer: Tok, objects: list[str]) -> bool:
         return False
     obj = next(toks[c] for c in prep.children if toks[c].dep == "pobj")
     return obj.tag in ("NN", "NNS", "NNP") and not any(c > obj.i for c in obj.children) and wearer.i < prep.i
+
+
+# Surfaces a thing rests on, and what spans what ("a bridge over a river" = spanning it, across it).
+_SURFACES = frozenset(
+    """table tables desk counter countertop shelf shelves windowsill sill cloth tablecloth tray plate saucer bench
+    floor rug carpet mat doormat dresser nightstand workbench""".split()
+)
+_SPANS = frozenset("bridge bridges footbridge viaduct aqueduct".split())
+_SPANNED = frozenset("river rivers stream creek canal gorge ravine chasm brook moat valley canyon".split())
+
+
+def _laid_on(toks: Parsed, prep: Tok, thing: Tok, objects: list[str]) -> bool:
+    """ "on" + a surface right after a lifeless thing ("a scarf on a table", "3 lemons on a linen cloth"): it rests
+    there. Not after someone or an animal (who sits, stands or lies), nor a thing of a compound ("a table lamp")."""
+    if len(objects) != 1 or objects[0] not in _SURFACES or thing.tag not in ("NN", "NNS") or thing.i != prep.i - 1:
+        return False
+    if is_creature(thing) or thing.dep == "compound" or not thing.text.isalpha() or is_protected_word(thing.text):
+        return False
+    obj = next(toks[c] for c in prep.children if toks[c].dep == "pobj")
+    return not any(c > obj.i for c in obj.children)
 
 
 # What one rides ("a samurai on a horse" = riding it), and what one also sits astride.
