@@ -857,3 +857,12 @@ def test_fog_and_mist_are_twins_but_volumetric_fog_is_a_term() -> None:
     assert any("mist over the water" in x for x in lake) and any("foggy lake" in x for x in lake)
     render = rewrite("a knight in a ruined cathedral, volumetric fog", n=32).paraphrases
     assert all("volumetric fog" in x for x in render)
+
+
+@needs_spacy
+def test_what_moves_by_itself_is_said_doing_it_after_its_noun() -> None:
+    shore = rewrite("a rocky shore, crashing waves, stormy sky", n=32).paraphrases
+    assert any("waves crashing" in x for x in shore) and any("waves that crash" in x for x in shore)
+    assert all("crash" in x for x in shore)  # the action stays, in one form or another
+    hills = rewrite("rolling hills, a farmhouse, falling star", n=32).paraphrases  # kinds and idioms stay
+    assert all("rolling hills" in x and "falling star" in x for x in hills)

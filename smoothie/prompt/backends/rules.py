@@ -580,7 +580,9 @@ def _choices(toks: Parsed) -> list[tuple[int, tuple]]:
         ):
             out.append((t.i, (((t.i, f"{t.text} side"),),)))
     for t in toks:  # "a snowy ridge" -> "a ridge covered in snow", "a stone statue" -> "a statue carved from stone"
-        edits = _after_noun(toks, t, blocked) or _covered_after_noun(toks, t, blocked)
+        edits = (
+            _after_noun(toks, t, blocked) or _covered_after_noun(toks, t, blocked) or _acting_after(toks, t, blocked)
+        )
         if edits:
             out.append((t.i, edits))
     for t in toks:  # "the rim of a crater" -> "a crater's rim"
@@ -821,6 +823,39 @@ def _after_noun(toks: Parsed, t: Tok, blocked: set[int]) -> tuple[tuple[tuple[in
     if material and head.lower not in _CARVINGS:
         phrases = tuple(p for p in phrases if not p.startswith("carved")) or phrases[:1]
     return tuple(((t.i, ""), (head.i, f"{head.text} {phrase}")) for phrase in phrases)
+
+
+# What moves, shines or sounds by itself, said before its noun ("falling leaves", "crashing waves", "flickering
+# lights"): the same thing said doing it after the noun ("leaves that fall", "waves crashing"). Not the -ing words
+# that name a kind ("rolling hills", "flying fish", "a sleeping bag"), nor those the annotated sets keep as
+# written (glowing, floating, flying, running).
+_ACTING = frozenset(
+    """falling rising drifting swirling flickering spinning flowing crashing steaming bubbling crackling twinkling
+    sparkling shimmering blinking flashing smoldering smouldering dripping swaying churning billowing""".split()
+)
+_NOT_ACTING = frozenset("star stars water waters tide sun".split())  # "falling star", "rising tide": kinds, idioms
+
+
+def _acting_after(toks: Parsed, t: Tok, blocked: set[int]) -> tuple[tuple[tuple[int, str], ...], ...]:
+    """ "crashing waves" -> "waves crashing", "waves that crash": an -ing word of :data:`_ACTING` right before
+    the noun that ends its phrase, said after it."""
+    if t.lower not in _ACTING or t.tag not in ("VBG", "NN", "JJ") or t.dep not in ("amod", "compound"):
+        return ()  # (the tagger reads "flickering lights" as a compound as often as not)
+    if t.i in blocked or t.children:
+        return ()
+    head = toks[t.head]
+    if head.i != t.i + 1 or head.tag not in ("NN", "NNS") or head.i in blocked or head.lower in _NOT_ACTING:
+        return ()
+    if head.dep == "compound" or not head.text.isalpha() or any(c > head.i for c in head.children):
+        return ()
+    if head.i + 1 < len(toks) and toks[head.i + 1].tag not in (",", ".", "CC"):
+        return ()  # only where the noun ends the phrase: "falling leaves on a bench" keeps its order
+    plural = head.tag == "NNS"
+    simple = present(t.text, plural)
+    said = [f"{head.text} {t.text}"]
+    if simple:
+        said.append(f"{head.text} that {simple}")
+    return tuple(((t.i, ""), (head.i, x)) for x in said)
 
 
 # Food that is topped ("waffles with blueberries" = "waffles topped with blueberries"), and what tops it (never
