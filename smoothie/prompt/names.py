@@ -265,6 +265,11 @@ _MERCH_NOUNS = frozenset(
     plush plushie poster posters shirt t-shirt hoodie sticker stickers logo mug lunchbox tattoo statue lego emblem
     themed theme merch merchandise fanart fan-art cake backpack pajamas onesie shaped""".split()
 )
+# What is someone's own, said after their name ("Gene Kelly pose" = "a man's pose").
+_OWN_NOUNS = frozenset(
+    """pose poses haircut hairstyle hairdo smile grin stance expression pout wink glare gaze signature autograph
+    concert concerts lookalike""".split()
+)
 # What a description of an unknown name may fall back to: the neutral noun the sentence needs, never a
 # placeholder like "a person" or "a fictional character".
 _NEUTRAL = {
@@ -660,7 +665,11 @@ class Genericiser:
     def _read_doc(self, doc: Any, analysis: Analysis) -> None:
         text = doc.text
         coordinated: set[str] = set()
-        for ent in doc.ents:
+        for found in doc.ents:
+            ent = found
+            if len(found) > 1 and found[0].text in ("a", "an"):  # "a Bob Marley t-shirt": the article is the shirt's
+                ent = found[1:]
+                ent.label_ = found.label_
             label = _NER_LABELS.get(ent.label_)
             if label is None or not self._plausible_entity(ent.text, text, ent.start_char):
                 continue
@@ -2175,6 +2184,20 @@ class Genericiser:
                 return left, generic, len(style_after.group(0))
             return left, replacement, consumed
         replacement = generic  # a bare artist tag gets the style description itself
+        if label in ("person", "character") and not possessive and analysis.style != "tags":
+            if nxt in _MERCH_NOUNS and not _NON_NOUN_NEXT & {nxt}:
+                # "a Bob Marley t-shirt", with no look to print: "a t-shirt" (never "someone t-shirt")
+                analysis.found.append(Name(surface, label, "", entry.source))
+                return left, "", len(right) - len(right.lstrip()) if left.endswith(" ") else 0
+            if nxt in _OWN_NOUNS and replacement:
+                # "Gene Kelly pose", "Joe Smith haircut": the person's own, said as theirs ("a man's pose")
+                head = re.split(r"\s+(?:with|in|wearing|holding|and)\s+|,", replacement)[0]
+                owner = f"{head}'s"
+                article = _ARTICLE_BEFORE.search(window)
+                if article and re.match(r"(?i)(a|an|the|someone)\s", owner):
+                    left = left[: len(left) - len(window) + article.start()]
+                analysis.found.append(Name(surface, label, owner, entry.source))
+                return left, owner, 0
         if not replacement:
             return self._drop(left, surface, right, label, entry, analysis)
         if label == "brand" and _NEEDS_ARTICLE_BEFORE.search(window):

@@ -1709,3 +1709,12 @@ def test_a_tilde_subtitle_goes_with_its_title() -> None:
     kaguya = scrub("1girl, kaguya-sama wa kokurasetai ~tensai-tachi no renai zunousen~, black hair, school uniform")
     assert "tensai" not in kaguya.text and "~" not in kaguya.text
     assert kaguya.text.startswith("1girl, ") and kaguya.text.endswith("black hair, school uniform")
+
+
+def test_a_name_before_what_is_its_own_is_said_as_theirs_and_merch_without_a_look_keeps_the_thing() -> None:
+    # a blind set: "Gene Kelly pose" became "a man pose"
+    assert scrub("a girl dancing in the rain, Gene Kelly pose, 1950s").text.endswith(", a man's pose, 1950s")
+    assert scrub("Joe Smith haircut, portrait").text == "a man's haircut, portrait"
+    assert scrub("a Zorblax Quenton t-shirt on a hanger").text == "a t-shirt on a hanger"
+    s = scrub("a Bob Marley t-shirt on a hanger")  # spaCy's entity took the article along
+    assert s.text.startswith("a ") and "Marley" not in s.text and "t-shirt on a hanger" in s.text
