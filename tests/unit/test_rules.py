@@ -866,3 +866,13 @@ def test_what_moves_by_itself_is_said_doing_it_after_its_noun() -> None:
     assert all("crash" in x for x in shore)  # the action stays, in one form or another
     hills = rewrite("rolling hills, a farmhouse, falling star", n=32).paraphrases  # kinds and idioms stay
     assert all("rolling hills" in x and "falling star" in x for x in hills)
+
+
+def test_a_thing_with_two_parts_is_one_thing_for_its_framing() -> None:
+    from smoothie.prompt.backends.rules import _parse_with_placeholders, _several_things
+
+    if get_nlp() is None:
+        pytest.skip("spaCy's English model is not installed")
+    one = _parse_with_placeholders(["a seaside villa with mosaic tiles and wavy balconies"])[0]
+    two = _parse_with_placeholders(["a tabby kitten and a white rabbit sharing a carrot"])[0]
+    assert not _several_things(one) and _several_things(two)  # "Shown here is a villa", "Shown here are …"

@@ -1408,7 +1408,10 @@ def _several_things(toks: Parsed | None) -> bool:
         root = next((toks[c] for c in root.children if toks[c].dep in ("nsubj", "nsubjpass")), root)
     if root.tag in ("NNS", "NNPS") or (root.tag == "PHP" and describes_several(root.text)):
         return True
-    return any(toks[c].dep == "conj" and toks[c].tag.startswith(("NN", "PH")) for c in root.children)
+    # a conjunct after the head's own preposition is the preposition's ("a villa with mosaic tiles and wavy
+    # balconies": one villa, however the parser hung the balconies)
+    prep = min((c for c in root.children if toks[c].dep == "prep" and c > root.i), default=len(toks))
+    return any(toks[c].dep == "conj" and c < prep and toks[c].tag.startswith(("NN", "PH")) for c in root.children)
 
 
 def _said_already(choice: str, toks: Parsed, subs: dict[int, str], i: int) -> bool:
