@@ -876,3 +876,13 @@ def test_a_thing_with_two_parts_is_one_thing_for_its_framing() -> None:
     one = _parse_with_placeholders(["a seaside villa with mosaic tiles and wavy balconies"])[0]
     two = _parse_with_placeholders(["a tabby kitten and a white rabbit sharing a carrot"])[0]
     assert not _several_things(one) and _several_things(two)  # "Shown here is a villa", "Shown here are …"
+
+
+@needs_spacy
+def test_two_people_doing_one_thing_are_read_again_and_agree() -> None:
+    lines = rewrite("a grandmother and her granddaughter planting tomatoes in a vegetable garden", n=32).paraphrases
+    assert any("granddaughter plant tomatoes" in x for x in lines)
+    assert any("granddaughter are planting" in x for x in lines)
+    assert not any(re.search(r"granddaughter (?:plants|is)\b", x) for x in lines)  # two of them
+    dog = rewrite("a man and his dog walking on a beach", n=32).paraphrases  # a person and an animal: as parsed
+    assert all("man" in x and "dog" in x for x in dog)

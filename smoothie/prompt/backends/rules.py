@@ -1248,8 +1248,11 @@ def _reparse_action(phrase: str, toks: Parsed | None, descriptions: tuple[str, .
         head = "".join(x.text + x.ws for x in toks[: t.i]).strip()
         if any(x.lower in _CLAUSE_WORDS or (x.tag == "PRP" and x.dep == "nsubj") for x in toks[: t.i]):
             return toks  # a clause of its own before it ("… but she is a hacker wearing goggles"): no one thing
-        if not (bare or re.match(r"(?:a|an)\s", head, re.IGNORECASE)) or _PH.search(head) or _SEVERAL.search(head):
-            return toks  # one stand-in is one thing: "a bride and groom", "two foxes" stay as parsed
+        pair = _two_people(head)  # "a grandmother and her granddaughter planting/NN tomatoes": both do it
+        if not (bare or re.match(r"(?:a|an)\s", head, re.IGNORECASE)) or _PH.search(head):
+            return toks
+        if _SEVERAL.search(head) and not pair:
+            return toks  # one stand-in is one thing: "two foxes", "a man and his dog" stay as parsed
         if bare:  # parsed, and restated, with its article: "a claymation frog that plays banjo"
             rest = phrase[len(head) :] if phrase.startswith(head) else None
             if rest is None:
@@ -1271,6 +1274,19 @@ def _reparse_action(phrase: str, toks: Parsed | None, descriptions: tuple[str, .
             _HEADS[head] = _parse_with_placeholders([head], descriptions)[0]
         return again
     return toks
+
+
+def _two_people(head: str) -> bool:
+    """ "a grandmother and her granddaughter", "a boy and a girl": two people joined, each with its article or
+    owner and no count, so one plural stand-in reads them (and the verb agrees with both)."""
+    parts = re.split(r"\s+and\s+", head)
+    return (
+        len(parts) == 2
+        and all(re.match(r"(?:a|an|the|his|her|their|my)\s", p, re.IGNORECASE) for p in parts)
+        and not re.search(r"\d|,", head)
+        and all(describes_person(p) for p in parts)
+        and describes_several(head)
+    )
 
 
 def _reparse_bare(phrase: str, toks: Parsed | None) -> Parsed | None:
