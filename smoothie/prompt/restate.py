@@ -35,7 +35,7 @@ _PLURAL_TAGS = frozenset({"NNS", "NNPS"})
 # Prepositions of place and time a phrase can be fronted with ("On a bridge in Prague, …").
 _FRONTABLE = frozenset(
     """in on at inside beneath under underneath near beside by behind outside across through among amid along
-    around against atop within above below during""".split()
+    around against atop within above below during over""".split()
 )
 # What a preposition may be said as and still open the phrase ("upon a ridge, …", "next to a lake, …").
 _SAID_PREPS = frozenset("upon next close amidst".split())
@@ -1109,7 +1109,8 @@ def restatements_of_shape(doc: _Doc, toks: Parsed, original: Restatement) -> lis
         state = next(
             (m for m in shape.mods if m.a == shape.head + 1 and m.b <= fa and toks[m.a].lower in _STATES_AFTER), None
         )
-        if rest_np and len(rest_np.split()) >= 2:
+        # one bare noun opens as well ("over the prairie, thunderstorm": the rules backend gives it its article)
+        if rest_np and (len(rest_np.split()) >= 2 or (fa == 1 and toks[0].tag in ("NN", "NNS"))):
             if state is not None:
                 add(f"{pp}, {subj} {be} {doc.span(state.a, fa)}", np=False, fronted=True, kind="front-state")
             elif not dangling:

@@ -564,3 +564,9 @@ def test_a_thing_said_from_its_place_takes_its_article_and_its_lower_case() -> N
     assert "a wet strawberry with a snail on it" in said, said
     said = {r.text for r in restatements(parse_phrases(["Snow on a roof"])[0])}  # type: ignore[arg-type]
     assert not any("with Snow" in s for s in said), said
+
+
+def test_a_bare_noun_opens_with_its_place_fronted() -> None:
+    # "thunderstorm over the prairie": one bare noun may follow its fronted place (the rules add its article)
+    said = {r.kind: r.text for r in restatements(parse_phrases(["thunderstorm over the prairie"])[0])}
+    assert said.get("front") == "over the prairie, thunderstorm"

@@ -886,3 +886,13 @@ def test_two_people_doing_one_thing_are_read_again_and_agree() -> None:
     assert not any(re.search(r"granddaughter (?:plants|is)\b", x) for x in lines)  # two of them
     dog = rewrite("a man and his dog walking on a beach", n=32).paraphrases  # a person and an animal: as parsed
     assert all("man" in x and "dog" in x for x in dog)
+
+
+@needs_spacy
+def test_a_first_word_read_as_a_verb_of_the_noun_after_it_is_read_again() -> None:
+    mantis = rewrite("praying mantis on a rusty bicycle bell, macro", n=32).paraphrases
+    assert any("with a praying mantis on it" in x for x in mantis)
+    tower = rewrite("ruined concrete cooling tower overgrown with ivy, overcast", n=32).paraphrases
+    assert any("tower that is overgrown with ivy" in x or "tower that is overrun with ivy" in x for x in tower)
+    storm = rewrite("thunderstorm over the prairie, lightning strike, supercell", n=32).paraphrases
+    assert any(x.startswith("over the prairie, a thunderstorm") for x in storm)

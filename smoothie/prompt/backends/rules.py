@@ -1296,16 +1296,21 @@ def _reparse_bare(phrase: str, toks: Parsed | None) -> Parsed | None:
     a sentence would say it; that parse is kept, without the article, when it finds a noun there instead."""
     if toks is None or len(toks) < 3 or _PH.search(phrase) or not toks[0].text.islower():
         return toks
-    if toks[0].tag not in ("NN", "NNS", "JJ", "VB", "VBP", "VBN"):
+    if toks[0].tag not in ("NN", "NNS", "JJ", "VB", "VBP", "VBN", "VBD", "VBG"):
         return toks
     root = next((t for t in toks if t.dep == "ROOT"), None)
-    if root is None or root.i > 2 or root.tag not in ("VB", "VBP", "RB", "MD"):
+    if root is None or root.i > 2 or root.tag not in ("VB", "VBP", "RB", "MD", "VBD", "VBG"):
         return toks
+    if root.tag in ("VBD", "VBG") and (root.i != 0 or toks[1].tag not in ("JJ", "NN", "NNS")):
+        return toks  # only a first word read as the verb of the noun after it: "ruined/VBD concrete cooling
+        # tower", "praying/VBG mantis on a bell" (never "walking through a forest", which has no noun to be)
     for again in parse_phrases(["a " + phrase, "the " + phrase]):  # (the parser reads them differently)
         if again is None or [t.text for t in again[1:]] != [t.text for t in toks]:
             continue
         new_root = next((t for t in again if t.dep == "ROOT"), None)
         if new_root is None or new_root.i == 0 or new_root.tag not in ("NN", "NNS") or again[0].head != new_root.i:
+            continue
+        if root.tag in ("VBD", "VBG") and again[1].head == 0:
             continue
         if not any(t.head == 0 and t.i != 0 for t in again):
             return _without_first(again)
