@@ -265,6 +265,24 @@ _MERCH_NOUNS = frozenset(
     plush plushie poster posters shirt t-shirt hoodie sticker stickers logo mug lunchbox tattoo statue lego emblem
     themed theme merch merchandise fanart fan-art cake backpack pajamas onesie shaped""".split()
 )
+
+
+def _held(description: str, container: str) -> str | None:
+    """What a product's description says its ``container`` holds ("slim can of energy drink with a red logo" →
+    "energy drink with a red logo"; "classic ketchup bottle" → "classic ketchup"), or None when it does not say
+    (the container is not there, or a word that is no noun comes before it: "caffeinated can")."""
+    if f" {container} of " in f" {description}":
+        return _strip_article(f" {description}".split(f" {container} of ", 1)[1])
+    m = re.search(r"([\w-]+)\s+" + re.escape(container) + r"\b", description)
+    if m is None or m.group(1).split("-")[-1].lower() not in noun_lemmas() or m.group(1).endswith("ed"):
+        return None
+    return _strip_article(description[: m.end(1)] + description[m.end() :])
+
+
+# What holds a product, said before it ("a can of X", "a bottle of X").
+_CONTAINERS = frozenset(
+    "can cans bottle bottles cup cups glass glasses mug box boxes bag bags pack jar carton tin packet bar tube".split()
+)
 # What is someone's own, said after their name ("Gene Kelly pose" = "a man's pose").
 _OWN_NOUNS = frozenset(
     """pose poses haircut hairstyle hairdo smile grin stance expression pout wink glare gaze signature autograph
@@ -2107,6 +2125,21 @@ class Genericiser:
             "" if label in ("brand", "item") and entry.source != "table" else _strip_article(generic)
         )
         style_after = _STYLE_AFTER.match(right)
+        themed = re.match(r"-(?:themed|shaped)\b", right)
+        if themed and not style_after and label in ("person", "character", "brand", "item") and generic:
+            # "a Hello Kitty-themed cake", "a Batman-shaped cloud": the look's own words before the hyphen, never a
+            # whole description ("a white cartoon cat with a red bow-themed cake")
+            head = _strip_article(re.split(r"\s+(?:with|in|wearing|holding|and)\s+|,", generic)[0])
+            said = entry.modifier if entry.modifier and "themed" not in entry.modifier else head
+            analysis.found.append(Name(surface, label, said, entry.source))
+            return left, said, 0
+        container = re.search(r"\b([a-z]+) of\s+$", window)
+        if container and container.group(1) in _CONTAINERS and generic:
+            # "a can of Red Bull": the drink the description's own can holds ("a can of energy drink with a red
+            # bull logo", never "a can of a slim can of energy drink")
+            held = [_held(d, container.group(1)) for d in (generic, *variants)]
+            generic = held[0] or generic
+            variants = tuple(dict.fromkeys(h for h in held[1:] if h and h != generic))
         # the word after the name, also past the syntax around it ("a (Totoro:1.3) shaped cloud",
         # "a [Pikachu:Totoro:0.5] plush"): a noun there may make the name a modifier
         next_word = re.match(r"^(?:['’]s)?\s+([A-Za-z][\w\-]*)", right if right.strip() else analysis.following)
@@ -2200,7 +2233,11 @@ class Genericiser:
                 return left, owner, 0
         if not replacement:
             return self._drop(left, surface, right, label, entry, analysis)
-        if label == "brand" and _NEEDS_ARTICLE_BEFORE.search(window):
+        if (
+            label == "brand"
+            and _NEEDS_ARTICLE_BEFORE.search(window)
+            and not (container and container.group(1) in _CONTAINERS)
+        ):
             # "coffee at Starbucks" -> "coffee at a coffee shop with a green mermaid logo", not "at coffee shop …"
             replacement, *others = (counted(v) for v in (replacement, *variants))
             variants = tuple(others)

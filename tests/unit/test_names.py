@@ -1718,3 +1718,17 @@ def test_a_name_before_what_is_its_own_is_said_as_theirs_and_merch_without_a_loo
     assert scrub("a Zorblax Quenton t-shirt on a hanger").text == "a t-shirt on a hanger"
     s = scrub("a Bob Marley t-shirt on a hanger")  # spaCy's entity took the article along
     assert s.text.startswith("a ") and "Marley" not in s.text and "t-shirt on a hanger" in s.text
+
+
+def test_a_product_in_its_container_and_a_look_before_a_hyphen_are_said_once() -> None:
+    # a blind set: "a can of a slim silver-and-blue can of energy drink", "a white cartoon cat with a red bow and
+    # no mouth-themed birthday cake", "a hugely muscular male bodybuilder with a square jaw pose"
+    can = scrub("a can of Red Bull clipped to a mountain bike handlebar").text
+    assert can.startswith("a can of energy drink") and can.count(" can") == 1, can
+    assert scrub("a bottle of Heinz on a table").text == "a bottle of classic ketchup on a table"
+    cake = scrub("a Hello Kitty-themed birthday cake with 7 candles").text
+    assert cake.endswith("-themed birthday cake with 7 candles") and " with a " not in cake.split("-themed")[0], cake
+    room = scrub("a Batman-themed room").text
+    assert room.count("themed") == 1 and "Batman" not in room, room
+    pose = scrub("a bodybuilder striking an Arnold Schwarzenegger pose on a beach").text
+    assert pose.endswith("'s pose on a beach") and "Schwarzenegger" not in pose, pose
