@@ -279,6 +279,39 @@ def _held(description: str, container: str) -> str | None:
     return _strip_article(description[: m.end(1)] + description[m.end() :])
 
 
+def _underscored(text: str) -> bool:
+    """Whether a tag prompt spells its tags as danbooru does ("long_hair, school_uniform"): every tag of
+    several words joined by underscores, none with a space (weights and syntax aside)."""
+    tags = [re.sub(r"[()\[\]{}]|:\s*[-+]?[\d.]+$|\\", "", t).strip() for t in text.split(",")]
+    several = [t for t in tags if "_" in t or len(t.split()) > 1]
+    return bool(several) and all(" " not in t for t in several) and any("_" in t for t in several)
+
+
+def _spaced(text: str) -> str:
+    """``text`` with danbooru's underscores read as spaces ("aisaka_taiga" → "aisaka taiga"), the same length,
+    except in the trained tags that keep them (``score_8_up``, ``source_anime``, ``rating_safe``)."""
+    return re.sub(
+        r"[^,()\[\]{}|]+",
+        lambda m: m.group(0) if is_trained_tag(m.group(0).strip()) else m.group(0).replace("_", " "),
+        text,
+    )
+
+
+def _underscore(tags: str) -> str:
+    """ "white hair, purple eyes" in danbooru's spelling: "white_hair, purple_eyes"."""
+    return re.sub(r"(?<=[^,\s]) (?=[^,\s])", "_", tags)
+
+
+# The kinds of work danbooru writes after a title that reads like a word ("celeste \\(video game\\)", "sonic
+# \\(series\\)"): a copyright tag, however its first words read alone.
+_TITLE_KINDS = frozenset(
+    """series|franchise|video game|game|manga|novel|light novel|visual novel|film|movie|comic|webcomic|tv series|
+    anime series|webtoon""".replace("\n", "")
+    .replace("    ", "")
+    .split("|")
+)
+# Who a sentence-like tag is about ("girl sitting on a bench"): never a series' title.
+_SOMEONE_WORDS = frozenset("girl girls boy boys woman women man men person people child children".split())
 # What holds a product, said before it ("a can of X", "a bottle of X").
 _CONTAINERS = frozenset(
     "can cans bottle bottles cup cups glass glasses mug box boxes bag bags pack jar carton tin packet bar tube".split()
@@ -969,6 +1002,8 @@ class Genericiser:
             return False  # the database names every series it knows; one it does not know is no series
         if _acting(words[0]):
             return False  # "holding scissor blade", "wearing senketsu": what the character does or wears
+        if words[0] in _SOMEONE_WORDS or ({"a", "an"} & set(words) and any(_acting(w) for w in words[1:])):
+            return False  # "girl sitting on a bench": a sentence-like tag of the picture, no title
         foreign = any(not _english_or_compound(w) for w in words if w.isalpha())
         if words[-1] in _GENERAL_HEADS() or any(
             w in COLOUR_WORDS or (is_protected_word(w) and not (foreign and re.fullmatch(r"[\d/.]+", w))) for w in words
@@ -1076,9 +1111,11 @@ class Genericiser:
         """``text`` (one leaf of the prompt) with every name replaced; records what was found in ``analysis``."""
         if not text.strip():
             return text
-        found = self._find(text, analysis)
+        # danbooru's own spelling ("aisaka_taiga, long_hair") is read as its words; the text keeps its spelling
+        found = self._find(_spaced(text) if analysis.style == "tags" else text, analysis)
         if not found:
             return text
+        underscored = analysis.style == "tags" and _underscored(text)
         out: list[str] = []
         pos = 0
         tail = ""
@@ -1091,6 +1128,15 @@ class Genericiser:
             surface_key = normalise_form(text[f.start : f.end])
             said = [n.replacement for n in analysis.found if normalise_form(n.text) != surface_key]
             new_left, replacement, consumed_right = self._render(left, text[f.start : f.end], right, f, analysis)
+            if underscored:  # "edelgard_von_hresvelg, long_hair": her look in the prompt's spelling (white_hair)
+                replacement = _underscore(replacement)
+                if analysis.found and analysis.found[-1].replacement:
+                    named = analysis.found[-1]
+                    analysis.found[-1] = replace(
+                        named,
+                        replacement=_underscore(named.replacement),
+                        variants=tuple(map(_underscore, named.variants)),
+                    )
             if f.entry.label == "brand" and replacement != text[f.start : f.end]:
                 version = _VERSION_AFTER.match(right[consumed_right:])  # "Unreal Engine 5": not "… render 5"
                 consumed_right += version.end() if version else 0
@@ -1644,7 +1690,7 @@ class Genericiser:
                             and not _other_series(base, surface[len(name) :])
                         ):
                             entry = base  # "rem (re:zero)": the table's description, as without the database
-            if entry is None and normalise_form(series) in ("series", "franchise"):
+            if entry is None and normalise_form(series) in _TITLE_KINDS:
                 # "sonic \(series\)": a copyright tag (however its first words read alone), gone whole
                 entry = NameEntry(surface, "copyright", "", source="series")
             if entry is None:
@@ -2129,8 +2175,8 @@ class Genericiser:
         if themed and not style_after and label in ("person", "character", "brand", "item") and generic:
             # "a Hello Kitty-themed cake", "a Batman-shaped cloud": the look's own words before the hyphen, never a
             # whole description ("a white cartoon cat with a red bow-themed cake")
-            head = _strip_article(re.split(r"\s+(?:with|in|wearing|holding|and)\s+|,", generic)[0])
-            said = entry.modifier if entry.modifier and "themed" not in entry.modifier else head
+            look = _strip_article(re.split(r"\s+(?:with|in|wearing|holding|and)\s+|,", generic)[0])
+            said = entry.modifier if entry.modifier and "themed" not in entry.modifier else look
             analysis.found.append(Name(surface, label, said, entry.source))
             return left, said, 0
         container = re.search(r"\b([a-z]+) of\s+$", window)

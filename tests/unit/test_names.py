@@ -1732,3 +1732,19 @@ def test_a_product_in_its_container_and_a_look_before_a_hyphen_are_said_once() -
     assert room.count("themed") == 1 and "Batman" not in room, room
     pose = scrub("a bodybuilder striking an Arnold Schwarzenegger pose on a beach").text
     assert pose.endswith("'s pose on a beach") and "Schwarzenegger" not in pose, pose
+
+
+def test_danbooru_spelling_with_underscores_is_read_as_words_and_kept() -> None:
+    # a blind set: "aisaka_taiga" and "bernadetta_von_varley" leaked where "aisaka taiga" did not
+    out = generic("1girl, aisaka_taiga, toradora!, long_hair, brown_hair, angry")
+    assert "taiga" not in out and out.startswith("1girl, ") and out.endswith("long_hair, brown_hair, angry"), out
+    out = generic("multiple_girls, 3girls, edelgard_von_hresvelg, fire_emblem, smile, long_hair")
+    assert "edelgard" not in out and "white_hair" in out and "white hair" not in out, out  # the prompt's spelling
+    assert "zorblaxa" not in generic("score_9, score_8_up, rating_safe, 1girl, solo, zorblaxa, smile")
+
+
+def test_a_sentence_like_tag_after_a_character_is_the_picture_and_a_title_kind_makes_a_copyright() -> None:
+    out = generic("1girl, chitanda eru, hyouka, girl sitting on a bench, school uniform, long hair")
+    assert "girl sitting on a bench" in out and "hyouka" not in out, out
+    out = generic("1girl, madeline \\(celeste\\), celeste \\(video game\\), red hair, pixel art")
+    assert "celeste" not in out and "red hair, pixel art" in out, out
