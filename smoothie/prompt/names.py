@@ -287,6 +287,12 @@ def _underscored(text: str) -> bool:
     return bool(several) and all(" " not in t for t in several) and any("_" in t for t in several)
 
 
+def _description_head(description: str) -> str:
+    """A description up to what it adds about its noun ("a tall blonde woman with a guitar" → "a tall blonde
+    woman"): what a possessive or a modifier can carry."""
+    return re.split(r"\s+(?:with|in|wearing|holding|and)\s+|,", description)[0]
+
+
 def _spaced(text: str) -> str:
     """``text`` with danbooru's underscores read as spaces ("aisaka_taiga" → "aisaka taiga"), the same length,
     except in the trained tags that keep them (``score_8_up``, ``source_anime``, ``rating_safe``)."""
@@ -2175,9 +2181,11 @@ class Genericiser:
         if themed and not style_after and label in ("person", "character", "brand", "item") and generic:
             # "a Hello Kitty-themed cake", "a Batman-shaped cloud": the look's own words before the hyphen, never a
             # whole description ("a white cartoon cat with a red bow-themed cake")
-            look = _strip_article(re.split(r"\s+(?:with|in|wearing|holding|and)\s+|,", generic)[0])
-            said = entry.modifier if entry.modifier and "themed" not in entry.modifier else look
-            analysis.found.append(Name(surface, label, said, entry.source))
+            looks = [_strip_article(_description_head(d)) for d in (generic, *variants)]
+            if entry.modifier and "themed" not in entry.modifier:
+                looks = [entry.modifier, *(v for v in entry.modifier_variants if "themed" not in v)]
+            said, others = looks[0], tuple(dict.fromkeys(x for x in looks[1:] if x and x != looks[0]))
+            analysis.found.append(Name(surface, label, said, entry.source, others))
             return left, said, 0
         container = re.search(r"\b([a-z]+) of\s+$", window)
         if container and container.group(1) in _CONTAINERS and generic:
@@ -2270,12 +2278,11 @@ class Genericiser:
                 return left, "", len(right) - len(right.lstrip()) if left.endswith(" ") else 0
             if nxt in _OWN_NOUNS and replacement:
                 # "Gene Kelly pose", "Joe Smith haircut": the person's own, said as theirs ("a man's pose")
-                head = re.split(r"\s+(?:with|in|wearing|holding|and)\s+|,", replacement)[0]
-                owner = f"{head}'s"
+                owner, *owners = dict.fromkeys(f"{_description_head(d)}'s" for d in (replacement, *variants))
                 article = _ARTICLE_BEFORE.search(window)
                 if article and re.match(r"(?i)(a|an|the|someone)\s", owner):
                     left = left[: len(left) - len(window) + article.start()]
-                analysis.found.append(Name(surface, label, owner, entry.source))
+                analysis.found.append(Name(surface, label, owner, entry.source, tuple(owners)))
                 return left, owner, 0
         if not replacement:
             return self._drop(left, surface, right, label, entry, analysis)

@@ -1122,6 +1122,10 @@ def _parse_stand_ins(phrases: list[str], descriptions: tuple[str, ...]) -> list[
                 word, tag = "someone", "PHP"
             else:
                 word, tag = "something", "PHT"
+            if re.search(r"['’]s$", text) and not _PH.fullmatch(text):
+                # "a hugely muscular bodybuilder's pose": the owner stands in, its "'s" stays ("someone's pose")
+                found.append((word, text[:-2], tag))
+                return word + text[-2:]
             found.append((word, text, tag))
             return word
 
