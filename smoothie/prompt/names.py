@@ -2184,8 +2184,10 @@ class Genericiser:
             looks = [_strip_article(_description_head(d)) for d in (generic, *variants)]
             if entry.modifier and "themed" not in entry.modifier:
                 looks = [entry.modifier, *(v for v in entry.modifier_variants if "themed" not in v)]
-            said, others = looks[0], tuple(dict.fromkeys(x for x in looks[1:] if x and x != looks[0]))
-            analysis.found.append(Name(surface, label, said, entry.source, others))
+            said = looks[0]
+            analysis.found.append(
+                Name(surface, label, said, entry.source, tuple(dict.fromkeys(x for x in looks[1:] if x and x != said)))
+            )
             return left, said, 0
         container = re.search(r"\b([a-z]+) of\s+$", window)
         if container and container.group(1) in _CONTAINERS and generic:
