@@ -2182,8 +2182,8 @@ class Genericiser:
             # "a Hello Kitty-themed cake", "a Batman-shaped cloud": the look's own words before the hyphen, never a
             # whole description ("a white cartoon cat with a red bow-themed cake")
             looks = [_strip_article(_description_head(d)) for d in (generic, *variants)]
-            if entry.modifier and "themed" not in entry.modifier:
-                looks = [entry.modifier, *(v for v in entry.modifier_variants if "themed" not in v)]
+            if entry.modifier and "themed" not in entry.modifier:  # its modifier first, then its looks' heads
+                looks = [entry.modifier, *(v for v in entry.modifier_variants if "themed" not in v), *looks]
             said = looks[0]
             analysis.found.append(
                 Name(surface, label, said, entry.source, tuple(dict.fromkeys(x for x in looks[1:] if x and x != said)))
