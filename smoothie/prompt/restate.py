@@ -255,8 +255,14 @@ _ROLES_OK = frozenset(
 _NOT_COSTUMES = frozenset({"grandmaster", "scientist", "doctor"})
 
 
-def _implied_on(head: Tok) -> bool:
+def implied_on(head: Tok) -> bool:
     return head.lower in _STATIC_OBJECTS
+
+
+def _on_something(toks: Parsed, prep: Tok) -> bool:
+    """ "on a table", "on the shelves": a place to rest on, never a state ("on fire", "on display", "on sale")."""
+    obj = next((toks[c] for c in prep.children if toks[c].dep == "pobj"), None)
+    return obj is not None and (obj.tag == "NNS" or any(toks[c].dep in ("det", "poss") for c in obj.children))
 
 
 # Coverings whose look is a pattern: "fur that looks like a strawberry" is fur patterned like one.
@@ -579,9 +585,19 @@ def _plural(doc: _Doc, head: int) -> bool:
     # shadows and a distant train": one piazza)
     prep = min((c for c in t.children if doc.toks[c].dep == "prep" and c > head), default=len(doc.toks))
     return any(
-        doc.toks[c].dep == "conj" and c < prep and (not alive or _is_person(doc.toks[c]) or _is_animal(doc.toks[c]))
+        doc.toks[c].dep == "conj"
+        and c < prep
+        and not _others_conjunct(doc.toks, doc.toks[c], head)
+        and (not alive or _is_person(doc.toks[c]) or _is_animal(doc.toks[c]))
         for c in t.children
     )  # "a boy and his grandmother"
+
+
+def _others_conjunct(toks: Parsed, conj: Tok, head: int) -> bool:
+    """ "a terrarium containing a forest and a cabin": the parser hangs the cabin on the terrarium, but the "and"
+    before it is the forest's; the cabin is what the terrarium contains, no second terrarium."""
+    cc = toks[conj.left - 1] if conj.left > 0 else None
+    return cc is not None and cc.dep == "cc" and cc.head != head
 
 
 def _ing(verb: str) -> str | None:
@@ -692,6 +708,10 @@ def _shape(toks: Parsed) -> _Shape | None:
                 return None
             if ct.tag == "RP" and ct.left == ct.right and mods:
                 # "… with his tongue out", "… with arms up": the particle is the last thing's, never ", out"
+                last = mods[-1]
+                mods[-1] = _Mod(last.kind, last.a, ct.right + 1, last.head)
+            elif ct.dep == "conj" and mods and _others_conjunct(toks, ct, root.i):
+                # "… containing a miniature forest and a tiny red cabin": the cabin ends what comes before it
                 last = mods[-1]
                 mods[-1] = _Mod(last.kind, last.a, ct.right + 1, last.head)
             else:
@@ -978,7 +998,13 @@ def restatements_of_shape(doc: _Doc, toks: Parsed, original: Restatement) -> lis
                 opts.append((f"{who} {have} {obj}", True, "has"))
         elif m.kind == "whose":
             opts.extend(_whose_options(doc, m, person, plural))
-        elif m.kind == "pp" and toks[m.a].lower == "on" and _implied_on(head) and m.a == shape.head + 1:
+        elif (
+            m.kind == "pp"
+            and toks[m.a].lower == "on"
+            and implied_on(head)
+            and m.a == shape.head + 1
+            and _on_something(toks, toks[m.a])
+        ):
             opts.append((f"{_ON_VERBS[(m.a + len(toks)) % len(_ON_VERBS)]} {plain}", False, "resting"))
             opts.append((f"{_ON_VERBS[(m.a + len(toks) + 1) % len(_ON_VERBS)]} {plain}", False, "resting"))
         elif m.kind == "pp" and toks[m.a].lower in _FRONTABLE and head.lower in _STRUCTURES and m.a == shape.head + 1:

@@ -570,3 +570,16 @@ def test_a_bare_noun_opens_with_its_place_fronted() -> None:
     # "thunderstorm over the prairie": one bare noun may follow its fronted place (the rules add its article)
     said = {r.kind: r.text for r in restatements(parse_phrases(["thunderstorm over the prairie"])[0])}
     assert said.get("front") == "over the prairie, thunderstorm"
+
+
+def test_a_conjunct_after_a_participles_object_is_that_objects_and_on_fire_is_no_place() -> None:
+    said = [
+        r.text
+        for r in restatements(
+            parse_phrases(["a glass terrarium containing a miniature forest and a tiny red cabin"])[0]
+        )
+    ]
+    assert "a glass terrarium that contains a miniature forest and a tiny red cabin" in said
+    assert not any("and," in x or "are containing" in x for x in said)
+    guitar = [r.text for r in restatements(parse_phrases(["a guitar on fire on an empty stage"])[0])]
+    assert not any("placed on fire" in x or "sitting on fire" in x for x in guitar)

@@ -39,6 +39,7 @@ from smoothie.prompt.restate import (
     describes_person,
     describes_several,
     fold,
+    implied_on,
     is_bird,
     is_creature,
     parse_phrases,
@@ -735,6 +736,8 @@ def _laid_on(toks: Parsed, prep: Tok, thing: Tok, objects: list[str]) -> bool:
         return False
     if is_creature(thing) or thing.dep == "compound" or not thing.text.isalpha() or is_protected_word(thing.text):
         return False
+    if implied_on(thing):
+        return False  # the subject's own restatements say it ("a vase resting on a shelf"): never twice
     obj = next(toks[c] for c in prep.children if toks[c].dep == "pobj")
     return not any(c > obj.i for c in obj.children)
 
