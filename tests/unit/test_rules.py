@@ -896,3 +896,11 @@ def test_a_first_word_read_as_a_verb_of_the_noun_after_it_is_read_again() -> Non
     assert any("tower that is overgrown with ivy" in x or "tower that is overrun with ivy" in x for x in tower)
     storm = rewrite("thunderstorm over the prairie, lightning strike, supercell", n=32).paraphrases
     assert any(x.startswith("over the prairie, a thunderstorm") for x in storm)
+
+
+@needs_spacy
+def test_a_watering_can_is_a_thing_and_nobody_who_waters() -> None:
+    lines = rewrite("a rusty watering can on a windowsill, morning light", n=32).paraphrases
+    assert all("watering can" in x for x in lines), lines
+    assert not any(re.search(r"\brusty (?:that|is|waters)\b", x) for x in lines)
+    assert any("watering can resting on a windowsill" in x or "windowsill with a" in x for x in lines)

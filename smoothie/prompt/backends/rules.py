@@ -1070,7 +1070,12 @@ def _split_commas(text: str, descriptions: tuple[str, ...]) -> list[str]:
     return out
 
 
-_STAND_INS = ("thing", "someone", "something")
+_STAND_INS = ("thing", "someone", "something", "canister", "canisters")
+# "a watering can", "a trash can": a noun the small parser reads as the verb "can"; parsed as "canister"
+_CAN_NOUN = re.compile(
+    r"\b(?:watering|trash|garbage|tin|paint|soda|beer|spray|oil|milk|gas|soup|aerosol|coffee|food) cans?\b",
+    re.IGNORECASE,
+)
 _PARSED: dict[tuple[str, tuple[str, ...]], Parsed | None] = {}
 # The subject before an action that was parsed as one stand-in ("an old fisherman" of "an old fisherman mending
 # nets"), with its own parse: its words take synonyms like any other ("an elderly fisherman mending nets").
@@ -1104,6 +1109,7 @@ def _parse_stand_ins(phrases: list[str], descriptions: tuple[str, ...]) -> list[
         "|".join(
             [
                 _PH.pattern,
+                _CAN_NOUN.pattern,
                 *(r"(?<![\w])" + re.escape(d) + r"(?![\w])" for d in nps),
                 *(r"(?<=style of )" + re.escape(d) + r"(?![\w])" for d in styles),
             ]
@@ -1117,6 +1123,10 @@ def _parse_stand_ins(phrases: list[str], descriptions: tuple[str, ...]) -> list[
 
         def stand_in(m: re.Match[str], found: list[tuple[str, str, str]] = found) -> str:
             text = m.group(0)
+            if _CAN_NOUN.fullmatch(text):
+                kind, can = text.rsplit(" ", 1)
+                found.append(("canister" + can[3:], can, "NN" if can.lower() == "can" else "NNS"))
+                return f"{kind} canister{can[3:]}"
             if _PH.fullmatch(text) and text in descriptions:
                 word, tag = "someone", "PHP"  # a weighted person: "(a glamorous woman …:1.3) sipping a milkshake"
             elif _PH.fullmatch(text):
@@ -1138,7 +1148,7 @@ def _parse_stand_ins(phrases: list[str], descriptions: tuple[str, ...]) -> list[
             texts.append("" if _PH.search(p) else p)
             records.append([])
             continue
-        texts.append(target.sub(stand_in, p) if nps or styles or _PH.search(p) else p)
+        texts.append(target.sub(stand_in, p) if nps or styles or _PH.search(p) or _CAN_NOUN.search(p) else p)
         records.append(found)
     parsed = parse_phrases(texts)
     out: list[Parsed | None] = []
@@ -1228,6 +1238,8 @@ def _reparse_action(phrase: str, toks: Parsed | None, descriptions: tuple[str, .
         )
         if t.i < 2 and not bare:
             continue
+        if not bare and prev.tag == "JJ" and not (is_creature(prev) or describes_person(prev.text)):
+            continue  # "a rusty watering can": an adjective before it is no one who waters
         if (
             not bare
             and t.tag == "VBG"
