@@ -311,11 +311,11 @@ def _underscore(tags: str) -> str:
 # The kinds of work danbooru writes after a title that reads like a word ("celeste \\(video game\\)", "sonic
 # \\(series\\)"): a copyright tag, however its first words read alone.
 _TITLE_KINDS = frozenset(
-    """series|franchise|video game|game|manga|novel|light novel|visual novel|film|movie|comic|webcomic|tv series|
-    anime series|webtoon""".replace("\n", "")
-    .replace("    ", "")
-    .split("|")
-)
+    {
+        "series", "franchise", "video game", "game", "manga", "novel", "light novel", "visual novel", "film",
+        "movie", "comic", "webcomic", "webtoon", "tv series", "anime series",
+    }
+)  # fmt: skip
 # Who a sentence-like tag is about ("girl sitting on a bench"): never a series' title.
 _SOMEONE_WORDS = frozenset("girl girls boy boys woman women man men person people child children".split())
 # What holds a product, said before it ("a can of X", "a bottle of X").
@@ -2274,7 +2274,7 @@ class Genericiser:
             return left, replacement, consumed
         replacement = generic  # a bare artist tag gets the style description itself
         if label in ("person", "character") and not possessive and analysis.style != "tags":
-            if nxt in _MERCH_NOUNS and not _NON_NOUN_NEXT & {nxt}:
+            if nxt in _MERCH_NOUNS and nxt not in _NON_NOUN_NEXT:
                 # "a Bob Marley t-shirt", with no look to print: "a t-shirt" (never "someone t-shirt")
                 analysis.found.append(Name(surface, label, "", entry.source))
                 return left, "", len(right) - len(right.lstrip()) if left.endswith(" ") else 0

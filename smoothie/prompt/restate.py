@@ -256,6 +256,7 @@ _NOT_COSTUMES = frozenset({"grandmaster", "scientist", "doctor"})
 
 
 def implied_on(head: Tok) -> bool:
+    """Whether ``head`` is a thing that rests where it is ("a vase on a shelf" = resting, placed, sitting on it)."""
     return head.lower in _STATIC_OBJECTS
 
 

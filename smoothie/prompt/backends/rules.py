@@ -1311,8 +1311,9 @@ def _two_people(head: str) -> bool:
 def _reparse_bare(phrase: str, toks: Parsed | None) -> Parsed | None:
     """A prompt's bare opening noun phrase ("stir fry sizzling in a wok", "heat haze over a parking lot") is
     often misread by the small parser as a command or an adverb ("stir/VB fry", "haze/RB"), and then has no
-    restatement. When its root is such a word near the start, the phrase is parsed again after "the", the way
-    a sentence would say it; that parse is kept, without the article, when it finds a noun there instead."""
+    restatement; so is a first word read as the verb of the noun after it ("ruined/VBD concrete cooling tower",
+    "praying/VBG mantis"). Then the phrase is parsed again after "a", and after "the", the way a sentence would
+    say it; the first such parse that finds a noun there instead is kept, without the article."""
     if toks is None or len(toks) < 3 or _PH.search(phrase) or not toks[0].text.islower():
         return toks
     if toks[0].tag not in ("NN", "NNS", "JJ", "VB", "VBP", "VBN", "VBD", "VBG"):
