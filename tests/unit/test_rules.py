@@ -904,3 +904,12 @@ def test_a_watering_can_is_a_thing_and_nobody_who_waters() -> None:
     assert all("watering can" in x for x in lines), lines
     assert not any(re.search(r"\brusty (?:that|is|waters)\b", x) for x in lines)
     assert any("watering can resting on a windowsill" in x or "windowsill with a" in x for x in lines)
+
+
+@needs_spacy
+def test_a_sleeping_animal_before_its_noun_and_a_stain_on_a_floor_keep_their_words() -> None:
+    # the held-out set of session 19: "an asleep gorilla", "oil stains resting on the floor"
+    gorilla = rewrite("a man crouching beside a sleeping gorilla in a misty rainforest", n=32).paraphrases
+    assert not any("asleep gorilla" in x for x in gorilla)
+    stains = rewrite("a cluttered garage, oil stains on the concrete floor", n=32).paraphrases
+    assert not any("stains resting" in x or "stains placed" in x for x in stains)

@@ -541,7 +541,12 @@ def _choices(toks: Parsed) -> list[tuple[int, tuple]]:
             out.append((t.i, ("lighting" if t.lower == "light" else "light",)))  # "warm light" = "warm lighting"
         elif t.lower == "looking" and t.tag == "VBG" and _looks_somewhere(toks, t):
             out.append((t.i, ("gazing",)))
-        elif t.lower == "sleeping" and t.tag == "VBG" and not any(toks[c].dep == "dobj" for c in t.children):
+        elif (
+            t.lower == "sleeping"
+            and t.tag == "VBG"
+            and t.dep not in ("amod", "compound")  # "a sleeping gorilla" is never "an asleep gorilla"
+            and not any(toks[c].dep == "dobj" for c in t.children)
+        ):
             out.append((t.i, ("asleep", "fast asleep")))
         elif (
             t.lower in ACTION_PHRASES
@@ -725,6 +730,11 @@ _SURFACES = frozenset(
     """table tables desk counter countertop shelf shelves windowsill sill cloth tablecloth tray plate saucer bench
     floor rug carpet mat doormat dresser nightstand workbench""".split()
 )
+# What is on a surface without lying there ("oil stains on the floor", "shadows on the table").
+_MARKS = frozenset(
+    """stain stains mark marks spot spots puddle puddles shadow shadows reflection reflections light lights dust
+    scratch scratches crack cracks splatter splatters pattern patterns graffiti paint ink water""".split()
+)
 _SPANS = frozenset("bridge bridges footbridge viaduct aqueduct".split())
 _SPANNED = frozenset("river rivers stream creek canal gorge ravine chasm brook moat valley canyon".split())
 
@@ -736,8 +746,8 @@ def _laid_on(toks: Parsed, prep: Tok, thing: Tok, objects: list[str]) -> bool:
         return False
     if is_creature(thing) or thing.dep == "compound" or not thing.text.isalpha() or is_protected_word(thing.text):
         return False
-    if implied_on(thing):
-        return False  # the subject's own restatements say it ("a vase resting on a shelf"): never twice
+    if implied_on(thing) or thing.lower in _MARKS:
+        return False  # said by the subject's own restatements ("a vase resting on a shelf"), or a mark, never laid
     obj = next(toks[c] for c in prep.children if toks[c].dep == "pobj")
     return not any(c > obj.i for c in obj.children)
 
