@@ -1673,7 +1673,11 @@ class Genericiser:
                 marks = normalise_form(series) in _NAME_MARKS
                 if hit is not None and not (marks and (self.user.get(name) or self.table.get(name))):
                     # ("tifa lockhart \(cosplay\)" is a general tag of the database: still the table's Tifa)
-                    if hit[1] in (tables.GENERAL, tables.META):
+                    if hit[1] in (tables.GENERAL, tables.META) and marks and self.db.category(name) == tables.CHARACTER:
+                        # "morrigan aensland \(cosplay\)": danbooru files a cosplay as a general tag, but the
+                        # character in it is a name all the same (the cosplay stays, as without the database)
+                        entry = NameEntry(surface, "character", "", source="series")
+                    elif hit[1] in (tables.GENERAL, tables.META):
                         # a general tag of a series is a named thing ("excalibur \(fate/stay night\)")
                         if self._is_copyright(series):
                             base = self.table.get(tag_key(name))

@@ -1748,3 +1748,11 @@ def test_a_sentence_like_tag_after_a_character_is_the_picture_and_a_title_kind_m
     assert "girl sitting on a bench" in out and "hyouka" not in out, out
     out = generic("1girl, madeline \\(celeste\\), celeste \\(video game\\), red hair, pixel art")
     assert "celeste" not in out and "red hair, pixel art" in out, out
+
+
+def test_a_characters_cosplay_the_database_files_as_general_still_names_the_character(tmp_path: Path) -> None:
+    # a blind tag set: with the database, "morrigan aensland \(cosplay\)" leaked (danbooru's category 0)
+    f = tmp_path / "danbooru.csv"
+    f.write_text(DB + "zorvella_quade,4,5561,\nzorvella_quade_(cosplay),0,684,\n", encoding="utf-8")
+    out = generic("1girl, zorvella quade \\(cosplay\\), bat wings, smile", tag_database=str(f))
+    assert "zorvella" not in out and "\\(cosplay\\)" in out and out.endswith("bat wings, smile"), out
