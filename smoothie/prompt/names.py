@@ -2313,9 +2313,8 @@ class Genericiser:
             variants = tuple(others)
         if possessive and label in ("person", "character"):
             # "Taylor Swift's cat": the description's head only ("a tall blonde woman's cat")
-            head = lambda d: re.split(r"\s+(?:with|in|wearing|holding|and)\s+|,", d)[0]  # noqa: E731
-            replacement = head(replacement)
-            variants = tuple(dict.fromkeys(h for h in map(head, variants) if h != replacement))
+            replacement = _description_head(replacement)
+            variants = tuple(dict.fromkeys(h for h in map(_description_head, variants) if h != replacement))
         elif label in ("person", "character"):
             # "Pinocchio with a long nose": the prompt says it next, the description does not say it first
             replacement = _unsaid(replacement, right)
